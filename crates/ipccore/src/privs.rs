@@ -1,0 +1,147 @@
+//! Dropping privileges: supplementary groups, then gid, then uid.
+//!
+//! The order matters: once the uid is not 0, setgroups and setgid are no longer allowed.
+//! rustix's calls are per-thread; every ipctools program is single-threaded when it
+//! drops privileges, so per-thread is per-process here.
+
+use crate::error::{Error, ResultExt};
+use rustix::process::{Gid, Uid};
+use std::ffi::OsStr;
+
+/// What to become. `None` fields are left as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ids {
+    pub uid: Option<Uid>,
+    pub gid: Option<Gid>,
+    pub groups: Option<Vec<Gid>>,
+}
+
+impl Ids {
+    pub fn is_empty(&self) -> bool {
+        self.uid.is_none() && self.gid.is_none() && self.groups.is_none()
+    }
+}
+
+/// Parse a comma-separated list of numeric gids (`-G 1,2,3`; empty means none).
+pub fn parse_gidlist(s: &str) -> Option<Vec<Gid>> {
+    if s.is_empty() {
+        return Some(Vec::new());
+    }
+    s.split(',')
+        .map(|g| g.parse::<u32>().ok().map(Gid::from_raw))
+        .collect()
+}
+
+/// `-o UID:GID`: numeric owner and group of a socket file; either side may be empty.
+pub fn parse_owner(s: &str) -> Result<(Option<Uid>, Option<Gid>), String> {
+    let (u, g) = s.split_once(':').ok_or("owner must be UID:GID")?;
+    let num = |x: &str| -> Result<Option<u32>, String> {
+        if x.is_empty() {
+            Ok(None)
+        } else {
+            x.parse().map(Some).map_err(|_| format!("invalid id: {x}"))
+        }
+    };
+    Ok((num(u)?.map(Uid::from_raw), num(g)?.map(Gid::from_raw)))
+}
+
+/// A uid from the command line; 0 means "not set", as in s6-ipcserver.
+pub fn nonzero_uid(n: u32) -> Option<Uid> {
+    (n != 0).then(|| Uid::from_raw(n))
+}
+
+/// A gid from the command line; 0 means "not set", as in s6-ipcserver.
+pub fn nonzero_gid(n: u32) -> Option<Gid> {
+    (n != 0).then(|| Gid::from_raw(n))
+}
+
+/// Read `UID`, `GID` and `GIDLIST` from the environment (s6-applyuidgid `-U`).
+/// A missing `GIDLIST` means "no supplementary groups".
+pub fn from_env(
+    uid: Option<&OsStr>,
+    gid: Option<&OsStr>,
+    gidlist: Option<&OsStr>,
+) -> Result<Ids, Error> {
+    let num = |name: &str, v: Option<&OsStr>| -> Result<u32, Error> {
+        let v = v.ok_or_else(|| Error::Usage(format!("{name} not set")))?;
+        v.to_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| Error::Usage(format!("invalid ${name}")))
+    };
+    let uid = Uid::from_raw(num("UID", uid)?);
+    let gid = Gid::from_raw(num("GID", gid)?);
+    let groups = match gidlist {
+        None => Vec::new(),
+        Some(l) => l
+            .to_str()
+            .and_then(parse_gidlist)
+            .ok_or_else(|| Error::Usage("invalid $GIDLIST".into()))?,
+    };
+    Ok(Ids {
+        uid: Some(uid),
+        gid: Some(gid),
+        groups: Some(groups),
+    })
+}
+
+/// `setgroups`, `setgid`, `setuid`, in that order. When a uid or gid is set without a
+/// group list, the supplementary groups are reset to the new gid alone, so no group of
+/// the old identity (root's, typically) survives the drop.
+pub fn drop_to(ids: &Ids) -> Result<(), Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let groups = match (&ids.groups, ids.gid) {
+        (Some(g), _) => Some(g.clone()),
+        (None, Some(g)) => Some(vec![g]),
+        (None, None) => Some(Vec::new()),
+    };
+    if let Some(g) = groups {
+        rustix::thread::set_thread_groups(&g).op("setgroups")?;
+    }
+    if let Some(g) = ids.gid {
+        rustix::thread::set_thread_res_gid(g, g, g).op("setgid")?;
+    }
+    if let Some(u) = ids.uid {
+        rustix::thread::set_thread_res_uid(u, u, u).op("setuid")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner() {
+        assert_eq!(parse_owner(":5").unwrap(), (None, Some(Gid::from_raw(5))));
+        assert_eq!(parse_owner("7:").unwrap(), (Some(Uid::from_raw(7)), None));
+        assert!(parse_owner("7").is_err());
+        assert!(parse_owner("x:1").is_err());
+    }
+
+    #[test]
+    fn gidlist() {
+        assert_eq!(
+            parse_gidlist("1,2").unwrap(),
+            vec![Gid::from_raw(1), Gid::from_raw(2)]
+        );
+        assert_eq!(parse_gidlist("").unwrap(), vec![]);
+        assert!(parse_gidlist("1,,2").is_none());
+        assert!(parse_gidlist("x").is_none());
+    }
+
+    #[test]
+    fn env_ids() {
+        let e = from_env(None, Some(OsStr::new("1")), None).unwrap_err();
+        assert_eq!(e.to_string(), "UID not set");
+        let ids = from_env(
+            Some(OsStr::new("5")),
+            Some(OsStr::new("6")),
+            Some(OsStr::new("7,8")),
+        )
+        .unwrap();
+        assert_eq!(ids.uid, Some(Uid::from_raw(5)));
+        assert_eq!(ids.groups.unwrap().len(), 2);
+    }
+}

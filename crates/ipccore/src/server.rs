@@ -1,0 +1,469 @@
+//! The accept loop of ipcserver and ipcserverd: limits, spawning, reaping, signals.
+//!
+//! One poll loop over the listening socket and the signal self-pipe. The listener is
+//! polled only while fewer than maxconn handlers run, so extra clients wait in the
+//! kernel backlog (s6's behaviour); a client over its uid's localmaxconn is closed at
+//! once. Out of fds (EMFILE/ENFILE), the listener is set aside until a handler exits
+//! or a short delay passes, so the server neither spins nor stops serving.
+
+use crate::diag::{self, Diag};
+use crate::error::{Error, ResultExt};
+use crate::exec;
+use crate::fd;
+use crate::listen::{self, ListenOpts};
+use crate::privs::{self, Ids};
+use crate::sig::{self, SelfPipe};
+use crate::sock::{self, SockPath};
+use crate::spawn::{Spawner, env_entry};
+use rustix::event::{PollFd, PollFlags};
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::io::Errno;
+use rustix::net::{SocketAddrUnix, SocketFlags};
+use rustix::process::{Pid, Signal, WaitOptions};
+use std::collections::HashMap;
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::time::{Duration, Instant};
+
+/// s6's documented ceiling for maxconn.
+pub const MAXCONN_MAX: u32 = 1000;
+pub const MAXCONN_DEFAULT: u32 = 40;
+
+/// How long the listener rests after accept ran out of fds or memory.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
+
+/// Connection limits, clamped as s6 does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub maxconn: u32,
+    pub localmaxconn: u32,
+}
+
+impl Limits {
+    /// `-c` and `-C` as given: 0 becomes 1, maxconn is capped at 1000, localmaxconn at
+    /// maxconn (and equals it with `-P`, where every client counts as one user).
+    pub fn new(maxconn: Option<u32>, localmaxconn: Option<u32>, peercred: bool) -> Limits {
+        let maxconn = maxconn.unwrap_or(MAXCONN_DEFAULT).clamp(1, MAXCONN_MAX);
+        let mut local = localmaxconn.unwrap_or(MAXCONN_DEFAULT).max(1).min(maxconn);
+        if !peercred {
+            local = maxconn;
+        }
+        Limits {
+            maxconn,
+            localmaxconn: local,
+        }
+    }
+}
+
+/// What the loop serves, and how.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub limits: Limits,
+    /// `-p` (default): look up peer credentials. `-P`: do not.
+    pub peercred: bool,
+    /// `IPCLOCALPATH` for every handler: PATH as given (ipcserver), or none.
+    pub local_path: Option<OsString>,
+    /// `-1`: bytes written to stdout once listening, before stdout is closed.
+    pub readiness: Option<Vec<u8>>,
+    pub argv: Vec<OsString>,
+    /// Variables removed from the handlers' environment besides the UCSPI ones.
+    pub remove_env: Vec<&'static str>,
+}
+
+/// Where ipcserver's identity comes from after binding.
+#[derive(Clone, Debug, Default)]
+pub enum IdSource {
+    #[default]
+    Keep,
+    Given(Ids),
+    /// `-U`: `UID`, `GID`, `GIDLIST` from the environment (then unset for handlers).
+    Env,
+}
+
+/// Everything ipcserver does, in order.
+#[derive(Clone, Debug)]
+pub struct IpcserverConfig {
+    pub path: SockPath,
+    pub listen: ListenOpts,
+    pub ids: IdSource,
+    pub serve: ServeConfig,
+}
+
+/// ipcserver: bind PATH safely, drop privileges, then serve until a signal says stop.
+pub fn ipcserver(mut cfg: IpcserverConfig, diag: Diag) -> Result<(), Error> {
+    fd::ensure_std_fds()?;
+    let ids = match &cfg.ids {
+        IdSource::Keep => Ids::default(),
+        IdSource::Given(ids) => ids.clone(),
+        IdSource::Env => {
+            cfg.serve.remove_env.extend(["UID", "GID", "GIDLIST"]);
+            privs::from_env(
+                std::env::var_os("UID").as_deref(),
+                std::env::var_os("GID").as_deref(),
+                std::env::var_os("GIDLIST").as_deref(),
+            )?
+        }
+    };
+    if !ids.is_empty() && !rustix::process::geteuid().is_root() {
+        return Err(Error::sys("drop privileges", Errno::PERM));
+    }
+    let listener = listen::create(&cfg.path, &cfg.listen)?;
+    privs::drop_to(&ids)?;
+    serve(listener, &cfg.serve, diag)
+}
+
+/// ipcserverd: serve the listening socket on fd 0, or on fd 3 when `LISTEN_FDS` and
+/// `LISTEN_PID` (systemd socket activation) name this process.
+pub fn ipcserverd(mut cfg: ServeConfig, diag: Diag) -> Result<(), Error> {
+    let activated = listen_fds_for_me()?;
+    let (n, what) = if activated { (3, "fd 3") } else { (0, "stdin") };
+    let inherited = fd::adopt_listener(n, what)?;
+    cfg.remove_env
+        .extend([exec::LISTEN_FDS, exec::LISTEN_PID, exec::LISTEN_FDNAMES]);
+    // Move the listener off fd 0, so stdin can become /dev/null like stdout.
+    let listener = rustix::io::fcntl_dupfd_cloexec(&inherited, 3).op("dup listening socket")?;
+    drop(inherited);
+    fd::ensure_std_fds()?;
+    serve(listener, &cfg, diag)
+}
+
+fn listen_fds_for_me() -> Result<bool, Error> {
+    let (Some(fds), Some(pid)) = (
+        std::env::var_os(exec::LISTEN_FDS),
+        std::env::var_os(exec::LISTEN_PID),
+    ) else {
+        return Ok(false);
+    };
+    let me = rustix::process::getpid().as_raw_nonzero().get();
+    if pid.to_str().and_then(|p| p.parse::<i32>().ok()) != Some(me) {
+        return Ok(false);
+    }
+    match fds.to_str().and_then(|f| f.parse::<u32>().ok()) {
+        Some(0) | None => Err(Error::Usage("invalid $LISTEN_FDS".into())),
+        Some(_) => Ok(true),
+    }
+}
+
+struct Child {
+    uid: u32,
+}
+
+/// The loop's state: live handlers and per-uid counts. Owned by `serve`, no globals.
+struct Server<'a> {
+    cfg: &'a ServeConfig,
+    diag: Diag,
+    spawner: Spawner,
+    children: HashMap<Pid, Child>,
+    per_uid: HashMap<u32, u32>,
+    local_path: Option<CString>,
+}
+
+/// Serve `listener` until TERM, QUIT or ABRT.
+pub fn serve(listener: OwnedFd, cfg: &ServeConfig, diag: Diag) -> Result<(), Error> {
+    let mut remove: Vec<&str> = vec![
+        exec::PROTO,
+        exec::IPCREMOTEEUID,
+        exec::IPCREMOTEEGID,
+        exec::IPCREMOTEPATH,
+        exec::IPCCONNNUM,
+    ];
+    if cfg.local_path.is_some() {
+        remove.push(exec::IPCLOCALPATH);
+    }
+    remove.extend(cfg.remove_env.iter().copied());
+    let spawner = Spawner::new(&cfg.argv, &remove)
+        .ok_or_else(|| Error::Usage("program arguments must not contain NUL bytes".into()))?;
+    let local_path = match &cfg.local_path {
+        Some(p) => Some(
+            env_entry(exec::IPCLOCALPATH, p.as_bytes())
+                .ok_or_else(|| Error::Usage("path contains a NUL byte".into()))?,
+        ),
+        None => None,
+    };
+    let mut sigs = SelfPipe::new(&[
+        sig::SIGCHLD,
+        sig::SIGTERM,
+        sig::SIGHUP,
+        sig::SIGQUIT,
+        sig::SIGABRT,
+    ])?;
+    rustix::io::ioctl_fionbio(&listener, true).op("set listening socket non-blocking")?;
+    if let Some(msg) = &cfg.readiness {
+        write_readiness(msg)?;
+    }
+    fd::null_stdin_stdout()?;
+    let mut srv = Server {
+        cfg,
+        diag,
+        spawner,
+        children: HashMap::new(),
+        per_uid: HashMap::new(),
+        local_path,
+    };
+    diag.info("starting");
+    srv.status();
+    let mut resting_until: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        if resting_until.is_some_and(|t| now >= t) {
+            resting_until = None;
+        }
+        let accepting = srv.children.len() < cfg.limits.maxconn as usize && resting_until.is_none();
+        let timeout = resting_until.map(|t| {
+            let d = t.saturating_duration_since(now);
+            rustix::time::Timespec {
+                tv_sec: d.as_secs() as i64,
+                tv_nsec: d.subsec_nanos() as i64,
+            }
+        });
+        let sigfd = sigs.fd();
+        let mut fds = vec![PollFd::new(&sigfd, PollFlags::IN)];
+        if accepting {
+            fds.push(PollFd::new(&listener, PollFlags::IN));
+        }
+        match rustix::event::poll(&mut fds, timeout.as_ref()) {
+            Ok(_) => {}
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        let sig_ready = !fds[0].revents().is_empty();
+        let conn_ready = accepting && fds.get(1).is_some_and(|f| !f.revents().is_empty());
+        drop(fds);
+        if sig_ready {
+            for s in sigs.pending() {
+                if srv.on_signal(s) {
+                    diag.info("exiting");
+                    return Ok(());
+                }
+            }
+        }
+        if conn_ready && srv.accept_some(&listener) {
+            if resting_until.is_none() {
+                diag.warn("out of file descriptors or memory: pausing accept");
+            }
+            resting_until = Some(Instant::now() + ACCEPT_BACKOFF);
+        }
+    }
+}
+
+fn write_readiness(msg: &[u8]) -> Result<(), Error> {
+    let mut buf = msg;
+    while !buf.is_empty() {
+        match rustix::io::write(rustix::stdio::stdout(), buf) {
+            Ok(n) => buf = buf.get(n..).unwrap_or_default(),
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("write readiness notification", e)),
+        }
+    }
+    Ok(())
+}
+
+impl Server<'_> {
+    fn status(&self) {
+        self.diag.info(format!(
+            "status: {}/{}",
+            self.children.len(),
+            self.cfg.limits.maxconn
+        ));
+    }
+
+    /// Handle one signal; true means exit now.
+    fn on_signal(&mut self, s: i32) -> bool {
+        let d = self.diag;
+        match s {
+            sig::SIGCHLD => {
+                self.reap();
+                false
+            }
+            sig::SIGTERM => {
+                d.info("received SIGTERM, quitting");
+                true
+            }
+            sig::SIGHUP => {
+                d.info("received SIGHUP, sending SIGTERM+SIGCONT to all connections");
+                self.kill_all(&[Signal::TERM, Signal::CONT]);
+                false
+            }
+            sig::SIGQUIT => {
+                d.info("received SIGQUIT, sending SIGTERM+SIGCONT to all connections and quitting");
+                self.kill_all(&[Signal::TERM, Signal::CONT]);
+                true
+            }
+            sig::SIGABRT => {
+                d.info("received SIGABRT, sending SIGKILL to all connections and quitting");
+                self.kill_all(&[Signal::KILL]);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn kill_all(&self, sigs: &[Signal]) {
+        for &s in sigs {
+            for pid in self.children.keys() {
+                let _ = rustix::process::kill_process(*pid, s);
+            }
+        }
+    }
+
+    fn reap(&mut self) {
+        loop {
+            match rustix::process::waitpid(None, WaitOptions::NOHANG) {
+                Ok(Some((pid, status))) => {
+                    let Some(child) = self.children.remove(&pid) else {
+                        continue;
+                    };
+                    if let Some(n) = self.per_uid.get_mut(&child.uid) {
+                        *n = n.saturating_sub(1);
+                        if *n == 0 {
+                            self.per_uid.remove(&child.uid);
+                        }
+                    }
+                    if self.diag.verbosity >= 2 {
+                        let uid = if self.cfg.peercred {
+                            child.uid.to_string()
+                        } else {
+                            "?".into()
+                        };
+                        let how = match (status.exit_status(), status.terminating_signal()) {
+                            (Some(c), _) => format!("exitcode {c}"),
+                            (None, Some(s)) => format!("signal {s}"),
+                            _ => "status unknown".into(),
+                        };
+                        self.diag
+                            .info(format!("end pid {} uid {uid} {how}", pid.as_raw_nonzero()));
+                        self.status();
+                    }
+                }
+                Ok(None) => return,
+                Err(Errno::INTR) => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Accept while connections are waiting and slots are free. Returns true when
+    /// accept ran out of fds or memory and the listener should rest.
+    fn accept_some(&mut self, listener: &OwnedFd) -> bool {
+        while self.children.len() < self.cfg.limits.maxconn as usize {
+            match rustix::net::acceptfrom_with(listener, SocketFlags::CLOEXEC) {
+                Ok((conn, addr)) => {
+                    let peer_path = addr
+                        .and_then(|a| SocketAddrUnix::try_from(a).ok())
+                        .map(|u| sock::addr_path_bytes(&u))
+                        .unwrap_or_default();
+                    self.handle(conn, &peer_path);
+                }
+                Err(Errno::AGAIN) => return false,
+                Err(Errno::INTR) | Err(Errno::CONNABORTED) | Err(Errno::PROTO) => {}
+                Err(Errno::MFILE) | Err(Errno::NFILE) | Err(Errno::NOBUFS) | Err(Errno::NOMEM) => {
+                    return true;
+                }
+                Err(e) => {
+                    self.diag
+                        .warn(format!("unable to accept: {}", diag::strerror(e)));
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn handle(&mut self, conn: OwnedFd, peer_path: &[u8]) {
+        let d = self.diag;
+        let (uid, gid) = if self.cfg.peercred {
+            match crate::cred::peer(&conn) {
+                Ok(c) => (c.uid.as_raw(), c.gid.as_raw()),
+                Err(e) => {
+                    d.warn(format!("unable to getpeereid: {}", diag::strerror(e)));
+                    return;
+                }
+            }
+        } else {
+            (0, 0)
+        };
+        let ids = |u: u32, g: u32| {
+            if self.cfg.peercred {
+                format!("{u}:{g}")
+            } else {
+                "?:?".into()
+            }
+        };
+        let local = self.cfg.limits.localmaxconn;
+        let count = self.per_uid.get(&uid).copied().unwrap_or(0);
+        if count >= local {
+            d.notice(format!("deny {} count {count}/{local}", ids(uid, gid)));
+            return;
+        }
+        let mut env: Vec<CString> = Vec::with_capacity(6);
+        let mut push = |name: &str, v: &[u8]| {
+            if let Some(c) = env_entry(name, v) {
+                env.push(c);
+            }
+        };
+        push(exec::PROTO, b"IPC");
+        if self.cfg.peercred {
+            push(exec::IPCREMOTEEUID, uid.to_string().as_bytes());
+            push(exec::IPCREMOTEEGID, gid.to_string().as_bytes());
+            push(exec::IPCCONNNUM, (count + 1).to_string().as_bytes());
+        } else {
+            push(exec::IPCCONNNUM, b"");
+        }
+        push(exec::IPCREMOTEPATH, peer_path);
+        if let Some(lp) = &self.local_path {
+            env.push(lp.clone());
+        }
+        match self.spawner.spawn(conn.as_fd(), &env) {
+            Ok(pid) => {
+                self.children.insert(pid, Child { uid });
+                *self.per_uid.entry(uid).or_insert(0) += 1;
+                if d.verbosity >= 2 {
+                    let who = if self.cfg.peercred {
+                        (count + 1).to_string()
+                    } else {
+                        "?".into()
+                    };
+                    d.info(format!(
+                        "allow {} pid {} count {who}/{local}",
+                        ids(uid, gid),
+                        pid.as_raw_nonzero()
+                    ));
+                    self.status();
+                }
+            }
+            Err(e) => {
+                let mut msg = b"unable to spawn ".to_vec();
+                msg.extend_from_slice(self.spawner.prog());
+                msg.extend_from_slice(b": ");
+                msg.extend_from_slice(diag::strerror(e).as_bytes());
+                d.warn(msg);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_clamp_like_s6() {
+        assert_eq!(
+            Limits::new(None, None, true),
+            Limits {
+                maxconn: 40,
+                localmaxconn: 40
+            }
+        );
+        assert_eq!(
+            Limits::new(Some(0), Some(0), true),
+            Limits {
+                maxconn: 1,
+                localmaxconn: 1
+            }
+        );
+        assert_eq!(Limits::new(Some(5000), None, true).maxconn, 1000);
+        assert_eq!(Limits::new(Some(10), Some(20), true).localmaxconn, 10);
+        assert_eq!(Limits::new(Some(10), Some(2), false).localmaxconn, 10);
+    }
+}

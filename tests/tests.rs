@@ -1,0 +1,13 @@
+//! Integration tests: the real binaries against real sockets and real peers.
+//! One test binary, a module per program (ripgrep's layout).
+
+mod util;
+
+mod access;
+mod docs;
+mod fifodir;
+mod ipcclient;
+mod ipcserver;
+mod ipcserverd;
+mod listen_tools;
+mod sudo;

@@ -1,0 +1,294 @@
+//! Test helpers: fresh short directories, the built binaries, commands with deadlines,
+//! servers started with `-1` and killed on drop, and the real peers.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh directory for one test, short enough that `DIR/sock` fits in sun_path, and
+/// traversable by uid 65534. Removed on drop.
+pub struct Dir {
+    pub path: PathBuf,
+}
+
+impl Dir {
+    pub fn new(tag: &str) -> Dir {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let path = PathBuf::from(format!("/tmp/ipct{}-{n}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Dir { path }
+    }
+
+    pub fn join(&self, p: impl AsRef<Path>) -> PathBuf {
+        self.path.join(p)
+    }
+
+    /// Names of the entries in the directory, sorted.
+    pub fn entries(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&self.path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Path of one of our binaries (all are built into the same directory).
+pub fn bin(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_ipcserver"))
+        .parent()
+        .unwrap()
+        .join(name)
+}
+
+/// Whether a peer program is installed. Outside CI a missing peer skips the test; with
+/// `CI=true` it fails it.
+pub fn have(prog: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
+        .unwrap_or(false);
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("peer {prog} is not installed (CI=true: a missing peer is a failure)");
+        }
+        eprintln!("skipping: peer {prog} is not installed");
+    }
+    found
+}
+
+/// A command run as uid/gid 65534 with no supplementary groups.
+pub fn as_nobody<S: AsRef<OsStr>>(argv: &[S]) -> Command {
+    let mut c = Command::new("setpriv");
+    c.args([
+        "--reuid",
+        "65534",
+        "--regid",
+        "65534",
+        "--clear-groups",
+        "--",
+    ]);
+    c.args(argv);
+    c
+}
+
+pub fn cmd<S: AsRef<OsStr>>(argv: &[S]) -> Command {
+    let mut c = Command::new(argv[0].as_ref());
+    c.args(&argv[1..]);
+    c
+}
+
+/// Run with stdin closed, collecting output, killed after `secs` seconds.
+pub fn run_timeout(mut c: Command, secs: u64) -> Output {
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let desc = format!("{c:?}");
+    let mut child = c.spawn().unwrap_or_else(|e| panic!("spawn {desc}: {e}"));
+    wait_output(&mut child, secs, &desc)
+}
+
+/// Collect a child's output, killing it after `secs` seconds (and failing the test).
+pub fn wait_output(child: &mut Child, secs: u64, desc: &str) -> Output {
+    let mut out = child.stdout.take();
+    let mut err = child.stderr.take();
+    let to = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        if let Some(o) = out.as_mut() {
+            let _ = o.read_to_end(&mut v);
+        }
+        v
+    });
+    let te = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        if let Some(e) = err.as_mut() {
+            let _ = e.read_to_end(&mut v);
+        }
+        v
+    });
+    let status = wait_deadline(child, secs).unwrap_or_else(|| {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("timed out after {secs}s: {desc}")
+    });
+    Output {
+        status,
+        stdout: to.join().unwrap(),
+        stderr: te.join().unwrap(),
+    }
+}
+
+pub fn wait_deadline(child: &mut Child, secs: u64) -> Option<ExitStatus> {
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        if Instant::now() > end {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Assertions on a finished command, printing everything on failure (ripgrep style).
+pub trait OutputExt {
+    fn code(&self) -> Option<i32>;
+    fn out(&self) -> String;
+    fn err(&self) -> String;
+    fn assert_code(&self, code: i32) -> &Self;
+}
+
+impl OutputExt for Output {
+    fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+    fn out(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    fn err(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+    fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.status.code(),
+            Some(code),
+            "\nstatus: {:?}\nstdout:\n{}\nstderr:\n{}",
+            self.status,
+            self.out(),
+            self.err()
+        );
+        self
+    }
+}
+
+/// A running server, started with a readiness option and killed (SIGKILL) on drop.
+pub struct Server {
+    pub child: Child,
+    pub ready_line: String,
+}
+
+impl Server {
+    /// Spawn `c` (which must write a readiness line to stdout, e.g. with `-1`), and
+    /// return once that line has arrived. stderr is captured for `stop_log`.
+    pub fn start(mut c: Command) -> Server {
+        c.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let desc = format!("{c:?}");
+        let mut child = c.spawn().unwrap_or_else(|e| panic!("spawn {desc}: {e}"));
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(line) if !line.is_empty() => Server {
+                child,
+                ready_line: line,
+            },
+            _ => {
+                let _ = child.kill();
+                let out = wait_output(&mut child, 5, &desc);
+                panic!("server never became ready: {desc}\nstderr:\n{}", out.err());
+            }
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn signal(&self, sig: i32) {
+        unsafe_kill(self.pid(), sig);
+    }
+
+    /// Send `sig`, wait for the exit, and return its status and everything it logged.
+    pub fn stop_with(mut self, sig: i32) -> Output {
+        self.signal(sig);
+        let desc = "server".to_string();
+        wait_output(&mut self.child, 10, &desc)
+    }
+
+    /// Number of open fds of the server process.
+    pub fn fd_count(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .unwrap()
+            .count()
+    }
+
+    /// Children of the server process, from /proc.
+    pub fn children(&self) -> Vec<i32> {
+        children_of(self.pid())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn children_of(pid: i32) -> Vec<i32> {
+    let p = format!("/proc/{pid}/task/{pid}/children");
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+/// State letter of a process (`Z` for a zombie), if it exists.
+pub fn proc_state(pid: i32) -> Option<char> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = s.rsplit_once(") ")?.1;
+    after.chars().next()
+}
+
+pub fn unsafe_kill(pid: i32, sig: i32) {
+    let pid = rustix::process::Pid::from_raw(pid).unwrap();
+    let sig = rustix::process::Signal::from_named_raw(sig).unwrap();
+    let _ = rustix::process::kill_process(pid, sig);
+}
+
+/// Poll `f` every 10 ms until it is true or `secs` pass.
+pub fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    f()
+}
+
+/// Parse `NAME=value` lines (as printed by `env`) into pairs for the names starting
+/// with one of `prefixes`, sorted.
+pub fn env_lines(out: &str, prefixes: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = out
+        .lines()
+        .filter(|l| prefixes.iter().any(|p| l.starts_with(p)))
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v
+}
