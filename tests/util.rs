@@ -181,15 +181,19 @@ impl OutputExt for Output {
 pub struct Server {
     pub child: Child,
     pub ready_line: String,
+    /// The server's stderr goes to this file, not a pipe: handlers inherit stderr, and a
+    /// pipe would stay open as long as any of them lives.
+    pub log_path: PathBuf,
 }
 
 impl Server {
     /// Spawn `c` (which must write a readiness line to stdout, e.g. with `-1`), and
     /// return once that line has arrived. stderr is captured for `stop_log`.
     pub fn start(mut c: Command) -> Server {
-        c.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let log_path = PathBuf::from(format!("/tmp/ipct{}-{n}.log", std::process::id()));
+        let log = std::fs::File::create(&log_path).unwrap();
+        c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(log);
         let desc = format!("{c:?}");
         let mut child = c.spawn().unwrap_or_else(|e| panic!("spawn {desc}: {e}"));
         let stdout = child.stdout.take().unwrap();
@@ -203,11 +207,14 @@ impl Server {
             Ok(line) if !line.is_empty() => Server {
                 child,
                 ready_line: line,
+                log_path,
             },
             _ => {
                 let _ = child.kill();
-                let out = wait_output(&mut child, 5, &desc);
-                panic!("server never became ready: {desc}\nstderr:\n{}", out.err());
+                let _ = child.wait();
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                let _ = std::fs::remove_file(&log_path);
+                panic!("server never became ready: {desc}\nstderr:\n{log}");
             }
         }
     }
@@ -220,11 +227,21 @@ impl Server {
         unsafe_kill(self.pid(), sig);
     }
 
-    /// Send `sig`, wait for the exit, and return its status and everything it logged.
+    /// Send `sig`, wait for the exit, and return its status and everything it logged
+    /// (as stderr; stdout is empty).
     pub fn stop_with(mut self, sig: i32) -> Output {
         self.signal(sig);
-        let desc = "server".to_string();
-        wait_output(&mut self.child, 10, &desc)
+        let status = wait_deadline(&mut self.child, 10).expect("server did not exit");
+        Output {
+            status,
+            stdout: Vec::new(),
+            stderr: self.log().into_bytes(),
+        }
+    }
+
+    /// What the server logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
     /// Number of open fds of the server process.
@@ -244,6 +261,7 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log_path);
     }
 }
 

@@ -98,6 +98,7 @@ impl Spawner {
             let mut all: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut empty);
             libc::sigfillset(&mut all);
+            add_internal_signals(&mut all);
             let flags = libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF;
             rc = libc::posix_spawnattr_setflags(&mut attr, flags as libc::c_short);
             if rc == 0 {
@@ -126,6 +127,21 @@ impl Spawner {
         Pid::from_raw(pid).ok_or(Errno::SRCH)
     }
 }
+
+/// glibc's sigfillset leaves out its two internal signals (32 and 33), and its
+/// posix_spawn then sets them to SIG_IGN in the child, which survives exec. Setting their
+/// bits directly asks for SIG_DFL for them too, so handlers start with nothing ignored.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn add_internal_signals(set: &mut libc::sigset_t) {
+    const WORDS: usize = std::mem::size_of::<libc::sigset_t>() / 8;
+    // SAFETY: glibc's sigset_t is a plain bitmap of unsigned longs (128 bytes on Linux),
+    // bit (sig - 1) standing for signal `sig`; viewing it as u64 words is exact.
+    let words = unsafe { &mut *(set as *mut libc::sigset_t).cast::<[u64; WORDS]>() };
+    words[0] |= (1 << 31) | (1 << 32);
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn add_internal_signals(_set: &mut libc::sigset_t) {}
 
 /// `NAME=value` as a C string, for `Spawner::spawn`'s `extra`.
 pub fn env_entry(name: &str, value: &[u8]) -> Option<CString> {
