@@ -1,1 +1,79 @@
-//! Tests: ipcserverd.
+//! ipcserverd behind real socket producers: s6-ipcserver-socketbinder (fd 0) and
+//! systemd-socket-activate (LISTEN_FDS, fd 3). See: issue 2.
+
+use crate::util::*;
+use std::io::Read;
+use std::os::unix::net::UnixStream;
+use std::process::Command;
+use std::time::Duration;
+
+fn read_from(p: &std::path::Path) -> String {
+    let mut s = UnixStream::connect(p).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut v = String::new();
+    s.read_to_string(&mut v).unwrap();
+    v
+}
+
+const PROG: &str = "env | grep -E '^(PROTO|IPC|LISTEN)' | sort; exit 0";
+
+#[test]
+fn behind_s6_ipcserver_socketbinder() {
+    if !have("s6-ipcserver-socketbinder") {
+        return;
+    }
+    let d = Dir::new("sb");
+    let p = d.join("s");
+    let mut c = Command::new("s6-ipcserver-socketbinder");
+    c.arg(&p).arg(bin("ipcserverd")).args(["-1", "sh", "-c", PROG]);
+    let srv = Server::start(c);
+    assert_eq!(srv.ready_line, "\n");
+    let out = read_from(&p);
+    assert_eq!(
+        out,
+        "IPCCONNNUM=1\nIPCREMOTEEGID=0\nIPCREMOTEEUID=0\nIPCREMOTEPATH=\nPROTO=IPC\n"
+    );
+}
+
+#[test]
+fn behind_systemd_socket_activate() {
+    if !have("systemd-socket-activate") {
+        return;
+    }
+    let d = Dir::new("sd");
+    let p = d.join("s");
+    let mut c = Command::new("systemd-socket-activate");
+    c.arg("-l").arg(&p).arg(bin("ipcserverd")).args(["-1", "sh", "-c", PROG]);
+    c.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = c.spawn().unwrap();
+    // systemd-socket-activate execs its program at the first connection.
+    assert!(eventually(10, || p.exists()));
+    let out = read_from(&p);
+    assert_eq!(
+        out,
+        "IPCCONNNUM=1\nIPCREMOTEEGID=0\nIPCREMOTEEUID=0\nIPCREMOTEPATH=\nPROTO=IPC\n",
+        "LISTEN_* must not reach the handlers"
+    );
+    // The server keeps serving.
+    assert!(read_from(&p).starts_with("IPCCONNNUM=1\n"));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn stdin_not_a_socket_is_a_usage_error() {
+    let out = run_timeout(cmd(&[bin("ipcserverd").to_str().unwrap(), "true"]), 10);
+    out.assert_code(100);
+    assert_eq!(out.err(), "ipcserverd: fatal: stdin is not a socket\n");
+}
+
+#[test]
+fn bad_usage() {
+    let out = run_timeout(cmd(&[bin("ipcserverd").to_str().unwrap(), "-v", "x", "true"]), 10);
+    out.assert_code(100);
+    assert!(out.err().starts_with("ipcserverd: usage: ipcserverd "), "{}", out.err());
+    let out = run_timeout(cmd(&[bin("ipcserverd").to_str().unwrap()]), 10);
+    out.assert_code(100);
+}

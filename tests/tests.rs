@@ -10,4 +10,5 @@ mod ipcclient;
 mod ipcserver;
 mod ipcserverd;
 mod listen_tools;
+mod service;
 mod sudo;

@@ -1,0 +1,33 @@
+# Build, install and try ipctools. cargo does the building; this file only adds what
+# cargo does not: installing the man pages, a demo, and the CI entry point.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man/man1
+PROGS := $(basename $(notdir $(wildcard src/bin/*.rs)))
+REL := target/release
+
+.PHONY: all install uninstall demo check
+all:
+	cargo build --release --bins
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	for p in $(PROGS); do install -m 755 $(REL)/$$p $(DESTDIR)$(BINDIR)/$$p; done
+	install -m 644 doc/*.1 $(DESTDIR)$(MANDIR)/
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(MANDIR)/$$p.1; done
+
+# Start an echo local service on a fresh socket, talk to it, stop it.
+demo: all
+	@d=$$(mktemp -d) && \
+	$(REL)/ipcserver -1 -v $$d/echo.sock sh -c 'echo "hello uid $$IPCREMOTEEUID, you are connection $$IPCCONNNUM"; exec cat' > $$d/ready & \
+	pid=$$! ; \
+	while [ ! -s $$d/ready ]; do sleep 0.05; done ; \
+	echo "server ready on $$(cat $$d/ready)" ; \
+	$(REL)/ipcclient $$d/echo.sock sh -c 'echo "ping over the socket" >&7; exec 7>&-; cat <&6' ; \
+	kill $$pid; wait $$pid 2>/dev/null; rm -rf $$d
+
+# Install the peers the tests use (Debian, as root) and run the whole suite.
+check:
+	bash .ci/run
