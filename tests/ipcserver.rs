@@ -817,3 +817,53 @@ fn children_get_clean_fds_and_signals() {
     assert!(out.contains("SigBlk:\t0000000000000000"), "{out}");
     assert!(out.contains("SigIgn:\t0000000000000000"), "{out}");
 }
+
+fn cpu_ticks(pid: i32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let f: Vec<&str> = s.rsplit_once(") ").unwrap().1.split_whitespace().collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn out_of_fds_neither_spins_nor_stops_serving() {
+    if !have("prlimit") {
+        return;
+    }
+    let d = Dir::new("mfile");
+    let p = d.join("s");
+    let srv = server(&[], &p, &["sh", "-c", "echo served"]);
+    let pid = srv.pid().to_string();
+    // The lowest free fd number: with the soft limit there, no new fd can be made.
+    let fds: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().parse().unwrap())
+        .collect();
+    let open = (0..).find(|n| !fds.contains(n)).unwrap().to_string();
+    // No fd left for accept: every accept fails with EMFILE.
+    // Lower the soft limit only: the hard one stays, so it can be raised back.
+    run_timeout(
+        cmd(&["prlimit", "--pid", &pid, &format!("--nofile={open}:")]),
+        10,
+    )
+    .assert_code(0);
+    let mut c = connect(&p);
+    c.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    assert!(c.read(&mut [0u8; 1]).is_err(), "served although out of fds");
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let t0 = cpu_ticks(srv.pid());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(srv.pid()) - t0;
+    assert!(
+        used <= 5,
+        "server used {used} ticks of CPU in 1 s while out of fds"
+    );
+    run_timeout(cmd(&["prlimit", "--pid", &pid, "--nofile=256:"]), 10).assert_code(0);
+    assert_eq!(read_all(&mut c), "served\n");
+    let log = srv.log();
+    assert_eq!(
+        log.matches("ipcserver: warning: unable to accept: Too many open files: pausing accept until resources free up\n").count(),
+        1,
+        "{log}"
+    );
+}

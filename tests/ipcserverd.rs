@@ -25,7 +25,9 @@ fn behind_s6_ipcserver_socketbinder() {
     let d = Dir::new("sb");
     let p = d.join("s");
     let mut c = Command::new("s6-ipcserver-socketbinder");
-    c.arg(&p).arg(bin("ipcserverd")).args(["-1", "sh", "-c", PROG]);
+    c.arg(&p)
+        .arg(bin("ipcserverd"))
+        .args(["-1", "sh", "-c", PROG]);
     let srv = Server::start(c);
     assert_eq!(srv.ready_line, "\n");
     let out = read_from(&p);
@@ -43,7 +45,10 @@ fn behind_systemd_socket_activate() {
     let d = Dir::new("sd");
     let p = d.join("s");
     let mut c = Command::new("systemd-socket-activate");
-    c.arg("-l").arg(&p).arg(bin("ipcserverd")).args(["-1", "sh", "-c", PROG]);
+    c.arg("-l")
+        .arg(&p)
+        .arg(bin("ipcserverd"))
+        .args(["-1", "sh", "-c", PROG]);
     c.stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
@@ -52,8 +57,7 @@ fn behind_systemd_socket_activate() {
     assert!(eventually(10, || p.exists()));
     let out = read_from(&p);
     assert_eq!(
-        out,
-        "IPCCONNNUM=1\nIPCREMOTEEGID=0\nIPCREMOTEEUID=0\nIPCREMOTEPATH=\nPROTO=IPC\n",
+        out, "IPCCONNNUM=1\nIPCREMOTEEGID=0\nIPCREMOTEEUID=0\nIPCREMOTEPATH=\nPROTO=IPC\n",
         "LISTEN_* must not reach the handlers"
     );
     // The server keeps serving.
@@ -71,9 +75,16 @@ fn stdin_not_a_socket_is_a_usage_error() {
 
 #[test]
 fn bad_usage() {
-    let out = run_timeout(cmd(&[bin("ipcserverd").to_str().unwrap(), "-v", "x", "true"]), 10);
+    let out = run_timeout(
+        cmd(&[bin("ipcserverd").to_str().unwrap(), "-v", "x", "true"]),
+        10,
+    );
     out.assert_code(100);
-    assert!(out.err().starts_with("ipcserverd: usage: ipcserverd "), "{}", out.err());
+    assert!(
+        out.err().starts_with("ipcserverd: usage: ipcserverd "),
+        "{}",
+        out.err()
+    );
     let out = run_timeout(cmd(&[bin("ipcserverd").to_str().unwrap()]), 10);
     out.assert_code(100);
 }

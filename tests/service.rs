@@ -14,9 +14,14 @@ fn path_with_our_bins() -> String {
 
 /// Copy a service directory from `service/` into `dir`.
 pub fn copy_service(name: &str, dir: &Path) -> std::path::PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("service").join(name);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("service")
+        .join(name);
     let dst = dir.join(name);
-    let out = run_timeout(cmd(&["cp", "-r", src.to_str().unwrap(), dst.to_str().unwrap()]), 10);
+    let out = run_timeout(
+        cmd(&["cp", "-r", src.to_str().unwrap(), dst.to_str().unwrap()]),
+        10,
+    );
     out.assert_code(0);
     dst
 }
@@ -39,7 +44,10 @@ fn ipcserver_echo_under_s6_supervise_with_readiness() {
     let mut sup = sup.spawn().unwrap();
     assert!(eventually(10, || svc.join("supervise/status").exists()));
     // -U: wait until the service has notified readiness through notification-fd.
-    let out = run_timeout(cmd(&["s6-svwait", "-U", "-t", "10000", svc.to_str().unwrap()]), 15);
+    let out = run_timeout(
+        cmd(&["s6-svwait", "-U", "-t", "10000", svc.to_str().unwrap()]),
+        15,
+    );
     out.assert_code(0);
     let mut s = UnixStream::connect(&sock).expect("socket must listen once ready");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -50,7 +58,10 @@ fn ipcserver_echo_under_s6_supervise_with_readiness() {
     drop(s);
     let out = run_timeout(cmd(&["s6-svc", "-xd", svc.to_str().unwrap()]), 10);
     out.assert_code(0);
-    assert!(wait_deadline(&mut sup, 10).is_some(), "s6-supervise did not exit");
+    assert!(
+        wait_deadline(&mut sup, 10).is_some(),
+        "s6-supervise did not exit"
+    );
 }
 
 #[test]

@@ -144,6 +144,14 @@ fn listen_fds_for_me() -> Result<bool, Error> {
     }
 }
 
+/// How an accept round ended.
+enum Accepted {
+    /// No client waiting any more, or no free slot.
+    Drained,
+    /// accept failed for lack of resources; the listener should rest.
+    Starved(Errno),
+}
+
 struct Child {
     uid: u32,
 }
@@ -203,6 +211,7 @@ pub fn serve(listener: OwnedFd, cfg: &ServeConfig, diag: Diag) -> Result<(), Err
     diag.info("starting");
     srv.status();
     let mut resting_until: Option<Instant> = None;
+    let mut starved = false;
     loop {
         let now = Instant::now();
         if resting_until.is_some_and(|t| now >= t) {
@@ -237,11 +246,21 @@ pub fn serve(listener: OwnedFd, cfg: &ServeConfig, diag: Diag) -> Result<(), Err
                 }
             }
         }
-        if conn_ready && srv.accept_some(&listener) {
-            if resting_until.is_none() {
-                diag.warn("out of file descriptors or memory: pausing accept");
+        if conn_ready {
+            match srv.accept_some(&listener) {
+                Accepted::Drained => starved = false,
+                Accepted::Starved(e) => {
+                    // Warn once per episode, not at every retry.
+                    if !starved {
+                        diag.warn(format!(
+                            "unable to accept: {}: pausing accept until resources free up",
+                            diag::strerror(e)
+                        ));
+                    }
+                    starved = true;
+                    resting_until = Some(Instant::now() + ACCEPT_BACKOFF);
+                }
             }
-            resting_until = Some(Instant::now() + ACCEPT_BACKOFF);
         }
     }
 }
@@ -342,9 +361,8 @@ impl Server<'_> {
         }
     }
 
-    /// Accept while connections are waiting and slots are free. Returns true when
-    /// accept ran out of fds or memory and the listener should rest.
-    fn accept_some(&mut self, listener: &OwnedFd) -> bool {
+    /// Accept while connections are waiting and slots are free.
+    fn accept_some(&mut self, listener: &OwnedFd) -> Accepted {
         while self.children.len() < self.cfg.limits.maxconn as usize {
             match rustix::net::acceptfrom_with(listener, SocketFlags::CLOEXEC) {
                 Ok((conn, addr)) => {
@@ -354,19 +372,15 @@ impl Server<'_> {
                         .unwrap_or_default();
                     self.handle(conn, &peer_path);
                 }
-                Err(Errno::AGAIN) => return false,
+                Err(Errno::AGAIN) => return Accepted::Drained,
+                // The client gave up before we got to it: not our problem.
                 Err(Errno::INTR) | Err(Errno::CONNABORTED) | Err(Errno::PROTO) => {}
-                Err(Errno::MFILE) | Err(Errno::NFILE) | Err(Errno::NOBUFS) | Err(Errno::NOMEM) => {
-                    return true;
-                }
-                Err(e) => {
-                    self.diag
-                        .warn(format!("unable to accept: {}", diag::strerror(e)));
-                    return true;
-                }
+                // EMFILE, ENFILE, ENOBUFS, ENOMEM, or anything unexpected: the listener
+                // stays readable, so retrying at once would spin; rest it instead.
+                Err(e) => return Accepted::Starved(e),
             }
         }
-        false
+        Accepted::Drained
     }
 
     fn handle(&mut self, conn: OwnedFd, peer_path: &[u8]) {
