@@ -247,12 +247,21 @@ fn seqpacket_behind_ipcserverd_keeps_message_boundaries() {
         .args([
             "sh",
             "-c",
-            "echo \"$PROTO:$IPCREMOTEEUID:${LISTEN_FDS-unset}\"; \
+            "echo \"$PROTO:$IPCREMOTEEUID:${LISTEN_FDS-unset}\"; echo $$; \
              for f in 3 4 5; do [ -e /proc/$$/fd/$f ] && echo open$f; done; exec cat",
         ]);
-    let _s = Server::start(c);
+    let s = Server::start(c);
     let conn = client(SocketType::SEQPACKET, &p);
     assert_eq!(recv_msg(&conn), b"IPC:0:unset\n");
+    // One process per connection, each a child of ipcserverd (the listener's pid).
+    let other = client(SocketType::SEQPACKET, &p);
+    assert_eq!(recv_msg(&other), b"IPC:0:unset\n");
+    let pid = |m: Vec<u8>| String::from_utf8(m).unwrap().trim().parse::<i32>().unwrap();
+    let (p1, p2) = (pid(recv_msg(&conn)), pid(recv_msg(&other)));
+    assert_ne!(p1, p2);
+    let kids = s.children();
+    assert!(kids.contains(&p1) && kids.contains(&p2), "{kids:?}");
+    drop(other);
     rustix::net::send(&conn, b"one", rustix::net::SendFlags::empty()).unwrap();
     rustix::net::send(&conn, b"two2", rustix::net::SendFlags::empty()).unwrap();
     // cat reads one packet per read: each comes back whole and alone.

@@ -90,8 +90,8 @@ impl Config {
 pub fn parse_number(s: &str) -> Option<u64> {
     let (digits, radix) = if let Some(h) = s.strip_prefix("0x").or(s.strip_prefix("0X")) {
         (h, 16)
-    } else if s.len() > 1 && s.starts_with('0') {
-        (&s[1..], 8)
+    } else if let Some(o) = s.strip_prefix('0').filter(|o| !o.is_empty()) {
+        (o, 8)
     } else {
         (s, 10)
     };
