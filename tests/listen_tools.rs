@@ -352,13 +352,33 @@ fn socat_seqpacket_client_behind_ipcserverd() {
     assert_eq!(out.out(), "65534\npacket");
 }
 
+/// `(payload, uids in SCM_CREDENTIALS)` of the next message on `sock`.
+fn recv_with_creds(sock: impl AsFd) -> (Vec<u8>, Vec<(u32, u32)>) {
+    use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+    use std::mem::MaybeUninit;
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
+    let mut anc = RecvAncillaryBuffer::new(&mut space);
+    let mut buf = [0u8; 64];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let r = rustix::net::recvmsg(&sock, &mut iov, &mut anc, RecvFlags::empty()).unwrap();
+    let creds = anc
+        .drain()
+        .filter_map(|m| match m {
+            RecvAncillaryMessage::ScmCredentials(u) => Some((u.uid.as_raw(), u.gid.as_raw())),
+            _ => None,
+        })
+        .collect();
+    (buf[..r.bytes].to_vec(), creds)
+}
+
 #[test]
 fn pass_credentials_delivers_scm_credentials() {
     let d = Dir::new("cred");
     if !have("socat") {
         return;
     }
-    let p = d.join("s");
+    // Datagram: the listener's own socket receives.
+    let p = d.join("dg");
     let mut c = tool(DGRAM);
     c.args(["--pass-credentials", "--mode=0666"])
         .arg(&p)
@@ -371,25 +391,44 @@ fn pass_credentials_delivers_scm_credentials() {
     let mut cl = as_nobody(&["sh", "-c", "printf hello | socat -u - \"UNIX-SENDTO:$0\""]);
     cl.arg(&p);
     run_timeout(cl, 10).assert_code(0);
+    assert_eq!(
+        recv_with_creds(&sock),
+        (b"hello".to_vec(), vec![(65534, 65534)])
+    );
 
-    use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
-    use std::mem::MaybeUninit;
-    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
-    let mut anc = RecvAncillaryBuffer::new(&mut space);
-    let mut buf = [0u8; 64];
-    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-    let r = rustix::net::recvmsg(&sock, &mut iov, &mut anc, RecvFlags::empty()).unwrap();
-    let creds: Vec<_> = anc
-        .drain()
-        .filter_map(|m| match m {
-            RecvAncillaryMessage::ScmCredentials(u) => Some(u),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(&buf[..r.bytes], b"hello");
-    assert_eq!(creds.len(), 1);
-    assert_eq!(creds[0].uid.as_raw(), 65534);
-    assert_eq!(creds[0].gid.as_raw(), 65534);
+    // Seqpacket: connections accepted from the listener inherit SO_PASSCRED.
+    let p = d.join("sp");
+    let mut c = tool(SEQ);
+    c.args(["--pass-credentials", "-m", "0666"])
+        .arg(&p)
+        .args(HOLD);
+    let s = start_held(c);
+    let listener = steal_fd(s.pid(), 3);
+    let mut cl = as_nobody(&[
+        "sh",
+        "-c",
+        "printf pkt | socat -u - \"UNIX-CONNECT:$0,type=5\"",
+    ]);
+    cl.arg(&p);
+    run_timeout(cl, 10).assert_code(0);
+    let conn = rustix::net::accept_with(&listener, SocketFlags::CLOEXEC).unwrap();
+    set_timeout(&conn);
+    assert_eq!(
+        recv_with_creds(&conn),
+        (b"pkt".to_vec(), vec![(65534, 65534)])
+    );
+
+    // Without the option, no credentials.
+    let p = d.join("none");
+    let mut c = tool(DGRAM);
+    c.args(["--mode=0666"]).arg(&p).args(HOLD);
+    let s = start_held(c);
+    let sock = steal_fd(s.pid(), 3);
+    set_timeout(&sock);
+    let mut cl = as_nobody(&["sh", "-c", "printf bare | socat -u - \"UNIX-SENDTO:$0\""]);
+    cl.arg(&p);
+    run_timeout(cl, 10).assert_code(0);
+    assert_eq!(recv_with_creds(&sock), (b"bare".to_vec(), vec![]));
 }
 
 fn passsec(fd: impl AsFd) -> i32 {
