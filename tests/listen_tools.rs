@@ -801,3 +801,81 @@ fn exec_failures_127_and_126() {
     c.arg(d.join("t")).arg(&d.path);
     run_timeout(c, 10).assert_code(126);
 }
+
+/// execline's fdmove, which Debian keeps out of PATH.
+fn fdmove() -> Option<std::path::PathBuf> {
+    let lib = Path::new("/usr/lib/execline/bin/fdmove");
+    if lib.is_file() {
+        return Some(lib.to_path_buf());
+    }
+    have("fdmove").then(|| "fdmove".into())
+}
+
+/// inetd style, as nosh's manual suggests: `fdmove 0 3`, then a server that takes its
+/// listening socket on stdin. s6-ipcserverd (the real peer) and our ipcserverd.
+#[test]
+fn fd_3_moved_to_stdin_for_s6_ipcserverd_and_ipcserverd() {
+    let d = Dir::new("inetd");
+    let Some(fdmove) = fdmove() else { return };
+    let mut servers = vec![bin("ipcserverd")];
+    if have("s6-ipcserverd") {
+        servers.push("s6-ipcserverd".into());
+    }
+    for (i, server) in servers.iter().enumerate() {
+        for (ty, name) in [(SocketType::STREAM, STREAM), (SocketType::SEQPACKET, SEQ)] {
+            let p = d.join(format!("s{i}{name}"));
+            let mut c = tool(name);
+            c.arg(&p).arg(&fdmove).args(["0", "3"]).arg(server).args([
+                "-1",
+                "sh",
+                "-c",
+                "echo \"$PROTO:$IPCREMOTEEUID\"",
+            ]);
+            let _s = Server::start(c);
+            let conn = client(ty, &p);
+            assert_eq!(recv_msg(&conn), b"IPC:0\n", "{server:?} {name}");
+        }
+    }
+}
+
+/// Two listeners started at once on one path: exactly one wins, the other is refused.
+#[test]
+fn concurrent_starts_one_wins() {
+    let d = Dir::new("race");
+    for round in 0..5 {
+        let p = d.join(format!("s{round}"));
+        let start = |name: &str| {
+            let mut c = tool(name);
+            c.arg(&p)
+                .args(["sh", "-c", "echo won; exec sleep 60"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        };
+        let (mut a, mut b) = (start(STREAM), start(SEQ));
+        // The loser exits 111 at once; the winner runs sleep until killed.
+        let exited = eventually(10, || {
+            a.try_wait().unwrap().is_some() || b.try_wait().unwrap().is_some()
+        });
+        assert!(exited, "neither start was refused");
+        std::thread::sleep(Duration::from_millis(100));
+        let (ra, rb) = (a.try_wait().unwrap(), b.try_wait().unwrap());
+        let codes: Vec<Option<i32>> = [ra, rb].iter().map(|r| r.and_then(|s| s.code())).collect();
+        assert_eq!(codes.iter().filter(|c| c.is_some()).count(), 1, "{codes:?}");
+        assert!(codes.contains(&Some(111)), "{codes:?}");
+        let _ = a.kill();
+        let _ = b.kill();
+        let _ = a.wait();
+        let _ = b.wait();
+        assert!(
+            std::fs::symlink_metadata(&p)
+                .unwrap()
+                .file_type()
+                .is_socket()
+        );
+    }
+    let mut e = d.entries();
+    e.retain(|n| n.starts_with('.'));
+    assert!(e.is_empty(), "stray files: {e:?}");
+}
