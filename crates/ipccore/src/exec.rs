@@ -19,6 +19,8 @@ pub const IPCCONNNUM: &str = "IPCCONNNUM";
 pub const LISTEN_FDS: &str = "LISTEN_FDS";
 pub const LISTEN_PID: &str = "LISTEN_PID";
 pub const LISTEN_FDNAMES: &str = "LISTEN_FDNAMES";
+pub const UPSTART_FDS: &str = "UPSTART_FDS";
+pub const UPSTART_EVENTS: &str = "UPSTART_EVENTS";
 
 /// One environment edit: set NAME to a value, or unset it (`None`).
 pub type EnvMod = (OsString, Option<OsString>);

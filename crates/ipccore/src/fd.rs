@@ -81,6 +81,17 @@ pub fn is_open(n: RawFd) -> bool {
     rustix::io::fcntl_getfd(fd).is_ok()
 }
 
+/// Set CLOEXEC on fd number `n` if it is open, so that an inherited fd we do not use
+/// (a further `LISTEN_FDS` listener) does not reach our children.
+pub fn close_on_exec(n: RawFd) -> Result<(), Error> {
+    // SAFETY: borrowed for one fcntl only; a closed number just answers EBADF.
+    let fd = unsafe { BorrowedFd::borrow_raw(n) };
+    match rustix::io::fcntl_setfd(fd, FdFlags::CLOEXEC) {
+        Ok(()) | Err(Errno::BADF) => Ok(()),
+        Err(e) => Err(Error::sys("set close-on-exec", e)),
+    }
+}
+
 /// Take ownership of an inherited listening socket on fd `n`, after checking that it is
 /// a socket (fstat's result checked too), of a type we can serve, and set CLOEXEC on it
 /// so that no child inherits it. `what` names it in errors ("stdin", "fd 3").

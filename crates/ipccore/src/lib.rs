@@ -1,8 +1,9 @@
 //! ipccore: the syscall-level core of ipctools.
 //!
 //! Layers, lowest first: `error`, `diag` (messages), `fd`, `sock`, `cred`, `privs`,
-//! `exec`, `spawn`, `sig` (thin wrappers); `listen` (safe socket creation) and `server`
-//! (the accept loop) build on them. Lower layers never call higher ones. The library
+//! `exec`, `spawn`, `sig`, `sockopt` (thin wrappers); `listen` (safe socket creation),
+//! `server` (the accept loop) and `activation` (socket-activation chain-loaders) build on
+//! them. Lower layers never call higher ones. The library
 //! never prints a fatal error and never exits: the programs in `src/bin` do.
 #![deny(unsafe_code)]
 #![cfg_attr(
@@ -10,6 +11,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod activation;
 pub mod cred;
 pub mod diag;
 pub mod error;
@@ -20,6 +22,7 @@ pub mod privs;
 pub mod server;
 pub mod sig;
 pub mod sock;
+pub mod sockopt;
 pub mod spawn;
 
 pub use error::{Error, ResultExt};

@@ -12,7 +12,7 @@
 
 use crate::error::{Error, ResultExt};
 use crate::sock::{self, SUN_PATH_MAX, SockPath};
-use rustix::fd::{AsRawFd, OwnedFd};
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, FileType, FlockOperation, Gid, Mode, OFlags, RenameFlags, Uid};
 use rustix::io::Errno;
 use rustix::net::SocketType;
@@ -65,9 +65,29 @@ pub fn mode(m: u32) -> Mode {
 /// `chmod`, `chown`, `listen on`, `rename into place`; a PATH that is a live socket,
 /// not a socket, or (with `-D`) exists at all is refused and left untouched.
 pub fn create(path: &SockPath, o: &ListenOpts) -> Result<OwnedFd, Error> {
+    create_with(path, o, &mut |_| Ok(()))
+}
+
+/// A socket option step run between `bind` and `listen` (see [`create_with`]).
+pub type AfterBind<'a> = dyn FnMut(BorrowedFd<'_>) -> Result<(), Error> + 'a;
+
+/// [`create`], calling `after_bind` on the socket once it is bound and has its mode and
+/// owner, but before it listens and before PATH names it.
+///
+/// Options such as `SO_PASSCRED` belong there: set before bind, `SO_PASSCRED` autobinds
+/// the socket to an abstract name (unix(7)); set after PATH is reachable, a client could
+/// connect and send in between and its first message would arrive without credentials.
+///
+/// # Errors
+/// As [`create`], plus whatever `after_bind` returns (the socket is then not created).
+pub fn create_with(
+    path: &SockPath,
+    o: &ListenOpts,
+    after_bind: &mut AfterBind<'_>,
+) -> Result<OwnedFd, Error> {
     match path {
-        SockPath::Abstract(name) => create_abstract(path, name, o),
-        SockPath::Fs(p) => create_fs(p, o),
+        SockPath::Abstract(name) => create_abstract(path, name, o, after_bind),
+        SockPath::Fs(p) => create_fs(p, o, after_bind),
     }
 }
 
@@ -79,9 +99,15 @@ fn socket_for(o: &ListenOpts) -> Result<OwnedFd, Error> {
     Ok(fd)
 }
 
-fn create_abstract(path: &SockPath, name: &[u8], o: &ListenOpts) -> Result<OwnedFd, Error> {
+fn create_abstract(
+    path: &SockPath,
+    name: &[u8],
+    o: &ListenOpts,
+    after_bind: &mut AfterBind<'_>,
+) -> Result<OwnedFd, Error> {
     let fd = socket_for(o)?;
     sock::bind_abstract(&fd, name).op_at("bind to", path.display_path())?;
+    after_bind(fd.as_fd())?;
     if let Some(b) = o.backlog {
         rustix::net::listen(&fd, b).op_at("listen on", path.display_path())?;
     }
@@ -108,14 +134,16 @@ fn split(p: &Path) -> Result<(PathBuf, &OsStr), Error> {
     Ok((parent, base))
 }
 
-fn create_fs(p: &Path, o: &ListenOpts) -> Result<OwnedFd, Error> {
+fn create_fs(p: &Path, o: &ListenOpts, after_bind: &mut AfterBind<'_>) -> Result<OwnedFd, Error> {
     let (parent, base) = split(p)?;
     let dir = open_dir(&parent)?;
     lock_dir(&dir, &parent)?;
     let existing = check_existing(&dir, base, p, o.replace_stale)?;
 
     let (privname, privdir) = make_private_dir(&dir, &parent)?;
-    let result = bind_in_private(&dir, &parent, &privname, &privdir, base, p, o, &existing);
+    let result = bind_in_private(
+        &dir, &parent, &privname, &privdir, base, p, o, &existing, after_bind,
+    );
     if result.is_err() {
         let _ = rustix::fs::unlinkat(&privdir, "s", AtFlags::empty());
     }
@@ -242,6 +270,7 @@ fn bind_in_private(
     p: &Path,
     o: &ListenOpts,
     existing: &Existing,
+    after_bind: &mut AfterBind<'_>,
 ) -> Result<OwnedFd, Error> {
     let fd = socket_for(o)?;
     // Bind under a short name in the private directory; the rename below gives it its
@@ -261,6 +290,7 @@ fn bind_in_private(
         rustix::fs::chownat(privdir, "s", o.uid, o.gid, AtFlags::SYMLINK_NOFOLLOW)
             .op_at("chown", p)?;
     }
+    after_bind(fd.as_fd())?;
     // Listen before the rename: once PATH is visible it must answer connects, or a
     // concurrent start would take it for stale. The mode is already final.
     if let Some(b) = o.backlog {

@@ -116,8 +116,17 @@ pub fn ipcserver(mut cfg: IpcserverConfig, diag: Diag) -> Result<(), Error> {
 /// `LISTEN_PID` (systemd socket activation) name this process.
 pub fn ipcserverd(mut cfg: ServeConfig, diag: Diag) -> Result<(), Error> {
     let activated = listen_fds_for_me()?;
-    let (n, what) = if activated { (3, "fd 3") } else { (0, "stdin") };
+    let (n, what) = if activated.is_some() {
+        (3, "fd 3")
+    } else {
+        (0, "stdin")
+    };
     let inherited = fd::adopt_listener(n, what)?;
+    // Only fd 3 is served; further listeners (a chain of local-*-socket-listen) must not
+    // leak into every connection handler. sd_listen_fds(3) sets CLOEXEC on them too.
+    for extra in 4..activated.unwrap_or(0).saturating_add(3).min(65536) {
+        fd::close_on_exec(extra)?;
+    }
     cfg.remove_env
         .extend([exec::LISTEN_FDS, exec::LISTEN_PID, exec::LISTEN_FDNAMES]);
     // Move the listener off fd 0, so stdin can become /dev/null like stdout.
@@ -127,20 +136,21 @@ pub fn ipcserverd(mut cfg: ServeConfig, diag: Diag) -> Result<(), Error> {
     serve(listener, &cfg, diag)
 }
 
-fn listen_fds_for_me() -> Result<bool, Error> {
+/// The number of fds `LISTEN_FDS` passes, if `LISTEN_PID` names this process.
+fn listen_fds_for_me() -> Result<Option<i32>, Error> {
     let (Some(fds), Some(pid)) = (
         std::env::var_os(exec::LISTEN_FDS),
         std::env::var_os(exec::LISTEN_PID),
     ) else {
-        return Ok(false);
+        return Ok(None);
     };
     let me = rustix::process::getpid().as_raw_nonzero().get();
     if pid.to_str().and_then(|p| p.parse::<i32>().ok()) != Some(me) {
-        return Ok(false);
+        return Ok(None);
     }
-    match fds.to_str().and_then(|f| f.parse::<u32>().ok()) {
-        Some(0) | None => Err(Error::Usage("invalid $LISTEN_FDS".into())),
-        Some(_) => Ok(true),
+    match fds.to_str().and_then(|f| f.parse::<i32>().ok()) {
+        Some(n) if n > 0 => Ok(Some(n)),
+        _ => Err(Error::Usage("invalid $LISTEN_FDS".into())),
     }
 }
 
