@@ -11,4 +11,5 @@ mod ipcserver;
 mod ipcserverd;
 mod listen_tools;
 mod service;
+mod reliability;
 mod sudo;

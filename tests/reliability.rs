@@ -1,0 +1,1 @@
+//! Tests: reliability and security (issue 8).
