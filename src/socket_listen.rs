@@ -19,8 +19,9 @@ fn number<T>(
     v.parse_with(|s| parse_number(s).and_then(conv).ok_or(what))
 }
 
-fn parse(kind: Kind) -> Result<Config, lexopt::Error> {
-    let mut p = lexopt::Parser::from_env();
+/// Options from `args` (argv without the program name), so a fuzz target can call it.
+pub(crate) fn parse(kind: Kind, args: impl IntoIterator<Item = OsString>) -> Result<Config, lexopt::Error> {
+    let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     let mut cfg = Config::new(kind, SockPath::Abstract(Vec::new()), Vec::new());
     let mut path = None;
@@ -63,7 +64,7 @@ fn parse(kind: Kind) -> Result<Config, lexopt::Error> {
 /// Parse, then chain-load; returns only on failure.
 pub fn main(prog: &'static str, usage: &str, kind: Kind) -> ExitCode {
     let diag = Diag::new(prog);
-    let cfg = match parse(kind) {
+    let cfg = match parse(kind, std::env::args_os().skip(1)) {
         Ok(c) => c,
         Err(_) => return ExitCode::from(diag.usage(usage)),
     };

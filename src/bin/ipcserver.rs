@@ -14,13 +14,14 @@ use std::process::ExitCode;
 const PROG: &str = "ipcserver";
 const USAGE: &str = "ipcserver [ -1 ] [ -q | -Q | -v ] [ -d | -D ] [ -P | -p ] [ -c maxconn ] [ -C localmaxconn ] [ -b backlog ] [ -a perms ] [ -o uid:gid ] [ -G gidlist ] [ -g gid ] [ -u uid ] [ -U ] path prog...";
 
-struct Opts {
+pub(crate) struct Opts {
     cfg: IpcserverConfig,
     verbosity: u32,
 }
 
-fn parse() -> Result<Opts, lexopt::Error> {
-    let mut p = lexopt::Parser::from_env();
+/// Options from `args` (argv without the program name), so a fuzz target can call it.
+pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Opts, lexopt::Error> {
+    let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     let (mut verbosity, mut ready, mut peercred) = (1, false, true);
     let (mut maxconn, mut local) = (None, None);
@@ -111,7 +112,7 @@ fn parse() -> Result<Opts, lexopt::Error> {
 
 fn main() -> ExitCode {
     let mut diag = Diag::new(PROG);
-    let opts = match parse() {
+    let opts = match parse(std::env::args_os().skip(1)) {
         Ok(o) => o,
         Err(_) => return ExitCode::from(diag.usage(USAGE)),
     };

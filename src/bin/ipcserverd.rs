@@ -10,8 +10,9 @@ use std::process::ExitCode;
 const PROG: &str = "ipcserverd";
 const USAGE: &str = "ipcserverd [ -1 ] [ -q | -Q | -v verbosity ] [ -P | -p ] [ -c maxconn ] [ -C localmaxconn ] prog...";
 
-fn parse() -> Result<(ServeConfig, u32), lexopt::Error> {
-    let mut p = lexopt::Parser::from_env();
+/// Options from `args` (argv without the program name), so a fuzz target can call it.
+pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(ServeConfig, u32), lexopt::Error> {
+    let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     let (mut verbosity, mut ready, mut peercred) = (1, false, true);
     let (mut maxconn, mut local) = (None, None);
@@ -52,7 +53,7 @@ fn parse() -> Result<(ServeConfig, u32), lexopt::Error> {
 
 fn main() -> ExitCode {
     let mut diag = Diag::new(PROG);
-    let (cfg, verbosity) = match parse() {
+    let (cfg, verbosity) = match parse(std::env::args_os().skip(1)) {
         Ok(o) => o,
         Err(_) => return ExitCode::from(diag.usage(USAGE)),
     };
