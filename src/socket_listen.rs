@@ -20,7 +20,10 @@ fn number<T>(
 }
 
 /// Options from `args` (argv without the program name), so a fuzz target can call it.
-pub(crate) fn parse(kind: Kind, args: impl IntoIterator<Item = OsString>) -> Result<Config, lexopt::Error> {
+pub(crate) fn parse(
+    kind: Kind,
+    args: impl IntoIterator<Item = OsString>,
+) -> Result<Config, lexopt::Error> {
     let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     let mut cfg = Config::new(kind, SockPath::Abstract(Vec::new()), Vec::new());

@@ -46,8 +46,17 @@ fn chmod(p: &Path, mode: u32) {
 
 /// Start `ipcserver -1 ARGS PATH true` and wait for its readiness line or its exit.
 /// Returns the running server, or the exit status and stderr of a refused start.
-fn start_once(args: &[&str], path: &Path) -> Result<Child, (Option<i32>, String)> {
-    let mut c = Command::new(bin("ipcserver"));
+/// With `slow`, under `strace -f`: every system call stops, which widens the windows
+/// between them from microseconds to about a millisecond, for an attacker to hit.
+fn start_once(args: &[&str], path: &Path, slow: bool) -> Result<Child, (Option<i32>, String)> {
+    let mut c = if slow {
+        let mut c = Command::new("strace");
+        c.args(["-f", "-qq", "-o", "/dev/null"])
+            .arg(bin("ipcserver"));
+        c
+    } else {
+        Command::new(bin("ipcserver"))
+    };
     c.args(args).arg("-1").arg(path).arg("true");
     c.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -118,7 +127,7 @@ print "$n $h\n";
 /// Many starts of `ipcserver -a 0777 -o 65534:65534` while the racer attacks, in a
 /// directory of the given mode. No chmod, chown, bind or unlink may land outside the
 /// server's own socket and private directory.
-fn race(tag: &str, dir_mode: u32) {
+fn race(tag: &str, dir_mode: u32, slow: bool) {
     let d = Dir::new(tag);
     let victims = Dir::new("victim");
     let victim = victims.join("secret");
@@ -142,7 +151,7 @@ fn race(tag: &str, dir_mode: u32) {
     let end = Instant::now() + Duration::from_secs(3);
     let (mut won, mut refused) = (0, 0);
     while Instant::now() < end {
-        match start_once(&["-a", "0777", "-o", "65534:65534"], &p) {
+        match start_once(&["-a", "0777", "-o", "65534:65534"], &p, slow) {
             Ok(mut child) => {
                 won += 1;
                 let _ = child.kill();
@@ -163,7 +172,10 @@ fn race(tag: &str, dir_mode: u32) {
         .filter_map(|s| s.parse().ok())
         .collect();
     assert_eq!(counts.len(), 2, "racer: {}{}", out.out(), out.err());
-    assert!(counts[0] >= 1000, "racer swapped PATH only {counts:?} times");
+    assert!(
+        counts[0] >= 1000,
+        "racer swapped PATH only {counts:?} times"
+    );
     assert_eq!(fingerprint(&victim), before, "the victim file was touched");
     assert_eq!(fingerprint(&victims.path), vdir_before);
     // Nothing of root's may appear in the attacker's directories.
@@ -174,7 +186,11 @@ fn race(tag: &str, dir_mode: u32) {
         }
         let name = e.strip_prefix(&d.path).unwrap_or(&e);
         let ok = name == Path::new("s") || name.as_os_str().as_bytes().starts_with(b".x");
-        assert!(ok, "root created {} (won {won}, refused {refused})", e.display());
+        assert!(
+            ok,
+            "root created {} (won {won}, refused {refused})",
+            e.display()
+        );
     }
     eprintln!("{tag}: {won} starts won, {refused} refused, racer {counts:?}");
 }
@@ -195,14 +211,19 @@ fn walk(p: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn symlink_and_rename_race_in_a_sticky_directory() {
-    race("race1777", 0o1777);
+    race("race1777", 0o1777, false);
 }
 
 /// A directory writable by another user (not sticky): the attacker may rename and
-/// replace anything in it, including the server's private directory.
+/// replace anything in it, including the server's private directory. Run slowed down
+/// (strace), this caught the server binding through a hijacked private directory name
+/// into a directory of the attacker's choice.
 #[test]
 fn symlink_and_rename_race_in_a_directory_writable_by_another_user() {
-    race("race0777", 0o777);
+    race("race0777", 0o777, false);
+    if have("strace") {
+        race("race0777s", 0o777, true);
+    }
 }
 
 /// Bind a client socket to `name` (raw bytes, relative to cwd-free `dir`), connect to
@@ -313,19 +334,19 @@ fn peer_credentials_survive_passing_the_socket_and_lying() {
             let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmCredentials(1))];
             let mut anc = SendAncillaryBuffer::new(&mut space);
             anc.push(SendAncillaryMessage::ScmCredentials(lie));
-            let lied = rustix::net::sendmsg(
-                &s,
-                &[IoSlice::new(b"")],
-                &mut anc,
-                SendFlags::empty(),
-            )
-            .is_ok();
+            let lied = rustix::net::sendmsg(&s, &[IoSlice::new(b"")], &mut anc, SendFlags::empty())
+                .is_ok();
             let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
             let mut anc = SendAncillaryBuffer::new(&mut space);
             let fds = [rustix::fd::AsFd::as_fd(&s)];
             anc.push(SendAncillaryMessage::ScmRights(&fds));
             let flag = [u8::from(lied)];
-            rustix::net::sendmsg(&theirs, &[IoSlice::new(&flag)], &mut anc, SendFlags::empty())?;
+            rustix::net::sendmsg(
+                &theirs,
+                &[IoSlice::new(&flag)],
+                &mut anc,
+                SendFlags::empty(),
+            )?;
             // Never exec: the connection now lives only in the parent. std passes only
             // an errno back, so the child says "done" with an unlikely one.
             Err(std::io::Error::from_raw_os_error(libc::EOWNERDEAD))
@@ -377,7 +398,11 @@ fn privilege_drop_leaves_nothing_of_root() {
     let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
         (&["-u", "65534", "-g", "65534"], &[], "Groups: 65534"),
         (&["-u", "65534", "-g", "65534", "-G", ""], &[], "Groups:"),
-        (&["-u", "65534", "-g", "65534", "-G", "4242,4243"], &[], "Groups: 4242 4243"),
+        (
+            &["-u", "65534", "-g", "65534", "-G", "4242,4243"],
+            &[],
+            "Groups: 4242 4243",
+        ),
         (
             &["-U"],
             &[("UID", "65534"), ("GID", "65534"), ("GIDLIST", "4242")],
@@ -459,7 +484,11 @@ esac"#;
     s.write_all(b"count\n").unwrap();
     assert_eq!(read_lenient(&mut s), b"1\n");
     assert!(eventually(10, || srv.children().is_empty()));
-    assert!(eventually(5, || srv.fd_count() == fds), "fds {fds} -> {}", srv.fd_count());
+    assert!(
+        eventually(5, || srv.fd_count() == fds),
+        "fds {fds} -> {}",
+        srv.fd_count()
+    );
     let log = srv.stop_with(libc::SIGTERM).err();
     let allows = log.matches(": allow ").count();
     let ends = log.matches(": end pid ").count();
@@ -475,7 +504,11 @@ esac"#;
 fn hup_storm_during_load_loses_nothing() {
     let d = Dir::new("hup");
     let p = d.join("s");
-    let srv = server(&["-v", "-c", "20"], &p, &["sh", "-c", "echo ok; exec sleep 5"]);
+    let srv = server(
+        &["-v", "-c", "20"],
+        &p,
+        &["sh", "-c", "echo ok; exec sleep 5"],
+    );
     let pid = srv.pid();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let st = stop.clone();
@@ -503,13 +536,20 @@ fn hup_storm_during_load_loses_nothing() {
     assert!(n > 100, "only {n} HUPs");
     assert!(served > 0);
     unsafe_kill(pid, libc::SIGHUP); // the last HUP ends every sleeper
-    assert!(eventually(10, || srv.children().is_empty()), "{:?}", srv.children());
+    assert!(
+        eventually(10, || srv.children().is_empty()),
+        "{:?}",
+        srv.children()
+    );
     assert_eq!(read_all(&mut connect(&p)), b"ok\n");
     let log = srv.stop_with(libc::SIGTERM).err();
     let allows = log.matches(": allow ").count();
     let ends = log.matches(": end pid ").count();
     // The last client's handler may still be running at TERM.
-    assert!(ends == allows || ends + 1 == allows, "allow {allows} end {ends}");
+    assert!(
+        ends == allows || ends + 1 == allows,
+        "allow {allows} end {ends}"
+    );
     assert_eq!(allows, 201, "{log}");
 }
 
@@ -545,7 +585,11 @@ fn socket_directory_on_a_full_filesystem() {
             .unwrap_or(false)
     };
     if !mnt("size=64k,nr_inodes=64") {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "cannot mount tmpfs");
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "cannot mount tmpfs"
+        );
         eprintln!("skipping: cannot mount a tmpfs");
         return;
     }

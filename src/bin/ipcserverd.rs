@@ -11,7 +11,9 @@ const PROG: &str = "ipcserverd";
 const USAGE: &str = "ipcserverd [ -1 ] [ -q | -Q | -v verbosity ] [ -P | -p ] [ -c maxconn ] [ -C localmaxconn ] prog...";
 
 /// Options from `args` (argv without the program name), so a fuzz target can call it.
-pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(ServeConfig, u32), lexopt::Error> {
+pub(crate) fn parse(
+    args: impl IntoIterator<Item = OsString>,
+) -> Result<(ServeConfig, u32), lexopt::Error> {
     let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     let (mut verbosity, mut ready, mut peercred) = (1, false, true);

@@ -247,7 +247,17 @@ fn make_private_dir(dir: &OwnedFd, parent: &Path) -> Result<(String, OwnedFd), E
                 let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
                 let fd = rustix::fs::openat(dir, name.as_str(), flags, Mode::empty());
                 return match fd {
-                    Ok(fd) => Ok((name, fd)),
+                    // Where others may write to the parent, they can rename our directory
+                    // away and put theirs under its name before we open it: use only a
+                    // directory that is ours and closed to everyone else.
+                    Ok(fd) => match rustix::fs::fstat(&fd) {
+                        Ok(st) if is_private(&st) => Ok((name, fd)),
+                        Ok(_) => Err(Error::Fatal(format!(
+                            "{} changed while starting: refusing to use it",
+                            parent.join(&name).display()
+                        ))),
+                        Err(e) => Err(Error::sys_at("stat", parent.join(&name), e)),
+                    },
                     Err(e) => {
                         let _ = rustix::fs::unlinkat(dir, name.as_str(), AtFlags::REMOVEDIR);
                         Err(Error::sys_at("open directory", parent.join(&name), e))
@@ -258,6 +268,13 @@ fn make_private_dir(dir: &OwnedFd, parent: &Path) -> Result<(String, OwnedFd), E
             Err(e) => return Err(Error::sys_at("create directory", parent.join(&name), e)),
         }
     }
+}
+
+/// A directory of ours that nobody else may enter or write to.
+fn is_private(st: &rustix::fs::Stat) -> bool {
+    FileType::from_raw_mode(st.st_mode) == FileType::Directory
+        && st.st_uid == rustix::process::geteuid().as_raw()
+        && st.st_mode & 0o077 == 0
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -275,12 +292,16 @@ fn bind_in_private(
     let fd = socket_for(o)?;
     // Bind under a short name in the private directory; the rename below gives it its
     // real name, so neither a long PATH nor a long basename ever meets sun_path.
+    // Bind through the directory's fd, not its name: where others may write to the
+    // parent, the name can be swapped for a symlink to anywhere between mkdir and bind.
+    // The name is only the fallback for a system without /proc.
+    let alias = format!("/proc/self/fd/{}/s", privdir.as_raw_fd());
     let short = parent.join(privname).join("s");
-    if short.as_os_str().len() <= SUN_PATH_MAX {
-        sock::bind_short(&fd, &short)
-    } else {
-        let alias = format!("/proc/self/fd/{}/s", privdir.as_raw_fd());
-        sock::bind_short(&fd, Path::new(&alias))
+    match sock::bind_short(&fd, Path::new(&alias)) {
+        Err(Errno::NOENT) if short.as_os_str().len() <= SUN_PATH_MAX => {
+            sock::bind_short(&fd, &short)
+        }
+        r => r,
     }
     .op_at("bind to", p)?;
     // chmod and chown by name inside the private directory: nobody else can put a
