@@ -19,6 +19,8 @@ pub const IPCCONNNUM: &str = "IPCCONNNUM";
 pub const LISTEN_FDS: &str = "LISTEN_FDS";
 pub const LISTEN_PID: &str = "LISTEN_PID";
 pub const LISTEN_FDNAMES: &str = "LISTEN_FDNAMES";
+/// Socket of the nptlistend service (pipe-tools' name).
+pub const NPT_IPCPATH: &str = "NPT_IPCPATH";
 
 /// One environment edit: set NAME to a value, or unset it (`None`).
 pub type EnvMod = (OsString, Option<OsString>);
