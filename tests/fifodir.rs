@@ -702,3 +702,21 @@ fn service_runs_request_as_caller() {
         log.err()
     );
 }
+
+#[test]
+fn sigterm_removes_the_fifo() {
+    let d = Dir::new("fdterm");
+    let fd = mkfifodir(&d, "ev");
+    let mut w = Command::new(bin("npt-wait"))
+        .args([fd.as_os_str(), OsStr("u")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_fifos(&fd, 1);
+    unsafe_kill(w.id() as i32, 15);
+    let o = wait_output(&mut w, 10, "npt-wait");
+    o.assert_code(111);
+    assert_eq!(o.err(), "npt-wait: fatal: interrupted by SIGTERM\n");
+    assert!(fifos(&fd).is_empty());
+}

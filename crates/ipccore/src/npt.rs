@@ -17,6 +17,7 @@
 use crate::error::{Error, ResultExt};
 use crate::fifodir::Listener;
 use crate::privs::{self, Ids};
+use crate::sig::{self, SelfPipe};
 use crate::sock::{self, SockPath};
 use regex::bytes::{Regex, RegexBuilder};
 use rustix::event::{PollFd, PollFlags};
@@ -40,6 +41,9 @@ pub const EVENTS_MAX: usize = 1 << 20;
 /// How long a client waits past the request's own timeout before it gives up on a
 /// listener that did not answer.
 const GRACE: Duration = Duration::from_secs(5);
+/// Signals that end a wait cleanly (fifo removed, exit 111) instead of killing it:
+/// ipcserver's HUP and QUIT send TERM to its children.
+const TRAPPED: [i32; 3] = [sig::SIGTERM, sig::SIGINT, sig::SIGHUP];
 
 /// One wait: the fifodir, the expression, the timeout (`None`: wait forever).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,21 +153,30 @@ fn timed_out(re: &str) -> Error {
 
 /// Wait on `listener` until the accumulated events match `re`, `deadline` passes
 /// (`Error::Timeout`), or `watch` (the client's end, for nptlistend) reaches EOF
-/// (`Outcome::Abandoned`). Bytes arriving on `watch` are read and ignored.
+/// (`Outcome::Abandoned`). Bytes arriving on `watch` are read and ignored. A signal
+/// arriving through `sigs` ends the wait with an error, so that the caller's
+/// `Listener` is dropped and its fifo removed rather than left for the next notifier
+/// to clean up.
 ///
 /// # Errors
 /// `poll`, `read fifo in`, `read from client`; `Fatal` when more than `EVENTS_MAX`
-/// bytes arrived without a match.
+/// bytes arrived without a match, or on a signal (`interrupted by SIGTERM`).
 pub fn wait(
     listener: &Listener,
     re: &Regex,
     re_src: &str,
     deadline: Option<Instant>,
     watch: Option<BorrowedFd<'_>>,
+    mut sigs: Option<&mut SelfPipe>,
 ) -> Result<Outcome, Error> {
     let mut events = Vec::new();
     let fifo = listener.fd();
     loop {
+        if let Some(s) = sigs.as_deref_mut()
+            && let Some(&n) = s.pending().first()
+        {
+            return Err(Error::Fatal(format!("interrupted by {}", sig::name(n))));
+        }
         let timeout = remaining(deadline);
         if timeout
             .as_ref()
@@ -171,9 +184,13 @@ pub fn wait(
         {
             return Err(timed_out(re_src));
         }
+        let sigfd = sigs.as_deref().map(SelfPipe::fd);
         let mut fds = vec![PollFd::new(&fifo, PollFlags::IN)];
         if let Some(w) = watch.as_ref() {
             fds.push(PollFd::new(w, PollFlags::IN));
+        }
+        if let Some(f) = sigfd.as_ref() {
+            fds.push(PollFd::new(f, PollFlags::IN));
         }
         match rustix::event::poll(&mut fds, timeout.as_ref()) {
             Ok(_) => {}
@@ -181,7 +198,7 @@ pub fn wait(
             Err(e) => return Err(Error::sys("poll", e)),
         }
         let fifo_ready = fds.first().is_some_and(|f| !f.revents().is_empty());
-        let client_ready = fds.get(1).is_some_and(|f| !f.revents().is_empty());
+        let client_ready = watch.is_some() && fds.get(1).is_some_and(|f| !f.revents().is_empty());
         drop(fds);
         if fifo_ready && listener.read_into(&mut events)? > 0 {
             if re.is_match(&events) {
@@ -284,9 +301,17 @@ pub fn listend(
     let req = read_request(input)?;
     let re = compile(&req.regex)?;
     let deadline = deadline_of(req.timeout);
+    let mut sigs = SelfPipe::new(&TRAPPED)?;
     let listener = Listener::subscribe(&req.fifodir)?;
     write_all(output, b"\0").map_err(|e| Error::sys("write to client", e))?;
-    let out = wait(&listener, &re, &req.regex, deadline, Some(input))?;
+    let out = wait(
+        &listener,
+        &re,
+        &req.regex,
+        deadline,
+        Some(input),
+        Some(&mut sigs),
+    )?;
     drop(listener);
     if let Outcome::Matched(ev) = &out {
         write_all(output, ev).map_err(|e| Error::sys("write to client", e))?;
@@ -326,10 +351,11 @@ fn start(prog: &[OsString]) -> Result<(), Error> {
 /// Those of `compile`, `Listener::subscribe`, `wait`; `spawn` for prog; `Timeout`.
 pub fn wait_here(req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
     let re = compile(&req.regex)?;
+    let mut sigs = SelfPipe::new(&TRAPPED)?;
     let listener = Listener::subscribe(&req.fifodir)?;
     let deadline = deadline_of(req.timeout);
     start(prog)?;
-    match wait(&listener, &re, &req.regex, deadline, None)? {
+    match wait(&listener, &re, &req.regex, deadline, None, Some(&mut sigs))? {
         Outcome::Matched(ev) => Ok(ev),
         Outcome::Abandoned => Err(Error::Internal(
             "wait without a client was abandoned".into(),
