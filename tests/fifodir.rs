@@ -408,6 +408,20 @@ fn npt_wait_timeout_and_errors() {
             none.display()
         )
     );
+    let o = run_timeout(
+        cmd(&[
+            bin("npt-wait").as_os_str(),
+            fd.as_os_str(),
+            OsStr("u"),
+            OsStr("/nonexistent/prog"),
+        ]),
+        10,
+    );
+    o.assert_code(111);
+    assert_eq!(
+        o.err(),
+        "npt-wait: fatal: unable to spawn /nonexistent/prog: No such file or directory\n"
+    );
     // No listener: nothing to do, success (as s6-ftrig-notify).
     run_timeout(
         cmd(&[bin("npt-notify").as_os_str(), fd.as_os_str(), OsStr("x")]),

@@ -19,6 +19,7 @@ use crate::fifodir::Listener;
 use crate::privs::{self, Ids};
 use crate::sig::{self, SelfPipe};
 use crate::sock::{self, SockPath};
+use crate::spawn::Spawner;
 use regex::bytes::{Regex, RegexBuilder};
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -331,15 +332,17 @@ fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Start `prog` (s6-ftrig-listen1's prog), sharing our stdin, stdout and stderr. It is
-/// not waited for: the wait ends with the event, not with the program.
+/// Start `prog` (s6-ftrig-listen1's prog), sharing our stdin, stdout and stderr, with a
+/// clean signal mask and default dispositions. It is not waited for: the wait ends
+/// with the event, not with the program (an unreaped child is reaped by init when we
+/// exit).
 fn start(prog: &[OsString]) -> Result<(), Error> {
-    let Some((p, args)) = prog.split_first() else {
+    let Some(p) = prog.first() else {
         return Ok(());
     };
-    Command::new(p)
-        .args(args)
-        .spawn()
+    let sp = Spawner::new(prog, &[])
+        .ok_or_else(|| Error::Usage("an argument contains a NUL byte".into()))?;
+    sp.spawn_inheriting()
         .map(drop)
         .op_at("spawn", PathBuf::from(p))
 }

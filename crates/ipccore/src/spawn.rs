@@ -127,6 +127,65 @@ impl Spawner {
     }
 }
 
+impl Spawner {
+    /// Spawn the command sharing our fds 0, 1 and 2 (everything else of ours is
+    /// CLOEXEC), with an empty signal mask and every signal at its default disposition:
+    /// the prog of `npt-wait`, started once the subscription exists. std's `Command`
+    /// would leave signals we inherited as ignored (SIGINT from a shell's `&`) ignored.
+    ///
+    /// # Errors
+    /// The errno of the failed spawn (with glibc, of the failed exec too).
+    ///
+    /// # References
+    /// - [posix_spawn](https://man7.org/linux/man-pages/man3/posix_spawn.3.html)
+    pub fn spawn_inheriting(&self) -> Result<Pid, Errno> {
+        let mut argv: Vec<*mut libc::c_char> =
+            self.argv.iter().map(|a| a.as_ptr().cast_mut()).collect();
+        argv.push(ptr::null_mut());
+        let mut envp: Vec<*mut libc::c_char> =
+            self.env.iter().map(|e| e.as_ptr().cast_mut()).collect();
+        envp.push(ptr::null_mut());
+        let mut pid: libc::pid_t = 0;
+        // SAFETY: attr is initialized before use and destroyed on every path; argv and
+        // envp are NULL-terminated arrays of pointers into CStrings that outlive the call.
+        let rc = unsafe {
+            let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
+            let mut rc = libc::posix_spawnattr_init(&mut attr);
+            if rc != 0 {
+                return Err(Errno::from_raw_os_error(rc));
+            }
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::sigfillset(&mut all);
+            let flags = libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF;
+            rc = libc::posix_spawnattr_setflags(&mut attr, flags as libc::c_short);
+            if rc == 0 {
+                rc = libc::posix_spawnattr_setsigmask(&mut attr, &empty);
+            }
+            if rc == 0 {
+                rc = libc::posix_spawnattr_setsigdefault(&mut attr, &all);
+            }
+            if rc == 0 {
+                rc = libc::posix_spawnp(
+                    &mut pid,
+                    argv[0],
+                    ptr::null(),
+                    &attr,
+                    argv.as_ptr(),
+                    envp.as_ptr(),
+                );
+            }
+            libc::posix_spawnattr_destroy(&mut attr);
+            rc
+        };
+        if rc != 0 {
+            return Err(Errno::from_raw_os_error(rc));
+        }
+        Pid::from_raw(pid).ok_or(Errno::SRCH)
+    }
+}
+
 /// `NAME=value` as a C string, for `Spawner::spawn`'s `extra`.
 pub fn env_entry(name: &str, value: &[u8]) -> Option<CString> {
     let mut v = Vec::with_capacity(name.len() + 1 + value.len());
