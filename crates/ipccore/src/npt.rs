@@ -20,7 +20,8 @@ use crate::privs::{self, Ids};
 use crate::sig::{self, SelfPipe};
 use crate::sock::{self, SockPath};
 use crate::spawn::Spawner;
-use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
@@ -111,12 +112,23 @@ impl Request {
 /// # Errors
 /// `Fatal("invalid regex RE: …")`.
 pub fn compile(re: &str) -> Result<Regex, Error> {
-    RegexBuilder::new(re)
-        .unicode(false)
-        .dot_matches_new_line(true)
-        .build()
+    Regex::builder()
+        // One search at a time, so one cache: the default pool is sized by
+        // available_parallelism, which reads cgroup files at every start-up.
+        .configure(meta::Config::new().pool_capacity(1))
+        .syntax(
+            syntax::Config::new()
+                .unicode(false)
+                .utf8(false)
+                .dot_matches_new_line(true),
+        )
+        .build(re)
         .map_err(|e| {
-            let why = e.to_string();
+            // The syntax error's text ends with a one-line reason under the caret diagram.
+            let why = match e.syntax_error() {
+                Some(se) => se.to_string(),
+                None => e.to_string(),
+            };
             let last = why.lines().last().unwrap_or("").trim().to_string();
             Error::Fatal(format!("invalid regex {re}: {last}"))
         })
