@@ -734,3 +734,67 @@ fn sigterm_removes_the_fifo() {
     assert_eq!(o.err(), "npt-wait: fatal: interrupted by SIGTERM\n");
     assert!(fifos(&fd).is_empty());
 }
+
+#[test]
+fn service_dir_under_s6_supervise_signals_readiness() {
+    if !have("s6-supervise") || !have("s6-svwait") || !have("s6-svc") {
+        return;
+    }
+    let d = Dir::new("fdsvcs6");
+    let svc = d.join("svc");
+    std::fs::create_dir(&svc).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("service/nptlistend");
+    for f in ["run", "notification-fd"] {
+        std::fs::copy(src.join(f), svc.join(f)).unwrap();
+    }
+    let sock = d.join("sock");
+    let path = format!(
+        "{}:{}",
+        bin("ipcserver").parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut sup = Command::new("s6-supervise")
+        .arg(&svc)
+        .env("PATH", &path)
+        .env("NPT_IPCPATH", &sock)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ready = eventually(10, || svc.join("supervise/status").exists());
+    let up = ready.then(|| {
+        run_timeout(
+            cmd(&[
+                OsStr("s6-svwait"),
+                OsStr("-U"),
+                OsStr("-t"),
+                OsStr("5000"),
+                svc.as_os_str(),
+            ]),
+            10,
+        )
+    });
+    // While it is up, a request through the socket works.
+    let fd = mkfifodir(&d, "ev");
+    let mut w = Command::new(bin("npt-wait"));
+    w.args([
+        OsStr("-s"),
+        OsStr("-t"),
+        OsStr("5000"),
+        fd.as_os_str(),
+        OsStr("x"),
+    ]);
+    w.arg(bin("npt-notify")).arg(&fd).arg("x");
+    w.env("NPT_IPCPATH", &sock);
+    let got = run_timeout(w, 10);
+    let _ = Command::new("s6-svc").arg("-dx").arg(&svc).status();
+    if wait_deadline(&mut sup, 10).is_none() {
+        let _ = sup.kill();
+        let _ = sup.wait();
+    }
+    assert!(ready, "s6-supervise did not start");
+    up.unwrap().assert_code(0);
+    got.assert_code(0);
+    assert_eq!(got.out(), "x\n");
+}
