@@ -10,6 +10,6 @@ mod ipcclient;
 mod ipcserver;
 mod ipcserverd;
 mod listen_tools;
-mod service;
 mod reliability;
+mod service;
 mod sudo;
