@@ -10,6 +10,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod client;
 pub mod cred;
 pub mod diag;
 pub mod error;
