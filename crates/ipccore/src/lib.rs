@@ -10,17 +10,20 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod binprefix;
 pub mod client;
 pub mod cred;
 pub mod diag;
 pub mod error;
 pub mod exec;
 pub mod fd;
+pub mod fdpass;
 pub mod listen;
 pub mod privs;
 pub mod server;
 pub mod sig;
 pub mod sock;
 pub mod spawn;
+pub mod sudo;
 
 pub use error::{Error, ResultExt};
