@@ -678,3 +678,102 @@ fn usage_errors() {
         )
     );
 }
+
+// ---- The service/ example, run for real. ----
+
+/// Kills the service's process on drop.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn which(prog: &str) -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join(prog))
+        .find(|p| p.is_file())
+        .unwrap()
+}
+
+/// service/ipcsudo-group/run, with ipcserver-access played by s6-ipcserver-access
+/// (ipcserver-access is another branch's program).
+#[test]
+fn service_example_group_rule() {
+    if !have("s6-ipcserver-access") {
+        return;
+    }
+    let d = Dir::new("svc");
+    let shim = d.join("bin");
+    std::fs::create_dir(&shim).unwrap();
+    for (name, target) in [
+        ("ipcserver", bin("ipcserver")),
+        ("ipcsudod", bin("ipcsudod")),
+        ("ipcserver-access", which("s6-ipcserver-access")),
+    ] {
+        std::os::unix::fs::symlink(target, shim.join(name)).unwrap();
+    }
+    let svc = Path::new(env!("CARGO_MANIFEST_DIR")).join("service/ipcsudo-group");
+    let sock = d.join("s");
+    let path = format!("{}:{}", shim.display(), std::env::var("PATH").unwrap());
+    let mut c = Command::new(svc.join("run"));
+    c.current_dir(&svc)
+        .env("PATH", &path)
+        .env("SOCKET", &sock)
+        .env("GROUP", "65534")
+        .env("RULES", d.join("rules"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _svc = Running(c.spawn().unwrap());
+    assert!(
+        eventually(10, || sock.exists()),
+        "the service never listened"
+    );
+
+    // A member of the group (primary gid 65534) runs the command as root.
+    let out = run_timeout(as_nobody(&client_argv(Side::Ours, &[], &sock, &[])), 10);
+    out.assert_code(0);
+    assert_eq!(out.out(), "running as uid 0 for a member of the group\n");
+    // The command refuses arguments, on the client's stderr.
+    let out = run_timeout(as_nobody(&client_argv(Side::Ours, &[], &sock, &["x"])), 10);
+    out.assert_code(100);
+    assert_eq!(out.err(), "usage: ipcsudo SOCKET   (no arguments)\n");
+
+    // Not in the group: the socket's mode stops the connection.
+    let mut other = Command::new("setpriv");
+    other.args([
+        "--reuid",
+        "65533",
+        "--regid",
+        "65533",
+        "--clear-groups",
+        "--",
+    ]);
+    other.args(client_argv(Side::Ours, &[], &sock, &[]));
+    let out = run_timeout(other, 10);
+    out.assert_code(111);
+    assert_eq!(
+        out.err(),
+        format!(
+            "ipcclient: fatal: unable to connect to {}: Permission denied\n",
+            sock.display()
+        )
+    );
+    // In the group only as a supplementary group: connects, but the rules deny.
+    let mut supp = Command::new("setpriv");
+    supp.args([
+        "--reuid", "65533", "--regid", "65533", "--groups", "65534", "--",
+    ]);
+    supp.args(client_argv(Side::Ours, &[], &sock, &[]));
+    let out = run_timeout(supp, 10);
+    out.assert_code(111);
+    assert_eq!(out.out(), "");
+    assert!(
+        out.err().contains("appropriate permissions"),
+        "{}",
+        out.err()
+    );
+}
