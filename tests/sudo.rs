@@ -224,8 +224,11 @@ fn client_killed_command_gets_term() {
         let d = Dir::new("sudo");
         let sock = d.join("s");
         let marker = d.join("term");
+        // s6-sudod leaves the command running if the client dies before the
+        // confirmation went out: give it time to send it before saying "ready".
+        let pause = if srv == Side::S6 { "sleep 0.3;" } else { "" };
         let script = format!(
-            "trap 'echo TERM > {}; exit 0' TERM; echo ready; while :; do sleep 0.05; done",
+            "trap 'echo TERM > {}; exit 0' TERM; {pause} echo ready; while :; do sleep 0.05; done",
             marker.display()
         );
         let s = server(srv, &sock, &[], &["sh", "-c", &script]);
@@ -240,7 +243,7 @@ fn client_killed_command_gets_term() {
         assert!(
             eventually(10, || std::fs::read_to_string(&marker)
                 .is_ok_and(|t| t == "TERM\n")),
-            "the command never got SIGTERM"
+            "{srv:?}: the command never got SIGTERM"
         );
         // The ipcsudod handling that client is gone too (it exits 1).
         assert!(eventually(10, || s.children().is_empty()));

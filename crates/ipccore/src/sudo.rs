@@ -442,7 +442,12 @@ pub fn ipcsudod(cfg: &ServerConfig, diag: &Diag) -> Result<u8, Error> {
     drop(cmd);
     let pid = Pid::from_raw(child.id() as i32);
     diag.info(format!("started pid {}", child.id()));
-    fdpass::send_all(wr, &[0], dl).op("send confirmation to client")?;
+    if let Err(e) = fdpass::send_all(wr, &[0], dl) {
+        // The client is gone already (killed, timed out): the command must not run on
+        // for nobody. s6-sudod exits here and leaves it running.
+        terminate(pid);
+        return Err(Error::sys("send confirmation to client", e));
+    }
 
     let mut hung_up = false;
     let status = loop {
@@ -465,10 +470,7 @@ pub fn ipcsudod(cfg: &ServerConfig, diag: &Diag) -> Result<u8, Error> {
         if gone {
             hung_up = true;
             if !cfg.detach {
-                if let Some(pid) = pid {
-                    let _ = rustix::process::kill_process(pid, Signal::TERM);
-                    let _ = rustix::process::kill_process(pid, Signal::CONT);
-                }
+                terminate(pid);
                 diag.info("client hung up, sent SIGTERM and SIGCONT to the command");
                 return Ok(1);
             }
@@ -479,6 +481,14 @@ pub fn ipcsudod(cfg: &ServerConfig, diag: &Diag) -> Result<u8, Error> {
         fdpass::send_all(wr, &raw.to_be_bytes(), None).op("write status to client")?;
     }
     Ok(0)
+}
+
+/// SIGTERM then SIGCONT (a stopped command must wake up to die), as s6-sudod.
+fn terminate(pid: Option<Pid>) {
+    if let Some(pid) = pid {
+        let _ = rustix::process::kill_process(pid, Signal::TERM);
+        let _ = rustix::process::kill_process(pid, Signal::CONT);
+    }
 }
 
 #[cfg(test)]
