@@ -60,8 +60,9 @@ fn behind_systemd_socket_activate() {
         out, "IPCCONNNUM=1\nIPCREMOTEEGID=0\nIPCREMOTEEUID=0\nIPCREMOTEPATH=\nPROTO=IPC\n",
         "LISTEN_* must not reach the handlers"
     );
-    // The server keeps serving.
-    assert!(read_from(&p).starts_with("IPCCONNNUM=1\n"));
+    // The server keeps serving (the first handler may not be reaped yet: IPCCONNNUM
+    // counts live connections, so it may be 1 or 2).
+    assert!(read_from(&p).ends_with("IPCREMOTEPATH=\nPROTO=IPC\n"));
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -21,6 +21,8 @@ pub const LISTEN_PID: &str = "LISTEN_PID";
 pub const LISTEN_FDNAMES: &str = "LISTEN_FDNAMES";
 pub const UPSTART_FDS: &str = "UPSTART_FDS";
 pub const UPSTART_EVENTS: &str = "UPSTART_EVENTS";
+/// Socket of the nptlistend service (pipe-tools' name).
+pub const NPT_IPCPATH: &str = "NPT_IPCPATH";
 
 /// One environment edit: set NAME to a value, or unset it (`None`).
 pub type EnvMod = (OsString, Option<OsString>);

@@ -12,17 +12,23 @@
 )]
 
 pub mod activation;
+pub mod binprefix;
+pub mod client;
 pub mod cred;
 pub mod diag;
 pub mod error;
 pub mod exec;
 pub mod fd;
+pub mod fdpass;
+pub mod fifodir;
 pub mod listen;
+pub mod npt;
 pub mod privs;
 pub mod server;
 pub mod sig;
 pub mod sock;
 pub mod sockopt;
 pub mod spawn;
+pub mod sudo;
 
 pub use error::{Error, ResultExt};

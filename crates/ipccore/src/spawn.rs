@@ -69,6 +69,21 @@ impl Spawner {
     /// # References
     /// - [posix_spawn](https://man7.org/linux/man-pages/man3/posix_spawn.3.html)
     pub fn spawn(&self, conn: BorrowedFd<'_>, extra: &[CString]) -> Result<Pid, Errno> {
+        self.spawn_raw(Some(conn.as_raw_fd()), extra)
+    }
+
+    /// Spawn the command sharing our fds 0, 1 and 2 (everything else of ours is
+    /// CLOEXEC), with an empty signal mask and every signal at its default disposition:
+    /// the prog of `npt-wait`, started once the subscription exists. std's `Command`
+    /// would leave signals we inherited as ignored (SIGINT from a shell's `&`) ignored.
+    ///
+    /// # Errors
+    /// As [`Spawner::spawn`].
+    pub fn spawn_inheriting(&self) -> Result<Pid, Errno> {
+        self.spawn_raw(None, &[])
+    }
+
+    fn spawn_raw(&self, conn: Option<libc::c_int>, extra: &[CString]) -> Result<Pid, Errno> {
         let mut argv: Vec<*mut libc::c_char> =
             self.argv.iter().map(|a| a.as_ptr().cast_mut()).collect();
         argv.push(ptr::null_mut());
@@ -76,12 +91,11 @@ impl Spawner {
         envp.extend(self.env.iter().map(|e| e.as_ptr().cast_mut()));
         envp.extend(extra.iter().map(|e| e.as_ptr().cast_mut()));
         envp.push(ptr::null_mut());
-        let fd = conn.as_raw_fd();
 
         let mut pid: libc::pid_t = 0;
         // SAFETY: attr and file actions are initialized before use and destroyed on every
         // path; argv and envp are NULL-terminated arrays of pointers into CStrings that
-        // outlive the call; `fd` is open for the duration of the call.
+        // outlive the call; `conn`, if any, is open for the duration of the call.
         let rc = unsafe {
             let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
             let mut fa: libc::posix_spawn_file_actions_t = std::mem::zeroed();
@@ -107,11 +121,13 @@ impl Spawner {
             if rc == 0 {
                 rc = libc::posix_spawnattr_setsigdefault(&mut attr, &all);
             }
-            if rc == 0 {
-                rc = libc::posix_spawn_file_actions_adddup2(&mut fa, fd, 0);
-            }
-            if rc == 0 {
-                rc = libc::posix_spawn_file_actions_adddup2(&mut fa, fd, 1);
+            if let Some(fd) = conn {
+                if rc == 0 {
+                    rc = libc::posix_spawn_file_actions_adddup2(&mut fa, fd, 0);
+                }
+                if rc == 0 {
+                    rc = libc::posix_spawn_file_actions_adddup2(&mut fa, fd, 1);
+                }
             }
             if rc == 0 {
                 rc =

@@ -1,0 +1,615 @@
+//! Waiting for fifodir events: the `nptlistend` request protocol, and three ways to
+//! wait—in this process, through an `nptlistend` child, or through the `nptlistend`
+//! service on a local socket.
+//!
+//! The protocol (ours; pipe-tools' own was never published): the client sends three
+//! fields, each ended by a NUL byte—FIFODIR, REGEX (an extended regular expression),
+//! TIMEOUT in milliseconds (0: none). The listener subscribes to FIFODIR, answers one
+//! NUL byte ("listening: trigger now"), accumulates the events, and after each read
+//! searches REGEX in the accumulated bytes (`^` and `$` anchor to their start and end,
+//! as s6 ≥ 2.15 does). On a match it writes the accumulated bytes and exits 0; on
+//! timeout it exits 99; when the client closes its end it exits 0 without an answer.
+//! Any error exits 111. Over a socket the client sees no exit code: "EOF and no
+//! answer" means a timeout once the deadline has passed, a failure before it.
+//!
+//! Fifo handling is `fifodir`'s; this module never prints.
+
+use crate::error::{Error, ResultExt};
+use crate::fifodir::Listener;
+use crate::privs::{self, Ids};
+use crate::sig::{self, SelfPipe};
+use crate::sock::{self, SockPath};
+use crate::spawn::Spawner;
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
+use rustix::event::{PollFd, PollFlags};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::io::Errno;
+use rustix::net::SocketType;
+use rustix::process::{Gid, Uid};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where the nptlistend service listens unless `$NPT_IPCPATH` says otherwise.
+pub const DEFAULT_IPCPATH: &str = "/run/nptlistend/socket";
+/// The longest request accepted: a service must not buffer whatever a client sends.
+pub const REQUEST_MAX: usize = 65536;
+/// The most event bytes kept while nothing matches. Anyone may write to a listener
+/// fifo (mode 0622), so the buffer must have a ceiling.
+pub const EVENTS_MAX: usize = 1 << 20;
+/// How long a client waits past the request's own timeout before it gives up on a
+/// listener that did not answer.
+const GRACE: Duration = Duration::from_secs(5);
+/// Signals that end a wait cleanly (fifo removed, exit 111) instead of killing it:
+/// ipcserver's HUP and QUIT send TERM to its children.
+const TRAPPED: [i32; 3] = [sig::SIGTERM, sig::SIGINT, sig::SIGHUP];
+
+/// One wait: the fifodir, the expression, the timeout (`None`: wait forever).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub fifodir: PathBuf,
+    pub regex: String,
+    pub timeout: Option<Duration>,
+}
+
+impl Request {
+    /// The request on the wire: `FIFODIR\0REGEX\0TIMEOUT\0`.
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
+        let dir = self.fifodir.as_os_str().as_bytes();
+        if dir.contains(&0) || self.regex.as_bytes().contains(&0) {
+            return Err(Error::Usage("a request field contains a NUL byte".into()));
+        }
+        let ms = self.timeout.map_or(0, |d| d.as_millis().max(1));
+        let mut v = Vec::with_capacity(dir.len() + self.regex.len() + 24);
+        v.extend_from_slice(dir);
+        v.push(0);
+        v.extend_from_slice(self.regex.as_bytes());
+        v.push(0);
+        v.extend_from_slice(ms.to_string().as_bytes());
+        v.push(0);
+        Ok(v)
+    }
+
+    /// Parse exactly three NUL-ended fields. Bytes after the third NUL are not looked at.
+    ///
+    /// # Errors
+    /// `Fatal("malformed request: …")` for a missing field, an empty FIFODIR, a
+    /// non-UTF-8 REGEX, or a TIMEOUT that is not a decimal number.
+    pub fn parse(buf: &[u8]) -> Result<Request, Error> {
+        let bad = |why: &str| Error::Fatal(format!("malformed request: {why}"));
+        let mut fields = buf.splitn(4, |&b| b == 0);
+        let (Some(dir), Some(re), Some(ms), Some(_)) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            return Err(bad("missing fields"));
+        };
+        if dir.is_empty() {
+            return Err(bad("empty fifodir"));
+        }
+        let regex = std::str::from_utf8(re)
+            .map_err(|_| bad("regex is not UTF-8"))?
+            .to_string();
+        let ms = std::str::from_utf8(ms)
+            .ok()
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or_else(|| bad("timeout is not a number of milliseconds"))?;
+        Ok(Request {
+            fifodir: PathBuf::from(OsString::from_vec(dir.to_vec())),
+            regex,
+            timeout: (ms != 0).then(|| Duration::from_millis(ms)),
+        })
+    }
+}
+
+/// Compile an extended regular expression for matching event bytes: bytes, not
+/// Unicode; `.` matches any byte, newline included, and `^`/`$` anchor to the start and
+/// end of the accumulated events (POSIX `regexec` without `REG_NEWLINE`).
+///
+/// # Errors
+/// `Fatal("invalid regex RE: …")`.
+pub fn compile(re: &str) -> Result<Regex, Error> {
+    Regex::builder()
+        // One search at a time, so one cache: the default pool is sized by
+        // available_parallelism, which reads cgroup files at every start-up.
+        .configure(meta::Config::new().pool_capacity(1))
+        .syntax(
+            syntax::Config::new()
+                .unicode(false)
+                .utf8(false)
+                .dot_matches_new_line(true),
+        )
+        .build(re)
+        .map_err(|e| {
+            // The syntax error's text ends with a one-line reason under the caret diagram.
+            let why = match e.syntax_error() {
+                Some(se) => se.to_string(),
+                None => e.to_string(),
+            };
+            let last = why.lines().last().unwrap_or("").trim().to_string();
+            Error::Fatal(format!("invalid regex {re}: {last}"))
+        })
+}
+
+/// How a wait ended, short of an error or a timeout.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The accumulated events, which match.
+    Matched(Vec<u8>),
+    /// The watched fd (the client's end) was closed first.
+    Abandoned,
+}
+
+fn deadline_of(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.and_then(|d| Instant::now().checked_add(d))
+}
+
+/// Time left until `deadline`, as poll wants it; `None` means forever.
+fn remaining(deadline: Option<Instant>) -> Option<rustix::time::Timespec> {
+    deadline.map(|d| {
+        let left = d.saturating_duration_since(Instant::now());
+        rustix::time::Timespec {
+            tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(left.subsec_nanos()),
+        }
+    })
+}
+
+fn timed_out(re: &str) -> Error {
+    Error::Timeout(format!(
+        "unable to match regexp on {re}: Connection timed out"
+    ))
+}
+
+/// Wait on `listener` until the accumulated events match `re`, `deadline` passes
+/// (`Error::Timeout`), or `watch` (the client's end, for nptlistend) reaches EOF
+/// (`Outcome::Abandoned`). Bytes arriving on `watch` are read and ignored. A signal
+/// arriving through `sigs` ends the wait with an error, so that the caller's
+/// `Listener` is dropped and its fifo removed rather than left for the next notifier
+/// to clean up.
+///
+/// # Errors
+/// `poll`, `read fifo in`, `read from client`; `Fatal` when more than `EVENTS_MAX`
+/// bytes arrived without a match, or on a signal (`interrupted by SIGTERM`).
+pub fn wait(
+    listener: &Listener,
+    re: &Regex,
+    re_src: &str,
+    deadline: Option<Instant>,
+    watch: Option<BorrowedFd<'_>>,
+    mut sigs: Option<&mut SelfPipe>,
+) -> Result<Outcome, Error> {
+    let mut events = Vec::new();
+    let fifo = listener.fd();
+    loop {
+        if let Some(s) = sigs.as_deref_mut()
+            && let Some(&n) = s.pending().first()
+        {
+            return Err(Error::Fatal(format!("interrupted by {}", sig::name(n))));
+        }
+        let timeout = remaining(deadline);
+        if timeout
+            .as_ref()
+            .is_some_and(|t| t.tv_sec == 0 && t.tv_nsec == 0)
+        {
+            return Err(timed_out(re_src));
+        }
+        let sigfd = sigs.as_deref().map(SelfPipe::fd);
+        let mut fds = vec![PollFd::new(&fifo, PollFlags::IN)];
+        if let Some(w) = watch.as_ref() {
+            fds.push(PollFd::new(w, PollFlags::IN));
+        }
+        if let Some(f) = sigfd.as_ref() {
+            fds.push(PollFd::new(f, PollFlags::IN));
+        }
+        match rustix::event::poll(&mut fds, timeout.as_ref()) {
+            Ok(_) => {}
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        let fifo_ready = fds.first().is_some_and(|f| !f.revents().is_empty());
+        let client_ready = watch.is_some() && fds.get(1).is_some_and(|f| !f.revents().is_empty());
+        drop(fds);
+        if fifo_ready && listener.read_into(&mut events)? > 0 {
+            if re.is_match(&events) {
+                return Ok(Outcome::Matched(events));
+            }
+            if events.len() > EVENTS_MAX {
+                return Err(Error::Fatal(format!(
+                    "more than {EVENTS_MAX} bytes of events without a match for {re_src}"
+                )));
+            }
+        }
+        if client_ready && let Some(w) = watch {
+            let mut junk = [0u8; 512];
+            match rustix::io::read(w, &mut junk) {
+                Ok(0) | Err(Errno::CONNRESET) => return Ok(Outcome::Abandoned),
+                Ok(_) | Err(Errno::INTR) | Err(Errno::AGAIN) => {}
+                Err(e) => return Err(Error::sys("read from client", e)),
+            }
+        }
+    }
+}
+
+/// Read one request from `fd` (nptlistend's stdin), stopping after the third NUL.
+///
+/// # Errors
+/// `read request`; `Fatal("malformed request: …")` on EOF before three fields or more
+/// than `REQUEST_MAX` bytes.
+pub fn read_request(fd: BorrowedFd<'_>) -> Result<Request, Error> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while buf.iter().filter(|&&b| b == 0).count() < 3 {
+        if buf.len() > REQUEST_MAX {
+            return Err(Error::Fatal("malformed request: too long".into()));
+        }
+        match rustix::io::read(fd, &mut chunk) {
+            Ok(0) => return Err(Error::Fatal("malformed request: missing fields".into())),
+            Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("read request", e)),
+        }
+    }
+    Request::parse(&buf)
+}
+
+/// The caller's identity under a super-server: `IPCREMOTEEUID` and `IPCREMOTEEGID`,
+/// when both are set. The supplementary groups are reduced to the caller's gid: the
+/// kernel reports no others, and the caller must not get more rights than it has.
+///
+/// # Errors
+/// `Usage` for an invalid number or for one variable without the other (exit 100).
+pub fn caller_ids(euid: Option<&OsStr>, egid: Option<&OsStr>) -> Result<Option<Ids>, Error> {
+    let num = |name: &str, v: &OsStr| -> Result<u32, Error> {
+        v.to_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| Error::Usage(format!("invalid ${name}")))
+    };
+    match (euid, egid) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Error::Usage(format!(
+            "{} not set",
+            crate::exec::IPCREMOTEEGID
+        ))),
+        (None, Some(_)) => Err(Error::Usage(format!(
+            "{} not set",
+            crate::exec::IPCREMOTEEUID
+        ))),
+        (Some(u), Some(g)) => {
+            let uid = Uid::from_raw(num(crate::exec::IPCREMOTEEUID, u)?);
+            let gid = Gid::from_raw(num(crate::exec::IPCREMOTEEGID, g)?);
+            Ok(Some(Ids {
+                uid: Some(uid),
+                gid: Some(gid),
+                groups: Some(vec![gid]),
+            }))
+        }
+    }
+}
+
+/// nptlistend: drop to the caller's identity when running as root under a super-server
+/// (`caller`, from `caller_ids`), read the request on `input`, subscribe, send the NUL
+/// on `output`, wait, and write the matching events on `output`.
+///
+/// The drop comes first, before the request is even read: the fifodir is only ever
+/// touched with the caller's rights, so a service run as root lets nobody listen where
+/// they could not themselves.
+///
+/// # Errors
+/// Those of `privs::drop_to`, `read_request`, `compile`, `Listener::subscribe`, `wait`;
+/// `write to client`; `Timeout` at the deadline.
+pub fn listend(
+    input: BorrowedFd<'_>,
+    output: BorrowedFd<'_>,
+    caller: Option<Ids>,
+) -> Result<Outcome, Error> {
+    if let Some(ids) = caller
+        && rustix::process::geteuid().is_root()
+    {
+        privs::drop_to(&ids)?;
+    }
+    let req = read_request(input)?;
+    let re = compile(&req.regex)?;
+    let deadline = deadline_of(req.timeout);
+    let mut sigs = SelfPipe::new(&TRAPPED)?;
+    let listener = Listener::subscribe(&req.fifodir)?;
+    write_all(output, b"\0").map_err(|e| Error::sys("write to client", e))?;
+    let out = wait(
+        &listener,
+        &re,
+        &req.regex,
+        deadline,
+        Some(input),
+        Some(&mut sigs),
+    )?;
+    drop(listener);
+    if let Outcome::Matched(ev) = &out {
+        write_all(output, ev).map_err(|e| Error::sys("write to client", e))?;
+    }
+    Ok(out)
+}
+
+fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> Result<(), Errno> {
+    while !buf.is_empty() {
+        match rustix::io::write(fd, buf) {
+            Ok(0) => return Err(Errno::PIPE),
+            Ok(n) => buf = buf.get(n..).unwrap_or_default(),
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Start `prog` (s6-ftrig-listen1's prog), sharing our stdin, stdout and stderr, with a
+/// clean signal mask and default dispositions. It is not waited for: the wait ends
+/// with the event, not with the program (an unreaped child is reaped by init when we
+/// exit).
+fn start(prog: &[OsString]) -> Result<(), Error> {
+    let Some(p) = prog.first() else {
+        return Ok(());
+    };
+    let sp = Spawner::new(prog, &[])
+        .ok_or_else(|| Error::Usage("an argument contains a NUL byte".into()))?;
+    sp.spawn_inheriting()
+        .map(drop)
+        .op_at("spawn", PathBuf::from(p))
+}
+
+/// Subscribe to `req.fifodir` in this process, run `prog` if not empty, and wait for
+/// the events to match. Returns the accumulated events.
+///
+/// # Errors
+/// Those of `compile`, `Listener::subscribe`, `wait`; `spawn` for prog; `Timeout`.
+pub fn wait_here(req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
+    let re = compile(&req.regex)?;
+    let mut sigs = SelfPipe::new(&TRAPPED)?;
+    let listener = Listener::subscribe(&req.fifodir)?;
+    let deadline = deadline_of(req.timeout);
+    start(prog)?;
+    match wait(&listener, &re, &req.regex, deadline, None, Some(&mut sigs))? {
+        Outcome::Matched(ev) => Ok(ev),
+        Outcome::Abandoned => Err(Error::Internal(
+            "wait without a client was abandoned".into(),
+        )),
+    }
+}
+
+/// Read from `fd` until EOF or `deadline`. `Ok(None)` at the deadline.
+fn read_to_eof(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> Result<Option<Vec<u8>>, Errno> {
+    let mut v = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let t = remaining(deadline);
+        if t.as_ref().is_some_and(|t| t.tv_sec == 0 && t.tv_nsec == 0) {
+            return Ok(None);
+        }
+        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+        match rustix::event::poll(&mut fds, t.as_ref()) {
+            Ok(0) => continue,
+            Ok(_) => {}
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e),
+        }
+        match rustix::io::read(fd, &mut chunk) {
+            Ok(0) => return Ok(Some(v)),
+            Ok(n) => v.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Err(Errno::INTR) | Err(Errno::AGAIN) => {}
+            Err(Errno::CONNRESET) => return Ok(Some(v)),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// What a remote listener said: whether it sent its NUL, and what followed until EOF.
+struct Reply {
+    listening: bool,
+    answer: Vec<u8>,
+    /// EOF never came before our own deadline.
+    stuck: bool,
+}
+
+/// Talk to a listener at the other end of `to`/`from`: send `req`, wait for its NUL,
+/// run prog, read its answer.
+fn converse(
+    to: BorrowedFd<'_>,
+    from: BorrowedFd<'_>,
+    req: &Request,
+    prog: &[OsString],
+) -> Result<Reply, Error> {
+    let guard = req.timeout.map(|t| t.saturating_add(GRACE));
+    write_all(to, &req.encode()?).map_err(|e| Error::sys("send request", e))?;
+    let hard = deadline_of(guard);
+    // The NUL comes first and alone, since nothing can match before it is sent; read
+    // one byte so the answer is not mixed into it.
+    let mut first = [0u8; 1];
+    loop {
+        let t = remaining(hard);
+        let mut fds = [PollFd::new(&from, PollFlags::IN)];
+        match rustix::event::poll(&mut fds, t.as_ref()) {
+            Ok(0) => {
+                return Ok(Reply {
+                    listening: false,
+                    answer: Vec::new(),
+                    stuck: true,
+                });
+            }
+            Ok(_) => {}
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        match rustix::io::read(from, &mut first) {
+            Ok(0) | Err(Errno::CONNRESET) => {
+                return Ok(Reply {
+                    listening: false,
+                    answer: Vec::new(),
+                    stuck: false,
+                });
+            }
+            Ok(_) => break,
+            Err(Errno::INTR) | Err(Errno::AGAIN) => {}
+            Err(e) => return Err(Error::sys("read from listener", e)),
+        }
+    }
+    if first != [0] {
+        return Err(Error::Fatal("listener protocol error: no NUL byte".into()));
+    }
+    start(prog)?;
+    match read_to_eof(from, hard).map_err(|e| Error::sys("read from listener", e))? {
+        Some(answer) => Ok(Reply {
+            listening: true,
+            answer,
+            stuck: false,
+        }),
+        None => Ok(Reply {
+            listening: true,
+            answer: Vec::new(),
+            stuck: true,
+        }),
+    }
+}
+
+/// Spawn `nptlistend` (found at `listend`, or in `$PATH` for a bare name) as a child
+/// on two pipes, send it `req`, run `prog` once it listens, and return its answer. Its
+/// exit code tells a timeout (99) from a failure (111, whose message is on our stderr,
+/// which the child shares).
+///
+/// # Errors
+/// `spawn`, `send request`, `read from listener`; `Timeout`; `Fatal` when the child
+/// failed.
+pub fn wait_child(listend: &Path, req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
+    let mut child = Command::new(listend)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .op_at("spawn", listend)?;
+    let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(Error::Internal("child pipes missing".into()));
+    };
+    let stdin: OwnedFd = stdin.into();
+    let stdout: OwnedFd = stdout.into();
+    let reply = converse(stdin.as_fd(), stdout.as_fd(), req, prog);
+    drop(stdin);
+    if !matches!(&reply, Ok(r) if !r.stuck) {
+        let _ = child.kill();
+    }
+    let status = child.wait().op("wait for nptlistend")?;
+    let reply = reply?;
+    if reply.stuck {
+        return Err(timed_out(&req.regex));
+    }
+    match status.code() {
+        Some(0) if reply.listening && !reply.answer.is_empty() => Ok(reply.answer),
+        Some(99) => Err(timed_out(&req.regex)),
+        Some(c) => Err(Error::Fatal(format!(
+            "{} failed with exit code {c}",
+            listend.display()
+        ))),
+        None => Err(Error::Fatal(format!("{} was killed", listend.display()))),
+    }
+}
+
+/// Connect to the nptlistend service at `path`, send `req`, run `prog` once it
+/// listens, and return its answer. The service's exit code does not reach us: an
+/// answerless EOF after the request's timeout is a timeout, one before it a failure
+/// (whose message is in the service's log).
+///
+/// # Errors
+/// `create socket`, `connect to` with the path; `send request`, `read from listener`;
+/// `Timeout`; `Fatal` when the service failed.
+pub fn wait_service(path: &SockPath, req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
+    let fd = sock::socket(SocketType::STREAM)?;
+    sock::connect(&fd, path).op_at("connect to", path.display_path())?;
+    let started = Instant::now();
+    let reply = converse(fd.as_fd(), fd.as_fd(), req, prog)?;
+    if reply.stuck {
+        return Err(timed_out(&req.regex));
+    }
+    if !reply.answer.is_empty() {
+        return Ok(reply.answer);
+    }
+    if reply.listening && req.timeout.is_some_and(|t| started.elapsed() >= t) {
+        return Err(timed_out(&req.regex));
+    }
+    let msg = format!("nptlistend service at {}", path.display_path().display());
+    Err(Error::Fatal(if reply.listening {
+        format!("{msg} stopped listening without an answer")
+    } else {
+        format!("{msg} refused the request (see its log)")
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_round_trip() {
+        let r = Request {
+            fifodir: "/run/x/event".into(),
+            regex: "u|U".into(),
+            timeout: Some(Duration::from_millis(1500)),
+        };
+        let b = r.encode().unwrap();
+        assert_eq!(b, b"/run/x/event\0u|U\x001500\0");
+        assert_eq!(Request::parse(&b).unwrap(), r);
+        let r0 = Request::parse(b"d\0x\x000\0").unwrap();
+        assert_eq!(r0.timeout, None);
+    }
+
+    #[test]
+    fn bad_requests() {
+        for bad in [
+            &b"d\0x\0"[..],
+            b"d\0x\x0012",
+            b"\0x\x001\0",
+            b"d\0x\0-1\0",
+            b"d\0x\0 1\0",
+            b"d\0x\0\0",
+            b"d\0\xff\x001\0",
+        ] {
+            let e = Request::parse(bad).unwrap_err();
+            assert!(e.to_string().starts_with("malformed request: "), "{e}");
+            assert_eq!(e.exit_code(), 111);
+        }
+    }
+
+    #[test]
+    fn regex_semantics() {
+        let re = compile("^u").unwrap();
+        assert!(re.is_match(b"uD"));
+        assert!(!re.is_match(b"du"));
+        assert!(compile("D$").unwrap().is_match(b"uD"));
+        assert!(!compile("D$").unwrap().is_match(b"D\n"));
+        assert!(compile("a.b").unwrap().is_match(b"a\nb"));
+        assert!(compile("a.b").unwrap().is_match(b"a\xffb"));
+        assert!(compile("ab+c").unwrap().is_match(b"xxabbbcz"));
+        assert!(compile("[[:upper:]]").unwrap().is_match(b"xU"));
+        assert_eq!(compile("a(").unwrap_err().exit_code(), 111);
+    }
+
+    #[test]
+    fn caller() {
+        assert_eq!(caller_ids(None, None).unwrap(), None);
+        let ids = caller_ids(Some(OsStr::new("65534")), Some(OsStr::new("65534")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(ids.uid, Some(Uid::from_raw(65534)));
+        assert_eq!(ids.groups, Some(vec![Gid::from_raw(65534)]));
+        assert_eq!(
+            caller_ids(Some(OsStr::new("1")), None)
+                .unwrap_err()
+                .exit_code(),
+            100
+        );
+        assert_eq!(
+            caller_ids(Some(OsStr::new("x")), Some(OsStr::new("1")))
+                .unwrap_err()
+                .exit_code(),
+            100
+        );
+    }
+}
