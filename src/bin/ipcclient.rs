@@ -12,13 +12,16 @@ const PROG: &str = "ipcclient";
 const USAGE: &str =
     "ipcclient [ -q | -Q | -v ] [ -p bindpath ] [ -l localname ] [ -t millisecs ] path prog...";
 
-struct Opts {
+pub(crate) struct Opts {
     cfg: ClientConfig,
     verbosity: u32,
 }
 
-fn parse() -> Result<Opts, lexopt::Error> {
-    let mut p = lexopt::Parser::from_env();
+/// Options from `args` (argv without the program name), so a fuzz target can call it.
+pub(crate) fn parse(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<Opts, lexopt::Error> {
+    let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     let mut verbosity = 1;
     let (mut bind, mut local_name, mut retry_for) = (None, None, None);
@@ -62,7 +65,7 @@ fn parse() -> Result<Opts, lexopt::Error> {
 
 fn main() -> ExitCode {
     let mut diag = Diag::new(PROG);
-    let opts = match parse() {
+    let opts = match parse(std::env::args_os().skip(1)) {
         Ok(o) => o,
         Err(_) => return ExitCode::from(diag.usage(USAGE)),
     };

@@ -12,8 +12,11 @@ const PROG: &str = "ipcsudo";
 const USAGE: &str = "ipcsudo [ -q | -Q | -v ] [ -p bindpath ] [ -l localname ] [ -e ] [ -t timeoutconn ] [ -T timeoutrun ] path [ args... ]";
 
 /// The ipcclient command line, then ipcsudoc's, each ending its options with `--`.
-fn parse() -> Result<Vec<OsString>, lexopt::Error> {
-    let mut p = lexopt::Parser::from_env();
+/// Options from `args` (argv without the program name), so a fuzz target can call it.
+pub(crate) fn parse(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<Vec<OsString>, lexopt::Error> {
+    let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     let mut client: Vec<OsString> = vec![sibling("ipcclient")];
     let mut sudoc: Vec<OsString> = vec![sibling("ipcsudoc")];
@@ -51,7 +54,7 @@ fn parse() -> Result<Vec<OsString>, lexopt::Error> {
 
 fn main() -> ExitCode {
     let diag = Diag::new(PROG);
-    let argv = match parse() {
+    let argv = match parse(std::env::args_os().skip(1)) {
         Ok(a) => a,
         Err(_) => return ExitCode::from(diag.usage(USAGE)),
     };

@@ -16,8 +16,11 @@ fn millis(v: u32) -> Option<Duration> {
     (v != 0).then(|| Duration::from_millis(v.into()))
 }
 
-fn parse() -> Result<ClientConfig, lexopt::Error> {
-    let mut p = lexopt::Parser::from_env();
+/// Options from `args` (argv without the program name), so a fuzz target can call it.
+pub(crate) fn parse(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<ClientConfig, lexopt::Error> {
+    let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     let mut cfg = ClientConfig {
         send_env: true,
@@ -41,7 +44,7 @@ fn parse() -> Result<ClientConfig, lexopt::Error> {
 
 fn main() -> ExitCode {
     let diag = Diag::new(PROG);
-    let cfg = match parse() {
+    let cfg = match parse(std::env::args_os().skip(1)) {
         Ok(c) => c,
         Err(_) => return ExitCode::from(diag.usage(USAGE)),
     };

@@ -11,8 +11,11 @@ use std::time::Duration;
 const PROG: &str = "ipcsudod";
 const USAGE: &str = "ipcsudod [ -0 ] [ -1 ] [ -2 ] [ -d ] [ -t timeout ] [ -q | -Q | -v ] sargv...";
 
-fn parse() -> Result<(ServerConfig, u32), lexopt::Error> {
-    let mut p = lexopt::Parser::from_env();
+/// Options from `args` (argv without the program name), so a fuzz target can call it.
+pub(crate) fn parse(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<(ServerConfig, u32), lexopt::Error> {
+    let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     let mut cfg = ServerConfig::default();
     let mut verbosity = 1;
@@ -43,7 +46,7 @@ fn parse() -> Result<(ServerConfig, u32), lexopt::Error> {
 
 fn main() -> ExitCode {
     let mut diag = Diag::new(PROG);
-    let (cfg, verbosity) = match parse() {
+    let (cfg, verbosity) = match parse(std::env::args_os().skip(1)) {
         Ok(c) => c,
         Err(_) => return ExitCode::from(diag.usage(USAGE)),
     };

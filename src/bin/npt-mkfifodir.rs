@@ -10,14 +10,17 @@ use std::process::ExitCode;
 const PROG: &str = "npt-mkfifodir";
 const USAGE: &str = "npt-mkfifodir [ -f ] [ -g gid ] fifodir";
 
-struct Opts {
+pub(crate) struct Opts {
     force: bool,
     gid: Option<Gid>,
     dir: PathBuf,
 }
 
-fn parse() -> Result<Opts, lexopt::Error> {
-    let mut p = lexopt::Parser::from_env();
+/// Options from `args` (argv without the program name), so a fuzz target can call it.
+pub(crate) fn parse(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<Opts, lexopt::Error> {
+    let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     let (mut force, mut gid, mut dir) = (false, None, None);
     while let Some(arg) = p.next()? {
@@ -37,7 +40,7 @@ fn parse() -> Result<Opts, lexopt::Error> {
 
 fn main() -> ExitCode {
     let diag = Diag::new(PROG);
-    let Ok(o) = parse() else {
+    let Ok(o) = parse(std::env::args_os().skip(1)) else {
         return ExitCode::from(diag.usage(USAGE));
     };
     match fifodir::make(&o.dir, o.gid, o.force) {

@@ -12,13 +12,16 @@ use std::process::ExitCode;
 const PROG: &str = "npt-notify";
 const USAGE: &str = "npt-notify fifodir message";
 
-struct Opts {
+pub(crate) struct Opts {
     dir: PathBuf,
     message: OsString,
 }
 
-fn parse() -> Result<Opts, lexopt::Error> {
-    let mut p = lexopt::Parser::from_env();
+/// Options from `args` (argv without the program name), so a fuzz target can call it.
+pub(crate) fn parse(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<Opts, lexopt::Error> {
+    let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     let mut vals = Vec::new();
     while let Some(arg) = p.next()? {
@@ -36,7 +39,7 @@ fn parse() -> Result<Opts, lexopt::Error> {
 
 fn main() -> ExitCode {
     let diag = Diag::new(PROG);
-    let Ok(o) = parse() else {
+    let Ok(o) = parse(std::env::args_os().skip(1)) else {
         return ExitCode::from(diag.usage(USAGE));
     };
     // Rust starts with SIGPIPE ignored, so a listener leaving mid-write is EPIPE, not death.

@@ -16,14 +16,17 @@ use std::time::Duration;
 const PROG: &str = "npt-wait";
 const USAGE: &str = "npt-wait [ -t millisecs ] [ -s ] fifodir regex [ prog... ]";
 
-struct Opts {
+pub(crate) struct Opts {
     req: Request,
     service: bool,
     prog: Vec<OsString>,
 }
 
-fn parse() -> Result<Opts, lexopt::Error> {
-    let mut p = lexopt::Parser::from_env();
+/// Options from `args` (argv without the program name), so a fuzz target can call it.
+pub(crate) fn parse(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<Opts, lexopt::Error> {
+    let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     let (mut timeout, mut service, mut dir) = (0u64, false, None);
     while let Some(arg) = p.next()? {
@@ -53,7 +56,7 @@ fn parse() -> Result<Opts, lexopt::Error> {
 
 fn main() -> ExitCode {
     let diag = Diag::new(PROG);
-    let Ok(o) = parse() else {
+    let Ok(o) = parse(std::env::args_os().skip(1)) else {
         return ExitCode::from(diag.usage(USAGE));
     };
     let got = if o.service {

@@ -11,8 +11,11 @@ use std::process::ExitCode;
 const PROG: &str = "nptlistend";
 const USAGE: &str = "nptlistend (request on stdin: fifodir NUL regex NUL timeout NUL)";
 
-fn parse() -> Result<(), lexopt::Error> {
-    let mut p = lexopt::Parser::from_env();
+/// Options from `args` (argv without the program name), so a fuzz target can call it.
+pub(crate) fn parse(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<(), lexopt::Error> {
+    let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     match p.next()? {
         None => Ok(()),
@@ -22,7 +25,7 @@ fn parse() -> Result<(), lexopt::Error> {
 
 fn main() -> ExitCode {
     let diag = Diag::new(PROG);
-    if parse().is_err() {
+    if parse(std::env::args_os().skip(1)).is_err() {
         return ExitCode::from(diag.usage(USAGE));
     }
     let caller = match npt::caller_ids(
