@@ -633,3 +633,43 @@ fn socket_directory_on_a_full_filesystem() {
     );
     assert_eq!(std::fs::read_dir(&m).unwrap().count(), listing);
 }
+
+/// Environment values and arguments with newlines, control bytes and invalid UTF-8 go
+/// through the s6-sudo protocol (ipcsudo → ipcserver → ipcsudod) byte for byte, and a
+/// newline in a value cannot smuggle in a variable the server did not open.
+#[test]
+fn sudo_env_and_args_with_control_bytes_are_byte_exact() {
+    use std::os::unix::ffi::OsStringExt;
+    let d = Dir::new("sudoenv");
+    let p = d.join("s");
+    let mut c = Command::new(bin("ipcserver"));
+    c.arg("-1").arg(&p).arg(bin("ipcsudod")).args([
+        "sh",
+        "-c",
+        r#"printf '%s\0' "$X" "$@" "${INJECTED-unset}""#,
+        "sh",
+    ]);
+    c.env("X", "").env_remove("INJECTED");
+    let _srv = Server::start(c);
+    let value: &[u8] = b"a\nINJECTED=1\n\x01\x1b[2J\xff\xfe\\";
+    let arg: &[u8] = b"\n\t\x7f\xc3(";
+    let mut client = Command::new(bin("ipcsudo"));
+    client
+        .arg(&p)
+        .arg(std::ffi::OsString::from_vec(arg.to_vec()))
+        .env("X", OsStr::from_bytes(value))
+        .env("INJECTED", "from-client");
+    let out = run_timeout(client, 10);
+    out.assert_code(0);
+    let mut want = value.to_vec();
+    want.push(0);
+    want.extend_from_slice(arg);
+    want.push(0);
+    want.extend_from_slice(b"unset\0");
+    assert_eq!(
+        out.stdout,
+        want,
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
