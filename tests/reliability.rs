@@ -395,7 +395,8 @@ fn privilege_drop_leaves_nothing_of_root() {
     let d = Dir::new("privs");
     let probe = "grep -E '^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs):' /proc/self/status; \
                  setpriv --reuid 0 true 2>/dev/null && echo REGAINED; exit 0";
-    let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
         (&["-u", "65534", "-g", "65534"], &[], "Groups: 65534"),
         (&["-u", "65534", "-g", "65534", "-G", ""], &[], "Groups:"),
         (
