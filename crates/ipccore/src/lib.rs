@@ -1,8 +1,8 @@
 //! ipccore: the syscall-level core of ipctools.
 //!
 //! Layers, lowest first: `error`, `diag` (messages), `fd`, `sock`, `cred`, `privs`,
-//! `exec`, `spawn`, `sig` (thin wrappers); `listen` (safe socket creation) and `server`
-//! (the accept loop) build on them. Lower layers never call higher ones. The library
+//! `exec`, `spawn`, `sig` (thin wrappers); `listen` (safe socket creation), `server`
+//! (the accept loop), `rulescdb` and `access` (access rules) build on them. Lower layers never call higher ones. The library
 //! never prints a fatal error and never exits: the programs in `src/bin` do.
 #![deny(unsafe_code)]
 #![cfg_attr(
@@ -10,6 +10,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod access;
 pub mod cred;
 pub mod diag;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod exec;
 pub mod fd;
 pub mod listen;
 pub mod privs;
+pub mod rulescdb;
 pub mod server;
 pub mod sig;
 pub mod sock;
