@@ -108,7 +108,7 @@ fn first(
 }
 
 fn open_cdb(file: &Path) -> Result<cdb2::CDB, Error> {
-    cdb2::CDB::open(file).map_err(|e| cdb_error(file, &e))
+    rulescdb::open(file)
 }
 
 fn cdb_error(file: &Path, e: &std::io::Error) -> Error {

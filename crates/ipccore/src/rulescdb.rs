@@ -180,6 +180,43 @@ pub fn encode(rule: &Rule) -> Result<Vec<u8>, EncodeError> {
     Ok(v)
 }
 
+/// Open a cdb file for lookups, after checking that every hash table its header
+/// points to lies inside the file: a truncated cdb is refused as a whole, instead of
+/// answering some keys and failing (or, worse, missing) others.
+///
+/// # Errors
+/// `open cdb ruleset` (ENOENT…) as a system error; a malformed file as `Fatal`.
+pub fn open(path: &Path) -> Result<cdb2::CDB, Error> {
+    let invalid = |why: &dyn std::fmt::Display| {
+        Error::Fatal(format!(
+            "invalid cdb ruleset {}: {why}",
+            String::from_utf8_lossy(path.as_os_str().as_bytes())
+        ))
+    };
+    let mut f = std::fs::File::open(path).op_at("open cdb ruleset", path)?;
+    let size = f.metadata().op_at("stat cdb ruleset", path)?.len();
+    let mut header = [0u8; 2048];
+    if size < 2048 {
+        return Err(invalid(&"truncated header"));
+    }
+    std::io::Read::read_exact(&mut f, &mut header).op_at("read cdb ruleset", path)?;
+    for slot in header.chunks_exact(8) {
+        let word = |r: std::ops::Range<usize>| {
+            slot.get(r)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map_or(0, |b| u64::from(u32::from_le_bytes(b)))
+        };
+        let (pos, len) = (word(0..4), word(4..8));
+        if pos < 2048 || pos + 8 * len > size {
+            return Err(invalid(&"hash table outside the file (truncated?)"));
+        }
+    }
+    cdb2::CDB::open(path).map_err(|e| match e.raw_os_error() {
+        Some(n) => Error::sys_at("open cdb ruleset", path, Errno::from_raw_os_error(n)),
+        None => invalid(&e),
+    })
+}
+
 /// Write `records` as a cdb at `path`, atomically: a new file `PATH:ipcrules-cdb:XXXXXX`
 /// is created exclusively (mode `mode`, not subject to the umask), filled, fsynced and
 /// renamed over `path`, and the directory is fsynced so the rename survives a crash.
