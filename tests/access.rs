@@ -939,3 +939,34 @@ fn ipcrules_cdb_errors() {
     // Nothing written, nothing left behind.
     assert_eq!(d.entries(), ["r"]);
 }
+
+/// The README's worked example: a service only the members of one group may use
+/// (group 65534 here, so that the uid-65534 client is the member).
+#[test]
+fn readme_example_group_only() {
+    if !have("s6-ipcclient") || !have("setpriv") {
+        return;
+    }
+    let d = Dir::new("example");
+    let rules = d.join("rules");
+    for sub in ["gid/65534", "uid/default"] {
+        std::fs::create_dir_all(rules.join(sub)).unwrap();
+    }
+    std::fs::write(rules.join("gid/65534/allow"), "").unwrap();
+    std::fs::write(rules.join("uid/default/deny"), "").unwrap();
+    chmod_tree(&rules);
+    let cdb = d.join("rules.cdb");
+    run_timeout(cmd(&[s(&bin("ipcrules-cdb")), s(&cdb), s(&rules)]), 10).assert_code(0);
+    let args = vec!["-v2".to_string(), "-x".into(), s(&cdb)];
+    let (root, nobody, log) = serve_and_connect(
+        &ipcserver(),
+        &args,
+        &["sh", "-c", "echo hello $IPCREMOTEEUID"],
+    );
+    assert_eq!(nobody, "hello 65534\n");
+    assert_eq!(root, "");
+    assert!(
+        log.contains(": info: deny pid ") && log.contains(" uid 0 gid 0: Permission denied"),
+        "{log}"
+    );
+}
