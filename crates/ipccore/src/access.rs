@@ -430,8 +430,9 @@ pub fn run(cfg: &AccessConfig, diag: &Diag) -> Result<Infallible, Error> {
     let client = client_from(|k| std::env::var_os(k))?;
     let pid = rustix::process::getpid().as_raw_nonzero();
     let who = format!("pid {pid} uid {} gid {}", client.uid, client.gid);
-    if matches!(cfg.rules, Ruleset::None) {
-        diag.info("invoked without a ruleset!");
+    // A warning, but only when verbose, as s6 prints it.
+    if matches!(cfg.rules, Ruleset::None) && diag.verbosity >= 2 {
+        diag.warn("invoked without a ruleset!");
     }
     let (env, exec) = match check(&cfg.rules, client.uid, client.gid)? {
         Verdict::Allow { env, exec, .. } => (env, exec),
