@@ -1047,3 +1047,65 @@ fn envdir_random_contents_against_s6() {
         }
     }
 }
+
+/// Behind ucspi-unix's unixserver: `PROTO=UNIX`, so the rules follow `UNIXREMOTEEUID`
+/// and `-e` keeps the `UNIXLOCALPATH` it set.
+#[test]
+fn behind_unixserver_proto_unix() {
+    if !have("unixserver") || !have("unixclient") || !have("setpriv") {
+        return;
+    }
+    let d = Dir::new("ux");
+    make_rules(
+        &d.join("r"),
+        &[allow("uid/65534").env("R_A", b"ux"), deny("uid/0")],
+    );
+    let sock = d.join("s");
+    let mut c = cmd(&[
+        "unixserver".to_string(),
+        "--".into(),
+        s(&sock),
+        ours(),
+        "-v2".into(),
+        "-i".into(),
+        s(&d.join("r")),
+        "env".into(),
+    ]);
+    c.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut srv = c.spawn().unwrap();
+    let ready = eventually(10, || {
+        std::os::unix::net::UnixStream::connect(&sock).is_ok()
+    });
+    let argv = [
+        "unixclient".to_string(),
+        s(&sock),
+        "sh".into(),
+        "-c".into(),
+        "exec cat <&6".into(),
+    ];
+    let root = ready.then(|| run_timeout(cmd(&argv), 10));
+    let nobody = ready.then(|| run_timeout(as_nobody(&argv), 10));
+    let _ = srv.kill();
+    let log = wait_output(&mut srv, 10, "unixserver").err();
+    assert!(ready, "unixserver never listened: {log}");
+    let (root, nobody) = (root.unwrap(), nobody.unwrap());
+    assert_eq!(root.out(), "", "{log}");
+    let env = env_of(
+        &nobody.out(),
+        &["R_", "PROTO", "UNIXREMOTEE", "UNIXLOCALPATH"],
+    );
+    assert_eq!(
+        env,
+        [
+            "PROTO=UNIX".to_string(),
+            "R_A=ux".into(),
+            "UNIXLOCALPATH=".to_string() + &s(&sock),
+            "UNIXREMOTEEGID=65534".into(),
+            "UNIXREMOTEEUID=65534".into()
+        ],
+        "{log}"
+    );
+    assert!(log.contains("ipcserver-access: info: deny pid "), "{log}");
+}
