@@ -81,7 +81,7 @@ pub fn check(rules: &Ruleset, uid: u32, gid: u32) -> Result<Verdict, Error> {
         }),
         Ruleset::Dir(dir) => first(&keys, |k| fs_rule(dir, k)),
         Ruleset::Cdb(file) => {
-            let db = open_cdb(file)?;
+            let db = rulescdb::open(file)?;
             first(&keys, |k| cdb_rule(&db, file, k))
         }
     }
@@ -107,14 +107,10 @@ fn first(
     Ok(Verdict::NoRule)
 }
 
-fn open_cdb(file: &Path) -> Result<cdb2::CDB, Error> {
-    rulescdb::open(file)
-}
-
 fn cdb_error(file: &Path, e: &std::io::Error) -> Error {
     match e.raw_os_error() {
-        Some(n) => Error::sys_at("open cdb ruleset", file, Errno::from_raw_os_error(n)),
-        // cdb2's own errors: too short, offsets outside the file.
+        Some(n) => Error::sys_at("read cdb ruleset", file, Errno::from_raw_os_error(n)),
+        // cdb2's own errors: offsets outside the file.
         None => Error::Fatal(format!(
             "invalid cdb ruleset {}: {e}",
             String::from_utf8_lossy(file.as_os_str().as_bytes())
