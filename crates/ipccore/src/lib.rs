@@ -1,6 +1,8 @@
 //! ipccore: the syscall-level core of ipctools.
 //!
 //! Layers, lowest first: `error`, `diag` (messages), `fd`, `sock`, `cred`, `privs`,
+//! (the accept loop), `rulescdb` and `access` (access rules) build on them. Lower layers never call higher ones. The library
+//! `exec`, `spawn`, `sig` (thin wrappers); `listen` (safe socket creation), `server`
 //! `exec`, `spawn`, `sig`, `sockopt` (thin wrappers); `listen` (safe socket creation),
 //! `server` (the accept loop) and `activation` (socket-activation chain-loaders) build on
 //! them. Lower layers never call higher ones. The library
@@ -11,6 +13,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod access;
 pub mod activation;
 pub mod binprefix;
 pub mod client;
@@ -24,6 +27,7 @@ pub mod fifodir;
 pub mod listen;
 pub mod npt;
 pub mod privs;
+pub mod rulescdb;
 pub mod server;
 pub mod sig;
 pub mod sock;
