@@ -21,7 +21,14 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(s) = std::str::from_utf8(a) {
         if let Some(g) = privs::parse_gidlist(s) {
-            assert_eq!(g.len(), if s.is_empty() { 0 } else { s.split(',').count() });
+            assert_eq!(
+                g.len(),
+                if s.is_empty() {
+                    0
+                } else {
+                    s.split(',').count()
+                }
+            );
         }
         let _ = privs::parse_owner(s);
         if let Some(n) = activation::parse_number(s) {

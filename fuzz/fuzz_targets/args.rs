@@ -31,6 +31,8 @@ bins! {
     npt_notify = "../../src/bin/npt-notify.rs";
     npt_wait = "../../src/bin/npt-wait.rs";
     nptlistend = "../../src/bin/nptlistend.rs";
+    ipcserver_access = "../../src/bin/ipcserver-access.rs";
+    ipcrules_cdb = "../../src/bin/ipcrules-cdb.rs";
 }
 
 use ipccore::activation::Kind;
@@ -55,7 +57,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let args = argv(rest);
     let a = args.clone();
-    match sel % 13 {
+    match sel % 15 {
         0 => {
             let _ = ipcserver::parse(a);
         }
@@ -99,8 +101,16 @@ fuzz_target!(|data: &[u8]| {
         11 => {
             let _ = npt_wait::parse(a);
         }
-        _ => {
+        12 => {
             let _ = nptlistend::parse(a);
+        }
+        13 => {
+            if let Ok((cfg, _)) = ipcserver_access::parse(a) {
+                assert!(is_tail(&args, &cfg.argv));
+            }
+        }
+        _ => {
+            let _ = ipcrules_cdb::parse(a);
         }
     }
 });

@@ -18,8 +18,14 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let mut ids = data.splitn(2, |&b| b == b':');
-    let (u, g) = (ids.next().map(OsStr::from_bytes), ids.next().map(OsStr::from_bytes));
+    let (u, g) = (
+        ids.next().map(OsStr::from_bytes),
+        ids.next().map(OsStr::from_bytes),
+    );
     if let Ok(Some(i)) = npt::caller_ids(u, g) {
-        assert_eq!(i.groups.as_deref(), i.gid.as_ref().map(std::slice::from_ref));
+        assert_eq!(
+            i.groups.as_deref(),
+            i.gid.as_ref().map(std::slice::from_ref)
+        );
     }
 });

@@ -19,8 +19,17 @@ fuzz_target!(|data: &[u8]| {
             .take(8)
             .enumerate()
             .map(|(i, kv)| {
-                let name: Vec<u8> = kv.as_encoded_bytes().split(|&c| c == b'=').next().unwrap_or_default().to_vec();
-                let value = if i % 2 == 0 { OsString::new() } else { "x".into() };
+                let name: Vec<u8> = kv
+                    .as_encoded_bytes()
+                    .split(|&c| c == b'=')
+                    .next()
+                    .unwrap_or_default()
+                    .to_vec();
+                let value = if i % 2 == 0 {
+                    OsString::new()
+                } else {
+                    "x".into()
+                };
                 (OsString::from_vec(name), value)
             })
             .collect();

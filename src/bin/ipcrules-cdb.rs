@@ -10,14 +10,17 @@ use std::process::ExitCode;
 const PROG: &str = "ipcrules-cdb";
 const USAGE: &str = "ipcrules-cdb [ -m mode ] cdbfile rulesdir";
 
-struct Opts {
+pub(crate) struct Opts {
     mode: u32,
     cdbfile: PathBuf,
     rulesdir: PathBuf,
 }
 
-fn parse() -> Result<Opts, lexopt::Error> {
-    let mut p = lexopt::Parser::from_env();
+/// Options from `args` (argv without the program name), so a fuzz target can call it.
+pub(crate) fn parse(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<Opts, lexopt::Error> {
+    let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     let mut mode = 0o644;
     let mut paths = Vec::new();
@@ -45,7 +48,7 @@ fn parse() -> Result<Opts, lexopt::Error> {
 
 fn main() -> ExitCode {
     let diag = Diag::new(PROG);
-    let o = match parse() {
+    let o = match parse(std::env::args_os().skip(1)) {
         Ok(o) => o,
         Err(_) => return ExitCode::from(diag.usage(USAGE)),
     };

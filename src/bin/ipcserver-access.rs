@@ -11,8 +11,11 @@ use std::process::ExitCode;
 const PROG: &str = "ipcserver-access";
 const USAGE: &str = "ipcserver-access [ -v verbosity ] [ -E | -e ] [ -l localname ] [ -i rulesdir | -x rulesfile ] prog...";
 
-fn parse() -> Result<(AccessConfig, u32), lexopt::Error> {
-    let mut p = lexopt::Parser::from_env();
+/// Options from `args` (argv without the program name), so a fuzz target can call it.
+pub(crate) fn parse(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<(AccessConfig, u32), lexopt::Error> {
+    let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     let mut verbosity = 1;
     let mut cfg = AccessConfig {
@@ -46,7 +49,7 @@ fn parse() -> Result<(AccessConfig, u32), lexopt::Error> {
 
 fn main() -> ExitCode {
     let mut diag = Diag::new(PROG);
-    let (cfg, verbosity) = match parse() {
+    let (cfg, verbosity) = match parse(std::env::args_os().skip(1)) {
         Ok(o) => o,
         Err(_) => return ExitCode::from(diag.usage(USAGE)),
     };
