@@ -674,3 +674,73 @@ fn sudo_env_and_args_with_control_bytes_are_byte_exact() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// Rule env values with control bytes, escape sequences, invalid UTF-8, shell syntax and
+/// `NAME=` text reach the program byte for byte (s6-envdir rules: first line, NUL read
+/// as newline), from a rules directory and from a cdb made of it, through ipcserver and
+/// ipcserver-access; s6-ipcserver-access gives the same bytes from the same rules.
+#[test]
+fn rule_env_values_with_control_bytes_are_byte_exact() {
+    let d = Dir::new("ruleenv");
+    let rules = d.join("rules");
+    let env = rules.join("uid/0/env");
+    std::fs::create_dir_all(&env).unwrap();
+    std::fs::write(rules.join("uid/0/allow"), b"").unwrap();
+    let values: [(&str, &[u8], &[u8]); 4] = [
+        (
+            "R_CTL",
+            b"\x01\x02\x1b[31m\x7f\t|",
+            b"\x01\x02\x1b[31m\x7f\t|",
+        ),
+        ("R_UTF", b"\xff\xfe\x80\xc3(", b"\xff\xfe\x80\xc3("),
+        (
+            "R_SH",
+            b"$(id) `id` ${X} \\n %s\n",
+            b"$(id) `id` ${X} \\n %s",
+        ),
+        ("R_INJ", b"a\0INJECTED=1\0b", b"a\nINJECTED=1\nb"),
+    ];
+    let mut want = Vec::new();
+    for (name, content, value) in values {
+        std::fs::write(env.join(name), content).unwrap();
+        want.extend_from_slice(value);
+        want.push(0);
+    }
+    want.extend_from_slice(b"unset\0");
+    let cdb = d.join("rules.cdb");
+    run_timeout(
+        cmd(&[
+            bin("ipcrules-cdb").as_os_str(),
+            cdb.as_os_str(),
+            rules.as_os_str(),
+        ]),
+        10,
+    )
+    .assert_code(0);
+    let script = r#"printf '%s\0' "$R_CTL" "$R_UTF" "$R_SH" "$R_INJ" "${INJECTED-unset}""#;
+    let mut cases = vec![
+        (
+            bin("ipcserver-access").into_os_string(),
+            "-i",
+            rules.clone(),
+        ),
+        (bin("ipcserver-access").into_os_string(), "-x", cdb.clone()),
+    ];
+    if have("s6-ipcserver-access") {
+        cases.push(("s6-ipcserver-access".into(), "-i", rules.clone()));
+    }
+    for (i, (access, opt, ruleset)) in cases.into_iter().enumerate() {
+        let p = d.join(format!("s{i}"));
+        let mut c = Command::new(bin("ipcserver"));
+        c.arg("-1").arg(&p).arg(&access).arg(opt).arg(&ruleset);
+        c.args(["sh", "-c", script]).env_remove("INJECTED");
+        let _srv = Server::start(c);
+        let out = read_all(&mut connect(&p));
+        assert_eq!(
+            out,
+            want,
+            "{access:?} {opt}: {:?}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+}
