@@ -744,3 +744,61 @@ fn rule_env_values_with_control_bytes_are_byte_exact() {
         );
     }
 }
+
+/// An `exec` file whose script is empty (it starts with a NUL: execlineb gets "") is
+/// still an exec rule: the program must not run, whether the rules come from the
+/// directory or from the cdb ipcrules-cdb makes of it, and s6 agrees. Found by the
+/// `rules` fuzz target (decode → encode → decode turned the empty script into none).
+#[test]
+fn empty_exec_script_survives_the_cdb() {
+    let d = Dir::new("emptyexec");
+    let rules = d.join("rules");
+    std::fs::create_dir_all(rules.join("uid/0")).unwrap();
+    std::fs::write(rules.join("uid/0/allow"), b"").unwrap();
+    std::fs::write(rules.join("uid/0/exec"), b"\0echo from-script").unwrap();
+    let cdb = d.join("rules.cdb");
+    run_timeout(
+        cmd(&[
+            bin("ipcrules-cdb").as_os_str(),
+            cdb.as_os_str(),
+            rules.as_os_str(),
+        ]),
+        10,
+    )
+    .assert_code(0);
+    let mut cases = vec![
+        (
+            bin("ipcserver-access").into_os_string(),
+            "-i",
+            rules.clone(),
+        ),
+        (bin("ipcserver-access").into_os_string(), "-x", cdb.clone()),
+    ];
+    if have("s6-accessrules-cdb-from-fs") && have("s6-ipcserver-access") {
+        let s6cdb = d.join("s6.cdb");
+        run_timeout(
+            cmd(&[
+                OsStr::new("s6-accessrules-cdb-from-fs"),
+                s6cdb.as_os_str(),
+                rules.as_os_str(),
+            ]),
+            10,
+        )
+        .assert_code(0);
+        cases.push(("s6-ipcserver-access".into(), "-x", s6cdb));
+        cases.push(("s6-ipcserver-access".into(), "-i", rules.clone()));
+    }
+    for (i, (access, opt, ruleset)) in cases.into_iter().enumerate() {
+        let p = d.join(format!("s{i}"));
+        let mut c = Command::new(bin("ipcserver"));
+        c.arg("-1").arg(&p).arg(&access).arg(opt).arg(&ruleset);
+        c.args(["echo", "from-prog"]);
+        let _srv = Server::start(c);
+        let out = read_lenient(&mut connect(&p));
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "",
+            "{access:?} {opt} ran something"
+        );
+    }
+}

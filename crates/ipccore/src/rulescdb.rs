@@ -166,7 +166,14 @@ pub fn encode(rule: &Rule) -> Result<Vec<u8>, EncodeError> {
         .ok()
         .filter(|&n| usize::from(n) <= MAX_ENV)
         .ok_or(EncodeError::EnvTooBig)?;
-    let execb = exec.as_deref().unwrap_or_default();
+    // An empty script is still a script (execlineb runs it, prog does not run); a
+    // zero-length exec part would mean "no script", so store it as a lone NUL, which
+    // every reader (ours, s6's) cuts back to the empty script.
+    let execb: &[u8] = match exec.as_deref() {
+        Some([]) => b"\0",
+        Some(e) => e,
+        None => b"",
+    };
     let execlen = u16::try_from(execb.len())
         .ok()
         .filter(|&n| usize::from(n) <= MAX_EXEC)
@@ -297,6 +304,17 @@ fn sync_parent(path: &Path) -> Result<(), Error> {
 pub(crate) mod tests {
     use super::*;
     use crate::exec::{set, unset};
+
+    /// An empty exec script stays a script through encode and decode (issue 8's
+    /// `rules` fuzz target found it turning into "no script", which runs prog).
+    #[test]
+    fn empty_exec_script_round_trips() {
+        let r = Rule::Allow {
+            env: Vec::new(),
+            exec: Some(Vec::new()),
+        };
+        assert_eq!(decode(&encode(&r).unwrap()).unwrap(), Some(r));
+    }
 
     #[test]
     fn s6_examples() {
