@@ -18,15 +18,15 @@ install: all
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(MANDIR)/$$p.1; done
 
-# Start an echo local service on a fresh socket, talk to it, stop it.
+# Start a local service on a fresh socket, talk to it, stop it.
 demo: all
-	@d=$$(mktemp -d) && \
-	$(REL)/ipcserver -1 -v $$d/echo.sock sh -c 'echo "hello uid $$IPCREMOTEEUID, you are connection $$IPCCONNNUM"; exec cat' > $$d/ready & \
-	pid=$$! ; \
-	while [ ! -s $$d/ready ]; do sleep 0.05; done ; \
-	echo "server ready on $$(cat $$d/ready)" ; \
-	$(REL)/ipcclient $$d/echo.sock sh -c 'echo "ping over the socket" >&7; exec 7>&-; cat <&6' ; \
-	kill $$pid; wait $$pid 2>/dev/null; rm -rf $$d
+	@d=$$(mktemp -d); \
+	$(REL)/ipcserver -1 -v $$d/demo.sock sh -c 'read line; echo "hello uid $$IPCREMOTEEUID (connection $$IPCCONNNUM): you said \"$$line\""' > $$d/ready & \
+	pid=$$!; \
+	while [ ! -s $$d/ready ]; do sleep 0.05; done; \
+	echo "server ready on $$(cat $$d/ready)"; \
+	$(REL)/ipcclient $$d/demo.sock sh -c 'echo ping >&7; cat <&6'; \
+	kill $$pid; rm -rf $$d
 
 # Install the peers the tests use (Debian, as root) and run the whole suite.
 check:
