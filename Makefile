@@ -4,11 +4,22 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man/man1
 PROGS := $(basename $(notdir $(wildcard src/bin/*.rs)))
-REL := target/release
+# Release builds are static (glibc static-pie) for the host: a chain-loader lives a
+# millisecond, and dynamic loading is most of a dynamically linked Rust binary's start-up
+# cost and of its idle RSS (see doc/performance.md). STATIC=0 builds a dynamic one.
+# crt-static needs an explicit --target, or proc-macro crates would be built static too.
+HOST := $(shell rustc -vV | sed -n 's/^host: //p')
+STATIC ?= 1
+ifeq ($(STATIC),1)
+BUILD_RUSTFLAGS := -C target-feature=+crt-static $(RUSTFLAGS)
+else
+BUILD_RUSTFLAGS := $(RUSTFLAGS)
+endif
+REL := target/$(HOST)/release
 
 .PHONY: all install uninstall demo check
 all:
-	cargo build --release --bins
+	RUSTFLAGS="$(BUILD_RUSTFLAGS)" cargo build --release --bins --target $(HOST)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
