@@ -4,11 +4,22 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man/man1
 PROGS := $(basename $(notdir $(wildcard src/bin/*.rs)))
-REL := target/release
+# Release builds are static (glibc static-pie) for the host: a chain-loader lives a
+# millisecond, and dynamic loading is most of a dynamically linked Rust binary's start-up
+# cost and of its idle RSS (see doc/performance.md). STATIC=0 builds a dynamic one.
+# crt-static needs an explicit --target, or proc-macro crates would be built static too.
+HOST := $(shell rustc -vV | sed -n 's/^host: //p')
+STATIC ?= 1
+ifeq ($(STATIC),1)
+BUILD_RUSTFLAGS := -C target-feature=+crt-static $(RUSTFLAGS)
+else
+BUILD_RUSTFLAGS := $(RUSTFLAGS)
+endif
+REL := target/$(HOST)/release
 
 .PHONY: all install uninstall demo check
 all:
-	cargo build --release --bins
+	RUSTFLAGS="$(BUILD_RUSTFLAGS)" cargo build --release --bins --target $(HOST)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
@@ -18,15 +29,15 @@ install: all
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(MANDIR)/$$p.1; done
 
-# Start an echo local service on a fresh socket, talk to it, stop it.
+# Start a local service on a fresh socket, talk to it, stop it.
 demo: all
-	@d=$$(mktemp -d) && \
-	$(REL)/ipcserver -1 -v $$d/echo.sock sh -c 'echo "hello uid $$IPCREMOTEEUID, you are connection $$IPCCONNNUM"; exec cat' > $$d/ready & \
-	pid=$$! ; \
-	while [ ! -s $$d/ready ]; do sleep 0.05; done ; \
-	echo "server ready on $$(cat $$d/ready)" ; \
-	$(REL)/ipcclient $$d/echo.sock sh -c 'echo "ping over the socket" >&7; exec 7>&-; cat <&6' ; \
-	kill $$pid; wait $$pid 2>/dev/null; rm -rf $$d
+	@d=$$(mktemp -d); \
+	$(REL)/ipcserver -1 -v $$d/demo.sock sh -c 'read line; echo "hello uid $$IPCREMOTEEUID (connection $$IPCCONNNUM): you said \"$$line\""' > $$d/ready & \
+	pid=$$!; \
+	while [ ! -s $$d/ready ]; do sleep 0.05; done; \
+	echo "server ready on $$(cat $$d/ready)"; \
+	$(REL)/ipcclient $$d/demo.sock sh -c 'echo ping >&7; cat <&6'; \
+	kill $$pid; rm -rf $$d
 
 # Install the peers the tests use (Debian, as root) and run the whole suite.
 check:
