@@ -2,6 +2,8 @@
 # Build the fuzz targets with libFuzzer's coverage instrumentation on the stable
 # toolchain (the flags cargo-fuzz passes, minus the nightly-only sanitizer), then run
 # one: fuzz/run.sh TARGET [libFuzzer options...]   (fuzz/run.sh build: build only).
+# New inputs go to fuzz/corpus/TARGET (or $FUZZ_CORPUS/TARGET); fuzz/seeds/TARGET is
+# read too.
 # Needs: a C++ compiler (libfuzzer-sys builds libFuzzer) and crates.io.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,6 +15,7 @@ cargo build --quiet --release --manifest-path "$here/Cargo.toml" \
     --target "$triple" --target-dir "$here/target" --bins
 [ "${1:-build}" = build ] && exit 0
 t=$1; shift
-mkdir -p "$here/corpus/$t" "$here/artifacts/$t"
+corpus=${FUZZ_CORPUS:-$here/corpus}/$t
+mkdir -p "$corpus" "$here/artifacts/$t"
 exec "$here/target/$triple/release/$t" -artifact_prefix="$here/artifacts/$t/" "$@" \
-    "$here/corpus/$t" "$here/seeds/$t"
+    "$corpus" "$here/seeds/$t"
