@@ -802,3 +802,60 @@ fn empty_exec_script_survives_the_cdb() {
         );
     }
 }
+
+/// Once the readiness line is out, the server's fd table is final: supervisors and
+/// tests count fds (or compute the lowest free one) from that moment. The server used to
+/// open /dev/null for stdout only after writing the line, leaving a transient fd that
+/// made `ipcserver::thousand_connections_leave_no_zombie_and_no_fd` and
+/// `ipcserver::out_of_fds_neither_spins_nor_stops_serving` fail under load. Checked on
+/// the system call trace, so the result does not depend on scheduling.
+#[test]
+fn no_fd_is_created_after_the_readiness_line() {
+    if !have("strace") {
+        return;
+    }
+    let d = Dir::new("readyfd");
+    let p = d.join("s");
+    let trace = d.join("trace");
+    let mut c = Command::new("strace");
+    c.args(["-qq", "-e", "trace=%desc,%net", "-o"])
+        .arg(&trace)
+        .arg(bin("ipcserver"))
+        .arg("-1")
+        .arg(&p)
+        .arg("true");
+    let mut srv = Server::start(c);
+    // The server is strace's child; TERM it, then strace exits with it.
+    let server_pid = *eventually_some(|| srv.children().first().copied());
+    unsafe_kill(server_pid, libc::SIGTERM);
+    wait_deadline(&mut srv.child, 10).expect("strace did not exit");
+    let t = std::fs::read_to_string(&trace).unwrap();
+    let ready = format!("write(1, \"{}\\n\"", p.display());
+    let after = t
+        .split_once(&ready)
+        .unwrap_or_else(|| panic!("no readiness write in\n{t}"))
+        .1;
+    // Up to the first poll of the loop: no call may return a new fd.
+    let setup = after.split("poll(").next().unwrap();
+    for line in setup.lines().skip(1) {
+        let creates = ["openat(", "open(", "socket(", "pipe", "dup(", "accept"]
+            .iter()
+            .any(|c| line.starts_with(c))
+            || line.contains("F_DUPFD");
+        assert!(
+            !creates,
+            "fd created after the readiness line: {line}\n{setup}"
+        );
+    }
+}
+
+fn eventually_some<T>(mut f: impl FnMut() -> Option<T>) -> Box<T> {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(v) = f() {
+            return Box::new(v);
+        }
+        assert!(Instant::now() < end, "timed out");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

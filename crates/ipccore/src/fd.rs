@@ -49,6 +49,18 @@ pub fn null_stdin_stdout() -> Result<(), Error> {
     Ok(())
 }
 
+/// Replace stdin with /dev/null (the first half of [`null_stdin_stdout`]).
+pub fn null_stdin() -> Result<(), Error> {
+    let null = open_devnull()?;
+    rustix::stdio::dup2_stdin(&null).op("dup2 /dev/null to stdin")
+}
+
+/// Make stdout a copy of stdin (after [`null_stdin`]: /dev/null) without opening
+/// anything, so that no fd comes and goes once a readiness line is out.
+pub fn stdout_from_stdin() -> Result<(), Error> {
+    rustix::stdio::dup2_stdout(rustix::stdio::stdin()).op("dup2 /dev/null to stdout")
+}
+
 /// Put `fd` on number `target` without CLOEXEC, for the program we are about to exec
 /// (skalibs `fd_move`). Works when `fd` already is `target`: CLOEXEC is cleared anyway.
 pub fn move_to(fd: OwnedFd, target: RawFd) -> Result<(), Error> {

@@ -206,10 +206,13 @@ pub fn serve(listener: OwnedFd, cfg: &ServeConfig, diag: Diag) -> Result<(), Err
         sig::SIGABRT,
     ])?;
     rustix::io::ioctl_fionbio(&listener, true).op("set listening socket non-blocking")?;
+    // Once the readiness line is out the fd table must be final (supervisors and tests
+    // count fds from then on): open /dev/null before it, and after it only copy stdin.
+    fd::null_stdin()?;
     if let Some(msg) = &cfg.readiness {
         write_readiness(msg)?;
     }
-    fd::null_stdin_stdout()?;
+    fd::stdout_from_stdin()?;
     let mut srv = Server {
         cfg,
         diag,
