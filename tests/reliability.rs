@@ -542,7 +542,18 @@ fn hup_storm_during_load_loses_nothing() {
         "{:?}",
         srv.children()
     );
-    assert_eq!(read_all(&mut connect(&p)), b"ok\n");
+    // Still serving. A HUP sent earlier may still be on its way through the self-pipe
+    // and end this handler too: try a few times.
+    let mut tries = 0;
+    let served_once = || {
+        let mut buf = [0u8; 3];
+        connect(&p).read_exact(&mut buf).is_ok() && &buf == b"ok\n"
+    };
+    while !served_once() {
+        tries += 1;
+        assert!(tries < 5, "not serving after the storm");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let log = srv.stop_with(libc::SIGTERM).err();
     let allows = log.matches(": allow ").count();
     let ends = log.matches(": end pid ").count();
@@ -551,7 +562,7 @@ fn hup_storm_during_load_loses_nothing() {
         ends == allows || ends + 1 == allows,
         "allow {allows} end {ends}"
     );
-    assert_eq!(allows, 201, "{log}");
+    assert_eq!(allows, 201 + tries, "{log}");
 }
 
 /// The server SIGKILLed and restarted (as a supervisor would): the stale socket is
