@@ -222,7 +222,11 @@ impl Drop for Server {
 }
 
 /// Start the server on `sock` and wait for its readiness line.
-fn start(server: &[OsString], sock: &Path, timeout: Duration) -> Result<(Server, Duration), String> {
+fn start(
+    server: &[OsString],
+    sock: &Path,
+    timeout: Duration,
+) -> Result<(Server, Duration), String> {
     let args: Vec<OsString> = server
         .iter()
         .map(|a| {
@@ -363,9 +367,12 @@ fn round(r: &Round) -> Result<String, String> {
     std::thread::sleep(Duration::from_millis(100));
     let comm = proc_file(srv.pid, "comm")?.trim().to_string();
     let rss_idle = rss_kb(srv.pid)?;
-    let children_before = proc_file(srv.pid, &format!("task/{}/children", srv.pid.as_raw_nonzero()))
-        .map(|s| s.split_whitespace().count())
-        .unwrap_or(0);
+    let children_before = proc_file(
+        srv.pid,
+        &format!("task/{}/children", srv.pid.as_raw_nonzero()),
+    )
+    .map(|s| s.split_whitespace().count())
+    .unwrap_or(0);
 
     // Warm-up: page cache, the handler binary, the server's allocator.
     let warm = Load {
