@@ -10,7 +10,8 @@
 #
 # Usage: bench/run.sh            (environment: ROUNDS=5 STARTS=10 SEQ=2000 CLIENTS=16
 #                                  PER=300 SKIP_BUILD=1 NO_EXTRA=1 ROUND_TIMEOUT=120,
-#                                  OURS=path to benchmark another ipcserver build)
+#                                  OURS=path to benchmark another ipcserver build,
+#                                  STATIC=1 to build and benchmark a static-pie ipcserver)
 # Only local sockets in a private temp dir, removed on exit. Bounded: every round runs
 # under `timeout`, and each connection has a read/write deadline.
 #
@@ -40,6 +41,13 @@ fi
 TARGET=$top/target/release
 IPCBENCH=$TARGET/ipcbench
 OURS=${OURS:-$TARGET/ipcserver}
+if [ -n "${STATIC:-}" ]; then
+  # The static-pie variant discussed in doc/performance.md (glibc's libc.a, from libc6-dev).
+  # --target keeps the flag off proc-macros, which cannot be built static.
+  host=$(rustc -vV | sed -n 's/^host: //p')
+  RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --quiet --target "$host" --bin ipcserver
+  OURS=$top/target/$host/release/ipcserver
+fi
 S6=$(command -v s6-ipcserver || true)
 for f in "$IPCBENCH" "$OURS"; do
   [ -x "$f" ] || { echo "run.sh: $f not built" >&2; exit 111; }
