@@ -10,7 +10,7 @@ use crate::diag::{self, Diag};
 use crate::error::{Error, ResultExt};
 use crate::exec;
 use crate::fd;
-use crate::listen::{self, ListenOpts};
+use crate::listen::{self, Leftover, ListenOpts};
 use crate::privs::{self, Ids};
 use crate::sig::{self, SelfPipe};
 use crate::sock::{self, SockPath};
@@ -107,9 +107,9 @@ pub fn ipcserver(mut cfg: IpcserverConfig, diag: Diag) -> Result<(), Error> {
     if !ids.is_empty() && !rustix::process::geteuid().is_root() {
         return Err(Error::sys("drop privileges", Errno::PERM));
     }
-    let listener = listen::create(&cfg.path, &cfg.listen)?;
+    let (listener, leftover) = listen::create_deferred(&cfg.path, &cfg.listen)?;
     privs::drop_to(&ids)?;
-    serve(listener, &cfg.serve, diag)
+    serve_after(listener, &cfg.serve, diag, leftover)
 }
 
 /// ipcserverd: serve the listening socket on fd 0, or on fd 3 when `LISTEN_FDS` and
@@ -178,6 +178,16 @@ struct Server<'a> {
 
 /// Serve `listener` until TERM, QUIT or ABRT.
 pub fn serve(listener: OwnedFd, cfg: &ServeConfig, diag: Diag) -> Result<(), Error> {
+    serve_after(listener, cfg, diag, Leftover::default())
+}
+
+/// `serve`, closing `leftover` right after the readiness notification.
+fn serve_after(
+    listener: OwnedFd,
+    cfg: &ServeConfig,
+    diag: Diag,
+    leftover: Leftover,
+) -> Result<(), Error> {
     let mut remove: Vec<&str> = vec![
         exec::PROTO,
         exec::IPCREMOTEEUID,
@@ -209,6 +219,7 @@ pub fn serve(listener: OwnedFd, cfg: &ServeConfig, diag: Diag) -> Result<(), Err
     if let Some(msg) = &cfg.readiness {
         write_readiness(msg)?;
     }
+    drop(leftover);
     fd::null_stdin_stdout()?;
     let mut srv = Server {
         cfg,
