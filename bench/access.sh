@@ -20,7 +20,7 @@
 # client (uid of the caller) matches only uid/default, the longest lookup (5 keys when
 # run as root: uid/self, uid/N, gid/self, gid/N, uid/default, with self absent).
 #
-# Usage: bench/access.sh    (environment: ROUNDS=9 CONNS=500 SKIP_BUILD=1, TARGET=dir
+# Usage: bench/access.sh    (environment: ROUNDS=9 CONNS=500, TARGET=dir
 #                            of the built binaries, BENCH_TMP=scratch dir; run.sh sets
 #                            the last three when it runs this as a hook)
 # Standalone: needs s6 (s6-ipcserver-access) and python3 (the client). Bounded: every
@@ -31,10 +31,7 @@ ROUNDS=${ROUNDS:-9}
 CONNS=${CONNS:-500}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-if [ -z "${SKIP_BUILD:-}" ] && [ -z "${TARGET:-}" ]; then
-  cargo build --release --quiet --bin ipcserver --bin ipcserver-access --bin ipcrules-cdb
-fi
-TARGET=${TARGET:-$top/target/release}
+. bench/lib.sh
 S6=$(command -v s6-ipcserver-access || true)
 [ -n "$S6" ] || { echo "access.sh: s6-ipcserver-access not installed (apt-get install s6)" >&2; exit 111; }
 command -v python3 >/dev/null || { echo "access.sh: python3 missing" >&2; exit 111; }

@@ -6,11 +6,12 @@
 # `s6-ipcclient SOCK true`, alternating, RUNS times each, and print for each client the
 # extra time over plain `true` (median and mean), and ours as a multiple of s6's.
 #
-# Usage: cargo build --release && bench/ipcclient.sh
-# Environment: RUNS (default 1000), BIN (default target/release), SERVER.
+# Usage: bench/ipcclient.sh
+# Environment: RUNS (default 1000), BIN (default $TARGET, else the release build of bench/lib.sh), SERVER.
 set -eu
 RUNS=${RUNS:-1000}
-BIN=${BIN:-$(dirname "$0")/../target/release}
+top=$(cd "$(dirname "$0")/.." && pwd)
+[ -n "${BIN:-}" ] || { . "$top/bench/lib.sh"; BIN=$TARGET; }
 BIN=$(cd "$BIN" && pwd)
 SERVER=${SERVER:-s6-ipcserver}
 for p in "$BIN/ipcclient" s6-ipcclient python3 "$SERVER"; do

@@ -9,14 +9,14 @@
 #           process of its own), wait for the waiter to exit (npt-wait vs s6-ftrig-wait);
 #  listen1: the waiter runs s6-ftrig-notify itself once subscribed
 #           (npt-wait DIR RE prog vs s6-ftrig-listen1 DIR RE prog).
-# Times are wall clock, end to end, process creation included. Builds the release
-# binaries if needed.
+# Times are wall clock, end to end, process creation included. Uses $TARGET, or builds
+# the release binaries (bench/lib.sh).
 set -eu
 cd "$(dirname "$0")/.."
+top=$PWD
 n="${1:-300}"
-[ -x target/release/npt-wait ] && [ -x target/release/npt-mkfifodir ] ||
-    cargo build --release --quiet --bin npt-wait --bin npt-mkfifodir
-bin="$PWD/target/release"
+. bench/lib.sh
+bin=$TARGET
 dir=$(mktemp -d /tmp/nptbench.XXXXXX)
 trap 'rm -rf "$dir"' EXIT INT TERM
 "$bin/npt-mkfifodir" "$dir/ev"

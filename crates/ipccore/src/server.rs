@@ -10,7 +10,7 @@ use crate::diag::{self, Diag};
 use crate::error::{Error, ResultExt};
 use crate::exec;
 use crate::fd;
-use crate::listen::{self, ListenOpts};
+use crate::listen::{self, Leftover, ListenOpts};
 use crate::privs::{self, Ids};
 use crate::sig::{self, SelfPipe};
 use crate::sock::{self, SockPath};
@@ -107,9 +107,9 @@ pub fn ipcserver(mut cfg: IpcserverConfig, diag: Diag) -> Result<(), Error> {
     if !ids.is_empty() && !rustix::process::geteuid().is_root() {
         return Err(Error::sys("drop privileges", Errno::PERM));
     }
-    let listener = listen::create(&cfg.path, &cfg.listen)?;
+    let (listener, leftover) = listen::create_deferred(&cfg.path, &cfg.listen)?;
     privs::drop_to(&ids)?;
-    serve(listener, &cfg.serve, diag)
+    serve_after(listener, &cfg.serve, diag, leftover)
 }
 
 /// ipcserverd: serve the listening socket on fd 0, or on fd 3 when `LISTEN_FDS` and
@@ -178,6 +178,16 @@ struct Server<'a> {
 
 /// Serve `listener` until TERM, QUIT or ABRT.
 pub fn serve(listener: OwnedFd, cfg: &ServeConfig, diag: Diag) -> Result<(), Error> {
+    serve_after(listener, cfg, diag, Leftover::default())
+}
+
+/// `serve`, closing `leftover` right after the readiness notification.
+fn serve_after(
+    listener: OwnedFd,
+    cfg: &ServeConfig,
+    diag: Diag,
+    leftover: Leftover,
+) -> Result<(), Error> {
     let mut remove: Vec<&str> = vec![
         exec::PROTO,
         exec::IPCREMOTEEUID,
@@ -206,12 +216,13 @@ pub fn serve(listener: OwnedFd, cfg: &ServeConfig, diag: Diag) -> Result<(), Err
         sig::SIGABRT,
     ])?;
     rustix::io::ioctl_fionbio(&listener, true).op("set listening socket non-blocking")?;
-    // Once the readiness line is out the fd table must be final (supervisors and tests
-    // count fds from then on): open /dev/null before it, and after it only copy stdin.
+    // Once the readiness line is out no fd may appear (supervisors and tests count fds
+    // from then on): open /dev/null before it, and after it only copy stdin.
     fd::null_stdin()?;
     if let Some(msg) = &cfg.readiness {
         write_readiness(msg)?;
     }
+    drop(leftover);
     fd::stdout_from_stdin()?;
     let mut srv = Server {
         cfg,
