@@ -154,6 +154,11 @@ fn race(tag: &str, dir_mode: u32, slow: bool) {
         match start_once(&["-a", "0777", "-o", "65534:65534"], &p, slow) {
             Ok(mut child) => {
                 won += 1;
+                // Under strace the server is strace's child, and a killed tracer only
+                // detaches from it: kill the server first.
+                for pid in children_of(child.id() as i32) {
+                    unsafe_kill(pid, libc::SIGKILL);
+                }
                 let _ = child.kill();
                 let _ = child.wait();
                 let _ = std::fs::remove_file(&p);
