@@ -44,6 +44,7 @@ fuzz_target!(|data: &[u8]| {
                     }
                 }
             }
+            let _ = std::fs::remove_file(&f);
         }
         // An env directory: entries NAME 0xfe CONTENT, separated by 0xff.
         2 => {
