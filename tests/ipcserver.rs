@@ -384,6 +384,10 @@ fn thousand_connections_leave_no_zombie_and_no_fd() {
     let d = Dir::new("k");
     let p = d.join("s");
     let srv = server(&[], &p, &["true"]);
+    // One connection first: the server may still be closing start-up fds right after
+    // its readiness line.
+    assert_eq!(read_all(&mut connect(&p)), "");
+    assert!(eventually(10, || srv.children().is_empty()));
     let before = srv.fd_count();
     for _ in 0..1000 {
         let mut s = connect(&p);
@@ -832,6 +836,9 @@ fn out_of_fds_neither_spins_nor_stops_serving() {
     let d = Dir::new("mfile");
     let p = d.join("s");
     let srv = server(&[], &p, &["sh", "-c", "echo served"]);
+    // One connection first: the server may still be closing start-up fds right after
+    // its readiness line.
+    assert_eq!(read_all(&mut connect(&p)), "served\n");
     let pid = srv.pid().to_string();
     // The lowest free fd number: with the soft limit there, no new fd can be made.
     let fds: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))

@@ -1,13 +1,16 @@
-//! Spawning one handler per connection with `posix_spawnp`.
+//! Spawning one handler per connection with `clone(CLONE_VM|CLONE_VFORK)`.
 //!
-//! glibc's posix_spawn is a `clone(CLONE_VM|CLONE_VFORK)`: the server's memory is never
-//! copied, which is where a forking server (s6-ipcserverd ≤ 2.11) spends its CPU. The
-//! child gets the connection on fds 0 and 1, an empty signal mask and every signal at
-//! its default disposition (a server started with SIGINT ignored by a shell must not
-//! pass that on). All of our own fds are CLOEXEC, so nothing else is inherited.
+//! This is what glibc's posix_spawn does: the server's memory is never copied, which is
+//! where a forking server (s6-ipcserverd ≤ 2.11) spends its CPU. It is done here rather
+//! than through posix_spawn to drop posix_spawn's per-call costs (measured in
+//! doc/performance.md): glibc mmaps and munmaps a child stack on every call (the munmap
+//! needs a TLB shootdown) and checks each dup2 action against RLIMIT_NOFILE. Our child
+//! stack is allocated once. The child gets the connection on fds 0 and 1, an empty
+//! signal mask and every signal at its default disposition (a server started with SIGINT
+//! ignored by a shell must not pass that on), and the same PATH search and error rules
+//! as glibc's posix_spawnp. All of our own fds are CLOEXEC, so nothing else is inherited.
 //!
-//! This module opts back into `unsafe`: posix_spawn has no safe wrapper in rustix or std
-//! that lets us set the full default-signal set and reuse a prepared environment.
+//! This module opts back into `unsafe`: no safe wrapper runs code in a vfork child.
 #![allow(unsafe_code)]
 
 use rustix::fd::{AsRawFd, BorrowedFd};
@@ -17,20 +20,66 @@ use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::ptr;
 
+/// The vfork child's stack, in 16-byte units. The child only calls sigaction,
+/// sigprocmask, dup2, fcntl, execve and _exit; glibc gives its helper 32 KiB plus the
+/// size of argv.
+const STACK_WORDS: usize = 64 * 1024 / 16;
+
+/// posix_spawnp's search path when PATH is unset (glibc's `CS_PATH`).
+const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
+
 /// A prepared command line and base environment, spawned once per connection.
 pub struct Spawner {
     argv: Vec<CString>,
     env: Vec<CString>,
+    /// Where to exec argv[0], in order: itself if it contains a slash, else one entry
+    /// per PATH element, as posix_spawnp builds them (from our own PATH, as it does).
+    candidates: Vec<CString>,
+    /// The child's stack, allocated once (u128: 16-byte aligned).
+    stack: Vec<u128>,
+}
+
+/// What the vfork child reads, and the errno it leaves when exec fails.
+struct ChildArgs {
+    candidates: *const *const libc::c_char,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+    /// The connection to put on fds 0 and 1, or -1 to leave them alone.
+    fd: libc::c_int,
+    err: libc::c_int,
 }
 
 fn cstring(b: &[u8]) -> Option<CString> {
     CString::new(b).ok()
 }
 
+/// posix_spawnp's candidate paths for `file`: `file` itself if it has a slash, else
+/// `dir/file` for each PATH element, an empty element meaning the current directory.
+fn candidates(file: &[u8], path: Option<&[u8]>) -> Vec<CString> {
+    if file.is_empty() {
+        return Vec::new();
+    }
+    if file.contains(&b'/') {
+        return cstring(file).into_iter().collect();
+    }
+    path.unwrap_or(DEFAULT_PATH)
+        .split(|&b| b == b':')
+        .filter_map(|dir| {
+            let mut v = dir.to_vec();
+            if !v.is_empty() {
+                v.push(b'/');
+            }
+            v.extend_from_slice(file);
+            cstring(&v)
+        })
+        .collect()
+}
+
 impl Spawner {
     /// Prepare `argv`, and the current environment minus the names in `remove` (the
     /// per-connection variables are appended at each spawn). `None` if an argument
-    /// contains a NUL byte, which no exec can pass.
+    /// contains a NUL byte, which no exec can pass, or if the child's stack cannot be
+    /// allocated.
     pub fn new(argv: &[OsString], remove: &[&str]) -> Option<Spawner> {
         if argv.is_empty() {
             return None;
@@ -51,7 +100,20 @@ impl Spawner {
                 env.push(c);
             }
         }
-        Some(Spawner { argv, env })
+        let path = std::env::var_os("PATH");
+        let candidates = candidates(
+            argv.first().map(|a| a.to_bytes()).unwrap_or_default(),
+            path.as_ref().map(|p| p.as_bytes()),
+        );
+        let mut stack = Vec::new();
+        stack.try_reserve_exact(STACK_WORDS).ok()?;
+        stack.resize(STACK_WORDS, 0);
+        Some(Spawner {
+            argv,
+            env,
+            candidates,
+            stack,
+        })
     }
 
     /// The program name, for messages.
@@ -84,80 +146,137 @@ impl Spawner {
     }
 
     fn spawn_raw(&self, conn: Option<libc::c_int>, extra: &[CString]) -> Result<Pid, Errno> {
-        let mut argv: Vec<*mut libc::c_char> =
-            self.argv.iter().map(|a| a.as_ptr().cast_mut()).collect();
-        argv.push(ptr::null_mut());
-        let mut envp: Vec<*mut libc::c_char> = Vec::with_capacity(self.env.len() + extra.len() + 1);
-        envp.extend(self.env.iter().map(|e| e.as_ptr().cast_mut()));
-        envp.extend(extra.iter().map(|e| e.as_ptr().cast_mut()));
-        envp.push(ptr::null_mut());
-
-        let mut pid: libc::pid_t = 0;
-        // SAFETY: attr and file actions are initialized before use and destroyed on every
-        // path; argv and envp are NULL-terminated arrays of pointers into CStrings that
-        // outlive the call; `conn`, if any, is open for the duration of the call.
-        let rc = unsafe {
-            let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
-            let mut fa: libc::posix_spawn_file_actions_t = std::mem::zeroed();
-            let mut rc = libc::posix_spawnattr_init(&mut attr);
-            if rc != 0 {
-                return Err(Errno::from_raw_os_error(rc));
-            }
-            rc = libc::posix_spawn_file_actions_init(&mut fa);
-            if rc != 0 {
-                libc::posix_spawnattr_destroy(&mut attr);
-                return Err(Errno::from_raw_os_error(rc));
-            }
-            let mut empty: libc::sigset_t = std::mem::zeroed();
-            let mut all: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut empty);
-            libc::sigfillset(&mut all);
-            add_internal_signals(&mut all);
-            let flags = libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF;
-            rc = libc::posix_spawnattr_setflags(&mut attr, flags as libc::c_short);
-            if rc == 0 {
-                rc = libc::posix_spawnattr_setsigmask(&mut attr, &empty);
-            }
-            if rc == 0 {
-                rc = libc::posix_spawnattr_setsigdefault(&mut attr, &all);
-            }
-            if let Some(fd) = conn {
-                if rc == 0 {
-                    rc = libc::posix_spawn_file_actions_adddup2(&mut fa, fd, 0);
-                }
-                if rc == 0 {
-                    rc = libc::posix_spawn_file_actions_adddup2(&mut fa, fd, 1);
-                }
-            }
-            if rc == 0 {
-                rc =
-                    libc::posix_spawnp(&mut pid, argv[0], &fa, &attr, argv.as_ptr(), envp.as_ptr());
-            }
-            libc::posix_spawn_file_actions_destroy(&mut fa);
-            libc::posix_spawnattr_destroy(&mut attr);
-            rc
+        let argv: Vec<*const libc::c_char> = self
+            .argv
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain([ptr::null()])
+            .collect();
+        let mut envp: Vec<*const libc::c_char> =
+            Vec::with_capacity(self.env.len() + extra.len() + 1);
+        envp.extend(self.env.iter().map(|e| e.as_ptr()));
+        envp.extend(extra.iter().map(|e| e.as_ptr()));
+        envp.push(ptr::null());
+        let cands: Vec<*const libc::c_char> = self
+            .candidates
+            .iter()
+            .map(|c| c.as_ptr())
+            .chain([ptr::null()])
+            .collect();
+        let mut args = ChildArgs {
+            candidates: cands.as_ptr(),
+            argv: argv.as_ptr(),
+            envp: envp.as_ptr(),
+            fd: conn.unwrap_or(-1),
+            err: 0,
         };
-        if rc != 0 {
-            return Err(Errno::from_raw_os_error(rc));
+        let top = self
+            .stack
+            .as_ptr_range()
+            .end
+            .cast_mut()
+            .cast::<libc::c_void>();
+        // SAFETY: the stack is memory we own and nothing else uses while the child runs;
+        // its end is 16-byte aligned. With CLONE_VFORK this thread is suspended until the
+        // child has exec'ed or exited, so `args` and everything it points to outlive the
+        // child's use of them, and the child's writes to `args.err` and to errno (it
+        // shares our memory and TLS) happen while we are not running. All signals are
+        // blocked around the clone so no handler of ours ever runs in the child; it resets
+        // them to SIG_DFL before unblocking.
+        let (pid, clone_err) = unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+            let pid = libc::clone(
+                child,
+                top,
+                libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+                (&mut args as *mut ChildArgs).cast::<libc::c_void>(),
+            );
+            let clone_err = if pid < 0 {
+                *libc::__errno_location()
+            } else {
+                0
+            };
+            libc::pthread_sigmask(libc::SIG_SETMASK, &old, ptr::null_mut());
+            (pid, clone_err)
+        };
+        if pid < 0 {
+            return Err(Errno::from_raw_os_error(clone_err));
+        }
+        if args.err != 0 {
+            // The child exited 127 after the exec failed; reap it, as posix_spawn does.
+            let _ =
+                rustix::process::waitpid(Pid::from_raw(pid), rustix::process::WaitOptions::empty());
+            return Err(Errno::from_raw_os_error(args.err));
         }
         Pid::from_raw(pid).ok_or(Errno::SRCH)
     }
 }
 
-/// glibc's sigfillset leaves out its two internal signals (32 and 33), and its
-/// posix_spawn then sets them to SIG_IGN in the child, which survives exec. Setting their
-/// bits directly asks for SIG_DFL for them too, so handlers start with nothing ignored.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn add_internal_signals(set: &mut libc::sigset_t) {
-    const WORDS: usize = std::mem::size_of::<libc::sigset_t>() / 8;
-    // SAFETY: glibc's sigset_t is a plain bitmap of unsigned longs (128 bytes on Linux),
-    // bit (sig - 1) standing for signal `sig`; viewing it as u64 words is exact.
-    let words = unsafe { &mut *(set as *mut libc::sigset_t).cast::<[u64; WORDS]>() };
-    words[0] |= (1 << 31) | (1 << 32);
+/// The vfork child: signals to default, the connection on fds 0 and 1, an empty mask,
+/// exec. It runs on `Spawner::stack` and must not allocate, unwind or touch anything but
+/// `arg`.
+extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the parent's live `ChildArgs` (see `spawn_raw`); every pointer in
+    // it is a NULL-terminated array of valid C strings. Only async-signal-safe calls.
+    unsafe {
+        let a = &mut *arg.cast::<ChildArgs>();
+        // As posix_spawn with every signal in POSIX_SPAWN_SETSIGDEF, through the raw
+        // syscall: glibc's sigaction refuses its two internal signals (32, 33), which a
+        // parent spawned by glibc's posix_spawn hands down ignored, and exec keeps SIG_IGN.
+        // A zeroed kernel sigaction is SIG_DFL with no flags and an empty mask; SIGKILL
+        // and SIGSTOP answer EINVAL, as expected.
+        let dfl = [0u64; 4];
+        for sig in 1..=64 {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                dfl.as_ptr(),
+                ptr::null_mut::<u64>(),
+                8usize,
+            );
+        }
+        if a.fd >= 0 {
+            for target in [0, 1] {
+                let rc = if a.fd == target {
+                    // dup2 onto itself would leave CLOEXEC set (posix_spawn clears it).
+                    libc::fcntl(a.fd, libc::F_SETFD, 0)
+                } else {
+                    libc::dup2(a.fd, target)
+                };
+                if rc < 0 {
+                    a.err = *libc::__errno_location();
+                    libc::_exit(127);
+                }
+            }
+        }
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, ptr::null_mut());
+        // glibc's __execvpex: EACCES is remembered and the search goes on, as do the
+        // "not here" errors; anything else stops it.
+        let mut err = libc::ENOENT;
+        let mut eacces = false;
+        let mut c = a.candidates;
+        while !(*c).is_null() {
+            libc::execve(*c, a.argv, a.envp);
+            err = *libc::__errno_location();
+            match err {
+                libc::EACCES => eacces = true,
+                libc::ENOENT | libc::ESTALE | libc::ENOTDIR | libc::ENODEV | libc::ETIMEDOUT => {}
+                _ => break,
+            }
+            c = c.add(1);
+        }
+        if eacces && (*c).is_null() {
+            err = libc::EACCES;
+        }
+        a.err = if err == 0 { libc::ENOENT } else { err };
+        libc::_exit(127)
+    }
 }
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn add_internal_signals(_set: &mut libc::sigset_t) {}
 
 /// `NAME=value` as a C string, for `Spawner::spawn`'s `extra`.
 pub fn env_entry(name: &str, value: &[u8]) -> Option<CString> {
@@ -176,5 +295,47 @@ impl IntoVecBytes for OsString {
     fn into_vec_bytes(self) -> Vec<u8> {
         use std::os::unix::ffi::OsStringExt;
         self.into_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strs(v: Vec<CString>) -> Vec<String> {
+        v.into_iter()
+            .map(|c| c.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn candidates_follow_posix_spawnp() {
+        assert_eq!(strs(candidates(b"/bin/cat", Some(b"/x"))), ["/bin/cat"]);
+        assert_eq!(strs(candidates(b"./cat", Some(b"/x"))), ["./cat"]);
+        assert_eq!(
+            strs(candidates(b"cat", Some(b"/a::/b"))),
+            ["/a/cat", "cat", "/b/cat"]
+        );
+        assert_eq!(strs(candidates(b"cat", None)), ["/bin/cat", "/usr/bin/cat"]);
+        assert!(candidates(b"", Some(b"/a")).is_empty());
+    }
+
+    #[test]
+    fn spawn_reports_exec_errors_and_runs() -> Result<(), Errno> {
+        use rustix::fd::AsFd;
+        use rustix::net::{AddressFamily, SocketFlags, SocketType};
+        let (a, _b) = rustix::net::socketpair(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::CLOEXEC,
+            None,
+        )?;
+        let missing = Spawner::new(&["/nonexistent/prog".into()], &[]).ok_or(Errno::INVAL)?;
+        assert_eq!(missing.spawn(a.as_fd(), &[]), Err(Errno::NOENT));
+        let t = Spawner::new(&["true".into()], &[]).ok_or(Errno::INVAL)?;
+        let pid = t.spawn(a.as_fd(), &[])?;
+        let st = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty())?;
+        assert_eq!(st.and_then(|(_, s)| s.exit_status()), Some(0));
+        Ok(())
     }
 }
