@@ -128,7 +128,7 @@ END {
 [ -n "${NO_EXTRA:-}" ] && exit 0
 for f in "$top"/bench/*.sh; do
   [ -f "$f" ] || continue
-  [ "$(basename "$f")" = run.sh ] && continue
+  case $(basename "$f") in run.sh | lib.sh) continue ;; esac
   echo
   echo "== $(basename "$f") =="
   extra=$tmp/extra.$(basename "$f" .sh)
