@@ -53,9 +53,17 @@ fn behind_systemd_socket_activate() {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let mut child = c.spawn().unwrap();
-    // systemd-socket-activate execs its program at the first connection.
-    assert!(eventually(10, || p.exists()));
-    let out = read_from(&p);
+    // systemd-socket-activate execs its program at the first connection; its socket
+    // file exists a moment before it listens, so retry the connect.
+    let mut conn = None;
+    assert!(eventually(10, || {
+        conn = UnixStream::connect(&p).ok();
+        conn.is_some()
+    }));
+    let mut s = conn.unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
     assert_eq!(
         out, "IPCCONNNUM=1\nIPCREMOTEEGID=0\nIPCREMOTEEUID=0\nIPCREMOTEPATH=\nPROTO=IPC\n",
         "LISTEN_* must not reach the handlers"

@@ -633,11 +633,16 @@ fn behind_systemd_socket_activate() {
         .stderr(std::process::Stdio::piped());
     let mut child = c.spawn().unwrap();
     // Without -a, systemd-socket-activate execs on the first connection.
+    // Its socket file exists a moment before it listens: retry the connect.
+    let mut conn = None;
     assert!(
-        eventually(10, || a.exists()),
-        "systemd-socket-activate never bound"
+        eventually(10, || {
+            conn = std::os::unix::net::UnixStream::connect(&a).ok();
+            conn.is_some()
+        }),
+        "systemd-socket-activate never listened"
     );
-    let _conn = std::os::unix::net::UnixStream::connect(&a).unwrap();
+    let _conn = conn;
     let o = wait_output(&mut child, 10, "systemd-socket-activate");
     o.assert_code(0);
     let text = std::fs::read_to_string(&out).unwrap();
