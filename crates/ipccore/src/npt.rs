@@ -242,13 +242,20 @@ pub fn wait(
 pub fn read_request(fd: BorrowedFd<'_>) -> Result<Request, Error> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
-    while buf.iter().filter(|&&b| b == 0).count() < 3 {
+    // NULs are counted per chunk as it arrives: a slow client sending a byte at a time
+    // must not make each read rescan the whole buffer.
+    let mut nuls = 0;
+    while nuls < 3 {
         if buf.len() > REQUEST_MAX {
             return Err(Error::Fatal("malformed request: too long".into()));
         }
         match rustix::io::read(fd, &mut chunk) {
             Ok(0) => return Err(Error::Fatal("malformed request: missing fields".into())),
-            Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Ok(n) => {
+                let got = chunk.get(..n).unwrap_or_default();
+                nuls += got.iter().filter(|&&b| b == 0).count();
+                buf.extend_from_slice(got);
+            }
             Err(Errno::INTR) => {}
             Err(e) => return Err(Error::sys("read request", e)),
         }
