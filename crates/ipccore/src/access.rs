@@ -483,7 +483,7 @@ mod tests {
     }
 
     #[test]
-    fn first_rule_wins() {
+    fn first_rule_wins() -> Result<(), Box<dyn std::error::Error>> {
         let keys: Vec<String> = ["uid/1", "gid/2", "uid/default"]
             .iter()
             .map(|s| s.to_string())
@@ -497,15 +497,15 @@ mod tests {
                 }),
                 _ => None,
             })
-        })
-        .unwrap();
+        })?;
         assert_eq!(
             v,
             Verdict::Deny {
                 key: "gid/2".into()
             }
         );
-        assert_eq!(first(&keys, |_| Ok(None)).unwrap(), Verdict::NoRule);
+        assert_eq!(first(&keys, |_| Ok(None))?, Verdict::NoRule);
+        Ok(())
     }
 
     #[test]
@@ -557,7 +557,8 @@ mod tests {
         if r.is_empty() {
             return None;
         }
-        let mut line: Vec<u8> = r.split(|&c| c == b'\n').next().unwrap().to_vec();
+        let end = r.iter().position(|&c| c == b'\n').unwrap_or(r.len());
+        let mut line: Vec<u8> = r[..end].to_vec();
         while matches!(line.last(), Some(b' ' | b'\t' | b'\r')) {
             line.pop();
         }

@@ -192,46 +192,46 @@ mod tests {
     use rustix::net::{AddressFamily, SocketFlags, SocketType};
     use std::time::Duration;
 
-    fn pair() -> (OwnedFd, OwnedFd) {
+    fn pair() -> Result<(OwnedFd, OwnedFd), Errno> {
         rustix::net::socketpair(
             AddressFamily::UNIX,
             SocketType::STREAM,
             SocketFlags::CLOEXEC,
             None,
         )
-        .unwrap()
     }
 
-    fn is_cloexec(fd: &OwnedFd) -> bool {
-        rustix::io::fcntl_getfd(fd)
-            .unwrap()
-            .contains(rustix::io::FdFlags::CLOEXEC)
+    fn is_cloexec(fd: &OwnedFd) -> Result<bool, Errno> {
+        Ok(rustix::io::fcntl_getfd(fd)?.contains(rustix::io::FdFlags::CLOEXEC))
     }
 
     #[test]
-    fn fds_travel_with_data_and_arrive_cloexec() {
-        let (a, b) = pair();
-        let (p, q) = rustix::pipe::pipe().unwrap();
-        send_with_fds(a.as_fd(), b"hello", &[q.as_fd(), p.as_fd()], None).unwrap();
+    fn fds_travel_with_data_and_arrive_cloexec() -> Result<(), Box<dyn std::error::Error>> {
+        let (a, b) = pair()?;
+        let (p, q) = rustix::pipe::pipe()?;
+        send_with_fds(a.as_fd(), b"hello", &[q.as_fd(), p.as_fd()], None)?;
         let mut buf = [0u8; 5];
         let mut fds = Vec::new();
-        let n = recv_exact_with_fds(b.as_fd(), &mut buf, &mut fds, 3, None).unwrap();
+        let n = recv_exact_with_fds(b.as_fd(), &mut buf, &mut fds, 3, None)?;
         assert_eq!((n, &buf), (5, b"hello"));
         assert_eq!(fds.len(), 2);
-        assert!(fds.iter().all(is_cloexec));
+        for fd in &fds {
+            assert!(is_cloexec(fd)?);
+        }
         // The received write end reaches our read end.
-        rustix::io::write(&fds[0], b"x").unwrap();
+        rustix::io::write(&fds[0], b"x")?;
         let mut c = [0u8; 1];
-        rustix::io::read(&p, &mut c).unwrap();
+        rustix::io::read(&p, &mut c)?;
         assert_eq!(&c, b"x");
+        Ok(())
     }
 
     #[test]
-    fn too_many_fds_are_refused_and_closed() {
-        let (a, b) = pair();
-        let (p, q) = rustix::pipe::pipe().unwrap();
+    fn too_many_fds_are_refused_and_closed() -> Result<(), Box<dyn std::error::Error>> {
+        let (a, b) = pair()?;
+        let (p, q) = rustix::pipe::pipe()?;
         let many: Vec<BorrowedFd<'_>> = (0..4).map(|_| p.as_fd()).collect();
-        send_with_fds(a.as_fd(), b"m", &many, None).unwrap();
+        send_with_fds(a.as_fd(), b"m", &many, None)?;
         drop(many);
         drop(p);
         let mut fds = Vec::new();
@@ -244,18 +244,19 @@ mod tests {
         // Every received copy of the read end was closed: the pipe has no reader left.
         // (Counting /proc/self/fd would race with the other tests' threads.)
         assert_eq!(rustix::io::write(&q, b"x"), Err(Errno::PIPE));
+        Ok(())
     }
 
     #[test]
-    fn truncated_control_data_is_refused() {
-        let (a, b) = pair();
-        let (p, q) = rustix::pipe::pipe().unwrap();
+    fn truncated_control_data_is_refused() -> Result<(), Box<dyn std::error::Error>> {
+        let (a, b) = pair()?;
+        let (p, q) = rustix::pipe::pipe()?;
         // More fds than our control buffer holds: the kernel truncates (MSG_CTRUNC).
         let many: Vec<BorrowedFd<'_>> = (0..MAX_FDS + 4).map(|_| p.as_fd()).collect();
         let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(64))];
         let mut control = SendAncillaryBuffer::new(&mut space);
         assert!(control.push(SendAncillaryMessage::ScmRights(&many)));
-        rustix::net::sendmsg(&a, &[IoSlice::new(b"m")], &mut control, SendFlags::empty()).unwrap();
+        rustix::net::sendmsg(&a, &[IoSlice::new(b"m")], &mut control, SendFlags::empty())?;
         drop(many);
         drop(p);
         let mut fds = Vec::new();
@@ -266,11 +267,12 @@ mod tests {
         );
         assert!(fds.is_empty());
         assert_eq!(rustix::io::write(&q, b"x"), Err(Errno::PIPE));
+        Ok(())
     }
 
     #[test]
-    fn deadline_and_eof() {
-        let (a, b) = pair();
+    fn deadline_and_eof() -> Result<(), Box<dyn std::error::Error>> {
+        let (a, b) = pair()?;
         let mut buf = [0u8; 4];
         let t = Instant::now();
         let r = recv_exact(
@@ -280,11 +282,12 @@ mod tests {
         );
         assert_eq!(r, Err(Errno::TIMEDOUT));
         assert!(t.elapsed() >= Duration::from_millis(45));
-        send_all(&a, b"ab", None).unwrap();
+        send_all(&a, b"ab", None)?;
         drop(a);
         assert_eq!(recv_exact(&b, &mut buf, None), Ok(2));
         // Writing to a closed peer is EPIPE, not a signal.
         assert_eq!(send_all(&b, b"x", None), Err(Errno::PIPE));
         assert!(b.as_raw_fd() >= 0);
+        Ok(())
     }
 }

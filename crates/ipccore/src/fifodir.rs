@@ -314,8 +314,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_look_like_s6() {
-        let n = listener_name().unwrap();
+    fn names_look_like_s6() -> Result<(), Box<dyn std::error::Error>> {
+        let n = listener_name()?;
         assert_eq!(n.len(), 39);
         assert!(is_listener_name(&n));
         assert_eq!(n.get(8), Some(&b'4'));
@@ -326,5 +326,6 @@ mod tests {
             b".ftrig1:@400000006b02655f38659883:2CEXU-"
         ));
         assert!(is_listener_name(b"ftrig1:@400000006b02655f38659883:2CEXU-"));
+        Ok(())
     }
 }

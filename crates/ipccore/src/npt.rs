@@ -554,17 +554,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn request_round_trip() {
+    fn request_round_trip() -> Result<(), Box<dyn std::error::Error>> {
         let r = Request {
             fifodir: "/run/x/event".into(),
             regex: "u|U".into(),
             timeout: Some(Duration::from_millis(1500)),
         };
-        let b = r.encode().unwrap();
+        let b = r.encode()?;
         assert_eq!(b, b"/run/x/event\0u|U\x001500\0");
-        assert_eq!(Request::parse(&b).unwrap(), r);
-        let r0 = Request::parse(b"d\0x\x000\0").unwrap();
+        assert_eq!(Request::parse(&b)?, r);
+        let r0 = Request::parse(b"d\0x\x000\0")?;
         assert_eq!(r0.timeout, None);
+        Ok(())
     }
 
     #[test]
@@ -585,25 +586,25 @@ mod tests {
     }
 
     #[test]
-    fn regex_semantics() {
-        let re = compile("^u").unwrap();
+    fn regex_semantics() -> Result<(), Box<dyn std::error::Error>> {
+        let re = compile("^u")?;
         assert!(re.is_match(b"uD"));
         assert!(!re.is_match(b"du"));
-        assert!(compile("D$").unwrap().is_match(b"uD"));
-        assert!(!compile("D$").unwrap().is_match(b"D\n"));
-        assert!(compile("a.b").unwrap().is_match(b"a\nb"));
-        assert!(compile("a.b").unwrap().is_match(b"a\xffb"));
-        assert!(compile("ab+c").unwrap().is_match(b"xxabbbcz"));
-        assert!(compile("[[:upper:]]").unwrap().is_match(b"xU"));
+        assert!(compile("D$")?.is_match(b"uD"));
+        assert!(!compile("D$")?.is_match(b"D\n"));
+        assert!(compile("a.b")?.is_match(b"a\nb"));
+        assert!(compile("a.b")?.is_match(b"a\xffb"));
+        assert!(compile("ab+c")?.is_match(b"xxabbbcz"));
+        assert!(compile("[[:upper:]]")?.is_match(b"xU"));
         assert_eq!(compile("a(").unwrap_err().exit_code(), 111);
+        Ok(())
     }
 
     #[test]
-    fn caller() {
-        assert_eq!(caller_ids(None, None).unwrap(), None);
-        let ids = caller_ids(Some(OsStr::new("65534")), Some(OsStr::new("65534")))
-            .unwrap()
-            .unwrap();
+    fn caller() -> Result<(), Box<dyn std::error::Error>> {
+        assert_eq!(caller_ids(None, None)?, None);
+        let ids = caller_ids(Some(OsStr::new("65534")), Some(OsStr::new("65534")))?
+            .ok_or("caller_ids gave no ids for uid/gid 65534")?;
         assert_eq!(ids.uid, Some(Uid::from_raw(65534)));
         assert_eq!(ids.groups, Some(vec![Gid::from_raw(65534)]));
         assert_eq!(
@@ -618,5 +619,6 @@ mod tests {
                 .exit_code(),
             100
         );
+        Ok(())
     }
 }

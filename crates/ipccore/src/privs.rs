@@ -113,35 +113,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn owner() {
-        assert_eq!(parse_owner(":5").unwrap(), (None, Some(Gid::from_raw(5))));
-        assert_eq!(parse_owner("7:").unwrap(), (Some(Uid::from_raw(7)), None));
+    fn owner() -> Result<(), Box<dyn std::error::Error>> {
+        assert_eq!(parse_owner(":5")?, (None, Some(Gid::from_raw(5))));
+        assert_eq!(parse_owner("7:")?, (Some(Uid::from_raw(7)), None));
         assert!(parse_owner("7").is_err());
         assert!(parse_owner("x:1").is_err());
+        Ok(())
     }
 
     #[test]
-    fn gidlist() {
+    fn gidlist() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(
-            parse_gidlist("1,2").unwrap(),
+            parse_gidlist("1,2").ok_or("\"1,2\" refused")?,
             vec![Gid::from_raw(1), Gid::from_raw(2)]
         );
-        assert_eq!(parse_gidlist("").unwrap(), vec![]);
+        assert_eq!(parse_gidlist("").ok_or("\"\" refused")?, vec![]);
         assert!(parse_gidlist("1,,2").is_none());
         assert!(parse_gidlist("x").is_none());
+        Ok(())
     }
 
     #[test]
-    fn env_ids() {
+    fn env_ids() -> Result<(), Box<dyn std::error::Error>> {
         let e = from_env(None, Some(OsStr::new("1")), None).unwrap_err();
         assert_eq!(e.to_string(), "UID not set");
         let ids = from_env(
             Some(OsStr::new("5")),
             Some(OsStr::new("6")),
             Some(OsStr::new("7,8")),
-        )
-        .unwrap();
+        )?;
         assert_eq!(ids.uid, Some(Uid::from_raw(5)));
-        assert_eq!(ids.groups.unwrap().len(), 2);
+        assert_eq!(ids.groups.ok_or("groups not set")?.len(), 2);
+        Ok(())
     }
 }

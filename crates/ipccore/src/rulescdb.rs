@@ -308,19 +308,20 @@ pub(crate) mod tests {
     /// An empty exec script stays a script through encode and decode (issue 8's
     /// `rules` fuzz target found it turning into "no script", which runs prog).
     #[test]
-    fn empty_exec_script_round_trips() {
+    fn empty_exec_script_round_trips() -> Result<(), Box<dyn std::error::Error>> {
         let r = Rule::Allow {
             env: Vec::new(),
             exec: Some(Vec::new()),
         };
-        assert_eq!(decode(&encode(&r).unwrap()).unwrap(), Some(r));
+        assert_eq!(decode(&encode(&r)?)?, Some(r));
+        Ok(())
     }
 
     #[test]
-    fn s6_examples() {
+    fn s6_examples() -> Result<(), Box<dyn std::error::Error>> {
         // Values dumped from s6-accessrules-cdb-from-fs 2.11.3.2.
         let v = b"A\x00\x10FOO=bar\x00UNSETME\x00\x00\x00";
-        let r = decode(v).unwrap().unwrap();
+        let r = decode(v)?.ok_or("env value decoded to no rule")?;
         assert_eq!(
             r,
             Rule::Allow {
@@ -328,9 +329,9 @@ pub(crate) mod tests {
                 exec: None
             }
         );
-        assert_eq!(encode(&r).unwrap(), v);
+        assert_eq!(encode(&r)?, v);
         let v = b"A\x00\x00\x00\x08echo hi\n";
-        let r = decode(v).unwrap().unwrap();
+        let r = decode(v)?.ok_or("exec value decoded to no rule")?;
         assert_eq!(
             r,
             Rule::Allow {
@@ -338,10 +339,11 @@ pub(crate) mod tests {
                 exec: Some(b"echo hi\n".to_vec())
             }
         );
-        assert_eq!(encode(&r).unwrap(), v);
-        assert_eq!(decode(b"D").unwrap(), Some(Rule::Deny));
-        assert_eq!(decode(b"Dxyz").unwrap(), Some(Rule::Deny));
-        assert_eq!(decode(b"X").unwrap(), None);
+        assert_eq!(encode(&r)?, v);
+        assert_eq!(decode(b"D")?, Some(Rule::Deny));
+        assert_eq!(decode(b"Dxyz")?, Some(Rule::Deny));
+        assert_eq!(decode(b"X")?, None);
+        Ok(())
     }
 
     #[test]
@@ -392,7 +394,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn property_roundtrip() {
+    fn property_roundtrip() -> Result<(), Box<dyn std::error::Error>> {
         for seed in 0..2000 {
             let mut g = Gen::new(seed);
             let env = (0..g.below(6))
@@ -409,18 +411,19 @@ pub(crate) mod tests {
                 e
             });
             let rule = Rule::Allow { env, exec };
-            let v = encode(&rule).unwrap();
-            assert_eq!(decode(&v).unwrap(), Some(rule), "seed {seed}");
+            let v = encode(&rule).map_err(|e| format!("seed {seed}: {e}"))?;
+            let back = decode(&v).map_err(|e| format!("seed {seed}: {e}"))?;
+            assert_eq!(back, Some(rule), "seed {seed}");
         }
+        Ok(())
     }
 
     #[test]
-    fn property_decode_never_panics() {
+    fn property_decode_never_panics() -> Result<(), Box<dyn std::error::Error>> {
         let valid = encode(&Rule::Allow {
             env: vec![set("A", "b"), unset("C")],
             exec: Some(b"echo".to_vec()),
-        })
-        .unwrap();
+        })?;
         for seed in 0..20000 {
             let mut g = Gen::new(seed);
             let v = if g.below(2) == 0 {
@@ -440,14 +443,16 @@ pub(crate) mod tests {
             };
             if let Ok(Some(rule)) = decode(&v) {
                 // Whatever decodes must re-encode to a value that decodes the same.
-                let again = encode(&rule).unwrap();
-                assert_eq!(decode(&again).unwrap(), Some(rule), "seed {seed}");
+                let again = encode(&rule).map_err(|e| format!("seed {seed}: {e}"))?;
+                let back = decode(&again).map_err(|e| format!("seed {seed}: {e}"))?;
+                assert_eq!(back, Some(rule), "seed {seed}");
             }
         }
+        Ok(())
     }
 
     #[test]
-    fn write_then_read_with_cdb2() {
+    fn write_then_read_with_cdb2() -> Result<(), Box<dyn std::error::Error>> {
         let dir = std::env::temp_dir().join(format!("ipccore-rulescdb-{}", std::process::id()));
         let _ = std::fs::create_dir(&dir);
         let path = dir.join("r.cdb");
@@ -455,21 +460,25 @@ pub(crate) mod tests {
             (b"uid/0".to_vec(), b"D".to_vec()),
             (b"gid/5".to_vec(), b"A\x00\x00\x00\x00".to_vec()),
         ];
-        write_cdb(&path, &recs, 0o640).unwrap();
-        let meta = std::fs::metadata(&path).unwrap();
+        write_cdb(&path, &recs, 0o640)?;
+        let meta = std::fs::metadata(&path)?;
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(meta.permissions().mode() & 0o7777, 0o640);
-        let db = cdb2::CDB::open(&path).unwrap();
-        assert_eq!(db.get(b"uid/0").unwrap().unwrap(), b"D");
-        assert_eq!(db.get(b"gid/5").unwrap().unwrap(), b"A\x00\x00\x00\x00");
+        let db = cdb2::CDB::open(&path)?;
+        assert_eq!(db.get(b"uid/0").ok_or("no uid/0 record")??, b"D");
+        assert_eq!(
+            db.get(b"gid/5").ok_or("no gid/5 record")??,
+            b"A\x00\x00\x00\x00"
+        );
         assert!(db.get(b"uid/1").is_none());
         // Only the cdb is left: the temporary file was renamed.
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(&dir)?.count(), 1);
         let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
     }
 
     #[test]
-    fn corrupt_cdb_never_panics() {
+    fn corrupt_cdb_never_panics() -> Result<(), Box<dyn std::error::Error>> {
         let dir = std::env::temp_dir().join(format!("ipccore-rulescdb-c-{}", std::process::id()));
         let _ = std::fs::create_dir(&dir);
         let path = dir.join("r.cdb");
@@ -481,8 +490,8 @@ pub(crate) mod tests {
                 )
             })
             .collect();
-        write_cdb(&path, &recs, 0o600).unwrap();
-        let good = std::fs::read(&path).unwrap();
+        write_cdb(&path, &recs, 0o600)?;
+        let good = std::fs::read(&path)?;
         let bad = dir.join("bad.cdb");
         for seed in 0..300 {
             let mut g = Gen::new(seed);
@@ -494,7 +503,7 @@ pub(crate) mod tests {
             if g.below(4) == 0 {
                 b.truncate(g.below(b.len()));
             }
-            std::fs::write(&bad, &b).unwrap();
+            std::fs::write(&bad, &b)?;
             if let Ok(db) = cdb2::CDB::open(&bad) {
                 for i in 0..22 {
                     let _ = db.get(format!("uid/{i}").as_bytes());
@@ -502,5 +511,6 @@ pub(crate) mod tests {
             }
         }
         let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
     }
 }

@@ -126,19 +126,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parse_forms() {
+    fn parse_forms() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(
-            SockPath::parse(OsStr::new("@x")).unwrap(),
+            SockPath::parse(OsStr::new("@x"))?,
             SockPath::Abstract(b"x".to_vec())
         );
         assert_eq!(
-            SockPath::parse(OsStr::new("/run/x")).unwrap(),
+            SockPath::parse(OsStr::new("/run/x"))?,
             SockPath::Fs("/run/x".into())
         );
         assert!(SockPath::parse(OsStr::new("")).is_err());
-        assert_eq!(
-            SockPath::parse(OsStr::new("@ab")).unwrap().as_os_string(),
-            "@ab"
-        );
+        assert_eq!(SockPath::parse(OsStr::new("@ab"))?.as_os_string(), "@ab");
+        Ok(())
     }
 }

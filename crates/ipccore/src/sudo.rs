@@ -500,25 +500,30 @@ mod tests {
     }
 
     #[test]
-    fn roundtrip() {
+    fn roundtrip() -> Result<(), Box<dyn std::error::Error>> {
         let r = Request {
             args: os(&["a", "", "b c"]),
             env: os(&["FOO=", "X=y=z"]),
         };
-        let p = encode_request(&r.args, &r.env).unwrap();
-        assert_eq!(decode_request(&p).unwrap(), r);
-        let empty = encode_request(&[], &[]).unwrap();
+        let p = encode_request(&r.args, &r.env)?;
+        assert_eq!(decode_request(&p)?, r);
+        let empty = encode_request(&[], &[])?;
         assert_eq!(empty.len(), FIXED_LEN);
-        assert_eq!(decode_request(&empty).unwrap().args.len(), 0);
+        assert_eq!(decode_request(&empty)?.args.len(), 0);
+        Ok(())
     }
 
     /// The bytes s6-sudoc 2.11.3.2 sent for `s6-sudo -e su a b` (strace).
     #[test]
-    fn matches_s6_sudoc_bytes() {
+    fn matches_s6_sudoc_bytes() -> Result<(), Box<dyn std::error::Error>> {
         let wire = b"\0\0\0#\0\x03s6-sudo a v1.0\n\0\0\0\x02\0\0\0\0\0\0\0\x04\0\0\0\0a\0b\0";
-        let p = encode_request(&os(&["a", "b"]), &[]).unwrap();
-        assert_eq!(&header(p.len(), 3).unwrap()[..], &wire[..6]);
+        let p = encode_request(&os(&["a", "b"]), &[])?;
+        assert_eq!(
+            &header(p.len(), 3).ok_or("no header for a 2-arg request")?[..],
+            &wire[..6]
+        );
         assert_eq!(&p[..], &wire[6..]);
+        Ok(())
     }
 
     fn msg(e: Result<Request, Error>) -> String {
@@ -526,8 +531,8 @@ mod tests {
     }
 
     #[test]
-    fn malformed() {
-        let good = encode_request(&os(&["a"]), &os(&["K=v"])).unwrap();
+    fn malformed() -> Result<(), Box<dyn std::error::Error>> {
+        let good = encode_request(&os(&["a"]), &os(&["K=v"]))?;
         assert_eq!(msg(decode_request(&good[..10])), "wrong client message");
         let mut b = good.clone();
         b[8] = b'X';
@@ -541,7 +546,7 @@ mod tests {
         let mut b = good.clone();
         b[15..19].copy_from_slice(&2u32.to_be_bytes());
         assert_eq!(msg(decode_request(&b)), "bad arguments from client");
-        let b = encode_request(&os(&["a"]), &os(&["NOEQUALS"])).unwrap();
+        let b = encode_request(&os(&["a"]), &os(&["NOEQUALS"]))?;
         assert_eq!(msg(decode_request(&b)), "bad environment from client");
         // Lengths that overflow 32 bits when added.
         let mut b = good.clone();
@@ -549,12 +554,13 @@ mod tests {
         b[27..31].copy_from_slice(&u32::MAX.to_be_bytes());
         assert_eq!(msg(decode_request(&b)), "wrong client argc/envlen");
         assert!(encode_request(&os(&["a\0b"]), &[]).is_err());
+        Ok(())
     }
 
     /// Property test: random and mutated inputs never panic, and anything the decoder
     /// accepts re-encodes to the same bytes.
     #[test]
-    fn fuzz_decoder() {
+    fn fuzz_decoder() -> Result<(), Box<dyn std::error::Error>> {
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = move || {
             seed ^= seed << 13;
@@ -562,7 +568,7 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        let base = encode_request(&os(&["run", "x"]), &os(&["A=1", "B="])).unwrap();
+        let base = encode_request(&os(&["run", "x"]), &os(&["A=1", "B="]))?;
         let mut accepted = 0;
         for i in 0..200_000u32 {
             let input: Vec<u8> = if i % 2 == 0 {
@@ -586,10 +592,11 @@ mod tests {
             };
             if let Ok(r) = decode_request(&input) {
                 accepted += 1;
-                assert_eq!(encode_request(&r.args, &r.env).unwrap(), input);
+                assert_eq!(encode_request(&r.args, &r.env)?, input);
             }
         }
         assert!(accepted > 0);
+        Ok(())
     }
 
     #[test]
