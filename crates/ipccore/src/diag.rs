@@ -86,18 +86,10 @@ pub fn bytes(s: &std::ffi::OsStr) -> &[u8] {
     s.as_bytes()
 }
 
-fn write_stderr(mut buf: &[u8]) {
+fn write_stderr(buf: &[u8]) {
     use std::os::fd::AsFd;
-    let stderr = std::io::stderr();
-    let fd = stderr.as_fd();
-    while !buf.is_empty() {
-        match rustix::io::write(fd, buf) {
-            Ok(0) => return,
-            Ok(n) => buf = buf.get(n..).unwrap_or_default(),
-            Err(Errno::INTR) => continue,
-            Err(_) => return,
-        }
-    }
+    // Errors are ignored, as strerr does: a lost log line must not kill the program.
+    let _ = crate::fd::write_all(std::io::stderr().as_fd(), buf);
 }
 
 #[cfg(test)]

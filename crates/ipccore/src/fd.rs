@@ -86,6 +86,21 @@ pub fn copy_to(fd: BorrowedFd<'_>, target: RawFd) -> Result<(), Error> {
     move_to(dup, target)
 }
 
+/// `write(fd, buf)` until all of `buf` is written, retrying on EINTR; a write of 0
+/// bytes is EPIPE. The one write loop of the crate (diagnostics, readiness lines,
+/// nptlistend's answers).
+pub fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> Result<(), Errno> {
+    while !buf.is_empty() {
+        match rustix::io::write(fd, buf) {
+            Ok(0) => return Err(Errno::PIPE),
+            Ok(n) => buf = buf.get(n..).unwrap_or_default(),
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Whether fd number `n` is open.
 pub fn is_open(n: RawFd) -> bool {
     // SAFETY: borrowed for one fcntl only.

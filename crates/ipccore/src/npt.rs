@@ -323,7 +323,7 @@ pub fn listend(
     let deadline = deadline_of(req.timeout);
     let mut sigs = SelfPipe::new(&TRAPPED)?;
     let listener = Listener::subscribe(&req.fifodir)?;
-    write_all(output, b"\0").map_err(|e| Error::sys("write to client", e))?;
+    crate::fd::write_all(output, b"\0").map_err(|e| Error::sys("write to client", e))?;
     let out = wait(
         &listener,
         &re,
@@ -334,21 +334,9 @@ pub fn listend(
     )?;
     drop(listener);
     if let Outcome::Matched(ev) = &out {
-        write_all(output, ev).map_err(|e| Error::sys("write to client", e))?;
+        crate::fd::write_all(output, ev).map_err(|e| Error::sys("write to client", e))?;
     }
     Ok(out)
-}
-
-fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> Result<(), Errno> {
-    while !buf.is_empty() {
-        match rustix::io::write(fd, buf) {
-            Ok(0) => return Err(Errno::PIPE),
-            Ok(n) => buf = buf.get(n..).unwrap_or_default(),
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 /// Start `prog` (s6-ftrig-listen1's prog), sharing our stdin, stdout and stderr, with a
@@ -428,7 +416,7 @@ fn converse(
     prog: &[OsString],
 ) -> Result<Reply, Error> {
     let guard = req.timeout.map(|t| t.saturating_add(GRACE));
-    write_all(to, &req.encode()?).map_err(|e| Error::sys("send request", e))?;
+    crate::fd::write_all(to, &req.encode()?).map_err(|e| Error::sys("send request", e))?;
     let hard = deadline_of(guard);
     // The NUL comes first and alone, since nothing can match before it is sent; read
     // one byte so the answer is not mixed into it.

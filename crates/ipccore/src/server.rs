@@ -220,7 +220,7 @@ fn serve_after(
     // from then on): open /dev/null before it, and after it only copy stdin.
     fd::null_stdin()?;
     if let Some(msg) = &cfg.readiness {
-        write_readiness(msg)?;
+        fd::write_all(rustix::stdio::stdout(), msg).op("write readiness notification")?;
     }
     drop(leftover);
     fd::stdout_from_stdin()?;
@@ -287,18 +287,6 @@ fn serve_after(
             }
         }
     }
-}
-
-fn write_readiness(msg: &[u8]) -> Result<(), Error> {
-    let mut buf = msg;
-    while !buf.is_empty() {
-        match rustix::io::write(rustix::stdio::stdout(), buf) {
-            Ok(n) => buf = buf.get(n..).unwrap_or_default(),
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(Error::sys("write readiness notification", e)),
-        }
-    }
-    Ok(())
 }
 
 impl Server<'_> {
