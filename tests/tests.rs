@@ -4,6 +4,7 @@
 mod util;
 
 mod access;
+mod differential;
 mod docs;
 mod fifodir;
 mod ipcclient;

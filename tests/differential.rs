@@ -1,0 +1,109 @@
+//! Differential tests: the same case run against the s6 (or nosh-role) peer and against
+//! our program, comparing exit code, stdout, stderr (program name normalised) and, where
+//! a case asks for it, the environment, fds and signal state the next program sees.
+//!
+//! A row either asserts *equality* with the peer, or asserts *our documented* behaviour
+//! and names the COMPATIBILITY line of our man page that explains the difference
+//! (`Case::differs`). There is nothing in between: see compat.md's rule.
+//!
+//! One child module per program family; every program in `src/bin` has a row in
+//! `PAIRS` (checked by `every_program_has_a_peer_row`).
+
+use crate::util::*;
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// Every program of ours and the peer it is compared with. A program with no peer
+/// binary in Debian names its role model in parentheses and is compared with it by
+/// documentation only.
+pub const PAIRS: &[(&str, &str)] = &[
+    ("ipcserver", "s6-ipcserver"),
+    ("ipcserverd", "s6-ipcserverd"),
+    ("ipcclient", "s6-ipcclient"),
+    ("ipcserver-access", "s6-ipcserver-access"),
+    ("ipcrules-cdb", "s6-accessrules-cdb-from-fs"),
+    ("ipcsudo", "s6-sudo"),
+    ("ipcsudoc", "s6-sudoc"),
+    ("ipcsudod", "s6-sudod"),
+    ("npt-mkfifodir", "s6-mkfifodir"),
+    ("npt-notify", "s6-ftrig-notify"),
+    ("npt-wait", "s6-ftrig-wait"),
+    ("nptlistend", "(pipe-tools nptlistend)"),
+    ("local-stream-socket-listen", "(nosh local-stream-socket-listen)"),
+    ("local-seqpacket-socket-listen", "(nosh local-seqpacket-socket-listen)"),
+    ("local-datagram-socket-listen", "(nosh local-datagram-socket-listen)"),
+];
+
+/// What one run of a program produced, normalised for comparison.
+#[derive(Debug, PartialEq, Eq, Clone)]
+pub struct Seen {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Seen {
+    /// Normalise `out`: in stdout and stderr, the program's own name (`prog`, as it
+    /// prefixes its messages) becomes `PROG`, and `extra` replacements are applied.
+    pub fn from(out: &Output, prog: &str, extra: &[(&str, &str)]) -> Seen {
+        let norm = |b: &[u8]| {
+            let mut s = String::from_utf8_lossy(b).into_owned();
+            for (from, to) in extra {
+                s = s.replace(from, to);
+            }
+            s.replace(&format!("{prog}: "), "PROG: ")
+        };
+        Seen {
+            code: out.status.code(),
+            stdout: norm(&out.stdout),
+            stderr: norm(&out.stderr),
+        }
+    }
+}
+
+/// Run `prog args…` (ours when `prog` has no `s6-` prefix: resolved with `bin`) with
+/// `env` added, `stdin` as input, in `cwd`, killed after 10 s.
+pub fn run(prog: &str, args: &[&str], env: &[(&str, &str)], stdin: &[u8], cwd: &Path) -> Output {
+    let path: OsString = if prog.starts_with("s6-") || !bin(prog).exists() {
+        prog.into()
+    } else {
+        bin(prog).into_os_string()
+    };
+    let mut c = Command::new(path);
+    c.args(args).current_dir(cwd);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let desc = format!("{c:?}");
+    let mut child = c.spawn().unwrap_or_else(|e| panic!("spawn {desc}: {e}"));
+    {
+        use std::io::Write;
+        let mut i = child.stdin.take().unwrap();
+        let _ = i.write_all(stdin);
+    }
+    wait_output(&mut child, 10, &desc)
+}
+
+/// Run the same arguments through `ours` and `peer`; return both, normalised.
+pub fn both(ours: &str, peer: &str, args: &[&str], env: &[(&str, &str)], cwd: &Path) -> (Seen, Seen) {
+    let a = run(ours, args, env, b"", cwd);
+    let b = run(peer, args, env, b"", cwd);
+    (Seen::from(&a, ours, &[]), Seen::from(&b, peer, &[]))
+}
+
+#[test]
+fn every_program_has_a_peer_row() {
+    let bins = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin");
+    for e in std::fs::read_dir(bins).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(
+            PAIRS.iter().any(|(ours, _)| *ours == name),
+            "{name} has no row in tests/differential.rs PAIRS"
+        );
+    }
+}
