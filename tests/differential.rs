@@ -8,6 +8,7 @@
 //!
 //! One child module per program family; every program in `src/bin` has a row in
 //! `PAIRS` (checked by `every_program_has_a_peer_row`).
+#![allow(dead_code)]
 
 use crate::util::*;
 use std::ffi::OsString;
@@ -30,9 +31,18 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("npt-notify", "s6-ftrig-notify"),
     ("npt-wait", "s6-ftrig-wait"),
     ("nptlistend", "(pipe-tools nptlistend)"),
-    ("local-stream-socket-listen", "(nosh local-stream-socket-listen)"),
-    ("local-seqpacket-socket-listen", "(nosh local-seqpacket-socket-listen)"),
-    ("local-datagram-socket-listen", "(nosh local-datagram-socket-listen)"),
+    (
+        "local-stream-socket-listen",
+        "(nosh local-stream-socket-listen)",
+    ),
+    (
+        "local-seqpacket-socket-listen",
+        "(nosh local-seqpacket-socket-listen)",
+    ),
+    (
+        "local-datagram-socket-listen",
+        "(nosh local-datagram-socket-listen)",
+    ),
 ];
 
 /// What one run of a program produced, normalised for comparison.
@@ -89,7 +99,13 @@ pub fn run(prog: &str, args: &[&str], env: &[(&str, &str)], stdin: &[u8], cwd: &
 }
 
 /// Run the same arguments through `ours` and `peer`; return both, normalised.
-pub fn both(ours: &str, peer: &str, args: &[&str], env: &[(&str, &str)], cwd: &Path) -> (Seen, Seen) {
+pub fn both(
+    ours: &str,
+    peer: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    cwd: &Path,
+) -> (Seen, Seen) {
     let a = run(ours, args, env, b"", cwd);
     let b = run(peer, args, env, b"", cwd);
     (Seen::from(&a, ours, &[]), Seen::from(&b, peer, &[]))
