@@ -188,7 +188,6 @@ pub fn send_all(sock: impl AsFd, data: &[u8], deadline: Option<Instant>) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustix::fd::AsRawFd;
     use rustix::net::{AddressFamily, SocketFlags, SocketType};
     use std::time::Duration;
 
