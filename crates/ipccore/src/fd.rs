@@ -97,7 +97,7 @@ unsafe fn dup2_raw(src: BorrowedFd<'_>, target: RawFd) -> Result<(), Errno> {
 /// (skalibs `fd_move`), and close `fd` unless it already was `target`.
 ///
 /// # Errors
-/// `EBUSY` when `target` is an fd this process owns (see [`unowned`]).
+/// `EBUSY` when `target` is an fd this process owns (close-on-exec, or [`claim`]ed).
 pub fn move_to(fd: OwnedFd, target: RawFd) -> Result<(), Error> {
     if number(&fd) == target {
         rustix::io::fcntl_setfd(&fd, FdFlags::empty()).op("clear close-on-exec")?;
@@ -111,7 +111,7 @@ pub fn move_to(fd: OwnedFd, target: RawFd) -> Result<(), Error> {
 /// Copy `fd` onto number `target` (no CLOEXEC), keeping `fd` open.
 ///
 /// # Errors
-/// `EBUSY` when `target` is an fd this process owns (see [`unowned`]).
+/// `EBUSY` when `target` is an fd this process owns (close-on-exec, or [`claim`]ed).
 pub fn copy_to(fd: BorrowedFd<'_>, target: RawFd) -> Result<(), Error> {
     if !unowned(target) {
         return Err(Error::sys("move fd", Errno::BUSY));
