@@ -1,5 +1,4 @@
 //! Tests: ipcsudo, ipcsudoc, ipcsudod, against s6-sudo, s6-sudoc and s6-sudod.
-// See: issue 7.
 
 use crate::util::*;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
