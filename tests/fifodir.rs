@@ -1,6 +1,5 @@
 //! Tests: fifodirs and nptlistend, against s6-ftrig-notify, s6-ftrig-wait,
 //! s6-ftrig-listen1, s6-mkfifodir and a real s6-supervise.
-// See: issue 6.
 
 use crate::util::*;
 use std::io::{Read, Write};

@@ -305,7 +305,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::exec::{set, unset};
 
-    /// An empty exec script stays a script through encode and decode (issue 8's
+    /// An empty exec script stays a script through encode and decode (the
     /// `rules` fuzz target found it turning into "no script", which runs prog).
     #[test]
     fn empty_exec_script_round_trips() -> Result<(), Box<dyn std::error::Error>> {

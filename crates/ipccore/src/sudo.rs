@@ -246,9 +246,13 @@ pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
     let dl = deadline(cfg.conn_timeout);
     let mut banner = [0u8; 15];
     match fdpass::recv_exact(rd, &mut banner, dl).op("read banner from server")? {
+        // The connection was made (ipcclient did that); the server hung up before
+        // saying anything, which is what an access check that says no looks like.
+        // s6-sudoc calls this "unable to connect"; say what happened instead.
         0 => {
             return Err(Error::Fatal(
-                "unable to connect to the server - check that you have appropriate permissions"
+                "connection refused by the server (it closed the connection before its \
+                 banner: access rules?)"
                     .into(),
             ));
         }
