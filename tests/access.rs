@@ -394,9 +394,11 @@ fn logging_levels() {
 fn bad_environment_and_usage() {
     let o = run_timeout(cmd(&[ours().as_str()]), 10);
     o.assert_code(100);
+    // The reason, then the usage line.
     assert!(
-        o.err()
-            .starts_with("ipcserver-access: usage: ipcserver-access "),
+        o.err().starts_with(
+            "ipcserver-access: fatal: missing prog\nipcserver-access: usage: ipcserver-access "
+        ),
         "{}",
         o.err()
     );
@@ -922,7 +924,8 @@ fn ipcrules_cdb_errors() {
     o.assert_code(100);
     assert_eq!(
         o.err(),
-        "ipcrules-cdb: usage: ipcrules-cdb [ -m mode ] cdbfile rulesdir\n"
+        "ipcrules-cdb: fatal: missing rulesdir\n\
+         ipcrules-cdb: usage: ipcrules-cdb [ -m mode ] cdbfile rulesdir\n"
     );
     let o = run_timeout(
         cmd(&[prog.clone(), s(&d.join("x.cdb")), s(&d.join("none"))]),

@@ -393,7 +393,8 @@ fn npt_wait_timeout_and_errors() {
     o.assert_code(100);
     assert_eq!(
         o.err(),
-        "npt-wait: usage: npt-wait [ -t millisecs ] [ -s ] fifodir regex [ prog... ]\n"
+        "npt-wait: fatal: missing regex\n\
+         npt-wait: usage: npt-wait [ -t millisecs ] [ -s ] fifodir regex [ prog... ]\n"
     );
     let o = run_timeout(
         cmd(&[bin("npt-notify").as_os_str(), none.as_os_str(), OsStr("x")]),

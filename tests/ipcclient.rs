@@ -362,14 +362,29 @@ fn bad_input() {
     );
 
     let usage = "ipcclient: usage: ipcclient [ -q | -Q | -v ] [ -p bindpath ] [ -l localname ] [ -t millisecs ] path prog...\n";
-    for opts in [&["-t", "x"][..], &["-t", "-5"], &["-Z"], &["-t"]] {
+    for (opts, why) in [
+        (&["-t", "x"][..], "-t: x is not a number"),
+        (
+            &["-t", "-5"],
+            "-t: -5 is not a number (digits only, no sign)",
+        ),
+        (&["-Z"], "unknown option -Z"),
+        (&["-t"], "-t: "),
+    ] {
         let mut a = vec![bin("ipcclient").into_os_string()];
         a.extend(opts.iter().map(OsString::from));
         a.push(sock.clone().into());
         a.push("true".into());
         let out = run_timeout(cmd(&a), 10);
         out.assert_code(100);
-        assert_eq!(out.err(), usage, "{opts:?}");
+        // The reason, then the usage line.
+        assert!(
+            out.err().starts_with(&format!("ipcclient: fatal: {why}")),
+            "{opts:?}: {}",
+            out.err()
+        );
+        assert!(out.err().ends_with(usage), "{opts:?}: {}", out.err());
+        assert_eq!(out.err().lines().count(), 2, "{opts:?}");
     }
     let out = run_timeout(cmd(&[bin("ipcclient").as_os_str(), sock.as_os_str()]), 10);
     out.assert_code(100);

@@ -90,7 +90,9 @@ fn bad_usage() {
     );
     out.assert_code(100);
     assert!(
-        out.err().starts_with("ipcserverd: usage: ipcserverd "),
+        out.err().starts_with(
+            "ipcserverd: fatal: -v: x is not a number\nipcserverd: usage: ipcserverd "
+        ),
         "{}",
         out.err()
     );

@@ -726,7 +726,8 @@ fn bad_usage_exits_100() {
     o.assert_code(100);
     assert_eq!(
         o.err(),
-        "local-datagram-socket-listen: usage: local-datagram-socket-listen [ -u uid ] [ -g gid ] [ -m mode ] [ --pass-credentials ] [ --pass-security ] [ --upstart-compatibility ] [ --systemd-compatibility ] [ --fdname name ] path next-prog...\n"
+        "local-datagram-socket-listen: fatal: missing path\n\
+         local-datagram-socket-listen: usage: local-datagram-socket-listen [ -u uid ] [ -g gid ] [ -m mode ] [ --pass-credentials ] [ --pass-security ] [ --upstart-compatibility ] [ --systemd-compatibility ] [ --fdname name ] path next-prog...\n"
     );
 }
 

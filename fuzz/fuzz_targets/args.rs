@@ -1,4 +1,4 @@
-//! Option parsing of each program, as its bin does it (`parse(args)`), on argv made of
+//! Option parsing of each program, as its bin calls it (`ipctools::cli::NAME::parse`), on argv made of
 //! the input split at NUL bytes (so arguments may be any bytes, invalid UTF-8 included).
 //! The first byte picks the program. Besides "never panics", it checks what the
 //! programs promise where the parsed options are visible: limits are clamped, and the
@@ -9,32 +9,10 @@ use libfuzzer_sys::fuzz_target;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
-macro_rules! bins {
-    ($($name:ident = $file:literal;)*) => {
-        $(
-            #[allow(dead_code)]
-            #[path = $file]
-            mod $name;
-        )*
-    };
-}
-
-bins! {
-    ipcserver = "../../src/bin/ipcserver.rs";
-    ipcserverd = "../../src/bin/ipcserverd.rs";
-    socket_listen = "../../src/socket_listen.rs";
-    ipcclient = "../../src/bin/ipcclient.rs";
-    ipcsudo = "../../src/bin/ipcsudo.rs";
-    ipcsudoc = "../../src/bin/ipcsudoc.rs";
-    ipcsudod = "../../src/bin/ipcsudod.rs";
-    npt_mkfifodir = "../../src/bin/npt-mkfifodir.rs";
-    npt_notify = "../../src/bin/npt-notify.rs";
-    npt_wait = "../../src/bin/npt-wait.rs";
-    nptlistend = "../../src/bin/nptlistend.rs";
-    ipcserver_access = "../../src/bin/ipcserver-access.rs";
-    ipcrules_cdb = "../../src/bin/ipcrules-cdb.rs";
-}
-
+use ipctools::cli::{
+    ipcclient, ipcrules_cdb, ipcserver, ipcserver_access, ipcserverd, ipcsudo, ipcsudoc, ipcsudod,
+    npt_mkfifodir, npt_notify, npt_wait, nptlistend, socket_listen,
+};
 use ipccore::activation::Kind;
 
 fn argv(data: &[u8]) -> Vec<OsString> {
@@ -62,18 +40,19 @@ fuzz_target!(|data: &[u8]| {
             let _ = ipcserver::parse(a);
         }
         1 => {
-            if let Ok((cfg, _)) = ipcserverd::parse(a) {
-                let l = cfg.limits;
+            if let Ok(o) = ipcserverd::parse(a) {
+                let l = o.cfg.limits;
                 assert!(l.maxconn >= 1 && l.maxconn <= 1000);
                 assert!(l.localmaxconn >= 1 && l.localmaxconn <= l.maxconn);
-                assert!(!cfg.argv.is_empty() && is_tail(&args, &cfg.argv));
+                assert!(!o.cfg.argv.is_empty() && is_tail(&args, &o.cfg.argv));
             }
         }
         k @ 2..=4 => {
             let kind = [Kind::Stream, Kind::Seqpacket, Kind::Datagram][usize::from(k - 2)];
             if let Ok(cfg) = socket_listen::parse(kind, a) {
                 assert!(!cfg.argv.is_empty() && is_tail(&args, &cfg.argv));
-                assert!(cfg.mode.is_none_or(|m| m.as_raw_mode() <= 0o7777));
+                // A socket mode is permission bits only (`--mode 660` is refused).
+                assert!(cfg.mode.is_none_or(|m| m.as_raw_mode() <= 0o777));
             }
         }
         5 => {
@@ -83,20 +62,24 @@ fuzz_target!(|data: &[u8]| {
             let _ = ipcsudo::parse(a);
         }
         7 => {
-            if let Ok(cfg) = ipcsudoc::parse(a) {
-                assert!(is_tail(&args, &cfg.args));
+            if let Ok(o) = ipcsudoc::parse(a) {
+                assert!(is_tail(&args, &o.cfg.args));
             }
         }
         8 => {
-            if let Ok((cfg, _)) = ipcsudod::parse(a) {
-                assert!(is_tail(&args, &cfg.argv));
+            if let Ok(o) = ipcsudod::parse(a) {
+                assert!(is_tail(&args, &o.cfg.argv));
             }
         }
         9 => {
             let _ = npt_mkfifodir::parse(a);
         }
         10 => {
-            let _ = npt_notify::parse(a);
+            // No options at all, as s6-ftrig-notify: the first two arguments, whatever they are.
+            if let Ok(o) = npt_notify::parse(a) {
+                assert_eq!(o.dir.as_os_str(), args[0]);
+                assert_eq!(o.message, args[1]);
+            }
         }
         11 => {
             let _ = npt_wait::parse(a);
@@ -105,8 +88,8 @@ fuzz_target!(|data: &[u8]| {
             let _ = nptlistend::parse(a);
         }
         13 => {
-            if let Ok((cfg, _)) = ipcserver_access::parse(a) {
-                assert!(is_tail(&args, &cfg.argv));
+            if let Ok(o) = ipcserver_access::parse(a) {
+                assert!(is_tail(&args, &o.cfg.argv));
             }
         }
         _ => {

@@ -2,15 +2,23 @@
 //! (drop-in for nosh's program of the same name, without its unlink and chmod races).
 #![forbid(unsafe_code)]
 
-#[path = "../socket_listen.rs"]
-mod socket_listen;
-
-use ipccore::activation::Kind;
+use ipccore::activation::{self, Config, Kind};
+use ipccore::diag::Diag;
+use ipctools::cli::{self, socket_listen::parse};
 use std::process::ExitCode;
 
 const PROG: &str = "local-stream-socket-listen";
 const USAGE: &str = "local-stream-socket-listen [ -b backlog ] [ -u uid ] [ -g gid ] [ -m mode ] [ --pass-credentials ] [ --pass-security ] [ --upstart-compatibility ] [ --systemd-compatibility ] [ --fdname name ] path next-prog...";
 
 fn main() -> ExitCode {
-    socket_listen::main(PROG, USAGE, Kind::Stream)
+    let parse = |args| parse(Kind::Stream, args);
+    cli::run(
+        PROG,
+        USAGE,
+        parse,
+        |cfg: Config, diag: Diag| match activation::run(&cfg) {
+            Ok(never) => match never {},
+            Err(e) => ExitCode::from(diag.fatal(&e)),
+        },
+    )
 }

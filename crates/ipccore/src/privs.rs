@@ -22,14 +22,28 @@ impl Ids {
     }
 }
 
-/// Parse a comma-separated list of numeric gids (`-G 1,2,3`; empty means none).
+/// Parse a list of numeric gids as s6 does (skalibs `gid_scanlist`: `-G 1,2,3`,
+/// `GIDLIST=1,2`): numbers separated by runs of `,:; \t\r\n`, so `1,,2` and `1,` are
+/// fine; the empty string means no groups. Unlike s6, which keeps the numbers before
+/// any junk (`1,x` is `[1]`, an overlong number splits), anything else is refused.
 pub fn parse_gidlist(s: &str) -> Option<Vec<Gid>> {
-    if s.is_empty() {
-        return Some(Vec::new());
+    const SEP: &[char] = &[',', ':', ';', ' ', '\t', '\r', '\n'];
+    if !s.starts_with(|c: char| c.is_ascii_digit()) {
+        return s.is_empty().then(Vec::new);
     }
-    s.split(',')
-        .map(|g| g.parse::<u32>().ok().map(Gid::from_raw))
-        .collect()
+    let groups = s
+        .split(SEP)
+        .filter(|g| !g.is_empty())
+        .map(|g| {
+            g.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| g.parse::<u32>().ok())
+                .flatten()
+                .map(Gid::from_raw)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    // NGROUPS_MAX on Linux.
+    (groups.len() <= 65536).then_some(groups)
 }
 
 /// `-o UID:GID`: numeric owner and group of a socket file; either side may be empty.
@@ -56,7 +70,7 @@ pub fn nonzero_gid(n: u32) -> Option<Gid> {
 }
 
 /// Read `UID`, `GID` and `GIDLIST` from the environment (s6-applyuidgid `-U`).
-/// A missing `GIDLIST` means "no supplementary groups".
+/// All three must be set, as s6 wants (an empty `GIDLIST` means no supplementary groups).
 pub fn from_env(
     uid: Option<&OsStr>,
     gid: Option<&OsStr>,
@@ -64,19 +78,19 @@ pub fn from_env(
 ) -> Result<Ids, Error> {
     let num = |name: &str, v: Option<&OsStr>| -> Result<u32, Error> {
         let v = v.ok_or_else(|| Error::Usage(format!("{name} not set")))?;
+        // Digits only, as s6's uid0_scan: str::parse would take a leading `+`.
         v.to_str()
+            .filter(|s| s.bytes().all(|c| c.is_ascii_digit()))
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| Error::Usage(format!("invalid ${name}")))
     };
     let uid = Uid::from_raw(num("UID", uid)?);
     let gid = Gid::from_raw(num("GID", gid)?);
-    let groups = match gidlist {
-        None => Vec::new(),
-        Some(l) => l
-            .to_str()
-            .and_then(parse_gidlist)
-            .ok_or_else(|| Error::Usage("invalid $GIDLIST".into()))?,
-    };
+    let groups = gidlist
+        .ok_or_else(|| Error::Usage("GIDLIST not set".into()))?
+        .to_str()
+        .and_then(parse_gidlist)
+        .ok_or_else(|| Error::Usage("invalid $GIDLIST".into()))?;
     Ok(Ids {
         uid: Some(uid),
         gid: Some(gid),
@@ -128,8 +142,21 @@ mod tests {
             vec![Gid::from_raw(1), Gid::from_raw(2)]
         );
         assert_eq!(parse_gidlist("").ok_or("\"\" refused")?, vec![]);
-        assert!(parse_gidlist("1,,2").is_none());
-        assert!(parse_gidlist("x").is_none());
+        // As s6: runs of separators, a trailing one.
+        for ok in ["1,,2", "1,2,", "1:2", "1 2", "1;\t2\n"] {
+            assert_eq!(
+                parse_gidlist(ok).ok_or(format!("{ok:?} refused"))?,
+                vec![Gid::from_raw(1), Gid::from_raw(2)]
+            );
+        }
+        // s6 refuses these too (nothing scanned).
+        for bad in ["x", ",1", " 1", "+1"] {
+            assert!(parse_gidlist(bad).is_none(), "{bad:?} accepted");
+        }
+        // s6 keeps a prefix of these; we refuse them.
+        for bad in ["1,x", "1,+2", "4294967296", "1,-2"] {
+            assert!(parse_gidlist(bad).is_none(), "{bad:?} accepted");
+        }
         Ok(())
     }
 

@@ -76,8 +76,9 @@ pub enum IdSource {
     #[default]
     Keep,
     Given(Ids),
-    /// `-U`: `UID`, `GID`, `GIDLIST` from the environment (then unset for handlers).
-    Env,
+    /// `-U`: `UID`, `GID`, `GIDLIST` from the environment (then unset for handlers),
+    /// each replaced by the given one if set (`-U -u 5`, as s6-applyuidgid `-U -u 5`).
+    Env(Ids),
 }
 
 /// Everything ipcserver does, in order.
@@ -95,13 +96,18 @@ pub fn ipcserver(mut cfg: IpcserverConfig, diag: Diag) -> Result<(), Error> {
     let ids = match &cfg.ids {
         IdSource::Keep => Ids::default(),
         IdSource::Given(ids) => ids.clone(),
-        IdSource::Env => {
+        IdSource::Env(given) => {
             cfg.serve.remove_env.extend(["UID", "GID", "GIDLIST"]);
-            privs::from_env(
+            let env = privs::from_env(
                 std::env::var_os("UID").as_deref(),
                 std::env::var_os("GID").as_deref(),
                 std::env::var_os("GIDLIST").as_deref(),
-            )?
+            )?;
+            Ids {
+                uid: given.uid.or(env.uid),
+                gid: given.gid.or(env.gid),
+                groups: given.groups.clone().or(env.groups),
+            }
         }
     };
     if !ids.is_empty() && !rustix::process::geteuid().is_root() {

@@ -1,0 +1,71 @@
+//! `ipcrules-cdb` options (s6-accessrules-cdb-from-fs's, with `-m`/`--mode` as in s6
+//! 2.14 and later).
+
+use super::{Parsed, UsageError, octal, parser, show};
+use lexopt::prelude::*;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// What `ipcrules-cdb` was asked to do.
+pub struct Opts {
+    pub mode: u32,
+    pub cdbfile: PathBuf,
+    pub rulesdir: PathBuf,
+}
+
+/// Options from `args` (argv without the program name).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
+    let mut p = parser(args);
+    let mut mode = 0o644;
+    let mut paths = Vec::new();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('m') | Long("mode") => {
+                let v = p.value()?;
+                mode = octal("-m", &v)?;
+                if mode > 0o7777 {
+                    return Err(UsageError(format!(
+                        "-m: {} is not a file mode (at most 07777)",
+                        show(&v)
+                    )));
+                }
+            }
+            Value(v) => {
+                // As s6: options end at the first operand; operands past the second
+                // are ignored.
+                paths = super::rest(&mut p, v)?;
+                break;
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    let mut paths = paths.into_iter().map(PathBuf::from);
+    let cdbfile = paths.next().ok_or("missing cdbfile")?;
+    let rulesdir = paths.next().ok_or("missing rulesdir")?;
+    Ok(Opts {
+        mode,
+        cdbfile,
+        rulesdir,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operands() {
+        let o = parse(["--mode=600", "c", "d", "-m", "x"].map(OsString::from));
+        assert!(
+            o.as_ref()
+                .is_ok_and(|o| o.mode == 0o600 && o.rulesdir == std::path::Path::new("d"))
+        );
+        let e = parse(["-m", "10000", "c", "d"].map(OsString::from));
+        assert_eq!(
+            e.err().map(|e| e.0),
+            Some("-m: 10000 is not a file mode (at most 07777)".into())
+        );
+        let e = parse(["c"].map(OsString::from));
+        assert_eq!(e.err().map(|e| e.0), Some("missing rulesdir".into()));
+    }
+}

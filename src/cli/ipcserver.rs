@@ -1,0 +1,219 @@
+//! `ipcserver` options (s6-ipcserver's, plus `-o`).
+
+use super::{Parsed, UsageError, id, octal, parser, show, uint};
+use ipccore::listen::ListenOpts;
+use ipccore::privs::{Ids, nonzero_gid, nonzero_uid, parse_gidlist};
+use ipccore::server::{IdSource, IpcserverConfig, Limits, ServeConfig};
+use ipccore::sock::SockPath;
+use lexopt::prelude::*;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+
+/// What `ipcserver` was asked to do.
+pub struct Opts {
+    pub cfg: IpcserverConfig,
+    pub verbosity: u32,
+}
+
+/// `-G LIST`: numeric gids as s6 reads them ([`parse_gidlist`]).
+fn gidlist(v: &OsStr) -> Parsed<Vec<rustix::process::Gid>> {
+    v.to_str().and_then(parse_gidlist).ok_or_else(|| {
+        let hint = if v.as_bytes().iter().any(|c| c.is_ascii_alphabetic()) {
+            " (numeric gids only: getent group NAME gives the number)"
+        } else {
+            ""
+        };
+        UsageError(format!(
+            "-G: {} is not a list of numeric gids separated by commas{hint}",
+            show(v)
+        ))
+    })
+}
+
+/// `-o UID:GID`: numeric owner and group of the socket file; either may be empty.
+fn owner(v: &OsStr) -> Parsed<(Option<u32>, Option<u32>)> {
+    let b = v.as_bytes();
+    let Some(colon) = b.iter().position(|&c| c == b':') else {
+        return Err(UsageError(format!(
+            "-o: {} is not UID:GID (numbers, either may be empty)",
+            show(v)
+        )));
+    };
+    let side = |s: &[u8], user: bool| -> Parsed<Option<u32>> {
+        if s.is_empty() {
+            return Ok(None);
+        }
+        id("-o", OsStr::from_bytes(s), user, "ipcserver")
+            .map(Some)
+            .map_err(|_| {
+                let what = if user { "uid" } else { "gid" };
+                let hint = if s.iter().any(|c| c.is_ascii_alphabetic()) {
+                    let cmd = if user { "id -u" } else { "getent group" };
+                    format!(" ({cmd} {} gives the number)", show(OsStr::from_bytes(s)))
+                } else {
+                    String::new()
+                };
+                UsageError(format!(
+                    "-o: {}: {} is not a numeric {what}{hint}",
+                    show(v),
+                    show(OsStr::from_bytes(s))
+                ))
+            })
+    };
+    Ok((side(&b[..colon], true)?, side(&b[colon + 1..], false)?))
+}
+
+/// Options from `args` (argv without the program name).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
+    let mut p = parser(args);
+    let (mut verbosity, mut ready, mut peercred) = (1, false, true);
+    let (mut maxconn, mut local) = (None, None);
+    let mut lo = ListenOpts::default();
+    let mut ids = Ids::default();
+    let mut from_env = false;
+    let mut path = None;
+    let mut argv: Vec<OsString> = Vec::new();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('1') => ready = true,
+            Short('q') => verbosity = 0,
+            Short('Q') => verbosity = 1,
+            Short('v') => verbosity = 2,
+            Short('d') => lo.replace_stale = true,
+            Short('D') => lo.replace_stale = false,
+            Short('P') => peercred = false,
+            Short('p') => peercred = true,
+            Short('c') => maxconn = Some(uint("-c", &p.value()?)?),
+            Short('C') => local = Some(uint("-C", &p.value()?)?),
+            // s6-ipcserver bumps -b0 to 1: a socket that never listens serves nobody.
+            Short('b') => {
+                lo.backlog = Some(uint("-b", &p.value()?)?.clamp(1, i32::MAX as u32) as i32)
+            }
+            // As s6-ipcserver: any octal number, of which only the permission bits count.
+            Short('a') => lo.mode = ipccore::listen::mode(octal("-a", &p.value()?)? & 0o777),
+            Short('o') => {
+                let (u, g) = owner(&p.value()?)?;
+                lo.uid = u.map(rustix::process::Uid::from_raw);
+                lo.gid = g.map(rustix::process::Gid::from_raw);
+            }
+            // As s6-ipcserver: an id of 0 means "not set".
+            Short('u') => ids.uid = nonzero_uid(id("-u", &p.value()?, true, "ipcserver")?),
+            Short('g') => ids.gid = nonzero_gid(id("-g", &p.value()?, false, "ipcserver")?),
+            Short('G') => ids.groups = Some(gidlist(&p.value()?)?),
+            // As s6-ipcserver: -U forgets earlier -u, -g and -G; later ones still apply.
+            Short('U') => {
+                from_env = true;
+                ids = Ids::default();
+            }
+            Value(v) => {
+                path = Some(v);
+                argv = p.raw_args()?.collect();
+                break;
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    let path = path.ok_or("missing path")?;
+    match argv.first() {
+        None => return Err("missing prog".into()),
+        // s6-ipcserverd refuses an empty prog with its usage line.
+        Some(p) if p.is_empty() => return Err("prog is empty".into()),
+        _ => {}
+    }
+    let sp = SockPath::parse(&path).map_err(|e| UsageError(e.to_string()))?;
+    let limits = Limits::new(maxconn, local, peercred);
+    let mut line = path.as_bytes().to_vec();
+    line.push(b'\n');
+    let ids = if from_env {
+        IdSource::Env(ids)
+    } else if ids.is_empty() {
+        IdSource::Keep
+    } else {
+        IdSource::Given(ids)
+    };
+    let serve = ServeConfig {
+        limits,
+        peercred,
+        local_path: Some(path),
+        readiness: ready.then_some(line),
+        argv,
+        remove_env: Vec::new(),
+    };
+    Ok(Opts {
+        cfg: IpcserverConfig {
+            path: sp,
+            listen: lo,
+            ids,
+            serve,
+        },
+        verbosity,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn try_parse(args: &[&str]) -> Parsed<Opts> {
+        parse(args.iter().map(OsString::from))
+    }
+
+    fn err(args: &[&str]) -> String {
+        match try_parse(args) {
+            Ok(_) => format!("{args:?} accepted"),
+            Err(e) => e.0,
+        }
+    }
+
+    #[test]
+    fn reasons() {
+        assert_eq!(
+            err(&["-u", "nobody", "/s", "true"]),
+            "-u: nobody is not a number (use s6-envuidgid nobody ipcserver -U …)"
+        );
+        assert_eq!(err(&["-c", "x", "/s", "true"]), "-c: x is not a number");
+        assert_eq!(
+            err(&["-o", "www-data:www-data", "/s", "true"]),
+            "-o: www-data:www-data: www-data is not a numeric uid (id -u www-data gives the number)"
+        );
+        assert_eq!(
+            err(&["-o", "33", "/s", "true"]),
+            "-o: 33 is not UID:GID (numbers, either may be empty)"
+        );
+        assert_eq!(err(&["-c"]), "-c: missing argument");
+        assert_eq!(err(&["-Z", "/s", "true"]), "unknown option -Z");
+        assert_eq!(err(&["/s"]), "missing prog");
+        assert_eq!(err(&[]), "missing path");
+        assert_eq!(err(&["/s", ""]), "prog is empty");
+        assert_eq!(
+            err(&["-a", "8", "/s", "true"]),
+            "-a: 8 is not an octal number"
+        );
+    }
+
+    #[test]
+    fn values() -> Result<(), UsageError> {
+        let o = try_parse(&["-a", "7777", "-G", "1,,2", "-g", "0", "/s", "true"])?;
+        assert_eq!(o.cfg.listen.mode.as_raw_mode(), 0o777);
+        match o.cfg.ids {
+            IdSource::Given(ids) => {
+                assert_eq!(ids.gid, None);
+                assert_eq!(ids.groups.map(|g| g.len()), Some(2));
+            }
+            other => panic!("{other:?}"),
+        }
+        let o = try_parse(&["-u", "5", "-U", "-g", "7", "/s", "true"])?;
+        match o.cfg.ids {
+            IdSource::Env(ids) => {
+                assert_eq!(ids.uid, None);
+                assert_eq!(ids.gid.map(|g| g.as_raw()), Some(7));
+            }
+            other => panic!("{other:?}"),
+        }
+        let o = try_parse(&["-o", ":5", "-b", "0", "/s", "true", "-c", "x"])?;
+        assert_eq!(o.cfg.listen.uid, None);
+        assert_eq!(o.cfg.listen.backlog, Some(1));
+        assert_eq!(o.cfg.serve.argv.len(), 3);
+        Ok(())
+    }
+}

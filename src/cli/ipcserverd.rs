@@ -1,0 +1,87 @@
+//! `ipcserverd` options (s6-ipcserverd's, plus `-q` and `-Q`).
+
+use super::{Parsed, parser, uint};
+use ipccore::server::{Limits, ServeConfig};
+use lexopt::prelude::*;
+use std::ffi::OsString;
+
+/// What `ipcserverd` was asked to do.
+pub struct Opts {
+    pub cfg: ServeConfig,
+    pub verbosity: u32,
+}
+
+/// Options from `args` (argv without the program name).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
+    let mut p = parser(args);
+    let (mut verbosity, mut ready, mut peercred) = (1, false, true);
+    let (mut maxconn, mut local) = (None, None);
+    let mut argv: Vec<OsString> = Vec::new();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('1') => ready = true,
+            Short('q') => verbosity = 0,
+            Short('Q') => verbosity = 1,
+            // s6-ipcserverd takes a number here, not a flag.
+            Short('v') => verbosity = uint("-v", &p.value()?)?,
+            Short('P') => peercred = false,
+            Short('p') => peercred = true,
+            Short('c') => maxconn = Some(uint("-c", &p.value()?)?),
+            Short('C') => local = Some(uint("-C", &p.value()?)?),
+            Value(v) => {
+                argv = super::rest(&mut p, v)?;
+                break;
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    match argv.first() {
+        None => return Err("missing prog".into()),
+        Some(p) if p.is_empty() => return Err("prog is empty".into()),
+        _ => {}
+    }
+    let cfg = ServeConfig {
+        limits: Limits::new(maxconn, local, peercred),
+        peercred,
+        local_path: None,
+        // s6-ipcserverd writes a bare newline: it does not know a path.
+        readiness: ready.then(|| b"\n".to_vec()),
+        argv,
+        remove_env: Vec::new(),
+    };
+    Ok(Opts { cfg, verbosity })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(args: &[&str]) -> String {
+        match parse(args.iter().map(OsString::from)) {
+            Ok(_) => format!("{args:?} accepted"),
+            Err(e) => e.0,
+        }
+    }
+
+    #[test]
+    fn reasons() {
+        assert_eq!(err(&["-v"]), "-v: missing argument");
+        assert_eq!(
+            err(&["-v", "+2", "x"]),
+            "-v: +2 is not a number (digits only, no sign)"
+        );
+        assert_eq!(err(&[""]), "prog is empty");
+        assert_eq!(err(&[]), "missing prog");
+        assert_eq!(err(&["--x", "p"]), "unknown option --x");
+    }
+
+    #[test]
+    fn limits() -> Result<(), super::super::UsageError> {
+        let o = parse(["-c", "5000", "-C", "7", "-v", "2", "p", "-c"].map(OsString::from))?;
+        assert_eq!(o.cfg.limits.maxconn, 1000);
+        assert_eq!(o.cfg.limits.localmaxconn, 7);
+        assert_eq!(o.verbosity, 2);
+        assert_eq!(o.cfg.argv, ["p", "-c"]);
+        Ok(())
+    }
+}

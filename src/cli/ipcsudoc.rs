@@ -1,0 +1,39 @@
+//! `ipcsudoc` options (s6-sudoc's).
+
+use super::{Parsed, parser, uint};
+use ipccore::sudo::ClientConfig;
+use lexopt::prelude::*;
+use std::ffi::OsString;
+use std::time::Duration;
+
+/// What `ipcsudoc` was asked to do.
+pub struct Opts {
+    pub cfg: ClientConfig,
+}
+
+/// Milliseconds, 0 meaning no limit (as s6).
+fn millis(v: u32) -> Option<Duration> {
+    (v != 0).then(|| Duration::from_millis(v.into()))
+}
+
+/// Options from `args` (argv without the program name).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
+    let mut p = parser(args);
+    let mut cfg = ClientConfig {
+        send_env: true,
+        ..ClientConfig::default()
+    };
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('e') => cfg.send_env = false,
+            Short('t') => cfg.conn_timeout = millis(uint("-t", &p.value()?)?),
+            Short('T') => cfg.run_timeout = millis(uint("-T", &p.value()?)?),
+            Value(v) => {
+                cfg.args = super::rest(&mut p, v)?;
+                break;
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    Ok(Opts { cfg })
+}

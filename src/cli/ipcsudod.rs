@@ -1,0 +1,42 @@
+//! `ipcsudod` options (s6-sudod's, plus `-q`, `-Q` and `-v`).
+
+use super::{Parsed, parser, uint};
+use ipccore::sudo::ServerConfig;
+use lexopt::prelude::*;
+use std::ffi::OsString;
+use std::time::Duration;
+
+/// What `ipcsudod` was asked to do.
+pub struct Opts {
+    pub cfg: ServerConfig,
+    pub verbosity: u32,
+}
+
+/// Options from `args` (argv without the program name).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
+    let mut p = parser(args);
+    let mut cfg = ServerConfig::default();
+    let mut verbosity = 1;
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('0') => cfg.null_stdin = true,
+            Short('1') => cfg.null_stdout = true,
+            Short('2') => cfg.server_stderr = true,
+            Short('d') => cfg.detach = true,
+            Short('q') => verbosity = 0,
+            Short('Q') => verbosity = 1,
+            Short('v') => verbosity = 2,
+            // 0 means no limit, as in s6-sudod.
+            Short('t') => {
+                let ms = uint("-t", &p.value()?)?;
+                cfg.timeout = (ms != 0).then(|| Duration::from_millis(ms.into()));
+            }
+            Value(v) => {
+                cfg.argv = super::rest(&mut p, v)?;
+                break;
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    Ok(Opts { cfg, verbosity })
+}

@@ -1,0 +1,292 @@
+//! Option parsing of every program, and the one runner their `main`s share.
+//!
+//! Each program's parser lives in its own file here (`cli::ipcserver::parse`, …), so the
+//! fuzz crate and the unit tests call exactly what the binaries call. A parser only turns
+//! argv into a validated `Opts`; it neither prints nor exits. [`run`] does that: on a
+//! parse error it prints the reason (`PROG: fatal: -c: x is not a number`), then the
+//! usage line, and exits 100. s6 prints only the usage line; the reason is our addition
+//! (every man page says so under COMPATIBILITY).
+//!
+//! Numbers are read as s6 reads them (skalibs `uint0_scan`, `uint0_oscan`): ASCII digits
+//! only, no sign, no spaces, no `0x`, and a value that does not fit is refused rather
+//! than wrapped. The nosh-derived listeners read numbers as nosh does (`strtol` base 0):
+//! see [`socket_listen`].
+
+use ipccore::diag::Diag;
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::os::unix::ffi::OsStrExt;
+use std::process::ExitCode;
+
+pub mod ipcclient;
+pub mod ipcrules_cdb;
+pub mod ipcserver;
+pub mod ipcserver_access;
+pub mod ipcserverd;
+pub mod ipcsudo;
+pub mod ipcsudoc;
+pub mod ipcsudod;
+pub mod npt_mkfifodir;
+pub mod npt_notify;
+pub mod npt_wait;
+pub mod nptlistend;
+pub mod socket_listen;
+
+/// Why a command line was refused: the text after `PROG: fatal: `.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+impl From<&str> for UsageError {
+    fn from(s: &str) -> Self {
+        UsageError(s.to_owned())
+    }
+}
+
+impl From<String> for UsageError {
+    fn from(s: String) -> Self {
+        UsageError(s)
+    }
+}
+
+impl From<lexopt::Error> for UsageError {
+    fn from(e: lexopt::Error) -> Self {
+        use lexopt::Error as E;
+        UsageError(match e {
+            E::MissingValue { option: Some(o) } => format!("{o}: missing argument"),
+            E::MissingValue { option: None } => "missing argument".into(),
+            E::UnexpectedOption(o) => format!("unknown option {}", show(OsStr::new(&o))),
+            E::UnexpectedArgument(v) => format!("unexpected argument {}", show(&v)),
+            E::UnexpectedValue { option, value } => {
+                format!("{option} takes no value (got {})", show(&value))
+            }
+            E::NonUnicodeValue(v) => format!("{} is not valid UTF-8", show(&v)),
+            E::ParsingFailed { value, error } => format!("{value}: {error}"),
+            E::Custom(e) => e.to_string(),
+        })
+    }
+}
+
+/// The result every parser returns.
+pub type Parsed<T> = Result<T, UsageError>;
+
+/// Parse argv (without the program name) with `parse`; on success hand the options and
+/// a [`Diag`] for `prog` to `body`, whose exit code is the program's. On failure print
+/// the reason and `PROG: usage: USAGE`, and exit 100.
+pub fn run<O>(
+    prog: &'static str,
+    usage: &str,
+    parse: impl FnOnce(std::iter::Skip<std::env::ArgsOs>) -> Parsed<O>,
+    body: impl FnOnce(O, Diag) -> ExitCode,
+) -> ExitCode {
+    let diag = Diag::new(prog);
+    match parse(std::env::args_os().skip(1)) {
+        Ok(opts) => body(opts, diag),
+        Err(e) => {
+            diag.fatal_msg(e.0.as_bytes());
+            ExitCode::from(diag.usage(usage))
+        }
+    }
+}
+
+/// `v` for a message: printable ASCII as is, anything else (control characters, bytes
+/// that are not UTF-8, non-ASCII) as `\xNN`, so an argument cannot forge a log line.
+pub fn show(v: &OsStr) -> String {
+    let b = v.as_bytes();
+    if b.is_empty() {
+        return "\"\"".into();
+    }
+    let mut s = String::with_capacity(b.len());
+    for &c in b {
+        if (b' '..=b'~').contains(&c) && c != b'\\' {
+            s.push(char::from(c));
+        } else {
+            s.push_str(&format!("\\x{c:02x}"));
+        }
+    }
+    s
+}
+
+/// A decimal number as s6 reads one (skalibs `uint0_scan`): ASCII digits only (no sign,
+/// no space, no `0x`), at most `u32::MAX`.
+pub fn uint(opt: &str, v: &OsStr) -> Parsed<u32> {
+    scan(opt, v, 10, u64::from(u32::MAX)).map(|n| n as u32)
+}
+
+/// An octal number as s6 reads one (skalibs `uint0_oscan`): digits 0–7 only.
+pub fn octal(opt: &str, v: &OsStr) -> Parsed<u32> {
+    scan(opt, v, 8, u64::from(u32::MAX)).map(|n| n as u32)
+}
+
+/// Digits of `radix` only, the value at most `max`; the refusal says which rule failed.
+fn scan(opt: &str, v: &OsStr, radix: u32, max: u64) -> Parsed<u64> {
+    let b = v.as_bytes();
+    let what = if radix == 8 {
+        "an octal number"
+    } else {
+        "a number"
+    };
+    let bad = |why: &str| Err(UsageError(format!("{opt}: {} {why}", show(v))));
+    if b.is_empty() {
+        return bad(&format!("is not {what}"));
+    }
+    let mut n: u64 = 0;
+    for &c in b {
+        let Some(d) = char::from(c).to_digit(radix).filter(|_| c.is_ascii_digit()) else {
+            return if c == b'+' || c == b'-' {
+                bad(&format!("is not {what} (digits only, no sign)"))
+            } else {
+                bad(&format!("is not {what}"))
+            };
+        };
+        n = match n
+            .checked_mul(u64::from(radix))
+            .and_then(|n| n.checked_add(u64::from(d)))
+        {
+            Some(n) if n <= max => n,
+            _ => return bad(&format!("is too large (at most {})", fmt_radix(max, radix))),
+        };
+    }
+    Ok(n)
+}
+
+fn fmt_radix(n: u64, radix: u32) -> String {
+    if radix == 8 {
+        format!("0{n:o}")
+    } else {
+        n.to_string()
+    }
+}
+
+/// The hint after a user or group name given where s6 wants a number: `-u nobody`.
+pub fn id_hint(v: &OsStr, user: bool, prog: &str, env_opt: &str) -> String {
+    let name = show(v);
+    if user {
+        format!("(use s6-envuidgid {name} {prog} {env_opt} …)")
+    } else {
+        format!("(numeric gids only: getent group {name})")
+    }
+}
+
+/// A user or group id for `opt` (s6 `uid0_scan`/`gid0_scan`): a number; a name gets a
+/// hint naming s6-envuidgid, since names are not resolved (static glibc's NSS is not
+/// reliable, and s6 does not resolve them either).
+pub fn id(opt: &str, v: &OsStr, user: bool, prog: &str) -> Parsed<u32> {
+    uint(opt, v).map_err(|e| {
+        let looks_like_name = v
+            .as_bytes()
+            .first()
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_');
+        if looks_like_name {
+            UsageError(format!("{e} {}", id_hint(v, user, prog, "-U")))
+        } else {
+            e
+        }
+    })
+}
+
+/// The first positional argument and everything after it, unparsed (`raw_args`): the
+/// next program's command line is never read as our options.
+pub fn rest(p: &mut lexopt::Parser, first: OsString) -> Parsed<Vec<OsString>> {
+    let mut v = vec![first];
+    v.extend(p.raw_args()?);
+    Ok(v)
+}
+
+/// A new parser over `args`, with `-cVALUE` taken whole (`-c=5` is the value `=5`, as
+/// in s6's `subgetopt`).
+pub fn parser(args: impl IntoIterator<Item = OsString>) -> lexopt::Parser {
+    let mut p = lexopt::Parser::from_args(args);
+    p.set_short_equals(false);
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(s: &str) -> &OsStr {
+        OsStr::new(s)
+    }
+
+    #[test]
+    fn uint_as_s6() {
+        assert_eq!(uint("-c", os("0")), Ok(0));
+        assert_eq!(uint("-c", os("007")), Ok(7));
+        assert_eq!(uint("-c", os("4294967295")), Ok(u32::MAX));
+        for bad in ["", "+5", "-5", " 5", "5 ", "0x5", "5x", "4294967296", "٣"] {
+            assert!(uint("-c", os(bad)).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(
+            uint("-c", os("+5")).unwrap_err().0,
+            "-c: +5 is not a number (digits only, no sign)"
+        );
+        assert_eq!(
+            uint("-c", os("99999999999")).unwrap_err().0,
+            "-c: 99999999999 is too large (at most 4294967295)"
+        );
+        assert_eq!(
+            uint("-c", os("")).unwrap_err().0,
+            "-c: \"\" is not a number"
+        );
+    }
+
+    #[test]
+    fn octal_as_s6() {
+        assert_eq!(octal("-a", os("0660")), Ok(0o660));
+        assert_eq!(octal("-a", os("777")), Ok(0o777));
+        for bad in ["", "8", "0x1", "+7", "07 ", "9"] {
+            assert!(octal("-a", os(bad)).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(
+            octal("-a", os("8")).unwrap_err().0,
+            "-a: 8 is not an octal number"
+        );
+    }
+
+    #[test]
+    fn names_get_a_hint() {
+        assert_eq!(
+            id("-u", os("nobody"), true, "ipcserver").unwrap_err().0,
+            "-u: nobody is not a number (use s6-envuidgid nobody ipcserver -U …)"
+        );
+        assert_eq!(id("-u", os("65534"), true, "ipcserver"), Ok(65534));
+        assert_eq!(
+            id("-g", os("1x"), false, "ipcserver").unwrap_err().0,
+            "-g: 1x is not a number"
+        );
+    }
+
+    #[test]
+    fn untrusted_bytes_are_escaped() {
+        use std::os::unix::ffi::OsStrExt;
+        assert_eq!(
+            show(OsStr::from_bytes(b"a\nb\x1b\xff\\")),
+            "a\\x0ab\\x1b\\xff\\x5c"
+        );
+    }
+
+    #[test]
+    fn lexopt_errors_say_why() {
+        let mut p = parser(["-c"].map(OsString::from));
+        let _ = p.next();
+        let err = match p.value() {
+            Err(e) => UsageError::from(e),
+            Ok(_) => UsageError("no error".into()),
+        };
+        assert_eq!(err.0, "-c: missing argument");
+        let mut p = parser(["-Z"].map(OsString::from));
+        let err = match p.next() {
+            Ok(Some(a)) => UsageError::from(a.unexpected()),
+            _ => UsageError("no error".into()),
+        };
+        assert_eq!(err.0, "unknown option -Z");
+    }
+}

@@ -1,0 +1,42 @@
+//! `npt-mkfifodir` options (s6-mkfifodir's).
+
+use super::{Parsed, id, parser};
+use ipccore::fifodir::Gid;
+use lexopt::prelude::*;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// What `npt-mkfifodir` was asked to do.
+pub struct Opts {
+    pub force: bool,
+    pub gid: Option<Gid>,
+    pub dir: PathBuf,
+}
+
+/// Options from `args` (argv without the program name).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
+    let mut p = parser(args);
+    let (mut force, mut gid, mut dir) = (false, None, None);
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('f') => force = true,
+            // As s6-mkfifodir: -1 (4294967295) is its "no group".
+            Short('g') => {
+                gid = Some(id("-g", &p.value()?, false, "npt-mkfifodir")?)
+                    .filter(|&g| g != u32::MAX)
+                    .map(Gid::from_raw)
+            }
+            Value(v) => {
+                // As s6-mkfifodir: options end here, and further operands are ignored.
+                dir = Some(PathBuf::from(v));
+                break;
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    Ok(Opts {
+        force,
+        gid,
+        dir: dir.ok_or("missing fifodir")?,
+    })
+}

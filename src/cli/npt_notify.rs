@@ -1,0 +1,23 @@
+//! `npt-notify` arguments: as s6-ftrig-notify, none are options, so a fifodir may be
+//! called `-x` (and `--` is a fifodir too); arguments past the message are ignored.
+
+use super::Parsed;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// What `npt-notify` was asked to do.
+pub struct Opts {
+    pub dir: PathBuf,
+    pub message: OsString,
+}
+
+/// Arguments from `args` (argv without the program name).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
+    let mut args = args.into_iter();
+    let dir = args.next().ok_or("missing fifodir")?;
+    let message = args.next().ok_or("missing message")?;
+    Ok(Opts {
+        dir: dir.into(),
+        message,
+    })
+}

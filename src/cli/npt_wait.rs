@@ -1,0 +1,46 @@
+//! `npt-wait` options (s6-ftrig-wait's, or s6-ftrig-listen1's with prog, plus `-s`).
+
+use super::{Parsed, UsageError, parser, show, uint};
+use ipccore::npt::Request;
+use lexopt::prelude::*;
+use std::ffi::OsString;
+use std::time::Duration;
+
+/// What `npt-wait` was asked to do.
+pub struct Opts {
+    pub req: Request,
+    pub service: bool,
+    pub prog: Vec<OsString>,
+}
+
+/// Options from `args` (argv without the program name).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
+    let mut p = parser(args);
+    let (mut timeout, mut service, mut dir) = (0, false, None);
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('t') => timeout = uint("-t", &p.value()?)?,
+            Short('s') => service = true,
+            Value(v) => {
+                dir = Some(v);
+                break;
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    let dir = dir.ok_or("missing fifodir")?;
+    let mut rest = p.raw_args()?;
+    let regex = rest.next().ok_or("missing regex")?;
+    let regex = regex
+        .into_string()
+        .map_err(|r| UsageError(format!("regex {} is not valid UTF-8", show(&r))))?;
+    Ok(Opts {
+        req: Request {
+            fifodir: dir.into(),
+            regex,
+            timeout: (timeout != 0).then(|| Duration::from_millis(timeout.into())),
+        },
+        service,
+        prog: rest.collect(),
+    })
+}
