@@ -622,8 +622,14 @@ fn start_service(d: &Dir) -> (Server, PathBuf) {
         bin("ipcserver").parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut c = Command::new(run);
-    c.env("PATH", path).env("NPT_IPCPATH", &sock);
+    // As s6-supervise runs it: in its directory, readiness on fd 3 (notification-fd),
+    // which here is the pipe Server::start reads; its log (stdout and stderr) goes to
+    // the log file.
+    let mut c = Command::new("sh");
+    c.args(["-c", "exec ./run 3>&1 1>&2"])
+        .current_dir(run.parent().unwrap())
+        .env("PATH", path)
+        .env("NPT_IPCPATH", &sock);
     let s = Server::start(c);
     assert_eq!(s.ready_line, format!("{}\n", sock.display()));
     (s, sock)

@@ -655,9 +655,13 @@ fn usage_errors() {
         c.args(&argv[1..]);
         let out = run_timeout(c, 10);
         out.assert_code(100);
+        // The reason first (`PROG: fatal: …`), then the usage line.
+        let err = out.err();
+        let lines: Vec<&str> = err.lines().collect();
         assert!(
-            out.err()
-                .starts_with(&format!("{}: usage: {} ", argv[0], argv[0])),
+            lines.len() == 2
+                && lines[0].starts_with(&format!("{}: fatal: ", argv[0]))
+                && lines[1].starts_with(&format!("{}: usage: {} ", argv[0], argv[0])),
             "{argv:?}: {}",
             out.err()
         );
