@@ -613,8 +613,21 @@ fn hundred_listeners_one_notification() {
     assert!(fifos(&fd).is_empty());
 }
 
+/// Whether we run as root. Outside CI a root-only test skips; with `CI=true` it fails,
+/// so a CI that lost root does not pass silently.
+pub(crate) fn need_root() -> bool {
+    if rustix::process::geteuid().is_root() {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("this test needs root (CI=true: not running it is a failure)");
+    }
+    eprintln!("skipping: this test needs root");
+    false
+}
+
 /// service/nptlistend/run under ipcserver as root, with our binaries first in PATH.
-fn start_service(d: &Dir) -> (Server, PathBuf) {
+pub(crate) fn start_service(d: &Dir) -> (Server, PathBuf) {
     let sock = d.join("sock");
     let run = Path::new(env!("CARGO_MANIFEST_DIR")).join("service/nptlistend/run");
     let path = format!(
@@ -631,8 +644,7 @@ fn start_service(d: &Dir) -> (Server, PathBuf) {
 
 #[test]
 fn service_runs_request_as_caller() {
-    if !rustix::process::geteuid().is_root() {
-        eprintln!("skipping: service mode test needs root");
+    if !need_root() {
         return;
     }
     let d = Dir::new("fdsvc");
@@ -689,8 +701,10 @@ fn service_runs_request_as_caller() {
     assert_eq!(
         o.err(),
         format!(
-            "npt-wait: fatal: nptlistend service at {} refused the request (see its log)\n",
-            sock.display()
+            "npt-wait: fatal: nptlistend service at {} refused the request: \
+             unable to create fifo in {}: Permission denied\n",
+            sock.display(),
+            closed.display()
         )
     );
     // Timeout through the service: 99.

@@ -5,38 +5,57 @@
 use ipccore::diag::Diag;
 use ipccore::exec::{IPCREMOTEEGID, IPCREMOTEEUID};
 use ipccore::npt;
+use lexopt::prelude::*;
 use std::os::fd::AsFd;
 use std::process::ExitCode;
+use std::time::Duration;
 
 const PROG: &str = "nptlistend";
-const USAGE: &str = "nptlistend (request on stdin: fifodir NUL regex NUL timeout NUL)";
+const USAGE: &str =
+    "nptlistend [ -t request-millisecs ] (request on stdin: fifodir NUL regex NUL timeout NUL)";
 
 /// Options from `args` (argv without the program name), so a fuzz target can call it.
+/// Returns the request timeout (`None`: no limit).
 pub(crate) fn parse(
     args: impl IntoIterator<Item = std::ffi::OsString>,
-) -> Result<(), lexopt::Error> {
+) -> Result<Option<Duration>, lexopt::Error> {
     let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
-    match p.next()? {
-        None => Ok(()),
-        Some(arg) => Err(arg.unexpected()),
+    let mut ms = npt::REQUEST_TIMEOUT_MS;
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('t') => ms = p.value()?.parse()?,
+            _ => return Err(arg.unexpected()),
+        }
     }
+    Ok((ms != 0).then(|| Duration::from_millis(ms)))
 }
 
 fn main() -> ExitCode {
     let diag = Diag::new(PROG);
-    if parse(std::env::args_os().skip(1)).is_err() {
-        return ExitCode::from(diag.usage(USAGE));
-    }
-    let caller = match npt::caller_ids(
+    let request_timeout = match parse(std::env::args_os().skip(1)) {
+        Ok(t) => t,
+        Err(e) => {
+            diag.fatal_msg(e.to_string());
+            return ExitCode::from(diag.usage(USAGE));
+        }
+    };
+    let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
+    let caller = match npt::identify(
+        stdin.as_fd(),
         std::env::var_os(IPCREMOTEEUID).as_deref(),
         std::env::var_os(IPCREMOTEEGID).as_deref(),
     ) {
         Ok(c) => c,
-        Err(e) => return ExitCode::from(diag.fatal(&e)),
+        Err(e) => {
+            npt::refuse(stdout.as_fd(), &e);
+            return ExitCode::from(diag.fatal(&e));
+        }
     };
-    let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
-    match npt::listend(stdin.as_fd(), stdout.as_fd(), caller) {
+    for w in &caller.warnings {
+        diag.warn(w);
+    }
+    match npt::listend(stdin.as_fd(), stdout.as_fd(), &caller, request_timeout) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => ExitCode::from(diag.fatal(&e)),
     }
