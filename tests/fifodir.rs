@@ -10,12 +10,16 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// Listener fifos in `dir`: (name, owner uid, permission bits).
-fn fifos(dir: &Path) -> Vec<(String, u32, u32)> {
+/// Listener fifos in `dir`: (name, owner uid, permission bits). A temporary
+/// `.ftrig1…` fifo is not one yet: a notifier does not see it.
+pub(crate) fn fifos(dir: &Path) -> Vec<(String, u32, u32)> {
     let mut v: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap())
-        .filter(|e| e.file_type().unwrap().is_fifo())
+        .filter(|e| {
+            e.file_type().unwrap().is_fifo()
+                && e.file_name().as_encoded_bytes().starts_with(b"ftrig1:@")
+        })
         .map(|e| {
             let m = e.metadata().unwrap();
             (
@@ -30,7 +34,7 @@ fn fifos(dir: &Path) -> Vec<(String, u32, u32)> {
 }
 
 /// Wait until `dir` holds exactly `n` listener fifos.
-fn wait_fifos(dir: &Path, n: usize) {
+pub(crate) fn wait_fifos(dir: &Path, n: usize) {
     assert!(
         eventually(10, || fifos(dir).len() == n),
         "expected {n} fifos in {}, have {:?}",

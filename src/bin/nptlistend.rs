@@ -48,8 +48,9 @@ fn main() -> ExitCode {
     ) {
         Ok(c) => c,
         Err(e) => {
+            let code = diag.fatal(&e);
             npt::refuse(stdout.as_fd(), &e);
-            return ExitCode::from(diag.fatal(&e));
+            return ExitCode::from(code);
         }
     };
     for w in &caller.warnings {
@@ -57,6 +58,12 @@ fn main() -> ExitCode {
     }
     match npt::listend(stdin.as_fd(), stdout.as_fd(), &caller, request_timeout) {
         Ok(_) => ExitCode::SUCCESS,
-        Err(e) => ExitCode::from(diag.fatal(&e)),
+        Err(f) => {
+            let code = diag.fatal(&f.err);
+            if f.refusable {
+                npt::refuse(stdout.as_fd(), &f.err);
+            }
+            ExitCode::from(code)
+        }
     }
 }

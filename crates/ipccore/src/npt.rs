@@ -447,6 +447,17 @@ pub fn refuse(output: BorrowedFd<'_>, err: &Error) {
     let mut msg = vec![REFUSED];
     msg.extend_from_slice(crate::diag::escape(err.to_string().as_bytes()).as_bytes());
     let _ = crate::fd::write_all(output, &msg);
+    // Closing a Unix socket with unread input resets the connection, and the reset can
+    // overtake the reason on its way through a relay. Read what already came (bounded:
+    // a request is at most REQUEST_MAX bytes) so the close is an orderly one.
+    let _ = rustix::net::shutdown(output, rustix::net::Shutdown::Write);
+    let mut junk = [0u8; 4096];
+    for _ in 0..=REQUEST_MAX / junk.len() {
+        match rustix::net::recv(output, &mut junk, rustix::net::RecvFlags::DONTWAIT) {
+            Ok((0, _)) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
 }
 
 /// nptlistend: drop to `caller.drop`, read the request on `input` (complete within
@@ -462,13 +473,15 @@ pub fn refuse(output: BorrowedFd<'_>, err: &Error) {
 /// # Errors
 /// Those of `privs::drop_to`, `read_request`, `compile`, `Listener::subscribe`, `wait`;
 /// `write to client`; `Timeout` at the deadline; `Usage` for a relative FIFODIR in
-/// service mode.
+/// service mode. `Failure::refusable` says the NUL was not sent yet: the caller logs
+/// the error, then tells the client with `refuse` (in that order: a relay such as
+/// socat may kill us as soon as the client has its answer).
 pub fn listend(
     input: BorrowedFd<'_>,
     output: BorrowedFd<'_>,
     caller: &Caller,
     request_timeout: Option<Duration>,
-) -> Result<Outcome, Error> {
+) -> Result<Outcome, Failure> {
     let set_up = || -> Result<_, Error> {
         if let Some(ids) = &caller.drop {
             privs::drop_to(ids)?;
@@ -492,17 +505,16 @@ pub fn listend(
         let listener = Listener::subscribe(&req.fifodir)?;
         Ok((req, re, sigs, listener))
     };
-    let (req, re, mut sigs, listener) = match set_up() {
-        Ok(v) => v,
-        Err(e) => {
-            if caller.service {
-                refuse(output, &e);
-            }
-            return Err(e);
-        }
+    let (req, re, mut sigs, listener) = set_up().map_err(|err| Failure {
+        err,
+        refusable: true,
+    })?;
+    let after = |err| Failure {
+        err,
+        refusable: false,
     };
     let deadline = deadline_of(req.timeout);
-    crate::fd::write_all(output, b"\0").map_err(|e| Error::sys("write to client", e))?;
+    crate::fd::write_all(output, b"\0").map_err(|e| after(Error::sys("write to client", e)))?;
     let out = wait(
         &listener,
         &re,
@@ -510,12 +522,21 @@ pub fn listend(
         deadline,
         Some(input),
         Some(&mut sigs),
-    )?;
+    )
+    .map_err(after)?;
     drop(listener);
     if let Outcome::Matched(ev) = &out {
-        crate::fd::write_all(output, ev).map_err(|e| Error::sys("write to client", e))?;
+        crate::fd::write_all(output, ev).map_err(|e| after(Error::sys("write to client", e)))?;
     }
     Ok(out)
+}
+
+/// How `listend` failed.
+#[derive(Debug)]
+pub struct Failure {
+    pub err: Error,
+    /// Before the NUL: the client may still be told why (`refuse`).
+    pub refusable: bool,
 }
 
 fn peer_text(caller: &Caller) -> String {
@@ -604,7 +625,10 @@ fn converse(
     prog: &[OsString],
 ) -> Result<Reply, Error> {
     let guard = req.timeout.map(|t| t.saturating_add(GRACE));
-    crate::fd::write_all(to, &req.encode()?).map_err(|e| Error::sys("send request", e))?;
+    // A service that refuses at once (it cannot identify us) may close before our
+    // request is in: its reason is then already waiting to be read, and worth more than
+    // "Broken pipe".
+    let sent = crate::fd::write_all(to, &req.encode()?);
     let hard = deadline_of(guard);
     // The NUL comes first and alone, since nothing can match before it is sent; read
     // one byte so the answer is not mixed into it.
@@ -627,6 +651,9 @@ fn converse(
         }
         match rustix::io::read(from, &mut first) {
             Ok(0) | Err(Errno::CONNRESET) => {
+                if let Err(e) = sent {
+                    return Err(Error::sys("send request", e));
+                }
                 return Ok(Reply {
                     listening: false,
                     refused: None,
@@ -638,6 +665,11 @@ fn converse(
             Err(Errno::INTR) | Err(Errno::AGAIN) => {}
             Err(e) => return Err(Error::sys("read from listener", e)),
         }
+    }
+    if let Err(e) = sent
+        && first != [REFUSED]
+    {
+        return Err(Error::sys("send request", e));
     }
     if first == [REFUSED] {
         let mut why = read_to_eof(from, hard)
