@@ -746,3 +746,91 @@ fn relative_fifodir_through_the_service() {
         "{log}"
     );
 }
+
+/// W4 (audit of ipcsudod): a client cannot fill the super-server's variables. ipcserver
+/// sets `IPCREMOTEPATH` empty for an unbound client; s6-sudod lets the client's value
+/// through to the privileged command, ipcsudod does not. An empty variable the server
+/// set on purpose (`FOO`) is still filled.
+#[test]
+fn sudo_client_cannot_fill_ucspi_variables() {
+    if !need_root() {
+        return;
+    }
+    let d = Dir::new("secsudo");
+    let sock = d.join("sock");
+    let mut c = cmd(&[
+        bin("ipcserver").as_os_str(),
+        os("-1"),
+        os("-a"),
+        os("0777"),
+        sock.as_os_str(),
+        bin("ipcsudod").as_os_str(),
+        os("sh"),
+        os("-c"),
+        os("echo \"path=[$IPCREMOTEPATH] proto=[$PROTO] foo=[$FOO] uid=$(id -u)\""),
+    ]);
+    c.env("FOO", "");
+    let _srv = Server::start(c);
+    let mut cl = as_nobody(&[bin("ipcsudo").as_os_str(), sock.as_os_str()]);
+    cl.env("IPCREMOTEPATH", "/run/trusted-admin.sock")
+        .env("PROTO", "FORGED")
+        .env("FOO", "client");
+    let o = run_timeout(cl, 20);
+    o.assert_code(0);
+    assert_eq!(o.out(), "path=[] proto=[IPC] foo=[client] uid=0\n");
+}
+
+/// W5 (audit of ipcserver-access): a `deny` the checking uid cannot read still denies;
+/// s6 (and R_OK) falls through to `uid/default/allow`. The positive path: an `allow`
+/// for that uid still allows.
+#[test]
+fn unreadable_deny_still_denies() {
+    if !need_root() {
+        return;
+    }
+    let d = Dir::new("secrules");
+    let rules = d.join("rules");
+    for (key, file) in [("uid/65534", "deny"), ("uid/default", "allow")] {
+        std::fs::create_dir_all(rules.join(key)).unwrap();
+        std::fs::write(rules.join(key).join(file), "").unwrap();
+    }
+    std::fs::set_permissions(
+        rules.join("uid/65534/deny"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let sock = d.join("sock");
+    let _srv = Server::start(cmd(&[
+        bin("ipcserver").as_os_str(),
+        os("-1"),
+        os("-u"),
+        os("4321"),
+        os("-g"),
+        os("4321"),
+        os("-a"),
+        os("0777"),
+        sock.as_os_str(),
+        bin("ipcserver-access").as_os_str(),
+        os("-i"),
+        rules.as_os_str(),
+        os("echo"),
+        os("allowed"),
+    ]));
+    let client = |nobody: bool| {
+        let argv = [
+            bin("ipcclient").into_os_string(),
+            sock.clone().into_os_string(),
+            "sh".into(),
+            "-c".into(),
+            "cat <&6".into(),
+        ];
+        let c = if nobody { as_nobody(&argv) } else { cmd(&argv) };
+        run_timeout(c, 10)
+    };
+    assert_eq!(client(true).out(), "", "uid 65534 has an unreadable deny");
+    assert_eq!(
+        client(false).out(),
+        "allowed\n",
+        "root falls to uid/default/allow"
+    );
+}

@@ -161,7 +161,9 @@ fn fs_rule(dir: &Path, key: &str) -> Result<Option<Rule>, Error> {
 
 fn read_fs_rule(base: &Path, how: Probe) -> Result<Option<Rule>, Error> {
     if !probe(&base.join("allow"), how)? {
-        return Ok(probe(&base.join("deny"), how)?.then_some(Rule::Deny));
+        // A `deny` only needs to exist: one we may not read still denies, where s6 (and
+        // R_OK) would fall through to the next key, `uid/default/allow` say. Fail closed.
+        return Ok(probe(&base.join("deny"), Probe::Exists)?.then_some(Rule::Deny));
     }
     let env = read_envdir(&base.join("env"))?;
     let exec_path = base.join("exec");
