@@ -10,7 +10,12 @@
 //! as s6 ≥ 2.15 does). On a match it writes the accumulated bytes and exits 0; on
 //! timeout it exits 99; when the client closes its end it exits 0 without an answer.
 //! Any error exits 111. Over a socket the client sees no exit code: "EOF and no
-//! answer" means a timeout once the deadline has passed, a failure before it.
+//! answer" means a timeout once the deadline has passed, a failure before it. A
+//! service that fails before the NUL sends `!` and the reason instead (an addition a
+//! NUL-only client still reads as a failure).
+//!
+//! Over a socket (service mode) the caller is whoever the kernel says is at the other
+//! end (`SO_PEERCRED`), never what the environment claims: see `identify`.
 //!
 //! Fifo handling is `fifodir`'s; this module never prints.
 
