@@ -742,9 +742,12 @@ pub fn wait_child(listend: &Path, req: &Request, prog: &[OsString]) -> Result<Ve
         Some(99) => Err(timed_out(&req.regex)),
         Some(c) => Err(Error::Fatal(format!(
             "{} failed with exit code {c}",
-            listend.display()
+            crate::diag::path(listend)
         ))),
-        None => Err(Error::Fatal(format!("{} was killed", listend.display()))),
+        None => Err(Error::Fatal(format!(
+            "{} was killed",
+            crate::diag::path(listend)
+        ))),
     }
 }
 
