@@ -855,6 +855,48 @@ mod tests {
     }
 
     #[test]
+    fn identify_pipe_and_socket() -> Result<(), Box<dyn std::error::Error>> {
+        // A pipe: child mode, the environment decides (only as root).
+        let (r, _w) = rustix::pipe::pipe()?;
+        let c = identify(r.as_fd(), None, None)?;
+        assert!(!c.service && c.peer.is_none() && c.drop.is_none());
+        assert_eq!(
+            identify(r.as_fd(), Some(OsStr::new("1")), None)
+                .unwrap_err()
+                .exit_code(),
+            100
+        );
+        // A socketpair: service mode; the peer is this process (not our parent), so
+        // it is served as us, and an environment claiming otherwise is only a warning.
+        let (a, _b) = rustix::net::socketpair(
+            rustix::net::AddressFamily::UNIX,
+            SocketType::STREAM,
+            rustix::net::SocketFlags::CLOEXEC,
+            None,
+        )?;
+        let c = identify(
+            a.as_fd(),
+            Some(OsStr::new("4242")),
+            Some(OsStr::new("4242")),
+        )?;
+        let me = rustix::process::geteuid();
+        assert!(c.service);
+        assert_eq!(c.peer.map(|p| p.0), Some(me));
+        assert_eq!(c.drop, None, "the peer is ourselves: nothing to drop");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].ends_with(": using the kernel's"));
+        // A socket that is not a Unix socket: no peer credentials, refused.
+        let udp = rustix::net::socket(rustix::net::AddressFamily::INET, SocketType::DGRAM, None)?;
+        let e = identify(udp.as_fd(), None, None).unwrap_err();
+        assert_eq!(e.exit_code(), 100);
+        assert_eq!(
+            e.to_string(),
+            "refusing to serve: stdin is a socket and not a Unix socket: no peer credentials"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn caller() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(caller_ids(None, None)?, None);
         let ids = caller_ids(Some(OsStr::new("65534")), Some(OsStr::new("65534")))?
