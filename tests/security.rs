@@ -537,6 +537,26 @@ fn service_under_ipcserver_p_serves_the_peer() {
     served_as_caller(&d, &sock, || srv.log());
 }
 
+/// V2 under s6-ipcserver -P (the review's other fail-open case): the same.
+#[test]
+fn service_under_s6_ipcserver_p_serves_the_peer() {
+    if !need_root() || !have("s6-ipcserver") {
+        return;
+    }
+    let d = Dir::new("secs6P");
+    let sock = d.join("sock");
+    let srv = Server::start(cmd(&[
+        os("s6-ipcserver"),
+        os("-1"),
+        os("-P"),
+        os("-a"),
+        os("0777"),
+        sock.as_os_str(),
+        bin("nptlistend").as_os_str(),
+    ]));
+    served_as_caller(&d, &sock, || srv.log());
+}
+
 /// V2 under socat: with `nofork`, the connection is nptlistend's stdin and the caller is
 /// served as itself even though socat's environment claims root; without it, socat
 /// relays through a socketpair of its own, the real client is unknown, and the request
