@@ -888,3 +888,41 @@ fn unreadable_deny_still_denies() {
         "root falls to uid/default/allow"
     );
 }
+
+/// W2 in the other programs: a path with a newline, an ESC and a byte that is not UTF-8
+/// is printed escaped by every program's diagnostics (`diag`), and ordinary paths as
+/// they are.
+#[test]
+fn diagnostics_escape_paths_in_every_program() {
+    let d = Dir::new("secdiag");
+    let mut raw = d.path.as_os_str().as_encoded_bytes().to_vec();
+    raw.extend_from_slice(b"/x\nPROG: info: forged\x1b[0m\xff/y");
+    let bad = OsString::from_vec(raw);
+    let shown = format!("{}/x\\nPROG: info: forged\\x1b[0m\\xff/y", d.path.display());
+    for (prog, args, want) in [
+        (
+            "npt-notify",
+            vec![bad.clone(), "e".into()],
+            format!("npt-notify: fatal: unable to notify {shown}: No such file or directory\n"),
+        ),
+        (
+            "npt-mkfifodir",
+            vec![bad.clone()],
+            format!(
+                "npt-mkfifodir: fatal: unable to create fifodir at {shown}: \
+                 No such file or directory\n"
+            ),
+        ),
+        (
+            "npt-wait",
+            vec!["-t".into(), "100".into(), bad.clone(), "x".into()],
+            format!("npt-wait: fatal: unable to subscribe to {shown}: No such file or directory\n"),
+        ),
+    ] {
+        let mut argv: Vec<OsString> = vec![bin(prog).into()];
+        argv.extend(args);
+        let o = run_timeout(cmd(&argv), 10);
+        o.assert_code(111);
+        assert_eq!(String::from_utf8(o.stderr.clone()).unwrap(), want, "{prog}");
+    }
+}
