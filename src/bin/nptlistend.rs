@@ -33,13 +33,18 @@ pub(crate) fn parse(
 
 fn main() -> ExitCode {
     let diag = Diag::new(PROG);
-    let request_timeout = match parse(std::env::args_os().skip(1)) {
-        Ok(t) => t,
+    match parse(std::env::args_os().skip(1)) {
+        Ok(request_timeout) => serve(diag, request_timeout),
         Err(e) => {
             diag.fatal_msg(e.to_string());
-            return ExitCode::from(diag.usage(USAGE));
+            ExitCode::from(diag.usage(USAGE))
         }
-    };
+    }
+}
+
+/// Identify the caller, serve one request. A failure before the listening NUL is
+/// logged first, then told to a service client (`npt::refuse`).
+fn serve(diag: Diag, request_timeout: Option<Duration>) -> ExitCode {
     let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
     let caller = match npt::identify(
         stdin.as_fd(),
