@@ -197,7 +197,7 @@ pub fn open(path: &Path) -> Result<cdb2::CDB, Error> {
     let invalid = |why: &dyn std::fmt::Display| {
         Error::Fatal(format!(
             "invalid cdb ruleset {}: {why}",
-            String::from_utf8_lossy(path.as_os_str().as_bytes())
+            crate::diag::path(path)
         ))
     };
     let mut f = std::fs::File::open(path).op_at("open cdb ruleset", path)?;
@@ -237,8 +237,8 @@ pub fn write_cdb(path: &Path, records: &[Record], mode: u32) -> Result<(), Error
         std::fs::rename(&tmp, path).map_err(|e| {
             Error::Fatal(format!(
                 "unable to rename {} to {}: {}",
-                tmp.display(),
-                path.display(),
+                crate::diag::path(&tmp),
+                crate::diag::path(path),
                 crate::diag::strerror(Errno::from_io_error(&e).unwrap_or(Errno::IO))
             ))
         })

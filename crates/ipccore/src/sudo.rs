@@ -175,6 +175,10 @@ pub fn decode_request(p: &[u8]) -> Result<Request, Error> {
 /// The command's environment: the server's, where a client variable replaces a server
 /// variable only if the server has it set and empty (s6-sudod's rule: the server
 /// decides which variables a client may fill in, by setting them empty).
+///
+/// Unlike s6-sudod, the super-server's own variables (`PROTO`, `IPC*`, `UNIX*`) are
+/// never filled by the client: ipcserver sets `IPCREMOTEPATH` empty for an unbound
+/// client, and a privileged command must not see a value the client chose there.
 pub fn merge_env(
     server: &[(OsString, OsString)],
     client: &[OsString],
@@ -186,6 +190,9 @@ pub fn merge_env(
             continue;
         };
         let (name, value) = (&b[..eq], &b[eq + 1..]);
+        if name == b"PROTO" || name.starts_with(b"IPC") || name.starts_with(b"UNIX") {
+            continue;
+        }
         if let Some(slot) = out.iter_mut().find(|(k, _)| k.as_bytes() == name)
             && slot.1.is_empty()
         {
@@ -614,6 +621,17 @@ mod tests {
                 (OsString::from("EMPTY"), OsString::from("filled")),
             ]
         );
+        // The super-server's variables stay as the server has them, empty or not.
+        let server = vec![
+            (OsString::from("IPCREMOTEPATH"), OsString::new()),
+            (OsString::from("PROTO"), OsString::new()),
+            (OsString::from("UNIXX"), OsString::new()),
+        ];
+        let out = merge_env(
+            &server,
+            &os(&["IPCREMOTEPATH=/run/admin.sock", "PROTO=x", "UNIXX=y"]),
+        );
+        assert_eq!(out, server);
     }
 
     #[test]
