@@ -190,10 +190,10 @@ pub fn merge_env(
             continue;
         };
         let (name, value) = (&b[..eq], &b[eq + 1..]);
-        if let Some(slot) = out.iter_mut().find(|(k, _)| k.as_bytes() == name) {
-            if slot.1.is_empty() {
-                slot.1 = OsStr::from_bytes(value).to_owned();
-            }
+        if let Some(slot) = out.iter_mut().find(|(k, _)| k.as_bytes() == name)
+            && slot.1.is_empty()
+        {
+            slot.1 = OsStr::from_bytes(value).to_owned();
         }
     }
     out
