@@ -630,23 +630,20 @@ pub(crate) fn need_root() -> bool {
     false
 }
 
-/// service/nptlistend/run under ipcserver as root, with our binaries first in PATH.
+/// service/nptlistend/run under ipcserver as root, with our binaries first in PATH, run
+/// as s6-supervise runs it: in its directory, readiness on fd 3 (notification-fd),
+/// stdout and stderr to the log.
 pub(crate) fn start_service(d: &Dir) -> (Server, PathBuf) {
     let sock = d.join("sock");
-    let run = Path::new(env!("CARGO_MANIFEST_DIR")).join("service/nptlistend/run");
+    let svc = Path::new(env!("CARGO_MANIFEST_DIR")).join("service/nptlistend");
     let path = format!(
         "{}:{}",
         bin("ipcserver").parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    // As s6-supervise runs it: in its directory, readiness on fd 3 (notification-fd),
-    // which here is the pipe Server::start reads; its log (stdout and stderr) goes to
-    // the log file.
     let mut c = Command::new("sh");
-    c.args(["-c", "exec ./run 3>&1 1>&2"])
-        .current_dir(run.parent().unwrap())
-        .env("PATH", path)
-        .env("NPT_IPCPATH", &sock);
+    c.args(["-c", "exec ./run 3>&1 1>&2"]).current_dir(svc);
+    c.env("PATH", path).env("NPT_IPCPATH", &sock);
     let s = Server::start(c);
     assert_eq!(s.ready_line, format!("{}\n", sock.display()));
     (s, sock)
