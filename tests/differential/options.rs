@@ -237,6 +237,15 @@ const ROWS: &[Row] = rows! {
     "ipcserverd" / "s6-ipcserverd" ["-C", "-1", "true"] => Usage("-C: -1 is not a number (digits only, no sign)");
     "ipcserverd" / "s6-ipcserverd" ["-Z", "true"] => Usage("unknown option -Z");
     "ipcserverd" / "s6-ipcserverd" ["--x", "true"] => Usage("unknown option --x");
+    // See: issue 14.6, a LISTEN_PID for another process.
+    "ipcserverd" / "s6-ipcserverd" ["true"] env ["LISTEN_FDS" = "1", "LISTEN_PID" = "1"] => Ours {
+        code: 100, msg: "PROG: fatal: stdin is not a socket: LISTEN_FDS is set but LISTEN_PID is 1, not us\n",
+        peer_code: Some(100), compat: "is set for another process, the message says so",
+    };
+    "ipcserverd" / "s6-ipcserverd" ["true"] env ["LISTEN_FDS" = "1"] => Ours {
+        code: 100, msg: "PROG: fatal: stdin is not a socket: LISTEN_FDS is set but LISTEN_PID is not\n",
+        peer_code: Some(100), compat: "is set for another process, the message says so",
+    };
     "ipcserverd" / "s6-ipcserverd" ["-q", "true"] => Ours {
         code: 100, msg: "stdin is not a socket", peer_code: Some(100),
         compat: "are short forms of",
@@ -505,6 +514,8 @@ fn run_row(prog: &str, row: &Row) -> ((Option<i32>, String, String), Dir) {
         "PROTO",
         "IPCREMOTEEUID",
         "IPCREMOTEEGID",
+        "LISTEN_FDS",
+        "LISTEN_PID",
     ] {
         c.env_remove(k);
     }
@@ -633,5 +644,64 @@ fn every_program_has_option_rows() {
             ROWS.iter().any(|r| r.ours == *ours),
             "{ours} has no row in options.rs"
         );
+    }
+}
+
+/// `-C 0` as each server takes it: s6-ipcserverd (and so ipcserverd) refuses every
+/// connection, s6-ipcserver (and so ipcserver) means 1. Both servers are run on a socket
+/// bound by `s6-ipcserver-socketbinder`, and a client must read end of file at once.
+#[test]
+fn ipcserverd_c0_denies_every_connection_as_s6() {
+    use std::io::Read;
+    if !have("s6-ipcserver-socketbinder") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI=true and s6 is missing"
+        );
+        return;
+    }
+    let mut logs = Vec::new();
+    for server in [bin("ipcserverd").into_os_string(), "s6-ipcserverd".into()] {
+        let d = Dir::new("c0");
+        let p = d.join("s");
+        let mut c = Command::new("s6-ipcserver-socketbinder");
+        c.arg("--").arg(&p).arg(&server);
+        c.args(["-1", "-C", "0", "--", "echo", "served"]);
+        let srv = Server::start(c);
+        let mut conn = std::os::unix::net::UnixStream::connect(&p).unwrap();
+        conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut got = String::new();
+        conn.read_to_string(&mut got).unwrap();
+        assert_eq!(got, "", "{server:?} served a connection with -C 0");
+        assert!(
+            eventually(10, || srv.log().contains("deny 0:0 count 0/0")),
+            "{server:?}: {}",
+            srv.log()
+        );
+        let log = srv.log();
+        let line = log
+            .lines()
+            .find(|l| l.contains("deny"))
+            .unwrap_or("")
+            .to_string();
+        logs.push(
+            line.replace("s6-ipcserverd: ", "PROG: ")
+                .replace("ipcserverd: ", "PROG: "),
+        );
+    }
+    // s6 ends the line with ": Success" (ipcserverd(1) COMPATIBILITY, `deny` lines).
+    assert_eq!(logs[0], "PROG: info: deny 0:0 count 0/0");
+    assert_eq!(logs[1], "PROG: info: deny 0:0 count 0/0: Success");
+    // And ipcserver -C 0 serves one client per uid, as s6-ipcserver.
+    let o = ipctools_limits(&["-C", "0", "/s", "true"]);
+    assert_eq!(o, 1);
+}
+
+fn ipctools_limits(args: &[&str]) -> u32 {
+    let args = args.iter().map(std::ffi::OsString::from);
+    match ipctools::cli::ipcserver::parse(args) {
+        Ok(o) => o.cfg.serve.limits.localmaxconn,
+        Err(e) => panic!("{e}"),
     }
 }
