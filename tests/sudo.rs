@@ -642,22 +642,28 @@ fn sudoc_against_bad_servers() {
 
 #[test]
 fn usage_errors() {
-    let bad: &[&[&str]] = &[
-        &["ipcsudoc", "-t", "x"],
-        &["ipcsudoc", "-Z"],
-        &["ipcsudod", "-t", "-1", "true"],
-        &["ipcsudod", "-x"],
-        &["ipcsudo"],
-        &["ipcsudo", "-T", "x", "/s"],
+    // The reason, then the usage line.
+    let bad: &[(&[&str], &str)] = &[
+        (&["ipcsudoc", "-t", "x"], "-t: x is not a number"),
+        (&["ipcsudoc", "-Z"], "unknown option -Z"),
+        (
+            &["ipcsudod", "-t", "-1", "true"],
+            "-t: -1 is not a number (digits only, no sign)",
+        ),
+        (&["ipcsudod", "-x"], "unknown option -x"),
+        (&["ipcsudo"], "missing path"),
+        (&["ipcsudo", "-T", "x", "/s"], "-T: x is not a number"),
     ];
-    for argv in bad {
+    for (argv, why) in bad {
         let mut c = Command::new(bin(argv[0]));
         c.args(&argv[1..]);
         let out = run_timeout(c, 10);
         out.assert_code(100);
         assert!(
-            out.err()
-                .starts_with(&format!("{}: usage: {} ", argv[0], argv[0])),
+            out.err().starts_with(&format!(
+                "{}: fatal: {why}\n{}: usage: {} ",
+                argv[0], argv[0], argv[0]
+            )),
             "{argv:?}: {}",
             out.err()
         );
