@@ -444,7 +444,7 @@ const ROWS: &[Row] = rows! {
         code: 0, msg: "", peer_code: None, compat: "a mode with bits outside 0777 is refused",
     };
     "local-stream-socket-listen" / "" ["--uid", "nobody", "{D}/s", "true"] => Ours {
-        code: 100, msg: "--uid: nobody is not a number (decimal, 0octal or 0xhex)",
+        code: 100, msg: "--uid: nobody is not a number (decimal, 0octal or 0xhex) (id -u nobody gives the number)",
         peer_code: None, compat: "reported with its reason before the usage line",
     };
     "local-seqpacket-socket-listen" / "" ["-b", "+5", "{D}/s", "true"] => Ours {
@@ -703,5 +703,90 @@ fn ipctools_limits(args: &[&str]) -> u32 {
     match ipctools::cli::ipcserver::parse(args) {
         Ok(o) => o.cfg.serve.limits.localmaxconn,
         Err(e) => panic!("{e}"),
+    }
+}
+
+/// Start `prog` (ipcserver or s6-ipcserver) with `args`, `-1`, on `{dir}/s`, running
+/// `script` for each client; return the first client's output and the socket's mode.
+fn serve_once(prog: &str, args: &[&str], env: &[(&str, &str)], script: &str) -> (String, u32) {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let d = Dir::new("optsrv");
+    let p = d.join("s");
+    let mut c = Command::new(if prog.starts_with("s6-") {
+        prog.into()
+    } else {
+        bin(prog)
+    });
+    for k in ["UID", "GID", "GIDLIST"] {
+        c.env_remove(k);
+    }
+    c.envs(env.iter().copied());
+    c.args(args).arg("-1").arg(&p).args(["sh", "-c", script]);
+    let srv = Server::start(c);
+    let mode = std::fs::symlink_metadata(&p).unwrap().permissions().mode() & 0o7777;
+    let mut conn = std::os::unix::net::UnixStream::connect(&p).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut out = String::new();
+    conn.read_to_string(&mut out).unwrap();
+    drop(srv);
+    (out, mode)
+}
+
+/// The supplementary groups in `id -G` output, less the primary gid 65534.
+fn groups(out: &str) -> Vec<u32> {
+    let mut g: Vec<u32> = out
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .filter(|&g| g != 65534)
+        .collect();
+    g.sort_unstable();
+    g
+}
+
+/// `-a 7777` keeps only the permission bits, and `-G 4242,,4243` and
+/// `GIDLIST=4242,,4243` (empty elements) give groups 4242 and 4243, as with s6.
+/// (Whether the primary gid is in the list too is compared in the ids family.)
+#[test]
+fn modes_and_gid_lists_on_a_real_server_as_s6() {
+    if !have("s6-ipcserver") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI=true and s6 is missing"
+        );
+        return;
+    }
+    for prog in ["ipcserver", "s6-ipcserver"] {
+        let (_, mode) = serve_once(prog, &["-a", "7777"], &[], "true");
+        assert_eq!(mode, 0o777, "{prog} -a 7777");
+        let (_, mode) = serve_once(prog, &["-a", "660"], &[], "true");
+        assert_eq!(mode, 0o660, "{prog} -a 660");
+        let (out, _) = serve_once(
+            prog,
+            &["-u", "65534", "-g", "65534", "-G", "4242,,4243,"],
+            &[],
+            "id -G",
+        );
+        assert_eq!(groups(&out), [4242, 4243], "{prog} -G: {out}");
+        let (out, _) = serve_once(
+            prog,
+            &["-U"],
+            &[
+                ("UID", "65534"),
+                ("GID", "65534"),
+                ("GIDLIST", "4243,,4242"),
+            ],
+            "id -G",
+        );
+        assert_eq!(groups(&out), [4242, 4243], "{prog} GIDLIST: {out}");
+        // -U, then -u: the option wins over UID, as s6-applyuidgid -U -u does.
+        let (out, _) = serve_once(
+            prog,
+            &["-U", "-u", "65534"],
+            &[("UID", "1"), ("GID", "65534"), ("GIDLIST", "")],
+            "id -u",
+        );
+        assert_eq!(out, "65534\n", "{prog} -U -u");
     }
 }
