@@ -424,6 +424,37 @@ const ROWS: &[Row] = rows! {
     "npt-wait" / "s6-ftrig-listen1" ["-t", "5000", "{D}/none", "re", "true"] => SameCode("s6 also names the regex");
     "npt-wait" / "s6-ftrig-listen1" ["-t", "+5", "{D}/none", "re", "true"] => Usage("-t: +5 is not a number (digits only, no sign)");
 
+    // ---- getopt corners, as skalibs' subgetopt reads them.
+    "ipcserverd" / "s6-ipcserverd" ["-vc5", "true"] => Usage("-v: c5 is not a number");
+    "ipcserverd" / "s6-ipcserverd" ["-1c5", "true"] => Same;
+    "ipcserverd" / "s6-ipcserverd" ["-c", "--", "true"] => Usage("-c: -- is not a number");
+    "ipcserverd" / "s6-ipcserverd" ["-c", "-1", "true"] => Usage("-c: -1 is not a number (digits only, no sign)");
+    "ipcserverd" / "s6-ipcserverd" ["--", "--", "true"] => Same;
+    "ipcserverd" / "s6-ipcserverd" ["--c=5", "true"] => Usage("unknown option --c");
+    "ipcserverd" / "s6-ipcserverd" ["-c5", "-", "-c"] => Same;
+    "ipcserver" / "s6-ipcserver" ["-vc5", "{D}/no/s", "true"] => BIND;
+    "ipcserver" / "s6-ipcserver" ["-1qG", "1,2", "{D}/no/s", "true"] => BIND;
+    "ipcserver" / "s6-ipcserver" ["-G", "-1", "{D}/s", "true"] => Usage("-G: -1 is not a list of numeric gids separated by commas");
+    "ipcserver" / "s6-ipcserver" ["-u", "-v", "{D}/s", "true"] => Usage("-u: -v is not a number");
+    "ipcserver" / "s6-ipcserver" ["-a", "-1", "{D}/s", "true"] => Usage("-a: -1 is not an octal number (digits only, no sign)");
+    "ipcserver" / "s6-ipcserver" ["-a", "37777777777", "{D}/no/s", "true"] => BIND;
+    "ipcserver" / "s6-ipcserver" ["-a", "40000000000", "{D}/s", "true"] => Usage("-a: 40000000000 is too large (at most 037777777777)");
+    "ipcclient" / "s6-ipcclient" ["-vp", "{D}/b", "{D}/none", "true"] => Same;
+    "ipcclient" / "s6-ipcclient" ["-l"] => Usage("-l: missing argument");
+    "ipcclient" / "s6-ipcclient" ["--", "--", "true"] => Same;
+    "ipcclient" / "s6-ipcclient" ["-", "true"] => Same;
+    "ipcserver-access" / "s6-ipcserver-access" ["-v0E", "true"] => Usage("-v: 0E is not a number");
+    "ipcserver-access" / "s6-ipcserver-access" ["-Ev0", "true"] => Same;
+    "ipcserver-access" / "s6-ipcserver-access" ["-", "true"] => Same;
+    "ipcsudo" / "s6-sudo" ["-et5", "{D}/none"] => Same;
+    "ipcsudo" / "s6-sudo" ["-t5e", "{D}/none"] => Usage("-t: 5e is not a number");
+    "ipcsudoc" / "s6-sudoc" ["-et", "5x"] => Usage("-t: 5x is not a number");
+    "ipcsudod" / "s6-sudod" ["-t5", "-0", "true"] => SameCode("s6 fails reading the request, we writing the banner");
+    "npt-mkfifodir" / "s6-mkfifodir" ["-g5f", "{D}/f"] => Usage("-g: 5f is not a number");
+    "npt-mkfifodir" / "s6-mkfifodir" ["-", "x"] => Same;
+    "npt-wait" / "s6-ftrig-wait" ["-t5000", "--", "{D}/none", "re"] => SameCode("s6 also names the regex");
+    "npt-wait" / "s6-ftrig-wait" ["--t=5", "{D}", "re"] => Usage("unknown option --t");
+
     // ---- The nosh-derived listeners: no peer binary; our documented behaviour.
     "local-stream-socket-listen" / "" ["--mode", "660", "{D}/s", "true"] => Ours {
         code: 100, msg: "--mode: 660 is decimal, that is octal 01224, which has bits outside 0777 (a socket mode is permission bits only): write 0660 for octal 660",
