@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/access.sh — added cost per connection of `ipcserver-access -x rules.cdb` in
-# front of /bin/cat, ours vs s6-ipcserver-access, in the same run (issue 4).
+# front of /bin/cat, ours vs s6-ipcserver-access, in the same run.
 #
 # Three services run behind the same server (our ipcserver), so the only difference is
 # the access program chain-loaded before /bin/cat:

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Chain-loading overhead of ipcclient vs s6-ipcclient (issue 3).
+# Chain-loading overhead of ipcclient vs s6-ipcclient.
 #
 # One server runs for the whole benchmark (s6-ipcserver, or ours with SERVER=ipcserver),
 # its handler is `true`. We time `true`, `ipcclient SOCK true` and

@@ -8,8 +8,10 @@
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 total=${1:-100000}
-cargo build --quiet --release --manifest-path "$root/Cargo.toml" || exit 1
-bin=$root/target/release
+# The programs as installed (static-pie, `make all`; TARGET=dir for another build).
+top=$root
+. "$root/bench/lib.sh" || exit 1
+bin=$TARGET
 work=$(mktemp -d /tmp/ipcrel.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; s6-svc -xd "$work/svc" 2>/dev/null; sleep 0.2; rm -rf "$work"' EXIT
 fail=0
@@ -27,11 +29,18 @@ zombies() { # zombie children of $1
 }
 children() { wc -w < "/proc/$1/task/$1/children"; }
 # start_server LOG ARGS... : ipcserver -1 in the background; sets $srv once ready.
+# Each server writes its readiness line into a fifo of its own, and we block reading
+# that fifo: a file shared between servers would still hold the previous server's line
+# and announce a server that has not yet set up its signal handlers.
+nserv=0
 start_server() {
-    local log=$1; shift
-    "$bin/ipcserver" -1 "$@" > "$work/ready" 2> "$log" &
+    local log=$1 ready line; shift
+    nserv=$((nserv + 1))
+    ready=$work/ready.$nserv
+    mkfifo "$ready" || { bad "mkfifo $ready"; return 1; }
+    "$bin/ipcserver" -1 "$@" > "$ready" 2> "$log" &
     srv=$!
-    for _ in $(seq 100); do [ -s "$work/ready" ] && return 0; sleep 0.05; done
+    if IFS= read -r -t 30 line < "$ready" && [ -n "$line" ]; then return 0; fi
     bad "server never ready: $(cat "$log")"; return 1
 }
 wait_idle() { for _ in $(seq 200); do [ "$(children "$1")" = 0 ] && return 0; sleep 0.05; done; return 1; }

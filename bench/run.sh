@@ -6,7 +6,8 @@
 # process, sequential load (1 client x SEQ connections), concurrent load (CLIENTS x
 # PER connections), and the server process's own CPU time per connection
 # (/proc/PID/schedstat, that task only, never its children). The table gives the median
-# over rounds of each metric and the ratio ours/s6 against the targets of issue 2 §8.
+# over rounds of each metric and the ratio ours/s6 against the targets of
+# doc/performance.md.
 #
 # Usage: bench/run.sh            (environment: ROUNDS=5 STARTS=10 SEQ=2000 CLIENTS=16
 #                                  PER=300 NO_EXTRA=1 ROUND_TIMEOUT=120,
@@ -16,7 +17,8 @@
 # under `timeout`, and each connection has a read/write deadline.
 #
 # Hooks: every other bench/*.sh (bench/ipcclient.sh, bench/access.sh, bench/npt.sh, …)
-# is run afterwards, in name order, with IPCBENCH (the load client), TARGET (the release
+# but bench/reliability.sh (a stress test, not a benchmark: run it on its own) is run
+# afterwards, in name order, with IPCBENCH (the load client), TARGET (the release
 # directory), BENCH_TMP (a fresh temp dir) and ROUNDS in its environment, each under
 # `timeout EXTRA_TIMEOUT` (default 300 s). Set NO_EXTRA=1 to skip them.
 set -eu
@@ -128,7 +130,7 @@ END {
 [ -n "${NO_EXTRA:-}" ] && exit 0
 for f in "$top"/bench/*.sh; do
   [ -f "$f" ] || continue
-  case $(basename "$f") in run.sh | lib.sh) continue ;; esac
+  case $(basename "$f") in run.sh | lib.sh | reliability.sh) continue ;; esac
   echo
   echo "== $(basename "$f") =="
   extra=$tmp/extra.$(basename "$f" .sh)

@@ -1,6 +1,5 @@
 //! Tests: ipcserver-access and ipcrules-cdb, against s6-ipcserver-access,
 //! s6-accessrules-cdb-from-fs and s6-ipcserver.
-// See: issue 4.
 
 use crate::util::*;
 use ipccore::rulescdb::{Rule, decode};

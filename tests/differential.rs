@@ -125,3 +125,5 @@ fn every_program_has_a_peer_row() {
         );
     }
 }
+
+mod security;

@@ -1,19 +1,72 @@
-//! Documentation checks: every program has a lint-clean mdoc page, and the README
-//! names it. See: issue 2 §6.
+//! Documentation checks: every program has a lint-clean mdoc page that renders every
+//! error text it quotes, whose SYNOPSIS is the program's usage line, and the README
+//! names it.
 
 use crate::util::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
 
 fn programs() -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-            .collect();
+    let mut v: Vec<String> = std::fs::read_dir(root().join("src/bin"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
+}
+
+/// Every page in doc/, programs' or not.
+fn pages() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("doc"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "1"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `mandoc -Tascii PAGE` with the overstrike (bold, underline) removed.
+fn render(page: &Path) -> String {
+    let out = run_timeout(cmd(&["mandoc", "-Tascii", page.to_str().unwrap()]), 20);
+    out.assert_code(0);
+    let mut text = String::new();
+    for c in out.out().chars() {
+        if c == '\u{8}' {
+            text.pop();
+        } else {
+            text.push(c);
+        }
+    }
+    text
+}
+
+/// Runs of whitespace as one space, so that line filling does not matter.
+fn squeeze(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The C library's text for every errno: the strings our diagnostics end with.
+fn strerrors() -> Vec<String> {
+    (1..134)
+        .filter_map(|e| {
+            // SAFETY: strerror returns a pointer to a NUL-terminated string that stays
+            // valid until the next strerror call on this thread; it is copied at once.
+            let p = unsafe { libc::strerror(e) };
+            if p.is_null() {
+                return None;
+            }
+            // SAFETY: as above, p is a valid C string.
+            let s = unsafe { std::ffi::CStr::from_ptr(p) };
+            let s = s.to_string_lossy().into_owned();
+            (!s.starts_with("Unknown error")).then_some(s)
+        })
+        .collect()
 }
 
 #[test]
@@ -21,7 +74,7 @@ fn every_program_has_a_lint_clean_man_page() {
     if !have("mandoc") {
         return;
     }
-    let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("doc");
+    let doc = root().join("doc");
     for prog in programs() {
         let page = doc.join(format!("{prog}.1"));
         assert!(page.exists(), "no man page for {prog}");
@@ -48,10 +101,122 @@ fn every_program_has_a_lint_clean_man_page() {
     }
 }
 
+/// mandoc takes a callable macro name at the start of a macro's arguments (`.Dl No such
+/// file` loses `No`), and `.Dq`, `.Ql`, `.Dl` quote diagnostics: every error text quoted
+/// in a page's source must be in the rendered page, every time it is quoted.
+#[test]
+fn quoted_error_texts_survive_rendering() {
+    if !have("mandoc") {
+        return;
+    }
+    let errors = strerrors();
+    assert!(errors.iter().any(|e| e == "No such file or directory"));
+    let mut checked = 0;
+    for page in pages() {
+        let source = squeeze(&std::fs::read_to_string(&page).unwrap().replace("\\&", ""));
+        let rendered = squeeze(&render(&page));
+        for e in &errors {
+            let want = source.matches(e.as_str()).count();
+            let got = rendered.matches(e.as_str()).count();
+            assert!(
+                got >= want,
+                "{}: {e:?} is quoted {want} times in the source but rendered {got} times \
+                 (a line-initial macro name? write \\&No)",
+                page.display()
+            );
+            checked += want;
+        }
+    }
+    assert!(checked > 10, "only {checked} quoted error texts found");
+}
+
+/// A usage line in SYNOPSIS form: `[ -x ]` as `[-x]`, `prog...` as `prog ...`, and
+/// the program's own remark in parentheses left out.
+fn normalize_usage(usage: &str) -> String {
+    let usage = match usage.find(" (") {
+        Some(i) => &usage[..i],
+        None => usage,
+    };
+    let mut s = squeeze(usage).replace("[ ", "[").replace(" ]", "]");
+    let mut out = String::new();
+    while let Some(i) = s.find("...") {
+        out.push_str(&s[..i]);
+        if !out.ends_with(' ') {
+            out.push(' ');
+        }
+        out.push_str("...");
+        s = s[i + 3..].to_string();
+    }
+    out.push_str(&s);
+    out
+}
+
+/// The SYNOPSIS entries of a rendered page, each on one line.
+fn synopsis_entries(rendered: &str) -> Vec<String> {
+    let mut entries: Vec<String> = Vec::new();
+    let mut inside = false;
+    for line in rendered.lines() {
+        if line.starts_with("SYNOPSIS") {
+            inside = true;
+            continue;
+        }
+        if inside && !line.is_empty() && !line.starts_with(' ') && !line.starts_with('\t') {
+            break;
+        }
+        if !inside || line.trim().is_empty() {
+            continue;
+        }
+        // An entry starts at the section's indentation; its continuation lines are
+        // indented further (aligned after the program name).
+        let indent = line.len() - line.trim_start().len();
+        if indent <= 5 && !line.starts_with('\t') {
+            entries.push(line.trim().to_string());
+        } else if let Some(last) = entries.last_mut() {
+            last.push(' ');
+            last.push_str(line.trim());
+        }
+    }
+    entries.iter().map(|e| squeeze(e)).collect()
+}
+
+#[test]
+fn synopsis_matches_the_usage_line() {
+    if !have("mandoc") {
+        return;
+    }
+    for prog in programs() {
+        let out = run_timeout(cmd(&[bin(&prog).to_str().unwrap(), "--no-such-option"]), 20);
+        out.assert_code(100);
+        let err = out.err();
+        let prefix = format!("{prog}: usage: ");
+        let usage = err
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("{prog}: no `{prefix}` line in:\n{err}"));
+        let want = normalize_usage(usage);
+        let page = root().join("doc").join(format!("{prog}.1"));
+        let entries = synopsis_entries(&render(&page));
+        assert!(
+            entries.contains(&want),
+            "{prog}.1 SYNOPSIS does not match the usage line\nusage:    {want}\nSYNOPSIS: {}",
+            entries.join("\n          ")
+        );
+    }
+}
+
+#[test]
+fn normalize_usage_forms() {
+    assert_eq!(
+        normalize_usage("p [ -q | -v ] [ -t ms ] path prog..."),
+        "p [-q | -v] [-t ms] path prog ..."
+    );
+    assert_eq!(normalize_usage("p [ args... ]"), "p [args ...]");
+    assert_eq!(normalize_usage("p (request on stdin: a NUL b)"), "p");
+}
+
 #[test]
 fn readme_names_every_program() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     for prog in programs() {
         assert!(
             readme.contains(&format!("`{prog}`")),

@@ -1,6 +1,5 @@
 //! Tests: ipcclient, against our ipcserver and s6-ipcserver, and side by side with
 //! s6-ipcclient.
-// See: issue 3.
 
 use crate::util::*;
 use std::ffi::OsString;

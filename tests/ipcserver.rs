@@ -1,5 +1,5 @@
 //! ipcserver against real clients (s6-ipcclient, unixclient, socat, curl) and real
-//! kernel checks. See: issue 2.
+//! kernel checks.
 
 use crate::util::*;
 use std::io::{Read, Write};

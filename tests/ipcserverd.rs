@@ -1,5 +1,5 @@
 //! ipcserverd behind real socket producers: s6-ipcserver-socketbinder (fd 0) and
-//! systemd-socket-activate (LISTEN_FDS, fd 3). See: issue 2.
+//! systemd-socket-activate (LISTEN_FDS, fd 3).
 
 use crate::util::*;
 use std::io::Read;

@@ -1,7 +1,6 @@
 //! Tests: local-stream-socket-listen, local-seqpacket-socket-listen,
 //! local-datagram-socket-listen, alone, chained, in front of ipcserverd, and behind
 //! systemd-socket-activate.
-// See: issue 5.
 
 use crate::util::*;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};

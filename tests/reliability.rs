@@ -1,4 +1,4 @@
-//! Tests: reliability and security (issue 8). The fast half of doc/reliability.md: the
+//! Tests: reliability and security. The fast half of doc/reliability.md: the
 //! attacks (each must fail to get through) and the faults a server must survive. The
 //! long runs are in bench/reliability.sh.
 

@@ -1,11 +1,16 @@
-//! The ready-made service directories under a real supervisor. See: issue 2 §6.
+//! The shipped service directories (`service/*`) under real supervisors: s6-supervise,
+//! runit's runsv and daemontools' supervise. Each is started from a copy of its
+//! directory with only its documented settings (files in `env/`), comes up, is ready,
+//! restarts after `kill -9`, and stops cleanly, its handlers with it.
 
 use crate::util::*;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+const SERVICES: [&str; 3] = ["ipcserver-echo", "ipcsudo-group", "nptlistend"];
 
 fn path_with_our_bins() -> String {
     let ours = bin("ipcserver").parent().unwrap().display().to_string();
@@ -13,7 +18,7 @@ fn path_with_our_bins() -> String {
 }
 
 /// Copy a service directory from `service/` into `dir`.
-pub fn copy_service(name: &str, dir: &Path) -> std::path::PathBuf {
+pub fn copy_service(name: &str, dir: &Path) -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("service")
         .join(name);
@@ -26,47 +31,379 @@ pub fn copy_service(name: &str, dir: &Path) -> std::path::PathBuf {
     dst
 }
 
-#[test]
-fn ipcserver_echo_under_s6_supervise_with_readiness() {
-    if !have("s6-supervise") || !have("s6-svwait") {
-        return;
+/// A setting, the documented way: a file in the service's `env/` directory.
+fn set(svc: &Path, name: &str, value: &str) {
+    std::fs::create_dir_all(svc.join("env")).unwrap();
+    std::fs::write(svc.join("env").join(name), format!("{value}\n")).unwrap();
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Sup {
+    S6,
+    Runit,
+    Daemontools,
+}
+
+impl Sup {
+    const ALL: [Sup; 3] = [Sup::S6, Sup::Runit, Sup::Daemontools];
+
+    /// The supervisor and its control tools, all of which the test needs.
+    fn programs(self) -> &'static [&'static str] {
+        match self {
+            Sup::S6 => &["s6-supervise", "s6-svc", "s6-svstat", "s6-svwait"],
+            Sup::Runit => &["runsv", "sv"],
+            Sup::Daemontools => &["supervise", "svc", "svstat"],
+        }
     }
-    let d = Dir::new("svc");
-    let svc = copy_service("ipcserver-echo", &d.path);
-    let sock = d.join("echo.sock");
-    let mut sup = Command::new("s6-supervise");
-    sup.arg(&svc)
-        .env("PATH", path_with_our_bins())
-        .env("IPCSERVER_ECHO_SOCKET", &sock)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut sup = sup.spawn().unwrap();
-    assert!(eventually(10, || svc.join("supervise/status").exists()));
-    // -U: wait until the service has notified readiness through notification-fd.
-    let out = run_timeout(
-        cmd(&["s6-svwait", "-U", "-t", "10000", svc.to_str().unwrap()]),
-        15,
-    );
-    out.assert_code(0);
-    let mut s = UnixStream::connect(&sock).expect("socket must listen once ready");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+
+    fn available(self) -> bool {
+        self.programs().iter().all(|p| have(p))
+    }
+
+    /// The pid of the service's process, if it is up.
+    fn pid(self, svc: &Path) -> Option<i32> {
+        let dir = svc.to_str().unwrap();
+        match self {
+            Sup::S6 => run_timeout(cmd(&["s6-svstat", "-p", dir]), 20)
+                .out()
+                .trim()
+                .parse()
+                .ok()
+                .filter(|&p| p > 0),
+            Sup::Runit => std::fs::read_to_string(svc.join("supervise/pid"))
+                .ok()?
+                .trim()
+                .parse()
+                .ok(),
+            Sup::Daemontools => {
+                let out = run_timeout(cmd(&["svstat", dir]), 20).out();
+                let rest = out.split("(pid ").nth(1)?;
+                rest.split(')').next()?.parse().ok()
+            }
+        }
+    }
+
+    /// Whether the supervisor reports the service down.
+    fn is_down(self, svc: &Path) -> bool {
+        let dir = svc.to_str().unwrap();
+        let out = match self {
+            Sup::S6 => run_timeout(cmd(&["s6-svstat", dir]), 20).out(),
+            Sup::Runit => run_timeout(cmd(&["sv", "status", dir]), 20).out(),
+            Sup::Daemontools => run_timeout(cmd(&["svstat", dir]), 20).out(),
+        };
+        out.starts_with("down") || out.contains(": down")
+    }
+
+    /// The documented way to stop the service and its handlers: s6 sends the signal in
+    /// ./down-signal, runsv runs ./control/t, daemontools needs `svc -hd`.
+    fn down(self, svc: &Path) {
+        let dir = svc.to_str().unwrap();
+        let c = match self {
+            Sup::S6 => cmd(&["s6-svc", "-d", dir]),
+            Sup::Runit => cmd(&["sv", "down", dir]),
+            Sup::Daemontools => cmd(&["svc", "-hd", dir]),
+        };
+        run_timeout(c, 20).assert_code(0);
+    }
+
+    /// Tell the supervisor to exit once the service is down.
+    fn exit(self, svc: &Path) {
+        let dir = svc.to_str().unwrap();
+        let c = match self {
+            Sup::S6 => cmd(&["s6-svc", "-x", dir]),
+            Sup::Runit => cmd(&["sv", "exit", dir]),
+            Sup::Daemontools => cmd(&["svc", "-x", dir]),
+        };
+        run_timeout(c, 20).assert_code(0);
+    }
+}
+
+/// A supervisor running one service directory; on drop, it and the service are killed.
+struct Supervised {
+    sup: Sup,
+    svc: PathBuf,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Supervised {
+    fn start(sup: Sup, svc: &Path, log: PathBuf) -> Supervised {
+        let f = std::fs::File::create(&log).unwrap();
+        let child = Command::new(sup.programs()[0])
+            .arg(svc)
+            .env("PATH", path_with_our_bins())
+            .stdin(Stdio::null())
+            .stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .spawn()
+            .unwrap();
+        Supervised {
+            sup,
+            svc: svc.to_path_buf(),
+            child,
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Up, and ready: under s6 through its readiness notification (`s6-svwait -U`);
+    /// elsewhere there is none, so the socket must accept a connection.
+    fn wait_ready(&self, sock: &Path) -> i32 {
+        let mut pid = None;
+        assert!(
+            eventually(30, || {
+                pid = self.sup.pid(&self.svc);
+                pid.is_some()
+            }),
+            "{:?}: {} never came up; log:\n{}",
+            self.sup,
+            self.svc.display(),
+            self.log()
+        );
+        if self.sup == Sup::S6 {
+            let out = run_timeout(
+                cmd(&["s6-svwait", "-U", "-t", "30000", self.svc.to_str().unwrap()]),
+                40,
+            );
+            out.assert_code(0);
+            UnixStream::connect(sock).expect("the socket must listen once s6 says ready");
+        } else {
+            assert!(
+                eventually(30, || UnixStream::connect(sock).is_ok()),
+                "{:?}: {} never listened; log:\n{}",
+                self.sup,
+                sock.display(),
+                self.log()
+            );
+        }
+        pid.unwrap()
+    }
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        if let Some(pid) = self.sup.pid(&self.svc) {
+            unsafe_kill(pid, 9);
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn gone(pid: i32) -> bool {
+    matches!(proc_state(pid), None | Some('Z'))
+}
+
+/// An echo connection that stays open: its handler runs until the server stops it.
+fn echo_connection(sock: &Path) -> UnixStream {
+    let mut s = UnixStream::connect(sock).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     s.write_all(b"ping\n").unwrap();
     let mut buf = [0u8; 5];
     s.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"ping\n");
-    drop(s);
-    let out = run_timeout(cmd(&["s6-svc", "-xd", svc.to_str().unwrap()]), 10);
-    out.assert_code(0);
+    s
+}
+
+/// One request to the service, as a client of the documentation would make it.
+fn use_service(name: &str, d: &Dir, sock: &Path) {
+    match name {
+        "ipcserver-echo" => drop(echo_connection(sock)),
+        "ipcsudo-group" => {
+            // gid 65534 is the group of env/GROUP (nogroup): uid 65534 may.
+            let out = run_timeout(
+                as_nobody(&[bin("ipcsudo").to_str().unwrap(), sock.to_str().unwrap()]),
+                30,
+            );
+            out.assert_code(0);
+            assert_eq!(out.out(), "running as uid 0 for a member of the group\n");
+        }
+        "nptlistend" => {
+            let fifodir = d.join("fifodir");
+            if !fifodir.exists() {
+                let out = run_timeout(
+                    cmd(&[
+                        bin("npt-mkfifodir").to_str().unwrap(),
+                        fifodir.to_str().unwrap(),
+                    ]),
+                    20,
+                );
+                out.assert_code(0);
+            }
+            let f = fifodir.to_str().unwrap();
+            let mut c = cmd(&[
+                bin("npt-wait").to_str().unwrap(),
+                "-s",
+                "-t",
+                "30000",
+                f,
+                "x",
+                bin("npt-notify").to_str().unwrap(),
+                f,
+                "x",
+            ]);
+            c.env("NPT_IPCPATH", sock);
+            let out = run_timeout(c, 40);
+            out.assert_code(0);
+            assert_eq!(out.out(), "x\n");
+        }
+        _ => unreachable!(),
+    }
+}
+
+/// The copy of service NAME with its documented settings, and its socket.
+fn configured(name: &str, d: &Dir) -> (PathBuf, PathBuf) {
+    let svc = copy_service(name, &d.join("sv"));
+    let sock = d.join("s");
+    match name {
+        "ipcserver-echo" => set(&svc, "IPCSERVER_ECHO_SOCKET", sock.to_str().unwrap()),
+        "nptlistend" => set(&svc, "NPT_IPCPATH", sock.to_str().unwrap()),
+        "ipcsudo-group" => {
+            set(&svc, "SOCKET", sock.to_str().unwrap());
+            set(&svc, "RULES", d.join("rules").to_str().unwrap());
+            set(&svc, "GROUP", "nogroup");
+        }
+        _ => unreachable!(),
+    }
+    (svc, sock)
+}
+
+fn lifecycle(sup: Sup, name: &str) {
+    let d = Dir::new("sup");
+    std::fs::create_dir(d.join("sv")).unwrap();
+    let (svc, sock) = configured(name, &d);
+    let s = Supervised::start(sup, &svc, d.join("log"));
+    let what = format!("{sup:?} {name}");
+
+    let pid = s.wait_ready(&sock);
+    use_service(name, &d, &sock);
+
+    // kill -9: the supervisor starts it again, the stale socket is replaced.
+    unsafe_kill(pid, 9);
+    let mut again = None;
     assert!(
-        wait_deadline(&mut sup, 10).is_some(),
-        "s6-supervise did not exit"
+        eventually(30, || {
+            again = sup.pid(&svc).filter(|&p| p != pid);
+            again.is_some()
+        }),
+        "{what}: not restarted after kill -9; log:\n{}",
+        s.log()
+    );
+    let pid = s.wait_ready(&sock);
+    use_service(name, &d, &sock);
+
+    // Stop: the server and the handlers it is running.
+    let mut held = echo_or_none(name, &sock);
+    let handlers = children_of(pid);
+    assert!(held.is_none() || !handlers.is_empty(), "{what}: no handler");
+    sup.down(&svc);
+    assert!(
+        eventually(30, || gone(pid) && handlers.iter().all(|&h| gone(h))),
+        "{what}: server or handlers still running after down; log:\n{}",
+        s.log()
+    );
+    assert!(eventually(30, || sup.is_down(&svc)), "{what}: not down");
+    if let Some(c) = held.as_mut() {
+        let mut rest = Vec::new();
+        let _ = c.read_to_end(&mut rest);
+        assert!(rest.is_empty(), "{what}: {rest:?} after down");
+    }
+    sup.exit(&svc);
+    let mut s = s;
+    assert!(
+        wait_deadline(&mut s.child, 30).is_some(),
+        "{what}: the supervisor did not exit; log:\n{}",
+        s.log()
+    );
+    // (nptlistend logs each readiness probe above, which sent no request.)
+    let log = s
+        .log()
+        .replace("nptlistend: fatal: malformed request: missing fields\n", "");
+    assert!(
+        !log.contains("fatal"),
+        "{what}: the service logged an error:\n{}",
+        s.log()
     );
 }
 
+fn echo_or_none(name: &str, sock: &Path) -> Option<UnixStream> {
+    (name == "ipcserver-echo").then(|| echo_connection(sock))
+}
+
+fn lifecycle_all(sup: Sup) {
+    if !sup.available() {
+        return;
+    }
+    for name in SERVICES {
+        lifecycle(sup, name);
+    }
+}
+
 #[test]
-fn ipcserver_echo_without_notification_fd() {
-    // runit and daemontools: no fd 3; the run script must still serve.
+fn services_under_s6_supervise() {
+    lifecycle_all(Sup::S6);
+}
+
+#[test]
+fn services_under_runsv() {
+    lifecycle_all(Sup::Runit);
+}
+
+#[test]
+fn services_under_daemontools_supervise() {
+    lifecycle_all(Sup::Daemontools);
+}
+
+/// Every directory under service/ is one the tests above run.
+#[test]
+fn every_shipped_service_is_tested() {
+    let mut found: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("service"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+    found.sort();
+    assert_eq!(found, SERVICES);
+}
+
+/// ipcsudo-group with a group that does not exist refuses to start, says why in its
+/// log, and asks its supervisor not to restart it, instead of failing every second.
+#[test]
+fn ipcsudo_group_with_an_unknown_group_does_not_spin() {
+    for sup in Sup::ALL {
+        if !sup.available() {
+            continue;
+        }
+        let d = Dir::new("nogrp");
+        std::fs::create_dir(d.join("sv")).unwrap();
+        let (svc, _sock) = configured("ipcsudo-group", &d);
+        set(&svc, "GROUP", "no-such-group-zz");
+        let s = Supervised::start(sup, &svc, d.join("log"));
+        let line = "ipcsudo-group: fatal: unknown group no-such-group-zz";
+        assert!(
+            eventually(30, || s.log().contains(line)),
+            "{sup:?}: no refusal in the log:\n{}",
+            s.log()
+        );
+        assert!(eventually(30, || sup.is_down(&svc)), "{sup:?}: not down");
+        // Supervisors restart a failed service after about a second.
+        std::thread::sleep(Duration::from_secs(3));
+        assert_eq!(
+            s.log().matches(line).count(),
+            1,
+            "{sup:?}: restarted:\n{}",
+            s.log()
+        );
+        assert!(sup.is_down(&svc), "{sup:?}: up again");
+    }
+}
+
+#[test]
+fn ipcserver_echo_without_a_supervisor() {
+    // Run by hand: no fd 3, no env/, no supervise/: the run script must still serve.
     let d = Dir::new("svr");
     let svc = copy_service("ipcserver-echo", &d.path);
     let sock = d.join("echo.sock");
@@ -79,12 +416,7 @@ fn ipcserver_echo_without_notification_fd() {
         .stderr(Stdio::null());
     let mut child = c.spawn().unwrap();
     assert!(eventually(10, || UnixStream::connect(&sock).is_ok()));
-    let mut s = UnixStream::connect(&sock).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"x\n").unwrap();
-    let mut buf = [0u8; 2];
-    s.read_exact(&mut buf).unwrap();
-    assert_eq!(&buf, b"x\n");
+    drop(echo_connection(&sock));
     let _ = child.kill();
     let _ = child.wait();
 }

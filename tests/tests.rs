@@ -12,5 +12,6 @@ mod ipcserver;
 mod ipcserverd;
 mod listen_tools;
 mod reliability;
+mod security;
 mod service;
 mod sudo;

@@ -53,26 +53,28 @@ fuzz_target!(|data: &[u8]| {
             if std::fs::create_dir(&d).is_err() {
                 return;
             }
+            // Names written to the directory that the reader must refuse.
+            let mut refused_names = Vec::new();
             for entry in data.split(|&b| b == 0xff).take(8) {
                 let mut parts = entry.splitn(2, |&b| b == 0xfe);
                 let name = parts.next().unwrap_or_default();
                 let content = parts.next().unwrap_or_default();
                 let _ = access::envfile_value(content);
-                let ok = access::envfile_name_ok(name);
                 if !name.is_empty()
                     && !name.contains(&b'/')
                     && !name.contains(&0)
                     && name != b"."
                     && name != b".."
+                    && std::fs::write(d.join(OsStr::from_bytes(name)), content).is_ok()
+                    && !access::envfile_name_ok(name)
                 {
-                    let _ = std::fs::write(d.join(OsStr::from_bytes(name)), content);
-                } else {
-                    let _ = ok;
+                    refused_names.push(name.to_vec());
                 }
             }
             if let Ok(env) = access::read_envdir(&d) {
                 for (name, value) in env {
                     assert!(access::envfile_name_ok(name.as_bytes()));
+                    assert!(!refused_names.iter().any(|n| n == name.as_bytes()));
                     if let Some(v) = value {
                         assert!(v.len() <= access::MAX_ENV_FILE);
                         assert!(!v.as_bytes().ends_with(b" "));

@@ -11,23 +11,45 @@ use ipctools::cli::{
 };
 use std::os::fd::AsFd;
 use std::process::ExitCode;
+use std::time::Duration;
 
 const PROG: &str = "nptlistend";
-const USAGE: &str = "nptlistend (request on stdin: fifodir NUL regex NUL timeout NUL)";
+const USAGE: &str =
+    "nptlistend [ -t request-millisecs ] (request on stdin: fifodir NUL regex NUL timeout NUL)";
 
 fn main() -> ExitCode {
-    cli::run(PROG, USAGE, parse, |Opts, diag: Diag| {
-        let caller = match npt::caller_ids(
-            std::env::var_os(IPCREMOTEEUID).as_deref(),
-            std::env::var_os(IPCREMOTEEGID).as_deref(),
-        ) {
-            Ok(c) => c,
-            Err(e) => return ExitCode::from(diag.fatal(&e)),
-        };
-        let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
-        match npt::listend(stdin.as_fd(), stdout.as_fd(), caller) {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        }
+    cli::run(PROG, USAGE, parse, |opts: Opts, diag: Diag| {
+        serve(diag, opts.request_timeout)
     })
+}
+
+/// Identify the caller, serve one request. A failure before the listening NUL is
+/// logged first, then told to a service client (`npt::refuse`).
+fn serve(diag: Diag, request_timeout: Option<Duration>) -> ExitCode {
+    let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
+    let caller = match npt::identify(
+        stdin.as_fd(),
+        std::env::var_os(IPCREMOTEEUID).as_deref(),
+        std::env::var_os(IPCREMOTEEGID).as_deref(),
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = diag.fatal(&e);
+            npt::refuse(stdout.as_fd(), &e);
+            return ExitCode::from(code);
+        }
+    };
+    for w in &caller.warnings {
+        diag.warn(w);
+    }
+    match npt::listend(stdin.as_fd(), stdout.as_fd(), &caller, request_timeout) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(f) => {
+            let code = diag.fatal(&f.err);
+            if f.refusable {
+                npt::refuse(stdout.as_fd(), &f.err);
+            }
+            ExitCode::from(code)
+        }
+    }
 }

@@ -113,7 +113,7 @@ fn cdb_error(file: &Path, e: &std::io::Error) -> Error {
         // cdb2's own errors: offsets outside the file.
         None => Error::Fatal(format!(
             "invalid cdb ruleset {}: {e}",
-            String::from_utf8_lossy(file.as_os_str().as_bytes())
+            crate::diag::path(file)
         )),
     }
 }
@@ -125,7 +125,7 @@ fn cdb_rule(db: &cdb2::CDB, file: &Path, key: &str) -> Result<Option<Rule>, Erro
         Some(Ok(v)) => rulescdb::decode(&v).map_err(|e| {
             Error::Fatal(format!(
                 "invalid rule {key} in cdb ruleset {}: {e}",
-                String::from_utf8_lossy(file.as_os_str().as_bytes())
+                crate::diag::path(file)
             ))
         }),
     }
@@ -161,7 +161,9 @@ fn fs_rule(dir: &Path, key: &str) -> Result<Option<Rule>, Error> {
 
 fn read_fs_rule(base: &Path, how: Probe) -> Result<Option<Rule>, Error> {
     if !probe(&base.join("allow"), how)? {
-        return Ok(probe(&base.join("deny"), how)?.then_some(Rule::Deny));
+        // A `deny` only needs to exist: one we may not read still denies, where s6 (and
+        // R_OK) would fall through to the next key, `uid/default/allow` say. Fail closed.
+        return Ok(probe(&base.join("deny"), Probe::Exists)?.then_some(Rule::Deny));
     }
     let env = read_envdir(&base.join("env"))?;
     let exec_path = base.join("exec");
@@ -169,7 +171,7 @@ fn read_fs_rule(base: &Path, how: Probe) -> Result<Option<Rule>, Error> {
         Ok(b) if b.len() > rulescdb::MAX_EXEC => {
             return Err(Error::Fatal(format!(
                 "{}: file too big (over {} bytes)",
-                String::from_utf8_lossy(exec_path.as_os_str().as_bytes()),
+                crate::diag::path(&exec_path),
                 rulescdb::MAX_EXEC
             )));
         }
@@ -268,7 +270,7 @@ pub fn read_envdir(dir: &Path) -> Result<Vec<EnvMod>, Error> {
             Err(LineTooLong) => {
                 return Err(Error::Fatal(format!(
                     "{}: first line too long (over {MAX_ENV_FILE} bytes)",
-                    String::from_utf8_lossy(path.as_os_str().as_bytes())
+                    crate::diag::path(&path)
                 )));
             }
         }
@@ -292,12 +294,8 @@ pub fn compile(rulesdir: &Path) -> Result<Vec<rulescdb::Record>, Error> {
             let Some(rule) = read_fs_rule(&base, Probe::Exists)? else {
                 continue;
             };
-            let value = rulescdb::encode(&rule).map_err(|e| {
-                Error::Usage(format!(
-                    "{}: {e}",
-                    String::from_utf8_lossy(base.as_os_str().as_bytes())
-                ))
-            })?;
+            let value = rulescdb::encode(&rule)
+                .map_err(|e| Error::Usage(format!("{}: {e}", crate::diag::path(&base))))?;
             let mut key = sub.as_bytes().to_vec();
             key.push(b'/');
             key.extend_from_slice(ent.as_bytes());
@@ -362,7 +360,7 @@ pub fn client_from(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<Client, E
     let proto = get(OsStr::new(exec::PROTO)).ok_or_else(|| Error::Usage("PROTO not set".into()))?;
     let id = |suffix: &str| {
         let name = pvar(&proto, suffix);
-        let shown = String::from_utf8_lossy(name.as_bytes()).into_owned();
+        let shown = crate::diag::escape(name.as_bytes());
         let v = get(&name).ok_or_else(|| Error::Usage(format!("{shown} not set")))?;
         parse_id(&v).ok_or_else(|| Error::Usage(format!("invalid ${shown}")))
     };

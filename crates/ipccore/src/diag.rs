@@ -4,6 +4,11 @@
 //! Each line is built in memory and sent with one `write` to fd 2, so lines from a server
 //! and its children never interleave mid-line; write errors are ignored, as strerr does:
 //! a program must not die because its log is gone. Verbosity is a value, not a global.
+//!
+//! Messages carry bytes nobody vetted (paths, regexes, event bytes, peer paths, rule
+//! names sent by clients), so every line is escaped on its way out (`escape`): a control
+//! byte cannot end the line early and forge another, and an ESC cannot reach the admin's
+//! terminal. Printable text, UTF-8 included, is written unchanged.
 
 use crate::error::Error;
 use rustix::io::Errno;
@@ -37,7 +42,7 @@ impl Diag {
         buf.extend_from_slice(b": ");
         buf.extend_from_slice(kind.as_bytes());
         buf.extend_from_slice(b": ");
-        buf.extend_from_slice(msg);
+        escape_into(&mut buf, msg);
         buf.push(b'\n');
         write_stderr(&buf);
     }
@@ -81,9 +86,79 @@ impl Diag {
     }
 }
 
-/// Bytes of a path or OS string, for messages: paths are written raw, never lossily.
+/// Bytes of a path or OS string, for messages: paths are written raw, never lossily
+/// (the line they end up in is escaped as a whole).
 pub fn bytes(s: &std::ffi::OsStr) -> &[u8] {
     s.as_bytes()
+}
+
+/// `bytes` made safe for a one-line message: `\n`, `\r`, `\t` for those, `\xNN` for
+/// every other control byte (C0, DEL, and the C1 controls U+0080–U+009F) and for every
+/// byte that is not part of valid UTF-8. Everything else, backslash included, is kept:
+/// ordinary paths print exactly as they are.
+pub fn escape(bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(bytes.len());
+    escape_into(&mut out, bytes);
+    // Only ASCII escapes and whole valid UTF-8 sequences went in.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `Display` of an OS string or path through `escape`.
+pub struct Escaped<'a>(pub &'a [u8]);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&escape(self.0))
+    }
+}
+
+/// A path for a message, escaped.
+pub fn path(p: &std::path::Path) -> Escaped<'_> {
+    Escaped(p.as_os_str().as_bytes())
+}
+
+fn escape_into(out: &mut Vec<u8>, mut bytes: &[u8]) {
+    fn hex(out: &mut Vec<u8>, b: u8) {
+        const H: &[u8; 16] = b"0123456789abcdef";
+        out.extend_from_slice(b"\\x");
+        out.push(H[usize::from(b >> 4)]);
+        out.push(H[usize::from(b & 15)]);
+    }
+    while !bytes.is_empty() {
+        let (valid, rest) = match std::str::from_utf8(bytes) {
+            Ok(s) => (s, &[][..]),
+            Err(e) => {
+                let (v, r) = bytes.split_at(e.valid_up_to());
+                // `v` is the valid prefix from_utf8 reported, so this cannot fail.
+                (std::str::from_utf8(v).unwrap_or_default(), r)
+            }
+        };
+        for c in valid.chars() {
+            match c {
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                '\t' => out.extend_from_slice(b"\\t"),
+                c if c.is_control() => {
+                    let mut tmp = [0u8; 4];
+                    for &b in c.encode_utf8(&mut tmp).as_bytes() {
+                        hex(out, b);
+                    }
+                }
+                c => {
+                    let mut tmp = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+                }
+            }
+        }
+        // The first byte of `rest` starts an invalid sequence: escape it, go on after it.
+        match rest.split_first() {
+            Some((&b, tail)) => {
+                hex(out, b);
+                bytes = tail;
+            }
+            None => bytes = rest,
+        }
+    }
 }
 
 fn write_stderr(buf: &[u8]) {
@@ -100,5 +175,18 @@ mod tests {
     fn strerror_strips_rustix_suffix() {
         assert_eq!(strerror(Errno::ACCESS), "Permission denied");
         assert_eq!(strerror(Errno::NOENT), "No such file or directory");
+    }
+
+    #[test]
+    fn escape_controls_and_bad_utf8() {
+        assert_eq!(escape(b"/run/x y/\xc3\xa9v\\ent"), "/run/x y/\u{e9}v\\ent");
+        assert_eq!(
+            escape(b"a\nipcserver: info: allow 0:0\x1b[31m\x7f\r\t"),
+            "a\\nipcserver: info: allow 0:0\\x1b[31m\\x7f\\r\\t"
+        );
+        assert_eq!(escape(b"\xff\xfe/\xc3"), "\\xff\\xfe/\\xc3");
+        // A C1 control (U+009B, CSI) is escaped byte by byte.
+        assert_eq!(escape("\u{9b}2J".as_bytes()), "\\xc2\\x9b2J");
+        assert_eq!(escape(b""), "");
     }
 }

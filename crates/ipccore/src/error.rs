@@ -28,7 +28,7 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// The program to chain-load could not be executed.
-    #[error("unable to exec {}: {}", .prog.to_string_lossy(), crate::diag::strerror(*.errno))]
+    #[error("unable to exec {}: {}", crate::diag::Escaped(.prog.as_bytes()), crate::diag::strerror(*.errno))]
     Exec { prog: OsString, errno: Errno },
     /// An access check said no (exit 1).
     #[error("{0}")]
@@ -46,7 +46,9 @@ struct Arg<'a>(&'a Option<PathBuf>);
 impl fmt::Display for Arg<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(p) => write!(f, " {}", String::from_utf8_lossy(p.as_os_str().as_bytes())),
+            // Escaped: the path may come from a client or a hostile directory, and this
+            // text may reach a log by another way than `Diag`.
+            Some(p) => write!(f, " {}", crate::diag::path(p)),
             None => Ok(()),
         }
     }
@@ -131,6 +133,11 @@ mod tests {
         let e = Error::sys_at("bind to", "/run/x", Errno::ACCESS);
         assert_eq!(e.to_string(), "unable to bind to /run/x: Permission denied");
         assert_eq!(e.exit_code(), 111);
+        let e = Error::sys_at("create fifo in", "/x\n\x1by", Errno::ACCESS);
+        assert_eq!(
+            e.to_string(),
+            "unable to create fifo in /x\\n\\x1by: Permission denied"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags};
 use rustix::io::Errno;
 pub use rustix::process::Gid;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
@@ -35,49 +35,89 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// of the system clock, so our names sort with s6's.
 const TAI_OFFSET: u64 = (1 << 62) + 10 + 27;
 
-/// `mkdir(dir, 0700)`, `chown(dir, -1, gid)`, `chmod(dir, 01733 | 03730)`—make a
-/// fifodir as s6-mkfifodir does.
+/// `mkdir(dir, 0700)`, then `fchown(fd, -1, gid)`, `fchmod(fd, 01733 | 03730)` on the
+/// directory opened `O_NOFOLLOW`—make a fifodir as s6-mkfifodir does, without its
+/// link-following.
 ///
 /// An existing directory owned by the caller is left as it is, unless `force`, which
-/// applies the group and mode again. mkdir's mode is tightened by the umask, chmod's is
+/// applies the group and mode again. mkdir's mode is tightened by the umask, fchmod's is
 /// not, so the result never depends on the umask and the directory is never more open
 /// than 0700 before it gets its final mode.
 ///
+/// The parent may be writable by others (`/tmp`, a shared directory): the new (or
+/// forced) directory is opened `O_DIRECTORY|O_NOFOLLOW` and checked with `fstat` (a
+/// directory, owned by us, and, when just made, empty) before the group and mode change
+/// through that fd, so a symlink or another directory renamed over the name in the
+/// meantime is refused, never chmodded. With `force`, a symlink at `dir` is refused
+/// (ELOOP). Without `force`, an existing path is only looked at (`stat` follows links,
+/// as s6 does) and nothing is changed.
+///
 /// # Errors
-/// `create fifodir at`, `stat`, `change group of`, `change mode of`, with the path. An
-/// existing path owned by someone else fails with EACCES, a non-directory with ENOTDIR
-/// (s6's `ftrigw_fifodir_make`).
+/// `create fifodir at`, `stat`, `open`, `change group of`, `change mode of`, with the
+/// path. An existing path owned by someone else fails with EACCES, a non-directory with
+/// ENOTDIR (s6's `ftrigw_fifodir_make`), a symlink with `force` with ELOOP.
 ///
 /// # References
 /// - [mkdir](https://man7.org/linux/man-pages/man2/mkdir.2.html)
-/// - [chown](https://man7.org/linux/man-pages/man2/chown.2.html)
-/// - [chmod](https://man7.org/linux/man-pages/man2/chmod.2.html)
+/// - [open](https://man7.org/linux/man-pages/man2/open.2.html)
+/// - [fchown](https://man7.org/linux/man-pages/man2/fchown.2.html)
+/// - [fchmod](https://man7.org/linux/man-pages/man2/fchmod.2.html)
 pub fn make(dir: &Path, gid: Option<Gid>, force: bool) -> Result<(), Error> {
-    match rustix::fs::mkdir(dir, Mode::from_raw_mode(0o700)) {
-        Ok(()) => {}
+    let fresh = match rustix::fs::mkdirat(CWD, dir, Mode::from_raw_mode(0o700)) {
+        Ok(()) => true,
         Err(Errno::EXIST) => {
-            let st = rustix::fs::stat(dir).op_at("stat", dir)?;
-            if st.st_uid != rustix::process::getuid().as_raw() {
-                return Err(Error::sys_at("create fifodir at", dir, Errno::ACCESS));
-            }
-            if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
-                return Err(Error::sys_at("create fifodir at", dir, Errno::NOTDIR));
-            }
             if !force {
+                let st = rustix::fs::stat(dir).op_at("stat", dir)?;
+                check_dir(&st, dir, false)?;
                 return Ok(());
             }
+            false
         }
         Err(e) => return Err(Error::sys_at("create fifodir at", dir, e)),
-    }
+    };
+    let fd = rustix::fs::openat(
+        CWD,
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| match e {
+        // O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR; call it what it is.
+        Errno::NOTDIR if is_symlink(dir) => Error::sys_at("create fifodir at", dir, Errno::LOOP),
+        e => Error::sys_at("open", dir, e),
+    })?;
+    let st = rustix::fs::fstat(&fd).op_at("stat", dir)?;
+    check_dir(&st, dir, fresh)?;
     if let Some(g) = gid {
-        rustix::fs::chown(dir, None, Some(g)).op_at("change group of", dir)?;
+        rustix::fs::fchown(&fd, None, Some(g)).op_at("change group of", dir)?;
     }
     let mode = if gid.is_some() {
         MODE_GROUP
     } else {
         MODE_PUBLIC
     };
-    rustix::fs::chmod(dir, Mode::from_raw_mode(mode)).op_at("change mode of", dir)
+    rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode)).op_at("change mode of", dir)
+}
+
+fn is_symlink(p: &Path) -> bool {
+    rustix::fs::lstat(p).is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Symlink)
+}
+
+/// What `make` requires of the directory it is about to change: a directory of ours,
+/// and, when we just made it, one that looks just made: no subdirectory (some
+/// filesystems count 1 link for any directory, so only more than 2 is refused) and no
+/// permission beyond mkdir's 0700.
+fn check_dir(st: &rustix::fs::Stat, dir: &Path, fresh: bool) -> Result<(), Error> {
+    if st.st_uid != rustix::process::geteuid().as_raw() {
+        return Err(Error::sys_at("create fifodir at", dir, Errno::ACCESS));
+    }
+    if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
+        return Err(Error::sys_at("create fifodir at", dir, Errno::NOTDIR));
+    }
+    if fresh && (st.st_nlink > 2 || st.st_mode & 0o7077 != 0) {
+        return Err(Error::sys_at("create fifodir at", dir, Errno::EXIST));
+    }
+    Ok(())
 }
 
 /// Whether `name` is a listener fifo's name (what s6-ftrig-notify looks at).
@@ -119,6 +159,8 @@ pub struct Listener {
     dir: OwnedFd,
     dir_path: PathBuf,
     name: Vec<u8>,
+    /// Device and inode of our fifo: a name is removed only while it still is ours.
+    id: (u64, u64),
     reader: OwnedFd,
     /// Never written to: while it is open, the fifo always has a writer, so a notifier
     /// closing its end gives no EOF, and a read with nothing pending says EAGAIN.
@@ -126,21 +168,32 @@ pub struct Listener {
 }
 
 impl Listener {
-    /// Subscribe to `dir` as s6's listeners do: `mkfifo .ftrig1:@…`, open it for
-    /// reading (non-blocking) and for writing, set mode 0622, and only then rename it to
-    /// `ftrig1:@…`. A notifier never sees a fifo that has no reader yet, so it never
-    /// deletes a listener that is still starting.
+    /// Subscribe to `dir` as s6's listeners do: `mkfifo .ftrig1:@…` with mode 0622
+    /// (umask 0 around the call, as s6's `ftrig1_make`), open it for reading
+    /// (non-blocking) and for writing, and only then rename it to `ftrig1:@…`. A notifier
+    /// never sees a fifo that has no reader yet, so it never deletes a listener that is
+    /// still starting.
+    ///
+    /// The directory belongs to someone else as often as not (a user's fifodir, watched
+    /// by root), and its owner can rename anything over our temporary name between
+    /// mkfifo and open. So both opens are `O_NOFOLLOW`, and what they opened must be
+    /// the fifo we made: `fstat` says a fifo, owned by our euid, with one link, and the
+    /// reader and writer are the same inode. Anything else fails (`EPERM`) before a byte
+    /// is read; nothing is ever chmodded. After the rename, the new name must still be
+    /// our inode, or the subscription fails too.
     ///
     /// The directory is opened `O_PATH`: a fifodir (01733) is not readable by listeners
     /// other than its owner, only searchable and writable.
     ///
     /// # Errors
-    /// `subscribe to` (opening the directory), `create fifo in`, `open fifo in`, `change mode of fifo in`,
-    /// `rename fifo in`, with the directory. A path that is not a directory fails with
-    /// ENOTDIR.
+    /// `subscribe to` (opening the directory), `create fifo in`, `open fifo in`, `check
+    /// fifo in` (what was opened is not our fifo), `rename fifo in`, with the directory.
+    /// A path that is not a directory fails with ENOTDIR.
     ///
     /// # References
     /// - [mkfifoat](https://man7.org/linux/man-pages/man3/mkfifoat.3.html)
+    /// - [umask](https://man7.org/linux/man-pages/man2/umask.2.html)
+    /// - [fstat](https://man7.org/linux/man-pages/man2/fstat.2.html)
     /// - [renameat](https://man7.org/linux/man-pages/man2/renameat.2.html)
     #[doc(alias = "ftrig1_make")]
     pub fn subscribe(dir_path: &Path) -> Result<Listener, Error> {
@@ -154,34 +207,45 @@ impl Listener {
         let mut tmp = b".".to_vec();
         tmp.extend_from_slice(&name);
         let tmp = OsString::from_vec(tmp);
-        rustix::fs::mkfifoat(&dir, tmp.as_os_str(), Mode::from_raw_mode(0o600))
-            .op_at("create fifo in", dir_path)?;
-        let opened = open_both(&dir, &tmp, dir_path).and_then(|(r, w)| {
-            // fchmod, not mkfifo's mode: the umask would cut 0622 down to 0600.
-            rustix::fs::fchmod(&r, Mode::from_raw_mode(FIFO_MODE))
-                .op_at("change mode of fifo in", dir_path)?;
-            rustix::fs::renameat(
-                &dir,
-                tmp.as_os_str(),
-                &dir,
-                OsString::from_vec(name.clone()),
-            )
-            .op_at("rename fifo in", dir_path)?;
-            Ok((r, w))
-        });
-        match opened {
-            Ok((reader, writer)) => Ok(Listener {
-                dir,
-                dir_path: dir_path.to_path_buf(),
-                name,
-                reader,
-                _writer: writer,
-            }),
-            Err(e) => {
-                let _ = rustix::fs::unlinkat(&dir, tmp.as_os_str(), AtFlags::empty());
-                Err(e)
+        // The final mode at creation, never a chmod afterwards: a chmod would land on
+        // whatever the name points to by then. umask is process-wide, and every caller
+        // is single-threaded here.
+        let old = rustix::process::umask(Mode::empty());
+        let made = rustix::fs::mkfifoat(&dir, tmp.as_os_str(), Mode::from_raw_mode(FIFO_MODE));
+        rustix::process::umask(old);
+        made.op_at("create fifo in", dir_path)?;
+        let (reader, writer, id) = match open_both(&dir, &tmp, dir_path) {
+            Ok(v) => v,
+            Err((e, id)) => {
+                if let Some(id) = id {
+                    unlink_if(&dir, &tmp, id);
+                }
+                return Err(e);
             }
+        };
+        let renamed = rustix::fs::renameat(
+            &dir,
+            tmp.as_os_str(),
+            &dir,
+            OsString::from_vec(name.clone()),
+        )
+        .op_at("rename fifo in", dir_path)
+        .and_then(|()| match file_id_at(&dir, OsStr::from_bytes(&name)) {
+            Some(got) if got == id => Ok(()),
+            _ => Err(Error::sys_at("check fifo in", dir_path, Errno::PERM)),
+        });
+        if let Err(e) = renamed {
+            unlink_if(&dir, &tmp, id);
+            return Err(e);
         }
+        Ok(Listener {
+            dir,
+            dir_path: dir_path.to_path_buf(),
+            name,
+            id,
+            reader,
+            _writer: writer,
+        })
     }
 
     /// The read end, for poll.
@@ -223,34 +287,82 @@ impl Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let name = std::ffi::OsStr::from_bytes(self.name.as_slice());
-        let _ = rustix::fs::unlinkat(&self.dir, name, AtFlags::empty());
+        let name = OsStr::from_bytes(self.name.as_slice());
+        unlink_if(&self.dir, name, self.id);
     }
 }
 
-fn open_both(dir: &OwnedFd, name: &OsString, dir_path: &Path) -> Result<(OwnedFd, OwnedFd), Error> {
+/// Device and inode of a stat result.
+fn file_id(st: &rustix::fs::Stat) -> (u64, u64) {
+    (st.st_dev, st.st_ino)
+}
+
+/// Device and inode of `name` in `dir`, the name itself (a symlink is not followed).
+fn file_id_at(dir: &OwnedFd, name: &OsStr) -> Option<(u64, u64)> {
+    rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+        .ok()
+        .map(|st| file_id(&st))
+}
+
+/// Remove `name` from `dir` if it is still the file `id`. Between the check and the
+/// unlink the directory's owner could swap the name again; unlink never follows a link,
+/// so the worst case is removing an entry of that owner's own directory.
+fn unlink_if(dir: &OwnedFd, name: &OsStr, id: (u64, u64)) {
+    if file_id_at(dir, name) == Some(id) {
+        let _ = rustix::fs::unlinkat(dir, name, AtFlags::empty());
+    }
+}
+
+/// Whether an opened file is the fifo we just made: a fifo, ours, with one name.
+fn is_our_fifo(st: &rustix::fs::Stat) -> bool {
+    FileType::from_raw_mode(st.st_mode) == FileType::Fifo
+        && st.st_uid == rustix::process::geteuid().as_raw()
+        && st.st_nlink == 1
+}
+
+/// Open our temporary fifo for reading, then for writing, both `O_NOFOLLOW`, and check
+/// that both are the fifo we made. On failure, the error and, when the reader was
+/// verified, its identity (so the caller may remove the name if it still points there).
+#[allow(clippy::type_complexity)]
+fn open_both(
+    dir: &OwnedFd,
+    name: &OsStr,
+    dir_path: &Path,
+) -> Result<(OwnedFd, OwnedFd, (u64, u64)), (Error, Option<(u64, u64)>)> {
+    let flags = OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let foreign = || Error::sys_at("check fifo in", dir_path, Errno::PERM);
     // The reader first: opening a fifo for writing without a reader fails with ENXIO.
-    let r = rustix::fs::openat(
-        dir,
-        name.as_os_str(),
-        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .op_at("open fifo in", dir_path)?;
-    let w = rustix::fs::openat(
-        dir,
-        name.as_os_str(),
-        OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .op_at("open fifo in", dir_path)?;
-    Ok((r, w))
+    let r = rustix::fs::openat(dir, name, OFlags::RDONLY | flags, Mode::empty())
+        .op_at("open fifo in", dir_path)
+        .map_err(|e| (e, None))?;
+    let st = rustix::fs::fstat(&r)
+        .op_at("check fifo in", dir_path)
+        .map_err(|e| (e, None))?;
+    if !is_our_fifo(&st) {
+        return Err((foreign(), None));
+    }
+    let id = file_id(&st);
+    let w = rustix::fs::openat(dir, name, OFlags::WRONLY | flags, Mode::empty())
+        .op_at("open fifo in", dir_path)
+        .map_err(|e| (e, Some(id)))?;
+    match rustix::fs::fstat(&w) {
+        Ok(st) if is_our_fifo(&st) && file_id(&st) == id => Ok((r, w, id)),
+        Ok(_) => Err((foreign(), Some(id))),
+        Err(e) => Err((Error::sys_at("check fifo in", dir_path, e), Some(id))),
+    }
 }
 
 /// Write `event` to every listener of fifodir `dir`, as s6-ftrig-notify does: one
 /// non-blocking write per listener fifo; a fifo with no reader left (ENXIO at open,
 /// EPIPE at write) belongs to a dead listener and is removed. Returns how many
 /// listeners got the event.
+///
+/// Anyone who may add a fifo to the directory may add anything else under a listener's
+/// name, a symlink to a file of ours above all. So only fifos are written: each entry is
+/// looked at without following links and skipped unless it is a fifo, opened
+/// `O_NOFOLLOW|O_NOCTTY`, and written only if `fstat` says it is that same fifo. Other
+/// entries are left alone (s6 writes through them). A dead fifo is removed only while
+/// the name is still that fifo.
 ///
 /// The caller must ignore SIGPIPE (every Rust program does by default), or a fifo whose
 /// reader just left kills it instead of returning EPIPE.
@@ -263,6 +375,7 @@ fn open_both(dir: &OwnedFd, name: &OsString, dir_path: &Path) -> Result<(OwnedFd
 /// # References
 /// - [fifo](https://man7.org/linux/man-pages/man7/fifo.7.html)
 /// - [open](https://man7.org/linux/man-pages/man2/open.2.html)
+/// - [fstatat](https://man7.org/linux/man-pages/man2/fstatat.2.html)
 #[doc(alias = "ftrigw_notifyb_nosig")]
 pub fn notify(dir: &Path, event: &[u8]) -> Result<usize, Error> {
     let dfd = rustix::fs::openat(
@@ -283,26 +396,37 @@ pub fn notify(dir: &Path, event: &[u8]) -> Result<usize, Error> {
     }
     let mut sent = 0;
     for name in &names {
+        let Ok(st) = rustix::fs::statat(&dfd, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW) else {
+            continue;
+        };
+        if FileType::from_raw_mode(st.st_mode) != FileType::Fifo {
+            continue;
+        }
+        let id = file_id(&st);
         let fd = match rustix::fs::openat(
             &dfd,
             name.as_os_str(),
-            OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            OFlags::WRONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::CLOEXEC,
             Mode::empty(),
         ) {
             Ok(fd) => fd,
             Err(Errno::NXIO) => {
-                let _ = rustix::fs::unlinkat(&dfd, name.as_os_str(), AtFlags::empty());
+                unlink_if(&dfd, name.as_os_str(), id);
                 continue;
             }
             Err(_) => continue,
         };
+        // Swapped between the look and the open: not what we looked at, not written.
+        match rustix::fs::fstat(&fd) {
+            Ok(st)
+                if FileType::from_raw_mode(st.st_mode) == FileType::Fifo && file_id(&st) == id => {}
+            _ => continue,
+        }
         // One write, never retried: a bad reader must not block or slow the notifier
         // (s6's comment on EAGAIN in ftrigw_notifyb_nosig.c).
         match rustix::io::write(&fd, event) {
             Ok(_) => sent += 1,
-            Err(Errno::PIPE) => {
-                let _ = rustix::fs::unlinkat(&dfd, name.as_os_str(), AtFlags::empty());
-            }
+            Err(Errno::PIPE) => unlink_if(&dfd, name.as_os_str(), id),
             Err(_) => {}
         }
     }

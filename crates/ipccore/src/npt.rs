@@ -10,7 +10,12 @@
 //! as s6 ≥ 2.15 does). On a match it writes the accumulated bytes and exits 0; on
 //! timeout it exits 99; when the client closes its end it exits 0 without an answer.
 //! Any error exits 111. Over a socket the client sees no exit code: "EOF and no
-//! answer" means a timeout once the deadline has passed, a failure before it.
+//! answer" means a timeout once the deadline has passed, a failure before it. A
+//! service that fails before the NUL sends `!` and the reason instead (an addition a
+//! NUL-only client still reads as a failure).
+//!
+//! Over a socket (service mode) the caller is whoever the kernel says is at the other
+//! end (`SO_PEERCRED`), never what the environment claims: see `identify`.
 //!
 //! Fifo handling is `fifodir`'s; this module never prints.
 
@@ -234,12 +239,15 @@ pub fn wait(
     }
 }
 
-/// Read one request from `fd` (nptlistend's stdin), stopping after the third NUL.
+/// Read one request from `fd` (nptlistend's stdin), stopping after the third NUL,
+/// within `deadline` (`None`: no limit). A client that connects and sends nothing must
+/// not hold a service slot for ever.
 ///
 /// # Errors
-/// `read request`; `Fatal("malformed request: …")` on EOF before three fields or more
-/// than `REQUEST_MAX` bytes.
-pub fn read_request(fd: BorrowedFd<'_>) -> Result<Request, Error> {
+/// `read request`, `poll`; `Fatal("malformed request: …")` on EOF before three fields
+/// or more than `REQUEST_MAX` bytes; `Timeout` when the request is not complete at the
+/// deadline.
+pub fn read_request(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> Result<Request, Error> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     // NULs are counted per chunk as it arrives: a slow client sending a byte at a time
@@ -249,6 +257,19 @@ pub fn read_request(fd: BorrowedFd<'_>) -> Result<Request, Error> {
         if buf.len() > REQUEST_MAX {
             return Err(Error::Fatal("malformed request: too long".into()));
         }
+        let t = remaining(deadline);
+        if t.as_ref().is_some_and(|t| t.tv_sec == 0 && t.tv_nsec == 0) {
+            return Err(Error::Timeout(format!(
+                "no complete request after {} bytes",
+                buf.len()
+            )));
+        }
+        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+        match rustix::event::poll(&mut fds, t.as_ref()) {
+            Ok(0) | Err(Errno::INTR) => continue,
+            Ok(_) => {}
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
         match rustix::io::read(fd, &mut chunk) {
             Ok(0) => return Err(Error::Fatal("malformed request: missing fields".into())),
             Ok(n) => {
@@ -256,7 +277,7 @@ pub fn read_request(fd: BorrowedFd<'_>) -> Result<Request, Error> {
                 nuls += got.iter().filter(|&&b| b == 0).count();
                 buf.extend_from_slice(got);
             }
-            Err(Errno::INTR) => {}
+            Err(Errno::INTR) | Err(Errno::AGAIN) => {}
             Err(e) => return Err(Error::sys("read request", e)),
         }
     }
@@ -297,33 +318,208 @@ pub fn caller_ids(euid: Option<&OsStr>, egid: Option<&OsStr>) -> Result<Option<I
     }
 }
 
-/// nptlistend: drop to the caller's identity when running as root under a super-server
-/// (`caller`, from `caller_ids`), read the request on `input`, subscribe, send the NUL
-/// on `output`, wait, and write the matching events on `output`.
+/// Who nptlistend works for, and as whom.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// Stdin is a socket: a super-server handed us a connection (service mode).
+    pub service: bool,
+    /// The peer's credentials, from the kernel (service mode only).
+    pub peer: Option<(Uid, Gid, i32)>,
+    /// What to drop to before the request is read (`None`: stay as we are).
+    pub drop: Option<Ids>,
+    /// Things the log should hear about (the environment disagreeing with the kernel).
+    pub warnings: Vec<String>,
+}
+
+/// Work out who nptlistend serves, from `stdin` and the `IPCREMOTEEUID`/`IPCREMOTEEGID`
+/// values.
+///
+/// - Stdin not a socket (a pipe from npt-wait): child mode, as before. The caller
+///   already chose our identity; when we are root and both variables are set, we drop
+///   to them.
+/// - Stdin a Unix socket (ipcserver, s6-ipcserver, socat `nofork`, systemd `Accept=yes`,
+///   inetd): service mode. The caller is the peer the kernel reports (`SO_PEERCRED`),
+///   whatever the environment says (a disagreeing environment is a warning). As root we
+///   drop to the peer's uid and gid (its supplementary groups are not known, so none are
+///   kept); as another user we serve only a peer with our own uid.
+///
+/// # Errors
+/// `Usage` (exit 100), and nothing is served: stdin is a socket and the peer cannot be
+/// identified (not a Unix socket, `SO_PEERCRED` fails, or the peer is our own parent,
+/// that is, a relay such as socat's `EXEC` without `nofork`, which hides the real
+/// client); we are not root and the peer is another uid; in child mode, the variables
+/// are invalid or only one is set.
+pub fn identify(
+    stdin: BorrowedFd<'_>,
+    env_euid: Option<&OsStr>,
+    env_egid: Option<&OsStr>,
+) -> Result<Caller, Error> {
+    let st = rustix::fs::fstat(stdin).op("stat stdin")?;
+    let euid = rustix::process::geteuid();
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Socket {
+        let drop = caller_ids(env_euid, env_egid)?.filter(|_| euid.is_root());
+        return Ok(Caller {
+            service: false,
+            peer: None,
+            drop,
+            warnings: Vec::new(),
+        });
+    }
+    let refuse =
+        |why: String| Error::Usage(format!("refusing to serve: stdin is a socket and {why}"));
+    match rustix::net::sockopt::socket_domain(stdin) {
+        Ok(rustix::net::AddressFamily::UNIX) => {}
+        Ok(_) => return Err(refuse("not a Unix socket: no peer credentials".into())),
+        Err(e) => {
+            return Err(refuse(format!(
+                "its domain is unknown: {}",
+                crate::diag::strerror(e)
+            )));
+        }
+    }
+    let cred = crate::cred::peer(stdin).map_err(|e| {
+        refuse(format!(
+            "its peer credentials are unavailable: {}",
+            crate::diag::strerror(e)
+        ))
+    })?;
+    let pid = cred.pid.as_raw_nonzero().get();
+    if cred.uid.as_raw() == u32::MAX {
+        return Err(refuse("its peer has no credentials".into()));
+    }
+    let ppid = rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get());
+    if pid != 0 && pid == ppid {
+        return Err(refuse(format!(
+            "its peer is our parent (pid {pid}), a relay that hides the real client \
+             (socat: use EXEC:...,nofork)"
+        )));
+    }
+    let mut warnings = Vec::new();
+    match caller_ids(env_euid, env_egid) {
+        Ok(Some(ids)) if ids.uid == Some(cred.uid) && ids.gid == Some(cred.gid) => {}
+        Ok(None) => {}
+        _ => warnings.push(format!(
+            "{}/{} disagree with the kernel's peer credentials {}:{}: using the kernel's",
+            crate::exec::IPCREMOTEEUID,
+            crate::exec::IPCREMOTEEGID,
+            cred.uid.as_raw(),
+            cred.gid.as_raw()
+        )),
+    }
+    let drop = if euid.is_root() {
+        (!cred.uid.is_root()).then(|| Ids {
+            uid: Some(cred.uid),
+            gid: Some(cred.gid),
+            groups: Some(vec![cred.gid]),
+        })
+    } else if cred.uid == euid {
+        None
+    } else {
+        return Err(Error::Usage(format!(
+            "refusing to serve uid {}: not root, and not running as that uid ({})",
+            cred.uid.as_raw(),
+            euid.as_raw()
+        )));
+    };
+    Ok(Caller {
+        service: true,
+        peer: Some((cred.uid, cred.gid, pid)),
+        drop,
+        warnings,
+    })
+}
+
+/// The first byte of a refusal on the wire: a service that cannot take a request
+/// answers `!` and the reason (UTF-8, escaped), instead of the NUL, then closes.
+pub const REFUSED: u8 = b'!';
+/// The longest refusal reason a client reads.
+const REASON_MAX: usize = 4096;
+/// How long a service client has to send its whole request, by default (nptlistend
+/// `-t`): ample for a local client, short enough that idle connections cannot hold the
+/// service's slots.
+pub const REQUEST_TIMEOUT_MS: u64 = 5000;
+
+/// Tell the client on `output` that its request is refused, and why (`REFUSED` and the
+/// escaped reason), when `output` is a socket (service mode; a child's caller shares our
+/// stderr and reads the reason there). Best effort: the client may be gone.
+pub fn refuse(output: BorrowedFd<'_>, err: &Error) {
+    let is_socket = rustix::fs::fstat(output).is_ok_and(|st| {
+        rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Socket
+    });
+    if !is_socket {
+        return;
+    }
+    let mut msg = vec![REFUSED];
+    msg.extend_from_slice(crate::diag::escape(err.to_string().as_bytes()).as_bytes());
+    let _ = crate::fd::write_all(output, &msg);
+    // Closing a Unix socket with unread input resets the connection, and the reset can
+    // overtake the reason on its way through a relay. Read what already came (bounded:
+    // a request is at most REQUEST_MAX bytes) so the close is an orderly one.
+    let _ = rustix::net::shutdown(output, rustix::net::Shutdown::Write);
+    let mut junk = [0u8; 4096];
+    for _ in 0..=REQUEST_MAX / junk.len() {
+        match rustix::net::recv(output, &mut junk, rustix::net::RecvFlags::DONTWAIT) {
+            Ok((0, _)) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// nptlistend: drop to `caller.drop`, read the request on `input` (complete within
+/// `request_timeout`, `None`: no limit), subscribe, send the NUL on `output`, wait, and
+/// write the matching events on `output`.
 ///
 /// The drop comes first, before the request is even read: the fifodir is only ever
 /// touched with the caller's rights, so a service run as root lets nobody listen where
-/// they could not themselves.
+/// they could not themselves. In service mode, a failure before the NUL is also told to
+/// the client (`REFUSED` and the reason), and a relative FIFODIR is refused: it would
+/// be resolved in our working directory, not the client's.
 ///
 /// # Errors
 /// Those of `privs::drop_to`, `read_request`, `compile`, `Listener::subscribe`, `wait`;
-/// `write to client`; `Timeout` at the deadline.
+/// `write to client`; `Timeout` at the deadline; `Usage` for a relative FIFODIR in
+/// service mode. `Failure::refusable` says the NUL was not sent yet: the caller logs
+/// the error, then tells the client with `refuse` (in that order: a relay such as
+/// socat may kill us as soon as the client has its answer).
 pub fn listend(
     input: BorrowedFd<'_>,
     output: BorrowedFd<'_>,
-    caller: Option<Ids>,
-) -> Result<Outcome, Error> {
-    if let Some(ids) = caller
-        && rustix::process::geteuid().is_root()
-    {
-        privs::drop_to(&ids)?;
-    }
-    let req = read_request(input)?;
-    let re = compile(&req.regex)?;
+    caller: &Caller,
+    request_timeout: Option<Duration>,
+) -> Result<Outcome, Failure> {
+    let set_up = || -> Result<_, Error> {
+        if let Some(ids) = &caller.drop {
+            privs::drop_to(ids)?;
+        }
+        let req = read_request(input, deadline_of(request_timeout)).map_err(|e| match e {
+            Error::Timeout(why) => Error::Timeout(format!(
+                "{why}{} within {} ms: dropping the connection",
+                peer_text(caller),
+                request_timeout.map_or(0, |d| d.as_millis())
+            )),
+            e => e,
+        })?;
+        if caller.service && !req.fifodir.is_absolute() {
+            return Err(Error::Usage(format!(
+                "fifodir {} is not an absolute path",
+                crate::diag::path(&req.fifodir)
+            )));
+        }
+        let re = compile(&req.regex)?;
+        let sigs = SelfPipe::new(&TRAPPED)?;
+        let listener = Listener::subscribe(&req.fifodir)?;
+        Ok((req, re, sigs, listener))
+    };
+    let (req, re, mut sigs, listener) = set_up().map_err(|err| Failure {
+        err,
+        refusable: true,
+    })?;
+    let after = |err| Failure {
+        err,
+        refusable: false,
+    };
     let deadline = deadline_of(req.timeout);
-    let mut sigs = SelfPipe::new(&TRAPPED)?;
-    let listener = Listener::subscribe(&req.fifodir)?;
-    crate::fd::write_all(output, b"\0").map_err(|e| Error::sys("write to client", e))?;
+    crate::fd::write_all(output, b"\0").map_err(|e| after(Error::sys("write to client", e)))?;
     let out = wait(
         &listener,
         &re,
@@ -331,12 +527,28 @@ pub fn listend(
         deadline,
         Some(input),
         Some(&mut sigs),
-    )?;
+    )
+    .map_err(after)?;
     drop(listener);
     if let Outcome::Matched(ev) = &out {
-        crate::fd::write_all(output, ev).map_err(|e| Error::sys("write to client", e))?;
+        crate::fd::write_all(output, ev).map_err(|e| after(Error::sys("write to client", e)))?;
     }
     Ok(out)
+}
+
+/// How `listend` failed.
+#[derive(Debug)]
+pub struct Failure {
+    pub err: Error,
+    /// Before the NUL: the client may still be told why (`refuse`).
+    pub refusable: bool,
+}
+
+fn peer_text(caller: &Caller) -> String {
+    match caller.peer {
+        Some((u, g, p)) => format!(" from {}:{} pid {p}", u.as_raw(), g.as_raw()),
+        None => String::new(),
+    }
 }
 
 /// Start `prog` (s6-ftrig-listen1's prog), sharing our stdin, stdout and stderr, with a
@@ -402,6 +614,8 @@ fn read_to_eof(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> Result<Option<V
 /// What a remote listener said: whether it sent its NUL, and what followed until EOF.
 struct Reply {
     listening: bool,
+    /// It sent `REFUSED` and this reason instead of the NUL.
+    refused: Option<String>,
     answer: Vec<u8>,
     /// EOF never came before our own deadline.
     stuck: bool,
@@ -416,7 +630,10 @@ fn converse(
     prog: &[OsString],
 ) -> Result<Reply, Error> {
     let guard = req.timeout.map(|t| t.saturating_add(GRACE));
-    crate::fd::write_all(to, &req.encode()?).map_err(|e| Error::sys("send request", e))?;
+    // A service that refuses at once (it cannot identify us) may close before our
+    // request is in: its reason is then already waiting to be read, and worth more than
+    // "Broken pipe".
+    let sent = crate::fd::write_all(to, &req.encode()?);
     let hard = deadline_of(guard);
     // The NUL comes first and alone, since nothing can match before it is sent; read
     // one byte so the answer is not mixed into it.
@@ -428,6 +645,7 @@ fn converse(
             Ok(0) => {
                 return Ok(Reply {
                     listening: false,
+                    refused: None,
                     answer: Vec::new(),
                     stuck: true,
                 });
@@ -438,8 +656,12 @@ fn converse(
         }
         match rustix::io::read(from, &mut first) {
             Ok(0) | Err(Errno::CONNRESET) => {
+                if let Err(e) = sent {
+                    return Err(Error::sys("send request", e));
+                }
                 return Ok(Reply {
                     listening: false,
+                    refused: None,
                     answer: Vec::new(),
                     stuck: false,
                 });
@@ -449,6 +671,23 @@ fn converse(
             Err(e) => return Err(Error::sys("read from listener", e)),
         }
     }
+    if let Err(e) = sent
+        && first != [REFUSED]
+    {
+        return Err(Error::sys("send request", e));
+    }
+    if first == [REFUSED] {
+        let mut why = read_to_eof(from, hard)
+            .map_err(|e| Error::sys("read from listener", e))?
+            .unwrap_or_default();
+        why.truncate(REASON_MAX);
+        return Ok(Reply {
+            listening: false,
+            refused: Some(crate::diag::escape(&why)),
+            answer: Vec::new(),
+            stuck: false,
+        });
+    }
     if first != [0] {
         return Err(Error::Fatal("listener protocol error: no NUL byte".into()));
     }
@@ -456,11 +695,13 @@ fn converse(
     match read_to_eof(from, hard).map_err(|e| Error::sys("read from listener", e))? {
         Some(answer) => Ok(Reply {
             listening: true,
+            refused: None,
             answer,
             stuck: false,
         }),
         None => Ok(Reply {
             listening: true,
+            refused: None,
             answer: Vec::new(),
             stuck: true,
         }),
@@ -501,25 +742,51 @@ pub fn wait_child(listend: &Path, req: &Request, prog: &[OsString]) -> Result<Ve
         Some(99) => Err(timed_out(&req.regex)),
         Some(c) => Err(Error::Fatal(format!(
             "{} failed with exit code {c}",
-            listend.display()
+            crate::diag::path(listend)
         ))),
-        None => Err(Error::Fatal(format!("{} was killed", listend.display()))),
+        None => Err(Error::Fatal(format!(
+            "{} was killed",
+            crate::diag::path(listend)
+        ))),
     }
 }
 
-/// Connect to the nptlistend service at `path`, send `req`, run `prog` once it
+/// Connect to the nptlistend service at `path`, send `req` (its FIFODIR made absolute
+/// against our working directory: the service cannot know it), run `prog` once it
 /// listens, and return its answer. The service's exit code does not reach us: an
-/// answerless EOF after the request's timeout is a timeout, one before it a failure
-/// (whose message is in the service's log).
+/// answerless EOF after the request's timeout is a timeout, one before it a failure.
+/// A service that refuses says why (`REFUSED`); an older one just closes (its log says
+/// why).
 ///
 /// # Errors
-/// `create socket`, `connect to` with the path; `send request`, `read from listener`;
-/// `Timeout`; `Fatal` when the service failed.
+/// `create socket`, `connect to` with the path; `get current directory`; `send
+/// request`, `read from listener`; `Timeout`; `Fatal` when the service refused, failed,
+/// or never answered (it never took the connection in time: busy, at its connection
+/// limit, or stuck), which is not a timeout of the wait.
 pub fn wait_service(path: &SockPath, req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
+    let mut req = req.clone();
+    if !req.fifodir.is_absolute() {
+        let cwd = std::env::current_dir().op("get current directory")?;
+        req.fifodir = cwd.join(&req.fifodir);
+    }
     let fd = sock::socket(SocketType::STREAM)?;
     sock::connect(&fd, path).op_at("connect to", path.display_path())?;
     let started = Instant::now();
-    let reply = converse(fd.as_fd(), fd.as_fd(), req, prog)?;
+    let reply = converse(fd.as_fd(), fd.as_fd(), &req, prog)?;
+    let msg = format!(
+        "nptlistend service at {}",
+        crate::diag::path(&path.display_path())
+    );
+    if let Some(why) = reply.refused {
+        return Err(Error::Fatal(format!("{msg} refused the request: {why}")));
+    }
+    if reply.stuck && !reply.listening {
+        return Err(Error::Fatal(format!(
+            "{msg} did not take the request within {} ms (busy or stuck)",
+            req.timeout
+                .map_or(0, |t| t.saturating_add(GRACE).as_millis())
+        )));
+    }
     if reply.stuck {
         return Err(timed_out(&req.regex));
     }
@@ -529,7 +796,6 @@ pub fn wait_service(path: &SockPath, req: &Request, prog: &[OsString]) -> Result
     if reply.listening && req.timeout.is_some_and(|t| started.elapsed() >= t) {
         return Err(timed_out(&req.regex));
     }
-    let msg = format!("nptlistend service at {}", path.display_path().display());
     Err(Error::Fatal(if reply.listening {
         format!("{msg} stopped listening without an answer")
     } else {
@@ -585,6 +851,48 @@ mod tests {
         assert!(compile("ab+c")?.is_match(b"xxabbbcz"));
         assert!(compile("[[:upper:]]")?.is_match(b"xU"));
         assert_eq!(compile("a(").unwrap_err().exit_code(), 111);
+        Ok(())
+    }
+
+    #[test]
+    fn identify_pipe_and_socket() -> Result<(), Box<dyn std::error::Error>> {
+        // A pipe: child mode, the environment decides (only as root).
+        let (r, _w) = rustix::pipe::pipe()?;
+        let c = identify(r.as_fd(), None, None)?;
+        assert!(!c.service && c.peer.is_none() && c.drop.is_none());
+        assert_eq!(
+            identify(r.as_fd(), Some(OsStr::new("1")), None)
+                .unwrap_err()
+                .exit_code(),
+            100
+        );
+        // A socketpair: service mode; the peer is this process (not our parent), so
+        // it is served as us, and an environment claiming otherwise is only a warning.
+        let (a, _b) = rustix::net::socketpair(
+            rustix::net::AddressFamily::UNIX,
+            SocketType::STREAM,
+            rustix::net::SocketFlags::CLOEXEC,
+            None,
+        )?;
+        let c = identify(
+            a.as_fd(),
+            Some(OsStr::new("4242")),
+            Some(OsStr::new("4242")),
+        )?;
+        let me = rustix::process::geteuid();
+        assert!(c.service);
+        assert_eq!(c.peer.map(|p| p.0), Some(me));
+        assert_eq!(c.drop, None, "the peer is ourselves: nothing to drop");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].ends_with(": using the kernel's"));
+        // A socket that is not a Unix socket: no peer credentials, refused.
+        let udp = rustix::net::socket(rustix::net::AddressFamily::INET, SocketType::DGRAM, None)?;
+        let e = identify(udp.as_fd(), None, None).unwrap_err();
+        assert_eq!(e.exit_code(), 100);
+        assert_eq!(
+            e.to_string(),
+            "refusing to serve: stdin is a socket and not a Unix socket: no peer credentials"
+        );
         Ok(())
     }
 

@@ -1,6 +1,6 @@
 //! Spawning one handler per connection with `clone(CLONE_VM|CLONE_VFORK)`.
 //!
-//! This is what glibc's posix_spawn does: the server's memory is never copied, which is
+//! This is how glibc's posix_spawn works too: the server's memory is never copied, which is
 //! where a forking server (s6-ipcserverd ≤ 2.11) spends its CPU. It is done here rather
 //! than through posix_spawn to drop posix_spawn's per-call costs (measured in
 //! doc/performance.md): glibc mmaps and munmaps a child stack on every call (the munmap
@@ -164,11 +164,13 @@ impl Spawner {
     /// added to the environment.
     ///
     /// # Errors
-    /// The errno of the failed spawn; with glibc this includes a failed exec (ENOENT,
-    /// EACCES), since its posix_spawn waits for the exec.
+    /// The errno of the failed `clone`, or of the failed exec (ENOENT, EACCES, as
+    /// posix_spawnp reports them): the vfork child leaves it in `ChildArgs::err` before
+    /// it exits, and we read it once it has.
     ///
     /// # References
-    /// - [posix_spawn](https://man7.org/linux/man-pages/man3/posix_spawn.3.html)
+    /// - [clone(2)](https://man7.org/linux/man-pages/man2/clone.2.html)
+    /// - [execve(2)](https://man7.org/linux/man-pages/man2/execve.2.html)
     pub fn spawn(&self, conn: BorrowedFd<'_>, extra: &[CString]) -> Result<Pid, Errno> {
         self.spawn_raw(Some(conn.as_raw_fd()), extra)
     }

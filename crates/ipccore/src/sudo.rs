@@ -13,10 +13,6 @@
 //! in u64, the payload is at most [`MAX_MESSAGE`] bytes, counts at most [`MAX_COUNT`]
 //! (s6's limit), and malformed input is an error, never a panic.
 //! Left out: the fd plumbing of the command (see `fdpass`) and option parsing.
-//!
-//! This module opts back into `unsafe` for one thing only: naming the fixed fds of the
-//! protocol (6/7 of the client, 0/1 of the server, and the 0/1/2 that are passed).
-#![allow(unsafe_code)]
 
 use crate::diag::Diag;
 use crate::error::{Error, ResultExt};
@@ -179,6 +175,10 @@ pub fn decode_request(p: &[u8]) -> Result<Request, Error> {
 /// The command's environment: the server's, where a client variable replaces a server
 /// variable only if the server has it set and empty (s6-sudod's rule: the server
 /// decides which variables a client may fill in, by setting them empty).
+///
+/// Unlike s6-sudod, the super-server's own variables (`PROTO`, `IPC*`, `UNIX*`) are
+/// never filled by the client: ipcserver sets `IPCREMOTEPATH` empty for an unbound
+/// client, and a privileged command must not see a value the client chose there.
 pub fn merge_env(
     server: &[(OsString, OsString)],
     client: &[OsString],
@@ -190,10 +190,13 @@ pub fn merge_env(
             continue;
         };
         let (name, value) = (&b[..eq], &b[eq + 1..]);
-        if let Some(slot) = out.iter_mut().find(|(k, _)| k.as_bytes() == name) {
-            if slot.1.is_empty() {
-                slot.1 = OsStr::from_bytes(value).to_owned();
-            }
+        if name == b"PROTO" || name.starts_with(b"IPC") || name.starts_with(b"UNIX") {
+            continue;
+        }
+        if let Some(slot) = out.iter_mut().find(|(k, _)| k.as_bytes() == name)
+            && slot.1.is_empty()
+        {
+            slot.1 = OsStr::from_bytes(value).to_owned();
         }
     }
     out
@@ -233,26 +236,30 @@ pub struct ClientConfig {
 /// `Usage` for a missing connection or a wrong banner; `Fatal`/`Sys` (111) for a
 /// closed connection, a refusal by the server, a timeout.
 pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
-    if !fd::is_open(crate::client::FD_READ) || !fd::is_open(crate::client::FD_WRITE) {
-        return Err(Error::Usage(
-            "fds 6 and 7 must be the connection to the server (run under ipcclient)".into(),
-        ));
-    }
-    // SAFETY: checked open above, and never closed by us.
-    let (rd, wr) = unsafe {
-        (
-            fd::borrow(crate::client::FD_READ),
-            fd::borrow(crate::client::FD_WRITE),
-        )
+    let conn = |n| {
+        fd::claim(n).map_err(|_| {
+            Error::Usage(
+                "fds 6 and 7 must be the connection to the server (run under ipcclient)".into(),
+            )
+        })
     };
+    let (rd, wr) = (
+        conn(crate::client::FD_READ)?,
+        conn(crate::client::FD_WRITE)?,
+    );
+    let (rd, wr) = (rd.as_fd(), wr.as_fd());
     fd::ensure_std_fds()?;
 
     let dl = deadline(cfg.conn_timeout);
     let mut banner = [0u8; 15];
     match fdpass::recv_exact(rd, &mut banner, dl).op("read banner from server")? {
+        // The connection was made (ipcclient did that); the server hung up before
+        // saying anything, which is what an access check that says no looks like.
+        // s6-sudoc calls this "unable to connect"; say what happened instead.
         0 => {
             return Err(Error::Fatal(
-                "unable to connect to the server - check that you have appropriate permissions"
+                "connection refused by the server (it closed the connection before its \
+                 banner: access rules?)"
                     .into(),
             ));
         }
@@ -287,8 +294,9 @@ pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
     msg.extend_from_slice(&hdr);
     msg.extend_from_slice(&payload);
     {
-        // SAFETY: fds 0, 1, 2 are open (ensure_std_fds) for the duration of the send.
-        let std_fds = unsafe { [fd::borrow(0), fd::borrow(1), fd::borrow(2)] };
+        // fds 0, 1, 2 are open (ensure_std_fds).
+        use rustix::stdio::{stderr, stdin, stdout};
+        let std_fds = [stdin(), stdout(), stderr()];
         fdpass::send_with_fds(wr, &msg, &std_fds, dl).op("send request to server")?;
     }
     // As s6-sudoc: our stdin and stdout now belong to the command; holding them would
@@ -384,9 +392,9 @@ fn receive_request(
 /// timeouts, `Exec` (126/127) when the command cannot be started; in the last two
 /// cases the client is told the errno first.
 pub fn ipcsudod(cfg: &ServerConfig, diag: &Diag) -> Result<u8, Error> {
-    // SAFETY: fds 0 and 1 are the connection, given to us by ipcserver; a closed one
-    // shows up as EBADF from the first call.
-    let (rd, wr) = unsafe { (fd::borrow(0), fd::borrow(1)) };
+    // fds 0 and 1 are the connection, given to us by ipcserver; a closed one shows up
+    // as EBADF from the first call.
+    let (rd, wr) = (rustix::stdio::stdin(), rustix::stdio::stdout());
     let dl = deadline(cfg.timeout);
     fdpass::send_all(wr, BANNER_SERVER, dl).op("write banner to client")?;
     let (payload, mut fds) = receive_request(rd, dl)?;
@@ -613,6 +621,17 @@ mod tests {
                 (OsString::from("EMPTY"), OsString::from("filled")),
             ]
         );
+        // The super-server's variables stay as the server has them, empty or not.
+        let server = vec![
+            (OsString::from("IPCREMOTEPATH"), OsString::new()),
+            (OsString::from("PROTO"), OsString::new()),
+            (OsString::from("UNIXX"), OsString::new()),
+        ];
+        let out = merge_env(
+            &server,
+            &os(&["IPCREMOTEPATH=/run/admin.sock", "PROTO=x", "UNIXX=y"]),
+        );
+        assert_eq!(out, server);
     }
 
     #[test]
