@@ -482,6 +482,14 @@ const ROWS: &[Row] = rows! {
         code: 100, msg: "-b: +5 is not a number (decimal, 0octal or 0xhex)",
         peer_code: None, compat: "reported with its reason before the usage line",
     };
+    "nptlistend" / "" ["-t", "+5"] => Ours {
+        code: 100, msg: "PROG: fatal: -t: +5 is not a number (digits only, no sign)\nPROG: usage: ",
+        peer_code: None, compat: "reported with its reason before the usage line",
+    };
+    "nptlistend" / "" ["-t"] => Ours {
+        code: 100, msg: "PROG: fatal: -t: missing argument\n", peer_code: None,
+        compat: "reported with its reason before the usage line",
+    };
     "nptlistend" / "" ["x"] => Ours {
         code: 100, msg: "unexpected argument x", peer_code: None,
         compat: "reported with its reason before the usage line",
