@@ -829,3 +829,37 @@ fn modes_and_gid_lists_on_a_real_server_as_s6() {
         assert_eq!(out, "65534\n", "{prog} -U -u");
     }
 }
+
+/// A regex that is not UTF-8: refused by npt-wait (npt-wait(1) COMPATIBILITY), taken by
+/// s6-ftrig-wait, which then times out (exit 1) on a fifodir nobody notifies.
+#[test]
+fn non_utf8_regex_is_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = Dir::new("rx");
+    let fd = d.join("f");
+    let re = std::ffi::OsStr::from_bytes(b"a\xff");
+    let mut c = Command::new(bin("npt-mkfifodir"));
+    c.arg(&fd);
+    run_timeout(c, 10).assert_code(0);
+    let mut c = Command::new(bin("npt-wait"));
+    c.args(["-t", "300"]).arg(&fd).arg(re);
+    let o = run_timeout(c, 10);
+    o.assert_code(100);
+    assert!(
+        o.err()
+            .starts_with("npt-wait: fatal: regex a\\xff is not valid UTF-8\n"),
+        "{}",
+        o.err()
+    );
+    assert!(page("npt-wait").contains("A regex that is not valid UTF-8 is refused"));
+    if have("s6-ftrig-wait") {
+        let mut c = Command::new("s6-ftrig-wait");
+        c.args(["-t", "300"]).arg(&fd).arg(re);
+        run_timeout(c, 10).assert_code(1);
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI=true and s6 is missing"
+        );
+    }
+}
