@@ -10,6 +10,8 @@
 //! `PAIRS` (checked by `every_program_has_a_peer_row`).
 #![allow(dead_code)]
 
+mod options;
+
 use crate::util::*;
 use std::ffi::OsString;
 use std::path::Path;

@@ -642,15 +642,19 @@ fn sudoc_against_bad_servers() {
 
 #[test]
 fn usage_errors() {
-    let bad: &[&[&str]] = &[
-        &["ipcsudoc", "-t", "x"],
-        &["ipcsudoc", "-Z"],
-        &["ipcsudod", "-t", "-1", "true"],
-        &["ipcsudod", "-x"],
-        &["ipcsudo"],
-        &["ipcsudo", "-T", "x", "/s"],
+    // The reason, then the usage line.
+    let bad: &[(&[&str], &str)] = &[
+        (&["ipcsudoc", "-t", "x"], "-t: x is not a number"),
+        (&["ipcsudoc", "-Z"], "unknown option -Z"),
+        (
+            &["ipcsudod", "-t", "-1", "true"],
+            "-t: -1 is not a number (digits only, no sign)",
+        ),
+        (&["ipcsudod", "-x"], "unknown option -x"),
+        (&["ipcsudo"], "missing path"),
+        (&["ipcsudo", "-T", "x", "/s"], "-T: x is not a number"),
     ];
-    for argv in bad {
+    for (argv, why) in bad {
         let mut c = Command::new(bin(argv[0]));
         c.args(&argv[1..]);
         let out = run_timeout(c, 10);
@@ -660,7 +664,7 @@ fn usage_errors() {
         let lines: Vec<&str> = err.lines().collect();
         assert!(
             lines.len() == 2
-                && lines[0].starts_with(&format!("{}: fatal: ", argv[0]))
+                && lines[0] == format!("{}: fatal: {why}", argv[0])
                 && lines[1].starts_with(&format!("{}: usage: {} ", argv[0], argv[0])),
             "{argv:?}: {}",
             out.err()

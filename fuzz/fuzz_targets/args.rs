@@ -37,13 +37,19 @@ fuzz_target!(|data: &[u8]| {
     let a = args.clone();
     match sel % 15 {
         0 => {
-            let _ = ipcserver::parse(a);
+            if let Ok(o) = ipcserver::parse(a) {
+                let l = o.cfg.serve.limits;
+                assert!(l.maxconn >= 1 && l.maxconn <= 1000);
+                assert!(l.localmaxconn >= 1 && l.localmaxconn <= l.maxconn);
+                assert!(is_tail(&args, &o.cfg.serve.argv));
+            }
         }
         1 => {
             if let Ok(o) = ipcserverd::parse(a) {
                 let l = o.cfg.limits;
                 assert!(l.maxconn >= 1 && l.maxconn <= 1000);
-                assert!(l.localmaxconn >= 1 && l.localmaxconn <= l.maxconn);
+                // localmaxconn 0 denies every connection, as in s6-ipcserverd.
+                assert!(l.localmaxconn <= l.maxconn);
                 assert!(!o.cfg.argv.is_empty() && is_tail(&args, &o.cfg.argv));
             }
         }

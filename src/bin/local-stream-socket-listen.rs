@@ -2,9 +2,12 @@
 //! (drop-in for nosh's program of the same name, without its unlink and chmod races).
 #![forbid(unsafe_code)]
 
-use ipccore::activation::{self, Config, Kind};
+use ipccore::activation::{self, Kind};
 use ipccore::diag::Diag;
-use ipctools::cli::{self, socket_listen::parse};
+use ipctools::cli::{
+    self,
+    socket_listen::{Opts, parse},
+};
 use std::process::ExitCode;
 
 const PROG: &str = "local-stream-socket-listen";
@@ -16,7 +19,7 @@ fn main() -> ExitCode {
         PROG,
         USAGE,
         parse,
-        |cfg: Config, diag: Diag| match activation::run(&cfg) {
+        |cfg: Opts, diag: Diag| match activation::run(&cfg) {
             Ok(never) => match never {},
             Err(e) => ExitCode::from(diag.fatal(&e)),
         },

@@ -83,8 +83,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
             Short('D') => lo.replace_stale = false,
             Short('P') => peercred = false,
             Short('p') => peercred = true,
-            Short('c') => maxconn = Some(uint("-c", &p.value()?)?),
-            Short('C') => local = Some(uint("-C", &p.value()?)?),
+            // s6-ipcserver bumps -c0 and -C0 to 1 (s6-ipcserverd -C0 would deny all).
+            Short('c') => maxconn = Some(uint("-c", &p.value()?)?.max(1)),
+            Short('C') => local = Some(uint("-C", &p.value()?)?.max(1)),
             // s6-ipcserver bumps -b0 to 1: a socket that never listens serves nobody.
             Short('b') => {
                 lo.backlog = Some(uint("-b", &p.value()?)?.clamp(1, i32::MAX as u32) as i32)
@@ -210,6 +211,8 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        let o = try_parse(&["-C", "0", "/s", "true"])?;
+        assert_eq!(o.cfg.serve.limits.localmaxconn, 1);
         let o = try_parse(&["-o", ":5", "-b", "0", "/s", "true", "-c", "x"])?;
         assert_eq!(o.cfg.listen.uid, None);
         assert_eq!(o.cfg.listen.backlog, Some(1));

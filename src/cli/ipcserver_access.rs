@@ -43,3 +43,17 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         Some(_) => Ok(Opts { cfg, verbosity }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_ruleset_wins_and_prog_is_kept() -> Parsed<()> {
+        let o = parse(["-i", "d", "-x", "c", "-v0", "p", "-v", "x"].map(OsString::from))?;
+        assert!(matches!(o.cfg.rules, Ruleset::Cdb(ref p) if p.as_os_str() == "c"));
+        assert_eq!(o.verbosity, 0);
+        assert_eq!(o.cfg.argv, ["p", "-v", "x"]);
+        Ok(())
+    }
+}

@@ -48,3 +48,41 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     client.extend(args);
     Ok(Opts { argv: client })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_then_sudoc() -> Parsed<()> {
+        let o = parse(["-vq", "-t", "007", "-e", "/s", "-x"].map(OsString::from))?;
+        let argv: Vec<String> = o
+            .argv
+            .iter()
+            .map(|a| {
+                a.to_string_lossy()
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            argv,
+            [
+                "ipcclient",
+                "-v",
+                "-q",
+                "--",
+                "s",
+                "ipcsudoc",
+                "-t",
+                "7",
+                "-e",
+                "--",
+                "-x"
+            ]
+        );
+        Ok(())
+    }
+}

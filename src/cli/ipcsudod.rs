@@ -40,3 +40,17 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     }
     Ok(Opts { cfg, verbosity })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_and_timeout() -> Parsed<()> {
+        let o = parse(["-012d", "-t", "0", "cmd", "-t", "x"].map(OsString::from))?;
+        assert!(o.cfg.null_stdin && o.cfg.null_stdout && o.cfg.server_stderr && o.cfg.detach);
+        assert_eq!(o.cfg.timeout, None);
+        assert_eq!(o.cfg.argv, ["cmd", "-t", "x"]);
+        Ok(())
+    }
+}

@@ -137,10 +137,12 @@ fn scan(opt: &str, v: &OsStr, radix: u32, max: u64) -> Parsed<u64> {
     if b.is_empty() {
         return bad(&format!("is not {what}"));
     }
+    // A sign before digits gets its own hint: str::parse would have taken `+5`.
+    let signed = matches!(b, [b'+' | b'-', rest @ ..] if !rest.is_empty() && rest.iter().all(u8::is_ascii_digit));
     let mut n: u64 = 0;
     for &c in b {
         let Some(d) = char::from(c).to_digit(radix).filter(|_| c.is_ascii_digit()) else {
-            return if c == b'+' || c == b'-' {
+            return if signed {
                 bad(&format!("is not {what} (digits only, no sign)"))
             } else {
                 bad(&format!("is not {what}"))
@@ -235,6 +237,10 @@ mod tests {
         assert_eq!(
             uint("-c", os("")).unwrap_err().0,
             "-c: \"\" is not a number"
+        );
+        assert_eq!(
+            uint("-c", os("--")).unwrap_err().0,
+            "-c: -- is not a number"
         );
     }
 

@@ -40,3 +40,20 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         dir: dir.ok_or("missing fifodir")?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operands_end_options() -> Parsed<()> {
+        let o = parse(["-g", "4294967295", "d", "-g", "x"].map(OsString::from))?;
+        assert_eq!(o.gid, None);
+        assert_eq!(o.dir, PathBuf::from("d"));
+        let o = parse(["-fg5", "--", "-x"].map(OsString::from))?;
+        assert!(o.force);
+        assert_eq!(o.gid.map(|g| g.as_raw()), Some(5));
+        assert_eq!(o.dir, PathBuf::from("-x"));
+        Ok(())
+    }
+}

@@ -21,3 +21,18 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         message,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_is_an_option() -> Parsed<()> {
+        let o = parse(["-x", "--", "extra"].map(OsString::from))?;
+        assert_eq!(o.dir, PathBuf::from("-x"));
+        assert_eq!(o.message, "--");
+        let e = parse(["--"].map(OsString::from)).err().map(|e| e.0);
+        assert_eq!(e.as_deref(), Some("missing message"));
+        Ok(())
+    }
+}

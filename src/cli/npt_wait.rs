@@ -44,3 +44,19 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         prog: rest.collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prog_is_not_parsed() -> Parsed<()> {
+        let o = parse(["-t", "5", "d", "-t", "x", "-t"].map(OsString::from))?;
+        assert_eq!(o.req.regex, "-t");
+        assert_eq!(o.req.timeout, Some(Duration::from_millis(5)));
+        assert_eq!(o.prog, ["x", "-t"]);
+        let o = parse(["-t0", "d", "re"].map(OsString::from))?;
+        assert_eq!(o.req.timeout, None);
+        Ok(())
+    }
+}

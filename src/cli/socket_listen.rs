@@ -12,12 +12,24 @@ use ipccore::sock::SockPath;
 use lexopt::prelude::*;
 use rustix::fs::Mode;
 use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+
+/// What a listener was asked to do: the core's configuration, as parsed.
+pub type Opts = Config;
 
 /// A nosh number for `opt`, converted by `conv` (which says what a refused value is).
 fn number<T>(opt: &str, v: &OsStr, conv: impl FnOnce(u64) -> Option<T>, what: &str) -> Parsed<T> {
     let n = v.to_str().and_then(parse_number).ok_or_else(|| {
+        // An account name: nosh's --user/--group are not provided (names are not
+        // resolved in a static build); say where the number comes from.
+        let name = v.as_bytes().first().is_some_and(u8::is_ascii_alphabetic);
+        let hint = match (name, what.starts_with("a uid"), what.starts_with("a gid")) {
+            (true, true, _) => format!(" (id -u {} gives the number)", show(v)),
+            (true, _, true) => format!(" (getent group {} gives the number)", show(v)),
+            _ => String::new(),
+        };
         UsageError(format!(
-            "{opt}: {} is not a number (decimal, 0octal or 0xhex)",
+            "{opt}: {} is not a number (decimal, 0octal or 0xhex){hint}",
             show(v)
         ))
     })?;
@@ -47,7 +59,7 @@ pub fn mode(opt: &str, v: &OsStr) -> Parsed<Mode> {
 }
 
 /// Options from `args` (argv without the program name).
-pub fn parse(kind: Kind, args: impl IntoIterator<Item = OsString>) -> Parsed<Config> {
+pub fn parse(kind: Kind, args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let mut p = parser(args);
     let mut cfg = Config::new(kind, SockPath::Abstract(Vec::new()), Vec::new());
     let mut path = None;
@@ -142,7 +154,7 @@ mod tests {
         assert_eq!(e.err().map(|e| e.0), Some("unknown option -b".into()));
         assert_eq!(
             err(&["--uid", "nobody", "/s", "p"]),
-            "--uid: nobody is not a number (decimal, 0octal or 0xhex)"
+            "--uid: nobody is not a number (decimal, 0octal or 0xhex) (id -u nobody gives the number)"
         );
     }
 }

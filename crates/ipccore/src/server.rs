@@ -40,11 +40,13 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// `-c` and `-C` as given: 0 becomes 1, maxconn is capped at 1000, localmaxconn at
-    /// maxconn (and equals it with `-P`, where every client counts as one user).
+    /// `-c` and `-C` as s6-ipcserverd takes them: maxconn 0 becomes 1 and is capped at
+    /// 1000; localmaxconn is capped at maxconn (and equals it with `-P`, where every
+    /// client counts as one user), and 0 denies every connection, as in s6-ipcserverd
+    /// (ipcserver, like s6-ipcserver, turns `-C 0` into 1 before it gets here).
     pub fn new(maxconn: Option<u32>, localmaxconn: Option<u32>, peercred: bool) -> Limits {
         let maxconn = maxconn.unwrap_or(MAXCONN_DEFAULT).clamp(1, MAXCONN_MAX);
-        let mut local = localmaxconn.unwrap_or(MAXCONN_DEFAULT).max(1).min(maxconn);
+        let mut local = localmaxconn.unwrap_or(MAXCONN_DEFAULT).min(maxconn);
         if !peercred {
             local = maxconn;
         }
@@ -127,7 +129,10 @@ pub fn ipcserverd(mut cfg: ServeConfig, diag: Diag) -> Result<(), Error> {
     } else {
         (0, "stdin")
     };
-    let inherited = fd::adopt_listener(n, what)?;
+    let inherited = match fd::adopt_listener(n, what) {
+        Err(Error::Usage(m)) if activated.is_none() => Err(Error::Usage(not_activated(m))),
+        r => r,
+    }?;
     // Only fd 3 is served; further listeners (a chain of local-*-socket-listen) must not
     // leak into every connection handler. sd_listen_fds(3) sets CLOEXEC on them too.
     for extra in 4..activated.unwrap_or(0).saturating_add(3).min(65536) {
@@ -140,6 +145,29 @@ pub fn ipcserverd(mut cfg: ServeConfig, diag: Diag) -> Result<(), Error> {
     drop(inherited);
     fd::ensure_std_fds()?;
     serve(listener, &cfg, diag)
+}
+
+/// `msg` (`stdin is not a socket`), and why `LISTEN_FDS` did not apply, if it is set:
+/// a `LISTEN_PID` naming another process is a common mistake in a run script.
+fn not_activated(msg: String) -> String {
+    let Some(_) = std::env::var_os(exec::LISTEN_FDS) else {
+        return msg;
+    };
+    match std::env::var_os(exec::LISTEN_PID) {
+        None => format!("{msg}: LISTEN_FDS is set but LISTEN_PID is not"),
+        Some(pid) => {
+            // Environment bytes, escaped for the log.
+            let shown: String = pid
+                .as_bytes()
+                .iter()
+                .map(|&c| match c {
+                    b'!'..=b'~' if c != b'\\' => char::from(c).to_string(),
+                    _ => format!("\\x{c:02x}"),
+                })
+                .collect();
+            format!("{msg}: LISTEN_FDS is set but LISTEN_PID is {shown}, not us")
+        }
+    }
 }
 
 /// The number of fds `LISTEN_FDS` passes, if `LISTEN_PID` names this process.
@@ -491,7 +519,7 @@ mod tests {
             Limits::new(Some(0), Some(0), true),
             Limits {
                 maxconn: 1,
-                localmaxconn: 1
+                localmaxconn: 0
             }
         );
         assert_eq!(Limits::new(Some(5000), None, true).maxconn, 1000);
