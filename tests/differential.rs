@@ -15,6 +15,8 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+mod ioconnect;
+
 /// Every program of ours and the peer it is compared with. A program with no peer
 /// binary in Debian names its role model in parentheses and is compared with it by
 /// documentation only.
@@ -31,6 +33,7 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("npt-notify", "s6-ftrig-notify"),
     ("npt-wait", "s6-ftrig-wait"),
     ("nptlistend", "(pipe-tools nptlistend)"),
+    ("ipcioconnect", "s6-ioconnect"),
     (
         "local-stream-socket-listen",
         "(nosh local-stream-socket-listen)",

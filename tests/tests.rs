@@ -7,6 +7,7 @@ mod access;
 mod differential;
 mod docs;
 mod fifodir;
+mod ioconnect;
 mod ipcclient;
 mod ipcserver;
 mod ipcserverd;

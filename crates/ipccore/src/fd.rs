@@ -163,3 +163,20 @@ pub fn number(fd: impl AsFd) -> RawFd {
     use rustix::fd::AsRawFd;
     fd.as_fd().as_raw_fd()
 }
+
+/// Take ownership of inherited fd number `n` (a relay's fds 0, 1, 6 and 7), after
+/// checking with `fstat` that it is open; returns the fd and its file type.
+///
+/// # Errors
+/// `unable to fstat fd N` (s6-ioconnect's wording).
+pub fn adopt(n: RawFd) -> Result<(OwnedFd, FileType), Error> {
+    // SAFETY: borrowed for the check only; ownership is taken below once it passes.
+    let b = unsafe { BorrowedFd::borrow_raw(n) };
+    let st = rustix::fs::fstat(b).op_at("fstat", format!("fd {n}"))?;
+    // SAFETY: fd `n` is open (fstat succeeded); the caller takes each number once, so
+    // it is the only owner and the only one to close it.
+    Ok((
+        unsafe { OwnedFd::from_raw_fd(n) },
+        FileType::from_raw_mode(st.st_mode),
+    ))
+}

@@ -24,6 +24,7 @@ pub mod exec;
 pub mod fd;
 pub mod fdpass;
 pub mod fifodir;
+pub mod ioconnect;
 pub mod listen;
 pub mod npt;
 pub mod privs;
