@@ -15,6 +15,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+mod connlimit;
 mod ioconnect;
 
 /// Every program of ours and the peer it is compared with. A program with no peer
@@ -34,6 +35,7 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("npt-wait", "s6-ftrig-wait"),
     ("nptlistend", "(pipe-tools nptlistend)"),
     ("ipcioconnect", "s6-ioconnect"),
+    ("ipcconnlimit", "s6-connlimit"),
     (
         "local-stream-socket-listen",
         "(nosh local-stream-socket-listen)",

@@ -4,6 +4,7 @@
 mod util;
 
 mod access;
+mod connlimit;
 mod differential;
 mod docs;
 mod fifodir;
