@@ -15,6 +15,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+mod cleanfifodir;
 mod connlimit;
 mod ioconnect;
 
@@ -36,6 +37,7 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("nptlistend", "(pipe-tools nptlistend)"),
     ("ipcioconnect", "s6-ioconnect"),
     ("ipcconnlimit", "s6-connlimit"),
+    ("npt-cleanfifodir", "s6-cleanfifodir"),
     (
         "local-stream-socket-listen",
         "(nosh local-stream-socket-listen)",

@@ -25,6 +25,7 @@ pub mod escape;
 pub mod exec;
 pub mod fd;
 pub mod fdpass;
+pub mod fifoclean;
 pub mod fifodir;
 pub mod ioconnect;
 pub mod listen;
