@@ -18,6 +18,7 @@ use std::process::{Command, Output, Stdio};
 mod cleanfifodir;
 mod connlimit;
 mod ioconnect;
+mod rulesfs;
 
 /// Every program of ours and the peer it is compared with. A program with no peer
 /// binary in Debian names its role model in parentheses and is compared with it by
@@ -38,6 +39,7 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("ipcioconnect", "s6-ioconnect"),
     ("ipcconnlimit", "s6-connlimit"),
     ("npt-cleanfifodir", "s6-cleanfifodir"),
+    ("ipcrules-fs", "s6-accessrules-fs-from-cdb"),
     (
         "local-stream-socket-listen",
         "(nosh local-stream-socket-listen)",

@@ -15,5 +15,6 @@ mod ipcserver;
 mod ipcserverd;
 mod listen_tools;
 mod reliability;
+mod rulesfs;
 mod service;
 mod sudo;

@@ -32,6 +32,7 @@ pub mod listen;
 pub mod npt;
 pub mod privs;
 pub mod rulescdb;
+pub mod rulesfs;
 pub mod server;
 pub mod sig;
 pub mod sock;
