@@ -4,6 +4,7 @@
 mod util;
 
 mod access;
+mod bridges;
 mod cleanfifodir;
 mod connlimit;
 mod differential;
