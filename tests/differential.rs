@@ -18,6 +18,7 @@ use std::process::{Command, Output, Stdio};
 mod cleanfifodir;
 mod connlimit;
 mod ioconnect;
+mod nptlisten;
 mod rulesfs;
 
 /// Every program of ours and the peer it is compared with. A program with no peer
@@ -40,6 +41,7 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("ipcconnlimit", "s6-connlimit"),
     ("npt-cleanfifodir", "s6-cleanfifodir"),
     ("ipcrules-fs", "s6-accessrules-fs-from-cdb"),
+    ("npt-listen", "s6-ftrig-listen"),
     (
         "local-stream-socket-listen",
         "(nosh local-stream-socket-listen)",

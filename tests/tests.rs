@@ -15,6 +15,7 @@ mod ipcclient;
 mod ipcserver;
 mod ipcserverd;
 mod listen_tools;
+mod nptlisten;
 mod reliability;
 mod rulesfs;
 mod service;

@@ -30,6 +30,7 @@ pub mod fifodir;
 pub mod ioconnect;
 pub mod listen;
 pub mod npt;
+pub mod nptlisten;
 pub mod privs;
 pub mod rulescdb;
 pub mod rulesfs;
