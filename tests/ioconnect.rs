@@ -279,3 +279,44 @@ fn bad_input() {
         "ipcioconnect: fatal: unable to fstat fd 7: Bad file descriptor\n"
     );
 }
+
+#[test]
+fn data_moves_by_splice_not_read_write() {
+    // Zero-copy is the point: 8 MiB each way must take splice(2) calls, not a read and
+    // a write per buffer (a 64 KiB read loop would need over 250 of them).
+    if !have("strace") {
+        return;
+    }
+    let d = Dir::new("iocsplice");
+    let a = pattern(8 << 20);
+    std::fs::write(d.join("a"), &a).unwrap();
+    let s = d.join("s");
+    let _srv = server(&s, "exec cat");
+    let script = format!(
+        "exec strace -f -qq -c -o {trace} -e trace=splice,read,write,readv,writev,sendmsg,recvmsg {client} {s} {ioc} <{a} >{out}",
+        trace = d.join("trace").display(),
+        client = bin("ipcclient").display(),
+        s = s.display(),
+        ioc = ioc(),
+        a = d.join("a").display(),
+        out = d.join("out").display()
+    );
+    run_timeout(cmd(&["sh", "-c", &script]), 120).assert_code(0);
+    assert!(
+        std::fs::read(d.join("out")).unwrap() == a,
+        "relayed data differs"
+    );
+    let trace = std::fs::read_to_string(d.join("trace")).unwrap();
+    let calls = |name: &str| -> u64 {
+        trace
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.last() == Some(&name)).then(|| f.get(3)?.parse::<u64>().ok())?
+            })
+            .sum()
+    };
+    assert!(calls("splice") >= 4, "{trace}");
+    let rw = calls("read") + calls("write") + calls("readv") + calls("writev");
+    assert!(rw < 40, "data went through read/write:\n{trace}");
+}
