@@ -348,17 +348,20 @@ impl Direction {
         }
     }
 
-    /// Move data until neither side can go on (or `ROUNDS` passed). Returns whether the
-    /// direction is still busy (the loop should poll without waiting).
-    fn pump(&mut self, diag: &Diag) -> Result<bool, Error> {
+    /// Move data until neither side can go on (or `ROUNDS` passed). Returns whether
+    /// anything moved, and whether the direction is still busy (the loop should poll
+    /// without waiting).
+    fn pump(&mut self, diag: &Diag) -> Result<(bool, bool), Error> {
+        let mut moved = false;
         for _ in 0..ROUNDS {
             let w = self.drain()?;
             let r = self.fill(diag)?;
             if !w && !r {
-                return Ok(false);
+                return Ok((moved, false));
             }
+            moved = true;
         }
-        Ok(true)
+        Ok((moved, true))
     }
 
     /// The destination reported an error or hangup while polled.
@@ -418,7 +421,12 @@ pub fn run(cfg: &Config, diag: &Diag) -> Result<Outcome, Error> {
     loop {
         let mut busy = false;
         for d in &mut dirs {
-            busy |= d.pump(diag)?;
+            let (moved, more) = d.pump(diag)?;
+            busy |= more;
+            if moved {
+                // Activity, for -t: a source that never blocks (a file) is never polled.
+                last = Instant::now();
+            }
         }
         if dirs.iter().all(Direction::done) {
             return Ok(Outcome::Done);
