@@ -311,3 +311,54 @@ fn socket_proxy_backend_sees_every_byte_and_the_half_close() {
     assert!(reply[head.len()..].iter().all(|&b| b == b'y'));
     assert_eq!(std::fs::read(&got).unwrap(), req);
 }
+
+#[test]
+fn socket_proxy_under_s6_supervise_signals_readiness() {
+    if !have("s6-supervise") || !have("s6-svwait") {
+        return;
+    }
+    let d = Dir::new("brsv");
+    let backend = d.join("backend.sock");
+    let _b = Server::start(cmd(&[
+        bin("ipcserver").to_str().unwrap(),
+        "-1",
+        backend.to_str().unwrap(),
+        "sh",
+        "-c",
+        "read line; echo \"backend got $line\"",
+    ]));
+    let svc = crate::service::copy_service("socket-proxy", &d.path);
+    let rules = d.join("rules");
+    std::fs::create_dir_all(rules.join("uid/0")).unwrap();
+    std::fs::write(rules.join("uid/0/allow"), b"").unwrap();
+    let public = d.join("pub.sock");
+    let mut sup = Command::new("s6-supervise");
+    sup.arg(&svc)
+        .env("PATH", path_with_our_bins())
+        .env("PUBLIC", &public)
+        .env("BACKEND", &backend)
+        .env("GROUP", "4243")
+        .env("RULES", &rules)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut sup = sup.spawn().unwrap();
+    assert!(eventually(10, || svc.join("supervise/status").exists()));
+    run_timeout(
+        cmd(&["s6-svwait", "-U", "-t", "10000", svc.to_str().unwrap()]),
+        15,
+    )
+    .assert_code(0);
+    let mut c = UnixStream::connect(&public).expect("listening once ready");
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    c.write_all(b"hello\n").unwrap();
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut reply = String::new();
+    c.read_to_string(&mut reply).unwrap();
+    assert_eq!(reply, "backend got hello\n");
+    run_timeout(cmd(&["s6-svc", "-xd", svc.to_str().unwrap()]), 10).assert_code(0);
+    assert!(
+        wait_deadline(&mut sup, 10).is_some(),
+        "s6-supervise did not exit"
+    );
+}
