@@ -17,6 +17,12 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+mod cleanfifodir;
+mod connlimit;
+mod ioconnect;
+mod nptlisten;
+mod rulesfs;
+
 /// Every program of ours and the peer it is compared with. A program with no peer
 /// binary in Debian names its role model in parentheses and is compared with it by
 /// documentation only.
@@ -33,6 +39,11 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("npt-notify", "s6-ftrig-notify"),
     ("npt-wait", "s6-ftrig-wait"),
     ("nptlistend", "(pipe-tools nptlistend)"),
+    ("ipcioconnect", "s6-ioconnect"),
+    ("ipcconnlimit", "s6-connlimit"),
+    ("npt-cleanfifodir", "s6-cleanfifodir"),
+    ("ipcrules-fs", "s6-accessrules-fs-from-cdb"),
+    ("npt-listen", "s6-ftrig-listen"),
     (
         "local-stream-socket-listen",
         "(nosh local-stream-socket-listen)",

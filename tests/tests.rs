@@ -4,14 +4,20 @@
 mod util;
 
 mod access;
+mod bridges;
+mod cleanfifodir;
+mod connlimit;
 mod differential;
 mod docs;
 mod fifodir;
+mod ioconnect;
 mod ipcclient;
 mod ipcserver;
 mod ipcserverd;
 mod listen_tools;
+mod nptlisten;
 mod reliability;
+mod rulesfs;
 mod security;
 mod service;
 mod sudo;

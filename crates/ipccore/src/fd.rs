@@ -248,6 +248,21 @@ pub fn number(fd: impl AsFd) -> RawFd {
     fd.as_fd().as_raw_fd()
 }
 
+/// Take ownership of inherited fd number `n` (a relay's fds 0, 1, 6 and 7) with
+/// [`claim`], and return it with its file type.
+///
+/// # Errors
+/// `unable to fstat fd N` (s6-ioconnect's wording) for a closed fd; a usage error for
+/// a number given twice.
+pub fn adopt(n: RawFd) -> Result<(OwnedFd, FileType), Error> {
+    let fd = claim(n).map_err(|e| match e {
+        Errno::BUSY => Error::Usage(format!("fd {n} is given twice")),
+        e => Error::sys_at("fstat", format!("fd {n}"), e),
+    })?;
+    let st = rustix::fs::fstat(&fd).op_at("fstat", format!("fd {n}"))?;
+    Ok((fd, FileType::from_raw_mode(st.st_mode)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

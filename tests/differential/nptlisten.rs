@@ -1,0 +1,93 @@
+//! npt-listen against s6-ftrig-listen: argument and block forms, exit codes, messages,
+//! -a/-o behaviour, through execlineb too.
+// See: issue 16.
+
+use super::*;
+
+/// Run `script` with `$L` set to ours or the peer, in `cwd`.
+fn sh(prog: &str, script: &str, cwd: &Path) -> Seen {
+    let path: OsString = if prog.starts_with("s6-") {
+        prog.into()
+    } else {
+        bin(prog).into_os_string()
+    };
+    let ours_dir = bin("ipcserver").parent().unwrap().display().to_string();
+    let mut c = Command::new("sh");
+    c.args(["-c", script])
+        .env("L", path)
+        .env(
+            "PATH",
+            format!("{ours_dir}:{}", std::env::var("PATH").unwrap_or_default()),
+        )
+        .current_dir(cwd);
+    let out = run_timeout(c, 30);
+    let s = Seen::from(&out, prog, &[]);
+    Seen {
+        stderr: s.stderr.replace("s6-ftrig-listen", "npt-listen"),
+        ..s
+    }
+}
+
+fn fifodirs(d: &Dir) {
+    for f in ["f1", "f2"] {
+        run_timeout(cmd(&["s6-mkfifodir".as_ref(), d.join(f).as_os_str()]), 10).assert_code(0);
+    }
+}
+
+#[test]
+fn arguments_codes_and_messages_as_s6() {
+    if !have("s6-ftrig-listen") {
+        return;
+    }
+    let d = Dir::new("dnl");
+    fifodirs(&d);
+    for args in [
+        r#""#,
+        r#"-t 300 f1 a "" true x"#,
+        r#"-t 300 " f1" " a" "" true"#,
+        r#"-t 300 " f1" " a" f2 "" true"#,
+        r#"-t 300 f1 a f2 b true"#,
+        r#"-t 300 f1 a f2 true"#,
+        r#"-t 300 f1 a """#,
+        r#"-t x f1 a "" true"#,
+        r#"-t -1 f1 a "" true"#,
+        r#"-x f1 a "" true"#,
+        r#"-t 300 nonexist a "" true"#,
+        r#"-t 300 f1 '(' "" true"#,
+        r#"-t 300 f1 a "" /nonexistent"#,
+        r#"-o -t 5000 f1 a f2 b "" s6-ftrig-notify f2 b"#,
+        r#"-a -t 500 f1 a f2 b "" s6-ftrig-notify f2 b"#,
+        r#"-a -t 5000 f1 a f2 b "" sh -c 's6-ftrig-notify f2 b; s6-ftrig-notify f1 xa'"#,
+        r#"-o -a -t 500 f1 a f2 b "" s6-ftrig-notify f2 b"#,
+        r#"-a -o -t 5000 f1 a f2 b "" s6-ftrig-notify f2 b"#,
+        r#"-t 5000 -- f1 a "" s6-ftrig-notify f1 a"#,
+    ] {
+        let script = format!(r#""$L" {args}; echo rc=$?"#);
+        let ours = sh("npt-listen", &script, &d.path);
+        let peer = sh("s6-ftrig-listen", &script, &d.path);
+        assert_eq!(ours, peer, "args: {args}");
+    }
+}
+
+#[test]
+fn execlineb_blocks_as_s6() {
+    if !have("s6-ftrig-listen") || !have("execlineb") {
+        return;
+    }
+    let d = Dir::new("dnlexec");
+    fifodirs(&d);
+    for block in [
+        r#"-o -t 5000 { f1 a f2 b } s6-ftrig-notify f1 a"#,
+        r#"-t 5000 { f1 "a b" f2 c } foreground { s6-ftrig-notify f1 "a b" } s6-ftrig-notify f2 c"#,
+        r#"-t 300 { f1 a f2 } true"#,
+        r#"-t 300 { } true"#,
+    ] {
+        let script = format!(
+            r#"execlineb -Pc "\"$L\" {}"; echo rc=$?"#,
+            block.replace('"', "\\\"")
+        );
+        let ours = sh("npt-listen", &script, &d.path);
+        let peer = sh("s6-ftrig-listen", &script, &d.path);
+        assert_eq!(ours, peer, "block: {block}");
+    }
+}
