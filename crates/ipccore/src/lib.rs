@@ -22,6 +22,7 @@ pub mod diag;
 pub mod error;
 pub mod exec;
 pub mod fd;
+pub mod fdholder;
 pub mod fdpass;
 pub mod fifodir;
 pub mod listen;
