@@ -6,6 +6,7 @@ mod util;
 mod access;
 mod differential;
 mod docs;
+mod fdholder;
 mod fifodir;
 mod ipcclient;
 mod ipcserver;

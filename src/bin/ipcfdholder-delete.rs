@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const PROG: &str = "ipcfdholder-delete";
-const USAGE: &str = "ipcfdholder-delete [ -t timeout ] path id";
+const USAGE: &str = "ipcfdholder-delete [ -t timeout ] socket id";
 
 /// Options from `args` (argv without the program name), so a fuzz target can call it.
 pub(crate) fn parse(

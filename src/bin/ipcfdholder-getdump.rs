@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const PROG: &str = "ipcfdholder-getdump";
-const USAGE: &str = "ipcfdholder-getdump [ -t timeout ] path prog...";
+const USAGE: &str = "ipcfdholder-getdump [ -t timeout ] socket prog...";
 
 /// Options from `args` (argv without the program name), so a fuzz target can call it.
 pub(crate) fn parse(

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const PROG: &str = "ipcfdholder-list";
-const USAGE: &str = "ipcfdholder-list [ -t timeout ] path";
+const USAGE: &str = "ipcfdholder-list [ -t timeout ] socket";
 
 /// Options from `args` (argv without the program name), so a fuzz target can call it.
 pub(crate) fn parse(

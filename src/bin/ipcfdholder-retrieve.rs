@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const PROG: &str = "ipcfdholder-retrieve";
-const USAGE: &str = "ipcfdholder-retrieve [ -D ] [ -t timeout ] path id prog...";
+const USAGE: &str = "ipcfdholder-retrieve [ -D ] [ -t timeout ] socket id prog...";
 
 pub(crate) struct Opts {
     delete: bool,

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const PROG: &str = "ipcfdholder-store";
-const USAGE: &str = "ipcfdholder-store [ -d fd ] [ -t timeout ] [ -T fdtimeout ] path id";
+const USAGE: &str = "ipcfdholder-store [ -d fd ] [ -t timeout ] [ -T fdtimeout ] socket id";
 
 /// Milliseconds, 0 meaning no limit (as s6).
 fn millis(v: u32) -> Option<Duration> {

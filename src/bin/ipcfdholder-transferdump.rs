@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const PROG: &str = "ipcfdholder-transferdump";
-const USAGE: &str = "ipcfdholder-transferdump [ -t timeoutfrom:timeoutto ] pathfrom pathto";
+const USAGE: &str = "ipcfdholder-transferdump [ -t timeoutfrom:timeoutto ] socketfrom socketto";
 
 type Opts = (Option<Duration>, Option<Duration>, OsString, OsString);
 
