@@ -11,6 +11,8 @@
 #![allow(dead_code)]
 
 use crate::util::*;
+
+mod fdholder;
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
