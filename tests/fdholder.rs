@@ -611,3 +611,120 @@ fn cdb_rules_reload_on_hup_and_empty_env_file_unsets() {
     let out = srv.stop_with(libc::SIGTERM);
     assert_eq!(out.status.code(), Some(1), "{}", out.err());
 }
+
+/// Counts of one hammering client.
+#[derive(Default, Debug, Clone, Copy)]
+struct Counts {
+    served: u64,
+    refused: u64,
+    other: u64,
+}
+
+/// Connect, send a line, read it back, again and again until `stop`.
+fn hammer(
+    sock: PathBuf,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<Counts> {
+    std::thread::spawn(move || {
+        let mut c = Counts::default();
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            match UnixStream::connect(&sock) {
+                Ok(mut s) => {
+                    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+                    let mut b = [0u8; 2];
+                    if s.write_all(b"x\n").is_ok() && s.read_exact(&mut b).is_ok() && &b == b"x\n" {
+                        c.served += 1;
+                    } else {
+                        c.other += 1;
+                    }
+                }
+                Err(e) if e.raw_os_error() == Some(libc::ECONNREFUSED) => {
+                    c.refused += 1;
+                    // Do not spin: the machine is shared.
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(_) => c.other += 1,
+            }
+        }
+        c
+    })
+}
+
+fn svstat(svc: &Path) -> (String, bool) {
+    let o = run_timeout(
+        cmd(&["s6-svstat", "-o", "pid,ready", svc.to_str().unwrap()]),
+        10,
+    );
+    let out = o.out();
+    let mut it = out.split_whitespace();
+    let pid = it.next().unwrap_or("-1").to_string();
+    (pid, it.next() == Some("true"))
+}
+
+/// The worked example: under a real s6-svscan, fdholder-echo (socket kept by the
+/// holder) and ipcserverd-echo (no holder) are each restarted 20 times with `s6-svc
+/// -t` while a client hammers them. With the holder, not one connection is refused.
+#[test]
+fn service_restarts_refuse_no_connection_with_the_holder() {
+    if !have("s6-svscan") || !have("s6-svc") || !have("s6-svstat") {
+        return;
+    }
+    let d = Dir::new("fdh-svc");
+    let scan = d.join("scan");
+    std::fs::create_dir(&scan).unwrap();
+    for s in ["fdholder", "fdholder-echo", "ipcserver-echo"] {
+        crate::service::copy_service(s, &scan);
+    }
+    let ours = bin("ipcserver").parent().unwrap().display().to_string();
+    let path = format!("{ours}:{}", std::env::var("PATH").unwrap_or_default());
+    let (holder, held, plain) = (d.join("holder"), d.join("held"), d.join("plain"));
+    let mut svscan = Command::new("s6-svscan");
+    svscan
+        .arg(&scan)
+        .env("PATH", &path)
+        .env("FDHOLDER_SOCKET", &holder)
+        .env("FDHOLDER_ECHO_SOCKET", &held)
+        .env("IPCSERVER_ECHO_SOCKET", &plain)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut svscan = svscan.spawn().unwrap();
+    let (with, without) = (scan.join("fdholder-echo"), scan.join("ipcserver-echo"));
+    let ready = |svc: &Path| eventually(30, || svstat(svc).1);
+    assert!(
+        ready(&with) && ready(&without),
+        "services never became ready"
+    );
+    let mut results = Vec::new();
+    for (svc, sock) in [(&with, &held), (&without, &plain)] {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let h = hammer(sock.clone(), stop.clone());
+        for _ in 0..20 {
+            let (pid, _) = svstat(svc);
+            run_timeout(cmd(&["s6-svc", "-t", svc.to_str().unwrap()]), 10).assert_code(0);
+            // Wait for the new instance (s6-supervise spaces starts by a second).
+            assert!(eventually(30, || {
+                let (p, r) = svstat(svc);
+                p != pid && p != "-1" && r
+            }));
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        results.push(h.join().unwrap());
+    }
+    let _ = run_timeout(cmd(&["s6-svscanctl", "-t", scan.to_str().unwrap()]), 10);
+    if wait_deadline(&mut svscan, 30).is_none() {
+        let _ = svscan.kill();
+        let _ = svscan.wait();
+    }
+    let (a, b) = (results[0], results[1]);
+    println!(
+        "20 restarts with the fd holder: {} served, {} refused, {} other errors",
+        a.served, a.refused, a.other
+    );
+    println!(
+        "20 restarts without it:         {} served, {} refused, {} other errors",
+        b.served, b.refused, b.other
+    );
+    assert_eq!((a.refused, a.other), (0, 0), "with the holder: {a:?}");
+    assert!(a.served > 0 && b.served > 0, "{a:?} {b:?}");
+}
