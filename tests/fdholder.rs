@@ -728,3 +728,59 @@ fn service_restarts_refuse_no_connection_with_the_holder() {
     assert_eq!((a.refused, a.other), (0, 0), "with the holder: {a:?}");
     assert!(a.served > 0 && b.served > 0, "{a:?} {b:?}");
 }
+
+fn vm_rss_kb(pid: i32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap()
+}
+
+/// A client that pipelines requests and never reads its answers: the daemon answers
+/// one at a time (it does not queue 50 KiB answers without bound), keeps serving the
+/// others, and drops it after -t.
+#[test]
+fn a_client_that_never_reads_cannot_grow_the_daemon() {
+    let dir = Dir::new("fdh-flood");
+    rules(&dir.join("rules"), "uid/0", ALL);
+    let sock = dir.join("s");
+    let r = dir.join("rules");
+    let srv = daemon(
+        Side::Ours,
+        &sock,
+        &["-t", "2000", "-i", r.to_str().unwrap()],
+    );
+    // 100 identifiers of 255 bytes: each list answer is about 25 KiB.
+    for i in 0..100 {
+        let id = format!("{i:0>255}");
+        client(Side::Ours, "store", &[&sock, &id], None).assert_code(0);
+    }
+    let before = vm_rss_kb(srv.pid());
+    let s = raw(&sock);
+    let flood = frame(b"L", 0).repeat(20_000); // 20000 requests, 500 MB of answers
+    let writer = {
+        let mut s = s.try_clone().unwrap();
+        s.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+        std::thread::spawn(move || {
+            let _ = s.write_all(&flood);
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    // Others are still served meanwhile.
+    assert_eq!(list(Side::Ours, &sock).len(), 100);
+    let during = vm_rss_kb(srv.pid());
+    assert!(during < before + 20_000, "VmRSS {before} kB -> {during} kB");
+    // The flooder is dropped after -t (its write then fails or completes).
+    writer.join().unwrap();
+    let mut s = s;
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut sink = vec![0u8; 1 << 16];
+    let end = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        match s.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => assert!(std::time::Instant::now() < end, "never dropped"),
+        }
+    }
+}

@@ -101,7 +101,10 @@ fn esc(b: &[u8]) -> String {
 ///
 /// # Errors
 /// A message naming the variable whose regex does not compile.
-fn perms_from_env(env: &[(OsString, Option<OsString>)]) -> Result<Perms, String> {
+fn perms_from_env(
+    env: &[(OsString, Option<OsString>)],
+    cache: &mut RegexCache,
+) -> Result<Perms, String> {
     let mut p = Perms {
         store: None,
         retrieve: None,
@@ -113,8 +116,9 @@ fn perms_from_env(env: &[(OsString, Option<OsString>)]) -> Result<Perms, String>
     for (k, v) in env {
         let Some(v) = v else { continue };
         let k = k.as_bytes();
-        let re = |name: &str| {
-            compile_regex(v.as_bytes())
+        let mut re = |name: &str| {
+            cache
+                .get(v.as_bytes())
                 .map_err(|e| format!("invalid {name} value: {}: {e}", esc(v.as_bytes())))
         };
         if k == LIST.as_bytes() {
@@ -132,6 +136,27 @@ fn perms_from_env(env: &[(OsString, Option<OsString>)]) -> Result<Perms, String>
         }
     }
     Ok(p)
+}
+
+/// Compiled regexes by source: rules repeat the same few, and compiling one costs far
+/// more than serving a request. Bounded: cleared when it grows past 256.
+#[derive(Default)]
+struct RegexCache {
+    map: std::collections::HashMap<Vec<u8>, Regex>,
+}
+
+impl RegexCache {
+    fn get(&mut self, src: &[u8]) -> Result<Regex, String> {
+        if let Some(r) = self.map.get(src) {
+            return Ok(r.clone());
+        }
+        let r = compile_regex(src)?;
+        if self.map.len() >= 256 {
+            self.map.clear();
+        }
+        self.map.insert(src.to_vec(), r.clone());
+        Ok(r)
+    }
 }
 
 /// The rules, with a cdb opened once (and again on SIGHUP), as s6-fdholderd does.
@@ -192,6 +217,7 @@ struct Daemon<'a> {
     store: Store,
     clients: Vec<Client>,
     rules: Loaded,
+    regexes: RegexCache,
 }
 
 /// Run the daemon on `listener` (a listening stream socket) until SIGTERM and the
@@ -213,6 +239,7 @@ pub fn run(listener: OwnedFd, cfg: &Config, diag: &Diag) -> Result<u8, Error> {
         store: Store::new(cfg.maxfds as usize),
         clients: Vec::new(),
         rules,
+        regexes: RegexCache::default(),
     };
     if cfg.ready {
         let _ = crate::fd::write_all(rustix::stdio::stdout(), b"\n");
@@ -258,7 +285,7 @@ pub fn run(listener: OwnedFd, cfg: &Config, diag: &Diag) -> Result<u8, Error> {
         ));
         for c in &d.clients {
             let mut ev = PollFlags::empty();
-            if cont || c.rx.has_partial() {
+            if c.tx.is_empty() && (cont || c.rx.has_partial()) {
                 ev |= PollFlags::IN;
             }
             if !c.tx.is_empty() {
@@ -378,7 +405,7 @@ impl Daemon<'_> {
                 return;
             }
         };
-        let perms = match perms_from_env(&env) {
+        let perms = match perms_from_env(&env, &mut self.regexes) {
             Ok(p) => p,
             Err(m) => {
                 self.diag.warn(m);
@@ -410,6 +437,7 @@ impl Daemon<'_> {
             }
         }
         if r.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR)
+            && c.tx.is_empty()
             && (cont || c.rx.has_partial())
         {
             match c.rx.fill(c.sock.as_fd()) {
@@ -418,15 +446,22 @@ impl Daemon<'_> {
                 Err(Errno::AGAIN) => {}
                 Err(_) => return false,
             }
-            loop {
-                let frame = match self.clients.get_mut(i).map(|c| c.rx.next_frame()) {
-                    Some(Ok(Some(f))) => f,
-                    Some(Ok(None)) => break,
-                    _ => return false,
-                };
-                if self.handle(i, frame).is_err() {
-                    return false;
-                }
+        }
+        // One request at a time: the next is decoded only once the answer to the last
+        // is out, so a client that sends without reading cannot make us queue answers
+        // without bound (and is dropped after -t).
+        loop {
+            let frame = match self.clients.get_mut(i) {
+                Some(c) if c.tx.is_empty() => match c.rx.next_frame() {
+                    Ok(Some(f)) => f,
+                    Ok(None) => break,
+                    Err(_) => return false,
+                },
+                Some(_) => break,
+                None => return false,
+            };
+            if self.handle(i, frame).is_err() {
+                return false;
             }
             // Answer at once; what the socket does not take waits for POLLOUT.
             if let Some(c) = self.clients.get_mut(i) {
@@ -434,8 +469,6 @@ impl Daemon<'_> {
                     return false;
                 }
             }
-        } else if r.intersects(PollFlags::HUP | PollFlags::ERR) && !r.contains(PollFlags::OUT) {
-            return false;
         }
         true
     }
@@ -635,12 +668,12 @@ mod tests {
             (OsString::from(GETDUMP), Some(OsString::new())),
             (OsString::from(STORE_REGEX), Some(OsString::from("^a"))),
         ];
-        let p = perms_from_env(&env)?;
+        let p = perms_from_env(&env, &mut RegexCache::default())?;
         assert!(!p.list && p.getdump && !p.setdump);
         assert!(matches(&p.store, b"ab") && !matches(&p.store, b"ba"));
         assert!(!matches(&p.retrieve, b"ab"));
         let bad = vec![(OsString::from(RETRIEVE_REGEX), Some(OsString::from("(")))];
-        assert!(perms_from_env(&bad).is_err());
+        assert!(perms_from_env(&bad, &mut RegexCache::default()).is_err());
         Ok(())
     }
 }
