@@ -784,3 +784,35 @@ fn a_client_that_never_reads_cannot_grow_the_daemon() {
         }
     }
 }
+
+/// SIGTERM: lame duck. A client in the middle of a message gets -T milliseconds, then
+/// ipcfdholderd exits 2 (clients left); with nothing pending it exits at once, 0 when
+/// it held no fd, as s6-fdholderd. (s6-fdholderd drops a client whose message does not
+/// arrive in one read, so it has nothing pending there: see ipcfdholderd(1).)
+#[test]
+fn sigterm_lame_duck() {
+    let sides: Vec<Side> = if have_s6() {
+        SIDES.to_vec()
+    } else {
+        vec![Side::Ours]
+    };
+    for side in sides {
+        let dir = Dir::new("fdh-term");
+        rules(&dir.join("rules"), "uid/0", ALL);
+        let sock = dir.join("s");
+        let r = dir.join("rules");
+        if side == Side::Ours {
+            let srv = daemon(side, &sock, &["-T", "300", "-i", r.to_str().unwrap()]);
+            let mut s = raw(&sock);
+            s.write_all(&[0, 0, 0]).unwrap();
+            // The daemon has read the partial header once it answers another client.
+            assert!(list(Side::Ours, &sock).is_empty());
+            let out = srv.stop_with(libc::SIGTERM);
+            assert_eq!(out.status.code(), Some(2), "{side:?}: {}", out.err());
+            drop(s);
+        }
+        let srv = daemon(side, &sock, &["-i", r.to_str().unwrap()]);
+        let out = srv.stop_with(libc::SIGTERM);
+        assert_eq!(out.status.code(), Some(0), "{side:?}: {}", out.err());
+    }
+}
