@@ -816,3 +816,32 @@ fn sigterm_lame_duck() {
         assert_eq!(out.status.code(), Some(0), "{side:?}: {}", out.err());
     }
 }
+
+/// More fds than one message can carry (the kernel passes at most 253): dumps are cut
+/// in several messages both ways, and s6-fdholderd takes our chunks too.
+#[test]
+fn dumps_of_more_than_253_fds() {
+    let dir = Dir::new("fdh-big");
+    rules(&dir.join("rules"), "uid/0", ALL);
+    let r = dir.join("rules");
+    let (a, b, c) = (dir.join("a"), dir.join("b"), dir.join("c"));
+    let _sa = daemon(Side::Ours, &a, &["-i", r.to_str().unwrap()]);
+    let _sb = daemon(Side::Ours, &b, &["-i", r.to_str().unwrap()]);
+    let script = format!(
+        "i=0; while [ $i -lt 300 ]; do {} {} id$i || exit 1; i=$((i+1)); done",
+        prog(Side::Ours, "store").display(),
+        a.display()
+    );
+    run_with(cmd(&["sh", "-c", &script]), None).assert_code(0);
+    let o = client(Side::Ours, "getdump", &[&a, &"env"], None);
+    o.assert_code(0);
+    assert_eq!(env_lines(&o.out(), &["S6_FD#"]), vec!["S6_FD#=300"]);
+    assert_eq!(env_lines(&o.out(), &["S6_FDID_"]).len(), 300);
+    client(Side::Ours, "transferdump", &[&a, &b], None).assert_code(0);
+    assert_eq!(list(Side::Ours, &b).len(), 300);
+    if have_s6() {
+        let _sc = daemon(Side::S6, &c, &["-i", r.to_str().unwrap()]);
+        client(Side::Ours, "transferdump", &[&a, &c], None).assert_code(0);
+        assert_eq!(list(Side::S6, &c).len(), 300);
+    }
+}
