@@ -255,6 +255,9 @@ pub fn run(listener: OwnedFd, cfg: &Config, diag: &Diag) -> Result<u8, Error> {
     drop(null);
     let mut cont = true;
     let mut lameduck: Option<Instant> = None;
+    // Out of fds: accept again only after a pause, instead of spinning on a listener
+    // that stays readable (s6-fdholderd dies there).
+    let mut accept_pause: Option<Instant> = None;
     loop {
         let now = Tain::now();
         let n = d.store.expire(now);
@@ -272,7 +275,10 @@ pub fn run(listener: OwnedFd, cfg: &Config, diag: &Diag) -> Result<u8, Error> {
                 break;
             }
         }
-        let accepting = cont && d.clients.len() < cfg.maxconn as usize;
+        if accept_pause.is_some_and(|t| t <= inst) {
+            accept_pause = None;
+        }
+        let accepting = cont && d.clients.len() < cfg.maxconn as usize && accept_pause.is_none();
         let mut pfds = Vec::with_capacity(2 + d.clients.len());
         pfds.push(PollFd::from_borrowed_fd(sigs.fd(), PollFlags::IN));
         pfds.push(PollFd::from_borrowed_fd(
@@ -304,6 +310,7 @@ pub fn run(listener: OwnedFd, cfg: &Config, diag: &Diag) -> Result<u8, Error> {
             bound(c.deadline);
         }
         bound(lameduck);
+        bound(accept_pause);
         // Expiry dates are wall-clock: wake at least every minute to follow clock jumps.
         let wait = wait
             .unwrap_or(Duration::from_secs(60))
@@ -352,6 +359,7 @@ pub fn run(listener: OwnedFd, cfg: &Config, diag: &Diag) -> Result<u8, Error> {
                 Err(Errno::AGAIN | Errno::INTR | Errno::CONNABORTED) => {}
                 Err(e @ (Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM)) => {
                     diag.warn(format!("unable to accept: {}", crate::diag::strerror(e)));
+                    accept_pause = Some(Instant::now() + Duration::from_millis(100));
                 }
                 Err(e) => return Err(Error::sys("accept", e)),
             }
