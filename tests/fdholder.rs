@@ -845,3 +845,55 @@ fn dumps_of_more_than_253_fds() {
         assert_eq!(list(Side::S6, &c).len(), 300);
     }
 }
+
+fn status_field(pid: i32, field: &str) -> String {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    s.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// ipcfdholder-daemon: the socket is created as root, then the daemon runs as the
+/// given ids (-u/-g/-G, or -U from the environment), and a live socket at the path is
+/// left alone.
+#[test]
+fn daemon_drops_privileges_and_keeps_live_sockets() {
+    let dir = Dir::new("fdh-ids");
+    rules(&dir.join("rules"), "uid/0", ALL);
+    let sock = dir.join("s");
+    let r = dir.join("rules");
+    let r = r.to_str().unwrap();
+    let srv = daemon(
+        Side::Ours,
+        &sock,
+        &["-u", "65534", "-g", "65534", "-G", "", "-i", r],
+    );
+    assert_eq!(status_field(srv.pid(), "Uid:"), "65534 65534 65534 65534");
+    assert_eq!(status_field(srv.pid(), "Gid:"), "65534 65534 65534 65534");
+    assert_eq!(status_field(srv.pid(), "Groups:"), "");
+    // Root is still served by its rule (rules are read as the daemon's user).
+    client(Side::Ours, "store", &[&sock, &"x"], None).assert_code(0);
+    // A second daemon on the same path: refused, the first one untouched.
+    let mut c = Command::new(bin("ipcfdholder-daemon"));
+    c.args(["-1", "-i", r]).arg(&sock);
+    let o = run_with(c, None);
+    assert_eq!(o.status.code(), Some(111), "{}", o.err());
+    assert_eq!(list(Side::Ours, &sock), vec!["x"]);
+    drop(srv);
+
+    let sock2 = dir.join("s2");
+    let mut c = Command::new(bin("ipcfdholder-daemon"));
+    c.args(["-1", "-U", "-i", r])
+        .arg(&sock2)
+        .env("UID", "65534")
+        .env("GID", "65534")
+        .env("GIDLIST", "65534");
+    let srv = Server::start(c);
+    assert_eq!(status_field(srv.pid(), "Uid:"), "65534 65534 65534 65534");
+    assert_eq!(status_field(srv.pid(), "Groups:"), "65534");
+    let environ = std::fs::read(format!("/proc/{}/environ", srv.pid())).unwrap();
+    assert!(!environ.split(|&b| b == 0).any(|v| v.starts_with(b"UID=")));
+}
