@@ -19,7 +19,7 @@ use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::SocketFlags;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -604,17 +604,6 @@ impl Daemon<'_> {
         }
         Ok(())
     }
-}
-
-/// `S6_FDHOLDER_*` names, for the man page and tests.
-pub fn env_names() -> [&'static OsStr; 5] {
-    [
-        OsStr::new(STORE_REGEX),
-        OsStr::new(RETRIEVE_REGEX),
-        OsStr::new(LIST),
-        OsStr::new(GETDUMP),
-        OsStr::new(SETDUMP),
-    ]
 }
 
 /// Read the daemon's inherited listening socket (fd 0) and check `-1`'s stdout.
