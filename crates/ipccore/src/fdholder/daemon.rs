@@ -607,6 +607,8 @@ impl Daemon<'_> {
 }
 
 /// Read the daemon's inherited listening socket (fd 0) and check `-1`'s stdout.
+/// (The Rust runtime reopens closed standard fds on /dev/null before `main`, so from
+/// a Rust `main` the stdout check only catches a runtime that did not.)
 ///
 /// # Errors
 /// `stdin is not a socket` (100), `called with option -1 but stdout said: …` (100).
