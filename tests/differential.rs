@@ -13,6 +13,8 @@
 mod options;
 
 use crate::util::*;
+
+mod fdholder;
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -35,6 +37,15 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("ipcsudo", "s6-sudo"),
     ("ipcsudoc", "s6-sudoc"),
     ("ipcsudod", "s6-sudod"),
+    ("ipcfdholder-daemon", "s6-fdholder-daemon"),
+    ("ipcfdholderd", "s6-fdholderd"),
+    ("ipcfdholder-store", "s6-fdholder-store"),
+    ("ipcfdholder-retrieve", "s6-fdholder-retrieve"),
+    ("ipcfdholder-delete", "s6-fdholder-delete"),
+    ("ipcfdholder-list", "s6-fdholder-list"),
+    ("ipcfdholder-getdump", "s6-fdholder-getdump"),
+    ("ipcfdholder-setdump", "s6-fdholder-setdump"),
+    ("ipcfdholder-transferdump", "s6-fdholder-transferdump"),
     ("npt-mkfifodir", "s6-mkfifodir"),
     ("npt-notify", "s6-ftrig-notify"),
     ("npt-wait", "s6-ftrig-wait"),

@@ -24,6 +24,7 @@ pub mod error;
 pub mod escape;
 pub mod exec;
 pub mod fd;
+pub mod fdholder;
 pub mod fdpass;
 pub mod fifoclean;
 pub mod fifodir;
