@@ -480,7 +480,8 @@ fn server_hangup_timeout_and_exec_failure() {
     );
     drop(s);
 
-    // A command that does not exist: the client is told ENOENT.
+    // A command that does not exist: the client is told ENOENT, the message goes to the
+    // command's stderr (the client's), and the server exits 111, as s6-sudod.
     let (ours, theirs) = UnixStream::pair().unwrap();
     let mut c = Command::new(bin("ipcsudod"));
     c.arg("/nonexistent/cmd")
@@ -494,19 +495,24 @@ fn server_hangup_timeout_and_exec_failure() {
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     read_banner(&mut s);
     let null = std::fs::File::open("/dev/null").unwrap();
+    let (mut client_err, cmd_err) = UnixStream::pair().unwrap();
     send_fds(
         &s,
         &request(b"s6-sudo a v1.0\n", [0, 0, 0, 0], b""),
-        &[null.as_fd(), null.as_fd(), null.as_fd()],
+        &[null.as_fd(), null.as_fd(), cmd_err.as_fd()],
     );
+    drop(cmd_err);
     let (got, c, e) = finish(s, child);
     assert_eq!(got, vec![2u8]);
+    assert_eq!((c, e.as_str()), (Some(111), ""));
+    client_err
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut msg = String::new();
+    client_err.read_to_string(&mut msg).unwrap();
     assert_eq!(
-        (c, e.as_str()),
-        (
-            Some(127),
-            "ipcsudod: fatal: unable to exec /nonexistent/cmd: No such file or directory\n"
-        )
+        msg,
+        "ipcsudod: fatal: unable to exec /nonexistent/cmd: No such file or directory\n"
     );
 }
 

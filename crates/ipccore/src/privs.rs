@@ -55,8 +55,9 @@ pub fn nonzero_gid(n: u32) -> Option<Gid> {
     (n != 0).then(|| Gid::from_raw(n))
 }
 
-/// Read `UID`, `GID` and `GIDLIST` from the environment (s6-applyuidgid `-U`).
-/// A missing `GIDLIST` means "no supplementary groups".
+/// Read `UID`, `GID` and `GIDLIST` from the environment (s6-applyuidgid `-U`). All
+/// three must be set, as s6 requires (`GIDLIST not set`, exit 100); an empty `GIDLIST`
+/// means "no supplementary groups besides GID".
 pub fn from_env(
     uid: Option<&OsStr>,
     gid: Option<&OsStr>,
@@ -70,13 +71,11 @@ pub fn from_env(
     };
     let uid = Uid::from_raw(num("UID", uid)?);
     let gid = Gid::from_raw(num("GID", gid)?);
-    let groups = match gidlist {
-        None => Vec::new(),
-        Some(l) => l
-            .to_str()
-            .and_then(parse_gidlist)
-            .ok_or_else(|| Error::Usage("invalid $GIDLIST".into()))?,
-    };
+    let groups = gidlist
+        .ok_or_else(|| Error::Usage("GIDLIST not set".into()))?
+        .to_str()
+        .and_then(parse_gidlist)
+        .ok_or_else(|| Error::Usage("invalid $GIDLIST".into()))?;
     Ok(Ids {
         uid: Some(uid),
         gid: Some(gid),
@@ -84,15 +83,28 @@ pub fn from_env(
     })
 }
 
-/// `setgroups`, `setgid`, `setuid`, in that order. When a uid or gid is set without a
-/// group list, the supplementary groups are reset to the new gid alone, so no group of
-/// the old identity (root's, typically) survives the drop.
+/// The supplementary groups to set: a given list gets the primary gid added (the new
+/// one, else our current egid), as s6-applyuidgid does (skalibs `setgroups_and_gid`),
+/// so `-G 1,2 -g 5` gives `1 2 5`.
+pub fn with_primary(list: &[Gid], gid: Option<Gid>) -> Vec<Gid> {
+    let primary = gid.unwrap_or_else(rustix::process::getegid);
+    let mut g = list.to_vec();
+    if !g.contains(&primary) {
+        g.push(primary);
+    }
+    g
+}
+
+/// `setgroups`, `setgid`, `setuid`, in that order. A group list gets the primary gid
+/// added ([`with_primary`]). When a uid or gid is set without a group list, the
+/// supplementary groups are reset to the new gid alone, so no group of the old identity
+/// (root's, typically) survives the drop.
 pub fn drop_to(ids: &Ids) -> Result<(), Error> {
     if ids.is_empty() {
         return Ok(());
     }
     let groups = match (&ids.groups, ids.gid) {
-        (Some(g), _) => Some(g.clone()),
+        (Some(g), gid) => Some(with_primary(g, gid)),
         (None, Some(g)) => Some(vec![g]),
         (None, None) => Some(Vec::new()),
     };
@@ -134,9 +146,26 @@ mod tests {
     }
 
     #[test]
+    fn primary_gid_joins_the_list() {
+        let g = |v: &[u32]| v.iter().map(|&n| Gid::from_raw(n)).collect::<Vec<_>>();
+        assert_eq!(
+            with_primary(&g(&[1, 2, 3]), Some(Gid::from_raw(65534))),
+            g(&[1, 2, 3, 65534])
+        );
+        assert_eq!(
+            with_primary(&g(&[5, 1]), Some(Gid::from_raw(5))),
+            g(&[5, 1])
+        );
+        assert_eq!(with_primary(&[], None), vec![rustix::process::getegid()]);
+    }
+
+    #[test]
     fn env_ids() -> Result<(), Box<dyn std::error::Error>> {
         let e = from_env(None, Some(OsStr::new("1")), None).unwrap_err();
         assert_eq!(e.to_string(), "UID not set");
+        let e = from_env(Some(OsStr::new("1")), Some(OsStr::new("1")), None).unwrap_err();
+        assert_eq!(e.to_string(), "GIDLIST not set");
+        assert_eq!(e.exit_code(), 100);
         let ids = from_env(
             Some(OsStr::new("5")),
             Some(OsStr::new("6")),

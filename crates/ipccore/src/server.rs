@@ -107,6 +107,9 @@ pub fn ipcserver(mut cfg: IpcserverConfig, diag: Diag) -> Result<(), Error> {
     if !ids.is_empty() && !rustix::process::geteuid().is_root() {
         return Err(Error::sys("drop privileges", Errno::PERM));
     }
+    // As s6-ipcserver-socketbinder (a umask of ~perms & 0777): only the permission bits
+    // of -a count; setuid, setgid and sticky bits mean nothing on a socket.
+    cfg.listen.mode = rustix::fs::Mode::from_bits_truncate(cfg.listen.mode.bits() & 0o777);
     let (listener, leftover) = listen::create_deferred(&cfg.path, &cfg.listen)?;
     privs::drop_to(&ids)?;
     serve_after(listener, &cfg.serve, diag, leftover)
@@ -439,8 +442,8 @@ impl Server<'_> {
         if let Some(lp) = &self.local_path {
             env.push(lp.clone());
         }
-        match self.spawner.spawn(conn.as_fd(), &env) {
-            Ok(pid) => {
+        match self.spawner.spawn_unreaped(conn.as_fd(), &env) {
+            Ok((pid, failed)) => {
                 self.children.insert(pid, Child { uid });
                 *self.per_uid.entry(uid).or_insert(0) += 1;
                 if d.verbosity >= 2 {
@@ -455,6 +458,16 @@ impl Server<'_> {
                         pid.as_raw_nonzero()
                     ));
                     self.status();
+                }
+                // As s6-ipcserverd's forked child: the exec failure is reported at every
+                // verbosity, and the child (exit 127 or 126) is reaped and logged like
+                // any other.
+                if let Some(e) = failed {
+                    let mut msg = b"unable to exec ".to_vec();
+                    msg.extend_from_slice(self.spawner.prog());
+                    msg.extend_from_slice(b": ");
+                    msg.extend_from_slice(diag::strerror(e).as_bytes());
+                    d.fatal_msg(msg);
                 }
             }
             Err(e) => {
