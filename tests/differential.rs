@@ -10,6 +10,15 @@
 //! `PAIRS` (checked by `every_program_has_a_peer_row`).
 #![allow(dead_code)]
 
+mod access;
+mod ipcclient;
+mod ipcserver;
+mod ipcserverd;
+mod npt;
+mod probe;
+mod rulescdb;
+mod sudo;
+
 use crate::util::*;
 use std::ffi::OsString;
 use std::path::Path;

@@ -85,7 +85,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Opts, le
     let mut line = path.as_bytes().to_vec();
     line.push(b'\n');
     let ids = if from_env {
-        IdSource::Env
+        IdSource::Env(ids)
     } else if ids.is_empty() {
         IdSource::Keep
     } else {

@@ -17,7 +17,7 @@ use rustix::io::Errno;
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::ptr;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 pub const PROTO: &str = "PROTO";
 pub const IPCREMOTEEUID: &str = "IPCREMOTEEUID";
@@ -69,6 +69,61 @@ extern "C" fn record_ignored() {
         }
     }
     IGNORED_AT_START.store(bits, Ordering::Relaxed);
+    let mut closed = 1u8;
+    for fd in 0..3 {
+        // SAFETY: F_GETFD only queries; a closed fd gives EBADF.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+            closed |= 2 << fd;
+        }
+    }
+    CLOSED_AT_START.store(closed, Ordering::Relaxed);
+    // SAFETY: a query (null new set) into a sigset_t we own.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        if libc::pthread_sigmask(libc::SIG_BLOCK, ptr::null(), &mut set) == 0 {
+            // SAFETY: the start of a sigset_t is the kernel's 64-bit mask.
+            let bits = *(&set as *const libc::sigset_t).cast::<u64>();
+            MASK_AT_START.store(bits, Ordering::Relaxed);
+            MASK_RECORDED.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The signal mask at start (the kernel's 64 bits), for a transparent spawn.
+static MASK_AT_START: AtomicU64 = AtomicU64::new(0);
+static MASK_RECORDED: AtomicBool = AtomicBool::new(false);
+
+/// The signal mask the process started with, if recorded.
+pub fn mask_at_start() -> Option<libc::sigset_t> {
+    let _ = std::hint::black_box(&RECORD_IGNORED);
+    if !MASK_RECORDED.load(Ordering::Relaxed) {
+        return None;
+    }
+    let bits = MASK_AT_START.load(Ordering::Relaxed);
+    // SAFETY: an empty sigset_t is all zeroes; sigaddset fills it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in 1..=64 {
+            if bits & (1u64 << (sig - 1)) != 0 {
+                libc::sigaddset(&mut set, sig);
+            }
+        }
+        Some(set)
+    }
+}
+
+/// Which of fds 0, 1, 2 were closed at start (bit n+1 for fd n, bit 0 once recorded):
+/// the Rust runtime opens /dev/null on them before `main`, and a program that must
+/// tell "closed" from "not a socket" (ipcserverd's stdin, as s6-ipcserverd) asks here.
+static CLOSED_AT_START: AtomicU8 = AtomicU8::new(0);
+
+/// Whether fd `fd` (0, 1 or 2) was closed when the process started (`None`: not
+/// recorded, or another fd).
+pub fn closed_at_start(fd: i32) -> Option<bool> {
+    let _ = std::hint::black_box(&RECORD_IGNORED);
+    let bits = CLOSED_AT_START.load(Ordering::Relaxed);
+    (bits & 1 == 1 && (0..3).contains(&fd)).then(|| bits & (2 << fd) != 0)
 }
 
 /// The `.init_array` entry: the C start-up code calls it before `main`, so before the
@@ -200,6 +255,8 @@ mod tests {
         assert!(sigpipe_ignored_at_start().is_some());
         assert_eq!(ignored_at_start(0), None);
         assert_eq!(ignored_at_start(32), None);
+        assert!(closed_at_start(0).is_some());
+        assert_eq!(closed_at_start(3), None);
     }
 
     #[test]

@@ -276,6 +276,9 @@ impl Spawner {
             .fold(0u32, |b, s| b | 1 << s);
         // SAFETY: a zeroed sigset_t is a valid (empty) set.
         let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // The transparent child gets the mask the process started with, not one this
+        // program changed since (a server unblocking what it traps).
+        let start_mask = crate::exec::mask_at_start();
         let mut args = ChildArgs {
             candidates: cands.as_ptr(),
             argv: argv.as_ptr(),
@@ -305,7 +308,10 @@ impl Spawner {
             let mut all: libc::sigset_t = std::mem::zeroed();
             libc::sigfillset(&mut all);
             libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-            args.mask = &old;
+            args.mask = match &start_mask {
+                Some(m) => m,
+                None => &old,
+            };
             let pid = libc::clone(
                 child,
                 top,
@@ -419,6 +425,22 @@ extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
         a.err = if err == 0 { libc::ENOENT } else { err };
         // The exec convention (skalibs, shells): 127 not found, 126 found but not run.
         libc::_exit(if a.err == libc::ENOENT { 127 } else { 126 })
+    }
+}
+
+/// `sigprocmask(SIG_UNBLOCK, signals)`—let the signals a program traps through, whatever
+/// mask its caller gave it (s6's selfpipe does the same). The clean spawn empties the
+/// mask anyway, and the transparent one restores the mask the process started with.
+pub fn unblock(signals: &[i32]) {
+    // SAFETY: a sigset we own, filled by sigemptyset/sigaddset; unblocking has no
+    // memory effects.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in signals {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, ptr::null_mut());
     }
 }
 

@@ -459,6 +459,8 @@ pub fn ipcsudod(cfg: &ServerConfig, diag: &Diag) -> Result<u8, Error> {
     let (infd, outfd, errfd) = (low(infd)?, low(outfd)?, low(errfd)?);
     // Trapped before the spawn, so that an exit right away is not missed.
     let mut sigs = SelfPipe::new(&[SIGCHLD])?;
+    // A SIGCHLD blocked by our caller would hide the command's end.
+    crate::spawn::unblock(&[SIGCHLD]);
     let spawned = spawner.spawn_stdio([
         infd.as_ref().map(|f| f.as_fd()),
         outfd.as_ref().map(|f| f.as_fd()),
