@@ -104,6 +104,7 @@ pub enum Stdin {
     /// One end of a fresh socketpair (getsockname gives an empty path).
     Socket,
     Bytes(Vec<u8>),
+    Fd(std::os::fd::OwnedFd),
 }
 
 /// The resolved path of a program: ours from the build directory, peers from PATH.
@@ -156,6 +157,9 @@ pub fn exec_case(
         Stdin::Bytes(b) => {
             c.stdin(Stdio::piped());
             bytes = Some(b);
+        }
+        Stdin::Fd(f) => {
+            c.stdin(Stdio::from(f));
         }
     }
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
