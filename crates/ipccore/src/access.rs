@@ -172,7 +172,12 @@ fn read_fs_rule(base: &Path, how: Probe) -> Result<Option<Rule>, Error> {
     let exec_path = base.join("exec");
     let exec = match read_limited(&exec_path, rulescdb::MAX_EXEC + 1) {
         Ok(b) if b.len() > rulescdb::MAX_EXEC => {
-            return Err(Error::Fatal(format!(
+            // Bad input: 100 from the compiler (as s6's "too big"), 111 from a reader.
+            let err = match how {
+                Probe::Exists => Error::Usage,
+                Probe::Readable => Error::Fatal,
+            };
+            return Err(err(format!(
                 "{}: file too big (over {} bytes)",
                 String::from_utf8_lossy(exec_path.as_os_str().as_bytes()),
                 rulescdb::MAX_EXEC
