@@ -35,9 +35,10 @@ for my $n (@fds) {
 }
 closedir($d);
 for my $k (sort keys %ENV) {
-    $out .= "env $k=$ENV{$k}\n" if $k =~ /^(PROTO|IPC|LISTEN_|UPSTART_|FOO|UID$|GID$|GIDLIST$)/;
+    $out .= "env $k=$ENV{$k}\n" if $k =~ /^(PROTO|IPC|LISTEN_|UPSTART_|FOO|UID$|GID$|GIDLIST$|[A-Z]*REMOTE|[A-Z]*LOCALPATH|[A-Z]*CONNNUM)/;
 }
-if (@ARGV) { open(my $o, ">", $ARGV[0]) or die; print $o $out; close($o) } else { print $out }
+$out .= "arg $_\n" for @ARGV;
+if ($ENV{PROBE_OUT}) { open(my $o, ">", $ENV{PROBE_OUT}) or die; print $o $out; close($o) } else { print $out }
 "#;
 
 /// Write the probe into `dir` and return the argv that runs it (`perl PATH`).
