@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 mod access;
+mod chainload;
 mod ipcclient;
 mod ipcserver;
 mod ipcserverd;
