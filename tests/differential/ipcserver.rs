@@ -555,3 +555,142 @@ fn readiness_line() {
         assert_eq!(s.code, Some(0), "{prog}");
     }
 }
+
+/// Start `prog -1 opts s sh -c 'exec cat >/dev/null'` in `sd` and wait for its
+/// readiness line (no probe connection: its handler could still count against
+/// localmaxconn when the test's first client arrives).
+fn start_holding(prog: &str, opts: &[&str], sd: &Path) -> std::process::Child {
+    let mut c = Command::new(resolve(prog));
+    c.arg("-1")
+        .args(opts)
+        .arg("s")
+        .args(["sh", "-c", "exec cat >/dev/null"])
+        .current_dir(sd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(sd.join("log")).unwrap());
+    let mut child = c.spawn().unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut b = [0u8; 1];
+    assert_eq!(out.read(&mut b).unwrap(), 1, "{prog} never became ready");
+    child
+}
+
+fn log_of(sd: &Path, base: &Path) -> String {
+    norm(&std::fs::read(sd.join("log")).unwrap(), PROGS, base)
+}
+
+/// Over localmaxconn: both servers close the extra connection at once. s6 logs the
+/// deny at every verbosity, with a `: Success` tail; ours not with -q, and without the
+/// tail (ipcserver(1) COMPATIBILITY).
+#[test]
+fn localmaxconn_deny_lines() {
+    if !have("s6-ipcserver") {
+        return;
+    }
+    assert_documented("ipcserver", "lines are not printed with");
+    let d = Dir::new("dsl");
+    for (tag, v) in [("v", "-v"), ("Q", "-Q"), ("q", "-q")] {
+        let mut logs = Vec::new();
+        for prog in ["ipcserver", "s6-ipcserver"] {
+            let sd = side_dir(&d.path, &format!("deny-{tag}"), prog);
+            let mut srv = start_holding(prog, &[v, "-C", "1"], &sd);
+            let _held = UnixStream::connect(sd.join("s")).unwrap();
+            assert!(
+                eventually(20, || children_of(srv.id() as i32).len() == 1),
+                "{prog} {v}: {:?} {}",
+                children_of(srv.id() as i32),
+                log_of(&sd, &d.path)
+            );
+            let mut extra = UnixStream::connect(sd.join("s")).unwrap();
+            extra
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            let mut buf = Vec::new();
+            assert_eq!(
+                extra.read_to_end(&mut buf).unwrap(),
+                0,
+                "{prog}: denied client reads EOF"
+            );
+            drop(_held);
+            assert!(eventually(20, || children_of(srv.id() as i32).is_empty()));
+            if v == "-v" {
+                assert!(eventually(20, || log_of(&sd, &d.path)
+                    .matches("end pid")
+                    .count()
+                    == 1));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            unsafe_kill(srv.id() as i32, libc::SIGTERM);
+            assert_eq!(wait_deadline(&mut srv, 20).unwrap().code(), Some(0));
+            logs.push(log_of(&sd, &d.path));
+        }
+        let peer_as_documented = logs[1].replace(": Success", "");
+        if v == "-q" {
+            assert_eq!(logs[0], "", "-q: no deny line");
+            assert_eq!(peer_as_documented, "PROG: info: deny 0:0 count 1/1\n");
+        } else {
+            assert_eq!(logs[0], peer_as_documented, "{v}");
+        }
+    }
+}
+
+/// HUP, QUIT and ABRT: the same log lines, the same effect on a running handler, the
+/// same exit code.
+#[test]
+fn signal_lines() {
+    if !have("s6-ipcserver") {
+        return;
+    }
+    let d = Dir::new("dsg");
+    for (tag, sig) in [
+        ("hup", libc::SIGHUP),
+        ("quit", libc::SIGQUIT),
+        ("abrt", libc::SIGABRT),
+        ("term", libc::SIGTERM),
+    ] {
+        let mut seen = Vec::new();
+        for prog in ["ipcserver", "s6-ipcserver"] {
+            let sd = side_dir(&d.path, &format!("sig-{tag}"), prog);
+            let mut srv = start_holding(prog, &["-v"], &sd);
+            let held = UnixStream::connect(sd.join("s")).unwrap();
+            held.set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            assert!(eventually(20, || children_of(srv.id() as i32).len() == 1));
+            let handler = children_of(srv.id() as i32)[0];
+            unsafe_kill(srv.id() as i32, sig);
+            let code = if sig == libc::SIGHUP {
+                // The handler is killed, the server serves on.
+                assert!(eventually(20, || log_of(&sd, &d.path)
+                    .matches("end pid")
+                    .count()
+                    == 1));
+                unsafe_kill(srv.id() as i32, libc::SIGTERM);
+                wait_deadline(&mut srv, 20).unwrap().code()
+            } else {
+                wait_deadline(&mut srv, 20).unwrap().code()
+            };
+            // The handler's fate: gone (TERM or KILL) or still there (TERM to server).
+            let alive = eventually(2, || proc_state(handler).is_none_or(|s| s == 'Z'));
+            if sig == libc::SIGTERM {
+                unsafe_kill(handler, libc::SIGKILL);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            // After QUIT or ABRT, whether the handler's end is logged before the exit
+            // is a race in both servers: keep only what is certain.
+            let mut log = String::new();
+            let mut quitting = false;
+            for l in log_of(&sd, &d.path).lines() {
+                if l.contains("received SIGQUIT") || l.contains("received SIGABRT") {
+                    quitting = true;
+                } else if quitting && (l.contains("end pid") || l.contains("status:")) {
+                    continue;
+                }
+                log.push_str(l);
+                log.push('\n');
+            }
+            seen.push((code, log, alive));
+        }
+        assert_eq!(seen[0], seen[1], "{tag}");
+    }
+}
