@@ -5,10 +5,15 @@
 //! than through posix_spawn to drop posix_spawn's per-call costs (measured in
 //! doc/performance.md): glibc mmaps and munmaps a child stack on every call (the munmap
 //! needs a TLB shootdown) and checks each dup2 action against RLIMIT_NOFILE. Our child
-//! stack is allocated once. The child gets the connection on fds 0 and 1, an empty
-//! signal mask and every signal at its default disposition (a server started with SIGINT
-//! ignored by a shell must not pass that on), and the same PATH search and error rules
-//! as glibc's posix_spawnp. All of our own fds are CLOEXEC, so nothing else is inherited.
+//! stack is allocated once. Two child states:
+//! - clean (a server's handler, ipcsudod's command): its stdio from given fds, an empty
+//!   signal mask and every signal at its default disposition, glibc's 32 and 33 included
+//!   (a server started with SIGINT ignored by a shell must not pass that on);
+//! - transparent (npt-wait's prog): the signal mask and dispositions this process was
+//!   started with, as an exec would pass them, SIGPIPE included (see `exec`).
+//!
+//! Both use the same PATH search and error rules as glibc's posix_spawnp. All of our own
+//! fds are CLOEXEC, so nothing else is inherited.
 //!
 //! This module opts back into `unsafe`: no safe wrapper runs code in a vfork child.
 #![allow(unsafe_code)]
