@@ -554,6 +554,22 @@ fn readiness_line() {
         assert_eq!(s.stdout, want, "{prog}");
         assert_eq!(s.code, Some(0), "{prog}");
     }
+    // -1 with stdout closed: the same usage error (s6-ipcserverd's check).
+    let mut got = Vec::new();
+    for prog in ["ipcserver", "s6-ipcserver"] {
+        let sd = side_dir(&d.path, "closed", prog);
+        let script = format!("exec {} -1 s true >&-", resolve(prog).to_string_lossy());
+        let out = exec_case(
+            &["sh".into(), "-c".into(), script],
+            &[],
+            &[],
+            Stdin::Null,
+            &sd,
+        );
+        got.push(Got::of(&out, PROGS, &d.path));
+    }
+    assert_eq!(got[0], got[1]);
+    assert_eq!(got[0].code, Some(100));
 }
 
 /// Start `prog -1 opts s sh -c 'exec cat >/dev/null'` in `sd` and wait for its

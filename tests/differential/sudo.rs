@@ -75,6 +75,20 @@ const CASES: &[Case] = &[
         ..case("st")
     },
     Case {
+        sopts: &["-d"],
+        ..case("sd-detach")
+    },
+    Case {
+        sopts: &["-d"],
+        cmd: Cmd::Exit(5),
+        ..case("sd-detach-exit-5")
+    },
+    Case {
+        sopts: &["-1", "-2"],
+        cmd: Cmd::Exit(6),
+        ..case("s12-exit-6")
+    },
+    Case {
         senv: &[("FOO", ""), ("FOOSET", "server"), ("FOOEMPTY2", "")],
         cenv: &[
             ("FOO", "client"),
