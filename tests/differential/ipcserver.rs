@@ -355,14 +355,13 @@ pub fn serve_once(
                 .unwrap_or_default()
                 .contains("allow")
             {
+                // The end line and the status line after it (written right after).
                 eventually(20, || {
-                    std::fs::read_to_string(&log_path)
-                        .unwrap_or_default()
-                        .contains("end pid")
+                    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                    log.split_once("end pid")
+                        .is_some_and(|(_, after)| after.contains("status:"))
                 });
             }
-            // A status line may follow the end line.
-            std::thread::sleep(Duration::from_millis(50));
             unsafe_kill(pid, libc::SIGTERM);
             match wait_deadline(&mut child, 10) {
                 Some(st) => st,
