@@ -6,7 +6,9 @@
 //! function in `.init_array` (run by the C start-up code, static or dynamic, before
 //! Rust's `lang_start`), and put back just before `execve`. Nothing else is touched:
 //! std's `CommandExt::exec` would also force SIGPIPE to SIG_DFL, losing a caller's
-//! SIG_IGN, as s6 (written in C) never does.
+//! SIG_IGN, as s6 (written in C) never does. The same entry records which of fds 0-2
+//! were closed and the signal mask at start, for ipcserverd's checks and npt-wait's
+//! transparent spawn.
 //!
 //! This module opts back into `unsafe` for the sigaction query, the `.init_array` entry
 //! and `execve`.
@@ -52,9 +54,10 @@ pub fn unset(name: impl AsRef<OsStr>) -> EnvMod {
 /// "ignored or not" is all there is to know. Realtime signals are never changed by us.
 static IGNORED_AT_START: AtomicU32 = AtomicU32::new(0);
 
-/// Record which standard signals were ignored at start: SIGPIPE, which the Rust runtime
-/// is about to ignore, and those a chain-loader traps for itself (npt-wait's TERM, INT,
-/// HUP) and must hand on as the caller left them.
+/// Record the start-up state the Rust runtime is about to change or hide: which standard
+/// signals were ignored (SIGPIPE, which the runtime ignores, and those a program traps
+/// for itself, npt-wait's TERM, INT, HUP, and must hand on as the caller left them),
+/// which of fds 0, 1, 2 were closed (the runtime puts /dev/null there), and the mask.
 extern "C" fn record_ignored() {
     let mut bits = 1u32;
     for sig in 1..32 {
