@@ -10,20 +10,28 @@
 //! `PAIRS` (checked by `every_program_has_a_peer_row`).
 #![allow(dead_code)]
 
+mod access;
+mod chainload;
+mod cleanfifodir;
+mod connlimit;
+mod fdholder;
+mod ioconnect;
+mod ipcclient;
+mod ipcserver;
+mod ipcserverd;
+mod npt;
+mod nptlisten;
 mod options;
+mod probe;
+mod rulescdb;
+mod rulesfs;
+mod security;
+mod sudo;
 
 use crate::util::*;
-
-mod fdholder;
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-mod cleanfifodir;
-mod connlimit;
-mod ioconnect;
-mod nptlisten;
-mod rulesfs;
 
 /// Every program of ours and the peer it is compared with. A program with no peer
 /// binary in Debian names its role model in parentheses and is compared with it by
@@ -147,5 +155,3 @@ fn every_program_has_a_peer_row() {
         );
     }
 }
-
-mod security;
