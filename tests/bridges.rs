@@ -249,8 +249,13 @@ fn socket_proxy_in_front_of_busybox_httpd() {
     // before anything reaches the backend (curl: empty reply 52, or 56 when the close
     // finds its request unread).
     let served = |log: &str| log.matches("info: allow").count();
+    // The backend logs its allow line when it accepts: wait for both to be written.
+    assert!(
+        eventually(10, || served(&httpd.log()) == 2),
+        "backend log: {}",
+        httpd.log()
+    );
     let before = served(&httpd.log());
-    assert_eq!(before, 2, "backend log: {}", httpd.log());
     let out = curl_as(DENIED_UID, &public, &["http://localhost/"]);
     assert!(matches!(out.status.code(), Some(52 | 56)), "{out:?}");
     assert_eq!(out.out(), "");
