@@ -3,7 +3,7 @@
 //! both clients talking to the same daemon. See: issue 17.
 
 use super::{Seen, run};
-use crate::fdholder::{ALL, Side, daemon, have_s6, rules};
+use crate::fdholder::{ALL, Side, client, daemon, have_s6, rules};
 use crate::util::*;
 use std::path::Path;
 
@@ -236,4 +236,38 @@ fn delete_message_names_the_identifier() {
         peer.stderr,
         format!("PROG: fatal: unable to delete fd for id {s6}: No such file or directory\n")
     );
+}
+
+/// `-b 0`: ours listens with a backlog of 1 and serves; s6's socket binder does not
+/// listen at all, and s6-fdholderd exits 111. See ipcfdholder-daemon(1), COMPATIBILITY.
+#[test]
+fn daemon_backlog_0_means_1() {
+    if !have_s6() {
+        return;
+    }
+    let d = Dir::new("dfh-b0");
+    rules(&d.join("rules"), "uid/0", ALL);
+    let r = d.join("rules");
+    let r = r.to_str().unwrap();
+    let sock = d.join("s");
+    let _srv = daemon(Side::Ours, &sock, &["-b", "0", "-i", r]);
+    client(Side::Ours, "list", &[&sock], None).assert_code(0);
+    let theirs = d.join("s6");
+    let out = run(
+        "s6-fdholder-daemon",
+        &["-1", "-b", "0", "-i", r, theirs.to_str().unwrap()],
+        &[],
+        b"",
+        &d.path,
+    );
+    out.assert_code(111);
+    assert!(
+        out.err()
+            .contains("s6-fdholderd: fatal: unable to accept: Invalid argument"),
+        "{}",
+        out.err()
+    );
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("doc/ipcfdholder-daemon.1");
+    let page = std::fs::read_to_string(page).unwrap();
+    assert!(page.contains("s6's socket binder does not listen then"));
 }
