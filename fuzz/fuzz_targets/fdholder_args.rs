@@ -1,34 +1,18 @@
-//! Option parsing of the fd-holder programs, as each bin does it (`parse(args)`), on
-//! argv made of the input split at NUL bytes. The first byte picks the program.
-//! Besides "never panics": ipcfdholderd's maxconn stays within 1..=256, and the
-//! program argv of retrieve and getdump is passed on untouched.
+//! Option parsing of the fd-holder programs, as each bin calls it
+//! (`ipctools::cli::NAME::parse`), on argv made of the input split at NUL bytes. The
+//! first byte picks the program. Besides "never panics": ipcfdholderd's maxconn stays
+//! within 1..=256, and the program argv of retrieve and getdump is passed on untouched.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
-macro_rules! bins {
-    ($($name:ident = $file:literal;)*) => {
-        $(
-            #[allow(dead_code)]
-            #[path = $file]
-            mod $name;
-        )*
-    };
-}
-
-bins! {
-    daemon = "../../src/bin/ipcfdholder-daemon.rs";
-    fdholderd = "../../src/bin/ipcfdholderd.rs";
-    store = "../../src/bin/ipcfdholder-store.rs";
-    retrieve = "../../src/bin/ipcfdholder-retrieve.rs";
-    delete = "../../src/bin/ipcfdholder-delete.rs";
-    list = "../../src/bin/ipcfdholder-list.rs";
-    getdump = "../../src/bin/ipcfdholder-getdump.rs";
-    setdump = "../../src/bin/ipcfdholder-setdump.rs";
-    transferdump = "../../src/bin/ipcfdholder-transferdump.rs";
-}
+use ipctools::cli::{
+    ipcfdholder_daemon as daemon, ipcfdholder_delete as delete, ipcfdholder_getdump as getdump,
+    ipcfdholder_list as list, ipcfdholder_retrieve as retrieve, ipcfdholder_setdump as setdump,
+    ipcfdholder_store as store, ipcfdholder_transferdump as transferdump, ipcfdholderd as fdholderd,
+};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, rest)) = data.split_first() else {
@@ -47,7 +31,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = daemon::parse(a);
         }
         1 => {
-            if let Ok((Some(cfg), _)) = fdholderd::parse(a) {
+            if let Ok(o) = fdholderd::parse(a)
+                && let Some(cfg) = o.cfg
+            {
                 assert!((1..=256).contains(&cfg.maxconn));
             }
         }
@@ -55,7 +41,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = store::parse(a);
         }
         3 => {
-            let _ = retrieve::parse(a);
+            if let Ok(o) = retrieve::parse(a) {
+                assert!(!o.argv.is_empty() && args.ends_with(&o.argv));
+            }
         }
         4 => {
             let _ = delete::parse(a);
@@ -64,8 +52,8 @@ fuzz_target!(|data: &[u8]| {
             let _ = list::parse(a);
         }
         6 => {
-            if let Ok((_, _, argv)) = getdump::parse(a) {
-                assert!(!argv.is_empty() && args.ends_with(&argv));
+            if let Ok(o) = getdump::parse(a) {
+                assert!(!o.argv.is_empty() && args.ends_with(&o.argv));
             }
         }
         7 => {

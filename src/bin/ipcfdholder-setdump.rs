@@ -4,42 +4,23 @@
 
 use ipccore::diag::Diag;
 use ipccore::fdholder::client;
-use lexopt::prelude::*;
-use std::ffi::OsString;
+use ipctools::cli::{
+    self,
+    ipcfdholder_setdump::{Opts, parse},
+};
 use std::process::ExitCode;
-use std::time::Duration;
 
 const PROG: &str = "ipcfdholder-setdump";
 const USAGE: &str = "ipcfdholder-setdump [ -t timeout ] socket";
 
-/// Options from `args` (argv without the program name), so a fuzz target can call it.
-pub(crate) fn parse(
-    args: impl IntoIterator<Item = OsString>,
-) -> Result<(Option<Duration>, OsString), lexopt::Error> {
-    let mut p = lexopt::Parser::from_args(args);
-    p.set_short_equals(false);
-    let mut timeout = None;
-    while let Some(arg) = p.next()? {
-        match arg {
-            Short('t') => {
-                let ms: u32 = p.value()?.parse()?;
-                timeout = (ms != 0).then(|| Duration::from_millis(ms.into()));
-            }
-            Value(v) => return Ok((timeout, v)),
-            _ => return Err(arg.unexpected()),
-        }
-    }
-    Err("missing path".into())
-}
-
 fn main() -> ExitCode {
-    let diag = Diag::new(PROG);
-    let (timeout, path) = match parse(std::env::args_os().skip(1)) {
-        Ok(o) => o,
-        Err(_) => return ExitCode::from(diag.usage(USAGE)),
-    };
-    match client::run_setdump(&path, timeout) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => ExitCode::from(diag.fatal(&e)),
-    }
+    cli::run(
+        PROG,
+        USAGE,
+        parse,
+        |o: Opts, diag: Diag| match client::run_setdump(&o.socket, o.timeout) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => ExitCode::from(diag.fatal(&e)),
+        },
+    )
 }

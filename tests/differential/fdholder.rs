@@ -3,7 +3,7 @@
 //! both clients talking to the same daemon. See: issue 17.
 
 use super::{Seen, run};
-use crate::fdholder::{ALL, Side, daemon, have_s6, rules};
+use crate::fdholder::{ALL, Side, client, daemon, have_s6, rules};
 use crate::util::*;
 use std::path::Path;
 
@@ -26,37 +26,74 @@ fn same(name: &str, args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Seen {
     a
 }
 
+/// The COMPATIBILITY text of every page about usage errors.
+const REASON_FIRST: &str = "reported with its reason before the usage line";
+
+/// A refused command line: both exit 100; s6 prints its usage line alone, we print
+/// `PROG: fatal: REASON`, then the same usage line (every page's COMPATIBILITY says so).
+fn refused(name: &str, args: &[&str], cwd: &Path, reason: &str) {
+    let (ours, peer) = pair(name, args, &[], cwd);
+    let what = format!("ipcfdholder{name} {args:?}");
+    assert_eq!(peer.code, Some(100), "{what}: peer {peer:?}");
+    assert!(
+        peer.stderr.starts_with("PROG: usage: PROG [") && peer.stderr.lines().count() == 1,
+        "{what}: peer {peer:?}"
+    );
+    assert_eq!(ours.code, Some(100), "{what}: {ours:?}");
+    assert_eq!(
+        ours.stderr,
+        format!("PROG: fatal: {reason}\n{}", peer.stderr),
+        "{what}"
+    );
+    assert_eq!(ours.stdout, peer.stdout, "{what}");
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("doc/ipcfdholder{name}.1"));
+    let page = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        page.contains(REASON_FIRST),
+        "{what}: the page does not say so"
+    );
+}
+
 #[test]
 fn usage_and_bad_options_as_s6() {
     if !have_s6() {
         return;
     }
     let d = Dir::new("dfh-use");
-    for name in [
-        "-daemon",
-        "d",
-        "-store",
-        "-retrieve",
-        "-delete",
-        "-list",
-        "-getdump",
-        "-setdump",
-        "-transferdump",
+    for (name, missing) in [
+        ("-daemon", "missing path"),
+        ("d", ""),
+        ("-store", "missing socket"),
+        ("-retrieve", "missing socket"),
+        ("-delete", "missing socket"),
+        ("-list", "missing socket"),
+        ("-getdump", "missing socket"),
+        ("-setdump", "missing socket"),
+        ("-transferdump", "missing socketfrom"),
     ] {
         // s6-fdholderd without arguments complains about rules, not usage.
         if name != "d" {
-            let s = same(name, &[], &[], &d.path);
-            assert_eq!(s.code, Some(100));
-            assert!(s.stderr.starts_with("PROG: usage: PROG ["), "{s:?}");
+            refused(name, &[], &d.path, missing);
         }
-        let s = same(name, &["-t", "x", "a", "b", "c"], &[], &d.path);
-        assert_eq!(s.code, Some(100));
-        let s = same(name, &["-Z", "a", "b", "c"], &[], &d.path);
-        assert_eq!(s.code, Some(100));
+        let bad_t = if name == "-transferdump" {
+            "-t: x is not timeoutfrom:timeoutto (milliseconds, either may be empty)"
+        } else {
+            "-t: x is not a number"
+        };
+        refused(name, &["-t", "x", "a", "b", "c"], &d.path, bad_t);
+        refused(name, &["-Z", "a", "b", "c"], &d.path, "unknown option -Z");
     }
     // transferdump's -t from:to.
     for bad in ["", "x", "5:x", "5;7"] {
-        same("-transferdump", &["-t", bad, "a", "b"], &[], &d.path);
+        let shown = if bad.is_empty() { "\"\"" } else { bad };
+        refused(
+            "-transferdump",
+            &["-t", bad, "a", "b"],
+            &d.path,
+            &format!(
+                "-t: {shown} is not timeoutfrom:timeoutto (milliseconds, either may be empty)"
+            ),
+        );
     }
 }
 
@@ -199,4 +236,38 @@ fn delete_message_names_the_identifier() {
         peer.stderr,
         format!("PROG: fatal: unable to delete fd for id {s6}: No such file or directory\n")
     );
+}
+
+/// `-b 0`: ours listens with a backlog of 1 and serves; s6's socket binder does not
+/// listen at all, and s6-fdholderd exits 111. See ipcfdholder-daemon(1), COMPATIBILITY.
+#[test]
+fn daemon_backlog_0_means_1() {
+    if !have_s6() {
+        return;
+    }
+    let d = Dir::new("dfh-b0");
+    rules(&d.join("rules"), "uid/0", ALL);
+    let r = d.join("rules");
+    let r = r.to_str().unwrap();
+    let sock = d.join("s");
+    let _srv = daemon(Side::Ours, &sock, &["-b", "0", "-i", r]);
+    client(Side::Ours, "list", &[&sock], None).assert_code(0);
+    let theirs = d.join("s6");
+    let out = run(
+        "s6-fdholder-daemon",
+        &["-1", "-b", "0", "-i", r, theirs.to_str().unwrap()],
+        &[],
+        b"",
+        &d.path,
+    );
+    out.assert_code(111);
+    assert!(
+        out.err()
+            .contains("s6-fdholderd: fatal: unable to accept: Invalid argument"),
+        "{}",
+        out.err()
+    );
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("doc/ipcfdholder-daemon.1");
+    let page = std::fs::read_to_string(page).unwrap();
+    assert!(page.contains("s6's socket binder does not listen then"));
 }
