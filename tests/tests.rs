@@ -13,4 +13,5 @@ mod ipcserverd;
 mod listen_tools;
 mod reliability;
 mod service;
+mod socknames;
 mod sudo;
