@@ -453,3 +453,59 @@ fn another_uid_holding_flock_on_the_directory_does_not_stop_a_start() {
         .collect();
     assert!(stray.is_empty(), "{stray:?}");
 }
+
+/// ipcclient reaches a seqpacket server (issue 16, newcomer trial F8): ipcserverd behind
+/// local-seqpacket-socket-listen, and socat's `UNIX-LISTEN:…,type=5`, with and without a
+/// bindpath; the handler sees a seqpacket connection and the client's real name.
+#[test]
+fn ipcclient_reaches_seqpacket_servers() {
+    let d = Dir::new("seqcl");
+    let show = "import socket,os\n\
+        s=socket.socket(fileno=0)\n\
+        print('type', s.type == socket.SOCK_SEQPACKET, 'peer', repr(s.getpeername()))\n\
+        s.detach()\n";
+    let p = d.join("seq.sock");
+    let mut c = Command::new(bin("local-seqpacket-socket-listen"));
+    c.arg("--systemd-compatibility")
+        .arg(&p)
+        .arg(bin("ipcserverd"))
+        .args(["-1", PY, "-c", show]);
+    let _srv = Server::start(c);
+    let client = |server: &Path, bind: Option<&Path>| {
+        let mut c = Command::new(bin("ipcclient"));
+        if let Some(b) = bind {
+            c.arg("-p").arg(b);
+        }
+        c.arg(server).args(["sh", "-c", "cat <&6"]);
+        let out = run_timeout(c, 20);
+        out.assert_code(0);
+        out.out()
+    };
+    assert_eq!(client(&p, None), "type True peer ''\n");
+    let b = d.join("cl.sock");
+    assert_eq!(
+        client(&p, Some(&b)),
+        format!("type True peer '{}'\n", b.display())
+    );
+    // The stream socket bound first was removed; only the seqpacket one's file is left.
+    let names: Vec<String> = d.entries();
+    assert_eq!(names.iter().filter(|n| n.starts_with("cl")).count(), 1);
+    std::fs::remove_file(&b).unwrap();
+
+    if !have("socat") {
+        return;
+    }
+    let sp = d.join("socat.sock");
+    let mut c = Command::new("socat");
+    c.arg(format!("UNIX-LISTEN:{},type=5,fork", sp.display()))
+        .arg("SYSTEM:echo seqpacket-from-socat")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut socat = c.spawn().unwrap();
+    assert!(eventually(10, || sp.exists()), "socat never listened");
+    let got = client(&sp, None);
+    let _ = socat.kill();
+    let _ = socat.wait();
+    assert_eq!(got, "seqpacket-from-socat\n");
+}
