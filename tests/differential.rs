@@ -10,6 +10,8 @@
 //! `PAIRS` (checked by `every_program_has_a_peer_row`).
 #![allow(dead_code)]
 
+mod socketbinder;
+
 use crate::util::*;
 use std::ffi::OsString;
 use std::path::Path;
@@ -22,6 +24,7 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("ipcserver", "s6-ipcserver"),
     ("ipcserverd", "s6-ipcserverd"),
     ("ipcclient", "s6-ipcclient"),
+    ("ipcserver-socketbinder", "s6-ipcserver-socketbinder"),
     ("ipcserver-access", "s6-ipcserver-access"),
     ("ipcrules-cdb", "s6-accessrules-cdb-from-fs"),
     ("ipcsudo", "s6-sudo"),

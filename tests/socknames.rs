@@ -509,3 +509,69 @@ fn ipcclient_reaches_seqpacket_servers() {
     let _ = socat.wait();
     assert_eq!(got, "seqpacket-from-socat\n");
 }
+
+/// ipcserver-socketbinder in front of the servers it is made for: s6-ipcserverd,
+/// ipcserverd, and s6-fdholderd (which then stores and lists an fd).
+#[test]
+fn socketbinder_in_front_of_s6_ipcserverd_ipcserverd_and_s6_fdholderd() {
+    let d = Dir::new("sbind");
+    let hello = ["sh", "-c", "echo \"hello $IPCREMOTEEUID\""];
+    let read = |p: &Path| {
+        let mut s = std::os::unix::net::UnixStream::connect(p).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut v = String::new();
+        std::io::Read::read_to_string(&mut s, &mut v).unwrap();
+        v
+    };
+    let mut servers: Vec<(String, PathBuf)> = vec![("ipcserverd".into(), bin("ipcserverd"))];
+    if have("s6-ipcserverd") {
+        servers.push(("s6-ipcserverd".into(), "s6-ipcserverd".into()));
+    }
+    for (name, server) in servers {
+        let p = d.join(format!("{name}.sock"));
+        let mut c = Command::new(bin("ipcserver-socketbinder"));
+        c.args(["-a", "0600"])
+            .arg(&p)
+            .arg(server)
+            .arg("-1")
+            .args(hello);
+        let _srv = Server::start(c);
+        assert_eq!(read(&p), "hello 0\n", "{name}");
+        let m = std::fs::symlink_metadata(&p).unwrap();
+        assert_eq!(m.mode() & 0o777, 0o600);
+        let o = run_timeout(
+            as_nobody(&["socat", "-u", &format!("UNIX-CONNECT:{}", p.display()), "-"]),
+            10,
+        );
+        assert!(o.err().contains("Permission denied"), "{name}: {}", o.err());
+    }
+    if !have("s6-fdholderd") {
+        return;
+    }
+    let rules = d.join("rules");
+    std::fs::create_dir_all(rules.join("uid/0/env")).unwrap();
+    std::fs::write(rules.join("uid/0/allow"), b"").unwrap();
+    for v in [
+        "S6_FDHOLDER_STORE_REGEX",
+        "S6_FDHOLDER_RETRIEVE_REGEX",
+        "S6_FDHOLDER_LIST",
+    ] {
+        std::fs::write(rules.join("uid/0/env").join(v), b".*\n").unwrap();
+    }
+    let p = d.join("fdh.sock");
+    let mut c = Command::new(bin("ipcserver-socketbinder"));
+    c.args(["-a", "0700"])
+        .arg(&p)
+        .args(["s6-fdholderd", "-1", "-i"])
+        .arg(&rules);
+    let _srv = Server::start(c);
+    let mut store = Command::new("s6-fdholder-store");
+    store.arg(&p).arg("unix:/stored/by/test");
+    run_timeout(store, 10).assert_code(0);
+    let mut list = Command::new("s6-fdholder-list");
+    list.arg(&p);
+    let out = run_timeout(list, 10);
+    out.assert_code(0);
+    assert_eq!(out.out(), "unix:/stored/by/test\n");
+}
