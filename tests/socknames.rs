@@ -540,6 +540,9 @@ fn socketbinder_in_front_of_s6_ipcserverd_ipcserverd_and_s6_fdholderd() {
         assert_eq!(read(&p), "hello 0\n", "{name}");
         let m = std::fs::symlink_metadata(&p).unwrap();
         assert_eq!(m.mode() & 0o777, 0o600);
+        if !have("socat") {
+            continue;
+        }
         let o = run_timeout(
             as_nobody(&["socat", "-u", &format!("UNIX-CONNECT:{}", p.display()), "-"]),
             10,
