@@ -784,3 +784,84 @@ fn rename_into_place(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn lock_names_fit_in_a_name() {
+        assert_eq!(
+            Lock::name_for(OsStr::new("app.sock")),
+            ".ipcs-lock.app.sock"
+        );
+        let long = "x".repeat(255);
+        let name = Lock::name_for(OsStr::new(&long));
+        assert!(name.len() <= 255, "{name:?}");
+        assert_eq!(name, Lock::name_for(OsStr::new(&long)), "stable");
+        assert_ne!(name, Lock::name_for(OsStr::new(&"y".repeat(255))));
+    }
+
+    #[test]
+    fn direct_address_is_path_or_a_short_alias() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = rustix::fs::open("/", OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?;
+        let p = Path::new("/run/x.sock");
+        assert_eq!(
+            direct_address(p, &dir, OsStr::new("x.sock")),
+            Some(b"/run/x.sock".to_vec())
+        );
+        let long = PathBuf::from(format!("/{}/x.sock", "d".repeat(120)));
+        let got = direct_address(&long, &dir, OsStr::new("x.sock")).unwrap_or_default();
+        assert_eq!(
+            got,
+            format!("/proc/self/fd/{}/x.sock", dir.as_raw_fd()).into_bytes()
+        );
+        let base = "b".repeat(100);
+        let long = PathBuf::from(format!("/{base}/{base}"));
+        assert_eq!(direct_address(&long, &dir, OsStr::new(&base)), None);
+        Ok(())
+    }
+
+    /// Run as root (the test suite is): /tmp is sticky and root's, a root 0755
+    /// directory in it is stable; a 0777 one, or a path through a symlink in it that
+    /// another user owns, is not.
+    #[test]
+    fn stable_directories() -> Result<(), Box<dyn std::error::Error>> {
+        if !rustix::process::geteuid().is_root() {
+            return Ok(());
+        }
+        let base = PathBuf::from(format!("/tmp/ipccore-stable-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir(&base)?;
+        std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755))?;
+        let open = base.join("open");
+        std::fs::create_dir(&open)?;
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777))?;
+        let sticky = base.join("sticky");
+        std::fs::create_dir(&sticky)?;
+        std::fs::set_permissions(&sticky, std::fs::Permissions::from_mode(0o1777))?;
+        std::os::unix::fs::symlink(&base, sticky.join("mine"))?;
+        let theirs = sticky.join("theirs");
+        std::os::unix::fs::symlink(&base, &theirs)?;
+        rustix::fs::chownat(
+            rustix::fs::CWD,
+            &theirs,
+            Some(Uid::from_raw(65534)),
+            None,
+            AtFlags::SYMLINK_NOFOLLOW,
+        )?;
+        let r = [
+            stable_dir(&base).is_some(),
+            stable_dir(&base.join("sticky")).is_some(),
+            stable_dir(&base.join("sticky/mine")).is_some(),
+            stable_dir(&base.join("sticky/mine/open/../sticky")).is_some(),
+            stable_dir(&open).is_some(),
+            stable_dir(&open.join("..")).is_some(),
+            stable_dir(&theirs).is_some(),
+        ];
+        let _ = std::fs::remove_dir_all(&base);
+        assert_eq!(r, [true, true, true, true, false, true, false]);
+        Ok(())
+    }
+}
