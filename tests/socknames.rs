@@ -578,3 +578,95 @@ fn socketbinder_in_front_of_s6_ipcserverd_ipcserverd_and_s6_fdholderd() {
     out.assert_code(0);
     assert_eq!(out.out(), "unix:/stored/by/test\n");
 }
+
+/// A PATH longer than sun_path (in a directory nobody else can change): the socket file
+/// is at PATH, and the kernel records `/proc/self/fd/N/BASENAME`, as ipcserver(1)
+/// SECURITY says.
+#[test]
+fn a_path_longer_than_sun_path_records_the_documented_alias() {
+    if !py_available("socket") {
+        return;
+    }
+    let d = Dir::new("namelong");
+    let mut dir = d.path.clone();
+    for i in 0..3 {
+        dir = dir.join(format!("{i}{}", "d".repeat(40)));
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("long.sock");
+    assert!(p.as_os_str().len() > 107);
+    let mut c = Command::new(bin("ipcserver"));
+    c.arg("-1").arg(&p).args([PY, "-c", HANDLER_SOCKNAME]);
+    let _srv = Server::start(c);
+    assert!(
+        std::fs::symlink_metadata(&p)
+            .unwrap()
+            .file_type()
+            .is_socket()
+    );
+    let mut s = std::os::unix::net::UnixStream::connect(&p).unwrap_or_else(|_| {
+        // std refuses paths over sun_path: connect through an O_PATH alias.
+        let f = hold_inode(&p);
+        let alias = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&f));
+        std::os::unix::net::UnixStream::connect(alias).unwrap()
+    });
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut v = String::new();
+    std::io::Read::read_to_string(&mut s, &mut v).unwrap();
+    let name = v
+        .trim_end()
+        .strip_prefix("handler /proc/self/fd/")
+        .unwrap_or("");
+    let (n, base) = name.split_once('/').unwrap_or(("", ""));
+    assert!(n.parse::<u32>().is_ok() && base == "long.sock", "{v}");
+}
+
+/// uvicorn behind local-stream-socket-listen (`--fd 3`) names the real path.
+#[test]
+fn uvicorn_logs_the_real_path() {
+    if !py_available("uvicorn") || !have("curl") {
+        return;
+    }
+    let d = Dir::new("uvicorn");
+    std::fs::write(
+        d.join("asgi.py"),
+        "async def app(scope, receive, send):\n    \
+         await send({'type': 'http.response.start', 'status': 200, 'headers': []})\n    \
+         await send({'type': 'http.response.body', 'body': b'hello from uvicorn\\n'})\n",
+    )
+    .unwrap();
+    let p = d.join("uv.sock");
+    let log = d.join("uv.log");
+    let logf = std::fs::File::create(&log).unwrap();
+    let mut c = Command::new(bin("local-stream-socket-listen"));
+    c.args(["--mode", "0600"])
+        .arg(&p)
+        .args([PY, "-m", "uvicorn", "--app-dir"])
+        .arg(&d.path)
+        .args(["--fd", "3", "asgi:app"])
+        .stdin(Stdio::null())
+        .stdout(logf.try_clone().unwrap())
+        .stderr(logf);
+    let mut child = c.spawn().unwrap();
+    let want = format!("Uvicorn running on socket {}", p.display());
+    let seen = eventually(20, || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains(&want)
+    });
+    let curl = seen.then(|| {
+        let mut k = Command::new("curl");
+        k.args(["-sS", "--max-time", "10", "--unix-socket"])
+            .arg(&p)
+            .arg("http://x/");
+        run_timeout(k, 20)
+    });
+    unsafe_kill(child.id() as i32, libc::SIGTERM);
+    let _ = wait_deadline(&mut child, 20);
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(seen, "{want:?} not in the log:\n{logged}");
+    let curl = curl.unwrap();
+    curl.assert_code(0);
+    assert_eq!(curl.out(), "hello from uvicorn\n");
+}
