@@ -26,6 +26,7 @@ mod probe;
 mod rulescdb;
 mod rulesfs;
 mod security;
+mod socketbinder;
 mod sudo;
 
 use crate::util::*;
@@ -40,6 +41,7 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("ipcserver", "s6-ipcserver"),
     ("ipcserverd", "s6-ipcserverd"),
     ("ipcclient", "s6-ipcclient"),
+    ("ipcserver-socketbinder", "s6-ipcserver-socketbinder"),
     ("ipcserver-access", "s6-ipcserver-access"),
     ("ipcrules-cdb", "s6-accessrules-cdb-from-fs"),
     ("ipcsudo", "s6-sudo"),

@@ -446,6 +446,8 @@ fn stale_socket_is_replaced() {
     let p = d.join("s");
     drop(UnixListener::bind(&p).unwrap());
     let old = std::fs::symlink_metadata(&p).unwrap().ino();
+    // Hold the old inode, so that the new socket cannot get its number back.
+    let _hold = crate::socknames::hold_inode(&p);
     let _srv = server(&[], &p, &["sh", "-c", "echo new"]);
     assert_ne!(std::fs::symlink_metadata(&p).unwrap().ino(), old);
     assert_eq!(read_all(&mut connect(&p)), "new\n");
@@ -521,9 +523,16 @@ fn minus_capital_d_refuses_any_existing_path() {
 
 #[test]
 fn two_servers_at_once_exactly_one_wins() {
-    for round in 0..5 {
+    // Each method (direct bind in 0755 and sticky directories, private directory in a
+    // 0777 one), with and without a stale socket to replace.
+    for round in 0..12 {
         let d = Dir::new("race");
+        let mode = [0o755, 0o1777, 0o777][round % 3];
+        std::fs::set_permissions(&d.path, std::fs::Permissions::from_mode(mode)).unwrap();
         let p = d.join("s");
+        if round % 2 == 1 {
+            drop(UnixListener::bind(&p).unwrap());
+        }
         let spawn = || {
             let mut c = Command::new(bin("ipcserver"));
             c.arg("-1").arg(&p).args(["sh", "-c", "echo hi"]);
@@ -553,17 +562,26 @@ fn two_servers_at_once_exactly_one_wins() {
     }
 }
 
+/// The socket file may exist before its owner is final (it is bound at its real name),
+/// but nobody can connect until it is: a second uid hammering connect() while the server
+/// starts again and again never gets past the permission check, and every connect that
+/// succeeds (as root) finds the final mode and owner.
 #[test]
-fn watcher_never_sees_wrong_mode_or_owner() {
+fn no_connect_before_mode_and_owner_are_final() {
     let d = Dir::new("watch");
     let p = d.join("s");
+    let hammer = crate::socknames::Hammer::start(65533, &p, &d.join("stop"));
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (pp, st) = (p.clone(), stop.clone());
     let watcher = std::thread::spawn(move || {
         let mut seen = 0u64;
         let mut bad = Vec::new();
         while !st.load(std::sync::atomic::Ordering::Relaxed) {
-            if let Ok(m) = std::fs::symlink_metadata(&pp) {
+            if UnixStream::connect(&pp).is_ok() {
+                // The test removes PATH between starts.
+                let Ok(m) = std::fs::symlink_metadata(&pp) else {
+                    continue;
+                };
                 seen += 1;
                 let got = (m.mode() & 0o7777, m.uid(), m.gid());
                 if got != (0o600, 65534, 65534) {
@@ -580,12 +598,14 @@ fn watcher_never_sees_wrong_mode_or_owner() {
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let (seen, bad) = watcher.join().unwrap();
-    assert!(seen > 0, "the watcher never saw the socket");
+    let h = hammer.finish();
+    assert!(seen > 0, "the watcher never connected");
     assert!(
         bad.is_empty(),
-        "wrong mode/owner seen: {:?}",
+        "connected with the wrong mode/owner: {:?}",
         &bad[..bad.len().min(5)]
     );
+    h.assert_never_in();
     no_private_dirs(&d);
 }
 

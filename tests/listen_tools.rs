@@ -561,25 +561,41 @@ fn mode_and_group_are_enforced_by_the_kernel() {
     assert!(o.err().contains("Permission denied"), "{}", o.err());
 }
 
-/// A watcher polling PATH while the listener starts never sees another mode or owner.
+/// Nobody connects before the mode and owner are final: a second uid hammering connect()
+/// never gets past the permission check, and every connect that succeeds (as root)
+/// finds the final mode and owner. (The file itself may show its first, owner-only
+/// mode for a moment: it is bound at its real name, then chowned, then listens.)
 #[test]
-fn watcher_never_sees_wrong_mode_or_owner() {
+fn no_connect_before_mode_and_owner_are_final() {
     let d = Dir::new("watch");
     let p = d.join("s");
+    let hammer = crate::socknames::Hammer::start(65533, &p, &d.join("stop"));
     let stop = Arc::new(AtomicBool::new(false));
     let (seen, wrong) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let w = {
         let (p, stop, seen, wrong) = (p.clone(), stop.clone(), seen.clone(), wrong.clone());
         std::thread::spawn(move || {
             let mut bad = Vec::new();
+            let addr = SocketAddrUnix::new(p.as_path()).unwrap();
             while !stop.load(Ordering::Relaxed) {
-                if let Ok(md) = std::fs::symlink_metadata(&p) {
-                    seen.fetch_add(1, Ordering::Relaxed);
-                    let got = (md.mode() & 0o7777, md.uid(), md.gid());
-                    if got != (0o640, 65534, 65534) {
-                        wrong.fetch_add(1, Ordering::Relaxed);
-                        bad.push(got);
-                    }
+                let s = rustix::net::socket_with(
+                    AddressFamily::UNIX,
+                    SocketType::SEQPACKET,
+                    SocketFlags::CLOEXEC,
+                    None,
+                )
+                .unwrap();
+                if rustix::net::connect(&s, &addr).is_err() {
+                    continue;
+                }
+                let Ok(md) = std::fs::symlink_metadata(&p) else {
+                    continue;
+                };
+                seen.fetch_add(1, Ordering::Relaxed);
+                let got = (md.mode() & 0o7777, md.uid(), md.gid());
+                if got != (0o640, 65534, 65534) {
+                    wrong.fetch_add(1, Ordering::Relaxed);
+                    bad.push(got);
                 }
             }
             bad
@@ -590,14 +606,15 @@ fn watcher_never_sees_wrong_mode_or_owner() {
         let mut c = tool(SEQ);
         c.args(["-m", "0640", "-u", "65534", "-g", "65534"])
             .arg(&p)
-            .arg("true");
+            .args(["sleep", "0.2"]);
         run_timeout(c, 10).assert_code(0);
     }
     stop.store(true, Ordering::Relaxed);
     let bad = w.join().unwrap();
+    hammer.finish().assert_never_in();
     assert!(
         seen.load(Ordering::Relaxed) > 0,
-        "the watcher never saw the socket"
+        "the watcher never connected"
     );
     assert_eq!(wrong.load(Ordering::Relaxed), 0, "seen: {bad:?}");
     assert_eq!(d.entries(), vec!["s"], "no stray files");
@@ -773,6 +790,7 @@ fn refused_paths_exit_111_and_stay_untouched() {
     drop(s);
 
     // A stale socket (its listener gone) is replaced.
+    let _hold = crate::socknames::hold_inode(&live);
     let mut c = tool(SEQ);
     c.arg(&live).arg("true");
     run_timeout(c, 10).assert_code(0);

@@ -124,9 +124,10 @@ while (time < $end) {
 print "$n $h\n";
 "#;
 
-/// Many starts of `ipcserver -a 0777 -o 65534:65534` while the racer attacks, in a
-/// directory of the given mode. No chmod, chown, bind or unlink may land outside the
-/// server's own socket and private directory.
+/// Many starts of `ipcserver -a 0600 -o 65534:65534` while the racer attacks, in a
+/// directory of the given mode, and uid 65533 hammers connect() on PATH. No chmod,
+/// chown, bind or unlink may land outside the server's own socket and private
+/// directory, and uid 65533 never gets past the socket's mode.
 fn race(tag: &str, dir_mode: u32, slow: bool) {
     let d = Dir::new(tag);
     let victims = Dir::new("victim");
@@ -148,10 +149,11 @@ fn race(tag: &str, dir_mode: u32, slow: bool) {
         .arg("4");
     racer.stdout(Stdio::piped()).stderr(Stdio::piped());
     let racer = racer.spawn().unwrap();
+    let hammer = crate::socknames::Hammer::start(65533, &p, &victims.join("stop"));
     let end = Instant::now() + Duration::from_secs(3);
     let (mut won, mut refused) = (0, 0);
     while Instant::now() < end {
-        match start_once(&["-a", "0777", "-o", "65534:65534"], &p, slow) {
+        match start_once(&["-a", "0600", "-o", "65534:65534"], &p, slow) {
             Ok(mut child) => {
                 won += 1;
                 // Under strace the server is strace's child, and a killed tracer only
@@ -171,6 +173,11 @@ fn race(tag: &str, dir_mode: u32, slow: bool) {
         }
     }
     let out = wait_output(&mut { racer }, 20, "racer");
+    let hammered = hammer.finish();
+    assert_eq!(
+        hammered.got_in, 0,
+        "uid 65533 got past the mode: {hammered:?}"
+    );
     let counts: Vec<u64> = out
         .out()
         .split_whitespace()
@@ -197,7 +204,7 @@ fn race(tag: &str, dir_mode: u32, slow: bool) {
             e.display()
         );
     }
-    eprintln!("{tag}: {won} starts won, {refused} refused, racer {counts:?}");
+    eprintln!("{tag}: {won} starts won, {refused} refused, racer {counts:?}, {hammered:?}");
 }
 
 fn walk(p: &Path) -> Vec<std::path::PathBuf> {
@@ -217,6 +224,9 @@ fn walk(p: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn symlink_and_rename_race_in_a_sticky_directory() {
     race("race1777", 0o1777, false);
+    if have("strace") {
+        race("race1777s", 0o1777, true);
+    }
 }
 
 /// A directory writable by another user (not sticky): the attacker may rename and
@@ -653,7 +663,7 @@ fn socket_directory_on_a_full_filesystem() {
     let err = out.err();
     assert!(
         err.starts_with(&format!(
-            "ipcserver: fatal: unable to create directory {}/.ipcs-",
+            "ipcserver: fatal: unable to create lock file {}/.ipcs-lock.s: ",
             m.display()
         )) && err.ends_with(": No space left on device\n"),
         "{err}"

@@ -21,4 +21,5 @@ mod reliability;
 mod rulesfs;
 mod security;
 mod service;
+mod socknames;
 mod sudo;

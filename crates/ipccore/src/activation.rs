@@ -3,8 +3,8 @@
 //! systemd (`LISTEN_FDS`, `LISTEN_PID`, `LISTEN_FDNAMES`) or upstart (`UPSTART_FDS`,
 //! `UPSTART_EVENTS`) would, and exec the next program.
 //!
-//! The socket itself comes from [`listen::create_with`], so it never exists at PATH with
-//! a wrong mode or owner and only a stale socket is ever replaced, unlike nosh, whose
+//! The socket itself comes from [`listen::create_with`], so nobody can connect to it
+//! before its mode and owner are final and only a stale socket is ever replaced, unlike nosh, whose
 //! manual documents its unlink and chmod/chown races. Accepting connections is left to
 //! the next program (`ipcserverd`, or any `sd_listen_fds` consumer).
 

@@ -68,11 +68,53 @@ pub fn run(cfg: &ClientConfig, diag: &Diag) -> Result<Infallible, Error> {
 }
 
 /// Create the socket, bind it if asked, and connect it (retrying under `-t`).
+///
+/// Beyond s6: a server that answers a stream connect with EPROTOTYPE listens on a
+/// `SOCK_SEQPACKET` socket (nosh's local-seqpacket-socket-listen, ipcserverd behind it);
+/// the connect is then made again with a seqpacket socket, bound to the same bindpath
+/// (the first socket's file is removed first, if it is still the one it made).
 pub fn connect(cfg: &ClientConfig) -> Result<OwnedFd, Error> {
-    let fd = sock::socket(SocketType::STREAM)?;
+    let fd = socket_bound(cfg, SocketType::STREAM)?;
+    match connect_retrying(fd.0, cfg) {
+        Err(Error::Sys {
+            errno: Errno::PROTOTYPE,
+            ..
+        }) => {
+            if let (Some(SockPath::Fs(p)), Some((dev, ino))) = (&cfg.bind, fd.1) {
+                let same = rustix::fs::lstat(p.as_path())
+                    .map(|st| (st.st_dev, st.st_ino) == (dev, ino))
+                    .unwrap_or(false);
+                if same {
+                    let _ = rustix::fs::unlink(p.as_path());
+                }
+            }
+            let fd = socket_bound(cfg, SocketType::SEQPACKET)?;
+            connect_retrying(fd.0, cfg)
+        }
+        r => r,
+    }
+}
+
+/// A new socket of type `ty`, bound to the bindpath if there is one, with the (dev,
+/// ino) of the file the bind made.
+fn socket_bound(
+    cfg: &ClientConfig,
+    ty: SocketType,
+) -> Result<(OwnedFd, Option<(u64, u64)>), Error> {
+    let fd = sock::socket(ty)?;
+    let mut made = None;
     if let Some(b) = &cfg.bind {
         bind(&fd, b).op_at("bind socket to", b.display_path())?;
+        if let SockPath::Fs(p) = b {
+            made = rustix::fs::lstat(p.as_path())
+                .ok()
+                .map(|st| (st.st_dev, st.st_ino));
+        }
     }
+    Ok((fd, made))
+}
+
+fn connect_retrying(fd: OwnedFd, cfg: &ClientConfig) -> Result<OwnedFd, Error> {
     let deadline = cfg.retry_for.map(|d| Instant::now() + d);
     let mut pause = Duration::from_millis(1);
     loop {

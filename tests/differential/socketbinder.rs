@@ -1,0 +1,137 @@
+//! ipcserver-socketbinder against s6-ipcserver-socketbinder: options, bad input, exit
+//! codes, and the socket each hands to prog (mode, type, listening, blocking, name).
+// See: issue 16.
+
+use super::*;
+
+const OURS: &str = "ipcserver-socketbinder";
+const PEER: &str = "s6-ipcserver-socketbinder";
+
+/// Run `prog args…` in a fresh directory; normalise the program name everywhere
+/// (its usage line repeats it).
+fn seen(prog: &str, args: &[&str]) -> Seen {
+    let d = Dir::new("sbdiff");
+    let out = run(prog, args, &[], b"", &d.path);
+    let name = if prog == OURS { OURS } else { PEER };
+    Seen::from(&out, prog, &[(name, "PROG")])
+}
+
+/// What prog sees on fd 0, printed by Python: type, SO_ACCEPTCONN, blocking, the name
+/// the kernel recorded, and the file's mode and type.
+const SHOW: &str = "import socket,os,stat\n\
+    s=socket.socket(fileno=0)\n\
+    n=s.getsockname()\n\
+    st=os.lstat('s')\n\
+    print(s.type, s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN), s.getblocking(), n, oct(stat.S_IMODE(st.st_mode)), stat.S_ISSOCK(st.st_mode))\n\
+    s.detach()\n";
+
+#[test]
+fn same_socket_for_prog_as_s6() {
+    if !have(PEER) {
+        return;
+    }
+    for opts in [
+        &[][..],
+        &["-a", "0600"],
+        &["-a", "0640", "-B"],
+        &["-a", "77777"], // only the permission bits are kept, as s6
+        &["-b", "0"],
+        &["-m", "-b0"],
+        &["-M", "-b", "3", "-d"],
+        &["-D"],
+    ] {
+        let mut args: Vec<&str> = opts.to_vec();
+        args.extend(["s", "/usr/bin/python3", "-c", SHOW]);
+        let (a, b) = (seen(OURS, &args), seen(PEER, &args));
+        assert_eq!(a, b, "{opts:?}");
+        assert_eq!(a.code, Some(0), "{opts:?}: {a:?}");
+    }
+}
+
+#[test]
+fn same_usage_errors_and_exec_failures_as_s6() {
+    if !have(PEER) {
+        return;
+    }
+    for args in [
+        &[][..],
+        &["s"],
+        &["-Z", "s", "true"],
+        &["-a", "999", "s", "true"],
+        &["-a", "7777777777777", "s", "true"],
+        &["-b", "x", "s", "true"],
+        &["-b", "-1", "s", "true"],
+        &["-b", "99999999999", "s", "true"],
+        &["s", "./no-such-prog"],
+    ] {
+        let (a, b) = (seen(OURS, args), seen(PEER, args));
+        assert_eq!(a, b, "{args:?}");
+        assert!(matches!(a.code, Some(100 | 111 | 127)), "{args:?}: {a:?}");
+    }
+    // A missing directory: both 111; we name the step that failed (opening the
+    // directory), s6 the bind (ipcserver-socketbinder(1) COMPATIBILITY).
+    let (a, b) = (
+        seen(OURS, &["nodir/s", "true"]),
+        seen(PEER, &["nodir/s", "true"]),
+    );
+    assert_eq!((a.code, b.code), (Some(111), Some(111)));
+    assert_eq!(
+        a.stderr,
+        "PROG: fatal: unable to open directory nodir: No such file or directory\n"
+    );
+}
+
+/// -D on an existing PATH: both refuse with the same message. -d on a regular file:
+/// s6 removes it, we refuse and leave it (ipcserver-socketbinder(1) COMPATIBILITY:
+/// "an existing PATH is replaced only when it is a stale socket").
+#[test]
+fn existing_path() {
+    if !have(PEER) {
+        return;
+    }
+    for prog in [OURS, PEER] {
+        let d = Dir::new("sbexist");
+        drop(std::os::unix::net::UnixListener::bind(d.join("s")).unwrap());
+        let out = run(prog, &["-D", "s", "true"], &[], b"", &d.path);
+        let s = Seen::from(&out, prog, &[]);
+        assert_eq!(s.code, Some(111));
+        assert_eq!(
+            s.stderr,
+            "PROG: fatal: unable to bind to s: Address already in use\n"
+        );
+    }
+    let d = Dir::new("sbfile");
+    std::fs::write(d.join("s"), b"keep").unwrap();
+    let ours = run(OURS, &["s", "true"], &[], b"", &d.path);
+    assert_eq!(ours.status.code(), Some(111));
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stderr),
+        "ipcserver-socketbinder: fatal: s exists and is a regular file: refusing to replace it\n"
+    );
+    assert_eq!(std::fs::read(d.join("s")).unwrap(), b"keep");
+    let peer = run(PEER, &["s", "true"], &[], b"", &d.path);
+    assert_eq!(peer.status.code(), Some(0));
+}
+
+/// `-m` without `-b 0`: both fail to listen (111), with their own wording, and we
+/// remove the socket we made (COMPATIBILITY: "a failed start leaves nothing behind").
+#[test]
+fn datagram_without_b0_fails_to_listen() {
+    if !have(PEER) {
+        return;
+    }
+    let d = Dir::new("sbdgram");
+    let ours = run(OURS, &["-m", "s", "true"], &[], b"", &d.path);
+    assert_eq!(ours.status.code(), Some(111));
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stderr),
+        "ipcserver-socketbinder: fatal: unable to listen on s: Operation not supported\n"
+    );
+    assert!(d.entries().is_empty(), "{:?}", d.entries());
+    let peer = run(PEER, &["-m", "s", "true"], &[], b"", &d.path);
+    assert_eq!(peer.status.code(), Some(111));
+    assert_eq!(
+        String::from_utf8_lossy(&peer.stderr),
+        "s6-ipcserver-socketbinder: fatal: unable to listen to s: Operation not supported\n"
+    );
+}
