@@ -19,13 +19,18 @@ use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 pub mod ipcclient;
+pub mod ipcconnlimit;
+pub mod ipcioconnect;
 pub mod ipcrules_cdb;
+pub mod ipcrules_fs;
 pub mod ipcserver;
 pub mod ipcserver_access;
 pub mod ipcserverd;
 pub mod ipcsudo;
 pub mod ipcsudoc;
 pub mod ipcsudod;
+pub mod npt_cleanfifodir;
+pub mod npt_listen;
 pub mod npt_mkfifodir;
 pub mod npt_notify;
 pub mod npt_wait;
