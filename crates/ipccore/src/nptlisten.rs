@@ -105,8 +105,8 @@ pub fn run(cfg: &Config) -> Result<(), Error> {
             };
             Error::Fatal(format!(
                 "unable to subscribe to {} with regexp {}: {why}",
-                crate::escape::escape(dir.as_os_str().as_bytes()),
-                crate::escape::escape(re.as_bytes())
+                crate::diag::escape(dir.as_os_str().as_bytes()),
+                crate::diag::escape(re.as_bytes())
             ))
         };
         let src = re
