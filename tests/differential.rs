@@ -10,18 +10,28 @@
 //! `PAIRS` (checked by `every_program_has_a_peer_row`).
 #![allow(dead_code)]
 
+mod access;
+mod chainload;
+mod cleanfifodir;
+mod connlimit;
+mod fdholder;
+mod ioconnect;
+mod ipcclient;
+mod ipcserver;
+mod ipcserverd;
+mod npt;
+mod nptlisten;
 mod options;
+mod probe;
+mod rulescdb;
+mod rulesfs;
+mod security;
+mod sudo;
 
 use crate::util::*;
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-mod cleanfifodir;
-mod connlimit;
-mod ioconnect;
-mod nptlisten;
-mod rulesfs;
 
 /// Every program of ours and the peer it is compared with. A program with no peer
 /// binary in Debian names its role model in parentheses and is compared with it by
@@ -35,6 +45,15 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("ipcsudo", "s6-sudo"),
     ("ipcsudoc", "s6-sudoc"),
     ("ipcsudod", "s6-sudod"),
+    ("ipcfdholder-daemon", "s6-fdholder-daemon"),
+    ("ipcfdholderd", "s6-fdholderd"),
+    ("ipcfdholder-store", "s6-fdholder-store"),
+    ("ipcfdholder-retrieve", "s6-fdholder-retrieve"),
+    ("ipcfdholder-delete", "s6-fdholder-delete"),
+    ("ipcfdholder-list", "s6-fdholder-list"),
+    ("ipcfdholder-getdump", "s6-fdholder-getdump"),
+    ("ipcfdholder-setdump", "s6-fdholder-setdump"),
+    ("ipcfdholder-transferdump", "s6-fdholder-transferdump"),
     ("npt-mkfifodir", "s6-mkfifodir"),
     ("npt-notify", "s6-ftrig-notify"),
     ("npt-wait", "s6-ftrig-wait"),
@@ -153,5 +172,3 @@ fn every_program_has_a_peer_row() {
         );
     }
 }
-
-mod security;

@@ -141,7 +141,8 @@ fn normalize_usage(usage: &str) -> String {
     let mut out = String::new();
     while let Some(i) = s.find("...") {
         out.push_str(&s[..i]);
-        if !out.ends_with(' ') {
+        // `prog...` is `.Ar prog ...`; `gid,gid,...` is one argument, as written.
+        if out.ends_with(|c: char| c.is_ascii_alphanumeric()) {
             out.push(' ');
         }
         out.push_str("...");
@@ -268,6 +269,10 @@ fn normalize_usage_forms() {
     );
     assert_eq!(normalize_usage("p [ args... ]"), "p [args ...]");
     assert_eq!(normalize_usage("p (request on stdin: a NUL b)"), "p");
+    assert_eq!(
+        normalize_usage("p [ -G gid,gid,... ]"),
+        "p [-G gid,gid,...]"
+    );
 }
 
 #[test]

@@ -403,16 +403,21 @@ fn privilege_drop_leaves_nothing_of_root() {
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
     let cases: [Case; 4] = [
         (&["-u", "65534", "-g", "65534"], &[], "Groups: 65534"),
-        (&["-u", "65534", "-g", "65534", "-G", ""], &[], "Groups:"),
+        // As s6 (issue 13): a group list gets the primary gid added.
+        (
+            &["-u", "65534", "-g", "65534", "-G", ""],
+            &[],
+            "Groups: 65534",
+        ),
         (
             &["-u", "65534", "-g", "65534", "-G", "4242,4243"],
             &[],
-            "Groups: 4242 4243",
+            "Groups: 4242 4243 65534",
         ),
         (
             &["-U"],
             &[("UID", "65534"), ("GID", "65534"), ("GIDLIST", "4242")],
-            "Groups: 4242",
+            "Groups: 4242 65534",
         ),
     ];
     for (i, (args, env, groups)) in cases.iter().enumerate() {

@@ -216,6 +216,8 @@ fn echo_connection(sock: &Path) -> UnixStream {
 /// One request to the service, as a client of the documentation would make it.
 fn use_service(name: &str, d: &Dir, sock: &Path) {
     match name {
+        "fdholder" => use_fdholder(sock),
+        "fdholder-echo" => drop(echo_connection(sock)),
         "ipcserver-echo" => drop(echo_connection(sock)),
         "ipcsudo-group" => {
             // gid 65534 is the group of env/GROUP (nogroup): uid 65534 may.
@@ -279,6 +281,11 @@ fn configured(name: &str, d: &Dir) -> (PathBuf, PathBuf) {
     let svc = copy_service(name, &d.join("sv"));
     let sock = d.join("s");
     match name {
+        "fdholder" => set(&svc, "FDHOLDER_SOCKET", sock.to_str().unwrap()),
+        "fdholder-echo" => {
+            set(&svc, "FDHOLDER_SOCKET", d.join("h").to_str().unwrap());
+            set(&svc, "FDHOLDER_ECHO_SOCKET", sock.to_str().unwrap());
+        }
         "ipcserver-echo" => set(&svc, "IPCSERVER_ECHO_SOCKET", sock.to_str().unwrap()),
         "nptlistend" => set(&svc, "NPT_IPCPATH", sock.to_str().unwrap()),
         "ipcsudo-group" => {
@@ -315,6 +322,8 @@ fn lifecycle(sup: Sup, name: &str) {
     std::fs::create_dir(d.join("sv")).unwrap();
     let (svc, sock) = configured(name, &d);
     let _backend = backend(name, &d);
+    // fdholder-echo keeps its socket in service/fdholder, run beside it.
+    let holder = (name == "fdholder-echo").then(|| start_holder(sup, &d));
     let s = Supervised::start(sup, &svc, d.join("log"));
     let what = format!("{sup:?} {name}");
 
@@ -367,10 +376,14 @@ fn lifecycle(sup: Sup, name: &str) {
         "{what}: the service logged an error:\n{}",
         s.log()
     );
+    if let Some(h) = holder {
+        stop_holder(sup, h);
+    }
 }
 
 fn echo_or_none(name: &str, sock: &Path) -> Option<UnixStream> {
-    (name == "ipcserver-echo" || name == "socket-proxy").then(|| echo_connection(sock))
+    matches!(name, "ipcserver-echo" | "fdholder-echo" | "socket-proxy")
+        .then(|| echo_connection(sock))
 }
 
 fn lifecycle_all(sup: Sup) {
@@ -406,7 +419,9 @@ fn every_shipped_service_is_tested() {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
     found.sort();
-    assert_eq!(found, SERVICES);
+    let mut tested: Vec<&str> = SERVICES.iter().chain(&FDHOLDER_SERVICES).copied().collect();
+    tested.sort_unstable();
+    assert_eq!(found, tested);
 }
 
 /// A service with a group that does not exist refuses to start, says why in its log,
@@ -468,4 +483,110 @@ fn ipcserver_echo_without_a_supervisor() {
     drop(echo_connection(&sock));
     let _ = child.kill();
     let _ = child.wait();
+}
+
+// ---- service/fdholder and service/fdholder-echo (which needs the holder running).
+
+const FDHOLDER_SERVICES: [&str; 2] = ["fdholder", "fdholder-echo"];
+
+/// Store /dev/null under an identifier the shipped rules allow, see it listed, take
+/// it back out: what a client of the holder does.
+fn use_fdholder(sock: &Path) {
+    let s = sock.to_str().unwrap();
+    let id = "unix:/service-test";
+    let client = |name: &str, args: &[&str]| {
+        let mut c = cmd(&[bin(&format!("ipcfdholder-{name}")).to_str().unwrap()]);
+        c.args(["-t", "20000"]).args(args).stdin(Stdio::null());
+        run_timeout(c, 30)
+    };
+    client("store", &[s, id]).assert_code(0);
+    let out = client("list", &[s]);
+    out.assert_code(0);
+    assert_eq!(out.out(), format!("{id}\n"));
+    client("retrieve", &["-D", s, id, "true"]).assert_code(0);
+    let out = client("list", &[s]);
+    out.assert_code(0);
+    assert_eq!(out.out(), "");
+}
+
+/// service/fdholder, for fdholder-echo, on the socket `d/h`, up and ready.
+fn start_holder(sup: Sup, d: &Dir) -> Supervised {
+    let svc = copy_service("fdholder", &d.join("sv"));
+    let sock = d.join("h");
+    set(&svc, "FDHOLDER_SOCKET", sock.to_str().unwrap());
+    let s = Supervised::start(sup, &svc, d.join("holder.log"));
+    s.wait_ready(&sock);
+    s
+}
+
+fn stop_holder(sup: Sup, mut h: Supervised) {
+    sup.down(&h.svc);
+    assert!(
+        eventually(30, || sup.is_down(&h.svc)),
+        "{sup:?}: holder not down"
+    );
+    sup.exit(&h.svc);
+    assert!(
+        wait_deadline(&mut h.child, 30).is_some(),
+        "{sup:?}: the holder's supervisor did not exit; log:\n{}",
+        h.log()
+    );
+    assert!(!h.log().contains("fatal"), "{sup:?}: holder:\n{}", h.log());
+}
+
+fn fdholder_lifecycle_all(sup: Sup) {
+    if !sup.available() {
+        return;
+    }
+    for name in FDHOLDER_SERVICES {
+        lifecycle(sup, name);
+    }
+}
+
+#[test]
+fn fdholder_services_under_s6_supervise() {
+    fdholder_lifecycle_all(Sup::S6);
+}
+
+#[test]
+fn fdholder_services_under_runsv() {
+    fdholder_lifecycle_all(Sup::Runit);
+}
+
+#[test]
+fn fdholder_services_under_daemontools_supervise() {
+    fdholder_lifecycle_all(Sup::Daemontools);
+}
+
+/// service/fdholder with rules that do not exist refuses to start, says why in its
+/// log, and asks its supervisor not to restart it, instead of failing every second.
+#[test]
+fn fdholder_without_rules_does_not_spin() {
+    for sup in Sup::ALL {
+        if !sup.available() {
+            continue;
+        }
+        let d = Dir::new("fdhnor");
+        std::fs::create_dir(d.join("sv")).unwrap();
+        let (svc, _sock) = configured("fdholder", &d);
+        let rules = d.join("no-rules");
+        set(&svc, "FDHOLDER_RULES", rules.to_str().unwrap());
+        let s = Supervised::start(sup, &svc, d.join("log"));
+        let line = format!("fdholder: fatal: no rules at {}", rules.display());
+        assert!(
+            eventually(30, || s.log().contains(&line)),
+            "{sup:?}: no refusal in the log:\n{}",
+            s.log()
+        );
+        assert!(eventually(30, || sup.is_down(&svc)), "{sup:?}: not down");
+        // Supervisors restart a failed service after about a second.
+        std::thread::sleep(Duration::from_secs(3));
+        assert_eq!(
+            s.log().matches(&line).count(),
+            1,
+            "{sup:?}: restarted:\n{}",
+            s.log()
+        );
+        assert!(sup.is_down(&svc), "{sup:?}: up again");
+    }
 }

@@ -480,7 +480,8 @@ fn server_hangup_timeout_and_exec_failure() {
     );
     drop(s);
 
-    // A command that does not exist: the client is told ENOENT.
+    // A command that does not exist: the client is told ENOENT, the message goes to the
+    // command's stderr (the client's), and the server exits 111, as s6-sudod.
     let (ours, theirs) = UnixStream::pair().unwrap();
     let mut c = Command::new(bin("ipcsudod"));
     c.arg("/nonexistent/cmd")
@@ -494,19 +495,24 @@ fn server_hangup_timeout_and_exec_failure() {
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     read_banner(&mut s);
     let null = std::fs::File::open("/dev/null").unwrap();
+    let (mut client_err, cmd_err) = UnixStream::pair().unwrap();
     send_fds(
         &s,
         &request(b"s6-sudo a v1.0\n", [0, 0, 0, 0], b""),
-        &[null.as_fd(), null.as_fd(), null.as_fd()],
+        &[null.as_fd(), null.as_fd(), cmd_err.as_fd()],
     );
+    drop(cmd_err);
     let (got, c, e) = finish(s, child);
     assert_eq!(got, vec![2u8]);
+    assert_eq!((c, e.as_str()), (Some(111), ""));
+    client_err
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut msg = String::new();
+    client_err.read_to_string(&mut msg).unwrap();
     assert_eq!(
-        (c, e.as_str()),
-        (
-            Some(127),
-            "ipcsudod: fatal: unable to exec /nonexistent/cmd: No such file or directory\n"
-        )
+        msg,
+        "ipcsudod: fatal: unable to exec /nonexistent/cmd: No such file or directory\n"
     );
 }
 
@@ -786,4 +792,57 @@ fn service_example_group_rule() {
         out.err(),
         "ipcsudoc: fatal: connection refused by the server (it closed the connection before its banner: access rules?)\n"
     );
+}
+
+/// ipcsudod's command starts clean whatever ipcsudod inherited: signals ignored by its
+/// caller (SIGINT, SIGPIPE, and glibc's 32 and 33 from a posix_spawn) are back to their
+/// defaults, and the mask is empty. It used to be spawned with std's Command, through
+/// glibc's posix_spawn, which left 32 and 33 ignored. See: issue 13.
+#[test]
+fn command_signal_state_is_clean() {
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    // perl ignores INT and PIPE, blocks USR1, and execs ipcsudod; std's Command spawns
+    // perl through posix_spawn, which leaves 32 and 33 ignored in it.
+    let mut c = Command::new("perl");
+    c.args([
+        "-e",
+        "use POSIX; $SIG{INT}='IGNORE'; $SIG{PIPE}='IGNORE'; \
+         sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGUSR1)); exec {$ARGV[0]} @ARGV or die;",
+        "--",
+    ])
+    .arg(bin("ipcsudod"))
+    .args(["cat", "/proc/self/status"])
+    .stdin(Stdio::from(OwnedFd::from(theirs.try_clone().unwrap())))
+    .stdout(Stdio::from(OwnedFd::from(theirs)))
+    .stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    drop(c);
+    let mut s = ours;
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    read_banner(&mut s);
+    let null = std::fs::File::open("/dev/null").unwrap();
+    let (mut rd, wr) = UnixStream::pair().unwrap();
+    send_fds(
+        &s,
+        &request(b"s6-sudo a v1.0\n", [0, 0, 0, 0], b""),
+        &[null.as_fd(), wr.as_fd(), null.as_fd()],
+    );
+    drop(wr);
+    let (answer, code, err) = finish(s, child);
+    assert_eq!(
+        (answer.first(), code, err.as_str()),
+        (Some(&0u8), Some(0), "")
+    );
+    rd.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut status = String::new();
+    rd.read_to_string(&mut status).unwrap();
+    let line = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(line("SigIgn:"), "SigIgn:\t0000000000000000");
+    assert_eq!(line("SigBlk:"), "SigBlk:\t0000000000000000");
 }

@@ -9,6 +9,7 @@ mod cleanfifodir;
 mod connlimit;
 mod differential;
 mod docs;
+mod fdholder;
 mod fifodir;
 mod ioconnect;
 mod ipcclient;

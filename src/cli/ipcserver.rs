@@ -16,7 +16,7 @@ pub struct Opts {
 }
 
 /// `-G LIST`: numeric gids as s6 reads them ([`parse_gidlist`]).
-fn gidlist(v: &OsStr) -> Parsed<Vec<rustix::process::Gid>> {
+pub(crate) fn gidlist(v: &OsStr) -> Parsed<Vec<rustix::process::Gid>> {
     v.to_str().and_then(parse_gidlist).ok_or_else(|| {
         let hint = if v.as_bytes().iter().any(|c| c.is_ascii_alphabetic()) {
             " (numeric gids only: getent group NAME gives the number)"

@@ -37,6 +37,18 @@ pub mod npt_wait;
 pub mod nptlistend;
 pub mod socket_listen;
 
+// The ipcfdholder family (s6-fdholder-*).
+pub mod fdholder;
+pub mod ipcfdholder_daemon;
+pub mod ipcfdholder_delete;
+pub mod ipcfdholder_getdump;
+pub mod ipcfdholder_list;
+pub mod ipcfdholder_retrieve;
+pub mod ipcfdholder_setdump;
+pub mod ipcfdholder_store;
+pub mod ipcfdholder_transferdump;
+pub mod ipcfdholderd;
+
 /// Why a command line was refused: the text after `PROG: fatal: `.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageError(pub String);

@@ -73,6 +73,11 @@ use Want::*;
 
 const BIND: Want = SameCode("ours names the directory step (`open directory`), s6 the bind");
 
+/// ipcfdholder-daemon creates its socket as ipcserver does; s6 runs its socket binder.
+const DAEMON_BIND: Want = SameCode(
+    "ours names the directory step (`open directory`), s6-ipcserver-socketbinder the bind",
+);
+
 const ROWS: &[Row] = rows! {
     // ---- ipcserver / s6-ipcserver: accepted options fail at the socket (111).
     "ipcserver" / "s6-ipcserver" ["{D}/no/s", "true"] => BIND;
@@ -556,6 +561,161 @@ const ROWS: &[Row] = rows! {
     "npt-mkfifodir" / "s6-mkfifodir" ["-", "x"] => Same;
     "npt-wait" / "s6-ftrig-wait" ["-t5000", "--", "{D}/none", "re"] => SameCode("s6 also names the regex");
     "npt-wait" / "s6-ftrig-wait" ["--t=5", "{D}", "re"] => Usage("unknown option --t");
+
+    // ---- The ipcfdholder family / s6-fdholder-*: accepted options meet a socket
+    // nobody listens on (111), a stdin that is a pipe (ipcfdholderd, 100), or a socket
+    // that cannot be bound (ipcfdholder-daemon, 111).
+    "ipcfdholder-list" / "s6-fdholder-list" ["{D}/none"] => Same;
+    "ipcfdholder-list" / "s6-fdholder-list" ["-t", "0", "{D}/none"] => Same;
+    "ipcfdholder-list" / "s6-fdholder-list" ["-t", "5000", "{D}/none"] => Same;
+    "ipcfdholder-list" / "s6-fdholder-list" ["-t5000", "{D}/none"] => Same;
+    "ipcfdholder-list" / "s6-fdholder-list" ["-t", "007", "{D}/none"] => Same;
+    "ipcfdholder-list" / "s6-fdholder-list" ["-t", "4294967295", "{D}/none"] => Same;
+    "ipcfdholder-list" / "s6-fdholder-list" ["{D}/none", "extra"] => Same;
+    "ipcfdholder-list" / "s6-fdholder-list" ["--", "{D}/none"] => Same;
+    "ipcfdholder-list" / "s6-fdholder-list" [""] => SameCode("an empty socket path: we say `Invalid argument`, s6 `Connection refused`");
+    "ipcfdholder-list" / "s6-fdholder-list" [] => Usage("missing socket");
+    "ipcfdholder-list" / "s6-fdholder-list" ["-t"] => Usage("-t: missing argument");
+    "ipcfdholder-list" / "s6-fdholder-list" ["-t", "+5", "{D}/none"] => Usage("-t: +5 is not a number (digits only, no sign)");
+    "ipcfdholder-list" / "s6-fdholder-list" ["-t", "-1", "{D}/none"] => Usage("-t: -1 is not a number (digits only, no sign)");
+    "ipcfdholder-list" / "s6-fdholder-list" ["-t", "", "{D}/none"] => Usage("-t: \"\" is not a number");
+    "ipcfdholder-list" / "s6-fdholder-list" ["-t", " 5", "{D}/none"] => Usage("-t:  5 is not a number");
+    "ipcfdholder-list" / "s6-fdholder-list" ["-t", "0x5", "{D}/none"] => Usage("-t: 0x5 is not a number");
+    "ipcfdholder-list" / "s6-fdholder-list" ["-t5x", "{D}/none"] => Usage("-t: 5x is not a number");
+    "ipcfdholder-list" / "s6-fdholder-list" ["-t", "4294967296", "{D}/none"] => Usage("-t: 4294967296 is too large (at most 4294967295)");
+    "ipcfdholder-list" / "s6-fdholder-list" ["-Z", "{D}/none"] => Usage("unknown option -Z");
+    "ipcfdholder-list" / "s6-fdholder-list" ["--help"] => Usage("unknown option --help");
+    "ipcfdholder-store" / "s6-fdholder-store" ["{D}/none", "id"] => Same;
+    "ipcfdholder-store" / "s6-fdholder-store" ["-d", "0", "{D}/none", "id"] => Same;
+    "ipcfdholder-store" / "s6-fdholder-store" ["-d", "4294967295", "{D}/none", "id"] => Same;
+    "ipcfdholder-store" / "s6-fdholder-store" ["-t", "0", "-T", "0", "{D}/none", "id"] => Same;
+    "ipcfdholder-store" / "s6-fdholder-store" ["-d3", "-t5", "-T4294967295", "{D}/none", "id"] => Same;
+    "ipcfdholder-store" / "s6-fdholder-store" ["{D}/none", "id", "extra"] => Same;
+    "ipcfdholder-store" / "s6-fdholder-store" ["--", "{D}/none", "-d"] => Same;
+    "ipcfdholder-store" / "s6-fdholder-store" [] => Usage("missing socket");
+    "ipcfdholder-store" / "s6-fdholder-store" ["{D}/none"] => Usage("missing id");
+    "ipcfdholder-store" / "s6-fdholder-store" ["-d"] => Usage("-d: missing argument");
+    "ipcfdholder-store" / "s6-fdholder-store" ["-d", "+1", "{D}/none", "id"] => Usage("-d: +1 is not a number (digits only, no sign)");
+    "ipcfdholder-store" / "s6-fdholder-store" ["-d", "x", "{D}/none", "id"] => Usage("-d: x is not a number");
+    "ipcfdholder-store" / "s6-fdholder-store" ["-d3t5", "{D}/none", "id"] => Usage("-d: 3t5 is not a number");
+    "ipcfdholder-store" / "s6-fdholder-store" ["-T", "-1", "{D}/none", "id"] => Usage("-T: -1 is not a number (digits only, no sign)");
+    "ipcfdholder-store" / "s6-fdholder-store" ["-t", "4294967296", "{D}/none", "id"] => Usage("-t: 4294967296 is too large (at most 4294967295)");
+    "ipcfdholder-store" / "s6-fdholder-store" ["-D", "{D}/none", "id"] => Usage("unknown option -D");
+    "ipcfdholder-retrieve" / "s6-fdholder-retrieve" ["{D}/none", "id", "true"] => Same;
+    "ipcfdholder-retrieve" / "s6-fdholder-retrieve" ["-D", "{D}/none", "id", "true"] => Same;
+    "ipcfdholder-retrieve" / "s6-fdholder-retrieve" ["-Dt5", "{D}/none", "id", "true"] => Same;
+    "ipcfdholder-retrieve" / "s6-fdholder-retrieve" ["-t", "0", "{D}/none", "id", "true"] => Same;
+    "ipcfdholder-retrieve" / "s6-fdholder-retrieve" ["{D}/none", "id", "true", "-D"] => Same;
+    "ipcfdholder-retrieve" / "s6-fdholder-retrieve" ["{D}/none", "id", ""] => Same;
+    "ipcfdholder-retrieve" / "s6-fdholder-retrieve" [] => Usage("missing socket");
+    "ipcfdholder-retrieve" / "s6-fdholder-retrieve" ["{D}/none"] => Usage("missing id");
+    "ipcfdholder-retrieve" / "s6-fdholder-retrieve" ["{D}/none", "id"] => Usage("missing prog");
+    "ipcfdholder-retrieve" / "s6-fdholder-retrieve" ["-t", "x", "{D}/none", "id", "true"] => Usage("-t: x is not a number");
+    "ipcfdholder-retrieve" / "s6-fdholder-retrieve" ["-t", "+5", "{D}/none", "id", "true"] => Usage("-t: +5 is not a number (digits only, no sign)");
+    "ipcfdholder-retrieve" / "s6-fdholder-retrieve" ["-D5", "{D}/none", "id", "true"] => Usage("unknown option -5");
+    "ipcfdholder-delete" / "s6-fdholder-delete" ["{D}/none", "id"] => Same;
+    "ipcfdholder-delete" / "s6-fdholder-delete" ["-t", "5", "{D}/none", "id"] => Same;
+    "ipcfdholder-delete" / "s6-fdholder-delete" ["{D}/none", "id", "extra"] => Same;
+    "ipcfdholder-delete" / "s6-fdholder-delete" [] => Usage("missing socket");
+    "ipcfdholder-delete" / "s6-fdholder-delete" ["{D}/none"] => Usage("missing id");
+    "ipcfdholder-delete" / "s6-fdholder-delete" ["-t", "+5", "{D}/none", "id"] => Usage("-t: +5 is not a number (digits only, no sign)");
+    "ipcfdholder-delete" / "s6-fdholder-delete" ["-t", "", "{D}/none", "id"] => Usage("-t: \"\" is not a number");
+    "ipcfdholder-getdump" / "s6-fdholder-getdump" ["{D}/none", "true"] => Same;
+    "ipcfdholder-getdump" / "s6-fdholder-getdump" ["-t", "0", "{D}/none", "true"] => Same;
+    "ipcfdholder-getdump" / "s6-fdholder-getdump" ["{D}/none", "true", "-t", "x"] => Same;
+    "ipcfdholder-getdump" / "s6-fdholder-getdump" [] => Usage("missing socket");
+    "ipcfdholder-getdump" / "s6-fdholder-getdump" ["{D}/none"] => Usage("missing prog");
+    "ipcfdholder-getdump" / "s6-fdholder-getdump" ["-t", "x", "{D}/none", "true"] => Usage("-t: x is not a number");
+    "ipcfdholder-getdump" / "s6-fdholder-getdump" ["-t", "99999999999", "{D}/none", "true"] => Usage("-t: 99999999999 is too large (at most 4294967295)");
+    "ipcfdholder-setdump" / "s6-fdholder-setdump" ["{D}/none"] env ["S6_FD#" = "0"] => Same;
+    "ipcfdholder-setdump" / "s6-fdholder-setdump" ["-t", "5", "{D}/none"] env ["S6_FD#" = "0"] => Same;
+    "ipcfdholder-setdump" / "s6-fdholder-setdump" ["{D}/none", "extra"] env ["S6_FD#" = "0"] => Same;
+    "ipcfdholder-setdump" / "s6-fdholder-setdump" ["{D}/none"] => Same;
+    "ipcfdholder-setdump" / "s6-fdholder-setdump" [] env ["S6_FD#" = "0"] => Usage("missing socket");
+    "ipcfdholder-setdump" / "s6-fdholder-setdump" ["-t", "x", "{D}/none"] env ["S6_FD#" = "0"] => Usage("-t: x is not a number");
+    "ipcfdholder-setdump" / "s6-fdholder-setdump" ["-t", "-5", "{D}/none"] => Usage("-t: -5 is not a number (digits only, no sign)");
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["{D}/none", "{D}/none"] => Same;
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["-t", "5:7", "{D}/none", "{D}/none"] => Same;
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["-t", ":7", "{D}/none", "{D}/none"] => Same;
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["-t", "5:", "{D}/none", "{D}/none"] => Same;
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["-t", "5", "{D}/none", "{D}/none"] => Same;
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["-t", ":", "{D}/none", "{D}/none"] => Same;
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["-t", "4294967295:4294967295", "{D}/none", "{D}/none"] => Same;
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["{D}/none", "{D}/none", "extra"] => Same;
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" [] => Usage("missing socketfrom");
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["{D}/none"] => Usage("missing socketto");
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["-t", "", "{D}/none", "{D}/none"] => Usage("-t: \"\" is not timeoutfrom:timeoutto (milliseconds, either may be empty)");
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["-t", "+5:7", "{D}/none", "{D}/none"] => Usage("-t: +5:7 is not timeoutfrom:timeoutto (milliseconds, either may be empty)");
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["-t", "5:+7", "{D}/none", "{D}/none"] => Usage("-t: 5:+7 is not timeoutfrom:timeoutto (milliseconds, either may be empty)");
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["-t", "5:7:9", "{D}/none", "{D}/none"] => Usage("-t: 5:7:9 is not timeoutfrom:timeoutto (milliseconds, either may be empty)");
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["-t", "4294967296:1", "{D}/none", "{D}/none"] => Usage("-t: 4294967296:1 is not timeoutfrom:timeoutto (milliseconds, either may be empty)");
+    "ipcfdholder-transferdump" / "s6-fdholder-transferdump" ["-t", "1:4294967296", "{D}/none", "{D}/none"] => Usage("-t: 1:4294967296 is not timeoutfrom:timeoutto (milliseconds, either may be empty)");
+    "ipcfdholderd" / "s6-fdholderd" [] => Same;
+    "ipcfdholderd" / "s6-fdholderd" ["extra"] => Same;
+    "ipcfdholderd" / "s6-fdholderd" ["-i", "{D}/r"] => Same;
+    "ipcfdholderd" / "s6-fdholderd" ["-x", "{D}/r.cdb"] => Same;
+    "ipcfdholderd" / "s6-fdholderd" ["-1", "-v", "0", "-c", "0", "-n", "0", "-t", "0", "-T", "0", "-i", "{D}/r"] => Same;
+    "ipcfdholderd" / "s6-fdholderd" ["-c", "99999", "-n", "4294967295", "-v", "4294967295", "-i", "{D}/r"] => Same;
+    "ipcfdholderd" / "s6-fdholderd" ["-v2", "-x", "{D}/c", "-i", "{D}/r", "extra"] => Same;
+    "ipcfdholderd" / "s6-fdholderd" ["-1c5", "-i", "{D}/r"] => Same;
+    "ipcfdholderd" / "s6-fdholderd" ["-c", "+5", "-i", "{D}/r"] => Usage("-c: +5 is not a number (digits only, no sign)");
+    "ipcfdholderd" / "s6-fdholderd" ["-v", "x", "-i", "{D}/r"] => Usage("-v: x is not a number");
+    "ipcfdholderd" / "s6-fdholderd" ["-n", "", "-i", "{D}/r"] => Usage("-n: \"\" is not a number");
+    "ipcfdholderd" / "s6-fdholderd" ["-t", "4294967296", "-i", "{D}/r"] => Usage("-t: 4294967296 is too large (at most 4294967295)");
+    "ipcfdholderd" / "s6-fdholderd" ["-T", "-1", "-i", "{D}/r"] => Usage("-T: -1 is not a number (digits only, no sign)");
+    "ipcfdholderd" / "s6-fdholderd" ["-i"] => Usage("-i: missing argument");
+    "ipcfdholderd" / "s6-fdholderd" ["-Z", "-i", "{D}/r"] => Usage("unknown option -Z");
+    "ipcfdholderd" / "s6-fdholderd" ["-vc5", "-i", "{D}/r"] => Usage("-v: c5 is not a number");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["{D}/no/s"] => Same;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-i", "{D}/r", "{D}/no/s"] => DAEMON_BIND;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-x", "{D}/r.cdb", "{D}/no/s"] => DAEMON_BIND;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-x", "{D}/c", "-i", "{D}/r", "{D}/no/s", "extra"] => DAEMON_BIND;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-1", "-v", "0", "-d", "-c", "0", "-n", "0", "-t", "0", "-T", "0", "-i", "{D}/r", "{D}/no/s"] => DAEMON_BIND;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-D", "-b", "0", "-i", "{D}/r", "{D}/no/s"] => DAEMON_BIND;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-b", "4294967295", "-c", "4294967295", "-i", "{D}/r", "{D}/no/s"] => DAEMON_BIND;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-1Dd", "-v2", "-i", "{D}/r", "{D}/no/s"] => DAEMON_BIND;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", "", "-i", "{D}/r", "{D}/no/s"] => DAEMON_BIND;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", "1,,2", "-i", "{D}/r", "{D}/no/s"] => DAEMON_BIND;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", "1:2;3 4", "-i", "{D}/r", "{D}/no/s"] => DAEMON_BIND;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-u", "0", "-g", "0", "-i", "{D}/r", "{D}/no/s"] => DAEMON_BIND;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-u", "5", "-g", "5", "-G", "5,6", "-i", "{D}/r", "{D}/no/s"] => DAEMON_BIND;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-U", "-i", "{D}/r", "{D}/no/s"]
+        env ["UID" = "5", "GID" = "5", "GIDLIST" = ""] => DAEMON_BIND;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-i", "{D}/r", "--", "{D}/no/s"] => DAEMON_BIND;
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" [] => Usage("missing path");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-i", "{D}/r"] => Usage("missing path");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-i"] => Usage("-i: missing argument");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-c", "+5", "-i", "{D}/r", "{D}/s"] => Usage("-c: +5 is not a number (digits only, no sign)");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-n", "x", "-i", "{D}/r", "{D}/s"] => Usage("-n: x is not a number");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-v", "", "-i", "{D}/r", "{D}/s"] => Usage("-v: \"\" is not a number");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-t", "0x5", "-i", "{D}/r", "{D}/s"] => Usage("-t: 0x5 is not a number");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-T", "4294967296", "-i", "{D}/r", "{D}/s"] => Usage("-T: 4294967296 is too large (at most 4294967295)");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-b", "-1", "-i", "{D}/r", "{D}/s"] => Usage("-b: -1 is not a number (digits only, no sign)");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-u", "nobody", "-i", "{D}/r", "{D}/s"] => Usage("-u: nobody is not a number (use s6-envuidgid nobody ipcfdholder-daemon -U …)");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-u", "+5", "-i", "{D}/r", "{D}/s"] => Usage("-u: +5 is not a number (digits only, no sign)");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-g", "staff", "-i", "{D}/r", "{D}/s"] => Usage("-g: staff is not a number (numeric gids only: getent group staff)");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", "x", "-i", "{D}/r", "{D}/s"] => Usage("-G: x is not a list of numeric gids separated by commas (numeric gids only: getent group NAME gives the number)");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", ",1", "-i", "{D}/r", "{D}/s"] => Usage("-G: ,1 is not a list of numeric gids separated by commas");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", "+1", "-i", "{D}/r", "{D}/s"] => Usage("-G: +1 is not a list of numeric gids separated by commas");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-Z", "-i", "{D}/r", "{D}/s"] => Usage("unknown option -Z");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-P", "-i", "{D}/r", "{D}/s"] => Usage("unknown option -P");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", "1,x", "-i", "{D}/r", "{D}/no/s"] => Ours {
+        code: 100, msg: "-G: 1,x is not a list of numeric gids", peer_code: Some(111),
+        compat: "A gid list with anything but numbers and separators is refused",
+    };
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", "99999999999", "-i", "{D}/r", "{D}/no/s"] => Ours {
+        code: 100, msg: "-G: 99999999999 is not a list of numeric gids", peer_code: Some(111),
+        compat: "A gid list with anything but numbers and separators is refused",
+    };
+    // s6-fdholder-daemon serves an unnamed socket until killed: the peer is not run.
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-i", "{D}/r", ""] => Ours {
+        code: 100, msg: "PROG: fatal: empty socket path\nPROG: usage: ", peer_code: None,
+        compat: "s6-fdholder-daemon serves an unnamed socket",
+    };
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-c", "+5", "-i", "{D}/r", "{D}/s"] => Ours {
+        code: 100, msg: "PROG: fatal: -c: +5", peer_code: Some(100),
+        compat: "reported with its reason before the usage line",
+    };
 
     // ---- The nosh-derived listeners: no peer binary; our documented behaviour.
     "local-stream-socket-listen" / "" ["--mode", "660", "{D}/s", "true"] => Ours {

@@ -165,16 +165,29 @@ fn read_fs_rule(base: &Path, how: Probe) -> Result<Option<Rule>, Error> {
         // R_OK) would fall through to the next key, `uid/default/allow` say. Fail closed.
         return Ok(probe(&base.join("deny"), Probe::Exists)?.then_some(Rule::Deny));
     }
-    let env = read_envdir(&base.join("env"))?;
+    let env = match how {
+        Probe::Readable => read_envdir(&base.join("env"))?,
+        // The compiler keeps directory order (a cdb byte-identical to s6's) and calls
+        // an oversized value bad input (100), as s6's tool does its "too big" env.
+        Probe::Exists => envdir_in_order(&base.join("env"), false, Error::Usage)?,
+    };
     let exec_path = base.join("exec");
     let exec = match read_limited(&exec_path, rulescdb::MAX_EXEC + 1) {
         Ok(b) if b.len() > rulescdb::MAX_EXEC => {
-            return Err(Error::Fatal(format!(
+            // Bad input: 100 from the compiler (as s6's "too big"), 111 from a reader.
+            let err = match how {
+                Probe::Exists => Error::Usage,
+                Probe::Readable => Error::Fatal,
+            };
+            return Err(err(format!(
                 "{}: file too big (over {} bytes)",
                 crate::diag::path(&exec_path),
                 rulescdb::MAX_EXEC
             )));
         }
+        // s6-accessrules-cdb-from-fs stores the file whole, NULs included; the script
+        // that runs is cut at its first NUL (`exec_script`) when the rule is read.
+        Ok(b) if matches!(how, Probe::Exists) => (!b.is_empty()).then_some(b),
         Ok(b) => rulescdb::exec_script(&b),
         // The reader tolerates an unreadable exec file (s6_accessrules_backend_fs).
         Err(Errno::NOENT) => None,
@@ -243,6 +256,16 @@ pub fn envfile_name_ok(name: &[u8]) -> bool {
 /// # Errors
 /// Any unreadable entry (a subdirectory, EACCES…) or oversized first line, with its path.
 pub fn read_envdir(dir: &Path) -> Result<Vec<EnvMod>, Error> {
+    envdir_in_order(dir, true, Error::Fatal)
+}
+
+/// [`read_envdir`], in name order or in directory order, an oversized value reported
+/// through `too_long`.
+fn envdir_in_order(
+    dir: &Path,
+    sorted: bool,
+    too_long: fn(String) -> Error,
+) -> Result<Vec<EnvMod>, Error> {
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -255,7 +278,9 @@ pub fn read_envdir(dir: &Path) -> Result<Vec<EnvMod>, Error> {
             names.push(name);
         }
     }
-    names.sort();
+    if sorted {
+        names.sort();
+    }
     let mut mods = Vec::with_capacity(names.len());
     for name in names {
         let path = dir.join(&name);
@@ -268,7 +293,7 @@ pub fn read_envdir(dir: &Path) -> Result<Vec<EnvMod>, Error> {
             Ok(Some(v)) => mods.push((name, Some(OsString::from_vec(v)))),
             Ok(None) => mods.push((name, None)),
             Err(LineTooLong) => {
-                return Err(Error::Fatal(format!(
+                return Err(too_long(format!(
                     "{}: first line too long (over {MAX_ENV_FILE} bytes)",
                     crate::diag::path(&path)
                 )));
@@ -278,18 +303,19 @@ pub fn read_envdir(dir: &Path) -> Result<Vec<EnvMod>, Error> {
     Ok(mods)
 }
 
-/// Compile an s6 rules directory into cdb records (key, value), sorted by key, as
+/// Compile an s6 rules directory into cdb records (key, value) as
 /// s6-accessrules-cdb-from-fs does: every non-dot subdirectory, every non-dot entry in
-/// it with an `allow` or a `deny`.
+/// it with an `allow` or a `deny`, in directory (readdir) order, as are the variables
+/// of an `env/`, so that the cdb is byte-identical to s6's for the same directory.
 ///
 /// # Errors
 /// Unreadable directories (111); an env or exec too big for the cdb format is `Usage`
 /// (exit 100, as s6's tool).
 pub fn compile(rulesdir: &Path) -> Result<Vec<rulescdb::Record>, Error> {
     let mut recs = Vec::new();
-    for sub in sorted_entries(rulesdir)? {
+    for sub in entries(rulesdir)? {
         let subdir = rulesdir.join(&sub);
-        for ent in sorted_entries(&subdir)? {
+        for ent in entries(&subdir)? {
             let base = subdir.join(&ent);
             let Some(rule) = read_fs_rule(&base, Probe::Exists)? else {
                 continue;
@@ -305,7 +331,8 @@ pub fn compile(rulesdir: &Path) -> Result<Vec<rulescdb::Record>, Error> {
     Ok(recs)
 }
 
-fn sorted_entries(dir: &Path) -> Result<Vec<OsString>, Error> {
+/// The non-dot entries of `dir`, in readdir order.
+fn entries(dir: &Path) -> Result<Vec<OsString>, Error> {
     let mut v = Vec::new();
     for ent in std::fs::read_dir(dir).op_at("open directory", dir)? {
         let name = ent.op_at("read directory", dir)?.file_name();
@@ -313,7 +340,6 @@ fn sorted_entries(dir: &Path) -> Result<Vec<OsString>, Error> {
             v.push(name);
         }
     }
-    v.sort();
     Ok(v)
 }
 
@@ -456,9 +482,11 @@ pub fn run(cfg: &AccessConfig, diag: &Diag) -> Result<Infallible, Error> {
             ]
         }
     };
+    // Logged before the environment is built, as s6 does: a failure to name the local
+    // socket (stdin not a socket) comes after the allow line.
+    diag.notice(format!("allow {who}"));
     let current_local = std::env::var_os(pvar(&client.proto, "LOCALPATH"));
     let mods = ucspi_env(cfg, &client, env, current_local)?;
-    diag.notice(format!("allow {who}"));
     Err(exec::exec(&argv, &mods))
 }
 

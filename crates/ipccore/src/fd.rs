@@ -15,7 +15,8 @@ use rustix::fd::{AsFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::{Errno, FdFlags};
 use rustix::net::SocketType;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 /// Make sure fds 0, 1 and 2 are open (on /dev/null if they were closed), so that no
 /// socket we create later lands on a standard fd by accident and gets written to as
@@ -128,11 +129,7 @@ pub fn copy_to(fd: BorrowedFd<'_>, target: RawFd) -> Result<(), Error> {
 fn unowned(target: RawFd) -> bool {
     // SAFETY: F_GETFD only reads the flags of the fd numbered `target`, if any.
     let flags = unsafe { libc::fcntl(target, libc::F_GETFD) };
-    let claimed = u32::try_from(target)
-        .ok()
-        .filter(|&i| i < 64)
-        .is_some_and(|i| CLAIMED.load(Ordering::SeqCst) & (1u64 << i) != 0);
-    flags < 0 || (flags & libc::FD_CLOEXEC == 0 && !claimed)
+    flags < 0 || (flags & libc::FD_CLOEXEC == 0 && !claimed(target))
 }
 
 /// `write(fd, buf)` until all of `buf` is written, retrying on EINTR; a write of 0
@@ -161,33 +158,38 @@ pub fn is_open(n: RawFd) -> bool {
     unsafe { libc::fcntl(n, libc::F_GETFD) >= 0 }
 }
 
-/// Inherited fds (below 64) already adopted by [`claim`]: each may have one owner only.
-static CLAIMED: AtomicU64 = AtomicU64::new(0);
+/// Inherited fds already adopted by [`claim`]: each may have one owner only.
+static CLAIMED: Mutex<BTreeSet<RawFd>> = Mutex::new(BTreeSet::new());
+
+/// Whether `n` was [`claim`]ed (a poisoned lock counts as yes: refuse rather than risk
+/// a second owner).
+fn claimed(n: RawFd) -> bool {
+    CLAIMED.lock().map_or(true, |set| set.contains(&n))
+}
 
 /// Take ownership of the inherited fd number `n` (fd 6 or 7 of a UCSPI client, an
-/// `LISTEN_FDS` socket, ipcserverd's stdin), once: a second claim of the same number
-/// fails, so two owners can never close it twice.
+/// `LISTEN_FDS` socket, ipcserverd's stdin, an fd to store in a holder), once: a second
+/// claim of the same number fails, so two owners can never close it twice.
 ///
 /// # Errors
-/// `EBADF` when nothing is open on `n`; `EBUSY` when `n` was claimed already, is not
-/// below 64, or is close-on-exec (so it was not inherited: it is one of ours).
+/// `EBADF` when nothing is open on `n`; `EBUSY` when `n` was claimed already, or is
+/// close-on-exec (so it was not inherited: it is one of ours).
 pub fn claim(n: RawFd) -> Result<OwnedFd, Errno> {
-    let bit = match u32::try_from(n) {
-        Ok(i) if i < 64 => 1u64 << i,
-        _ => return Err(Errno::BUSY),
-    };
     // SAFETY: F_GETFD only reads the flags of the fd numbered `n`, if any (see is_open).
     let flags = unsafe { libc::fcntl(n, libc::F_GETFD) };
     if flags < 0 {
         return Err(Errno::BADF);
     }
-    if flags & libc::FD_CLOEXEC != 0 || CLAIMED.fetch_or(bit, Ordering::SeqCst) & bit != 0 {
+    if flags & libc::FD_CLOEXEC != 0 {
+        return Err(Errno::BUSY);
+    }
+    if !CLAIMED.lock().is_ok_and(|mut set| set.insert(n)) {
         return Err(Errno::BUSY);
     }
     // SAFETY: `n` is open and not close-on-exec. Every fd this crate creates is born
     // CLOEXEC and owned by the OwnedFd that created it; CLOEXEC is cleared only by
     // dup2_raw, on numbers no owner refers to, which it leaves unowned. So nothing owns
-    // `n`, and the CLAIMED bit makes the result its only owner.
+    // `n`, and its entry in CLAIMED makes the result its only owner.
     Ok(unsafe { OwnedFd::from_raw_fd(n) })
 }
 

@@ -84,6 +84,8 @@ pub fn make(dir: &Path, gid: Option<Gid>, force: bool) -> Result<(), Error> {
     .map_err(|e| match e {
         // O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR; call it what it is.
         Errno::NOTDIR if is_symlink(dir) => Error::sys_at("create fifodir at", dir, Errno::LOOP),
+        // Something else already there (with -f): s6-mkfifodir's wording.
+        Errno::NOTDIR => Error::sys_at("create fifodir at", dir, Errno::NOTDIR),
         e => Error::sys_at("open", dir, e),
     })?;
     let st = rustix::fs::fstat(&fd).op_at("stat", dir)?;

@@ -23,6 +23,7 @@ pub mod diag;
 pub mod error;
 pub mod exec;
 pub mod fd;
+pub mod fdholder;
 pub mod fdpass;
 pub mod fifoclean;
 pub mod fifodir;

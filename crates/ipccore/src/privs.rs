@@ -69,8 +69,9 @@ pub fn nonzero_gid(n: u32) -> Option<Gid> {
     (n != 0).then(|| Gid::from_raw(n))
 }
 
-/// Read `UID`, `GID` and `GIDLIST` from the environment (s6-applyuidgid `-U`).
-/// All three must be set, as s6 wants (an empty `GIDLIST` means no supplementary groups).
+/// Read `UID`, `GID` and `GIDLIST` from the environment (s6-applyuidgid `-U`). All
+/// three must be set, as s6 requires (`GIDLIST not set`, exit 100); an empty `GIDLIST`
+/// means "no supplementary groups besides GID".
 pub fn from_env(
     uid: Option<&OsStr>,
     gid: Option<&OsStr>,
@@ -98,15 +99,28 @@ pub fn from_env(
     })
 }
 
-/// `setgroups`, `setgid`, `setuid`, in that order. When a uid or gid is set without a
-/// group list, the supplementary groups are reset to the new gid alone, so no group of
-/// the old identity (root's, typically) survives the drop.
+/// The supplementary groups to set: a given list gets the primary gid added (the new
+/// one, else our current egid), as s6-applyuidgid does (skalibs `setgroups_and_gid`),
+/// so `-G 1,2 -g 5` gives `1 2 5`.
+pub fn with_primary(list: &[Gid], gid: Option<Gid>) -> Vec<Gid> {
+    let primary = gid.unwrap_or_else(rustix::process::getegid);
+    let mut g = list.to_vec();
+    if !g.contains(&primary) {
+        g.push(primary);
+    }
+    g
+}
+
+/// `setgroups`, `setgid`, `setuid`, in that order. A group list gets the primary gid
+/// added ([`with_primary`]). When a uid or gid is set without a group list, the
+/// supplementary groups are reset to the new gid alone, so no group of the old identity
+/// (root's, typically) survives the drop.
 pub fn drop_to(ids: &Ids) -> Result<(), Error> {
     if ids.is_empty() {
         return Ok(());
     }
     let groups = match (&ids.groups, ids.gid) {
-        (Some(g), _) => Some(g.clone()),
+        (Some(g), gid) => Some(with_primary(g, gid)),
         (None, Some(g)) => Some(vec![g]),
         (None, None) => Some(Vec::new()),
     };
@@ -161,9 +175,26 @@ mod tests {
     }
 
     #[test]
+    fn primary_gid_joins_the_list() {
+        let g = |v: &[u32]| v.iter().map(|&n| Gid::from_raw(n)).collect::<Vec<_>>();
+        assert_eq!(
+            with_primary(&g(&[1, 2, 3]), Some(Gid::from_raw(65534))),
+            g(&[1, 2, 3, 65534])
+        );
+        assert_eq!(
+            with_primary(&g(&[5, 1]), Some(Gid::from_raw(5))),
+            g(&[5, 1])
+        );
+        assert_eq!(with_primary(&[], None), vec![rustix::process::getegid()]);
+    }
+
+    #[test]
     fn env_ids() -> Result<(), Box<dyn std::error::Error>> {
         let e = from_env(None, Some(OsStr::new("1")), None).unwrap_err();
         assert_eq!(e.to_string(), "UID not set");
+        let e = from_env(Some(OsStr::new("1")), Some(OsStr::new("1")), None).unwrap_err();
+        assert_eq!(e.to_string(), "GIDLIST not set");
+        assert_eq!(e.exit_code(), 100);
         let ids = from_env(
             Some(OsStr::new("5")),
             Some(OsStr::new("6")),

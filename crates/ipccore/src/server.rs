@@ -79,7 +79,8 @@ pub enum IdSource {
     Keep,
     Given(Ids),
     /// `-U`: `UID`, `GID`, `GIDLIST` from the environment (then unset for handlers),
-    /// each replaced by the given one if set (`-U -u 5`, as s6-applyuidgid `-U -u 5`).
+    /// each overridden by `-u`, `-g`, `-G` when given (s6-ipcserver puts them after
+    /// `-U` on s6-applyuidgid's command line).
     Env(Ids),
 }
 
@@ -94,6 +95,7 @@ pub struct IpcserverConfig {
 
 /// ipcserver: bind PATH safely, drop privileges, then serve until a signal says stop.
 pub fn ipcserver(mut cfg: IpcserverConfig, diag: Diag) -> Result<(), Error> {
+    check_readiness_fd(&cfg.serve)?;
     fd::ensure_std_fds()?;
     let ids = match &cfg.ids {
         IdSource::Keep => Ids::default(),
@@ -115,6 +117,9 @@ pub fn ipcserver(mut cfg: IpcserverConfig, diag: Diag) -> Result<(), Error> {
     if !ids.is_empty() && !rustix::process::geteuid().is_root() {
         return Err(Error::sys("drop privileges", Errno::PERM));
     }
+    // As s6-ipcserver-socketbinder (a umask of ~perms & 0777): only the permission bits
+    // of -a count; setuid, setgid and sticky bits mean nothing on a socket.
+    cfg.listen.mode = rustix::fs::Mode::from_bits_truncate(cfg.listen.mode.bits() & 0o777);
     let (listener, leftover) = listen::create_deferred(&cfg.path, &cfg.listen)?;
     privs::drop_to(&ids)?;
     serve_after(listener, &cfg.serve, diag, leftover)
@@ -123,16 +128,25 @@ pub fn ipcserver(mut cfg: IpcserverConfig, diag: Diag) -> Result<(), Error> {
 /// ipcserverd: serve the listening socket on fd 0, or on fd 3 when `LISTEN_FDS` and
 /// `LISTEN_PID` (systemd socket activation) name this process.
 pub fn ipcserverd(mut cfg: ServeConfig, diag: Diag) -> Result<(), Error> {
+    check_readiness_fd(&cfg)?;
     let activated = listen_fds_for_me()?;
     let (n, what) = if activated.is_some() {
         (3, "fd 3")
     } else {
         (0, "stdin")
     };
-    let inherited = match fd::adopt_listener(n, what) {
-        Err(Error::Usage(m)) if activated.is_none() => Err(Error::Usage(not_activated(m))),
-        r => r,
-    }?;
+    // s6-ipcserverd's exit codes: a closed fd fails its fstat (111), and a socket that
+    // does not listen is "trouble with socket" (111) at the first poll; we say which.
+    if n == 0 && exec::closed_at_start(0) == Some(true) {
+        // The Rust runtime put /dev/null there before main.
+        return Err(Error::sys_at("fstat", what, Errno::BADF));
+    }
+    let inherited = fd::adopt_listener(n, what).map_err(|e| match e {
+        Error::Usage(m) if m.ends_with("is not open") => Error::sys_at("fstat", what, Errno::BADF),
+        Error::Usage(m) if m.ends_with("is not a listening socket") => Error::Fatal(m),
+        Error::Usage(m) if activated.is_none() => Error::Usage(not_activated(m)),
+        e => e,
+    })?;
     // Only fd 3 is served; further listeners (a chain of local-*-socket-listen) must not
     // leak into every connection handler. sd_listen_fds(3) sets CLOEXEC on them too.
     for extra in 4..activated.unwrap_or(0).saturating_add(3).min(65536) {
@@ -168,6 +182,17 @@ fn not_activated(msg: String) -> String {
             format!("{msg}: LISTEN_FDS is set but LISTEN_PID is {shown}, not us")
         }
     }
+}
+
+/// `-1` with stdout closed at start (the Rust runtime has put /dev/null there since):
+/// s6-ipcserverd's usage error, instead of a readiness line nobody reads.
+fn check_readiness_fd(cfg: &ServeConfig) -> Result<(), Error> {
+    if cfg.readiness.is_some() && exec::closed_at_start(1) == Some(true) {
+        return Err(Error::Usage(
+            "called with option -1 but stdout said: Bad file descriptor".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The number of fds `LISTEN_FDS` passes, if `LISTEN_PID` names this process.
@@ -242,13 +267,17 @@ fn serve_after(
         ),
         None => None,
     };
-    let mut sigs = SelfPipe::new(&[
+    let trapped = [
         sig::SIGCHLD,
         sig::SIGTERM,
         sig::SIGHUP,
         sig::SIGQUIT,
         sig::SIGABRT,
-    ])?;
+    ];
+    let mut sigs = SelfPipe::new(&trapped)?;
+    // A caller's mask must not keep them from us (s6-ipcserverd unblocks what it
+    // traps): a blocked SIGCHLD would leave every handler unreaped.
+    crate::spawn::unblock(&trapped);
     rustix::io::ioctl_fionbio(&listener, true).op("set listening socket non-blocking")?;
     // Once the readiness line is out no fd may appear (supervisors and tests count fds
     // from then on): open /dev/null before it, and after it only copy stdin.
@@ -473,8 +502,19 @@ impl Server<'_> {
         if let Some(lp) = &self.local_path {
             env.push(lp.clone());
         }
-        match self.spawner.spawn(conn.as_fd(), &env) {
-            Ok(pid) => {
+        match self.spawner.spawn_unreaped(conn.as_fd(), &env) {
+            Ok((pid, failed)) => {
+                // As s6-ipcserverd's forked child: the exec failure is reported at every
+                // verbosity (before the allow line, as the child's message comes first
+                // there), and the child (exit 127 or 126) is reaped and logged like any
+                // other.
+                if let Some(e) = failed {
+                    let mut msg = b"unable to exec ".to_vec();
+                    msg.extend_from_slice(self.spawner.prog());
+                    msg.extend_from_slice(b": ");
+                    msg.extend_from_slice(diag::strerror(e).as_bytes());
+                    d.fatal_msg(msg);
+                }
                 self.children.insert(pid, Child { uid });
                 *self.per_uid.entry(uid).or_insert(0) += 1;
                 if d.verbosity >= 2 {

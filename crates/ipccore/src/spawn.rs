@@ -5,10 +5,15 @@
 //! than through posix_spawn to drop posix_spawn's per-call costs (measured in
 //! doc/performance.md): glibc mmaps and munmaps a child stack on every call (the munmap
 //! needs a TLB shootdown) and checks each dup2 action against RLIMIT_NOFILE. Our child
-//! stack is allocated once. The child gets the connection on fds 0 and 1, an empty
-//! signal mask and every signal at its default disposition (a server started with SIGINT
-//! ignored by a shell must not pass that on), and the same PATH search and error rules
-//! as glibc's posix_spawnp. All of our own fds are CLOEXEC, so nothing else is inherited.
+//! stack is allocated once. Two child states:
+//! - clean (a server's handler, ipcsudod's command): its stdio from given fds, an empty
+//!   signal mask and every signal at its default disposition, glibc's 32 and 33 included
+//!   (a server started with SIGINT ignored by a shell must not pass that on);
+//! - transparent (npt-wait's prog): the signal mask and dispositions this process was
+//!   started with, as an exec would pass them, SIGPIPE included (see `exec`).
+//!
+//! Both use the same PATH search and error rules as glibc's posix_spawnp. All of our own
+//! fds are CLOEXEC, so nothing else is inherited.
 //!
 //! This module opts back into `unsafe`: no safe wrapper runs code in a vfork child.
 #![allow(unsafe_code)]
@@ -50,8 +55,16 @@ struct ChildArgs {
     candidates: *const *const libc::c_char,
     argv: *const *const libc::c_char,
     envp: *const *const libc::c_char,
-    /// The connection to put on fds 0 and 1, or -1 to leave them alone.
-    fd: libc::c_int,
+    /// What to put on fds 0, 1 and 2: an fd of ours, or -1 to leave it alone.
+    fds: [libc::c_int; 3],
+    /// Chain-loading (`spawn_inheriting`): keep the mask and ignored signals as they
+    /// are, SIGPIPE as inherited; else the clean state.
+    transparent: bool,
+    /// The standard signals ignored at start (bit n for signal n), for the transparent
+    /// mode.
+    ignored: u32,
+    /// The mask to give the child in the transparent mode (the caller's).
+    mask: *const libc::sigset_t,
     /// The signals to reset to SIG_DFL.
     sigs: *const libc::c_int,
     nsigs: usize,
@@ -93,7 +106,7 @@ fn cstring(b: &[u8]) -> Option<CString> {
 
 /// posix_spawnp's candidate paths for `file`: `file` itself if it has a slash, else
 /// `dir/file` for each PATH element, an empty element meaning the current directory.
-fn candidates(file: &[u8], path: Option<&[u8]>) -> Vec<CString> {
+pub(crate) fn candidates(file: &[u8], path: Option<&[u8]>) -> Vec<CString> {
     if file.is_empty() {
         return Vec::new();
     }
@@ -119,13 +132,6 @@ impl Spawner {
     /// contains a NUL byte, which no exec can pass, or if the child's stack cannot be
     /// allocated.
     pub fn new(argv: &[OsString], remove: &[&str]) -> Option<Spawner> {
-        if argv.is_empty() {
-            return None;
-        }
-        let argv = argv
-            .iter()
-            .map(|a| cstring(a.as_bytes()))
-            .collect::<Option<Vec<_>>>()?;
         let mut env = Vec::new();
         for (k, v) in std::env::vars_os() {
             if remove.iter().any(|r| OsStr::new(r) == k) {
@@ -138,6 +144,19 @@ impl Spawner {
                 env.push(c);
             }
         }
+        Spawner::with_env(argv, env)
+    }
+
+    /// Prepare `argv` with exactly `env` as its environment (`NAME=value` strings). The
+    /// program is searched in our own `PATH`, as posix_spawnp does.
+    pub fn with_env(argv: &[OsString], env: Vec<CString>) -> Option<Spawner> {
+        if argv.is_empty() {
+            return None;
+        }
+        let argv = argv
+            .iter()
+            .map(|a| cstring(a.as_bytes()))
+            .collect::<Option<Vec<_>>>()?;
         let path = std::env::var_os("PATH");
         let candidates = candidates(
             argv.first().map(|a| a.to_bytes()).unwrap_or_default(),
@@ -172,21 +191,75 @@ impl Spawner {
     /// - [clone(2)](https://man7.org/linux/man-pages/man2/clone.2.html)
     /// - [execve(2)](https://man7.org/linux/man-pages/man2/execve.2.html)
     pub fn spawn(&self, conn: BorrowedFd<'_>, extra: &[CString]) -> Result<Pid, Errno> {
-        self.spawn_raw(Some(conn.as_raw_fd()), extra)
+        let c = conn.as_raw_fd();
+        self.spawn_raw([c, c, -1], false, extra)
+    }
+
+    /// As [`Spawner::spawn`], but a child whose exec failed is not reaped: it has exited
+    /// 127 (ENOENT) or 126, and the caller reaps it with its other children, as
+    /// s6-ipcserverd does with a forked child that could not exec. Returns its pid and,
+    /// if the exec failed, why.
+    ///
+    /// # Errors
+    /// The errno of a failed clone.
+    pub fn spawn_unreaped(
+        &self,
+        conn: BorrowedFd<'_>,
+        extra: &[CString],
+    ) -> Result<(Pid, Option<Errno>), Errno> {
+        let c = conn.as_raw_fd();
+        self.spawn_inner([c, c, -1], false, extra, false)
+    }
+
+    /// Spawn the command in the clean state (empty mask, default dispositions) with
+    /// `stdio[n]` on fd n (`None`: our own fd n): ipcsudod's command.
+    ///
+    /// # Errors
+    /// As [`Spawner::spawn`].
+    pub fn spawn_stdio(&self, stdio: [Option<BorrowedFd<'_>>; 3]) -> Result<Pid, Errno> {
+        let fds = stdio.map(|f| f.map_or(-1, |f| f.as_raw_fd()));
+        // A source on a lower target fd would be overwritten before it is copied.
+        if fds
+            .iter()
+            .enumerate()
+            .any(|(i, &f)| (0..3).contains(&f) && f != i as libc::c_int)
+        {
+            return Err(Errno::BADF);
+        }
+        self.spawn_raw(fds, false, &[])
     }
 
     /// Spawn the command sharing our fds 0, 1 and 2 (everything else of ours is
-    /// CLOEXEC), with an empty signal mask and every signal at its default disposition:
-    /// the prog of `npt-wait`, started once the subscription exists. std's `Command`
-    /// would leave signals we inherited as ignored (SIGINT from a shell's `&`) ignored.
+    /// CLOEXEC), as transparently as an exec: the prog of `npt-wait`, started once the
+    /// subscription exists. It gets our caller's signal mask and dispositions: what we
+    /// ignore stays ignored, SIGPIPE is as we inherited it (not as the Rust runtime set
+    /// it), and only signals we catch go back to their default (exec would do that).
     ///
     /// # Errors
     /// As [`Spawner::spawn`].
     pub fn spawn_inheriting(&self) -> Result<Pid, Errno> {
-        self.spawn_raw(None, &[])
+        self.spawn_raw([-1, -1, -1], true, &[])
     }
 
-    fn spawn_raw(&self, conn: Option<libc::c_int>, extra: &[CString]) -> Result<Pid, Errno> {
+    fn spawn_raw(
+        &self,
+        fds: [libc::c_int; 3],
+        transparent: bool,
+        extra: &[CString],
+    ) -> Result<Pid, Errno> {
+        match self.spawn_inner(fds, transparent, extra, true)? {
+            (pid, None) => Ok(pid),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    fn spawn_inner(
+        &self,
+        fds: [libc::c_int; 3],
+        transparent: bool,
+        extra: &[CString],
+        reap_failed: bool,
+    ) -> Result<(Pid, Option<Errno>), Errno> {
         let argv: Vec<*const libc::c_char> = self
             .argv
             .iter()
@@ -205,11 +278,22 @@ impl Spawner {
             .chain([ptr::null()])
             .collect();
         let sigs = self.non_default.get_or_init(non_default_signals);
+        let ignored = (1..32)
+            .filter(|&s| crate::exec::ignored_at_start(s) == Some(true))
+            .fold(0u32, |b, s| b | 1 << s);
+        // SAFETY: a zeroed sigset_t is a valid (empty) set.
+        let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // The transparent child gets the mask the process started with, not one this
+        // program changed since (a server unblocking what it traps).
+        let start_mask = crate::exec::mask_at_start();
         let mut args = ChildArgs {
             candidates: cands.as_ptr(),
             argv: argv.as_ptr(),
             envp: envp.as_ptr(),
-            fd: conn.unwrap_or(-1),
+            fds,
+            transparent,
+            ignored,
+            mask: &old,
             sigs: sigs.as_ptr(),
             nsigs: sigs.len(),
             err: 0,
@@ -229,9 +313,12 @@ impl Spawner {
         // them to SIG_DFL before unblocking.
         let (pid, clone_err) = unsafe {
             let mut all: libc::sigset_t = std::mem::zeroed();
-            let mut old: libc::sigset_t = std::mem::zeroed();
             libc::sigfillset(&mut all);
             libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+            args.mask = match &start_mask {
+                Some(m) => m,
+                None => &old,
+            };
             let pid = libc::clone(
                 child,
                 top,
@@ -249,13 +336,16 @@ impl Spawner {
         if pid < 0 {
             return Err(Errno::from_raw_os_error(clone_err));
         }
+        let pid = Pid::from_raw(pid).ok_or(Errno::SRCH)?;
         if args.err != 0 {
-            // The child exited 127 after the exec failed; reap it, as posix_spawn does.
-            let _ =
-                rustix::process::waitpid(Pid::from_raw(pid), rustix::process::WaitOptions::empty());
-            return Err(Errno::from_raw_os_error(args.err));
+            // The child exited 126 or 127 after the exec failed; reap it, as posix_spawn
+            // does, unless the caller wants to see it end.
+            if reap_failed {
+                let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
+            }
+            return Ok((pid, Some(Errno::from_raw_os_error(args.err))));
         }
-        Pid::from_raw(pid).ok_or(Errno::SRCH)
+        Ok((pid, None))
     }
 }
 
@@ -273,33 +363,54 @@ extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
         // in this child once it unblocks; an ignored one would stay ignored across exec).
         // Through the raw syscall: glibc's sigaction refuses its internal signals 32 and
         // 33, which a parent started by glibc's posix_spawn hands down ignored.
+        // Transparent mode, as exec(2) of our own start-up image would: a signal that was
+        // ignored when we started is ignored (even if we trap it, or the Rust runtime
+        // ignores it: SIGPIPE), every other one we changed is back to SIG_DFL.
         let dfl: KernelSigaction = [0; 8];
+        let mut ign: KernelSigaction = [0; 8];
+        ign[0] = libc::SIG_IGN as u64;
         for i in 0..a.nsigs {
+            let sig = *a.sigs.add(i);
+            let ignored_at_start = (1..32).contains(&sig) && a.ignored & (1 << sig) != 0;
+            let new = if a.transparent && ignored_at_start {
+                &ign
+            } else if a.transparent && sig >= 32 {
+                // Realtime signals are never changed by us: what is here was inherited.
+                continue;
+            } else {
+                &dfl
+            };
             libc::syscall(
                 libc::SYS_rt_sigaction,
-                *a.sigs.add(i),
-                dfl.as_ptr(),
+                sig,
+                new.as_ptr(),
                 ptr::null_mut::<u64>(),
                 8usize,
             );
         }
-        if a.fd >= 0 {
-            for target in [0, 1] {
-                let rc = if a.fd == target {
-                    // dup2 onto itself would leave CLOEXEC set (posix_spawn clears it).
-                    libc::fcntl(a.fd, libc::F_SETFD, 0)
-                } else {
-                    libc::dup2(a.fd, target)
-                };
-                if rc < 0 {
-                    a.err = *libc::__errno_location();
-                    libc::_exit(127);
-                }
+        for (target, &src) in a.fds.iter().enumerate() {
+            let target = target as libc::c_int;
+            if src < 0 {
+                continue;
+            }
+            let rc = if src == target {
+                // dup2 onto itself would leave CLOEXEC set (posix_spawn clears it).
+                libc::fcntl(src, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(src, target)
+            };
+            if rc < 0 {
+                a.err = *libc::__errno_location();
+                libc::_exit(127);
             }
         }
-        let mut empty: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, ptr::null_mut());
+        if a.transparent {
+            libc::sigprocmask(libc::SIG_SETMASK, a.mask, ptr::null_mut());
+        } else {
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::sigprocmask(libc::SIG_SETMASK, &empty, ptr::null_mut());
+        }
         // glibc's __execvpex: EACCES is remembered and the search goes on, as do the
         // "not here" errors; anything else stops it.
         let mut err = libc::ENOENT;
@@ -319,7 +430,24 @@ extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
             err = libc::EACCES;
         }
         a.err = if err == 0 { libc::ENOENT } else { err };
-        libc::_exit(127)
+        // The exec convention (skalibs, shells): 127 not found, 126 found but not run.
+        libc::_exit(if a.err == libc::ENOENT { 127 } else { 126 })
+    }
+}
+
+/// `sigprocmask(SIG_UNBLOCK, signals)`—let the signals a program traps through, whatever
+/// mask its caller gave it (s6's selfpipe does the same). The clean spawn empties the
+/// mask anyway, and the transparent one restores the mask the process started with.
+pub fn unblock(signals: &[i32]) {
+    // SAFETY: a sigset we own, filled by sigemptyset/sigaddset; unblocking has no
+    // memory effects.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in signals {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, ptr::null_mut());
     }
 }
 

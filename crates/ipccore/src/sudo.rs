@@ -19,14 +19,15 @@ use crate::error::{Error, ResultExt};
 use crate::fd;
 use crate::fdpass;
 use crate::sig::{SIGCHLD, SelfPipe};
+use crate::spawn::Spawner;
 use rustix::event::{PollFd, PollFlags};
+use rustix::fd::AsRawFd;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::{Pid, Signal};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// What the server says first.
@@ -404,63 +405,110 @@ pub fn ipcsudod(cfg: &ServerConfig, diag: &Diag) -> Result<u8, Error> {
     };
     let mut argv = cfg.argv.clone();
     argv.extend(req.args);
-    let Some((prog, args)) = argv.split_first() else {
+    if argv.is_empty() {
         return Err(refuse(
             wr,
             Errno::INVAL,
             dl,
             Error::Usage("empty command line".into()),
         ));
-    };
+    }
     let server_env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
-    let env = merge_env(&server_env, &req.env);
+    let env = merge_env(&server_env, &req.env)
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let mut kv = k.into_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            std::ffi::CString::new(kv).ok()
+        })
+        .collect();
+    let Some(spawner) = Spawner::with_env(&argv, env) else {
+        return Err(refuse(
+            wr,
+            Errno::INVAL,
+            dl,
+            Error::Usage("client sent an argument with a NUL byte".into()),
+        ));
+    };
 
     let errfd = fds.pop();
     let outfd = fds.pop();
     let infd = fds.pop();
-    let stdio = |f: Option<OwnedFd>, null: bool| match (f, null) {
-        (Some(f), false) => Stdio::from(f),
-        _ => Stdio::null(),
+    let null = |f: Option<OwnedFd>, null: bool| -> Result<Option<OwnedFd>, Error> {
+        if null || f.is_none() {
+            // CLOEXEC, above fd 2 (the spawner places it).
+            return rustix::fs::open(
+                "/dev/null",
+                rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .map(Some)
+            .op_at("open", "/dev/null");
+        }
+        Ok(f)
     };
-    let mut cmd = Command::new(prog);
-    cmd.args(args)
-        .env_clear()
-        .envs(env)
-        .stdin(stdio(infd, cfg.null_stdin || cfg.detach))
-        .stdout(stdio(outfd, cfg.null_stdout || cfg.detach));
-    if cfg.server_stderr || cfg.detach {
-        cmd.stderr(Stdio::inherit());
+    let infd = null(infd, cfg.null_stdin || cfg.detach)?;
+    let outfd = null(outfd, cfg.null_stdout || cfg.detach)?;
+    let errfd = if cfg.server_stderr || cfg.detach {
+        None
     } else {
-        cmd.stderr(stdio(errfd, false));
-    }
+        errfd
+    };
+    let low = |f: Option<OwnedFd>| -> Result<Option<OwnedFd>, Error> {
+        // The spawner copies onto 0, 1, 2 in order: no source may sit below 3.
+        match f {
+            Some(f) if f.as_raw_fd() < 3 => rustix::io::fcntl_dupfd_cloexec(&f, 3)
+                .map(Some)
+                .op("dup client fd"),
+            f => Ok(f),
+        }
+    };
+    let (infd, outfd, errfd) = (low(infd)?, low(outfd)?, low(errfd)?);
     // Trapped before the spawn, so that an exit right away is not missed.
     let mut sigs = SelfPipe::new(&[SIGCHLD])?;
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            let errno = Errno::from_io_error(&e).unwrap_or(Errno::NOEXEC);
-            let err = Error::Exec {
-                prog: prog.clone(),
-                errno,
-            };
-            return Err(refuse(wr, errno, dl, err));
+    // A SIGCHLD blocked by our caller would hide the command's end.
+    crate::spawn::unblock(&[SIGCHLD]);
+    let spawned = spawner.spawn_stdio([
+        infd.as_ref().map(|f| f.as_fd()),
+        outfd.as_ref().map(|f| f.as_fd()),
+        errfd.as_ref().map(|f| f.as_fd()),
+    ]);
+    let pid = match spawned {
+        Ok(pid) => pid,
+        Err(errno) => {
+            // As s6-sudod, whose forked child reports the failed exec on the command's
+            // stderr (the client's, unless -2): the message is for the one who asked.
+            // The server itself exits 111 without a word.
+            let mut msg = b"ipcsudod: fatal: unable to exec ".to_vec();
+            msg.extend_from_slice(spawner.prog());
+            msg.extend_from_slice(b": ");
+            msg.extend_from_slice(crate::diag::strerror(errno).as_bytes());
+            msg.push(b'\n');
+            let to = errfd
+                .as_ref()
+                .map_or_else(|| rustix::stdio::stderr(), |f| f.as_fd());
+            let _ = fd::write_all(to, &msg);
+            let _ = refuse(wr, errno, dl, Error::sys("spawn", errno));
+            return Ok(111);
         }
     };
     // Our copies of the client's fds must go, or its pipes would never see EOF.
-    drop(cmd);
-    let pid = Pid::from_raw(child.id() as i32);
-    diag.info(format!("started pid {}", child.id()));
+    drop((infd, outfd, errfd));
+    diag.info(format!("started pid {}", pid.as_raw_nonzero()));
     if let Err(e) = fdpass::send_all(wr, &[0], dl) {
         // The client is gone already (killed, timed out): the command must not run on
         // for nobody. s6-sudod exits here and leaves it running.
-        terminate(pid);
+        terminate(Some(pid));
         return Err(Error::sys("send confirmation to client", e));
     }
 
     let mut hung_up = false;
     let status = loop {
-        if let Some(st) = child.try_wait().op("wait for command")? {
-            break st;
+        match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::NOHANG) {
+            Ok(Some((_, st))) => break st,
+            Ok(None) | Err(Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("wait for command", e)),
         }
         let mut pfds = vec![PollFd::from_borrowed_fd(sigs.fd(), PollFlags::IN)];
         if !hung_up {
@@ -478,14 +526,14 @@ pub fn ipcsudod(cfg: &ServerConfig, diag: &Diag) -> Result<u8, Error> {
         if gone {
             hung_up = true;
             if !cfg.detach {
-                terminate(pid);
+                terminate(Some(pid));
                 diag.info("client hung up, sent SIGTERM and SIGCONT to the command");
                 return Ok(1);
             }
         }
     };
     if !hung_up {
-        let raw = status.into_raw() as u32;
+        let raw = status.as_raw() as u32;
         fdpass::send_all(wr, &raw.to_be_bytes(), None).op("write status to client")?;
     }
     Ok(0)

@@ -1,0 +1,26 @@
+//! ipcfdholder-delete: make an fd-holding daemon close a held fd (drop-in
+//! s6-fdholder-delete).
+#![forbid(unsafe_code)]
+
+use ipccore::diag::Diag;
+use ipccore::fdholder::client;
+use ipctools::cli::{
+    self,
+    ipcfdholder_delete::{Opts, parse},
+};
+use std::process::ExitCode;
+
+const PROG: &str = "ipcfdholder-delete";
+const USAGE: &str = "ipcfdholder-delete [ -t timeout ] socket id";
+
+fn main() -> ExitCode {
+    cli::run(
+        PROG,
+        USAGE,
+        parse,
+        |o: Opts, diag: Diag| match client::run_delete(&o.socket, &o.id, o.timeout) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => ExitCode::from(diag.fatal(&e)),
+        },
+    )
+}

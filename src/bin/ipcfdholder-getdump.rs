@@ -1,0 +1,26 @@
+//! ipcfdholder-getdump: exec a program with every fd an fd-holding daemon holds
+//! (drop-in s6-fdholder-getdump).
+#![forbid(unsafe_code)]
+
+use ipccore::diag::Diag;
+use ipccore::fdholder::client;
+use ipctools::cli::{
+    self,
+    ipcfdholder_getdump::{Opts, parse},
+};
+use std::process::ExitCode;
+
+const PROG: &str = "ipcfdholder-getdump";
+const USAGE: &str = "ipcfdholder-getdump [ -t timeout ] socket prog...";
+
+fn main() -> ExitCode {
+    cli::run(
+        PROG,
+        USAGE,
+        parse,
+        |o: Opts, diag: Diag| match client::run_getdump(&o.socket, o.timeout, &o.argv) {
+            Ok(never) => match never {},
+            Err(e) => ExitCode::from(diag.fatal(&e)),
+        },
+    )
+}

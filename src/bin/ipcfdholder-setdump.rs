@@ -1,0 +1,26 @@
+//! ipcfdholder-setdump: add the fds described by `S6_FD#`… to an fd-holding daemon
+//! (drop-in s6-fdholder-setdump).
+#![forbid(unsafe_code)]
+
+use ipccore::diag::Diag;
+use ipccore::fdholder::client;
+use ipctools::cli::{
+    self,
+    ipcfdholder_setdump::{Opts, parse},
+};
+use std::process::ExitCode;
+
+const PROG: &str = "ipcfdholder-setdump";
+const USAGE: &str = "ipcfdholder-setdump [ -t timeout ] socket";
+
+fn main() -> ExitCode {
+    cli::run(
+        PROG,
+        USAGE,
+        parse,
+        |o: Opts, diag: Diag| match client::run_setdump(&o.socket, o.timeout) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => ExitCode::from(diag.fatal(&e)),
+        },
+    )
+}

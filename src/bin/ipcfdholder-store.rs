@@ -1,0 +1,32 @@
+//! ipcfdholder-store: give a copy of an fd to an fd-holding daemon (drop-in
+//! s6-fdholder-store).
+#![forbid(unsafe_code)]
+
+use ipccore::diag::Diag;
+use ipccore::fdholder::client;
+use ipctools::cli::{
+    self,
+    ipcfdholder_store::{Opts, parse},
+};
+use std::process::ExitCode;
+
+const PROG: &str = "ipcfdholder-store";
+const USAGE: &str = "ipcfdholder-store [ -d fd ] [ -t timeout ] [ -T fdtimeout ] socket id";
+
+fn main() -> ExitCode {
+    cli::run(
+        PROG,
+        USAGE,
+        parse,
+        |o: Opts, diag: Diag| match client::run_store(
+            &o.socket,
+            &o.id,
+            o.fd,
+            o.timeout,
+            o.fd_timeout,
+        ) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => ExitCode::from(diag.fatal(&e)),
+        },
+    )
+}

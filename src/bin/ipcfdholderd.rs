@@ -1,0 +1,35 @@
+//! ipcfdholderd: hold fds for clients of the listening socket on stdin (drop-in
+//! s6-fdholderd).
+#![forbid(unsafe_code)]
+
+use ipccore::diag::Diag;
+use ipccore::fdholder::daemon;
+use ipctools::cli::{
+    self,
+    ipcfdholderd::{Opts, parse},
+};
+use std::process::ExitCode;
+
+const PROG: &str = "ipcfdholderd";
+const USAGE: &str = "ipcfdholderd [ -v verbosity ] [ -1 ] [ -c maxconn ] [ -n maxfds ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ]";
+
+fn main() -> ExitCode {
+    cli::run(PROG, USAGE, parse, |o: Opts, mut diag: Diag| {
+        diag.verbosity = o.verbosity;
+        // As s6-fdholderd: checked after the options, without the usage line.
+        let Some(mut cfg) = o.cfg else {
+            diag.fatal_msg("no access rights specified!");
+            return ExitCode::from(100);
+        };
+        let mut run = || -> Result<u8, ipccore::Error> {
+            cfg.maxfds = daemon::clamp_maxfds(cfg.maxfds)?;
+            let listener = daemon::take_listener(cfg.ready)?;
+            ipccore::fd::ensure_std_fds()?;
+            daemon::run(listener, &cfg, &diag)
+        };
+        match run() {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => ExitCode::from(diag.fatal(&e)),
+        }
+    })
+}

@@ -1,0 +1,74 @@
+//! `ipcfdholderd` options (s6-fdholderd's).
+
+use super::fdholder::millis;
+use super::{Parsed, parser, uint};
+use ipccore::fdholder::daemon::{self, Config, Rules};
+use lexopt::prelude::*;
+use std::ffi::OsString;
+
+/// What `ipcfdholderd` was asked to do.
+#[derive(Debug)]
+pub struct Opts {
+    /// `None`: no rules given (`-i` or `-x`), which s6-fdholderd refuses after parsing,
+    /// with its own message rather than the usage line.
+    pub cfg: Option<Config>,
+    pub verbosity: u32,
+}
+
+/// Options from `args` (argv without the program name).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
+    let mut p = parser(args);
+    let mut verbosity = 1;
+    let (mut ready, mut maxconn, mut maxfds) =
+        (false, daemon::MAXCONN_DEFAULT, daemon::MAXFDS_DEFAULT);
+    let (mut timeout, mut lameduck, mut rules) = (None, None, None);
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('1') => ready = true,
+            Short('v') => verbosity = uint("-v", &p.value()?)?,
+            Short('c') => maxconn = uint("-c", &p.value()?)?,
+            Short('n') => maxfds = uint("-n", &p.value()?)?,
+            Short('t') => timeout = millis("-t", &p.value()?)?,
+            Short('T') => lameduck = millis("-T", &p.value()?)?,
+            Short('i') => rules = Some(Rules::Dir(p.value()?.into())),
+            Short('x') => rules = Some(Rules::Cdb(p.value()?.into())),
+            // s6-fdholderd ignores arguments after its options.
+            Value(_) => break,
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    let cfg = rules.map(|rules| Config {
+        ready,
+        // As s6-fdholderd: 1 to S6_FDHOLDER_MAX (256).
+        maxconn: maxconn.clamp(1, daemon::MAXCONN_MAX),
+        maxfds,
+        timeout,
+        lameduck,
+        rules,
+    });
+    Ok(Opts { cfg, verbosity })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_and_values() -> Parsed<()> {
+        let e = |a: &[&str]| parse(a.iter().map(OsString::from)).map(|_| ());
+        assert_eq!(
+            e(&["-c", "+5", "-i", "r"]).unwrap_err().0,
+            "-c: +5 is not a number (digits only, no sign)"
+        );
+        assert_eq!(e(&["-Z"]).unwrap_err().0, "unknown option -Z");
+        let o = parse(["-c", "0", "-v2", "-x", "c", "-i", "r"].map(OsString::from))?;
+        assert_eq!(o.verbosity, 2);
+        let cfg = o.cfg.ok_or(super::super::UsageError("no cfg".into()))?;
+        assert_eq!(cfg.maxconn, 1);
+        assert!(matches!(cfg.rules, Rules::Dir(_)));
+        let o = parse(["-c", "99999", "-1", "-i", "r"].map(OsString::from))?;
+        assert_eq!(o.cfg.map(|c| c.maxconn), Some(256));
+        assert!(parse(["-1"].map(OsString::from))?.cfg.is_none());
+        Ok(())
+    }
+}

@@ -1,0 +1,292 @@
+//! Shared pieces of the differential families: the probe that reports what a next
+//! program sees (signal state, groups, fds, UCSPI environment), a caller that starts a
+//! program with a chosen signal state, a runner with a socket or nothing on stdin, and
+//! the normalisation of pids and program names.
+//!
+//! The probe is perl, not sh: dash clears the signal mask at start-up, so a shell probe
+//! would hide exactly what the signal rows compare. perl leaves the mask and the
+//! dispositions alone (it ignores nothing but what it inherited, and SIGFPE, on both
+//! sides alike).
+
+use crate::util::*;
+use std::ffi::OsString;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// Print the probed state: `Sig{Blk,Ign,Cgt}` and `Groups` from /proc/self/status, the
+/// open fds (kind only: `socket`, `pipe`, `/dev/null`, or a path relative to the case
+/// directory), and the variables a UCSPI tool sets or unsets.
+pub const PROBE_PL: &str = r#"
+my $out = "";
+open(my $f, "<", "/proc/self/status") or die;
+while (<$f>) { $out .= $_ if /^(SigBlk|SigIgn|SigCgt|Groups):/ }
+close($f);
+opendir(my $d, "/proc/self/fd") or die;
+my @fds = sort { $a <=> $b } grep { /^\d+$/ } readdir($d);
+my $dfd = fileno($d);
+for my $n (@fds) {
+    next if $n == $dfd;
+    my $t = readlink("/proc/self/fd/$n");
+    next unless defined $t;
+    $t =~ s/\[\d+\]$//;
+    $t =~ s/^.*\/case-[^\/]*\///;
+    $out .= "fd $n $t\n";
+}
+closedir($d);
+for my $k (sort keys %ENV) {
+    $out .= "env $k=$ENV{$k}\n" if $k =~ /^(PROTO|IPC|LISTEN_|UPSTART_|FOO|UID$|GID$|GIDLIST$|[A-Z]*REMOTE|[A-Z]*LOCALPATH|[A-Z]*CONNNUM)/;
+}
+$out .= "arg $_\n" for @ARGV;
+if ($ENV{PROBE_OUT}) { open(my $o, ">", $ENV{PROBE_OUT}) or die; print $o $out; close($o) } else { print $out }
+"#;
+
+/// Write the probe into `dir` and return the argv that runs it (`perl PATH`).
+pub fn probe(dir: &Path) -> Vec<String> {
+    let p = dir.join("probe.pl");
+    if !p.exists() {
+        std::fs::write(&p, PROBE_PL).unwrap();
+    }
+    vec!["perl".into(), p.to_string_lossy().into_owned()]
+}
+
+/// The signal state a caller gives the program it starts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Caller {
+    /// Signals set to SIG_IGN.
+    pub ignore: &'static [&'static str],
+    /// Signals blocked.
+    pub block: &'static [&'static str],
+}
+
+impl Caller {
+    pub const PLAIN: Caller = Caller {
+        ignore: &[],
+        block: &[],
+    };
+    /// What the issue asks to compare: SIGPIPE and SIGINT ignored, a blocked mask.
+    pub const HOSTILE: Caller = Caller {
+        ignore: &["PIPE", "INT"],
+        block: &["USR1", "TERM"],
+    };
+
+    /// `argv` prefixed with a perl that sets this state and execs it.
+    pub fn wrap(&self, argv: &[String]) -> Vec<String> {
+        if self.ignore.is_empty() && self.block.is_empty() {
+            return argv.to_vec();
+        }
+        let mut code = String::from("use POSIX;");
+        for s in self.ignore {
+            code.push_str(&format!("$SIG{{{s}}}='IGNORE';"));
+        }
+        if !self.block.is_empty() {
+            let sigs: Vec<String> = self
+                .block
+                .iter()
+                .map(|s| format!("POSIX::SIG{s}"))
+                .collect();
+            code.push_str(&format!(
+                "sigprocmask(SIG_BLOCK, POSIX::SigSet->new({}));",
+                sigs.join(",")
+            ));
+        }
+        code.push_str("exec {$ARGV[0]} @ARGV or die;");
+        let mut v = vec!["perl".to_string(), "-e".into(), code, "--".into()];
+        v.push(resolve(&argv[0]).to_string_lossy().into_owned());
+        v.extend(argv[1..].iter().cloned());
+        v
+    }
+}
+
+/// What goes on a case's stdin.
+pub enum Stdin {
+    Null,
+    Closed,
+    /// One end of a fresh socketpair (getsockname gives an empty path).
+    Socket,
+    Bytes(Vec<u8>),
+    Fd(std::os::fd::OwnedFd),
+}
+
+/// The resolved path of a program: ours from the build directory, peers from PATH.
+pub fn resolve(prog: &str) -> OsString {
+    if !prog.starts_with("s6-") && !prog.contains('/') && bin(prog).exists() {
+        bin(prog).into_os_string()
+    } else {
+        prog.into()
+    }
+}
+
+/// Run `argv` (argv[0] resolved with `resolve`) in `cwd` with `env` added and `stdin`.
+pub fn exec_case(
+    argv: &[String],
+    env: &[(&str, &str)],
+    unset: &[&str],
+    stdin: Stdin,
+    cwd: &Path,
+) -> Output {
+    let mut c = Command::new(resolve(&argv[0]));
+    c.args(&argv[1..]).current_dir(cwd);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    for k in unset {
+        c.env_remove(k);
+    }
+    let mut keep = None;
+    let mut bytes = None;
+    match stdin {
+        Stdin::Null => {
+            c.stdin(Stdio::null());
+        }
+        Stdin::Closed => {
+            use std::os::unix::process::CommandExt;
+            c.stdin(Stdio::null());
+            // SAFETY: close(2) is async-signal-safe.
+            unsafe {
+                c.pre_exec(|| {
+                    libc::close(0);
+                    Ok(())
+                });
+            }
+        }
+        Stdin::Socket => {
+            let (a, b) = UnixStream::pair().unwrap();
+            c.stdin(Stdio::from(std::os::fd::OwnedFd::from(b)));
+            keep = Some(a);
+        }
+        Stdin::Bytes(b) => {
+            c.stdin(Stdio::piped());
+            bytes = Some(b);
+        }
+        Stdin::Fd(f) => {
+            c.stdin(Stdio::from(f));
+        }
+    }
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let desc = format!("{c:?}");
+    let mut child = c.spawn().unwrap_or_else(|e| panic!("spawn {desc}: {e}"));
+    drop(c);
+    if let Some(b) = bytes {
+        use std::io::Write;
+        let mut i = child.stdin.take().unwrap();
+        let _ = i.write_all(&b);
+    }
+    let out = wait_output(&mut child, 20, &desc);
+    drop(keep);
+    out
+}
+
+/// Normalise a log or message: the names in `progs` become `PROG`, every `pid N`
+/// becomes `pid P`, and the case directory's absolute path disappears.
+pub fn norm(s: &[u8], progs: &[&str], dir: &Path) -> String {
+    let mut s = String::from_utf8_lossy(s).into_owned();
+    s = s.replace(&format!("{}/", dir.display()), "");
+    // Longest names first, so `s6-ipcserver` does not eat into `s6-ipcserverd`.
+    let mut progs = progs.to_vec();
+    progs.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    for p in progs {
+        s = s.replace(&format!("{p}: "), "PROG: ");
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s.as_str();
+    while let Some(i) = rest.find("pid ") {
+        out.push_str(&rest[..i + 4]);
+        rest = &rest[i + 4..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 {
+            out.push('P');
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One side of a case, normalised.
+#[derive(Debug, PartialEq, Eq, Clone)]
+pub struct Got {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Got {
+    pub fn of(out: &Output, progs: &[&str], dir: &Path) -> Got {
+        Got {
+            code: out.status.code(),
+            stdout: norm(&out.stdout, progs, dir),
+            stderr: norm(&out.stderr, progs, dir),
+        }
+    }
+}
+
+/// A fresh per-side directory `dir/case-NAME-SIDE`, so that both sides use the same
+/// relative paths and their outputs compare equal.
+pub fn side_dir(dir: &Path, case: &str, side: &str) -> PathBuf {
+    let p = dir.join(format!("case-{case}-{side}"));
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+/// The COMPATIBILITY section of `doc/PAGE.1`, for rows asserting a documented
+/// difference: the line they name must be there.
+pub fn assert_documented(page: &str, needle: &str) {
+    assert!(
+        documented(page, needle),
+        "{page}.1 COMPATIBILITY does not say: {needle}"
+    );
+}
+
+/// Whether `doc/PAGE.1`'s COMPATIBILITY section contains `needle` (words compared, mdoc
+/// macros and line breaks ignored).
+pub fn documented(page: &str, needle: &str) -> bool {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("doc/{page}.1"));
+    let text = std::fs::read_to_string(&p).unwrap();
+    let compat = text
+        .split(".Sh COMPATIBILITY")
+        .nth(1)
+        .and_then(|s| s.split("\n.Sh ").next())
+        .unwrap_or_else(|| panic!("{page}.1 has no COMPATIBILITY section"));
+    // mdoc splits sentences over lines and macros: compare words only.
+    let words = |s: &str| -> String {
+        s.lines()
+            .map(|l| {
+                l.split_whitespace()
+                    .filter(|w| !(w.starts_with('.') && w.len() <= 3))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    words(compat).contains(needle)
+}
+
+/// Failures collected over a table, reported together.
+#[derive(Default)]
+pub struct Report {
+    pub failures: Vec<String>,
+    pub ran: usize,
+}
+
+impl Report {
+    pub fn check<T: PartialEq + std::fmt::Debug>(&mut self, case: &str, what: &str, a: &T, b: &T) {
+        self.ran += 1;
+        if a != b {
+            self.failures.push(format!(
+                "case {case}: {what} differ:\n  ours: {a:?}\n  peer: {b:?}"
+            ));
+        }
+    }
+
+    pub fn finish(self, family: &str) {
+        assert!(
+            self.failures.is_empty(),
+            "{family}: {} of {} comparisons failed:\n{}",
+            self.failures.len(),
+            self.ran,
+            self.failures.join("\n")
+        );
+    }
+}
