@@ -160,7 +160,8 @@ fn bad_input() {
     out.assert_code(100);
     assert_eq!(
         out.err(),
-        "npt-cleanfifodir: usage: npt-cleanfifodir fifodir\n"
+        "npt-cleanfifodir: fatal: missing fifodir\n\
+         npt-cleanfifodir: usage: npt-cleanfifodir fifodir\n"
     );
     for (arg, err) in [
         ("none", "No such file or directory"),

@@ -106,6 +106,23 @@ impl Seen {
     }
 }
 
+/// `s` with our reason line (`PROG: fatal: …` just before `PROG: usage: …`) left out:
+/// the peer prints its usage line alone, and the reasons themselves are rows of
+/// `options.rs` (every page says so: "reported with its reason before the usage line").
+pub fn without_reason(s: Seen) -> Seen {
+    let lines: Vec<&str> = s.stderr.split_inclusive('\n').collect();
+    let mut kept = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        let before_usage = lines
+            .get(i + 1)
+            .is_some_and(|n| n.starts_with("PROG: usage: "));
+        if !(before_usage && l.starts_with("PROG: fatal: ")) {
+            kept.push_str(l);
+        }
+    }
+    Seen { stderr: kept, ..s }
+}
+
 /// Run `prog args…` (ours when `prog` has no `s6-` prefix: resolved with `bin`) with
 /// `env` added, `stdin` as input, in `cwd`, killed after 10 s.
 pub fn run(prog: &str, args: &[&str], env: &[(&str, &str)], stdin: &[u8], cwd: &Path) -> Output {

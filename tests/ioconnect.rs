@@ -246,11 +246,31 @@ fn sigterm_is_trapped_and_does_not_stop_the_relay() {
 #[test]
 fn bad_input() {
     for (args, code, err) in [
-        (&["-t", "x"][..], 100, "ipcioconnect: usage: "),
-        (&["-t"][..], 100, "ipcioconnect: usage: "),
-        (&["-r", "2"][..], 100, "ipcioconnect: usage: "),
-        (&["-w", "-1"][..], 100, "ipcioconnect: usage: "),
-        (&["-z"][..], 100, "ipcioconnect: usage: "),
+        (
+            &["-t", "x"][..],
+            100,
+            "ipcioconnect: fatal: -t: x is not a number\nipcioconnect: usage: ",
+        ),
+        (
+            &["-t"][..],
+            100,
+            "ipcioconnect: fatal: -t: missing argument\nipcioconnect: usage: ",
+        ),
+        (
+            &["-r", "2"][..],
+            100,
+            "ipcioconnect: fatal: remote fds must be 3 or more\nipcioconnect: usage: ",
+        ),
+        (
+            &["-w", "-1"][..],
+            100,
+            "ipcioconnect: fatal: -w: -1 is not a number (digits only, no sign)\nipcioconnect: usage: ",
+        ),
+        (
+            &["-z"][..],
+            100,
+            "ipcioconnect: fatal: unknown option -z\nipcioconnect: usage: ",
+        ),
         (
             &["-r", "9"][..],
             111,

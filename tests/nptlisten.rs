@@ -118,13 +118,29 @@ fn sigterm_removes_our_fifos() {
 fn bad_input() {
     let d = Dir::new("nlbad");
     fifodirs(&d, 1);
-    let usage = "npt-listen: usage: npt-listen [ -a | -o ] [ -t timeout ] fifodir1 regexp1 ... \"\" prog...\n";
+    let usage = |why: &str| {
+        format!(
+            "npt-listen: fatal: {why}\nnpt-listen: usage: npt-listen [ -a | -o ] [ -t timeout ] fifodir1 regexp1 ... \"\" prog...\n"
+        )
+    };
     for (args, code, err) in [
-        (&[][..], 100, usage.to_string()),
-        (&["f0", "a", ""][..], 100, usage.to_string()),
-        (&["f0", "a", "f1", "", "p"][..], 100, usage.to_string()),
-        (&["-t", "x", "f0", "a", "", "true"][..], 100, usage.to_string()),
-        (&["-z", "f0", "a", "", "true"][..], 100, usage.to_string()),
+        (&[][..], 100, usage("too few arguments")),
+        (&["f0", "a", ""][..], 100, usage("too few arguments")),
+        (
+            &["f0", "a", "f1", "", "p"][..],
+            100,
+            usage("the block is not fifodir regexp pairs"),
+        ),
+        (
+            &["-t", "x", "f0", "a", "", "true"][..],
+            100,
+            usage("-t: x is not a number"),
+        ),
+        (
+            &["-z", "f0", "a", "", "true"][..],
+            100,
+            usage("unknown option -z"),
+        ),
         (
             &["f0", "a", "f1", "b", "true"][..],
             100,

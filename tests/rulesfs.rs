@@ -232,12 +232,15 @@ fn existing_dir_is_refused_and_untouched() {
 fn bad_input() {
     let d = Dir::new("rfsbad");
     let p = bin("ipcrules-fs");
-    for args in [&[][..], &["x"][..]] {
+    for (args, why) in [(&[][..], "missing dir"), (&["x"][..], "missing cdbfile")] {
         let mut c = cmd(&[p.as_os_str()]);
         c.args(args);
         let out = run_timeout(c, 10);
         out.assert_code(100);
-        assert_eq!(out.err(), "ipcrules-fs: usage: ipcrules-fs dir cdbfile\n");
+        assert_eq!(
+            out.err(),
+            format!("ipcrules-fs: fatal: {why}\nipcrules-fs: usage: ipcrules-fs dir cdbfile\n")
+        );
     }
     let out = decompile("ipcrules-fs", &d.join("t"), &d.join("none.cdb"));
     out.assert_code(111);

@@ -10,7 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const SERVICES: [&str; 3] = ["ipcserver-echo", "ipcsudo-group", "nptlistend"];
+const SERVICES: [&str; 4] = [
+    "ipcserver-echo",
+    "ipcsudo-group",
+    "nptlistend",
+    "socket-proxy",
+];
 
 fn path_with_our_bins() -> String {
     let ours = bin("ipcserver").parent().unwrap().display().to_string();
@@ -252,6 +257,21 @@ fn use_service(name: &str, d: &Dir, sock: &Path) {
             out.assert_code(0);
             assert_eq!(out.out(), "x\n");
         }
+        "socket-proxy" => {
+            // Root (gid 0, GROUP) is served through the proxy by the backend's `cat`;
+            // an outsider is refused by the kernel (the socket is 0660, root:root).
+            drop(echo_connection(sock));
+            let out = run_timeout(
+                as_nobody(&[
+                    bin("ipcclient").to_str().unwrap(),
+                    sock.to_str().unwrap(),
+                    "true",
+                ]),
+                30,
+            );
+            out.assert_code(111);
+            assert!(out.err().contains("Permission denied"), "{}", out.err());
+        }
         _ => unreachable!(),
     }
 }
@@ -273,15 +293,35 @@ fn configured(name: &str, d: &Dir) -> (PathBuf, PathBuf) {
             set(&svc, "RULES", d.join("rules").to_str().unwrap());
             set(&svc, "GROUP", "nogroup");
         }
+        "socket-proxy" => {
+            set(&svc, "PUBLIC", sock.to_str().unwrap());
+            set(&svc, "BACKEND", d.join("b").to_str().unwrap());
+            set(&svc, "RULES", d.join("rules").to_str().unwrap());
+            set(&svc, "GROUP", "root");
+        }
         _ => unreachable!(),
     }
     (svc, sock)
+}
+
+/// The daemon a service fronts, started by the test: for socket-proxy, an echo server
+/// on its own socket (`configured`'s BACKEND).
+fn backend(name: &str, d: &Dir) -> Option<Server> {
+    (name == "socket-proxy").then(|| {
+        Server::start(cmd(&[
+            bin("ipcserver").to_str().unwrap(),
+            "-1",
+            d.join("b").to_str().unwrap(),
+            "cat",
+        ]))
+    })
 }
 
 fn lifecycle(sup: Sup, name: &str) {
     let d = Dir::new("sup");
     std::fs::create_dir(d.join("sv")).unwrap();
     let (svc, sock) = configured(name, &d);
+    let _backend = backend(name, &d);
     // fdholder-echo keeps its socket in service/fdholder, run beside it.
     let holder = (name == "fdholder-echo").then(|| start_holder(sup, &d));
     let s = Supervised::start(sup, &svc, d.join("log"));
@@ -342,7 +382,8 @@ fn lifecycle(sup: Sup, name: &str) {
 }
 
 fn echo_or_none(name: &str, sock: &Path) -> Option<UnixStream> {
-    matches!(name, "ipcserver-echo" | "fdholder-echo").then(|| echo_connection(sock))
+    matches!(name, "ipcserver-echo" | "fdholder-echo" | "socket-proxy")
+        .then(|| echo_connection(sock))
 }
 
 fn lifecycle_all(sup: Sup) {
@@ -383,22 +424,21 @@ fn every_shipped_service_is_tested() {
     assert_eq!(found, tested);
 }
 
-/// ipcsudo-group with a group that does not exist refuses to start, says why in its
-/// log, and asks its supervisor not to restart it, instead of failing every second.
-#[test]
-fn ipcsudo_group_with_an_unknown_group_does_not_spin() {
+/// A service with a group that does not exist refuses to start, says why in its log,
+/// and asks its supervisor not to restart it, instead of failing every second.
+fn unknown_group_does_not_spin(name: &str) {
     for sup in Sup::ALL {
         if !sup.available() {
             continue;
         }
         let d = Dir::new("nogrp");
         std::fs::create_dir(d.join("sv")).unwrap();
-        let (svc, _sock) = configured("ipcsudo-group", &d);
+        let (svc, _sock) = configured(name, &d);
         set(&svc, "GROUP", "no-such-group-zz");
         let s = Supervised::start(sup, &svc, d.join("log"));
-        let line = "ipcsudo-group: fatal: unknown group no-such-group-zz";
+        let line = format!("{name}: fatal: unknown group no-such-group-zz");
         assert!(
-            eventually(30, || s.log().contains(line)),
+            eventually(30, || s.log().contains(&line)),
             "{sup:?}: no refusal in the log:\n{}",
             s.log()
         );
@@ -406,13 +446,23 @@ fn ipcsudo_group_with_an_unknown_group_does_not_spin() {
         // Supervisors restart a failed service after about a second.
         std::thread::sleep(Duration::from_secs(3));
         assert_eq!(
-            s.log().matches(line).count(),
+            s.log().matches(&line).count(),
             1,
             "{sup:?}: restarted:\n{}",
             s.log()
         );
         assert!(sup.is_down(&svc), "{sup:?}: up again");
     }
+}
+
+#[test]
+fn ipcsudo_group_with_an_unknown_group_does_not_spin() {
+    unknown_group_does_not_spin("ipcsudo-group");
+}
+
+#[test]
+fn socket_proxy_with_an_unknown_group_does_not_spin() {
+    unknown_group_does_not_spin("socket-proxy");
 }
 
 #[test]

@@ -10,8 +10,9 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
 use ipctools::cli::{
-    ipcclient, ipcrules_cdb, ipcserver, ipcserver_access, ipcserverd, ipcsudo, ipcsudoc, ipcsudod,
-    npt_mkfifodir, npt_notify, npt_wait, nptlistend, socket_listen,
+    ipcclient, ipcconnlimit, ipcioconnect, ipcrules_cdb, ipcrules_fs, ipcserver, ipcserver_access,
+    ipcserverd, ipcsudo, ipcsudoc, ipcsudod, npt_cleanfifodir, npt_listen, npt_mkfifodir,
+    npt_notify, npt_wait, nptlistend, socket_listen,
 };
 use ipccore::activation::Kind;
 
@@ -35,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let args = argv(rest);
     let a = args.clone();
-    match sel % 15 {
+    match sel % 20 {
         0 => {
             if let Ok(o) = ipcserver::parse(a) {
                 let l = o.cfg.serve.limits;
@@ -98,8 +99,36 @@ fuzz_target!(|data: &[u8]| {
                 assert!(is_tail(&args, &o.cfg.argv));
             }
         }
-        _ => {
+        14 => {
             let _ = ipcrules_cdb::parse(a);
+        }
+        15 => {
+            if let Ok(o) = ipcioconnect::parse(a) {
+                // fds 0 to 2 are never the remote side.
+                assert!(o.cfg.remote_read >= 3 && o.cfg.remote_write >= 3);
+            }
+        }
+        16 => {
+            // No options at all, as s6-connlimit: argv is prog, untouched.
+            if let Ok(o) = ipcconnlimit::parse(a) {
+                assert_eq!(o.prog, args);
+            }
+        }
+        17 => {
+            if let Ok(o) = ipcrules_fs::parse(a) {
+                assert_eq!(o.dir.as_os_str(), args[0]);
+                assert_eq!(o.cdbfile.as_os_str(), args[1]);
+            }
+        }
+        18 => {
+            if let Ok(o) = npt_cleanfifodir::parse(a) {
+                assert_eq!(o.dir.as_os_str(), args[0]);
+            }
+        }
+        _ => {
+            if let Ok(npt_listen::Opts::Run(c)) = npt_listen::parse(a) {
+                assert!(!c.subs.is_empty() && !c.prog.is_empty() && is_tail(&args, &c.prog));
+            }
         }
     }
 });

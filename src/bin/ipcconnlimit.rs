@@ -3,20 +3,25 @@
 #![forbid(unsafe_code)]
 
 use ipccore::diag::Diag;
+use ipctools::cli::{
+    self,
+    ipcconnlimit::{Opts, parse},
+};
 use std::process::ExitCode;
 
 const PROG: &str = "ipcconnlimit";
+/// Never printed: as s6-connlimit, no command line is refused (`cli::ipcconnlimit`).
+const USAGE: &str = "ipcconnlimit prog...";
 
 fn main() -> ExitCode {
-    let diag = Diag::new(PROG);
-    // As s6-connlimit: no options; everything after the program name is prog... (so a
-    // leading `-x` is the program to run), and no prog at all exits 0.
-    let argv: Vec<_> = std::env::args_os().skip(1).collect();
-    if let Err(e) = ipccore::connlimit::check(|k| std::env::var_os(k)) {
-        return ExitCode::from(diag.fatal(&e));
-    }
-    if argv.is_empty() {
-        return ExitCode::SUCCESS;
-    }
-    ExitCode::from(diag.fatal(&ipccore::exec::exec(&argv, &[])))
+    cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+        if let Err(e) = ipccore::connlimit::check(|k| std::env::var_os(k)) {
+            return ExitCode::from(diag.fatal(&e));
+        }
+        // As s6-connlimit: no prog at all is the check alone.
+        if o.prog.is_empty() {
+            return ExitCode::SUCCESS;
+        }
+        ExitCode::from(diag.fatal(&ipccore::exec::exec(&o.prog, &[])))
+    })
 }

@@ -19,13 +19,18 @@ use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 pub mod ipcclient;
+pub mod ipcconnlimit;
+pub mod ipcioconnect;
 pub mod ipcrules_cdb;
+pub mod ipcrules_fs;
 pub mod ipcserver;
 pub mod ipcserver_access;
 pub mod ipcserverd;
 pub mod ipcsudo;
 pub mod ipcsudoc;
 pub mod ipcsudod;
+pub mod npt_cleanfifodir;
+pub mod npt_listen;
 pub mod npt_mkfifodir;
 pub mod npt_notify;
 pub mod npt_wait;
@@ -108,22 +113,13 @@ pub fn run<O>(
     }
 }
 
-/// `v` for a message: printable ASCII as is, anything else (control characters, bytes
-/// that are not UTF-8, non-ASCII) as `\xNN`, so an argument cannot forge a log line.
+/// `v` for a message, escaped by `ipccore::diag::escape` (printable ASCII only, so an
+/// argument cannot forge a log line), and `""` when it is empty.
 pub fn show(v: &OsStr) -> String {
-    let b = v.as_bytes();
-    if b.is_empty() {
+    if v.is_empty() {
         return "\"\"".into();
     }
-    let mut s = String::with_capacity(b.len());
-    for &c in b {
-        if (b' '..=b'~').contains(&c) && c != b'\\' {
-            s.push(char::from(c));
-        } else {
-            s.push_str(&format!("\\x{c:02x}"));
-        }
-    }
-    s
+    ipccore::diag::escape(v.as_bytes())
 }
 
 /// A decimal number as s6 reads one (skalibs `uint0_scan`): ASCII digits only (no sign,
@@ -286,8 +282,8 @@ mod tests {
     fn untrusted_bytes_are_escaped() {
         use std::os::unix::ffi::OsStrExt;
         assert_eq!(
-            show(OsStr::from_bytes(b"a\nb\x1b\xff\\")),
-            "a\\x0ab\\x1b\\xff\\x5c"
+            show(OsStr::from_bytes(b"a\nb\x1b\xff\\\xc3\xa9")),
+            "a\\nb\\x1b\\xff\\\\\\xc3\\xa9"
         );
     }
 

@@ -414,6 +414,108 @@ const ROWS: &[Row] = rows! {
     "npt-notify" / "s6-ftrig-notify" ["{D}"] => Usage("missing message");
     "npt-notify" / "s6-ftrig-notify" ["-x"] => Usage("missing message");
 
+    // ---- ipcioconnect / s6-ioconnect: accepted options meet a closed fd 7 (or -r/-w's).
+    "ipcioconnect" / "s6-ioconnect" [] => Same;
+    "ipcioconnect" / "s6-ioconnect" ["-t", "0"] => Same;
+    "ipcioconnect" / "s6-ioconnect" ["-t", "1000"] => Same;
+    "ipcioconnect" / "s6-ioconnect" ["-t1000"] => Same;
+    "ipcioconnect" / "s6-ioconnect" ["-t", "4294967295"] => Same;
+    "ipcioconnect" / "s6-ioconnect" ["-0", "-1", "-6", "-7"] => Same;
+    "ipcioconnect" / "s6-ioconnect" ["-0167"] => Same;
+    "ipcioconnect" / "s6-ioconnect" ["-r", "6", "-w", "7"] => Same;
+    "ipcioconnect" / "s6-ioconnect" ["-r", "3", "-w", "3"] => Same;
+    "ipcioconnect" / "s6-ioconnect" ["-r", "2147483647"] => Same;
+    "ipcioconnect" / "s6-ioconnect" ["-r", "2", "-r", "9"] => Same;
+    "ipcioconnect" / "s6-ioconnect" ["--", "-Z"] => Same;
+    "ipcioconnect" / "s6-ioconnect" ["extra", "-Z"] => Same;
+    "ipcioconnect" / "s6-ioconnect" ["-t"] => Usage("-t: missing argument");
+    "ipcioconnect" / "s6-ioconnect" ["-t", "x"] => Usage("-t: x is not a number");
+    "ipcioconnect" / "s6-ioconnect" ["-t", ""] => Usage("-t: \"\" is not a number");
+    "ipcioconnect" / "s6-ioconnect" ["-t", "+5"] => Usage("-t: +5 is not a number (digits only, no sign)");
+    "ipcioconnect" / "s6-ioconnect" ["-t", "-1"] => Usage("-t: -1 is not a number (digits only, no sign)");
+    "ipcioconnect" / "s6-ioconnect" ["-t", "4294967296"] => Usage("-t: 4294967296 is too large (at most 4294967295)");
+    "ipcioconnect" / "s6-ioconnect" ["-t=5"] => Usage("-t: =5 is not a number");
+    "ipcioconnect" / "s6-ioconnect" ["-r", "2"] => Usage("remote fds must be 3 or more");
+    "ipcioconnect" / "s6-ioconnect" ["-w", "0"] => Usage("remote fds must be 3 or more");
+    "ipcioconnect" / "s6-ioconnect" ["-w", "-1"] => Usage("-w: -1 is not a number (digits only, no sign)");
+    "ipcioconnect" / "s6-ioconnect" ["-r", "abc"] => Usage("-r: abc is not a number");
+    "ipcioconnect" / "s6-ioconnect" ["-r", "2147483648"] => Usage("-r: 2147483648 is too large (at most 2147483647)");
+    "ipcioconnect" / "s6-ioconnect" ["-Z"] => Usage("unknown option -Z");
+    "ipcioconnect" / "s6-ioconnect" ["--help"] => Usage("unknown option --help");
+
+    // ---- ipcconnlimit / s6-connlimit: no options, no usage line; the environment decides.
+    "ipcconnlimit" / "s6-connlimit" [] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["-x"] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["--help"] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["true"] env ["PROTO" = ""] => Same;
+    "ipcconnlimit" / "s6-connlimit" [] env ["PROTO" = "IPC", "IPCCONNNUM" = "1"] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["true"] env ["PROTO" = "IPC", "IPCCONNNUM" = "1"] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["-x"] env ["PROTO" = "IPC", "IPCCONNNUM" = "1"] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["--", "true"] env ["PROTO" = "IPC", "IPCCONNNUM" = "1"] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["true"] env ["PROTO" = "IPC"] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["true"]
+        env ["PROTO" = "IPC", "IPCCONNNUM" = "2", "IPCCONNMAX" = "2"] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["true"]
+        env ["PROTO" = "IPC", "IPCCONNNUM" = "3", "IPCCONNMAX" = "2"] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["true"]
+        env ["PROTO" = "IPC", "IPCCONNNUM" = "4294967295", "IPCCONNMAX" = "0"] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["true"]
+        env ["PROTO" = "IPC", "IPCCONNNUM" = "4294967296"] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["true"] env ["PROTO" = "IPC", "IPCCONNNUM" = "+1"] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["true"] env ["PROTO" = "IPC", "IPCCONNNUM" = ""] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["true"]
+        env ["PROTO" = "IPC", "IPCCONNNUM" = "1", "IPCCONNMAX" = " 2"] => Same;
+    "ipcconnlimit" / "s6-connlimit" ["true"]
+        env ["PROTO" = "TCP", "TCPCONNNUM" = "3", "TCPCONNMAX" = "2"] => Same;
+
+    // ---- ipcrules-fs / s6-accessrules-fs-from-cdb: no options; a missing cdb fails (111).
+    "ipcrules-fs" / "s6-accessrules-fs-from-cdb" ["{D}/t", "{D}/none.cdb"] => SameCode("s6 says `cdb_init`, we name the cdb");
+    "ipcrules-fs" / "s6-accessrules-fs-from-cdb" ["{D}/t", "{D}/none.cdb", "extra"] => SameCode("s6 says `cdb_init`, we name the cdb");
+    "ipcrules-fs" / "s6-accessrules-fs-from-cdb" ["-x", "y"] => SameCode("s6 says `cdb_init`, we name the cdb");
+    "ipcrules-fs" / "s6-accessrules-fs-from-cdb" ["--", "x"] => SameCode("s6 says `cdb_init`, we name the cdb");
+    "ipcrules-fs" / "s6-accessrules-fs-from-cdb" ["", ""] => SameCode("s6 says `cdb_init`, we name the cdb");
+    "ipcrules-fs" / "s6-accessrules-fs-from-cdb" [] => Usage("missing dir");
+    "ipcrules-fs" / "s6-accessrules-fs-from-cdb" ["{D}/t"] => Usage("missing cdbfile");
+    "ipcrules-fs" / "s6-accessrules-fs-from-cdb" ["-x"] => Usage("missing cdbfile");
+    "ipcrules-fs" / "s6-accessrules-fs-from-cdb" ["--"] => Usage("missing cdbfile");
+    "ipcrules-fs" / "s6-accessrules-fs-from-cdb" ["{D}/t", "{D}/none.cdb"] => Ours {
+        code: 111, msg: "unable to open cdb ruleset {D}/none.cdb: No such file or directory", peer_code: Some(111),
+        compat: "A missing cdb is reported as",
+    };
+
+    // ---- npt-cleanfifodir / s6-cleanfifodir: no options.
+    "npt-cleanfifodir" / "s6-cleanfifodir" ["{D}"] => Same;
+    "npt-cleanfifodir" / "s6-cleanfifodir" ["{D}", "extra"] => Same;
+    "npt-cleanfifodir" / "s6-cleanfifodir" ["{D}/none"] => Same;
+    "npt-cleanfifodir" / "s6-cleanfifodir" ["-x"] => Same;
+    "npt-cleanfifodir" / "s6-cleanfifodir" ["--"] => Same;
+    "npt-cleanfifodir" / "s6-cleanfifodir" ["--", "{D}"] => Same;
+    "npt-cleanfifodir" / "s6-cleanfifodir" ["-"] => Same;
+    "npt-cleanfifodir" / "s6-cleanfifodir" [""] => Same;
+    "npt-cleanfifodir" / "s6-cleanfifodir" [] => Usage("missing fifodir");
+
+    // ---- npt-listen / s6-ftrig-listen: accepted command lines time out (exit 1).
+    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t1000", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-o", "-t", "1000", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-a", "-t", "1000", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-aot1000", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", "--", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", " {D}", " a", "", "true", "-t", "x"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", "{D}/none", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", "{D}", "a", "{D}", "b", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" [] => Usage("too few arguments");
+    "npt-listen" / "s6-ftrig-listen" ["{D}", "a", ""] => Usage("too few arguments");
+    "npt-listen" / "s6-ftrig-listen" ["", "a", "b", "c"] => Usage("empty block");
+    "npt-listen" / "s6-ftrig-listen" ["{D}", "a", "{D}", "", "p"] => Usage("the block is not fifodir regexp pairs");
+    "npt-listen" / "s6-ftrig-listen" ["{D}", "a", "{D}", "p"] => Usage("the block is not fifodir regexp pairs");
+    "npt-listen" / "s6-ftrig-listen" ["{D}", "a", "{D}", "b", ""] => Usage("missing prog");
+    "npt-listen" / "s6-ftrig-listen" ["-t"] => Usage("-t: missing argument");
+    "npt-listen" / "s6-ftrig-listen" ["-t", "x", "{D}", "a", "", "true"] => Usage("-t: x is not a number");
+    "npt-listen" / "s6-ftrig-listen" ["-t", "+5", "{D}", "a", "", "true"] => Usage("-t: +5 is not a number (digits only, no sign)");
+    "npt-listen" / "s6-ftrig-listen" ["-t", "4294967296", "{D}", "a", "", "true"] => Usage("-t: 4294967296 is too large (at most 4294967295)");
+    "npt-listen" / "s6-ftrig-listen" ["-Z", "{D}", "a", "", "true"] => Usage("unknown option -Z");
+
     // ---- npt-wait / s6-ftrig-wait and s6-ftrig-listen1.
     "npt-wait" / "s6-ftrig-wait" ["-t", "5000", "{D}/none", "re"] => SameCode("s6 also names the regex");
     "npt-wait" / "s6-ftrig-wait" ["-t5000", "{D}/none", "re"] => SameCode("s6 also names the regex");
@@ -715,6 +817,8 @@ fn run_row(prog: &str, row: &Row) -> ((Option<i32>, String, String), Dir) {
         "IPCREMOTEEGID",
         "LISTEN_FDS",
         "LISTEN_PID",
+        "IPCCONNNUM",
+        "IPCCONNMAX",
     ] {
         c.env_remove(k);
     }

@@ -38,7 +38,7 @@ pub fn check(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<(), Error> {
         n
     };
     // PROTO may be any bytes: names in messages are escaped.
-    let shown = |n: &OsStr| crate::escape::escape(n.as_bytes());
+    let shown = |n: &OsStr| crate::diag::escape(n.as_bytes());
     let num_name = name("CONNNUM");
     let num =
         get(&num_name).ok_or_else(|| Error::Usage(format!("{} not set", shown(&num_name))))?;

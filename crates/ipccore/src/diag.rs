@@ -6,9 +6,13 @@
 //! a program must not die because its log is gone. Verbosity is a value, not a global.
 //!
 //! Messages carry bytes nobody vetted (paths, regexes, event bytes, peer paths, rule
-//! names sent by clients), so every line is escaped on its way out (`escape`): a control
-//! byte cannot end the line early and forge another, and an ESC cannot reach the admin's
-//! terminal. Printable text, UTF-8 included, is written unchanged.
+//! names sent by clients). Each such value is escaped where it is put into a message
+//! ([`escape`], [`Escaped`], [`path`]): only printable ASCII is kept, a backslash is
+//! doubled, so the text is unambiguous, and nothing else (controls, ESC, bidi or
+//! zero-width characters, bytes that are not UTF-8) reaches a log or a terminal raw. As a
+//! safety net, every whole line is escaped again on its way out ([`escape_line`]): that
+//! pass keeps our own text (UTF-8 such as `…`) and backslashes, so it leaves escaped
+//! values unchanged, and only catches a control byte a caller forgot.
 
 use crate::error::Error;
 use rustix::io::Errno;
@@ -42,7 +46,7 @@ impl Diag {
         buf.extend_from_slice(b": ");
         buf.extend_from_slice(kind.as_bytes());
         buf.extend_from_slice(b": ");
-        escape_into(&mut buf, msg);
+        escape_into(&mut buf, msg, Mode::Line);
         buf.push(b'\n');
         write_stderr(&buf);
     }
@@ -92,18 +96,33 @@ pub fn bytes(s: &std::ffi::OsStr) -> &[u8] {
     s.as_bytes()
 }
 
-/// `bytes` made safe for a one-line message: `\n`, `\r`, `\t` for those, `\xNN` for
-/// every other control byte (C0, DEL, and the C1 controls U+0080–U+009F) and for every
-/// byte that is not part of valid UTF-8. Everything else, backslash included, is kept:
-/// ordinary paths print exactly as they are.
+/// An untrusted value (a path, a regex, a name, event bytes) for a message: printable
+/// ASCII as is, except the backslash, which is doubled; `\n`, `\r`, `\t` for those; and
+/// `\xNN` for every other byte (controls, DEL, every byte of a non-ASCII character,
+/// bytes that are not UTF-8). The result is printable ASCII, so no value can end a line,
+/// reach a terminal as an escape sequence, or reorder a line with bidi characters, and
+/// two different values never print the same.
 pub fn escape(bytes: &[u8]) -> String {
+    escape_as(bytes, Mode::Value)
+}
+
+/// A whole message (our own text around values already escaped, or a reason a peer
+/// sent): `\n`, `\r`, `\t` for those, `\xNN` for every other control byte (C0, DEL,
+/// the C1 controls U+0080–U+009F) and for every byte that is not part of valid UTF-8;
+/// everything else is kept, UTF-8 and backslashes included, so that text [`escape`]
+/// made passes unchanged (the pass is idempotent on it).
+pub fn escape_line(bytes: &[u8]) -> String {
+    escape_as(bytes, Mode::Line)
+}
+
+fn escape_as(bytes: &[u8], mode: Mode) -> String {
     let mut out = Vec::with_capacity(bytes.len());
-    escape_into(&mut out, bytes);
+    escape_into(&mut out, bytes, mode);
     // Only ASCII escapes and whole valid UTF-8 sequences went in.
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// `Display` of an OS string or path through `escape`.
+/// `Display` of an OS string or path through [`escape`].
 pub struct Escaped<'a>(pub &'a [u8]);
 
 impl std::fmt::Display for Escaped<'_> {
@@ -117,7 +136,17 @@ pub fn path(p: &std::path::Path) -> Escaped<'_> {
     Escaped(p.as_os_str().as_bytes())
 }
 
-fn escape_into(out: &mut Vec<u8>, mut bytes: &[u8]) {
+/// What [`escape_into`] keeps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// A value: printable ASCII only, backslash doubled.
+    Value,
+    /// A whole line: every printable character, backslash as is.
+    Line,
+}
+
+/// The one escaping routine, for both modes.
+fn escape_into(out: &mut Vec<u8>, mut bytes: &[u8], mode: Mode) {
     fn hex(out: &mut Vec<u8>, b: u8) {
         const H: &[u8; 16] = b"0123456789abcdef";
         out.extend_from_slice(b"\\x");
@@ -138,15 +167,17 @@ fn escape_into(out: &mut Vec<u8>, mut bytes: &[u8]) {
                 '\n' => out.extend_from_slice(b"\\n"),
                 '\r' => out.extend_from_slice(b"\\r"),
                 '\t' => out.extend_from_slice(b"\\t"),
-                c if c.is_control() => {
+                '\\' if mode == Mode::Value => out.extend_from_slice(b"\\\\"),
+                ' '..='~' => out.push(c as u8),
+                c if mode == Mode::Line && !c.is_control() => {
+                    let mut tmp = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+                }
+                c => {
                     let mut tmp = [0u8; 4];
                     for &b in c.encode_utf8(&mut tmp).as_bytes() {
                         hex(out, b);
                     }
-                }
-                c => {
-                    let mut tmp = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
                 }
             }
         }
@@ -179,14 +210,30 @@ mod tests {
 
     #[test]
     fn escape_controls_and_bad_utf8() {
-        assert_eq!(escape(b"/run/x y/\xc3\xa9v\\ent"), "/run/x y/\u{e9}v\\ent");
+        assert_eq!(escape(b"/run/x y/a.b-c_d"), "/run/x y/a.b-c_d");
+        assert_eq!(
+            escape(b"/run/x y/\xc3\xa9v\\ent"),
+            "/run/x y/\\xc3\\xa9v\\\\ent"
+        );
         assert_eq!(
             escape(b"a\nipcserver: info: allow 0:0\x1b[31m\x7f\r\t"),
             "a\\nipcserver: info: allow 0:0\\x1b[31m\\x7f\\r\\t"
         );
         assert_eq!(escape(b"\xff\xfe/\xc3"), "\\xff\\xfe/\\xc3");
-        // A C1 control (U+009B, CSI) is escaped byte by byte.
+        // A C1 control (U+009B, CSI) and a bidi override (U+202E) byte by byte.
         assert_eq!(escape("\u{9b}2J".as_bytes()), "\\xc2\\x9b2J");
+        assert_eq!(escape("a\u{202e}b".as_bytes()), "a\\xe2\\x80\\xaeb");
         assert_eq!(escape(b""), "");
+    }
+
+    #[test]
+    fn a_line_keeps_text_and_escaped_values() {
+        let v = escape(b"d\\x\n\xc3\xa9\x1b");
+        assert_eq!(escape_line(v.as_bytes()), v);
+        assert_eq!(
+            escape_line(b"use s6-envuidgid \xe2\x80\xa6 \\ \xc3\xa9\n\x1b\xff"),
+            "use s6-envuidgid \u{2026} \\ \u{e9}\\n\\x1b\\xff"
+        );
+        assert_eq!(escape_line("\u{9b}".as_bytes()), "\\xc2\\x9b");
     }
 }

@@ -21,7 +21,6 @@ pub mod connlimit;
 pub mod cred;
 pub mod diag;
 pub mod error;
-pub mod escape;
 pub mod exec;
 pub mod fd;
 pub mod fdholder;

@@ -135,7 +135,10 @@ pub fn compile(re: &str) -> Result<Regex, Error> {
                 None => e.to_string(),
             };
             let last = why.lines().last().unwrap_or("").trim().to_string();
-            Error::Fatal(format!("invalid regex {re}: {last}"))
+            Error::Fatal(format!(
+                "invalid regex {}: {last}",
+                crate::diag::escape(re.as_bytes())
+            ))
         })
 }
 
@@ -450,7 +453,7 @@ pub fn refuse(output: BorrowedFd<'_>, err: &Error) {
         return;
     }
     let mut msg = vec![REFUSED];
-    msg.extend_from_slice(crate::diag::escape(err.to_string().as_bytes()).as_bytes());
+    msg.extend_from_slice(crate::diag::escape_line(err.to_string().as_bytes()).as_bytes());
     let _ = crate::fd::write_all(output, &msg);
     // Closing a Unix socket with unread input resets the connection, and the reset can
     // overtake the reason on its way through a relay. Read what already came (bounded:
@@ -683,7 +686,7 @@ fn converse(
         why.truncate(REASON_MAX);
         return Ok(Reply {
             listening: false,
-            refused: Some(crate::diag::escape(&why)),
+            refused: Some(crate::diag::escape_line(&why)),
             answer: Vec::new(),
             stuck: false,
         });

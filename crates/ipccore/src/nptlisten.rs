@@ -33,9 +33,9 @@ pub struct Config {
 /// Why a command line is not a block followed by a program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockError {
-    /// Print the usage line (s6's cases: too few words, an empty or odd block, nothing
-    /// after it).
-    Usage,
+    /// Print the reason, then the usage line (s6's cases: too few words, an empty or odd
+    /// block, nothing after it).
+    Usage(&'static str),
     /// No empty word ends the block.
     Unterminated,
 }
@@ -48,13 +48,19 @@ pub enum BlockError {
 /// [`BlockError`].
 pub fn split_block(args: &[OsString]) -> Result<(Vec<OsString>, Vec<OsString>), BlockError> {
     if args.len() < 4 {
-        return Err(BlockError::Usage);
+        return Err(BlockError::Usage("too few arguments"));
     }
     let end = args.iter().position(|a| a.is_empty());
     // s6's count: the block's length, or one past the end when no empty word is found.
     let n = end.unwrap_or(args.len() + 1);
-    if n == 0 || n % 2 == 1 || args.len() == n + 1 {
-        return Err(BlockError::Usage);
+    if n == 0 {
+        return Err(BlockError::Usage("empty block"));
+    }
+    if n % 2 == 1 {
+        return Err(BlockError::Usage("the block is not fifodir regexp pairs"));
+    }
+    if args.len() == n + 1 {
+        return Err(BlockError::Usage("missing prog"));
     }
     let Some(end) = end else {
         return Err(BlockError::Unterminated);
@@ -99,8 +105,8 @@ pub fn run(cfg: &Config) -> Result<(), Error> {
             };
             Error::Fatal(format!(
                 "unable to subscribe to {} with regexp {}: {why}",
-                crate::escape::escape(dir.as_os_str().as_bytes()),
-                crate::escape::escape(re.as_bytes())
+                crate::diag::escape(dir.as_os_str().as_bytes()),
+                crate::diag::escape(re.as_bytes())
             ))
         };
         let src = re
@@ -198,12 +204,21 @@ mod tests {
         let (b, _) = split_block(&v(&["f1", "  a", "", "p"])).unwrap();
         assert_eq!(b, v(&["f1", " a"]));
         for (args, e) in [
-            (&["f1", "a", ""][..], BlockError::Usage),
-            (&["", "f1", "a", "p"][..], BlockError::Usage),
-            (&["f1", "a", "f2", "", "p"][..], BlockError::Usage),
+            (&["f1", "a", ""][..], BlockError::Usage("too few arguments")),
+            (&["", "f1", "a", "p"][..], BlockError::Usage("empty block")),
+            (
+                &["f1", "a", "f2", "", "p"][..],
+                BlockError::Usage("the block is not fifodir regexp pairs"),
+            ),
             (&["f1", "a", "f2", "b", "p"][..], BlockError::Unterminated),
-            (&["f1", "a", "f2", "p"][..], BlockError::Usage),
-            (&["f1", "a", "f2", "b", ""][..], BlockError::Usage),
+            (
+                &["f1", "a", "f2", "p"][..],
+                BlockError::Usage("the block is not fifodir regexp pairs"),
+            ),
+            (
+                &["f1", "a", "f2", "b", ""][..],
+                BlockError::Usage("missing prog"),
+            ),
         ] {
             assert_eq!(split_block(&v(args)), Err(e), "{args:?}");
         }

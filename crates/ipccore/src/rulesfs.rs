@@ -35,7 +35,7 @@ const MAX_DATA: usize = 8201;
 fn invalid(cdb: &Path) -> Error {
     Error::Fatal(format!(
         "unable to handle cdb record: {} does not contain valid accessrules data",
-        crate::escape::escape(cdb.as_os_str().as_bytes())
+        crate::diag::escape(cdb.as_os_str().as_bytes())
     ))
 }
 

@@ -1,0 +1,90 @@
+//! `npt-listen` options and block (s6-ftrig-listen's): `-a` (all must match, the
+//! default) or `-o` (one is enough), `-t` timeout in milliseconds, then the block
+//! `fifodir1 regexp1 ... ""` and prog. The block's words start with a space
+//! (execlineb's quoting), so the first of them ends the options.
+
+use super::{Parsed, UsageError, parser, uint};
+use ipccore::nptlisten::{BlockError, Config, split_block};
+use lexopt::prelude::*;
+use std::ffi::OsString;
+use std::time::Duration;
+
+/// What `npt-listen` was asked to do.
+pub enum Opts {
+    Run(Config),
+    /// No empty word ends the block: s6-ftrig-listen reports it as a fatal error
+    /// (`unterminated fifodir+regex block`, exit 100) without its usage line.
+    Unterminated,
+}
+
+/// Options from `args` (argv without the program name).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
+    let mut p = parser(args);
+    let (mut any, mut timeout) = (false, None);
+    let mut rest = Vec::new();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('a') => any = false,
+            Short('o') => any = true,
+            Short('t') => {
+                let ms = uint("-t", &p.value()?)?;
+                timeout = (ms > 0).then(|| Duration::from_millis(ms.into()));
+            }
+            Value(v) => {
+                rest = super::rest(&mut p, v)?;
+                break;
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    Ok(match split_block(&rest) {
+        Ok((block, prog)) => Opts::Run(Config {
+            any,
+            timeout,
+            subs: block
+                .chunks_exact(2)
+                .filter_map(|c| Some((c.first()?.into(), c.get(1)?.clone())))
+                .collect(),
+            prog,
+        }),
+        Err(BlockError::Usage(why)) => return Err(UsageError(why.into())),
+        Err(BlockError::Unterminated) => Opts::Unterminated,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<OsString> {
+        a.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn block_and_prog() -> Parsed<()> {
+        let Opts::Run(c) = parse(args(&["-o", "-t5", " f1", " a", "", "-t", "x"]))? else {
+            return Err("unterminated".into());
+        };
+        assert!(c.any);
+        assert_eq!(c.timeout, Some(Duration::from_millis(5)));
+        assert_eq!(
+            c.subs,
+            [(std::path::PathBuf::from("f1"), OsString::from("a"))]
+        );
+        assert_eq!(c.prog, ["-t", "x"]);
+        assert!(matches!(
+            parse(args(&["f1", "a", "f2", "b", "p"]))?,
+            Opts::Unterminated
+        ));
+        let e = parse(args(&["f1", "a", ""])).err().map(|e| e.0);
+        assert_eq!(e.as_deref(), Some("too few arguments"));
+        let e = parse(args(&["-t", "+1", "f1", "a", "", "p"]))
+            .err()
+            .map(|e| e.0);
+        assert_eq!(
+            e.as_deref(),
+            Some("-t: +1 is not a number (digits only, no sign)")
+        );
+        Ok(())
+    }
+}
