@@ -2,7 +2,7 @@
 //! s6-accessrules-cdb-from-fs and s6-ipcserver.
 
 use crate::util::*;
-use ipccore::rulescdb::{Rule, decode};
+use ipccore::formats::rulescdb::{Rule, decode};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
@@ -494,7 +494,7 @@ fn raw_cdb(path: &Path, recs: &[(&str, &[u8])]) {
         .iter()
         .map(|(k, v)| (k.as_bytes().to_vec(), v.to_vec()))
         .collect();
-    ipccore::rulescdb::write_cdb(path, &recs, 0o644).unwrap();
+    ipccore::formats::rulescdb::write_cdb(path, &recs, 0o644).unwrap();
 }
 
 #[test]

@@ -508,7 +508,7 @@ fn abstract_and_long_paths() {
         None,
     )
     .unwrap();
-    ipccore::sock::connect(&cl, &ipccore::sock::SockPath::Fs(p.clone())).unwrap();
+    ipccore::sys::sock::connect(&cl, &ipccore::sys::sock::SockPath::Fs(p.clone())).unwrap();
     drop(s);
     assert_eq!(
         std::fs::read_dir(&deep).unwrap().count(),

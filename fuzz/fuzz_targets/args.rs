@@ -9,12 +9,12 @@ use libfuzzer_sys::fuzz_target;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
+use ipccore::prog::activation::Kind;
 use ipctools::cli::{
     ipcclient, ipcconnlimit, ipcioconnect, ipcrules_cdb, ipcrules_fs, ipcserver, ipcserver_access,
     ipcserverd, ipcsudo, ipcsudoc, ipcsudod, npt_cleanfifodir, npt_listen, npt_mkfifodir,
     npt_notify, npt_wait, nptlistend, socket_listen,
 };
-use ipccore::activation::Kind;
 
 fn argv(data: &[u8]) -> Vec<OsString> {
     if data.is_empty() {

@@ -11,7 +11,8 @@ use std::os::unix::ffi::OsStringExt;
 use ipctools::cli::{
     ipcfdholder_daemon as daemon, ipcfdholder_delete as delete, ipcfdholder_getdump as getdump,
     ipcfdholder_list as list, ipcfdholder_retrieve as retrieve, ipcfdholder_setdump as setdump,
-    ipcfdholder_store as store, ipcfdholder_transferdump as transferdump, ipcfdholderd as fdholderd,
+    ipcfdholder_store as store, ipcfdholder_transferdump as transferdump,
+    ipcfdholderd as fdholderd,
 };
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 //! status. A request that decodes must encode back to the same bytes.
 #![no_main]
 
-use ipccore::sudo;
+use ipccore::prog::sudo;
 use libfuzzer_sys::fuzz_target;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;

@@ -1,8 +1,8 @@
 //! ipcclient: UCSPI client for Unix domain sockets (drop-in s6-ipcclient).
 #![forbid(unsafe_code)]
 
-use ipccore::client;
-use ipccore::diag::Diag;
+use ipccore::prog::client;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     ipcclient::{Opts, parse},

@@ -2,7 +2,7 @@
 //! s6-connlimit).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     ipcconnlimit::{Opts, parse},
@@ -15,13 +15,13 @@ const USAGE: &str = "ipcconnlimit prog...";
 
 fn main() -> ExitCode {
     cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
-        if let Err(e) = ipccore::connlimit::check(|k| std::env::var_os(k)) {
+        if let Err(e) = ipccore::prog::connlimit::check(|k| std::env::var_os(k)) {
             return ExitCode::from(diag.fatal(&e));
         }
         // As s6-connlimit: no prog at all is the check alone.
         if o.prog.is_empty() {
             return ExitCode::SUCCESS;
         }
-        ExitCode::from(diag.fatal(&ipccore::exec::exec(&o.prog, &[])))
+        ExitCode::from(diag.fatal(&ipccore::sys::exec::exec(&o.prog, &[])))
     })
 }

@@ -2,8 +2,8 @@
 //! s6-fdholder-daemon).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
-use ipccore::fdholder::daemon::launch;
+use ipccore::prog::fdholder::daemon::launch;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     ipcfdholder_daemon::{Opts, parse},

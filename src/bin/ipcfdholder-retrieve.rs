@@ -2,8 +2,8 @@
 //! its stdin (drop-in s6-fdholder-retrieve).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
-use ipccore::fdholder::client;
+use ipccore::prog::fdholder::client;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     ipcfdholder_retrieve::{Opts, parse},

@@ -2,8 +2,8 @@
 //! (drop-in s6-fdholder-setdump).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
-use ipccore::fdholder::client;
+use ipccore::prog::fdholder::client;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     ipcfdholder_setdump::{Opts, parse},

@@ -2,8 +2,8 @@
 //! (drop-in s6-fdholder-transferdump).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
-use ipccore::fdholder::client;
+use ipccore::prog::fdholder::client;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     ipcfdholder_transferdump::{Opts, parse},

@@ -2,8 +2,8 @@
 //! s6-fdholderd).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
-use ipccore::fdholder::daemon;
+use ipccore::prog::fdholder::daemon;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     ipcfdholderd::{Opts, parse},
@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         let mut run = || -> Result<u8, ipccore::Error> {
             cfg.maxfds = daemon::clamp_maxfds(cfg.maxfds)?;
             let listener = daemon::take_listener(cfg.ready)?;
-            ipccore::fd::ensure_std_fds()?;
+            ipccore::sys::fd::ensure_std_fds()?;
             daemon::run(listener, &cfg, &diag)
         };
         match run() {

@@ -1,8 +1,8 @@
 //! ipcioconnect: full-duplex relay between stdin/stdout and fds 6/7 (drop-in s6-ioconnect).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
-use ipccore::ioconnect::{self, Outcome};
+use ipccore::prog::ioconnect::{self, Outcome};
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     ipcioconnect::{Opts, parse},

@@ -2,8 +2,8 @@
 //! s6-accessrules-cdb-from-fs).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
-use ipccore::{access, rulescdb};
+use ipccore::sys::diag::Diag;
+use ipccore::{formats::rulescdb, prog::access};
 use ipctools::cli::{
     self,
     ipcrules_cdb::{Opts, parse},

@@ -2,7 +2,7 @@
 //! s6-accessrules-fs-from-cdb).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     ipcrules_fs::{Opts, parse},
@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         PROG,
         USAGE,
         parse,
-        |o: Opts, diag: Diag| match ipccore::rulesfs::decompile(&o.dir, &o.cdbfile) {
+        |o: Opts, diag: Diag| match ipccore::prog::rulesfs::decompile(&o.dir, &o.cdbfile) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => ExitCode::from(diag.fatal(&e)),
         },

@@ -2,9 +2,9 @@
 //! s6-ipcserver-access).
 #![forbid(unsafe_code)]
 
-use ipccore::access::run;
-use ipccore::diag::Diag;
-use ipccore::error::Error;
+use ipccore::base::error::Error;
+use ipccore::prog::access::run;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     ipcserver_access::{Opts, parse},

@@ -2,9 +2,9 @@
 //! fd 0 and chain-load (drop-in s6-ipcserver-socketbinder).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
-use ipccore::listen::{self, ListenOpts, SocketType};
-use ipccore::sock::SockPath;
+use ipccore::fs::listen::{self, ListenOpts, SocketType};
+use ipccore::sys::diag::Diag;
+use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -71,8 +71,8 @@ fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return ExitCode::from(diag.fatal(&e)),
     };
-    if let Err(e) = ipccore::fd::move_to(sock, 0) {
+    if let Err(e) = ipccore::sys::fd::move_to(sock, 0) {
         return ExitCode::from(diag.fatal(&e));
     }
-    ExitCode::from(diag.fatal(&ipccore::exec::exec(&argv, &[])))
+    ExitCode::from(diag.fatal(&ipccore::sys::exec::exec(&argv, &[])))
 }

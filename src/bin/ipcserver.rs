@@ -1,8 +1,8 @@
 //! ipcserver: UCSPI super-server on a Unix domain socket (drop-in s6-ipcserver).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
-use ipccore::server::ipcserver;
+use ipccore::prog::server::ipcserver;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     ipcserver::{Opts, parse},

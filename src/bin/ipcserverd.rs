@@ -1,8 +1,8 @@
 //! ipcserverd: serve an inherited listening Unix socket (drop-in s6-ipcserverd).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
-use ipccore::server::ipcserverd;
+use ipccore::prog::server::ipcserverd;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     ipcserverd::{Opts, parse},

@@ -2,7 +2,7 @@
 //! `ipcclient … path ipcsudoc … args`.
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     ipcsudo::{Opts, parse},
@@ -14,7 +14,7 @@ const USAGE: &str = "ipcsudo [ -q | -Q | -v ] [ -p bindpath ] [ -l localname ] [
 
 fn main() -> ExitCode {
     cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
-        let err = ipccore::exec::exec(&o.argv, &[]);
+        let err = ipccore::sys::exec::exec(&o.argv, &[]);
         ExitCode::from(diag.fatal(&err))
     })
 }

@@ -2,8 +2,8 @@
 //! ipcclient.
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
-use ipccore::sudo;
+use ipccore::prog::sudo;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     ipcsudoc::{Opts, parse},

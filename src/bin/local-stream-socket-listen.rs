@@ -2,8 +2,8 @@
 //! (drop-in for nosh's program of the same name, without its unlink and chmod races).
 #![forbid(unsafe_code)]
 
-use ipccore::activation::{self, Kind};
-use ipccore::diag::Diag;
+use ipccore::prog::activation::{self, Kind};
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     socket_listen::{Opts, parse},

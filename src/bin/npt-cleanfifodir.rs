@@ -2,7 +2,7 @@
 //! s6-cleanfifodir).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     npt_cleanfifodir::{Opts, parse},
@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         PROG,
         USAGE,
         parse,
-        |o: Opts, diag: Diag| match ipccore::fifoclean::clean(&o.dir) {
+        |o: Opts, diag: Diag| match ipccore::fs::fifoclean::clean(&o.dir) {
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => ExitCode::from(diag.fatal(&e)),
         },

@@ -2,9 +2,9 @@
 //! (drop-in s6-ftrig-listen).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
-use ipccore::error::Error;
-use ipccore::nptlisten;
+use ipccore::base::error::Error;
+use ipccore::prog::nptlisten;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     npt_listen::{Opts, parse},

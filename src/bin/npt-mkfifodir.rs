@@ -1,8 +1,8 @@
 //! npt-mkfifodir: create a fifodir (drop-in s6-mkfifodir).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
-use ipccore::fifodir;
+use ipccore::fs::fifodir;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     npt_mkfifodir::{Opts, parse},

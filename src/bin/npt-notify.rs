@@ -1,8 +1,8 @@
 //! npt-notify: send an event to every listener of a fifodir (drop-in s6-ftrig-notify).
 #![forbid(unsafe_code)]
 
-use ipccore::diag::Diag;
-use ipccore::fifodir;
+use ipccore::fs::fifodir;
+use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
     npt_notify::{Opts, parse},

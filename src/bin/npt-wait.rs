@@ -3,10 +3,10 @@
 #![forbid(unsafe_code)]
 
 use ipccore::ResultExt;
-use ipccore::diag::Diag;
-use ipccore::exec::NPT_IPCPATH;
-use ipccore::npt;
-use ipccore::sock::SockPath;
+use ipccore::prog::npt;
+use ipccore::sys::diag::Diag;
+use ipccore::sys::exec::NPT_IPCPATH;
+use ipccore::sys::sock::SockPath;
 use ipctools::cli::{
     self,
     npt_wait::{Opts, parse},

@@ -1,8 +1,8 @@
 //! `ipcclient` options (s6-ipcclient's, plus `-t`).
 
 use super::{Parsed, UsageError, parser, uint};
-use ipccore::client::ClientConfig;
-use ipccore::sock::SockPath;
+use ipccore::prog::client::ClientConfig;
+use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;

@@ -2,11 +2,11 @@
 
 use super::ipcserver::gidlist;
 use super::{Parsed, UsageError, id, parser, uint};
-use ipccore::binprefix::sibling;
-use ipccore::fdholder::daemon::LaunchConfig;
-use ipccore::listen::ListenOpts;
-use ipccore::privs::{Ids, nonzero_gid, nonzero_uid};
-use ipccore::sock::SockPath;
+use ipccore::fs::listen::ListenOpts;
+use ipccore::prog::binprefix::sibling;
+use ipccore::prog::fdholder::daemon::LaunchConfig;
+use ipccore::sys::privs::{Ids, nonzero_gid, nonzero_uid};
+use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use std::ffi::OsString;
 

@@ -2,7 +2,7 @@
 
 use super::fdholder::millis;
 use super::{Parsed, parser, uint};
-use ipccore::fdholder::daemon::{self, Config, Rules};
+use ipccore::prog::fdholder::daemon::{self, Config, Rules};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 

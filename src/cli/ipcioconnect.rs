@@ -3,7 +3,7 @@
 //! s6-ioconnect, options end at the first operand, and operands are ignored.
 
 use super::{Parsed, UsageError, parser, show, uint};
-use ipccore::ioconnect::Config;
+use ipccore::prog::ioconnect::Config;
 use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};
 use std::time::Duration;

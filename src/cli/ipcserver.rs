@@ -1,10 +1,10 @@
 //! `ipcserver` options (s6-ipcserver's, plus `-o`).
 
 use super::{Parsed, UsageError, id, octal, parser, show, uint};
-use ipccore::listen::ListenOpts;
-use ipccore::privs::{Ids, nonzero_gid, nonzero_uid, parse_gidlist};
-use ipccore::server::{IdSource, IpcserverConfig, Limits, ServeConfig};
-use ipccore::sock::SockPath;
+use ipccore::fs::listen::ListenOpts;
+use ipccore::prog::server::{IdSource, IpcserverConfig, Limits, ServeConfig};
+use ipccore::sys::privs::{Ids, nonzero_gid, nonzero_uid, parse_gidlist};
+use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -91,7 +91,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
                 lo.backlog = Some(uint("-b", &p.value()?)?.clamp(1, i32::MAX as u32) as i32)
             }
             // As s6-ipcserver: any octal number, of which only the permission bits count.
-            Short('a') => lo.mode = ipccore::listen::mode(octal("-a", &p.value()?)? & 0o777),
+            Short('a') => lo.mode = ipccore::fs::listen::mode(octal("-a", &p.value()?)? & 0o777),
             Short('o') => {
                 let (u, g) = owner(&p.value()?)?;
                 lo.uid = u.map(rustix::process::Uid::from_raw);

@@ -1,7 +1,7 @@
 //! `ipcserver-access` options (s6-ipcserver-access's).
 
 use super::{Parsed, parser, uint};
-use ipccore::access::{AccessConfig, Ruleset};
+use ipccore::prog::access::{AccessConfig, Ruleset};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 

@@ -1,7 +1,7 @@
 //! `ipcserverd` options (s6-ipcserverd's, plus `-q` and `-Q`).
 
 use super::{Parsed, parser, uint};
-use ipccore::server::{Limits, ServeConfig};
+use ipccore::prog::server::{Limits, ServeConfig};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 

@@ -1,7 +1,7 @@
 //! `ipcsudo` options (s6-sudo's): they become an `ipcclient … ipcsudoc …` command line.
 
 use super::{Parsed, parser, uint};
-use ipccore::binprefix::sibling;
+use ipccore::prog::binprefix::sibling;
 use lexopt::prelude::*;
 use std::ffi::OsString;
 

@@ -12,7 +12,7 @@
 //! than wrapped. The nosh-derived listeners read numbers as nosh does (`strtol` base 0):
 //! see [`socket_listen`].
 
-use ipccore::diag::Diag;
+use ipccore::sys::diag::Diag;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
@@ -113,13 +113,13 @@ pub fn run<O>(
     }
 }
 
-/// `v` for a message, escaped by `ipccore::diag::escape` (printable ASCII only, so an
+/// `v` for a message, escaped by `ipccore::base::text::escape` (printable ASCII only, so an
 /// argument cannot forge a log line), and `""` when it is empty.
 pub fn show(v: &OsStr) -> String {
     if v.is_empty() {
         return "\"\"".into();
     }
-    ipccore::diag::escape(v.as_bytes())
+    ipccore::base::text::escape(v.as_bytes())
 }
 
 /// A decimal number as s6 reads one (skalibs `uint0_scan`): ASCII digits only (no sign,

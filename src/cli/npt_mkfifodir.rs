@@ -1,7 +1,7 @@
 //! `npt-mkfifodir` options (s6-mkfifodir's).
 
 use super::{Parsed, id, parser};
-use ipccore::fifodir::Gid;
+use ipccore::fs::fifodir::Gid;
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::path::PathBuf;

@@ -7,8 +7,8 @@
 //! bits outside 0777 is refused, with the octal reading and the likely intent.
 
 use super::{Parsed, UsageError, parser, show};
-use ipccore::activation::{Config, Kind, gid_from, parse_number, uid_from};
-use ipccore::sock::SockPath;
+use ipccore::prog::activation::{Config, Kind, gid_from, parse_number, uid_from};
+use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use rustix::fs::Mode;
 use std::ffi::{OsStr, OsString};

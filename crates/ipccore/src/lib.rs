@@ -1,44 +1,29 @@
 //! ipccore: the syscall-level core of ipctools.
 //!
-//! Layers, lowest first: `error`, `diag` (messages), `fd`, `sock`, `cred`, `privs`,
-//! (the accept loop), `rulescdb` and `access` (access rules) build on them. Lower layers never call higher ones. The library
-//! `exec`, `spawn`, `sig` (thin wrappers); `listen` (safe socket creation), `server`
-//! `exec`, `spawn`, `sig`, `sockopt` (thin wrappers); `listen` (safe socket creation),
-//! `server` (the accept loop) and `activation` (socket-activation chain-loaders) build on
-//! them. Lower layers never call higher ones. The library
-//! never prints a fatal error and never exits: the programs in `src/bin` do.
+//! The crate is in five layers, one folder each, lowest first. A module imports only
+//! from its own layer or the layers below it, never from one above:
+//!
+//! | layer | what it holds | modules |
+//! |---|---|---|
+//! | [`base`] | errors and their one exit-code map; the text of messages (strerror, escaping); no I/O | `error`, `text` |
+//! | [`sys`] | thin wrappers of system calls: fds, sockets, credentials, privileges, signals, spawn, exec, fd-passing; diagnostics on stderr | `fd`, `diag`, `sock`, `sockopt`, `cred`, `privs`, `sig`, `spawn`, `exec`, `fdpass` |
+//! | [`formats`] | on-disk formats | `rulescdb` |
+//! | [`fs`] | privileged multi-step operations on paths other users may touch | `listen`, `fifodir`, `fifoclean` |
+//! | [`prog`] | the logic of the programs in `src/bin` | `server`, `client`, `access`, `activation`, `npt`, `nptlisten`, `sudo`, `ioconnect`, `connlimit`, `rulesfs`, `fdholder`, `binprefix` |
+//!
+//! The library never prints a fatal error and never exits: the programs in `src/bin`
+//! do. `unsafe` is denied here and allowed back, with a `SAFETY` comment on every block,
+//! only in `sys::fd`, `sys::sockopt`, `sys::spawn` and `sys::exec`.
 #![deny(unsafe_code)]
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-pub mod access;
-pub mod activation;
-pub mod binprefix;
-pub mod client;
-pub mod connlimit;
-pub mod cred;
-pub mod diag;
-pub mod error;
-pub mod exec;
-pub mod fd;
-pub mod fdholder;
-pub mod fdpass;
-pub mod fifoclean;
-pub mod fifodir;
-pub mod ioconnect;
-pub mod listen;
-pub mod npt;
-pub mod nptlisten;
-pub mod privs;
-pub mod rulescdb;
-pub mod rulesfs;
-pub mod server;
-pub mod sig;
-pub mod sock;
-pub mod sockopt;
-pub mod spawn;
-pub mod sudo;
+pub mod base;
+pub mod formats;
+pub mod fs;
+pub mod prog;
+pub mod sys;
 
-pub use error::{Error, ResultExt};
+pub use base::error::{Error, ResultExt};

@@ -1,0 +1,163 @@
+//! Errors of every ipccore operation, and the one map from an error to an exit code.
+//!
+//! A system error carries the failed operation as a skalibs-style verb phrase ("bind
+//! to", "create socket") and the path it concerned, so a program can print
+//! `unable to bind to /run/x: Permission denied` without knowing what went wrong where.
+
+use rustix::io::Errno;
+use std::ffi::OsString;
+use std::fmt;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+/// Everything an ipccore call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A system call failed.
+    #[error("unable to {op}{}: {}", Arg(.path), crate::base::text::strerror(*.errno))]
+    Sys {
+        op: &'static str,
+        path: Option<PathBuf>,
+        #[source]
+        errno: Errno,
+    },
+    /// A logic error with no errno, such as `stdin is not a socket`.
+    #[error("{0}")]
+    Fatal(String),
+    /// Bad environment or bad request data, reported like a usage error (exit 100).
+    #[error("{0}")]
+    Usage(String),
+    /// The program to chain-load could not be executed.
+    #[error("unable to exec {}: {}", crate::base::text::Escaped(.prog.as_bytes()), crate::base::text::strerror(*.errno))]
+    Exec { prog: OsString, errno: Errno },
+    /// An access check said no (exit 1).
+    #[error("{0}")]
+    Denied(String),
+    /// A deadline passed (exit 99).
+    #[error("{0}")]
+    Timeout(String),
+    /// Something that cannot happen did (exit 101).
+    #[error("internal error: {0}: please submit a bug report")]
+    Internal(String),
+}
+
+struct Arg<'a>(&'a Option<PathBuf>);
+
+impl fmt::Display for Arg<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            // Escaped: the path may come from a client or a hostile directory, and this
+            // text may reach a log by another way than `Diag`.
+            Some(p) => write!(f, " {}", crate::base::text::path(p)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Error {
+    /// A system error for `op`, with no path.
+    pub fn sys(op: &'static str, errno: Errno) -> Self {
+        Error::Sys {
+            op,
+            path: None,
+            errno,
+        }
+    }
+
+    /// A system error for `op` on `path`.
+    pub fn sys_at(op: &'static str, path: impl Into<PathBuf>, errno: Errno) -> Self {
+        Error::Sys {
+            op,
+            path: Some(path.into()),
+            errno,
+        }
+    }
+
+    /// The errno, for a system or exec error.
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            Error::Sys { errno, .. } | Error::Exec { errno, .. } => Some(*errno),
+            _ => None,
+        }
+    }
+
+    /// The exit code a program uses for this error (documented in every man page).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Sys { .. } | Error::Fatal(_) => 111,
+            Error::Usage(_) => 100,
+            Error::Exec { errno, .. } => {
+                if *errno == Errno::NOENT {
+                    127
+                } else {
+                    126
+                }
+            }
+            Error::Denied(_) => 1,
+            Error::Timeout(_) => 99,
+            Error::Internal(_) => 101,
+        }
+    }
+}
+
+/// `.op("create socket")?` and `.op_at("bind to", path)?` on rustix results.
+pub trait ResultExt<T> {
+    fn op(self, op: &'static str) -> Result<T, Error>;
+    fn op_at(self, op: &'static str, path: impl Into<PathBuf>) -> Result<T, Error>;
+}
+
+impl<T> ResultExt<T> for Result<T, Errno> {
+    fn op(self, op: &'static str) -> Result<T, Error> {
+        self.map_err(|e| Error::sys(op, e))
+    }
+    fn op_at(self, op: &'static str, path: impl Into<PathBuf>) -> Result<T, Error> {
+        self.map_err(|e| Error::sys_at(op, path, e))
+    }
+}
+
+impl<T> ResultExt<T> for std::io::Result<T> {
+    fn op(self, op: &'static str) -> Result<T, Error> {
+        self.map_err(|e| Error::sys(op, Errno::from_io_error(&e).unwrap_or(Errno::IO)))
+    }
+    fn op_at(self, op: &'static str, path: impl Into<PathBuf>) -> Result<T, Error> {
+        self.map_err(|e| Error::sys_at(op, path, Errno::from_io_error(&e).unwrap_or(Errno::IO)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sys_message_names_op_path_and_strerror() {
+        let e = Error::sys_at("bind to", "/run/x", Errno::ACCESS);
+        assert_eq!(e.to_string(), "unable to bind to /run/x: Permission denied");
+        assert_eq!(e.exit_code(), 111);
+        let e = Error::sys_at("create fifo in", "/x\n\x1by", Errno::ACCESS);
+        assert_eq!(
+            e.to_string(),
+            "unable to create fifo in /x\\n\\x1by: Permission denied"
+        );
+    }
+
+    #[test]
+    fn exec_codes() {
+        let p = OsString::from("nope");
+        assert_eq!(
+            Error::Exec {
+                prog: p.clone(),
+                errno: Errno::NOENT
+            }
+            .exit_code(),
+            127
+        );
+        assert_eq!(
+            Error::Exec {
+                prog: p,
+                errno: Errno::ACCESS
+            }
+            .exit_code(),
+            126
+        );
+    }
+}

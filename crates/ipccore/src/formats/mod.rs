@@ -1,0 +1,2 @@
+//! On-disk formats shared with s6.
+pub mod rulescdb;

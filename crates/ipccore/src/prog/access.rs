@@ -1,0 +1,624 @@
+//! uid/gid access control for a local service, as s6-ipcserver-access does it: the
+//! lookup order, the two rule backends (an s6 rules directory, or a cdb made from one),
+//! the s6-envdir reader, the decision, and the environment handed to the program.
+//!
+//! Rules made for s6 work unchanged. Where s6 silently clamps (an env file whose first
+//! line exceeds 4095 bytes, an exec file over 4096 bytes) we refuse instead: a rule that
+//! is cut is not the rule that was written. Encoding values in a cdb is `rulescdb`'s job.
+
+use crate::base::error::{Error, ResultExt};
+use crate::formats::rulescdb::{self, Rule};
+use crate::sys::diag::Diag;
+use crate::sys::exec::{self, EnvMod, set, unset};
+use rustix::fs::Access;
+use rustix::io::Errno;
+use std::convert::Infallible;
+use std::ffi::{OsStr, OsString};
+use std::io::Read;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// Longest env file value s6-envdir reads (skalibs `envdir`: 4095 bytes).
+pub const MAX_ENV_FILE: usize = 4095;
+
+/// Where the rules are.
+#[derive(Clone, Debug)]
+pub enum Ruleset {
+    /// No `-i`/`-x`: everything is allowed (s6 warns at `-v2`).
+    None,
+    /// `-i rulesdir`.
+    Dir(PathBuf),
+    /// `-x rulesfile`.
+    Cdb(PathBuf),
+}
+
+/// The keys looked up for a client, in order; the first that holds a rule decides.
+/// `self` keys apply only when the client has our own effective uid/gid.
+pub fn keys(uid: u32, gid: u32, euid: u32, egid: u32) -> Vec<String> {
+    let mut k = Vec::with_capacity(5);
+    if uid == euid {
+        k.push("uid/self".to_string());
+    }
+    k.push(format!("uid/{uid}"));
+    if gid == egid {
+        k.push("gid/self".to_string());
+    }
+    k.push(format!("gid/{gid}"));
+    k.push("uid/default".to_string());
+    k
+}
+
+/// The outcome of a lookup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Allowed by the rule under `key` (`None` when there is no ruleset).
+    Allow {
+        key: Option<String>,
+        env: Vec<EnvMod>,
+        exec: Option<Vec<u8>>,
+    },
+    /// Denied by a `deny` rule under `key`.
+    Deny { key: String },
+    /// No key held a rule.
+    NoRule,
+}
+
+/// Look the client up in `rules`. A missing rules directory holds no rule (as in s6);
+/// a missing cdb file is an error.
+///
+/// # Errors
+/// A system error names the offending path; a corrupt cdb value is `Fatal`.
+pub fn check(rules: &Ruleset, uid: u32, gid: u32) -> Result<Verdict, Error> {
+    let euid = rustix::process::geteuid().as_raw();
+    let egid = rustix::process::getegid().as_raw();
+    let keys = keys(uid, gid, euid, egid);
+    match rules {
+        Ruleset::None => Ok(Verdict::Allow {
+            key: None,
+            env: Vec::new(),
+            exec: None,
+        }),
+        Ruleset::Dir(dir) => first(&keys, |k| fs_rule(dir, k)),
+        Ruleset::Cdb(file) => {
+            let db = rulescdb::open(file)?;
+            first(&keys, |k| cdb_rule(&db, file, k))
+        }
+    }
+}
+
+fn first(
+    keys: &[String],
+    mut lookup: impl FnMut(&str) -> Result<Option<Rule>, Error>,
+) -> Result<Verdict, Error> {
+    for k in keys {
+        match lookup(k)? {
+            None => continue,
+            Some(Rule::Deny) => return Ok(Verdict::Deny { key: k.clone() }),
+            Some(Rule::Allow { env, exec }) => {
+                return Ok(Verdict::Allow {
+                    key: Some(k.clone()),
+                    env,
+                    exec,
+                });
+            }
+        }
+    }
+    Ok(Verdict::NoRule)
+}
+
+fn cdb_error(file: &Path, e: &std::io::Error) -> Error {
+    match e.raw_os_error() {
+        Some(n) => Error::sys_at("read cdb ruleset", file, Errno::from_raw_os_error(n)),
+        // cdb2's own errors: offsets outside the file.
+        None => Error::Fatal(format!(
+            "invalid cdb ruleset {}: {e}",
+            crate::base::text::path(file)
+        )),
+    }
+}
+
+fn cdb_rule(db: &cdb2::CDB, file: &Path, key: &str) -> Result<Option<Rule>, Error> {
+    match db.get(key.as_bytes()) {
+        None => Ok(None),
+        Some(Err(e)) => Err(cdb_error(file, &e)),
+        Some(Ok(v)) => rulescdb::decode(&v).map_err(|e| {
+            Error::Fatal(format!(
+                "invalid rule {key} in cdb ruleset {}: {e}",
+                crate::base::text::path(file)
+            ))
+        }),
+    }
+}
+
+/// How `allow`/`deny` files are tested: the reader checks readability with the real
+/// ids (s6-ipcserver-access), the compiler only existence (s6-accessrules-cdb-from-fs).
+#[derive(Clone, Copy)]
+enum Probe {
+    Readable,
+    Exists,
+}
+
+/// Whether `path` exists for `probe`. EACCES and ENOENT mean no; anything else (ENOTDIR
+/// when a rule "directory" is a file, ELOOP, EIO…) is an error, as in s6.
+fn probe(path: &Path, probe: Probe) -> Result<bool, Error> {
+    let mode = match probe {
+        Probe::Readable => Access::READ_OK,
+        Probe::Exists => Access::EXISTS,
+    };
+    match rustix::fs::access(path, mode) {
+        Ok(()) => Ok(true),
+        Err(Errno::ACCESS | Errno::NOENT) => Ok(false),
+        Err(e) => Err(Error::sys_at("check access rule", path, e)),
+    }
+}
+
+/// The rule under `dir/key` in an s6 rules directory: `allow` (then `env/` and `exec`
+/// are read), else `deny`, else none.
+fn fs_rule(dir: &Path, key: &str) -> Result<Option<Rule>, Error> {
+    read_fs_rule(&dir.join(key), Probe::Readable)
+}
+
+fn read_fs_rule(base: &Path, how: Probe) -> Result<Option<Rule>, Error> {
+    if !probe(&base.join("allow"), how)? {
+        // A `deny` only needs to exist: one we may not read still denies, where s6 (and
+        // R_OK) would fall through to the next key, `uid/default/allow` say. Fail closed.
+        return Ok(probe(&base.join("deny"), Probe::Exists)?.then_some(Rule::Deny));
+    }
+    let env = match how {
+        Probe::Readable => read_envdir(&base.join("env"))?,
+        // The compiler keeps directory order (a cdb byte-identical to s6's) and calls
+        // an oversized value bad input (100), as s6's tool does its "too big" env.
+        Probe::Exists => envdir_in_order(&base.join("env"), false, Error::Usage)?,
+    };
+    let exec_path = base.join("exec");
+    let exec = match read_limited(&exec_path, rulescdb::MAX_EXEC + 1) {
+        Ok(b) if b.len() > rulescdb::MAX_EXEC => {
+            // Bad input: 100 from the compiler (as s6's "too big"), 111 from a reader.
+            let err = match how {
+                Probe::Exists => Error::Usage,
+                Probe::Readable => Error::Fatal,
+            };
+            return Err(err(format!(
+                "{}: file too big (over {} bytes)",
+                crate::base::text::path(&exec_path),
+                rulescdb::MAX_EXEC
+            )));
+        }
+        // s6-accessrules-cdb-from-fs stores the file whole, NULs included; the script
+        // that runs is cut at its first NUL (`exec_script`) when the rule is read.
+        Ok(b) if matches!(how, Probe::Exists) => (!b.is_empty()).then_some(b),
+        Ok(b) => rulescdb::exec_script(&b),
+        // The reader tolerates an unreadable exec file (s6_accessrules_backend_fs).
+        Err(Errno::NOENT) => None,
+        Err(Errno::ACCESS) if matches!(how, Probe::Readable) => None,
+        Err(e) => return Err(Error::sys_at("read", exec_path, e)),
+    };
+    Ok(Some(Rule::Allow { env, exec }))
+}
+
+/// Read at most `max` bytes of `path`. Opened non-blocking so that a fifo left in a
+/// rules directory reads as empty instead of hanging the connection.
+fn read_limited(path: &Path, max: usize) -> Result<Vec<u8>, Errno> {
+    let io = |e: std::io::Error| Errno::from_io_error(&e).unwrap_or(Errno::IO);
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io)?;
+    let mut buf = Vec::with_capacity(max.min(4097));
+    let mut take = f.take(max as u64);
+    match take.read_to_end(&mut buf) {
+        Ok(_) => Ok(buf),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(buf),
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// An env file whose first line does not fit in `MAX_ENV_FILE` bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineTooLong;
+
+/// The value an s6-envdir file gives, from up to `MAX_ENV_FILE + 1` bytes of it:
+/// `None` (unset) for an empty file; else its first line, trailing spaces, tabs and CRs
+/// removed, NULs turned into newlines. A first line that does not fit in
+/// `MAX_ENV_FILE` bytes is `Err` (s6 would silently cut it).
+pub fn envfile_value(content: &[u8]) -> Result<Option<Vec<u8>>, LineTooLong> {
+    if content.is_empty() {
+        return Ok(None);
+    }
+    let line = match content.iter().position(|&c| c == b'\n') {
+        Some(i) if i <= MAX_ENV_FILE => content.get(..i).unwrap_or_default(),
+        None if content.len() <= MAX_ENV_FILE => content,
+        _ => return Err(LineTooLong),
+    };
+    let end = line
+        .iter()
+        .rposition(|&c| !matches!(c, b' ' | b'\t' | b'\r'))
+        .map_or(0, |i| i + 1);
+    Ok(Some(
+        line.iter()
+            .take(end)
+            .map(|&c| if c == 0 { b'\n' } else { c })
+            .collect(),
+    ))
+}
+
+/// Whether a directory entry names a variable: dotfiles and names with `=` are skipped.
+pub fn envfile_name_ok(name: &[u8]) -> bool {
+    !name.is_empty() && !name.starts_with(b".") && !name.contains(&b'=')
+}
+
+/// Read an environment directory in s6-envdir format (skalibs `envdir`). A missing
+/// directory gives no edits. Entries come sorted by name, so results do not depend on
+/// readdir order (names are unique, so the edits commute anyway).
+///
+/// # Errors
+/// Any unreadable entry (a subdirectory, EACCES…) or oversized first line, with its path.
+pub fn read_envdir(dir: &Path) -> Result<Vec<EnvMod>, Error> {
+    envdir_in_order(dir, true, Error::Fatal)
+}
+
+/// [`read_envdir`], in name order or in directory order, an oversized value reported
+/// through `too_long`.
+fn envdir_in_order(
+    dir: &Path,
+    sorted: bool,
+    too_long: fn(String) -> Error,
+) -> Result<Vec<EnvMod>, Error> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).op_at("open directory", dir),
+    };
+    let mut names = Vec::new();
+    for ent in rd {
+        let name = ent.op_at("read directory", dir)?.file_name();
+        if envfile_name_ok(name.as_bytes()) {
+            names.push(name);
+        }
+    }
+    if sorted {
+        names.sort();
+    }
+    let mut mods = Vec::with_capacity(names.len());
+    for name in names {
+        let path = dir.join(&name);
+        let content = read_limited(&path, MAX_ENV_FILE + 1).map_err(|e| {
+            // As skalibs: a file that vanished between readdir and open is EIDRM.
+            let e = if e == Errno::NOENT { Errno::IDRM } else { e };
+            Error::sys_at("read", &path, e)
+        })?;
+        match envfile_value(&content) {
+            Ok(Some(v)) => mods.push((name, Some(OsString::from_vec(v)))),
+            Ok(None) => mods.push((name, None)),
+            Err(LineTooLong) => {
+                return Err(too_long(format!(
+                    "{}: first line too long (over {MAX_ENV_FILE} bytes)",
+                    crate::base::text::path(&path)
+                )));
+            }
+        }
+    }
+    Ok(mods)
+}
+
+/// Compile an s6 rules directory into cdb records (key, value) as
+/// s6-accessrules-cdb-from-fs does: every non-dot subdirectory, every non-dot entry in
+/// it with an `allow` or a `deny`, in directory (readdir) order, as are the variables
+/// of an `env/`, so that the cdb is byte-identical to s6's for the same directory.
+///
+/// # Errors
+/// Unreadable directories (111); an env or exec too big for the cdb format is `Usage`
+/// (exit 100, as s6's tool).
+pub fn compile(rulesdir: &Path) -> Result<Vec<rulescdb::Record>, Error> {
+    let mut recs = Vec::new();
+    for sub in entries(rulesdir)? {
+        let subdir = rulesdir.join(&sub);
+        for ent in entries(&subdir)? {
+            let base = subdir.join(&ent);
+            let Some(rule) = read_fs_rule(&base, Probe::Exists)? else {
+                continue;
+            };
+            let value = rulescdb::encode(&rule)
+                .map_err(|e| Error::Usage(format!("{}: {e}", crate::base::text::path(&base))))?;
+            let mut key = sub.as_bytes().to_vec();
+            key.push(b'/');
+            key.extend_from_slice(ent.as_bytes());
+            recs.push((key, value));
+        }
+    }
+    Ok(recs)
+}
+
+/// The non-dot entries of `dir`, in readdir order.
+fn entries(dir: &Path) -> Result<Vec<OsString>, Error> {
+    let mut v = Vec::new();
+    for ent in std::fs::read_dir(dir).op_at("open directory", dir)? {
+        let name = ent.op_at("read directory", dir)?.file_name();
+        if !name.as_bytes().starts_with(b".") {
+            v.push(name);
+        }
+    }
+    Ok(v)
+}
+
+/// What ipcserver-access does.
+#[derive(Clone, Debug)]
+pub struct AccessConfig {
+    pub rules: Ruleset,
+    /// `-e` (true, the default) or `-E`.
+    pub doenv: bool,
+    /// `-l localname`.
+    pub localname: Option<OsString>,
+    pub argv: Vec<OsString>,
+}
+
+/// The client's identity from the UCSPI environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
+    pub proto: OsString,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// `name` with the protocol prefix: `IPC` + `REMOTEEUID`.
+fn pvar(proto: &OsStr, name: &str) -> OsString {
+    let mut v = proto.to_owned();
+    v.push(name);
+    v
+}
+
+/// Decimal digits only, as skalibs `uint0_scan` (`007` is 7; `+7`, ` 7`, `` are not ids).
+pub fn parse_id(s: &OsStr) -> Option<u32> {
+    let b = s.as_bytes();
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// Read `PROTO`, `${PROTO}REMOTEEUID` and `${PROTO}REMOTEEGID` through `get`.
+///
+/// # Errors
+/// `Usage` (exit 100): `PROTO not set`, `IPCREMOTEEUID not set`, `invalid $IPCREMOTEEUID`.
+pub fn client_from(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<Client, Error> {
+    let proto = get(OsStr::new(exec::PROTO)).ok_or_else(|| Error::Usage("PROTO not set".into()))?;
+    let id = |suffix: &str| {
+        let name = pvar(&proto, suffix);
+        let shown = crate::base::text::escape(name.as_bytes());
+        let v = get(&name).ok_or_else(|| Error::Usage(format!("{shown} not set")))?;
+        parse_id(&v).ok_or_else(|| Error::Usage(format!("invalid ${shown}")))
+    };
+    let uid = id("REMOTEEUID")?;
+    let gid = id("REMOTEEGID")?;
+    Ok(Client { proto, uid, gid })
+}
+
+/// The environment edits for an allowed client: the rule's, then the UCSPI ones, which
+/// win (as in s6, where they are appended after the rule's).
+///
+/// With `-e` and no `-l`, a `${PROTO}LOCALPATH` already set is kept: our ipcserver sets
+/// it to the path as given, while getsockname would name the private directory the
+/// socket was bound in before being renamed into place. Otherwise fd 0's name is used.
+pub fn ucspi_env(
+    cfg: &AccessConfig,
+    client: &Client,
+    rule_env: Vec<EnvMod>,
+    current_local: Option<OsString>,
+) -> Result<Vec<EnvMod>, Error> {
+    let mut mods = rule_env;
+    let p = client.proto.as_os_str();
+    if cfg.doenv {
+        let local = match (&cfg.localname, current_local) {
+            (Some(l), _) => l.clone(),
+            (None, Some(cur)) => cur,
+            (None, None) => {
+                let name = crate::sys::sock::local_path(rustix::stdio::stdin())
+                    .op("get the local address of stdin")?;
+                OsString::from_vec(name)
+            }
+        };
+        mods.push(set(pvar(p, "LOCALPATH"), local));
+    } else {
+        mods.push(unset(exec::PROTO));
+        for s in [
+            "REMOTEEUID",
+            "REMOTEEGID",
+            "REMOTEPATH",
+            "LOCALPATH",
+            "CONNNUM",
+        ] {
+            mods.push(unset(pvar(p, s)));
+        }
+    }
+    Ok(mods)
+}
+
+/// Find `execlineb` in `$PATH`, for `exec` rules.
+pub fn find_execlineb() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("execlineb"))
+        .find(|p| rustix::fs::access(p.as_path(), Access::EXEC_OK).is_ok() && p.is_file())
+}
+
+/// ipcserver-access: decide, log as s6 does, and exec the program (or the rule's
+/// execline script). Returns only on failure; a denied client is `Error::Denied`,
+/// already logged (at verbosity 2, as s6).
+pub fn run(cfg: &AccessConfig, diag: &Diag) -> Result<Infallible, Error> {
+    let client = client_from(|k| std::env::var_os(k))?;
+    let pid = rustix::process::getpid().as_raw_nonzero();
+    let who = format!("pid {pid} uid {} gid {}", client.uid, client.gid);
+    // A warning, but only when verbose, as s6 prints it.
+    if matches!(cfg.rules, Ruleset::None) && diag.verbosity >= 2 {
+        diag.warn("invoked without a ruleset!");
+    }
+    let (env, exec) = match check(&cfg.rules, client.uid, client.gid)? {
+        Verdict::Allow { env, exec, .. } => (env, exec),
+        Verdict::Deny { .. } => {
+            diag.info(format!("deny {who}: Permission denied"));
+            return Err(Error::Denied(format!("deny {who}")));
+        }
+        Verdict::NoRule => {
+            diag.info(format!("deny {who}: No such file or directory"));
+            return Err(Error::Denied(format!("deny {who}")));
+        }
+    };
+    let argv = match exec {
+        None => cfg.argv.clone(),
+        Some(script) => {
+            // Running prog instead of the script would bypass what the rule asks for.
+            let Some(el) = find_execlineb() else {
+                diag.warn(format!(
+                    "deny {who}: the rule has an exec script, and execlineb is not in PATH"
+                ));
+                return Err(Error::Denied(format!("deny {who}")));
+            };
+            vec![
+                el.into_os_string(),
+                "-Pc".into(),
+                OsString::from_vec(script),
+            ]
+        }
+    };
+    // Logged before the environment is built, as s6 does: a failure to name the local
+    // socket (stdin not a socket) comes after the allow line.
+    diag.notice(format!("allow {who}"));
+    let current_local = std::env::var_os(pvar(&client.proto, "LOCALPATH"));
+    let mods = ucspi_env(cfg, &client, env, current_local)?;
+    Err(exec::exec(&argv, &mods))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::rulescdb::tests::Gen;
+
+    #[test]
+    fn lookup_order() {
+        assert_eq!(
+            keys(5, 6, 5, 6),
+            ["uid/self", "uid/5", "gid/self", "gid/6", "uid/default"]
+        );
+        assert_eq!(keys(5, 6, 0, 0), ["uid/5", "gid/6", "uid/default"]);
+        assert_eq!(
+            keys(0, 6, 0, 0),
+            ["uid/self", "uid/0", "gid/6", "uid/default"]
+        );
+    }
+
+    #[test]
+    fn first_rule_wins() -> Result<(), Box<dyn std::error::Error>> {
+        let keys: Vec<String> = ["uid/1", "gid/2", "uid/default"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let v = first(&keys, |k| {
+            Ok(match k {
+                "gid/2" => Some(Rule::Deny),
+                "uid/default" => Some(Rule::Allow {
+                    env: vec![],
+                    exec: None,
+                }),
+                _ => None,
+            })
+        })?;
+        assert_eq!(
+            v,
+            Verdict::Deny {
+                key: "gid/2".into()
+            }
+        );
+        assert_eq!(first(&keys, |_| Ok(None))?, Verdict::NoRule);
+        Ok(())
+    }
+
+    #[test]
+    fn ids() {
+        assert_eq!(parse_id(OsStr::new("007")), Some(7));
+        assert_eq!(parse_id(OsStr::new("4294967295")), Some(u32::MAX));
+        for bad in ["", "+5", " 5", "5 ", "-1", "4294967296", "0x10"] {
+            assert_eq!(parse_id(OsStr::new(bad)), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn client_env_errors() {
+        let none = |_: &OsStr| None;
+        assert_eq!(client_from(none).unwrap_err().to_string(), "PROTO not set");
+        let get = |k: &OsStr| match k.to_str()? {
+            "PROTO" => Some("UNIX".into()),
+            "UNIXREMOTEEUID" => Some("12".into()),
+            "UNIXREMOTEEGID" => Some("x".into()),
+            _ => None,
+        };
+        let e = client_from(get).unwrap_err();
+        assert_eq!(e.to_string(), "invalid $UNIXREMOTEEGID");
+        assert_eq!(e.exit_code(), 100);
+    }
+
+    #[test]
+    fn envfile_values() {
+        assert_eq!(envfile_value(b""), Ok(None));
+        assert_eq!(envfile_value(b"\n"), Ok(Some(vec![])));
+        assert_eq!(
+            envfile_value(b"bar \t\r\nsecond"),
+            Ok(Some(b"bar".to_vec()))
+        );
+        assert_eq!(envfile_value(b"a\0b"), Ok(Some(b"a\nb".to_vec())));
+        assert_eq!(envfile_value(b"   "), Ok(Some(vec![])));
+        assert_eq!(envfile_value(&[b'x'; 4095]), Ok(Some(vec![b'x'; 4095])));
+        assert_eq!(envfile_value(&[b'x'; 4096]), Err(LineTooLong));
+        let mut long_second = vec![b'y'; 10];
+        long_second.push(b'\n');
+        long_second.extend([b'z'; 4085]);
+        assert_eq!(envfile_value(&long_second), Ok(Some(vec![b'y'; 10])));
+    }
+
+    /// A model of skalibs' clamped envdir reader, written from its documented behaviour:
+    /// read at most 4095 bytes, cut at the first newline, strip trailing blanks, NUL→LF.
+    fn s6_model(content: &[u8]) -> Option<Vec<u8>> {
+        let r = &content[..content.len().min(MAX_ENV_FILE)];
+        if r.is_empty() {
+            return None;
+        }
+        let end = r.iter().position(|&c| c == b'\n').unwrap_or(r.len());
+        let mut line: Vec<u8> = r[..end].to_vec();
+        while matches!(line.last(), Some(b' ' | b'\t' | b'\r')) {
+            line.pop();
+        }
+        Some(
+            line.into_iter()
+                .map(|c| if c == 0 { b'\n' } else { c })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn property_envfile_matches_s6_or_refuses() {
+        for seed in 0..20000 {
+            let mut g = Gen::new(seed);
+            let max = if g.below(10) == 0 { 5000 } else { 60 };
+            let content = g.bytes(max, b"ab \t\r\n\0=\xff");
+            // What we read: at most MAX_ENV_FILE + 1 bytes.
+            let seen = &content[..content.len().min(MAX_ENV_FILE + 1)];
+            match envfile_value(seen) {
+                Ok(v) => assert_eq!(v, s6_model(&content), "seed {seed}"),
+                // Refused only where s6 would have cut the first line.
+                Err(LineTooLong) => assert!(
+                    !content[..MAX_ENV_FILE].contains(&b'\n') && content.len() > MAX_ENV_FILE,
+                    "seed {seed}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn envfile_names() {
+        assert!(envfile_name_ok(b"FOO"));
+        assert!(!envfile_name_ok(b".hidden"));
+        assert!(!envfile_name_ok(b"A=B"));
+        assert!(!envfile_name_ok(b""));
+    }
+}

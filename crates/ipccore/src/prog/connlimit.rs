@@ -1,0 +1,121 @@
+//! The check of `ipcconnlimit` (s6-connlimit's job): refuse a client that already has
+//! more connections than `${PROTO}CONNMAX` allows, counting with `${PROTO}CONNNUM` as
+//! the super-server set it (ipcserver: `IPCCONNNUM`, this connection included).
+//!
+//! Pure logic over the values given (the program reads the environment); the exec is
+//! the program's. Follows the s6 2.11 binary, not its manual: a client is refused only
+//! when CONNNUM is *above* CONNMAX (the manual says "superior or equal").
+
+use crate::base::error::Error;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+
+/// `s6-connlimit`'s number syntax (skalibs `uint0_scan`): ASCII digits only, the whole
+/// value, fitting 32 bits.
+fn scan(v: &OsStr) -> Option<u32> {
+    let b = v.as_bytes();
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// Check the connection count. `get` looks a variable up (the environment).
+///
+/// # Errors
+/// `Usage` (exit 100): `PROTO not set`, `empty PROTO`, `IPCCONNNUM not set`,
+/// `invalid IPCCONNNUM`, `invalid IPCCONNMAX`; `Denied` (exit 1): `number of
+/// connections from this client limited to MAX`.
+pub fn check(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<(), Error> {
+    let proto = get(OsStr::new(crate::sys::exec::PROTO))
+        .ok_or_else(|| Error::Usage("PROTO not set".into()))?;
+    if proto.is_empty() {
+        return Err(Error::Usage("empty PROTO".into()));
+    }
+    let name = |suffix: &str| {
+        let mut n = proto.clone();
+        n.push(suffix);
+        n
+    };
+    // PROTO may be any bytes: names in messages are escaped.
+    let shown = |n: &OsStr| crate::base::text::escape(n.as_bytes());
+    let num_name = name("CONNNUM");
+    let num =
+        get(&num_name).ok_or_else(|| Error::Usage(format!("{} not set", shown(&num_name))))?;
+    let num = scan(&num).ok_or_else(|| Error::Usage(format!("invalid {}", shown(&num_name))))?;
+    let max_name = name("CONNMAX");
+    if let Some(max) = get(&max_name) {
+        let m = scan(&max).ok_or_else(|| Error::Usage(format!("invalid {}", shown(&max_name))))?;
+        // s6-connlimit 2.11 compares with `>`: CONNNUM == CONNMAX is still served.
+        if num > m {
+            return Err(Error::Denied(format!(
+                "number of connections from this client limited to {}",
+                String::from_utf8_lossy(max.as_bytes())
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(vars: &[(&str, &str)]) -> Result<(), Error> {
+        let m: HashMap<OsString, OsString> = vars
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        check(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn equal_is_served_above_is_refused() {
+        assert!(with(&[("PROTO", "IPC"), ("IPCCONNNUM", "3"), ("IPCCONNMAX", "3")]).is_ok());
+        let e = with(&[("PROTO", "IPC"), ("IPCCONNNUM", "4"), ("IPCCONNMAX", "3")]).unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert_eq!(
+            e.to_string(),
+            "number of connections from this client limited to 3"
+        );
+        assert!(with(&[("PROTO", "TCP"), ("TCPCONNNUM", "400")]).is_ok());
+    }
+
+    #[test]
+    fn bad_values() {
+        for (vars, msg) in [
+            (&[][..], "PROTO not set"),
+            (&[("PROTO", "")][..], "empty PROTO"),
+            (&[("PROTO", "IPC")][..], "IPCCONNNUM not set"),
+            (
+                &[("PROTO", "IPC"), ("IPCCONNNUM", "")][..],
+                "invalid IPCCONNNUM",
+            ),
+            (
+                &[("PROTO", "IPC"), ("IPCCONNNUM", "+1")][..],
+                "invalid IPCCONNNUM",
+            ),
+            (
+                &[("PROTO", "IPC"), ("IPCCONNNUM", " 1")][..],
+                "invalid IPCCONNNUM",
+            ),
+            (
+                &[("PROTO", "IPC"), ("IPCCONNNUM", "99999999999")][..],
+                "invalid IPCCONNNUM",
+            ),
+            (
+                &[("PROTO", "IPC"), ("IPCCONNNUM", "1"), ("IPCCONNMAX", "x")][..],
+                "invalid IPCCONNMAX",
+            ),
+            (
+                &[("PROTO", "I\nP"), ("I\nPCONNNUM", "x")][..],
+                "invalid I\\nPCONNNUM",
+            ),
+        ] {
+            let e = with(vars).unwrap_err();
+            assert_eq!(e.exit_code(), 100, "{vars:?}");
+            assert_eq!(e.to_string(), msg);
+        }
+    }
+}

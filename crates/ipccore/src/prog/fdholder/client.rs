@@ -1,0 +1,556 @@
+//! The client side of the s6-fdholder protocol: one connection, one operation (store,
+//! retrieve, delete, list, get/set dump), each bounded by one deadline as in s6's
+//! clients, and the programs built on them (ipcfdholder-store and its siblings).
+//!
+//! An answer code from the daemon becomes that errno (`s6-fdholder-errorcodes`); a
+//! closed connection is `EPIPE`, a malformed answer `EPROTO`. Every fd received with
+//! a refused answer is closed.
+
+use super::wire::{self, Frame, Receiver, Request, Tain};
+use crate::base::error::Error;
+use crate::base::text::strerror;
+use crate::sys::exec::{self, EnvMod};
+use crate::sys::fd;
+use crate::sys::sock::SockPath;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
+use rustix::io::Errno;
+use rustix::net::{AddressFamily, SocketFlags, SocketType};
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::time::{Duration, Instant};
+
+/// One fd of a dump.
+#[derive(Debug)]
+pub struct DumpEntry {
+    pub id: Vec<u8>,
+    pub fd: OwnedFd,
+    pub limit: Tain,
+}
+
+/// A connection to a daemon, with the deadline of the whole operation.
+#[derive(Debug)]
+pub struct Conn {
+    sock: OwnedFd,
+    rx: Receiver,
+    deadline: Option<Instant>,
+}
+
+fn answer_errno(c: u8) -> Errno {
+    Errno::from_raw_os_error(i32::from(c))
+}
+
+impl Conn {
+    /// Connect to the daemon at `path` before `deadline`. A full backlog is waited
+    /// out (until the deadline), as a blocking connect would.
+    ///
+    /// # Errors
+    /// The errno of `socket` or `connect`; `ETIMEDOUT`.
+    pub fn connect(path: &OsStr, deadline: Option<Instant>) -> Result<Conn, Errno> {
+        let sp = SockPath::parse(path).map_err(|e| e.errno().unwrap_or(Errno::INVAL))?;
+        let sock = rustix::net::socket_with(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+            None,
+        )?;
+        loop {
+            match crate::sys::sock::connect(&sock, &sp) {
+                Ok(()) => break,
+                Err(Errno::INTR) => {}
+                Err(Errno::AGAIN | Errno::INPROGRESS) => {
+                    if deadline.is_some_and(|d| d <= Instant::now()) {
+                        return Err(Errno::TIMEDOUT);
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Conn {
+            sock,
+            rx: Receiver::new(wire::MSG_MAXSIZE),
+            deadline,
+        })
+    }
+
+    fn send(&self, r: &Request, fds: &[BorrowedFd<'_>]) -> Result<(), Errno> {
+        wire::send_frame(
+            self.sock.as_fd(),
+            &wire::encode_request(r),
+            fds,
+            self.deadline,
+        )
+    }
+
+    fn recv(&mut self) -> Result<Frame, Errno> {
+        wire::recv_frame(self.sock.as_fd(), &mut self.rx, self.deadline)
+    }
+
+    /// A one-byte answer with no fd: Ok for 0, the errno otherwise.
+    fn code(&mut self) -> Result<u8, Errno> {
+        let f = self.recv()?;
+        match (f.data.as_slice(), f.fds.len()) {
+            ([c], 0) => Ok(*c),
+            _ => Err(Errno::PROTO),
+        }
+    }
+
+    fn check_id(id: &[u8]) -> Result<(), Errno> {
+        if id.len() > wire::ID_MAX {
+            Err(Errno::NAMETOOLONG)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Store `fd` under `id` until `limit`.
+    pub fn store(&mut self, fd: BorrowedFd<'_>, id: &[u8], limit: Tain) -> Result<(), Errno> {
+        Self::check_id(id)?;
+        self.send(
+            &Request::Store {
+                limit,
+                id: id.to_vec(),
+            },
+            &[fd],
+        )?;
+        match self.code()? {
+            0 => Ok(()),
+            c => Err(answer_errno(c)),
+        }
+    }
+
+    /// Delete the fd held under `id`.
+    pub fn delete(&mut self, id: &[u8]) -> Result<(), Errno> {
+        Self::check_id(id)?;
+        self.send(&Request::Delete { id: id.to_vec() }, &[])?;
+        match self.code()? {
+            0 => Ok(()),
+            c => Err(answer_errno(c)),
+        }
+    }
+
+    /// A copy of the fd held under `id`; with `delete`, the daemon forgets it.
+    pub fn retrieve(&mut self, id: &[u8], delete: bool) -> Result<OwnedFd, Errno> {
+        Self::check_id(id)?;
+        self.send(
+            &Request::Retrieve {
+                delete,
+                id: id.to_vec(),
+            },
+            &[],
+        )?;
+        let mut f = self.recv()?;
+        match (f.data.as_slice(), f.fds.len()) {
+            ([0], 1) => f.fds.pop().ok_or(Errno::PROTO),
+            ([c], 0) if *c != 0 => Err(answer_errno(*c)),
+            _ => Err(Errno::PROTO),
+        }
+    }
+
+    /// The identifiers held.
+    pub fn list(&mut self) -> Result<Vec<Vec<u8>>, Errno> {
+        self.send(&Request::List, &[])?;
+        let f = self.recv()?;
+        if !f.fds.is_empty() {
+            return Err(Errno::PROTO);
+        }
+        wire::decode_list(&f.data)?.map_err(answer_errno)
+    }
+
+    /// Every fd held, with its identifier and expiry date.
+    pub fn getdump(&mut self) -> Result<Vec<DumpEntry>, Errno> {
+        self.send(&Request::GetDump, &[])?;
+        let f = self.recv()?;
+        if !f.fds.is_empty() {
+            return Err(Errno::PROTO);
+        }
+        let v = wire::decode_counts(&f.data, 2)?.map_err(answer_errno)?;
+        let (chunks, total) = (
+            v.first().copied().unwrap_or(0),
+            v.get(1).copied().unwrap_or(0),
+        );
+        if total == 0 {
+            return Ok(Vec::new());
+        }
+        // Any chunking that adds up is accepted: s6-fdholderd cuts at 255 fds, we at
+        // 253 (the kernel's limit).
+        if chunks == 0 || chunks > total {
+            return Err(Errno::PROTO);
+        }
+        let mut out = Vec::new();
+        for _ in 0..chunks {
+            let f = self.recv()?;
+            if f.fds.is_empty() || out.len() + f.fds.len() > total as usize {
+                return Err(Errno::PROTO);
+            }
+            let entries = wire::decode_chunk(&f.data, f.fds.len())?;
+            for ((limit, id), fd) in entries.into_iter().zip(f.fds) {
+                out.push(DumpEntry { id, fd, limit });
+            }
+        }
+        if out.len() != total as usize {
+            return Err(Errno::PROTO);
+        }
+        Ok(out)
+    }
+
+    /// Add `entries` (fd, id, expiry) to the daemon's fds. Chunks hold at most 253 fds,
+    /// which both daemons accept; s6's client sends 255 and fails past 253.
+    pub fn setdump(&mut self, entries: &[(BorrowedFd<'_>, Vec<u8>, Tain)]) -> Result<(), Errno> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        if entries.iter().any(|(_, id, _)| !wire::valid_id(id)) {
+            return Err(Errno::INVAL);
+        }
+        let count = u32::try_from(entries.len()).map_err(|_| Errno::INVAL)?;
+        self.send(&Request::SetDump { count }, &[])?;
+        let f = self.recv()?;
+        if !f.fds.is_empty() {
+            return Err(Errno::PROTO);
+        }
+        wire::decode_counts(&f.data, 1)?.map_err(answer_errno)?;
+        let mut chunks = entries.chunks(wire::SCM_MAX_FD).peekable();
+        while let Some(part) = chunks.next() {
+            let last = chunks.peek().is_none();
+            let r = Request::SetDumpData {
+                entries: part.iter().map(|(_, id, t)| (*t, id.clone())).collect(),
+            };
+            let fds: Vec<BorrowedFd<'_>> = part.iter().map(|(fd, _, _)| *fd).collect();
+            self.send(&r, &fds)?;
+            match (self.code()?, last) {
+                (0, true) => return Ok(()),
+                (wire::code::EAGAIN, false) => {}
+                (0 | wire::code::EAGAIN, _) => return Err(Errno::PROTO),
+                (c, _) => return Err(answer_errno(c)),
+            }
+        }
+        Err(Errno::PROTO)
+    }
+}
+
+fn deadline(t: Option<Duration>) -> Option<Instant> {
+    t.map(|d| Instant::now() + d)
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Connect, or fail as s6's clients do (111).
+fn connect(path: &OsStr, dl: Option<Instant>, what: &'static str) -> Result<Conn, Error> {
+    Conn::connect(path, dl).map_err(|e| Error::sys_at(what, path, e))
+}
+
+/// A failed operation: exit 1, as s6's clients (whatever the errno).
+fn failed(what: &str, e: Errno) -> Error {
+    Error::Denied(format!("unable to {what}: {}", strerror(e)))
+}
+
+const CONNECT: &str = "connect to a fd-holder daemon at";
+
+/// An inherited fd by number, if open (`fd::claim`).
+fn by_number(n: RawFd) -> Option<OwnedFd> {
+    fd::claim(n).ok()
+}
+
+/// ipcfdholder-store: store fd `fd` under `id`, expiring after `fd_timeout`.
+pub fn run_store(
+    path: &OsStr,
+    id: &OsStr,
+    fdnum: u32,
+    timeout: Option<Duration>,
+    fd_timeout: Option<Duration>,
+) -> Result<(), Error> {
+    let dl = deadline(timeout);
+    let rel = fd_timeout.map_or(Tain::INFINITE_RELATIVE, Tain::relative);
+    let limit = Tain::now().plus(rel);
+    let mut c = connect(path, dl, CONNECT)?;
+    let fdn = RawFd::try_from(fdnum).unwrap_or(-1);
+    let Some(f) = by_number(fdn) else {
+        return Err(failed("store fd", Errno::BADF));
+    };
+    c.store(f.as_fd(), id.as_bytes(), limit)
+        .map_err(|e| failed("store fd", e))
+}
+
+/// ipcfdholder-retrieve: exec `argv` with the fd held under `id` as stdin.
+pub fn run_retrieve(
+    path: &OsStr,
+    id: &OsStr,
+    delete: bool,
+    timeout: Option<Duration>,
+    argv: &[OsString],
+) -> Result<std::convert::Infallible, Error> {
+    let mut c = connect(path, deadline(timeout), CONNECT)?;
+    let got = c
+        .retrieve(id.as_bytes(), delete)
+        .map_err(|e| failed(&format!("retrieve fd for id {}", lossy(id.as_bytes())), e))?;
+    drop(c);
+    fd::move_to(got, 0)?;
+    Err(exec::exec(argv, &[]))
+}
+
+/// ipcfdholder-delete.
+pub fn run_delete(path: &OsStr, id: &OsStr, timeout: Option<Duration>) -> Result<(), Error> {
+    let mut c = connect(path, deadline(timeout), CONNECT)?;
+    c.delete(id.as_bytes())
+        .map_err(|e| failed(&format!("delete fd for id {}", lossy(id.as_bytes())), e))
+}
+
+/// An identifier as s6-fdholder-list prints it (skalibs'
+/// `string_quote_nodelim_mustquote`): printable ASCII as is, `\a`…`\r` as C escapes,
+/// every other byte as `\0x` and two lowercase hex digits.
+pub fn quote_id(id: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(id.len());
+    for &b in id {
+        match b {
+            0x20..=0x7e => v.push(b),
+            7..=13 => {
+                v.push(b'\\');
+                v.push(b"abtnvfr"[usize::from(b - 7)]);
+            }
+            _ => v.extend_from_slice(format!("\\0x{b:02x}").as_bytes()),
+        }
+    }
+    v
+}
+
+/// ipcfdholder-list: the held identifiers on stdout, one per line.
+pub fn run_list(path: &OsStr, timeout: Option<Duration>) -> Result<(), Error> {
+    let mut c = connect(path, deadline(timeout), CONNECT)?;
+    let ids = c.list().map_err(|e| failed("get fd list", e))?;
+    let mut out = Vec::new();
+    for id in ids {
+        out.extend_from_slice(&quote_id(&id));
+        out.push(b'\n');
+    }
+    let mut so = std::io::stdout().lock();
+    so.write_all(&out).and_then(|()| so.flush()).map_err(|e| {
+        Error::sys(
+            "write to stdout",
+            Errno::from_io_error(&e).unwrap_or(Errno::IO),
+        )
+    })
+}
+
+/// The environment ipcfdholder-getdump gives its program for `dump`:
+/// `S6_FD#`, then `S6_FD_i`, `S6_FDID_i`, and `S6_FDLIMIT_i` (unset when the fd never
+/// expires, that is, its date is more than 2^60 s away).
+pub fn dump_env(dump: &[(RawFd, &[u8], Tain)], now: Tain) -> Vec<EnvMod> {
+    let far = now.plus(Tain {
+        sec: Tain::INFINITE_RELATIVE.sec / 2,
+        nano: 0,
+    });
+    let mut env = vec![exec::set("S6_FD#", dump.len().to_string())];
+    for (i, (n, id, limit)) in dump.iter().enumerate() {
+        env.push(exec::set(format!("S6_FD_{i}"), n.to_string()));
+        env.push(exec::set(
+            format!("S6_FDID_{i}"),
+            OsString::from_vec(id.to_vec()),
+        ));
+        let name = format!("S6_FDLIMIT_{i}");
+        env.push(if *limit < far {
+            exec::set(name, limit.timestamp())
+        } else {
+            exec::unset(name)
+        });
+    }
+    env
+}
+
+/// ipcfdholder-getdump: exec `argv` with every held fd open and described in env.
+pub fn run_getdump(
+    path: &OsStr,
+    timeout: Option<Duration>,
+    argv: &[OsString],
+) -> Result<std::convert::Infallible, Error> {
+    let mut c = connect(path, deadline(timeout), CONNECT)?;
+    let dump = c.getdump().map_err(|e| failed("get dump", e))?;
+    drop(c);
+    let mut described = Vec::with_capacity(dump.len());
+    let mut keep = Vec::with_capacity(dump.len());
+    for e in dump {
+        described.push((fd::number(&e.fd), e.id, e.limit));
+        keep.push(e.fd);
+    }
+    let view: Vec<(RawFd, &[u8], Tain)> = described
+        .iter()
+        .map(|(n, id, t)| (*n, id.as_slice(), *t))
+        .collect();
+    let env = dump_env(&view, Tain::now());
+    for f in keep {
+        let n = fd::number(&f);
+        fd::move_to(f, n)?;
+    }
+    Err(exec::exec(argv, &env))
+}
+
+/// A dump described by the environment (`S6_FD#` and the rest, as getdump sets it).
+///
+/// # Errors
+/// `Usage` (100): `S6_FD# not set`, `invalid $S6_FD_3`, …
+pub fn dump_from_env(
+    get: &dyn Fn(&str) -> Option<OsString>,
+    count: u32,
+) -> Result<Vec<(RawFd, Vec<u8>, Tain)>, Error> {
+    let notset = |n: &str| Error::Usage(format!("{n} not set"));
+    let invalid = |n: &str| Error::Usage(format!("invalid ${n}"));
+    let mut v = Vec::new();
+    let never = Tain::now().plus(Tain::INFINITE_RELATIVE);
+    for i in 0..count {
+        let n = format!("S6_FD_{i}");
+        let fdv = get(&n).ok_or_else(|| notset(&n))?;
+        let fdn: u32 = fdv
+            .to_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| invalid(&n))?;
+        let n = format!("S6_FDID_{i}");
+        let id = get(&n).ok_or_else(|| notset(&n))?.into_vec();
+        if id.is_empty() || id.len() > wire::ID_MAX {
+            return Err(invalid(&n));
+        }
+        let n = format!("S6_FDLIMIT_{i}");
+        let limit = match get(&n) {
+            None => never,
+            Some(s) => Tain::scan_timestamp(s.as_bytes()).ok_or_else(|| invalid(&n))?,
+        };
+        v.push((RawFd::try_from(fdn).unwrap_or(-1), id, limit));
+    }
+    Ok(v)
+}
+
+/// `S6_FD#` as s6-fdholder-setdump reads it.
+///
+/// # Errors
+/// `S6_FD# not set`, `invalid $S6_FD#` (100).
+pub fn dump_count(get: &dyn Fn(&str) -> Option<OsString>) -> Result<u32, Error> {
+    let v = get("S6_FD#").ok_or_else(|| Error::Usage("S6_FD# not set".into()))?;
+    v.to_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| Error::Usage("invalid $S6_FD#".into()))
+}
+
+/// ipcfdholder-setdump: send the dump described by the environment.
+pub fn run_setdump(path: &OsStr, timeout: Option<Duration>) -> Result<(), Error> {
+    let get = |n: &str| std::env::var_os(n);
+    let count = dump_count(&get)?;
+    let mut c = connect(path, deadline(timeout), CONNECT)?;
+    if count == 0 {
+        return Ok(());
+    }
+    let dump = dump_from_env(&get, count)?;
+    // One owner per number, even when the dump names a number twice.
+    let mut owned = std::collections::BTreeMap::new();
+    for (n, _, _) in &dump {
+        if !owned.contains_key(n) {
+            let f = by_number(*n).ok_or_else(|| failed("set dump", Errno::BADF))?;
+            owned.insert(*n, f);
+        }
+    }
+    let mut entries = Vec::with_capacity(dump.len());
+    for (n, id, t) in dump {
+        let f = owned
+            .get(&n)
+            .ok_or_else(|| failed("set dump", Errno::BADF))?;
+        entries.push((f.as_fd(), id, t));
+    }
+    c.setdump(&entries).map_err(|e| failed("set dump", e))
+}
+
+/// ipcfdholder-transferdump: get the dump of `from`, add it to `to`.
+pub fn run_transferdump(
+    from: &OsStr,
+    to: &OsStr,
+    tfrom: Option<Duration>,
+    tto: Option<Duration>,
+) -> Result<(), Error> {
+    let mut c = connect(
+        from,
+        deadline(tfrom),
+        "connect to a source fd-holder daemon at",
+    )?;
+    let dump = c.getdump().map_err(|e| failed("get dump", e))?;
+    drop(c);
+    let mut c = connect(
+        to,
+        deadline(tto),
+        "connect to a destination fd-holder daemon at",
+    )?;
+    let entries: Vec<(BorrowedFd<'_>, Vec<u8>, Tain)> = dump
+        .iter()
+        .map(|e| (e.fd.as_fd(), e.id.clone(), e.limit))
+        .collect();
+    c.setdump(&entries).map_err(|e| failed("set dump", e))
+}
+
+/// `-t timeoutfrom:timeoutto` as s6-fdholder-transferdump reads it: either side may be
+/// empty (0, no limit); `5` alone is `5:0`.
+pub fn parse_transfer_timeouts(s: &str) -> Option<(u32, u32)> {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let (a, rest) = s.split_at(digits);
+    let from = if a.is_empty() {
+        if !rest.starts_with(':') {
+            return None;
+        }
+        0
+    } else {
+        a.parse().ok()?
+    };
+    if rest.is_empty() {
+        return Some((from, 0));
+    }
+    let b = rest.strip_prefix(':')?;
+    if b.is_empty() {
+        return Some((from, 0));
+    }
+    if !b.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some((from, b.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_as_s6_list() {
+        assert_eq!(quote_id(b"unix:/x y\\"), b"unix:/x y\\".to_vec());
+        assert_eq!(quote_id(b"a\nb\tc"), b"a\\nb\\tc".to_vec());
+        assert_eq!(quote_id(b"\x00\x7f\xff"), b"\\0x00\\0x7f\\0xff".to_vec());
+    }
+
+    #[test]
+    fn transfer_timeouts() {
+        assert_eq!(parse_transfer_timeouts("5"), Some((5, 0)));
+        assert_eq!(parse_transfer_timeouts(":7"), Some((0, 7)));
+        assert_eq!(parse_transfer_timeouts("5:"), Some((5, 0)));
+        assert_eq!(parse_transfer_timeouts("5:7"), Some((5, 7)));
+        assert_eq!(parse_transfer_timeouts(""), None);
+        assert_eq!(parse_transfer_timeouts("x"), None);
+        assert_eq!(parse_transfer_timeouts("5:x"), None);
+    }
+
+    #[test]
+    fn env_roundtrip() -> Result<(), Box<dyn std::error::Error>> {
+        let now = Tain::now();
+        let soon = now.plus(Tain { sec: 10, nano: 0 });
+        let never = now.plus(Tain::INFINITE_RELATIVE);
+        let env = dump_env(&[(5, b"a", soon), (6, b"b=c", never)], now);
+        let get = |n: &str| {
+            env.iter()
+                .find(|(k, _)| k == n)
+                .and_then(|(_, v)| v.clone())
+        };
+        assert_eq!(dump_count(&get)?, 2);
+        let back = dump_from_env(&get, 2)?;
+        assert_eq!(back[0], (5, b"a".to_vec(), soon));
+        assert_eq!((back[1].0, back[1].1.as_slice()), (6, &b"b=c"[..]));
+        assert!(back[1].2 >= never);
+        let e = dump_from_env(&|_| None, 1).unwrap_err();
+        assert_eq!(e.to_string(), "S6_FD_0 not set");
+        Ok(())
+    }
+}

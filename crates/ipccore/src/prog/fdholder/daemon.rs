@@ -1,0 +1,724 @@
+//! The fd-holding daemon (ipcfdholderd, drop-in s6-fdholderd): one poll loop over the
+//! listening socket, the clients and a signal self-pipe; no thread, no blocking call.
+//!
+//! Every wait is bounded: a client that sends nothing, or stops reading, for `-t`
+//! milliseconds is dropped, at any point of its connection (s6-fdholderd stops timing
+//! a client once its first answer is out, so an idle client can keep a slot forever).
+//! A malformed message drops its client; fds that came with it are closed then.
+//! Left out: socket creation and privileges (`ipcfdholder-daemon`), the codec (`wire`).
+
+use super::store::Store;
+use super::wire::{self, Frame, Receiver, Request, Sender, Tain, code};
+use crate::base::error::{Error, ResultExt};
+use crate::formats::rulescdb::{self, Rule};
+use crate::prog::access::{self, Ruleset, Verdict};
+use crate::sys::diag::Diag;
+use crate::sys::sig::{SIGHUP, SIGTERM, SelfPipe};
+use regex_automata::meta::Regex;
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::io::Errno;
+use rustix::net::SocketFlags;
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// Rules env names (s6's).
+pub const STORE_REGEX: &str = "S6_FDHOLDER_STORE_REGEX";
+pub const RETRIEVE_REGEX: &str = "S6_FDHOLDER_RETRIEVE_REGEX";
+pub const LIST: &str = "S6_FDHOLDER_LIST";
+pub const GETDUMP: &str = "S6_FDHOLDER_GETDUMP";
+pub const SETDUMP: &str = "S6_FDHOLDER_SETDUMP";
+
+/// s6's `S6_FDHOLDER_MAX`: the most connections.
+pub const MAXCONN_MAX: u32 = 256;
+pub const MAXCONN_DEFAULT: u32 = 16;
+pub const MAXFDS_DEFAULT: u32 = 1000;
+
+/// Where the rules are (`-i` or `-x`).
+#[derive(Clone, Debug)]
+pub enum Rules {
+    Dir(PathBuf),
+    Cdb(PathBuf),
+}
+
+/// What ipcfdholderd was asked to do.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `-1`: a newline on stdout once serving.
+    pub ready: bool,
+    pub maxconn: u32,
+    pub maxfds: u32,
+    /// `-t`: longest silence of a client.
+    pub timeout: Option<Duration>,
+    /// `-T`: how long clients get to finish after SIGTERM.
+    pub lameduck: Option<Duration>,
+    pub rules: Rules,
+}
+
+/// What a connected client may do, from the env part of its rule.
+struct Perms {
+    store: Option<Regex>,
+    retrieve: Option<Regex>,
+    list: bool,
+    getdump: bool,
+    setdump: bool,
+}
+
+/// Compile a POSIX ERE the way s6-fdholderd uses it: unanchored, on bytes, `.`
+/// matching any byte; an empty regex matches everything (skalibs_regcomp).
+pub fn compile_regex(re: &[u8]) -> Result<Regex, String> {
+    let pat = if re.is_empty() {
+        ".*"
+    } else {
+        std::str::from_utf8(re).map_err(|_| "not UTF-8".to_string())?
+    };
+    Regex::builder()
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .unicode(false)
+                .utf8(false)
+                .dot_matches_new_line(true),
+        )
+        .configure(Regex::config().utf8_empty(false))
+        .build(pat)
+        .map_err(|e| e.to_string())
+}
+
+fn matches(re: &Option<Regex>, id: &[u8]) -> bool {
+    re.as_ref().is_some_and(|r| r.is_match(id))
+}
+
+/// Escape untrusted bytes for a log line.
+fn esc(b: &[u8]) -> String {
+    b.escape_ascii().to_string()
+}
+
+/// Permissions from a rule's environment edits, as s6-fdholderd reads them: a variable
+/// counts only when set (an empty env/ file unsets it); the first setting wins.
+///
+/// # Errors
+/// A message naming the variable whose regex does not compile.
+fn perms_from_env(
+    env: &[(OsString, Option<OsString>)],
+    cache: &mut RegexCache,
+) -> Result<Perms, String> {
+    let mut p = Perms {
+        store: None,
+        retrieve: None,
+        list: false,
+        getdump: false,
+        setdump: false,
+    };
+    let (mut got_store, mut got_retrieve) = (false, false);
+    for (k, v) in env {
+        let Some(v) = v else { continue };
+        let k = k.as_bytes();
+        let mut re = |name: &str| {
+            cache
+                .get(v.as_bytes())
+                .map_err(|e| format!("invalid {name} value: {}: {e}", esc(v.as_bytes())))
+        };
+        if k == LIST.as_bytes() {
+            p.list = true;
+        } else if k == GETDUMP.as_bytes() {
+            p.getdump = true;
+        } else if k == SETDUMP.as_bytes() {
+            p.setdump = true;
+        } else if k == STORE_REGEX.as_bytes() && !got_store {
+            p.store = Some(re(STORE_REGEX)?);
+            got_store = true;
+        } else if k == RETRIEVE_REGEX.as_bytes() && !got_retrieve {
+            p.retrieve = Some(re(RETRIEVE_REGEX)?);
+            got_retrieve = true;
+        }
+    }
+    Ok(p)
+}
+
+/// Compiled regexes by source: rules repeat the same few, and compiling one costs far
+/// more than serving a request. Bounded: cleared when it grows past 256.
+#[derive(Default)]
+struct RegexCache {
+    map: std::collections::HashMap<Vec<u8>, Regex>,
+}
+
+impl RegexCache {
+    fn get(&mut self, src: &[u8]) -> Result<Regex, String> {
+        if let Some(r) = self.map.get(src) {
+            return Ok(r.clone());
+        }
+        let r = compile_regex(src)?;
+        if self.map.len() >= 256 {
+            self.map.clear();
+        }
+        self.map.insert(src.to_vec(), r.clone());
+        Ok(r)
+    }
+}
+
+/// The rules, with a cdb opened once (and again on SIGHUP), as s6-fdholderd does.
+enum Loaded {
+    Dir(PathBuf),
+    Cdb(PathBuf, cdb2::CDB),
+}
+
+impl Loaded {
+    fn check(&self, uid: u32, gid: u32) -> Result<Verdict, Error> {
+        match self {
+            Loaded::Dir(d) => access::check(&Ruleset::Dir(d.clone()), uid, gid),
+            Loaded::Cdb(path, db) => {
+                let euid = rustix::process::geteuid().as_raw();
+                let egid = rustix::process::getegid().as_raw();
+                for key in access::keys(uid, gid, euid, egid) {
+                    let v = match db.get(key.as_bytes()) {
+                        None => continue,
+                        Some(Err(e)) => {
+                            return Err(Error::sys_at(
+                                "read cdb ruleset",
+                                path,
+                                Errno::from_io_error(&e).unwrap_or(Errno::IO),
+                            ));
+                        }
+                        Some(Ok(v)) => v,
+                    };
+                    return match rulescdb::decode(&v) {
+                        Ok(None) => continue,
+                        Ok(Some(Rule::Deny)) => Ok(Verdict::Deny { key }),
+                        Ok(Some(Rule::Allow { env, exec })) => Ok(Verdict::Allow {
+                            key: Some(key),
+                            env,
+                            exec,
+                        }),
+                        Err(e) => Err(Error::Fatal(format!("invalid rule {key} in cdb: {e}"))),
+                    };
+                }
+                Ok(Verdict::NoRule)
+            }
+        }
+    }
+}
+
+struct Client {
+    sock: OwnedFd,
+    rx: Receiver,
+    tx: Sender,
+    deadline: Option<Instant>,
+    perms: Perms,
+    /// fds still announced by a set-dump in progress.
+    dumping: u32,
+}
+
+struct Daemon<'a> {
+    cfg: &'a Config,
+    diag: &'a Diag,
+    store: Store,
+    clients: Vec<Client>,
+    rules: Loaded,
+    regexes: RegexCache,
+}
+
+/// Run the daemon on `listener` (a listening stream socket) until SIGTERM and the
+/// lame-duck period end. Returns the exit code s6-fdholderd would: 1 if fds were
+/// still held, plus 2 if clients were still connected.
+///
+/// # Errors
+/// Start-up failures (`open cdb ruleset`, `trap signals`), `poll` and `accept`
+/// failures other than transient ones.
+pub fn run(listener: OwnedFd, cfg: &Config, diag: &Diag) -> Result<u8, Error> {
+    let rules = match &cfg.rules {
+        Rules::Dir(d) => Loaded::Dir(d.clone()),
+        Rules::Cdb(p) => Loaded::Cdb(p.clone(), rulescdb::open(p)?),
+    };
+    let mut sigs = SelfPipe::new(&[SIGTERM, SIGHUP])?;
+    let mut d = Daemon {
+        cfg,
+        diag,
+        store: Store::new(cfg.maxfds as usize),
+        clients: Vec::new(),
+        rules,
+        regexes: RegexCache::default(),
+    };
+    if cfg.ready {
+        let _ = crate::sys::fd::write_all(rustix::stdio::stdout(), b"\n");
+    }
+    // stdout is closed (on /dev/null) either way, as s6-fdholderd closes it.
+    let null = rustix::fs::open(
+        "/dev/null",
+        rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .op_at("open", "/dev/null")?;
+    rustix::stdio::dup2_stdout(&null).op("dup2 /dev/null to stdout")?;
+    drop(null);
+    let mut cont = true;
+    let mut lameduck: Option<Instant> = None;
+    // Out of fds: accept again only after a pause, instead of spinning on a listener
+    // that stays readable (s6-fdholderd dies there).
+    let mut accept_pause: Option<Instant> = None;
+    loop {
+        let now = Tain::now();
+        let n = d.store.expire(now);
+        if n > 0 {
+            diag.info(format!("expired {n} fd(s)"));
+        }
+        let inst = Instant::now();
+        d.clients.retain(|c| c.deadline.is_none_or(|t| t > inst));
+        if !cont {
+            let busy = d
+                .clients
+                .iter()
+                .any(|c| !c.tx.is_empty() || c.rx.has_partial());
+            if !busy || lameduck.is_some_and(|t| t <= inst) {
+                break;
+            }
+        }
+        if accept_pause.is_some_and(|t| t <= inst) {
+            accept_pause = None;
+        }
+        let accepting = cont && d.clients.len() < cfg.maxconn as usize && accept_pause.is_none();
+        let mut pfds = Vec::with_capacity(2 + d.clients.len());
+        pfds.push(PollFd::from_borrowed_fd(sigs.fd(), PollFlags::IN));
+        pfds.push(PollFd::from_borrowed_fd(
+            listener.as_fd(),
+            if accepting {
+                PollFlags::IN
+            } else {
+                PollFlags::empty()
+            },
+        ));
+        for c in &d.clients {
+            let mut ev = PollFlags::empty();
+            if c.tx.is_empty() && (cont || c.rx.has_partial()) {
+                ev |= PollFlags::IN;
+            }
+            if !c.tx.is_empty() {
+                ev |= PollFlags::OUT;
+            }
+            pfds.push(PollFd::from_borrowed_fd(c.sock.as_fd(), ev));
+        }
+        let mut wait: Option<Duration> = d.store.next_limit().map(|t| t.until(now));
+        let mut bound = |t: Option<Instant>| {
+            if let Some(t) = t {
+                let left = t.saturating_duration_since(inst);
+                wait = Some(wait.map_or(left, |w| w.min(left)));
+            }
+        };
+        for c in &d.clients {
+            bound(c.deadline);
+        }
+        bound(lameduck);
+        bound(accept_pause);
+        // Expiry dates are wall-clock: wake at least every minute to follow clock jumps.
+        let wait = wait
+            .unwrap_or(Duration::from_secs(60))
+            .min(Duration::from_secs(60));
+        let ts = Timespec {
+            tv_sec: wait.as_secs() as i64,
+            // Round up, so a deadline is past when we wake.
+            tv_nsec: i64::from(wait.subsec_nanos()) + 1_000,
+        };
+        let ts = if ts.tv_nsec >= 1_000_000_000 {
+            Timespec {
+                tv_sec: ts.tv_sec + 1,
+                tv_nsec: ts.tv_nsec - 1_000_000_000,
+            }
+        } else {
+            ts
+        };
+        match rustix::event::poll(&mut pfds, Some(&ts)) {
+            Ok(_) | Err(Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        let revents: Vec<PollFlags> = pfds.iter().map(PollFd::revents).collect();
+        drop(pfds);
+        if revents.first().is_some_and(|r| !r.is_empty()) {
+            for s in sigs.pending() {
+                if s == SIGTERM && cont {
+                    cont = false;
+                    lameduck = cfg.lameduck.map(|t| Instant::now() + t);
+                    diag.info("received SIGTERM, finishing pending operations");
+                } else if s == SIGHUP {
+                    d.reload();
+                }
+            }
+        }
+        // Clients first, from the end, so removals keep earlier indexes valid.
+        for i in (0..d.clients.len()).rev() {
+            let r = revents.get(2 + i).copied().unwrap_or_else(PollFlags::empty);
+            if !r.is_empty() && !d.service(i, r, cont) {
+                d.clients.swap_remove(i);
+            }
+        }
+        if accepting && revents.get(1).is_some_and(|r| !r.is_empty()) {
+            match rustix::net::accept_with(&listener, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK)
+            {
+                Ok(sock) => d.admit(sock),
+                Err(Errno::AGAIN | Errno::INTR | Errno::CONNABORTED) => {}
+                Err(e @ (Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM)) => {
+                    diag.warn(format!(
+                        "unable to accept: {}",
+                        crate::base::text::strerror(e)
+                    ));
+                    accept_pause = Some(Instant::now() + Duration::from_millis(100));
+                }
+                Err(e) => return Err(Error::sys("accept", e)),
+            }
+        }
+    }
+    Ok(u8::from(!d.store.is_empty()) | (u8::from(!d.clients.is_empty()) << 1))
+}
+
+impl Daemon<'_> {
+    fn reload(&mut self) {
+        if let Loaded::Cdb(p, db) = &mut self.rules {
+            match rulescdb::open(p) {
+                Ok(new) => *db = new,
+                Err(e) => self.diag.warn(format!("keeping the old rules: {e}")),
+            }
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.cfg.timeout.map(|t| Instant::now() + t)
+    }
+
+    /// A new connection: its rule decides whether it stays, and what it may do.
+    fn admit(&mut self, sock: OwnedFd) {
+        let cred = match crate::sys::cred::peer(&sock) {
+            Ok(c) => c,
+            Err(e) => {
+                self.diag.warn(format!(
+                    "unable to getpeereid: {}",
+                    crate::base::text::strerror(e)
+                ));
+                return;
+            }
+        };
+        let (uid, gid) = (cred.uid.as_raw(), cred.gid.as_raw());
+        let env = match self.rules.check(uid, gid) {
+            Ok(Verdict::Allow { env, exec, .. }) => {
+                if exec.is_some() {
+                    self.diag.warn(format!(
+                        "unused exec string in rules for uid {uid} gid {gid}"
+                    ));
+                }
+                env
+            }
+            Ok(_) => {
+                self.diag.info(format!("deny uid {uid} gid {gid}"));
+                return;
+            }
+            Err(e) => {
+                self.diag.warn(format!("error while checking rules: {e}"));
+                return;
+            }
+        };
+        let perms = match perms_from_env(&env, &mut self.regexes) {
+            Ok(p) => p,
+            Err(m) => {
+                self.diag.warn(m);
+                return;
+            }
+        };
+        self.diag.info(format!("allow uid {uid} gid {gid}"));
+        let deadline = self.deadline();
+        self.clients.push(Client {
+            sock,
+            rx: Receiver::new(wire::REQUEST_MAX),
+            tx: Sender::default(),
+            deadline,
+            perms,
+            dumping: 0,
+        });
+    }
+
+    /// Serve client `i` after poll said `r`. False when it must go.
+    fn service(&mut self, i: usize, r: PollFlags, cont: bool) -> bool {
+        let dl = self.deadline();
+        let Some(c) = self.clients.get_mut(i) else {
+            return false;
+        };
+        if r.contains(PollFlags::OUT) {
+            match c.tx.flush(c.sock.as_fd()) {
+                Ok(_) => c.deadline = dl,
+                Err(_) => return false,
+            }
+        }
+        if r.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR)
+            && c.tx.is_empty()
+            && (cont || c.rx.has_partial())
+        {
+            match c.rx.fill(c.sock.as_fd()) {
+                Ok(0) => return false,
+                Ok(_) => c.deadline = dl,
+                Err(Errno::AGAIN) => {}
+                Err(_) => return false,
+            }
+        }
+        // One request at a time: the next is decoded only once the answer to the last
+        // is out, so a client that sends without reading cannot make us queue answers
+        // without bound (and is dropped after -t).
+        loop {
+            let frame = match self.clients.get_mut(i) {
+                Some(c) if c.tx.is_empty() => match c.rx.next_frame() {
+                    Ok(Some(f)) => f,
+                    Ok(None) => break,
+                    Err(_) => return false,
+                },
+                Some(_) => break,
+                None => return false,
+            };
+            if self.handle(i, frame).is_err() {
+                return false;
+            }
+            // Answer at once; what the socket does not take waits for POLLOUT.
+            if let Some(c) = self.clients.get_mut(i)
+                && c.tx.flush(c.sock.as_fd()).is_err()
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// One request. `Err` is a protocol error: the client is dropped.
+    fn handle(&mut self, i: usize, mut frame: Frame) -> Result<(), Errno> {
+        let req = wire::decode_request(&frame.data, frame.fds.len())?;
+        let store = &mut self.store;
+        let c = self.clients.get_mut(i).ok_or(Errno::PROTO)?;
+        if c.dumping > 0 && !matches!(req, Request::SetDumpData { .. }) {
+            return Err(Errno::PROTO);
+        }
+        match req {
+            Request::Store { limit, id } => {
+                let a = if !matches(&c.perms.store, &id) {
+                    code::EPERM
+                } else if store.len() >= store.max() {
+                    code::ENFILE
+                } else if store.get(&id).is_some() {
+                    code::EBUSY
+                } else {
+                    let fd = frame.fds.pop().ok_or(Errno::PROTO)?;
+                    store.insert(id, Rc::new(fd), limit);
+                    code::OK
+                };
+                c.tx.answer(a);
+            }
+            Request::Delete { id } => {
+                let a = if !matches(&c.perms.store, &id) {
+                    code::EPERM
+                } else if store.remove(&id).is_none() {
+                    code::ENOENT
+                } else {
+                    code::OK
+                };
+                c.tx.answer(a);
+            }
+            Request::Retrieve { delete, id } => {
+                if !matches(&c.perms.retrieve, &id) || (delete && !matches(&c.perms.store, &id)) {
+                    c.tx.answer(code::EPERM);
+                } else {
+                    let e = if delete {
+                        store.remove(&id)
+                    } else {
+                        store.get(&id).cloned()
+                    };
+                    match e {
+                        None => c.tx.answer(code::ENOENT),
+                        Some(e) => c.tx.put(&[0], vec![e.fd]),
+                    }
+                }
+            }
+            Request::List => {
+                if c.perms.list {
+                    let ids = store.iter().map(|(id, _)| id.as_slice());
+                    c.tx.put(&wire::encode_list(ids), Vec::new());
+                } else {
+                    c.tx.answer(code::EPERM);
+                }
+            }
+            Request::GetDump => {
+                if !c.perms.getdump {
+                    c.tx.answer(code::EPERM);
+                    return Ok(());
+                }
+                // Chunks of at most SCM_MAX_FD fds: the kernel refuses more in one
+                // message (s6-fdholderd tries 255 and fails past 253).
+                let all: Vec<_> = store.iter().collect();
+                let chunks = all.len().div_ceil(wire::SCM_MAX_FD);
+                c.tx.put(
+                    &wire::encode_counts(&[chunks as u32, all.len() as u32]),
+                    Vec::new(),
+                );
+                for part in all.chunks(wire::SCM_MAX_FD) {
+                    let mut data = Vec::new();
+                    let mut fds = Vec::with_capacity(part.len());
+                    for (id, e) in part {
+                        wire::put_entry(&mut data, e.limit, id);
+                        fds.push(e.fd.clone());
+                    }
+                    c.tx.put(&data, fds);
+                }
+            }
+            Request::SetDump { count } => {
+                if !c.perms.setdump {
+                    c.tx.answer(code::EPERM);
+                } else if count as usize > store.max() || count as usize + store.len() > store.max()
+                {
+                    c.tx.answer(code::ENFILE);
+                } else {
+                    c.dumping = count;
+                    // The trip count s6 clients expect, in chunks of 255.
+                    let trips = (count as usize).div_ceil(wire::MSG_MAXFDS) as u32;
+                    c.tx.put(&wire::encode_counts(&[trips]), Vec::new());
+                }
+            }
+            Request::SetDumpData { entries } => {
+                let n = entries.len();
+                if n as u64 > u64::from(c.dumping) {
+                    return Err(Errno::PROTO);
+                }
+                if !c.perms.setdump {
+                    c.tx.answer(code::EPERM);
+                    return Ok(());
+                }
+                let replaced = entries
+                    .iter()
+                    .filter(|(_, id)| store.get(id).is_some())
+                    .count();
+                if store.len() + n - replaced > store.max() {
+                    c.dumping = 0;
+                    c.tx.answer(code::ENFILE);
+                    return Ok(());
+                }
+                for ((limit, id), fd) in entries.into_iter().zip(frame.fds.drain(..)) {
+                    store.insert(id, Rc::new(fd), limit);
+                }
+                c.dumping -= n as u32;
+                c.tx.answer(if c.dumping > 0 {
+                    code::EAGAIN
+                } else {
+                    code::OK
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Read the daemon's inherited listening socket (fd 0) and check `-1`'s stdout.
+/// (The Rust runtime reopens closed standard fds on /dev/null before `main`, so from
+/// a Rust `main` the stdout check only catches a runtime that did not.)
+///
+/// # Errors
+/// `stdin is not a socket` (100), `called with option -1 but stdout said: …` (100).
+pub fn take_listener(ready: bool) -> Result<OwnedFd, Error> {
+    let l = crate::sys::fd::adopt_listener(0, "stdin")?;
+    if ready && !crate::sys::fd::is_open(1) {
+        return Err(Error::Usage(format!(
+            "called with option -1 but stdout said: {}",
+            crate::base::text::strerror(Errno::BADF)
+        )));
+    }
+    Ok(l)
+}
+
+/// The open-file limit caps how many fds can be held: s6-fdholderd keeps 6 for
+/// itself. Returns the clamped `maxfds` (at least 1).
+///
+/// # Errors
+/// `open file limit too low` under 7.
+pub fn clamp_maxfds(maxfds: u32) -> Result<u32, Error> {
+    let lim = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    let mut m = maxfds.max(1);
+    if let Some(cur) = lim.current {
+        if cur < 7 {
+            return Err(Error::Fatal("open file limit too low".into()));
+        }
+        if u64::from(m) > cur {
+            m = u32::try_from(cur - 6).unwrap_or(u32::MAX);
+        }
+    }
+    Ok(m.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regexes_as_posix_regexec() -> Result<(), String> {
+        let r = compile_regex(b"^unix:/tmp/")?;
+        assert!(r.is_match(b"unix:/tmp/x"));
+        assert!(!r.is_match(b"xunix:/tmp/x"));
+        // Unanchored, like regexec.
+        assert!(compile_regex(b"foo.bar")?.is_match(b"a foo\nbar b"));
+        assert!(compile_regex(b"")?.is_match(b"anything"));
+        assert!(!compile_regex(b".^")?.is_match(b"x"));
+        assert!(compile_regex(b"[[:digit:]]+$")?.is_match(b"id\xff42"));
+        assert!(compile_regex(b"(").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn perms_follow_set_and_unset() -> Result<(), String> {
+        let env = vec![
+            (OsString::from(LIST), None),
+            (OsString::from(GETDUMP), Some(OsString::new())),
+            (OsString::from(STORE_REGEX), Some(OsString::from("^a"))),
+        ];
+        let p = perms_from_env(&env, &mut RegexCache::default())?;
+        assert!(!p.list && p.getdump && !p.setdump);
+        assert!(matches(&p.store, b"ab") && !matches(&p.store, b"ba"));
+        assert!(!matches(&p.retrieve, b"ab"));
+        let bad = vec![(OsString::from(RETRIEVE_REGEX), Some(OsString::from("(")))];
+        assert!(perms_from_env(&bad, &mut RegexCache::default()).is_err());
+        Ok(())
+    }
+}
+
+/// What ipcfdholder-daemon was asked to do: create the socket, drop privileges, and
+/// exec ipcfdholderd with `argv` (its options) on the socket as stdin.
+#[derive(Clone, Debug)]
+pub struct LaunchConfig {
+    pub path: crate::sys::sock::SockPath,
+    pub listen: crate::fs::listen::ListenOpts,
+    pub ids: crate::sys::privs::Ids,
+    /// `-U`: take UID, GID and GIDLIST from the environment (then unset them).
+    pub ids_from_env: bool,
+    pub argv: Vec<OsString>,
+}
+
+/// ipcfdholder-daemon: bind with `listen`'s safe creation, put the socket on fd 0,
+/// drop privileges, exec ipcfdholderd. Returns only on failure.
+pub fn launch(cfg: &LaunchConfig) -> Error {
+    let run = || -> Result<Vec<crate::sys::exec::EnvMod>, Error> {
+        crate::sys::fd::ensure_std_fds()?;
+        let sock = crate::fs::listen::create(&cfg.path, &cfg.listen)?;
+        crate::sys::fd::move_to(sock, 0)?;
+        let mut env = Vec::new();
+        if cfg.ids_from_env {
+            let get = std::env::var_os;
+            let ids = crate::sys::privs::from_env(
+                get("UID").as_deref(),
+                get("GID").as_deref(),
+                get("GIDLIST").as_deref(),
+            )?;
+            crate::sys::privs::drop_to(&ids)?;
+            // s6-applyuidgid -z: the variables served their purpose.
+            for v in ["UID", "GID", "GIDLIST"] {
+                env.push(crate::sys::exec::unset(v));
+            }
+        } else {
+            crate::sys::privs::drop_to(&cfg.ids)?;
+        }
+        Ok(env)
+    };
+    match run() {
+        Ok(env) => crate::sys::exec::exec(&cfg.argv, &env),
+        Err(e) => e,
+    }
+}

@@ -1,0 +1,226 @@
+//! `npt-listen` (s6-ftrig-listen's job): subscribe to several fifodirs at once, run a
+//! program, and wait until the events of all of them (or of one) match their regexes.
+//!
+//! The fifodir+regex pairs come as an execline block, the way `execlineb` hands a
+//! `{ … }` block to a program: each word prefixed with a space, the block ended by an
+//! empty word (see [`split_block`]). Subscribing and matching are `fifodir`'s and
+//! `npt`'s; this module only keeps several listeners in one poll loop.
+
+use crate::base::error::{Error, ResultExt};
+use crate::fs::fifodir::Listener;
+use crate::sys::sig::{self, SelfPipe};
+use crate::sys::spawn::Spawner;
+use rustix::event::{PollFd, PollFlags};
+use rustix::io::Errno;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// What to wait for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `-o`: one match is enough; otherwise (`-a`, the default) all must match.
+    pub any: bool,
+    /// `-t`: give up after this long (exit 1, as s6-ftrig-listen).
+    pub timeout: Option<Duration>,
+    /// The fifodirs and their regexes, in order.
+    pub subs: Vec<(PathBuf, OsString)>,
+    /// The program to spawn once subscribed.
+    pub prog: Vec<OsString>,
+}
+
+/// Why a command line is not a block followed by a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockError {
+    /// Print the reason, then the usage line (s6's cases: too few words, an empty or odd
+    /// block, nothing after it).
+    Usage(&'static str),
+    /// No empty word ends the block.
+    Unterminated,
+}
+
+/// Split `args` (after the options) into the block's words and the program, with the
+/// checks s6-ftrig-listen makes, in its order. A word starting with a space loses that
+/// one space (execlineb's quoting of block contents); an empty word ends the block.
+///
+/// # Errors
+/// [`BlockError`].
+pub fn split_block(args: &[OsString]) -> Result<(Vec<OsString>, Vec<OsString>), BlockError> {
+    if args.len() < 4 {
+        return Err(BlockError::Usage("too few arguments"));
+    }
+    let end = args.iter().position(|a| a.is_empty());
+    // s6's count: the block's length, or one past the end when no empty word is found.
+    let n = end.unwrap_or(args.len() + 1);
+    if n == 0 {
+        return Err(BlockError::Usage("empty block"));
+    }
+    if n % 2 == 1 {
+        return Err(BlockError::Usage("the block is not fifodir regexp pairs"));
+    }
+    if args.len() == n + 1 {
+        return Err(BlockError::Usage("missing prog"));
+    }
+    let Some(end) = end else {
+        return Err(BlockError::Unterminated);
+    };
+    let block = args
+        .get(..end)
+        .unwrap_or_default()
+        .iter()
+        .map(|a| match a.as_bytes().strip_prefix(b" ") {
+            Some(rest) => OsStr::from_bytes(rest).to_os_string(),
+            None => a.clone(),
+        })
+        .collect();
+    let prog = args.get(end + 1..).unwrap_or_default().to_vec();
+    Ok((block, prog))
+}
+
+/// Signals that end the wait cleanly (our fifos removed) instead of killing us.
+const TRAPPED: [i32; 3] = [sig::SIGTERM, sig::SIGINT, sig::SIGHUP];
+
+/// Subscribe to every fifodir, spawn the program, wait.
+///
+/// # Errors
+/// `subscribe to DIR with regexp RE` (s6's wording, with the cause), `spawn PROG`,
+/// `poll`; `Denied`-free: a timeout is `Error::Timeout` with s6's message (the program
+/// exits 1 for it); `Fatal` on a trapped signal.
+pub fn run(cfg: &Config) -> Result<(), Error> {
+    let mut sigs = SelfPipe::new(&[sig::SIGTERM, sig::SIGINT, sig::SIGHUP, sig::SIGCHLD])?;
+    let deadline = cfg.timeout.and_then(|t| Instant::now().checked_add(t));
+    struct Sub {
+        listener: Listener,
+        re: regex_automata::meta::Regex,
+        events: Vec<u8>,
+        done: bool,
+    }
+    let mut subs = Vec::with_capacity(cfg.subs.len());
+    for (dir, re) in &cfg.subs {
+        let fail = |e: &Error| {
+            let why = match e.errno() {
+                Some(n) => crate::base::text::strerror(n),
+                None => e.to_string(),
+            };
+            Error::Fatal(format!(
+                "unable to subscribe to {} with regexp {}: {why}",
+                crate::base::text::escape(dir.as_os_str().as_bytes()),
+                crate::base::text::escape(re.as_bytes())
+            ))
+        };
+        let src = re
+            .to_str()
+            .ok_or_else(|| fail(&Error::sys("compile", Errno::INVAL)))?;
+        let compiled = crate::prog::npt::compile(src)
+            .map_err(|_| fail(&Error::sys("compile", Errno::INVAL)))?;
+        let listener = Listener::subscribe(dir).map_err(|e| fail(&e))?;
+        subs.push(Sub {
+            listener,
+            re: compiled,
+            events: Vec::new(),
+            done: false,
+        });
+    }
+    let sp = Spawner::new(&cfg.prog, &[])
+        .ok_or_else(|| Error::Usage("an argument contains a NUL byte".into()))?;
+    let p = cfg.prog.first().cloned().unwrap_or_default();
+    sp.spawn_inheriting().op_at("spawn", PathBuf::from(p))?;
+
+    loop {
+        let matched = subs.iter().filter(|s| s.done).count();
+        if (cfg.any && matched > 0) || matched == subs.len() {
+            return Ok(());
+        }
+        for n in sigs.pending() {
+            if n == sig::SIGCHLD {
+                // Reap whatever ended (prog); we do not wait for it otherwise.
+                while let Ok(Some(_)) =
+                    rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG)
+                {
+                }
+            } else if TRAPPED.contains(&n) {
+                return Err(Error::Fatal(format!("interrupted by {}", sig::name(n))));
+            }
+        }
+        let timeout = deadline.map(|d| {
+            let left = d.saturating_duration_since(Instant::now());
+            rustix::time::Timespec {
+                tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+                tv_nsec: i64::from(left.subsec_nanos()),
+            }
+        });
+        if timeout
+            .as_ref()
+            .is_some_and(|t| t.tv_sec == 0 && t.tv_nsec == 0)
+        {
+            return Err(Error::Timeout(
+                "unable to get expected event: Connection timed out".into(),
+            ));
+        }
+        let mut fds: Vec<PollFd<'_>> = subs
+            .iter()
+            .filter(|s| !s.done)
+            .map(|s| PollFd::from_borrowed_fd(s.listener.fd(), PollFlags::IN))
+            .collect();
+        let sigfd = sigs.fd();
+        fds.push(PollFd::from_borrowed_fd(sigfd, PollFlags::IN));
+        match rustix::event::poll(&mut fds, timeout.as_ref()) {
+            Ok(_) => {}
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        let ready: Vec<bool> = fds.iter().map(|f| !f.revents().is_empty()).collect();
+        drop(fds);
+        for (i, s) in subs.iter_mut().filter(|s| !s.done).enumerate() {
+            if ready.get(i).copied().unwrap_or(false) && s.listener.read_into(&mut s.events)? > 0 {
+                if s.re.is_match(&s.events) {
+                    s.done = true;
+                } else if s.events.len() > crate::prog::npt::EVENTS_MAX {
+                    return Err(Error::Fatal(format!(
+                        "more than {} bytes of events without a match",
+                        crate::prog::npt::EVENTS_MAX
+                    )));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(a: &[&str]) -> Vec<OsString> {
+        a.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn blocks_as_s6() {
+        let (b, p) = split_block(&v(&[" f1", " a", "", "prog", "x"])).unwrap();
+        assert_eq!(b, v(&["f1", "a"]));
+        assert_eq!(p, v(&["prog", "x"]));
+        // Unquoted words are taken as they are; only one space is removed.
+        let (b, _) = split_block(&v(&["f1", "  a", "", "p"])).unwrap();
+        assert_eq!(b, v(&["f1", " a"]));
+        for (args, e) in [
+            (&["f1", "a", ""][..], BlockError::Usage("too few arguments")),
+            (&["", "f1", "a", "p"][..], BlockError::Usage("empty block")),
+            (
+                &["f1", "a", "f2", "", "p"][..],
+                BlockError::Usage("the block is not fifodir regexp pairs"),
+            ),
+            (&["f1", "a", "f2", "b", "p"][..], BlockError::Unterminated),
+            (
+                &["f1", "a", "f2", "p"][..],
+                BlockError::Usage("the block is not fifodir regexp pairs"),
+            ),
+            (
+                &["f1", "a", "f2", "b", ""][..],
+                BlockError::Usage("missing prog"),
+            ),
+        ] {
+            assert_eq!(split_block(&v(args)), Err(e), "{args:?}");
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Decompiling a rules cdb into a rules directory (s6-accessrules-fs-from-cdb's job),
+//! the tree s6 makes, atomically.
+//!
+//! For each record `KEY`: directories `DIR/KEY` (mode 02755, umask ignored, as s6), a
+//! file `allow` or `deny` by the value's first byte, `env/NAME` files (`value` + newline
+//! to set, empty to unset) and an `exec` file, files created with mode 0666 less the
+//! umask, as s6's `open_trunc`. The value checks are s6's (the record is refused, and
+//! the whole run, when its lengths do not add up or its env part is not NUL-terminated).
+//!
+//! Unlike s6, which builds `DIR` in place and removes it on failure (not when killed),
+//! the tree is built in a fresh directory next to `DIR` and renamed to `DIR` with
+//! `RENAME_NOREPLACE` only once complete: `DIR` never exists half-made, and an existing
+//! `DIR` (even one made in between) is never replaced. Every step inside is relative to
+//! the temporary directory's fd, never following a link. Keys are relative paths
+//! made of plain components: a key with an empty, `.` or `..` component (which s6 would
+//! follow out of `DIR`) makes the cdb invalid. Reading the cdb is `rulescdb`'s job.
+
+use crate::base::error::{Error, ResultExt};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{AtFlags, CWD, Mode, OFlags, RenameFlags};
+use rustix::io::Errno;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+/// Mode of every directory of the tree (s6's `S_IRWXU|S_IRGRP|S_IXGRP|S_IROTH|S_IXOTH|
+/// S_ISGID`, made with umask 0).
+const DIR_MODE: u32 = 0o2755;
+/// Mode of every file before the umask (`open_trunc`).
+const FILE_MODE: u32 = 0o666;
+/// Longest value s6's decompiler accepts.
+const MAX_DATA: usize = 8201;
+
+/// Why the run failed, for the program's message.
+fn invalid(cdb: &Path) -> Error {
+    Error::Fatal(format!(
+        "unable to handle cdb record: {} does not contain valid accessrules data",
+        crate::base::text::escape(cdb.as_os_str().as_bytes())
+    ))
+}
+
+/// `mkdirat(dir, name, 02755)` with umask 0; an existing directory is fine.
+fn mkdir_in(dir: BorrowedFd<'_>, name: &[u8]) -> Result<OwnedFd, Errno> {
+    let old = rustix::process::umask(Mode::empty());
+    let r = rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(DIR_MODE));
+    rustix::process::umask(old);
+    match r {
+        Ok(()) | Err(Errno::EXIST) => {}
+        Err(e) => return Err(e),
+    }
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Create or truncate `name` in `dir` and write `parts` to it.
+fn write_in(dir: BorrowedFd<'_>, name: &[u8], parts: &[&[u8]]) -> Result<(), Errno> {
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(FILE_MODE),
+    )?;
+    for p in parts {
+        crate::sys::fd::write_all(fd.as_fd(), p)?;
+    }
+    Ok(())
+}
+
+/// Whether `key` is a relative path of plain components.
+fn key_ok(key: &[u8]) -> bool {
+    !key.is_empty()
+        && key
+            .split(|&c| c == b'/')
+            .all(|c| !c.is_empty() && c != b"." && c != b".." && !c.contains(&0))
+}
+
+/// What went wrong with one record: bad data, or a system call on a path (relative to
+/// the tree).
+enum RecordError {
+    Invalid,
+    Sys(&'static str, Vec<u8>, Errno),
+}
+
+/// Write one record's part of the tree under `root`.
+fn record(root: BorrowedFd<'_>, key: &[u8], data: &[u8]) -> Result<(), RecordError> {
+    use RecordError::{Invalid, Sys};
+    if data.is_empty() || data.len() > MAX_DATA || !key_ok(key) {
+        return Err(Invalid);
+    }
+    let mut dir: Option<OwnedFd> = None;
+    let mut sofar = Vec::new();
+    for comp in key.split(|&c| c == b'/') {
+        if !sofar.is_empty() {
+            sofar.push(b'/');
+        }
+        sofar.extend_from_slice(comp);
+        let parent = dir.as_ref().map_or(root, AsFd::as_fd);
+        dir = Some(mkdir_in(parent, comp).map_err(|e| Sys("mkdir", sofar.clone(), e))?);
+    }
+    let Some(dir) = dir else { return Err(Invalid) };
+    let at = |name: &str| {
+        let mut p = key.to_vec();
+        p.push(b'/');
+        p.extend_from_slice(name.as_bytes());
+        p
+    };
+    match data.first() {
+        Some(b'A') => {
+            write_in(dir.as_fd(), b"allow", &[]).map_err(|e| Sys("open_trunc", at("allow"), e))?
+        }
+        Some(b'D') => {
+            write_in(dir.as_fd(), b"deny", &[]).map_err(|e| Sys("open_trunc", at("deny"), e))?
+        }
+        _ => {}
+    }
+    if data.len() < 3 {
+        return Ok(());
+    }
+    let u16_at = |i: usize| -> Option<usize> {
+        let b = data.get(i..i + 2)?;
+        Some(usize::from(u16::from_be_bytes([*b.first()?, *b.get(1)?])))
+    };
+    let envlen = u16_at(1).ok_or(Invalid)?;
+    if envlen > 4096 || 5 + envlen > data.len() {
+        return Err(Invalid);
+    }
+    let execlen = u16_at(3 + envlen).ok_or(Invalid)?;
+    if execlen > 4096 || 5 + envlen + execlen != data.len() {
+        return Err(Invalid);
+    }
+    let env = data.get(3..3 + envlen).ok_or(Invalid)?;
+    let exec = data.get(5 + envlen..).ok_or(Invalid)?;
+    if !env.is_empty() {
+        // s6 writes the env entries it reads before it sees a missing final NUL; we
+        // check first (the run fails either way, and nothing is kept).
+        let body = env.strip_suffix(b"\0").ok_or(Invalid)?;
+        let envdir = mkdir_in(dir.as_fd(), b"env").map_err(|e| Sys("mkdir", at("env"), e))?;
+        for item in body.split(|&c| c == 0) {
+            let (name, value) = match item.iter().position(|&c| c == b'=') {
+                Some(i) => (item.get(..i).unwrap_or_default(), item.get(i + 1..)),
+                None => (item, None),
+            };
+            // A name must be one plain file name (s6 would write through a `/`).
+            if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') {
+                return Err(Invalid);
+            }
+            let mut shown = at("env/");
+            shown.extend_from_slice(name);
+            match value {
+                Some(v) => write_in(envdir.as_fd(), name, &[v, b"\n"]),
+                None => write_in(envdir.as_fd(), name, &[]),
+            }
+            .map_err(|e| Sys("openwritenclose_unsafe", shown, e))?;
+        }
+    }
+    if !exec.is_empty() {
+        write_in(dir.as_fd(), b"exec", &[exec])
+            .map_err(|e| Sys("openwritenclose_unsafe", at("exec"), e))?;
+    }
+    Ok(())
+}
+
+/// A temporary name next to `dir`: `.NAME.ipcrules-fs.XXXXXX`.
+fn temp_name(dir: &Path) -> Result<(PathBuf, PathBuf), Error> {
+    let name = dir
+        .file_name()
+        .ok_or_else(|| Error::sys_at("mkdir", dir, Errno::INVAL))?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut raw = [0u8; 6];
+    let mut got = 0;
+    while got < raw.len() {
+        match rustix::rand::getrandom(
+            raw.get_mut(got..).unwrap_or_default(),
+            rustix::rand::GetRandomFlags::empty(),
+        ) {
+            Ok(n) => got += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("get random bytes", e)),
+        }
+    }
+    let mut t = OsString::from(".");
+    t.push(name);
+    t.push(".ipcrules-fs.");
+    t.push(OsStr::from_bytes(
+        &raw.iter()
+            .map(|b| b"abcdefghijklmnopqrstuvwxyz0123456789"[usize::from(*b) % 36])
+            .collect::<Vec<u8>>(),
+    ));
+    Ok((parent, PathBuf::from(t)))
+}
+
+/// Decompile the rules cdb `cdb` into the new directory `dir`.
+///
+/// # Errors
+/// `open cdb ruleset CDB` and an invalid cdb as in [`crate::formats::rulescdb::open`]; `mkdir DIR:
+/// File exists` when `dir` exists (checked first, and again by the final rename);
+/// `unable to handle cdb record: CDB does not contain valid accessrules data`; a failed
+/// step inside, with the path it concerned. On any error, nothing is left behind.
+pub fn decompile(dir: &Path, cdb: &Path) -> Result<(), Error> {
+    let db = crate::formats::rulescdb::open(cdb)?;
+    match rustix::fs::statat(CWD, dir, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(_) => return Err(Error::sys_at("mkdir", dir, Errno::EXIST)),
+        Err(Errno::NOENT) => {}
+        Err(e) => return Err(Error::sys_at("mkdir", dir, e)),
+    }
+    let (parent, tmp) = temp_name(dir)?;
+    let pfd = rustix::fs::openat(
+        CWD,
+        &parent,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .op_at("open directory", &parent)?;
+    let old = rustix::process::umask(Mode::empty());
+    let made = rustix::fs::mkdirat(&pfd, &tmp, Mode::from_raw_mode(DIR_MODE));
+    rustix::process::umask(old);
+    made.op_at("mkdir", parent.join(&tmp))?;
+    let r = fill(&pfd, &tmp, dir, &db, cdb).and_then(|()| {
+        rustix::fs::renameat_with(&pfd, &tmp, CWD, dir, RenameFlags::NOREPLACE).op_at("mkdir", dir)
+    });
+    if r.is_err() {
+        remove_tree(&pfd, &tmp);
+    }
+    r
+}
+
+fn fill(pfd: &OwnedFd, tmp: &Path, dir: &Path, db: &cdb2::CDB, cdb: &Path) -> Result<(), Error> {
+    let root = rustix::fs::openat(
+        pfd,
+        tmp,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .op_at("open directory", tmp)?;
+    for item in db.iter() {
+        let (key, data) =
+            item.map_err(|_| Error::Fatal("unable to cdb_traverse_next: invalid cdb".into()))?;
+        match record(root.as_fd(), &key, &data) {
+            Ok(()) => {}
+            Err(RecordError::Invalid) => return Err(invalid(cdb)),
+            Err(RecordError::Sys(op, rel, e)) => {
+                let mut p = dir.as_os_str().to_os_string();
+                p.push("/");
+                p.push(OsString::from_vec(rel));
+                return Err(Error::sys_at(op, p, e));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Remove the temporary tree (ours: made with a random name, mode 02755, never
+/// reachable under `dir`'s name). std's `remove_dir_all` does not follow links.
+fn remove_tree(pfd: &OwnedFd, tmp: &Path) {
+    let path = PathBuf::from(format!("/proc/self/fd/{}", crate::sys::fd::number(pfd))).join(tmp);
+    let _ = std::fs::remove_dir_all(path);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_ok;
+
+    #[test]
+    fn keys_must_stay_inside() {
+        for k in [
+            &b"uid/0"[..],
+            b"gid/default",
+            b"ip4/1.2.3.4_24",
+            b"uid/self",
+        ] {
+            assert!(key_ok(k), "{k:?}");
+        }
+        for k in [
+            &b""[..],
+            b"/etc",
+            b"uid/../../x",
+            b"..",
+            b"uid//0",
+            b"uid/0/",
+            b"./x",
+        ] {
+            assert!(!key_ok(k), "{k:?}");
+        }
+    }
+}

@@ -1,0 +1,570 @@
+//! The accept loop of ipcserver and ipcserverd: limits, spawning, reaping, signals.
+//!
+//! One poll loop over the listening socket and the signal self-pipe. The listener is
+//! polled only while fewer than maxconn handlers run, so extra clients wait in the
+//! kernel backlog (s6's behaviour); a client over its uid's localmaxconn is closed at
+//! once. Out of fds (EMFILE/ENFILE), the listener is set aside until a handler exits
+//! or a short delay passes, so the server neither spins nor stops serving.
+
+use crate::base::error::{Error, ResultExt};
+use crate::base::text;
+use crate::fs::listen::{self, Leftover, ListenOpts};
+use crate::sys::diag::Diag;
+use crate::sys::exec;
+use crate::sys::fd;
+use crate::sys::privs::{self, Ids};
+use crate::sys::sig::{self, SelfPipe};
+use crate::sys::sock::{self, SockPath};
+use crate::sys::spawn::{Spawner, env_entry};
+use rustix::event::{PollFd, PollFlags};
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::io::Errno;
+use rustix::net::{SocketAddrUnix, SocketFlags};
+use rustix::process::{Pid, Signal, WaitOptions};
+use std::collections::HashMap;
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::time::{Duration, Instant};
+
+/// s6's documented ceiling for maxconn.
+pub const MAXCONN_MAX: u32 = 1000;
+pub const MAXCONN_DEFAULT: u32 = 40;
+
+/// How long the listener rests after accept ran out of fds or memory.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
+
+/// Connection limits, clamped as s6 does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub maxconn: u32,
+    pub localmaxconn: u32,
+}
+
+impl Limits {
+    /// `-c` and `-C` as s6-ipcserverd takes them: maxconn 0 becomes 1 and is capped at
+    /// 1000; localmaxconn is capped at maxconn (and equals it with `-P`, where every
+    /// client counts as one user), and 0 denies every connection, as in s6-ipcserverd
+    /// (ipcserver, like s6-ipcserver, turns `-C 0` into 1 before it gets here).
+    pub fn new(maxconn: Option<u32>, localmaxconn: Option<u32>, peercred: bool) -> Limits {
+        let maxconn = maxconn.unwrap_or(MAXCONN_DEFAULT).clamp(1, MAXCONN_MAX);
+        let mut local = localmaxconn.unwrap_or(MAXCONN_DEFAULT).min(maxconn);
+        if !peercred {
+            local = maxconn;
+        }
+        Limits {
+            maxconn,
+            localmaxconn: local,
+        }
+    }
+}
+
+/// What the loop serves, and how.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub limits: Limits,
+    /// `-p` (default): look up peer credentials. `-P`: do not.
+    pub peercred: bool,
+    /// `IPCLOCALPATH` for every handler: PATH as given (ipcserver), or none.
+    pub local_path: Option<OsString>,
+    /// `-1`: bytes written to stdout once listening, before stdout is closed.
+    pub readiness: Option<Vec<u8>>,
+    pub argv: Vec<OsString>,
+    /// Variables removed from the handlers' environment besides the UCSPI ones.
+    pub remove_env: Vec<&'static str>,
+}
+
+/// Where ipcserver's identity comes from after binding.
+#[derive(Clone, Debug, Default)]
+pub enum IdSource {
+    #[default]
+    Keep,
+    Given(Ids),
+    /// `-U`: `UID`, `GID`, `GIDLIST` from the environment (then unset for handlers),
+    /// each overridden by `-u`, `-g`, `-G` when given (s6-ipcserver puts them after
+    /// `-U` on s6-applyuidgid's command line).
+    Env(Ids),
+}
+
+/// Everything ipcserver does, in order.
+#[derive(Clone, Debug)]
+pub struct IpcserverConfig {
+    pub path: SockPath,
+    pub listen: ListenOpts,
+    pub ids: IdSource,
+    pub serve: ServeConfig,
+}
+
+/// ipcserver: bind PATH safely, drop privileges, then serve until a signal says stop.
+pub fn ipcserver(mut cfg: IpcserverConfig, diag: Diag) -> Result<(), Error> {
+    check_readiness_fd(&cfg.serve)?;
+    fd::ensure_std_fds()?;
+    let ids = match &cfg.ids {
+        IdSource::Keep => Ids::default(),
+        IdSource::Given(ids) => ids.clone(),
+        IdSource::Env(given) => {
+            cfg.serve.remove_env.extend(["UID", "GID", "GIDLIST"]);
+            let env = privs::from_env(
+                std::env::var_os("UID").as_deref(),
+                std::env::var_os("GID").as_deref(),
+                std::env::var_os("GIDLIST").as_deref(),
+            )?;
+            Ids {
+                uid: given.uid.or(env.uid),
+                gid: given.gid.or(env.gid),
+                groups: given.groups.clone().or(env.groups),
+            }
+        }
+    };
+    if !ids.is_empty() && !rustix::process::geteuid().is_root() {
+        return Err(Error::sys("drop privileges", Errno::PERM));
+    }
+    // As s6-ipcserver-socketbinder (a umask of ~perms & 0777): only the permission bits
+    // of -a count; setuid, setgid and sticky bits mean nothing on a socket.
+    cfg.listen.mode = rustix::fs::Mode::from_bits_truncate(cfg.listen.mode.bits() & 0o777);
+    let (listener, leftover) = listen::create_deferred(&cfg.path, &cfg.listen)?;
+    privs::drop_to(&ids)?;
+    serve_after(listener, &cfg.serve, diag, leftover)
+}
+
+/// ipcserverd: serve the listening socket on fd 0, or on fd 3 when `LISTEN_FDS` and
+/// `LISTEN_PID` (systemd socket activation) name this process.
+pub fn ipcserverd(mut cfg: ServeConfig, diag: Diag) -> Result<(), Error> {
+    check_readiness_fd(&cfg)?;
+    let activated = listen_fds_for_me()?;
+    let (n, what) = if activated.is_some() {
+        (3, "fd 3")
+    } else {
+        (0, "stdin")
+    };
+    // s6-ipcserverd's exit codes: a closed fd fails its fstat (111), and a socket that
+    // does not listen is "trouble with socket" (111) at the first poll; we say which.
+    if n == 0 && exec::closed_at_start(0) == Some(true) {
+        // The Rust runtime put /dev/null there before main.
+        return Err(Error::sys_at("fstat", what, Errno::BADF));
+    }
+    let inherited = fd::adopt_listener(n, what).map_err(|e| match e {
+        Error::Usage(m) if m.ends_with("is not open") => Error::sys_at("fstat", what, Errno::BADF),
+        Error::Usage(m) if m.ends_with("is not a listening socket") => Error::Fatal(m),
+        Error::Usage(m) if activated.is_none() => Error::Usage(not_activated(m)),
+        e => e,
+    })?;
+    // Only fd 3 is served; further listeners (a chain of local-*-socket-listen) must not
+    // leak into every connection handler. sd_listen_fds(3) sets CLOEXEC on them too.
+    for extra in 4..activated.unwrap_or(0).saturating_add(3).min(65536) {
+        fd::close_on_exec(extra)?;
+    }
+    cfg.remove_env
+        .extend([exec::LISTEN_FDS, exec::LISTEN_PID, exec::LISTEN_FDNAMES]);
+    // Move the listener off fd 0, so stdin can become /dev/null like stdout.
+    let listener = rustix::io::fcntl_dupfd_cloexec(&inherited, 3).op("dup listening socket")?;
+    drop(inherited);
+    fd::ensure_std_fds()?;
+    serve(listener, &cfg, diag)
+}
+
+/// `msg` (`stdin is not a socket`), and why `LISTEN_FDS` did not apply, if it is set:
+/// a `LISTEN_PID` naming another process is a common mistake in a run script.
+fn not_activated(msg: String) -> String {
+    let Some(_) = std::env::var_os(exec::LISTEN_FDS) else {
+        return msg;
+    };
+    match std::env::var_os(exec::LISTEN_PID) {
+        None => format!("{msg}: LISTEN_FDS is set but LISTEN_PID is not"),
+        Some(pid) => {
+            // Environment bytes, escaped for the log.
+            let shown: String = pid
+                .as_bytes()
+                .iter()
+                .map(|&c| match c {
+                    b'!'..=b'~' if c != b'\\' => char::from(c).to_string(),
+                    _ => format!("\\x{c:02x}"),
+                })
+                .collect();
+            format!("{msg}: LISTEN_FDS is set but LISTEN_PID is {shown}, not us")
+        }
+    }
+}
+
+/// `-1` with stdout closed at start (the Rust runtime has put /dev/null there since):
+/// s6-ipcserverd's usage error, instead of a readiness line nobody reads.
+fn check_readiness_fd(cfg: &ServeConfig) -> Result<(), Error> {
+    if cfg.readiness.is_some() && exec::closed_at_start(1) == Some(true) {
+        return Err(Error::Usage(
+            "called with option -1 but stdout said: Bad file descriptor".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The number of fds `LISTEN_FDS` passes, if `LISTEN_PID` names this process.
+fn listen_fds_for_me() -> Result<Option<i32>, Error> {
+    let (Some(fds), Some(pid)) = (
+        std::env::var_os(exec::LISTEN_FDS),
+        std::env::var_os(exec::LISTEN_PID),
+    ) else {
+        return Ok(None);
+    };
+    let me = rustix::process::getpid().as_raw_nonzero().get();
+    if pid.to_str().and_then(|p| p.parse::<i32>().ok()) != Some(me) {
+        return Ok(None);
+    }
+    match fds.to_str().and_then(|f| f.parse::<i32>().ok()) {
+        Some(n) if n > 0 => Ok(Some(n)),
+        _ => Err(Error::Usage("invalid $LISTEN_FDS".into())),
+    }
+}
+
+/// How an accept round ended.
+enum Accepted {
+    /// No client waiting any more, or no free slot.
+    Drained,
+    /// accept failed for lack of resources; the listener should rest.
+    Starved(Errno),
+}
+
+struct Child {
+    uid: u32,
+}
+
+/// The loop's state: live handlers and per-uid counts. Owned by `serve`, no globals.
+struct Server<'a> {
+    cfg: &'a ServeConfig,
+    diag: Diag,
+    spawner: Spawner,
+    children: HashMap<Pid, Child>,
+    per_uid: HashMap<u32, u32>,
+    local_path: Option<CString>,
+}
+
+/// Serve `listener` until TERM, QUIT or ABRT.
+pub fn serve(listener: OwnedFd, cfg: &ServeConfig, diag: Diag) -> Result<(), Error> {
+    serve_after(listener, cfg, diag, Leftover::default())
+}
+
+/// `serve`, closing `leftover` right after the readiness notification.
+fn serve_after(
+    listener: OwnedFd,
+    cfg: &ServeConfig,
+    diag: Diag,
+    leftover: Leftover,
+) -> Result<(), Error> {
+    let mut remove: Vec<&str> = vec![
+        exec::PROTO,
+        exec::IPCREMOTEEUID,
+        exec::IPCREMOTEEGID,
+        exec::IPCREMOTEPATH,
+        exec::IPCCONNNUM,
+    ];
+    if cfg.local_path.is_some() {
+        remove.push(exec::IPCLOCALPATH);
+    }
+    remove.extend(cfg.remove_env.iter().copied());
+    let spawner = Spawner::new(&cfg.argv, &remove)
+        .ok_or_else(|| Error::Usage("program arguments must not contain NUL bytes".into()))?;
+    let local_path = match &cfg.local_path {
+        Some(p) => Some(
+            env_entry(exec::IPCLOCALPATH, p.as_bytes())
+                .ok_or_else(|| Error::Usage("path contains a NUL byte".into()))?,
+        ),
+        None => None,
+    };
+    let trapped = [
+        sig::SIGCHLD,
+        sig::SIGTERM,
+        sig::SIGHUP,
+        sig::SIGQUIT,
+        sig::SIGABRT,
+    ];
+    let mut sigs = SelfPipe::new(&trapped)?;
+    // A caller's mask must not keep them from us (s6-ipcserverd unblocks what it
+    // traps): a blocked SIGCHLD would leave every handler unreaped.
+    crate::sys::spawn::unblock(&trapped);
+    rustix::io::ioctl_fionbio(&listener, true).op("set listening socket non-blocking")?;
+    // Once the readiness line is out no fd may appear (supervisors and tests count fds
+    // from then on): open /dev/null before it, and after it only copy stdin.
+    fd::null_stdin()?;
+    if let Some(msg) = &cfg.readiness {
+        fd::write_all(rustix::stdio::stdout(), msg).op("write readiness notification")?;
+    }
+    drop(leftover);
+    fd::stdout_from_stdin()?;
+    let mut srv = Server {
+        cfg,
+        diag,
+        spawner,
+        children: HashMap::new(),
+        per_uid: HashMap::new(),
+        local_path,
+    };
+    diag.info("starting");
+    srv.status();
+    let mut resting_until: Option<Instant> = None;
+    let mut starved = false;
+    loop {
+        let now = Instant::now();
+        if resting_until.is_some_and(|t| now >= t) {
+            resting_until = None;
+        }
+        let accepting = srv.children.len() < cfg.limits.maxconn as usize && resting_until.is_none();
+        let timeout = resting_until.map(|t| {
+            let d = t.saturating_duration_since(now);
+            rustix::time::Timespec {
+                tv_sec: d.as_secs() as i64,
+                tv_nsec: d.subsec_nanos() as i64,
+            }
+        });
+        let sigfd = sigs.fd();
+        let mut fds = vec![PollFd::new(&sigfd, PollFlags::IN)];
+        if accepting {
+            fds.push(PollFd::new(&listener, PollFlags::IN));
+        }
+        match rustix::event::poll(&mut fds, timeout.as_ref()) {
+            Ok(_) => {}
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        let sig_ready = !fds[0].revents().is_empty();
+        let conn_ready = accepting && fds.get(1).is_some_and(|f| !f.revents().is_empty());
+        drop(fds);
+        if sig_ready {
+            for s in sigs.pending() {
+                if srv.on_signal(s) {
+                    diag.info("exiting");
+                    return Ok(());
+                }
+            }
+        }
+        if conn_ready {
+            match srv.accept_some(&listener) {
+                Accepted::Drained => starved = false,
+                Accepted::Starved(e) => {
+                    // Warn once per episode, not at every retry.
+                    if !starved {
+                        diag.warn(format!(
+                            "unable to accept: {}: pausing accept until resources free up",
+                            text::strerror(e)
+                        ));
+                    }
+                    starved = true;
+                    resting_until = Some(Instant::now() + ACCEPT_BACKOFF);
+                }
+            }
+        }
+    }
+}
+
+impl Server<'_> {
+    fn status(&self) {
+        self.diag.info(format!(
+            "status: {}/{}",
+            self.children.len(),
+            self.cfg.limits.maxconn
+        ));
+    }
+
+    /// Handle one signal; true means exit now.
+    fn on_signal(&mut self, s: i32) -> bool {
+        let d = self.diag;
+        match s {
+            sig::SIGCHLD => {
+                self.reap();
+                false
+            }
+            sig::SIGTERM => {
+                d.info("received SIGTERM, quitting");
+                true
+            }
+            sig::SIGHUP => {
+                d.info("received SIGHUP, sending SIGTERM+SIGCONT to all connections");
+                self.kill_all(&[Signal::TERM, Signal::CONT]);
+                false
+            }
+            sig::SIGQUIT => {
+                d.info("received SIGQUIT, sending SIGTERM+SIGCONT to all connections and quitting");
+                self.kill_all(&[Signal::TERM, Signal::CONT]);
+                true
+            }
+            sig::SIGABRT => {
+                d.info("received SIGABRT, sending SIGKILL to all connections and quitting");
+                self.kill_all(&[Signal::KILL]);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn kill_all(&self, sigs: &[Signal]) {
+        for &s in sigs {
+            for pid in self.children.keys() {
+                let _ = rustix::process::kill_process(*pid, s);
+            }
+        }
+    }
+
+    fn reap(&mut self) {
+        loop {
+            match rustix::process::waitpid(None, WaitOptions::NOHANG) {
+                Ok(Some((pid, status))) => {
+                    let Some(child) = self.children.remove(&pid) else {
+                        continue;
+                    };
+                    if let Some(n) = self.per_uid.get_mut(&child.uid) {
+                        *n = n.saturating_sub(1);
+                        if *n == 0 {
+                            self.per_uid.remove(&child.uid);
+                        }
+                    }
+                    if self.diag.verbosity >= 2 {
+                        let uid = if self.cfg.peercred {
+                            child.uid.to_string()
+                        } else {
+                            "?".into()
+                        };
+                        let how = match (status.exit_status(), status.terminating_signal()) {
+                            (Some(c), _) => format!("exitcode {c}"),
+                            (None, Some(s)) => format!("signal {s}"),
+                            _ => "status unknown".into(),
+                        };
+                        self.diag
+                            .info(format!("end pid {} uid {uid} {how}", pid.as_raw_nonzero()));
+                        self.status();
+                    }
+                }
+                Ok(None) => return,
+                Err(Errno::INTR) => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Accept while connections are waiting and slots are free.
+    fn accept_some(&mut self, listener: &OwnedFd) -> Accepted {
+        while self.children.len() < self.cfg.limits.maxconn as usize {
+            match rustix::net::acceptfrom_with(listener, SocketFlags::CLOEXEC) {
+                Ok((conn, addr)) => {
+                    let peer_path = addr
+                        .and_then(|a| SocketAddrUnix::try_from(a).ok())
+                        .map(|u| sock::addr_path_bytes(&u))
+                        .unwrap_or_default();
+                    self.handle(conn, &peer_path);
+                }
+                Err(Errno::AGAIN) => return Accepted::Drained,
+                // The client gave up before we got to it: not our problem.
+                Err(Errno::INTR) | Err(Errno::CONNABORTED) | Err(Errno::PROTO) => {}
+                // EMFILE, ENFILE, ENOBUFS, ENOMEM, or anything unexpected: the listener
+                // stays readable, so retrying at once would spin; rest it instead.
+                Err(e) => return Accepted::Starved(e),
+            }
+        }
+        Accepted::Drained
+    }
+
+    fn handle(&mut self, conn: OwnedFd, peer_path: &[u8]) {
+        let d = self.diag;
+        let (uid, gid) = if self.cfg.peercred {
+            match crate::sys::cred::peer(&conn) {
+                Ok(c) => (c.uid.as_raw(), c.gid.as_raw()),
+                Err(e) => {
+                    d.warn(format!("unable to getpeereid: {}", text::strerror(e)));
+                    return;
+                }
+            }
+        } else {
+            (0, 0)
+        };
+        let ids = |u: u32, g: u32| {
+            if self.cfg.peercred {
+                format!("{u}:{g}")
+            } else {
+                "?:?".into()
+            }
+        };
+        let local = self.cfg.limits.localmaxconn;
+        let count = self.per_uid.get(&uid).copied().unwrap_or(0);
+        if count >= local {
+            d.notice(format!("deny {} count {count}/{local}", ids(uid, gid)));
+            return;
+        }
+        let mut env: Vec<CString> = Vec::with_capacity(6);
+        let mut push = |name: &str, v: &[u8]| {
+            if let Some(c) = env_entry(name, v) {
+                env.push(c);
+            }
+        };
+        push(exec::PROTO, b"IPC");
+        if self.cfg.peercred {
+            push(exec::IPCREMOTEEUID, uid.to_string().as_bytes());
+            push(exec::IPCREMOTEEGID, gid.to_string().as_bytes());
+            push(exec::IPCCONNNUM, (count + 1).to_string().as_bytes());
+        } else {
+            push(exec::IPCCONNNUM, b"");
+        }
+        push(exec::IPCREMOTEPATH, peer_path);
+        if let Some(lp) = &self.local_path {
+            env.push(lp.clone());
+        }
+        match self.spawner.spawn_unreaped(conn.as_fd(), &env) {
+            Ok((pid, failed)) => {
+                // As s6-ipcserverd's forked child: the exec failure is reported at every
+                // verbosity (before the allow line, as the child's message comes first
+                // there), and the child (exit 127 or 126) is reaped and logged like any
+                // other.
+                if let Some(e) = failed {
+                    let mut msg = b"unable to exec ".to_vec();
+                    msg.extend_from_slice(self.spawner.prog());
+                    msg.extend_from_slice(b": ");
+                    msg.extend_from_slice(text::strerror(e).as_bytes());
+                    d.fatal_msg(msg);
+                }
+                self.children.insert(pid, Child { uid });
+                *self.per_uid.entry(uid).or_insert(0) += 1;
+                if d.verbosity >= 2 {
+                    let who = if self.cfg.peercred {
+                        (count + 1).to_string()
+                    } else {
+                        "?".into()
+                    };
+                    d.info(format!(
+                        "allow {} pid {} count {who}/{local}",
+                        ids(uid, gid),
+                        pid.as_raw_nonzero()
+                    ));
+                    self.status();
+                }
+            }
+            Err(e) => {
+                let mut msg = b"unable to spawn ".to_vec();
+                msg.extend_from_slice(self.spawner.prog());
+                msg.extend_from_slice(b": ");
+                msg.extend_from_slice(text::strerror(e).as_bytes());
+                d.warn(msg);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_clamp_like_s6() {
+        assert_eq!(
+            Limits::new(None, None, true),
+            Limits {
+                maxconn: 40,
+                localmaxconn: 40
+            }
+        );
+        assert_eq!(
+            Limits::new(Some(0), Some(0), true),
+            Limits {
+                maxconn: 1,
+                localmaxconn: 0
+            }
+        );
+        assert_eq!(Limits::new(Some(5000), None, true).maxconn, 1000);
+        assert_eq!(Limits::new(Some(10), Some(20), true).localmaxconn, 10);
+        assert_eq!(Limits::new(Some(10), Some(2), false).localmaxconn, 10);
+    }
+}

@@ -1,0 +1,693 @@
+//! The s6-sudo v1.0 protocol: privilege gain by fd-passing, both sides.
+//!
+//! Wire format, as s6-sudoc and s6-sudod 2.11 speak it (checked with strace):
+//! 1. the server writes the raw banner `s6-sudo b v1.0\n` (15 bytes);
+//! 2. the client sends one skalibs unixmessage: a 6-byte header (u32 BE payload length,
+//!    u16 BE fd count) then the payload, with its fds 0, 1 and 2 attached (SCM_RIGHTS).
+//!    The payload is `s6-sudo a v1.0\n`, four u32 BE (argc, envc, arglen, envlen), then
+//!    argc NUL-terminated arguments and envc NUL-terminated `NAME=value` strings;
+//! 3. the server answers one raw byte: 0, or the errno that kept it from starting;
+//! 4. when the command exits, the server writes its raw wait status, u32 BE.
+//!
+//! The decoder is strict and bounded: every length is checked before use, sizes add up
+//! in u64, the payload is at most [`MAX_MESSAGE`] bytes, counts at most [`MAX_COUNT`]
+//! (s6's limit), and malformed input is an error, never a panic.
+//! Left out: the fd plumbing of the command (see `fdpass`) and option parsing.
+
+use crate::base::error::{Error, ResultExt};
+use crate::sys::diag::Diag;
+use crate::sys::fd;
+use crate::sys::fdpass;
+use crate::sys::sig::{SIGCHLD, SelfPipe};
+use crate::sys::spawn::Spawner;
+use rustix::event::{PollFd, PollFlags};
+use rustix::fd::AsRawFd;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::io::Errno;
+use rustix::process::{Pid, Signal};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::process::ExitStatusExt;
+use std::time::{Duration, Instant};
+
+/// What the server says first.
+pub const BANNER_SERVER: &[u8; 15] = b"s6-sudo b v1.0\n";
+/// What the client's message starts with.
+pub const BANNER_CLIENT: &[u8; 15] = b"s6-sudo a v1.0\n";
+/// Most arguments, and most environment variables, a client may send (s6-sudod's).
+pub const MAX_COUNT: u32 = 131_072;
+/// Largest payload accepted: far above what exec itself can take (ARG_MAX).
+pub const MAX_MESSAGE: u32 = 16 << 20;
+/// The unixmessage header: u32 BE length, u16 BE number of fds.
+pub const HEADER_LEN: usize = 6;
+/// Payload bytes before the strings: banner and four u32.
+pub const FIXED_LEN: usize = 15 + 16;
+/// How many fds a request carries: the client's 0, 1 and 2.
+pub const NFDS: usize = 3;
+
+/// A decoded client request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub args: Vec<OsString>,
+    /// `NAME=value` strings.
+    pub env: Vec<OsString>,
+}
+
+/// The unixmessage header for `len` payload bytes and `nfds` fds.
+pub fn header(len: usize, nfds: usize) -> Option<[u8; HEADER_LEN]> {
+    let len = u32::try_from(len).ok()?;
+    let nfds = u16::try_from(nfds).ok()?;
+    let mut h = [0u8; HEADER_LEN];
+    h[..4].copy_from_slice(&len.to_be_bytes());
+    h[4..].copy_from_slice(&nfds.to_be_bytes());
+    Some(h)
+}
+
+/// Payload length and fd count from a unixmessage header.
+pub fn parse_header(h: &[u8; HEADER_LEN]) -> (u32, u16) {
+    (
+        u32::from_be_bytes([h[0], h[1], h[2], h[3]]),
+        u16::from_be_bytes([h[4], h[5]]),
+    )
+}
+
+fn cat_strings(list: &[OsString]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for s in list {
+        v.extend_from_slice(s.as_bytes());
+        v.push(0);
+    }
+    v
+}
+
+/// The request payload for `args` and `env` (`NAME=value` strings).
+///
+/// # Errors
+/// `Usage` if a string holds a NUL byte, or the request is over the limits.
+pub fn encode_request(args: &[OsString], env: &[OsString]) -> Result<Vec<u8>, Error> {
+    if args.iter().chain(env).any(|s| s.as_bytes().contains(&0)) {
+        return Err(Error::Usage(
+            "argument or variable contains a NUL byte".into(),
+        ));
+    }
+    let a = cat_strings(args);
+    let e = cat_strings(env);
+    let too_big = || Error::Usage("too many or too long arguments or variables".into());
+    let argc = u32::try_from(args.len()).map_err(|_| too_big())?;
+    let envc = u32::try_from(env.len()).map_err(|_| too_big())?;
+    let alen = u32::try_from(a.len()).map_err(|_| too_big())?;
+    let elen = u32::try_from(e.len()).map_err(|_| too_big())?;
+    if argc > MAX_COUNT || envc > MAX_COUNT || FIXED_LEN + a.len() + e.len() > MAX_MESSAGE as usize
+    {
+        return Err(too_big());
+    }
+    let mut v = Vec::with_capacity(FIXED_LEN + a.len() + e.len());
+    v.extend_from_slice(BANNER_CLIENT);
+    for n in [argc, envc, alen, elen] {
+        v.extend_from_slice(&n.to_be_bytes());
+    }
+    v.extend_from_slice(&a);
+    v.extend_from_slice(&e);
+    Ok(v)
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at + 4)?;
+    Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// Exactly `n` NUL-terminated strings filling all of `b`.
+fn split_strings(b: &[u8], n: u32) -> Option<Vec<OsString>> {
+    let mut out = Vec::new();
+    let mut rest = b;
+    for _ in 0..n {
+        let end = rest.iter().position(|&c| c == 0)?;
+        out.push(OsString::from_vec(rest.get(..end)?.to_vec()));
+        rest = rest.get(end + 1..)?;
+    }
+    rest.is_empty().then_some(out)
+}
+
+/// Decode a request payload, checking it as s6-sudod does (same messages), and more
+/// strictly: the strings must fill their announced lengths exactly.
+///
+/// # Errors
+/// `Usage`: `wrong client message`, `wrong client banner`, `wrong client argc/envlen`,
+/// `too many args/envvars from client`, `bad arguments from client`,
+/// `bad environment from client`.
+pub fn decode_request(p: &[u8]) -> Result<Request, Error> {
+    let bad = |m: &str| Err(Error::Usage(m.into()));
+    if p.len() < FIXED_LEN {
+        return bad("wrong client message");
+    }
+    if p.get(..15) != Some(&BANNER_CLIENT[..]) {
+        return bad("wrong client banner");
+    }
+    let (Some(argc), Some(envc), Some(alen), Some(elen)) =
+        (be32(p, 15), be32(p, 19), be32(p, 23), be32(p, 27))
+    else {
+        return bad("wrong client message");
+    };
+    if FIXED_LEN as u64 + u64::from(alen) + u64::from(elen) != p.len() as u64 {
+        return bad("wrong client argc/envlen");
+    }
+    if argc > MAX_COUNT || envc > MAX_COUNT {
+        return bad("too many args/envvars from client");
+    }
+    let alen = alen as usize;
+    let (Some(abytes), Some(ebytes)) = (
+        p.get(FIXED_LEN..FIXED_LEN + alen),
+        p.get(FIXED_LEN + alen..),
+    ) else {
+        return bad("wrong client argc/envlen");
+    };
+    let Some(args) = split_strings(abytes, argc) else {
+        return bad("bad arguments from client");
+    };
+    let Some(env) = split_strings(ebytes, envc) else {
+        return bad("bad environment from client");
+    };
+    if env.iter().any(|e| !e.as_bytes().contains(&b'=')) {
+        return bad("bad environment from client");
+    }
+    Ok(Request { args, env })
+}
+
+/// The command's environment: the server's, where a client variable replaces a server
+/// variable only if the server has it set and empty (s6-sudod's rule: the server
+/// decides which variables a client may fill in, by setting them empty).
+///
+/// Unlike s6-sudod, the super-server's own variables (`PROTO`, `IPC*`, `UNIX*`) are
+/// never filled by the client: ipcserver sets `IPCREMOTEPATH` empty for an unbound
+/// client, and a privileged command must not see a value the client chose there.
+pub fn merge_env(
+    server: &[(OsString, OsString)],
+    client: &[OsString],
+) -> Vec<(OsString, OsString)> {
+    let mut out = server.to_vec();
+    for kv in client {
+        let b = kv.as_bytes();
+        let Some(eq) = b.iter().position(|&c| c == b'=') else {
+            continue;
+        };
+        let (name, value) = (&b[..eq], &b[eq + 1..]);
+        if name == b"PROTO" || name.starts_with(b"IPC") || name.starts_with(b"UNIX") {
+            continue;
+        }
+        if let Some(slot) = out.iter_mut().find(|(k, _)| k.as_bytes() == name)
+            && slot.1.is_empty()
+        {
+            slot.1 = OsStr::from_bytes(value).to_owned();
+        }
+    }
+    out
+}
+
+/// The exit code a client reports for the command's raw wait status: its exit code (at
+/// most 128, as s6-sudoc), or 128 + the signal that killed it.
+pub fn exit_code(wstatus: u32) -> u8 {
+    let st = std::process::ExitStatus::from_raw(wstatus as i32);
+    match (st.code(), st.signal()) {
+        (Some(c), _) => c.clamp(0, 128) as u8,
+        (None, Some(s)) => (128 + s.clamp(0, 127)) as u8,
+        _ => 128,
+    }
+}
+
+fn deadline(t: Option<Duration>) -> Option<Instant> {
+    t.map(|d| Instant::now() + d)
+}
+
+/// What ipcsudoc was asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct ClientConfig {
+    /// Send our environment (not with `-e`).
+    pub send_env: bool,
+    /// `-t`: for the banner, the request and the confirmation.
+    pub conn_timeout: Option<Duration>,
+    /// `-T`: for the command's exit status.
+    pub run_timeout: Option<Duration>,
+    pub args: Vec<OsString>,
+}
+
+/// The client side, on fds 6 (read) and 7 (write) as ipcclient leaves them: send our
+/// fds 0, 1, 2, args and environment, and return the exit code to leave with.
+///
+/// # Errors
+/// `Usage` for a missing connection or a wrong banner; `Fatal`/`Sys` (111) for a
+/// closed connection, a refusal by the server, a timeout.
+pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
+    let conn = |n| {
+        fd::claim(n).map_err(|_| {
+            Error::Usage(
+                "fds 6 and 7 must be the connection to the server (run under ipcclient)".into(),
+            )
+        })
+    };
+    let (rd, wr) = (
+        conn(crate::prog::client::FD_READ)?,
+        conn(crate::prog::client::FD_WRITE)?,
+    );
+    let (rd, wr) = (rd.as_fd(), wr.as_fd());
+    fd::ensure_std_fds()?;
+
+    let dl = deadline(cfg.conn_timeout);
+    let mut banner = [0u8; 15];
+    match fdpass::recv_exact(rd, &mut banner, dl).op("read banner from server")? {
+        // The connection was made (ipcclient did that); the server hung up before
+        // saying anything, which is what an access check that says no looks like.
+        // s6-sudoc calls this "unable to connect"; say what happened instead.
+        0 => {
+            return Err(Error::Fatal(
+                "connection refused by the server (it closed the connection before its \
+                 banner: access rules?)"
+                    .into(),
+            ));
+        }
+        15 => {}
+        _ => {
+            return Err(Error::Fatal(
+                "unable to read banner from server: short read".into(),
+            ));
+        }
+    }
+    if &banner != BANNER_SERVER {
+        return Err(Error::Usage(
+            "wrong banner - check that you are connecting to an ipcsudod or s6-sudod server".into(),
+        ));
+    }
+
+    let env: Vec<OsString> = if cfg.send_env {
+        std::env::vars_os()
+            .map(|(k, v)| {
+                let mut s = k;
+                s.push("=");
+                s.push(v);
+                s
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let payload = encode_request(&cfg.args, &env)?;
+    let hdr = header(payload.len(), NFDS).ok_or_else(|| Error::Usage("request too big".into()))?;
+    let mut msg = Vec::with_capacity(HEADER_LEN + payload.len());
+    msg.extend_from_slice(&hdr);
+    msg.extend_from_slice(&payload);
+    {
+        // fds 0, 1, 2 are open (ensure_std_fds).
+        use rustix::stdio::{stderr, stdin, stdout};
+        let std_fds = [stdin(), stdout(), stderr()];
+        fdpass::send_with_fds(wr, &msg, &std_fds, dl).op("send request to server")?;
+    }
+    // As s6-sudoc: our stdin and stdout now belong to the command; holding them would
+    // keep a pipe open after the command closed it. stderr stays for our messages.
+    fd::null_stdin_stdout()?;
+
+    let mut c = [0u8; 1];
+    if fdpass::recv_exact(rd, &mut c, dl).op("get confirmation from server")? == 0 {
+        return Err(Error::Fatal(
+            "unable to get confirmation from server: connection closed".into(),
+        ));
+    }
+    if c[0] != 0 {
+        return Err(Error::sys(
+            "start privileged program: server answered",
+            Errno::from_raw_os_error(i32::from(c[0])),
+        ));
+    }
+    let mut st = [0u8; 4];
+    let n = fdpass::recv_exact(rd, &mut st, deadline(cfg.run_timeout))
+        .op("get exit status from server")?;
+    if n < 4 {
+        return Err(Error::Fatal(
+            "unable to get exit status from server: connection closed".into(),
+        ));
+    }
+    Ok(exit_code(u32::from_be_bytes(st)))
+}
+
+/// What ipcsudod was asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct ServerConfig {
+    /// `-0`: the command's stdin is /dev/null.
+    pub null_stdin: bool,
+    /// `-1`: the command's stdout is /dev/null.
+    pub null_stdout: bool,
+    /// `-2`: the command's stderr is ours.
+    pub server_stderr: bool,
+    /// `-d`: all three of the above, and a client hang-up does not kill the command.
+    pub detach: bool,
+    /// `-t`: for the banner, the request and the confirmation.
+    pub timeout: Option<Duration>,
+    /// `sargv`: the fixed part of the command line.
+    pub argv: Vec<OsString>,
+}
+
+/// Send the errno byte that tells the client why nothing runs, then fail with `err`.
+fn refuse(wr: BorrowedFd<'_>, errno: Errno, dl: Option<Instant>, err: Error) -> Error {
+    let b = u8::try_from(errno.raw_os_error()).unwrap_or(libc::EINVAL as u8);
+    let _ = fdpass::send_all(wr, &[b], dl);
+    err
+}
+
+/// Read one request (header, payload, 3 fds) from `rd`.
+fn receive_request(
+    rd: BorrowedFd<'_>,
+    dl: Option<Instant>,
+) -> Result<(Vec<u8>, Vec<OwnedFd>), Error> {
+    let mut fds = Vec::new();
+    let mut h = [0u8; HEADER_LEN];
+    let n = fdpass::recv_exact_with_fds(rd, &mut h, &mut fds, fdpass::MAX_FDS, dl)
+        .op("read message from client")?;
+    if n < HEADER_LEN {
+        return Err(Error::Fatal(
+            "unable to read message from client: connection closed".into(),
+        ));
+    }
+    let (len, nfds) = parse_header(&h);
+    if len > MAX_MESSAGE {
+        return Err(Error::Usage("client message too big".into()));
+    }
+    let mut payload = vec![0u8; len as usize];
+    let n = fdpass::recv_exact_with_fds(rd, &mut payload, &mut fds, fdpass::MAX_FDS, dl)
+        .op("read message from client")?;
+    if n < payload.len() {
+        return Err(Error::Fatal(
+            "unable to read message from client: connection closed".into(),
+        ));
+    }
+    if usize::from(nfds) != NFDS || fds.len() != NFDS {
+        return Err(Error::Usage(format!("client did not send {NFDS} fds")));
+    }
+    Ok((payload, fds))
+}
+
+/// The server side, on fds 0 (read) and 1 (write) as ipcserver leaves them: run
+/// `sargv cargv` with the client's fds and relay its wait status. Returns the exit
+/// code: 0 once the status went out (or, with `-d`, the command ended), 1 when the
+/// client hung up first and the command was sent SIGTERM and SIGCONT.
+///
+/// # Errors
+/// `Usage` (100) for a malformed request, `Sys`/`Fatal` (111) for I/O failures and
+/// timeouts, `Exec` (126/127) when the command cannot be started; in the last two
+/// cases the client is told the errno first.
+pub fn ipcsudod(cfg: &ServerConfig, diag: &Diag) -> Result<u8, Error> {
+    // fds 0 and 1 are the connection, given to us by ipcserver; a closed one shows up
+    // as EBADF from the first call.
+    let (rd, wr) = (rustix::stdio::stdin(), rustix::stdio::stdout());
+    let dl = deadline(cfg.timeout);
+    fdpass::send_all(wr, BANNER_SERVER, dl).op("write banner to client")?;
+    let (payload, mut fds) = receive_request(rd, dl)?;
+    let req = match decode_request(&payload) {
+        Ok(r) => r,
+        Err(e) => return Err(refuse(wr, Errno::INVAL, dl, e)),
+    };
+    let mut argv = cfg.argv.clone();
+    argv.extend(req.args);
+    if argv.is_empty() {
+        return Err(refuse(
+            wr,
+            Errno::INVAL,
+            dl,
+            Error::Usage("empty command line".into()),
+        ));
+    }
+    let server_env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    let env = merge_env(&server_env, &req.env)
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let mut kv = k.into_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            std::ffi::CString::new(kv).ok()
+        })
+        .collect();
+    let Some(spawner) = Spawner::with_env(&argv, env) else {
+        return Err(refuse(
+            wr,
+            Errno::INVAL,
+            dl,
+            Error::Usage("client sent an argument with a NUL byte".into()),
+        ));
+    };
+
+    let errfd = fds.pop();
+    let outfd = fds.pop();
+    let infd = fds.pop();
+    let null = |f: Option<OwnedFd>, null: bool| -> Result<Option<OwnedFd>, Error> {
+        if null || f.is_none() {
+            // CLOEXEC, above fd 2 (the spawner places it).
+            return rustix::fs::open(
+                "/dev/null",
+                rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .map(Some)
+            .op_at("open", "/dev/null");
+        }
+        Ok(f)
+    };
+    let infd = null(infd, cfg.null_stdin || cfg.detach)?;
+    let outfd = null(outfd, cfg.null_stdout || cfg.detach)?;
+    let errfd = if cfg.server_stderr || cfg.detach {
+        None
+    } else {
+        errfd
+    };
+    let low = |f: Option<OwnedFd>| -> Result<Option<OwnedFd>, Error> {
+        // The spawner copies onto 0, 1, 2 in order: no source may sit below 3.
+        match f {
+            Some(f) if f.as_raw_fd() < 3 => rustix::io::fcntl_dupfd_cloexec(&f, 3)
+                .map(Some)
+                .op("dup client fd"),
+            f => Ok(f),
+        }
+    };
+    let (infd, outfd, errfd) = (low(infd)?, low(outfd)?, low(errfd)?);
+    // Trapped before the spawn, so that an exit right away is not missed.
+    let mut sigs = SelfPipe::new(&[SIGCHLD])?;
+    // A SIGCHLD blocked by our caller would hide the command's end.
+    crate::sys::spawn::unblock(&[SIGCHLD]);
+    let spawned = spawner.spawn_stdio([
+        infd.as_ref().map(|f| f.as_fd()),
+        outfd.as_ref().map(|f| f.as_fd()),
+        errfd.as_ref().map(|f| f.as_fd()),
+    ]);
+    let pid = match spawned {
+        Ok(pid) => pid,
+        Err(errno) => {
+            // As s6-sudod, whose forked child reports the failed exec on the command's
+            // stderr (the client's, unless -2): the message is for the one who asked.
+            // The server itself exits 111 without a word.
+            let mut msg = b"ipcsudod: fatal: unable to exec ".to_vec();
+            msg.extend_from_slice(spawner.prog());
+            msg.extend_from_slice(b": ");
+            msg.extend_from_slice(crate::base::text::strerror(errno).as_bytes());
+            msg.push(b'\n');
+            let to = errfd
+                .as_ref()
+                .map_or_else(|| rustix::stdio::stderr(), |f| f.as_fd());
+            let _ = fd::write_all(to, &msg);
+            let _ = refuse(wr, errno, dl, Error::sys("spawn", errno));
+            return Ok(111);
+        }
+    };
+    // Our copies of the client's fds must go, or its pipes would never see EOF.
+    drop((infd, outfd, errfd));
+    diag.info(format!("started pid {}", pid.as_raw_nonzero()));
+    if let Err(e) = fdpass::send_all(wr, &[0], dl) {
+        // The client is gone already (killed, timed out): the command must not run on
+        // for nobody. s6-sudod exits here and leaves it running.
+        terminate(Some(pid));
+        return Err(Error::sys("send confirmation to client", e));
+    }
+
+    let mut hung_up = false;
+    let status = loop {
+        match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::NOHANG) {
+            Ok(Some((_, st))) => break st,
+            Ok(None) | Err(Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("wait for command", e)),
+        }
+        let mut pfds = vec![PollFd::from_borrowed_fd(sigs.fd(), PollFlags::IN)];
+        if !hung_up {
+            // No events asked: POLLHUP/POLLERR alone say the client has gone.
+            pfds.push(PollFd::from_borrowed_fd(rd.as_fd(), PollFlags::empty()));
+        }
+        match rustix::event::poll(&mut pfds, None) {
+            Ok(_) | Err(Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        let gone = pfds.get(1).is_some_and(|p| !p.revents().is_empty());
+        if pfds.first().is_some_and(|p| !p.revents().is_empty()) {
+            sigs.pending();
+        }
+        if gone {
+            hung_up = true;
+            if !cfg.detach {
+                terminate(Some(pid));
+                diag.info("client hung up, sent SIGTERM and SIGCONT to the command");
+                return Ok(1);
+            }
+        }
+    };
+    if !hung_up {
+        let raw = status.as_raw() as u32;
+        fdpass::send_all(wr, &raw.to_be_bytes(), None).op("write status to client")?;
+    }
+    Ok(0)
+}
+
+/// SIGTERM then SIGCONT (a stopped command must wake up to die), as s6-sudod.
+fn terminate(pid: Option<Pid>) {
+    if let Some(pid) = pid {
+        let _ = rustix::process::kill_process(pid, Signal::TERM);
+        let _ = rustix::process::kill_process(pid, Signal::CONT);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn roundtrip() -> Result<(), Box<dyn std::error::Error>> {
+        let r = Request {
+            args: os(&["a", "", "b c"]),
+            env: os(&["FOO=", "X=y=z"]),
+        };
+        let p = encode_request(&r.args, &r.env)?;
+        assert_eq!(decode_request(&p)?, r);
+        let empty = encode_request(&[], &[])?;
+        assert_eq!(empty.len(), FIXED_LEN);
+        assert_eq!(decode_request(&empty)?.args.len(), 0);
+        Ok(())
+    }
+
+    /// The bytes s6-sudoc 2.11.3.2 sent for `s6-sudo -e su a b` (strace).
+    #[test]
+    fn matches_s6_sudoc_bytes() -> Result<(), Box<dyn std::error::Error>> {
+        let wire = b"\0\0\0#\0\x03s6-sudo a v1.0\n\0\0\0\x02\0\0\0\0\0\0\0\x04\0\0\0\0a\0b\0";
+        let p = encode_request(&os(&["a", "b"]), &[])?;
+        assert_eq!(
+            &header(p.len(), 3).ok_or("no header for a 2-arg request")?[..],
+            &wire[..6]
+        );
+        assert_eq!(&p[..], &wire[6..]);
+        Ok(())
+    }
+
+    fn msg(e: Result<Request, Error>) -> String {
+        e.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn malformed() -> Result<(), Box<dyn std::error::Error>> {
+        let good = encode_request(&os(&["a"]), &os(&["K=v"]))?;
+        assert_eq!(msg(decode_request(&good[..10])), "wrong client message");
+        let mut b = good.clone();
+        b[8] = b'X';
+        assert_eq!(msg(decode_request(&b)), "wrong client banner");
+        let mut b = good.clone();
+        b.push(0);
+        assert_eq!(msg(decode_request(&b)), "wrong client argc/envlen");
+        let mut b = good.clone();
+        b[15..19].copy_from_slice(&(MAX_COUNT + 1).to_be_bytes());
+        assert_eq!(msg(decode_request(&b)), "too many args/envvars from client");
+        let mut b = good.clone();
+        b[15..19].copy_from_slice(&2u32.to_be_bytes());
+        assert_eq!(msg(decode_request(&b)), "bad arguments from client");
+        let b = encode_request(&os(&["a"]), &os(&["NOEQUALS"]))?;
+        assert_eq!(msg(decode_request(&b)), "bad environment from client");
+        // Lengths that overflow 32 bits when added.
+        let mut b = good.clone();
+        b[23..27].copy_from_slice(&u32::MAX.to_be_bytes());
+        b[27..31].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert_eq!(msg(decode_request(&b)), "wrong client argc/envlen");
+        assert!(encode_request(&os(&["a\0b"]), &[]).is_err());
+        Ok(())
+    }
+
+    /// Property test: random and mutated inputs never panic, and anything the decoder
+    /// accepts re-encodes to the same bytes.
+    #[test]
+    fn fuzz_decoder() -> Result<(), Box<dyn std::error::Error>> {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let base = encode_request(&os(&["run", "x"]), &os(&["A=1", "B="]))?;
+        let mut accepted = 0;
+        for i in 0..200_000u32 {
+            let input: Vec<u8> = if i % 2 == 0 {
+                let mut b = base.clone();
+                for _ in 0..(next() % 4 + 1) {
+                    let at = (next() as usize) % b.len();
+                    match next() % 3 {
+                        0 => b[at] = next() as u8,
+                        1 => {
+                            b.remove(at);
+                        }
+                        _ => b.insert(at, next() as u8),
+                    }
+                }
+                b
+            } else {
+                let len = (next() % 64) as usize;
+                let mut b = BANNER_CLIENT.to_vec();
+                b.extend((0..len).map(|_| next() as u8));
+                b
+            };
+            if let Ok(r) = decode_request(&input) {
+                accepted += 1;
+                assert_eq!(encode_request(&r.args, &r.env)?, input);
+            }
+        }
+        assert!(accepted > 0);
+        Ok(())
+    }
+
+    #[test]
+    fn env_rule() {
+        let server = vec![
+            (OsString::from("SET"), OsString::from("server")),
+            (OsString::from("EMPTY"), OsString::new()),
+        ];
+        let out = merge_env(&server, &os(&["SET=client", "EMPTY=filled", "NEW=x"]));
+        assert_eq!(
+            out,
+            vec![
+                (OsString::from("SET"), OsString::from("server")),
+                (OsString::from("EMPTY"), OsString::from("filled")),
+            ]
+        );
+        // The super-server's variables stay as the server has them, empty or not.
+        let server = vec![
+            (OsString::from("IPCREMOTEPATH"), OsString::new()),
+            (OsString::from("PROTO"), OsString::new()),
+            (OsString::from("UNIXX"), OsString::new()),
+        ];
+        let out = merge_env(
+            &server,
+            &os(&["IPCREMOTEPATH=/run/admin.sock", "PROTO=x", "UNIXX=y"]),
+        );
+        assert_eq!(out, server);
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(exit_code(0), 0);
+        assert_eq!(exit_code(3 << 8), 3);
+        assert_eq!(exit_code(200 << 8), 128);
+        assert_eq!(exit_code(15), 143);
+        assert_eq!(exit_code(9), 137);
+    }
+}

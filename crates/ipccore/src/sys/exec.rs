@@ -1,0 +1,275 @@
+//! Chain-loading: the UCSPI environment names, environment edits, and exec.
+//!
+//! A chain-loader is as transparent as `exec(2)`: the next program gets the signal mask
+//! and dispositions our caller gave us, SIGPIPE included. The Rust runtime sets SIGPIPE
+//! to SIG_IGN before `main`, so the disposition we inherited is recorded earlier, by a
+//! function in `.init_array` (run by the C start-up code, static or dynamic, before
+//! Rust's `lang_start`), and put back just before `execve`. Nothing else is touched:
+//! std's `CommandExt::exec` would also force SIGPIPE to SIG_DFL, losing a caller's
+//! SIG_IGN, as s6 (written in C) never does. The same entry records which of fds 0-2
+//! were closed and the signal mask at start, for ipcserverd's checks and npt-wait's
+//! transparent spawn.
+//!
+//! This module opts back into `unsafe` for the sigaction query, the `.init_array` entry
+//! and `execve`.
+#![allow(unsafe_code)]
+
+use crate::base::error::Error;
+use rustix::io::Errno;
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
+
+pub const PROTO: &str = "PROTO";
+pub const IPCREMOTEEUID: &str = "IPCREMOTEEUID";
+pub const IPCREMOTEEGID: &str = "IPCREMOTEEGID";
+pub const IPCREMOTEPATH: &str = "IPCREMOTEPATH";
+pub const IPCLOCALPATH: &str = "IPCLOCALPATH";
+pub const IPCCONNNUM: &str = "IPCCONNNUM";
+pub const LISTEN_FDS: &str = "LISTEN_FDS";
+pub const LISTEN_PID: &str = "LISTEN_PID";
+pub const LISTEN_FDNAMES: &str = "LISTEN_FDNAMES";
+pub const UPSTART_FDS: &str = "UPSTART_FDS";
+pub const UPSTART_EVENTS: &str = "UPSTART_EVENTS";
+/// Socket of the nptlistend service (pipe-tools' name).
+pub const NPT_IPCPATH: &str = "NPT_IPCPATH";
+
+/// One environment edit: set NAME to a value, or unset it (`None`).
+pub type EnvMod = (OsString, Option<OsString>);
+
+/// `set(NAME, value)`.
+pub fn set(name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> EnvMod {
+    (name.as_ref().to_owned(), Some(value.as_ref().to_owned()))
+}
+
+/// `unset(NAME)`.
+pub fn unset(name: impl AsRef<OsStr>) -> EnvMod {
+    (name.as_ref().to_owned(), None)
+}
+
+/// The standard signals (1 to 31) that were ignored when the process started, bit n
+/// for signal n, with bit 0 set once recorded (0: the `.init_array` entry did not run,
+/// e.g. a harness linking us another way). Only SIG_DFL and SIG_IGN survive an exec, so
+/// "ignored or not" is all there is to know. Realtime signals are never changed by us.
+static IGNORED_AT_START: AtomicU32 = AtomicU32::new(0);
+
+/// Record the start-up state the Rust runtime is about to change or hide: which standard
+/// signals were ignored (SIGPIPE, which the runtime ignores, and those a program traps
+/// for itself, npt-wait's TERM, INT, HUP, and must hand on as the caller left them),
+/// which of fds 0, 1, 2 were closed (the runtime puts /dev/null there), and the mask.
+extern "C" fn record_ignored() {
+    let mut bits = 1u32;
+    for sig in 1..32 {
+        // SAFETY: a query (null new action) into a zeroed sigaction we own; valid before
+        // any Rust runtime set-up.
+        let ignored = unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(sig, ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+        };
+        if ignored {
+            bits |= 1 << sig;
+        }
+    }
+    IGNORED_AT_START.store(bits, Ordering::Relaxed);
+    let mut closed = 1u8;
+    for fd in 0..3 {
+        // SAFETY: F_GETFD only queries; a closed fd gives EBADF.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+            closed |= 2 << fd;
+        }
+    }
+    CLOSED_AT_START.store(closed, Ordering::Relaxed);
+    // SAFETY: a query (null new set) into a sigset_t we own.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        if libc::pthread_sigmask(libc::SIG_BLOCK, ptr::null(), &mut set) == 0 {
+            // SAFETY: the start of a sigset_t is the kernel's 64-bit mask.
+            let bits = *(&set as *const libc::sigset_t).cast::<u64>();
+            MASK_AT_START.store(bits, Ordering::Relaxed);
+            MASK_RECORDED.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The signal mask at start (the kernel's 64 bits), for a transparent spawn.
+static MASK_AT_START: AtomicU64 = AtomicU64::new(0);
+static MASK_RECORDED: AtomicBool = AtomicBool::new(false);
+
+/// The signal mask the process started with, if recorded.
+pub fn mask_at_start() -> Option<libc::sigset_t> {
+    let _ = std::hint::black_box(&RECORD_IGNORED);
+    if !MASK_RECORDED.load(Ordering::Relaxed) {
+        return None;
+    }
+    let bits = MASK_AT_START.load(Ordering::Relaxed);
+    // SAFETY: an empty sigset_t is all zeroes; sigaddset fills it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in 1..=64 {
+            if bits & (1u64 << (sig - 1)) != 0 {
+                libc::sigaddset(&mut set, sig);
+            }
+        }
+        Some(set)
+    }
+}
+
+/// Which of fds 0, 1, 2 were closed at start (bit n+1 for fd n, bit 0 once recorded):
+/// the Rust runtime opens /dev/null on them before `main`, and a program that must
+/// tell "closed" from "not a socket" (ipcserverd's stdin, as s6-ipcserverd) asks here.
+static CLOSED_AT_START: AtomicU8 = AtomicU8::new(0);
+
+/// Whether fd `fd` (0, 1 or 2) was closed when the process started (`None`: not
+/// recorded, or another fd).
+pub fn closed_at_start(fd: i32) -> Option<bool> {
+    let _ = std::hint::black_box(&RECORD_IGNORED);
+    let bits = CLOSED_AT_START.load(Ordering::Relaxed);
+    (bits & 1 == 1 && (0..3).contains(&fd)).then(|| bits & (2 << fd) != 0)
+}
+
+/// The `.init_array` entry: the C start-up code calls it before `main`, so before the
+/// Rust runtime ignores SIGPIPE.
+#[used]
+#[unsafe(link_section = ".init_array")]
+static RECORD_IGNORED: extern "C" fn() = record_ignored;
+
+/// Whether standard signal `sig` was ignored when this process started (`None`: not
+/// recorded, or not a standard signal).
+pub fn ignored_at_start(sig: i32) -> Option<bool> {
+    // Referencing the entry keeps its object file in the link: an unreferenced member
+    // of the ipccore archive would be dropped, entry and all.
+    let _ = std::hint::black_box(&RECORD_IGNORED);
+    let bits = IGNORED_AT_START.load(Ordering::Relaxed);
+    (bits & 1 == 1 && (1..32).contains(&sig)).then(|| bits & (1 << sig) != 0)
+}
+
+/// Whether SIGPIPE was ignored when this process started (`None`: not recorded).
+pub fn sigpipe_ignored_at_start() -> Option<bool> {
+    ignored_at_start(libc::SIGPIPE)
+}
+
+/// Put SIGPIPE back as the caller gave it to us (SIG_DFL if unknown, as std does).
+/// Returns what to restore if the exec fails.
+pub(crate) fn restore_inherited_sigpipe() -> libc::sighandler_t {
+    let want = if sigpipe_ignored_at_start() == Some(true) {
+        libc::SIG_IGN
+    } else {
+        libc::SIG_DFL
+    };
+    // SAFETY: setting SIG_DFL or SIG_IGN installs no handler; no other thread exists.
+    unsafe { libc::signal(libc::SIGPIPE, want) }
+}
+
+/// The current environment, edited by `env` (later edits win), as `NAME=value` strings.
+/// Entries containing a NUL byte cannot be passed and are dropped.
+pub(crate) fn edited_env(env: &[EnvMod]) -> Vec<CString> {
+    let mut vars: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    for (k, v) in env {
+        vars.retain(|(name, _)| name != k);
+        if let Some(v) = v {
+            vars.push((k.clone(), v.clone()));
+        }
+    }
+    vars.into_iter()
+        .filter_map(|(k, v)| {
+            let mut kv = k.as_bytes().to_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            CString::new(kv).ok()
+        })
+        .collect()
+}
+
+/// Exec `argv` with execvp semantics (a name without `/` is searched in `$PATH`, the
+/// value from the edited environment), the current environment edited by `env`, the
+/// signal mask and dispositions as the caller gave them to us. Returns only on failure.
+pub fn exec(argv: &[OsString], env: &[EnvMod]) -> Error {
+    let Some(prog) = argv.first() else {
+        return Error::Usage("no program to execute".into());
+    };
+    let exec_err = |errno| Error::Exec {
+        prog: prog.clone(),
+        errno,
+    };
+    let Some(cargv) = argv
+        .iter()
+        .map(|a| CString::new(a.as_bytes()).ok())
+        .collect::<Option<Vec<_>>>()
+    else {
+        return exec_err(Errno::INVAL);
+    };
+    let envp = edited_env(env);
+    let path = envp
+        .iter()
+        .find_map(|e| e.to_bytes().strip_prefix(b"PATH="))
+        .map(<[u8]>::to_vec);
+    let cands = crate::sys::spawn::candidates(prog.as_bytes(), path.as_deref());
+    let argv_p: Vec<*const libc::c_char> = cargv
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain([ptr::null()])
+        .collect();
+    let envp_p: Vec<*const libc::c_char> = envp
+        .iter()
+        .map(|e| e.as_ptr())
+        .chain([ptr::null()])
+        .collect();
+    let old = restore_inherited_sigpipe();
+    // execvp's rules (glibc __execvpex): EACCES is remembered and the search goes on, as
+    // do the "not here" errors; anything else stops it.
+    let mut err = Errno::NOENT;
+    let mut eacces = false;
+    for c in &cands {
+        // SAFETY: NULL-terminated arrays of valid C strings that outlive the call.
+        unsafe { libc::execve(c.as_ptr(), argv_p.as_ptr(), envp_p.as_ptr()) };
+        err = Errno::from_raw_os_error(
+            std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::ENOENT),
+        );
+        match err {
+            Errno::ACCESS => eacces = true,
+            Errno::NOENT | Errno::STALE | Errno::NOTDIR | Errno::NODEV | Errno::TIMEDOUT => {}
+            _ => {
+                eacces = false;
+                break;
+            }
+        }
+    }
+    if eacces {
+        err = Errno::ACCESS;
+    }
+    // SAFETY: puts back the disposition we had (SIG_IGN or SIG_DFL), so our own error
+    // message cannot kill us on a closed stderr.
+    unsafe { libc::signal(libc::SIGPIPE, old) };
+    exec_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sigpipe_recorded_before_main() {
+        // The test harness inherits SIGPIPE from cargo; whatever it was, it was recorded,
+        // and not as the runtime's SIG_IGN unless cargo passed it so.
+        assert!(sigpipe_ignored_at_start().is_some());
+        assert_eq!(ignored_at_start(0), None);
+        assert_eq!(ignored_at_start(32), None);
+        assert!(closed_at_start(0).is_some());
+        assert_eq!(closed_at_start(3), None);
+    }
+
+    #[test]
+    fn env_edits_apply_in_order() {
+        let e = edited_env(&[set("IPC_T_A", "1"), set("IPC_T_A", "2"), unset("IPC_T_B")]);
+        let mine: Vec<_> = e
+            .iter()
+            .filter(|c| c.to_bytes().starts_with(b"IPC_T_"))
+            .collect();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].to_bytes(), b"IPC_T_A=2");
+    }
+}

@@ -1,0 +1,11 @@
+//! Thin wrappers of system calls, each documented with the call it makes.
+pub mod cred;
+pub mod diag;
+pub mod exec;
+pub mod fd;
+pub mod fdpass;
+pub mod privs;
+pub mod sig;
+pub mod sock;
+pub mod sockopt;
+pub mod spawn;
