@@ -559,7 +559,8 @@ fn fdholder_services_under_daemontools_supervise() {
 }
 
 /// service/fdholder with rules that do not exist refuses to start, says why in its
-/// log, and asks its supervisor not to restart it, instead of failing every second.
+/// log, and has its supervisor mark it down (`d`, then waits to be signalled), instead of
+/// failing every second.
 #[test]
 fn fdholder_without_rules_does_not_spin() {
     for sup in Sup::ALL {

@@ -12,8 +12,8 @@ use std::os::unix::ffi::OsStringExt;
 use ipccore::prog::activation::Kind;
 use ipctools::cli::{
     ipcclient, ipcconnlimit, ipcioconnect, ipcrules_cdb, ipcrules_fs, ipcserver, ipcserver_access,
-    ipcserverd, ipcsudo, ipcsudoc, ipcsudod, npt_cleanfifodir, npt_listen, npt_mkfifodir,
-    npt_notify, npt_wait, nptlistend, socket_listen,
+    ipcserver_socketbinder, ipcserverd, ipcsudo, ipcsudoc, ipcsudod, npt_cleanfifodir, npt_listen,
+    npt_mkfifodir, npt_notify, npt_wait, nptlistend, socket_listen,
 };
 
 fn argv(data: &[u8]) -> Vec<OsString> {
@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let args = argv(rest);
     let a = args.clone();
-    match sel % 20 {
+    match sel % 21 {
         0 => {
             if let Ok(o) = ipcserver::parse(a) {
                 let l = o.cfg.serve.limits;
@@ -123,6 +123,14 @@ fuzz_target!(|data: &[u8]| {
         18 => {
             if let Ok(o) = npt_cleanfifodir::parse(a) {
                 assert_eq!(o.dir.as_os_str(), args[0]);
+            }
+        }
+        19 => {
+            if let Ok(o) = ipcserver_socketbinder::parse(a) {
+                assert!(!o.argv.is_empty() && is_tail(&args, &o.argv));
+                // Permission bits only; -b 0 means "does not listen", never listen(0).
+                assert!(o.listen.mode.as_raw_mode() <= 0o777);
+                assert!(o.listen.backlog.is_none_or(|b| b > 0));
             }
         }
         _ => {

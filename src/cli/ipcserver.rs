@@ -30,6 +30,12 @@ pub(crate) fn gidlist(v: &OsStr) -> Parsed<Vec<rustix::process::Gid>> {
     })
 }
 
+/// `-a PERMS`: any octal number (s6 `uint0_oscan`), of which only the permission bits
+/// count, as in s6-ipcserver and s6-ipcserver-socketbinder.
+pub(crate) fn perms(v: &OsStr) -> Parsed<rustix::fs::Mode> {
+    Ok(ipccore::fs::listen::mode(octal("-a", v)? & 0o777))
+}
+
 /// `-o UID:GID`: numeric owner and group of the socket file; either may be empty.
 fn owner(v: &OsStr) -> Parsed<(Option<u32>, Option<u32>)> {
     let b = v.as_bytes();
@@ -90,8 +96,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
             Short('b') => {
                 lo.backlog = Some(uint("-b", &p.value()?)?.clamp(1, i32::MAX as u32) as i32)
             }
-            // As s6-ipcserver: any octal number, of which only the permission bits count.
-            Short('a') => lo.mode = ipccore::fs::listen::mode(octal("-a", &p.value()?)? & 0o777),
+            Short('a') => lo.mode = perms(&p.value()?)?,
             Short('o') => {
                 let (u, g) = owner(&p.value()?)?;
                 lo.uid = u.map(rustix::process::Uid::from_raw);

@@ -25,6 +25,7 @@ pub mod ipcrules_cdb;
 pub mod ipcrules_fs;
 pub mod ipcserver;
 pub mod ipcserver_access;
+pub mod ipcserver_socketbinder;
 pub mod ipcserverd;
 pub mod ipcsudo;
 pub mod ipcsudoc;

@@ -717,6 +717,62 @@ const ROWS: &[Row] = rows! {
         compat: "reported with its reason before the usage line",
     };
 
+    // ---- ipcserver-socketbinder / s6-ipcserver-socketbinder: accepted options fail at
+    // the socket (111), or bind and run true (0).
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-d", "{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-D", "{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-M", "{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-m", "-b0", "{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-B", "{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-dDMmB", "{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-b", "0", "{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-b", "007", "{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-b", "4294967295", "{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-a", "0", "{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-a", "0660", "{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-a", "7777", "{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-a", "37777777777", "{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["--", "{D}/no/s", "true"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["{D}/no/s", "true", "-b", "x"] => BIND;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["{D}/s", "true"] => Same;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-a", "0600", "-B", "{D}/s", "true"] => Same;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-m", "-b", "0", "{D}/s", "true"] => Same;
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["{D}/s", "{D}/none"] => Same;
+    // Refused command lines.
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" [] => Usage("missing path");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["{D}/s"] => Usage("missing prog");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["--", "{D}/s"] => Usage("missing prog");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-b"] => Usage("-b: missing argument");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-b", "", "{D}/s", "true"] => Usage("-b: \"\" is not a number");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-b", "+5", "{D}/s", "true"] => Usage("-b: +5 is not a number (digits only, no sign)");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-b", "-1", "{D}/s", "true"] => Usage("-b: -1 is not a number (digits only, no sign)");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-b", " 5", "{D}/s", "true"] => Usage("-b:  5 is not a number");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-b", "0x5", "{D}/s", "true"] => Usage("-b: 0x5 is not a number");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-b", "4294967296", "{D}/s", "true"] => Usage("-b: 4294967296 is too large (at most 4294967295)");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-b=5", "{D}/s", "true"] => Usage("-b: =5 is not a number");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-a", "8", "{D}/s", "true"] => Usage("-a: 8 is not an octal number");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-a", "+660", "{D}/s", "true"] => Usage("-a: +660 is not an octal number (digits only, no sign)");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-a", "", "{D}/s", "true"] => Usage("-a: \"\" is not an octal number");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-a", "40000000000", "{D}/s", "true"] => Usage("-a: 40000000000 is too large (at most 037777777777)");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-Z", "{D}/s", "true"] => Usage("unknown option -Z");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-1", "{D}/s", "true"] => Usage("unknown option -1");
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["--help"] => Usage("unknown option --help");
+    // Intended differences.
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["{D}/s", ""] => Ours {
+        code: 100, msg: "PROG: fatal: prog is empty\nPROG: usage: ", peer_code: Some(126),
+        compat: "An empty path or prog is refused",
+    };
+    // s6 binds an unnamed socket and runs prog.
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["", "true"] => Ours {
+        code: 100, msg: "PROG: fatal: empty socket path\nPROG: usage: ", peer_code: Some(0),
+        compat: "An empty path or prog is refused",
+    };
+    "ipcserver-socketbinder" / "s6-ipcserver-socketbinder" ["-m", "{D}/s", "true"] => Ours {
+        code: 111, msg: "PROG: fatal: unable to listen on {D}/s: Operation not supported", peer_code: Some(111),
+        compat: "A failed start leaves nothing behind",
+    };
+
     // ---- The nosh-derived listeners: no peer binary; our documented behaviour.
     "local-stream-socket-listen" / "" ["--mode", "660", "{D}/s", "true"] => Ours {
         code: 100, msg: "--mode: 660 is decimal, that is octal 01224, which has bits outside 0777 (a socket mode is permission bits only): write 0660 for octal 660",

@@ -53,21 +53,45 @@ fn same_usage_errors_and_exec_failures_as_s6() {
     if !have(PEER) {
         return;
     }
-    for args in [
-        &[][..],
-        &["s"],
-        &["-Z", "s", "true"],
-        &["-a", "999", "s", "true"],
-        &["-a", "7777777777777", "s", "true"],
-        &["-b", "x", "s", "true"],
-        &["-b", "-1", "s", "true"],
-        &["-b", "99999999999", "s", "true"],
-        &["s", "./no-such-prog"],
+    // A refused command line: the same usage line and 100; we print the reason first
+    // (ipcserver-socketbinder(1) COMPATIBILITY: "reported with its reason before the
+    // usage line").
+    for (args, reason) in [
+        (&[][..], "missing path"),
+        (&["s"], "missing prog"),
+        (&["-Z", "s", "true"], "unknown option -Z"),
+        (
+            &["-a", "999", "s", "true"],
+            "-a: 999 is not an octal number",
+        ),
+        (
+            &["-a", "40000000000", "s", "true"],
+            "-a: 40000000000 is too large (at most 037777777777)",
+        ),
+        (&["-b", "x", "s", "true"], "-b: x is not a number"),
+        (
+            &["-b", "-1", "s", "true"],
+            "-b: -1 is not a number (digits only, no sign)",
+        ),
+        (
+            &["-b", "99999999999", "s", "true"],
+            "-b: 99999999999 is too large (at most 4294967295)",
+        ),
     ] {
         let (a, b) = (seen(OURS, args), seen(PEER, args));
-        assert_eq!(a, b, "{args:?}");
-        assert!(matches!(a.code, Some(100 | 111 | 127)), "{args:?}: {a:?}");
+        assert_eq!((a.code, b.code), (Some(100), Some(100)), "{args:?}");
+        assert!(b.stderr.starts_with("PROG: usage: "), "{args:?}: {b:?}");
+        assert_eq!(
+            a.stderr,
+            format!("PROG: fatal: {reason}\n{}", b.stderr),
+            "{args:?}"
+        );
+        assert_eq!((a.stdout.as_str(), b.stdout.as_str()), ("", ""));
     }
+    let args = &["s", "./no-such-prog"];
+    let (a, b) = (seen(OURS, args), seen(PEER, args));
+    assert_eq!(a, b, "{args:?}");
+    assert_eq!(a.code, Some(127), "{a:?}");
     // A missing directory: both 111; we name the step that failed (opening the
     // directory), s6 the bind (ipcserver-socketbinder(1) COMPATIBILITY).
     let (a, b) = (

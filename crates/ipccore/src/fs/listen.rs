@@ -186,7 +186,12 @@ enum Existing {
 }
 
 fn split(p: &Path) -> Result<(PathBuf, &OsStr), Error> {
-    let bad = || Error::Usage(format!("invalid socket path: {}", p.display()));
+    let bad = || {
+        Error::Usage(format!(
+            "invalid socket path: {}",
+            crate::base::text::path(p)
+        ))
+    };
     if p.as_os_str().as_bytes().ends_with(b"/") {
         return Err(bad());
     }
@@ -441,7 +446,7 @@ fn create_direct(
         Err(Errno::ADDRINUSE) => {
             return Err(Error::Fatal(format!(
                 "{} appeared while starting: refusing to replace it",
-                p.display()
+                crate::base::text::path(p)
             )));
         }
         Err(e) => return Err(Error::sys_at("bind to", p, e)),
@@ -481,7 +486,7 @@ fn finish_direct(
     {
         return Err(Error::Fatal(format!(
             "{} changed while starting: refusing to use it",
-            p.display()
+            crate::base::text::path(p)
         )));
     }
     let owner_changes = o.uid.is_some() || o.gid.is_some();
@@ -522,7 +527,7 @@ fn remove_stale(dir: &OwnedFd, base: &OsStr, p: &Path, dev: u64, ino: u64) -> Re
     let changed = || {
         Error::Fatal(format!(
             "{} changed while starting: refusing to replace it",
-            p.display()
+            crate::base::text::path(p)
         ))
     };
     let tmp = random_name(".ipcs-stale-")?;
@@ -609,13 +614,13 @@ fn check_existing(
     if let Some(kind) = kind {
         return Err(Error::Fatal(format!(
             "{} exists and is {kind}: refusing to replace it",
-            p.display()
+            crate::base::text::path(p)
         )));
     }
     if is_live(dir, base, p)? {
         return Err(Error::Fatal(format!(
             "{} is in use by a running server: refusing to replace it",
-            p.display()
+            crate::base::text::path(p)
         )));
     }
     Ok(Existing::Stale(st.st_dev, st.st_ino))
@@ -656,7 +661,7 @@ fn make_private_dir(dir: &OwnedFd, parent: &Path) -> Result<(String, OwnedFd), E
                         Ok(st) if is_private(&st) => Ok((name, fd)),
                         Ok(_) => Err(Error::Fatal(format!(
                             "{} changed while starting: refusing to use it",
-                            parent.join(&name).display()
+                            crate::base::text::path(&parent.join(&name))
                         ))),
                         Err(e) => Err(Error::sys_at("stat", parent.join(&name), e)),
                     },
@@ -739,7 +744,7 @@ fn rename_into_place(
                 Ok(()) => Ok(()),
                 Err(Errno::EXIST) => Err(Error::Fatal(format!(
                     "{} appeared while starting: refusing to replace it",
-                    p.display()
+                    crate::base::text::path(p)
                 ))),
                 Err(Errno::INVAL) | Err(Errno::NOSYS) => {
                     // No renameat2 on this filesystem: link(2) refuses to replace.
@@ -772,7 +777,7 @@ fn rename_into_place(
                         );
                         Err(Error::Fatal(format!(
                             "{} changed while starting: refusing to replace it",
-                            p.display()
+                            crate::base::text::path(p)
                         )))
                     }
                 }
@@ -862,6 +867,40 @@ mod tests {
         ];
         let _ = std::fs::remove_dir_all(&base);
         assert_eq!(r, [true, true, true, true, false, true, false]);
+        Ok(())
+    }
+
+    /// Paths in messages go through `diag::path`: control bytes and invalid UTF-8 are
+    /// escaped, an ordinary path is printed as it is.
+    #[test]
+    fn message_paths_are_escaped() -> Result<(), Box<dyn std::error::Error>> {
+        let bad = Path::new(OsStr::from_bytes(b"/tmp/a\nfake: line\xff/"));
+        let msg = match split(bad) {
+            Err(e) => e.to_string(),
+            Ok(_) => "accepted".into(),
+        };
+        assert_eq!(msg, "invalid socket path: /tmp/a\\nfake: line\\xff/");
+        let base = PathBuf::from(format!("/tmp/ipccore-msgpath-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir(&base)?;
+        let mut r = Vec::new();
+        for name in [&b"plain.sock"[..], b"odd\x1b[2J.sock"] {
+            let p = base.join(OsStr::from_bytes(name));
+            std::fs::write(&p, b"")?;
+            let sp = SockPath::parse(p.as_os_str())?;
+            r.push(match create(&sp, &ListenOpts::default()) {
+                Err(e) => e.to_string().replace(&*base.to_string_lossy(), "D"),
+                Ok(_) => "created".into(),
+            });
+        }
+        let _ = std::fs::remove_dir_all(&base);
+        assert_eq!(
+            r,
+            [
+                "D/plain.sock exists and is a regular file: refusing to replace it",
+                "D/odd\\x1b[2J.sock exists and is a regular file: refusing to replace it",
+            ]
+        );
         Ok(())
     }
 }

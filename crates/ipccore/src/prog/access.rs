@@ -399,8 +399,10 @@ pub fn client_from(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<Client, E
 /// win (as in s6, where they are appended after the rule's).
 ///
 /// With `-e` and no `-l`, a `${PROTO}LOCALPATH` already set is kept: our ipcserver sets
-/// it to the path as given, while getsockname would name the private directory the
-/// socket was bound in before being renamed into place. Otherwise fd 0's name is used.
+/// it to the path as given. getsockname names that path too for a socket bound to it
+/// directly (the usual case), but for one bound through `/proc/self/fd/N/BASENAME` (the
+/// private-directory method, or a path longer than `sun_path`) it names that instead.
+/// Otherwise fd 0's name is used.
 pub fn ucspi_env(
     cfg: &AccessConfig,
     client: &Client,
