@@ -7,6 +7,7 @@
 //! is cut is not the rule that was written. Encoding values in a cdb is `rulescdb`'s job.
 
 use crate::base::error::{Error, ResultExt};
+use crate::base::ucspi;
 use crate::formats::rulescdb::{self, Rule};
 use crate::sys::diag::Diag;
 use crate::sys::exec::{self, EnvMod, set, unset};
@@ -383,7 +384,8 @@ pub fn parse_id(s: &OsStr) -> Option<u32> {
 /// # Errors
 /// `Usage` (exit 100): `PROTO not set`, `IPCREMOTEEUID not set`, `invalid $IPCREMOTEEUID`.
 pub fn client_from(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<Client, Error> {
-    let proto = get(OsStr::new(exec::PROTO)).ok_or_else(|| Error::Usage("PROTO not set".into()))?;
+    let proto =
+        get(OsStr::new(ucspi::PROTO)).ok_or_else(|| Error::Usage("PROTO not set".into()))?;
     let id = |suffix: &str| {
         let name = pvar(&proto, suffix);
         let shown = crate::base::text::escape(name.as_bytes());
@@ -421,7 +423,7 @@ pub fn ucspi_env(
         };
         mods.push(set(pvar(p, "LOCALPATH"), local));
     } else {
-        mods.push(unset(exec::PROTO));
+        mods.push(unset(ucspi::PROTO));
         for s in [
             "REMOTEEUID",
             "REMOTEEGID",

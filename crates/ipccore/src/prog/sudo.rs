@@ -15,6 +15,7 @@
 //! Left out: the fd plumbing of the command (see `fdpass`) and option parsing.
 
 use crate::base::error::{Error, ResultExt};
+use crate::base::ucspi;
 use crate::sys::diag::Diag;
 use crate::sys::fd;
 use crate::sys::fdpass;
@@ -244,10 +245,7 @@ pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
             )
         })
     };
-    let (rd, wr) = (
-        conn(crate::prog::client::FD_READ)?,
-        conn(crate::prog::client::FD_WRITE)?,
-    );
+    let (rd, wr) = (conn(ucspi::FD_READ)?, conn(ucspi::FD_WRITE)?);
     let (rd, wr) = (rd.as_fd(), wr.as_fd());
     fd::ensure_std_fds()?;
 

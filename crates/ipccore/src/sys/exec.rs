@@ -1,4 +1,4 @@
-//! Chain-loading: the UCSPI environment names, environment edits, and exec.
+//! Chain-loading: environment edits and exec.
 //!
 //! A chain-loader is as transparent as `exec(2)`: the next program gets the signal mask
 //! and dispositions our caller gave us, SIGPIPE included. The Rust runtime sets SIGPIPE
@@ -20,20 +20,6 @@ use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
-
-pub const PROTO: &str = "PROTO";
-pub const IPCREMOTEEUID: &str = "IPCREMOTEEUID";
-pub const IPCREMOTEEGID: &str = "IPCREMOTEEGID";
-pub const IPCREMOTEPATH: &str = "IPCREMOTEPATH";
-pub const IPCLOCALPATH: &str = "IPCLOCALPATH";
-pub const IPCCONNNUM: &str = "IPCCONNNUM";
-pub const LISTEN_FDS: &str = "LISTEN_FDS";
-pub const LISTEN_PID: &str = "LISTEN_PID";
-pub const LISTEN_FDNAMES: &str = "LISTEN_FDNAMES";
-pub const UPSTART_FDS: &str = "UPSTART_FDS";
-pub const UPSTART_EVENTS: &str = "UPSTART_EVENTS";
-/// Socket of the nptlistend service (pipe-tools' name).
-pub const NPT_IPCPATH: &str = "NPT_IPCPATH";
 
 /// One environment edit: set NAME to a value, or unset it (`None`).
 pub type EnvMod = (OsString, Option<OsString>);
