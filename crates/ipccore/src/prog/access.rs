@@ -403,7 +403,7 @@ pub fn client_from(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<Client, E
 /// With `-e` and no `-l`, a `${PROTO}LOCALPATH` already set is kept: our ipcserver sets
 /// it to the path as given, while getsockname would name the private directory the
 /// socket was bound in before being renamed into place. Otherwise fd 0's name is used.
-pub fn ucspi_env(
+fn ucspi_env(
     cfg: &AccessConfig,
     client: &Client,
     rule_env: Vec<EnvMod>,
@@ -438,7 +438,7 @@ pub fn ucspi_env(
 }
 
 /// Find `execlineb` in `$PATH`, for `exec` rules.
-pub fn find_execlineb() -> Option<PathBuf> {
+fn find_execlineb() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|d| d.join("execlineb"))

@@ -23,7 +23,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 /// The first fd of the socket-activation protocol (`SD_LISTEN_FDS_START`).
-pub const LISTEN_FDS_START: RawFd = 3;
+const LISTEN_FDS_START: RawFd = 3;
 
 /// Which of the three programs this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,7 +167,7 @@ pub fn fdnames(existing: Option<&OsStr>, n: u32, name: &OsStr) -> OsString {
 }
 
 /// The environment edits for the next program, given `n` listeners passed before ours.
-pub fn env_for(cfg: &Config, n: u32, me: i32, names: Option<&OsStr>) -> Vec<EnvMod> {
+fn env_for(cfg: &Config, n: u32, me: i32, names: Option<&OsStr>) -> Vec<EnvMod> {
     let mut env = Vec::new();
     if cfg.systemd {
         env.push(exec::set(ucspi::LISTEN_FDS, (u64::from(n) + 1).to_string()));

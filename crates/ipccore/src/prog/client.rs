@@ -164,7 +164,7 @@ fn bind(fd: &OwnedFd, path: &SockPath) -> Result<(), Errno> {
 /// Put the connection on fd 6 and a dup of it on fd 7, both without CLOEXEC; nothing
 /// else of ours stays open. A socket that was born on 6 or 7 (the caller had them
 /// closed) is first moved out of the way, so that placing one fd never closes the other.
-pub fn place_fds(conn: OwnedFd) -> Result<(), Error> {
+fn place_fds(conn: OwnedFd) -> Result<(), Error> {
     let n = fd::number(&conn);
     let conn = if n == ucspi::FD_READ || n == ucspi::FD_WRITE {
         let high = rustix::io::fcntl_dupfd_cloexec(&conn, ucspi::FD_WRITE + 1).op("set up fd 6")?;

@@ -429,7 +429,7 @@ pub fn identify(
 
 /// The first byte of a refusal on the wire: a service that cannot take a request
 /// answers `!` and the reason (UTF-8, escaped), instead of the NUL, then closes.
-pub const REFUSED: u8 = b'!';
+const REFUSED: u8 = b'!';
 /// The longest refusal reason a client reads.
 const REASON_MAX: usize = 4096;
 /// How long a service client has to send its whole request, by default (nptlistend

@@ -138,7 +138,7 @@ pub fn ignored_at_start(sig: i32) -> Option<bool> {
 }
 
 /// Whether SIGPIPE was ignored when this process started (`None`: not recorded).
-pub fn sigpipe_ignored_at_start() -> Option<bool> {
+fn sigpipe_ignored_at_start() -> Option<bool> {
     ignored_at_start(libc::SIGPIPE)
 }
 

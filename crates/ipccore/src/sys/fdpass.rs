@@ -113,7 +113,7 @@ pub fn send_with_fds(
 /// - [recvmsg](https://man7.org/linux/man-pages/man2/recvmsg.2.html)
 /// - [unix(7), SCM_RIGHTS](https://man7.org/linux/man-pages/man7/unix.7.html)
 #[doc(alias = "SCM_RIGHTS")]
-pub fn recv_with_fds(
+fn recv_with_fds(
     sock: BorrowedFd<'_>,
     buf: &mut [u8],
     fds: &mut Vec<OwnedFd>,

@@ -102,7 +102,7 @@ pub fn from_env(
 /// The supplementary groups to set: a given list gets the primary gid added (the new
 /// one, else our current egid), as s6-applyuidgid does (skalibs `setgroups_and_gid`),
 /// so `-G 1,2 -g 5` gives `1 2 5`.
-pub fn with_primary(list: &[Gid], gid: Option<Gid>) -> Vec<Gid> {
+fn with_primary(list: &[Gid], gid: Option<Gid>) -> Vec<Gid> {
     let primary = gid.unwrap_or_else(rustix::process::getegid);
     let mut g = list.to_vec();
     if !g.contains(&primary) {

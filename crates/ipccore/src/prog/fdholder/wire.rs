@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 /// Longest identifier (s6's `S6_FDHOLDER_ID_SIZE`).
 pub const ID_MAX: usize = 255;
 /// Packed TAI64N.
-pub const TAIN_LEN: usize = 12;
+const TAIN_LEN: usize = 12;
 /// The unixmessage header.
 pub const HEADER_LEN: usize = 6;
 /// Most fds skalibs puts in one message (`UNIXMESSAGE_MAXFDS`).
@@ -55,7 +55,7 @@ pub const MSG_MAXSIZE: usize = 1 << 28;
 /// longest id. Anything longer is refused before it is buffered.
 pub const REQUEST_MAX: usize = 1 + MSG_MAXFDS * (TAIN_LEN + 2 + ID_MAX);
 /// Fds a receiver holds before they are claimed by a message; more is `ENOBUFS`.
-pub const QUEUE_MAXFDS: usize = MSG_MAXFDS + SCM_MAX_FD;
+const QUEUE_MAXFDS: usize = MSG_MAXFDS + SCM_MAX_FD;
 
 /// Answer codes (errno values) of `s6-fdholder-errorcodes`.
 pub mod code {
@@ -93,7 +93,7 @@ impl Tain {
     };
 
     /// TAI label of a Unix time, as skalibs' `tai_from_utc` (no `--enable-tai-clock`).
-    pub fn from_unix(secs: u64, nano: u32) -> Tain {
+    fn from_unix(secs: u64, nano: u32) -> Tain {
         let mut u = secs;
         for l in LEAPS {
             if u < l {
@@ -160,7 +160,7 @@ impl Tain {
         b
     }
 
-    pub fn unpack(b: &[u8; TAIN_LEN]) -> Tain {
+    fn unpack(b: &[u8; TAIN_LEN]) -> Tain {
         let mut s = [0u8; 8];
         s.copy_from_slice(&b[..8]);
         let mut n = [0u8; 4];
@@ -566,11 +566,7 @@ impl Receiver {
 /// # Errors
 /// `EAGAIN` when the socket is full; `EINVAL` for more than [`SCM_MAX_FD`] fds;
 /// the errno of `sendmsg`.
-pub fn send_some(
-    sock: BorrowedFd<'_>,
-    bytes: &[u8],
-    fds: &[BorrowedFd<'_>],
-) -> Result<usize, Errno> {
+fn send_some(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[BorrowedFd<'_>]) -> Result<usize, Errno> {
     if fds.len() > SCM_MAX_FD {
         return Err(Errno::INVAL);
     }
