@@ -10,7 +10,7 @@
 //! 4. when the command exits, the server writes its raw wait status, u32 BE.
 //!
 //! The decoder is strict and bounded: every length is checked before use, sizes add up
-//! in u64, the payload is at most [`MAX_MESSAGE`] bytes, counts at most [`MAX_COUNT`]
+//! in u64, the payload is at most `MAX_MESSAGE` bytes, counts at most `MAX_COUNT`
 //! (s6's limit), and malformed input is an error, never a panic.
 //! Left out: the fd plumbing of the command (see `fdpass`) and option parsing.
 

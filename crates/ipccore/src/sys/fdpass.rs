@@ -149,7 +149,7 @@ fn recv_with_fds(
     }
 }
 
-/// Fill `buf` with [`recv_with_fds`] calls. Returns the bytes read, less than
+/// Fill `buf` with `recv_with_fds` calls. Returns the bytes read, less than
 /// `buf.len()` only at end of file.
 pub fn recv_exact_with_fds(
     sock: BorrowedFd<'_>,

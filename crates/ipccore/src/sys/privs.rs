@@ -112,7 +112,7 @@ fn with_primary(list: &[Gid], gid: Option<Gid>) -> Vec<Gid> {
 }
 
 /// `setgroups`, `setgid`, `setuid`, in that order. A group list gets the primary gid
-/// added ([`with_primary`]). When a uid or gid is set without a group list, the
+/// added (`with_primary`). When a uid or gid is set without a group list, the
 /// supplementary groups are reset to the new gid alone, so no group of the old identity
 /// (root's, typically) survives the drop.
 pub fn drop_to(ids: &Ids) -> Result<(), Error> {

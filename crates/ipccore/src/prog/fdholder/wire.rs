@@ -479,7 +479,7 @@ impl Receiver {
     /// Append received bytes and fds (what [`Receiver::fill`] does after `recvmsg`).
     ///
     /// # Errors
-    /// `ENOBUFS` when more than [`QUEUE_MAXFDS`] fds would wait unclaimed (they are
+    /// `ENOBUFS` when more than `QUEUE_MAXFDS` fds would wait unclaimed (they are
     /// all closed).
     pub fn feed(&mut self, bytes: &[u8], fds: Vec<OwnedFd>) -> Result<(), Errno> {
         if self.fds.len() + fds.len() > QUEUE_MAXFDS {
