@@ -15,7 +15,6 @@
 //! do. `unsafe` is denied here and allowed back, with a `SAFETY` comment on every block,
 //! only in `sys::fd`, `sys::sockopt`, `sys::spawn` and `sys::exec`.
 #![deny(unsafe_code)]
-#![warn(missing_docs)]
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)

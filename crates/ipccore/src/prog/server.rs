@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 /// s6's documented ceiling for maxconn.
 pub const MAXCONN_MAX: u32 = 1000;
+/// The most concurrent connections without `-c` (s6-ipcserverd's default).
 pub const MAXCONN_DEFAULT: u32 = 40;
 
 /// How long the listener rests after accept ran out of fds or memory.

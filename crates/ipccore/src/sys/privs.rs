@@ -17,6 +17,7 @@ pub struct Ids {
 }
 
 impl Ids {
+    /// Whether nothing is to change.
     pub fn is_empty(&self) -> bool {
         self.uid.is_none() && self.gid.is_none() && self.groups.is_none()
     }

@@ -59,12 +59,19 @@ const QUEUE_MAXFDS: usize = MSG_MAXFDS + SCM_MAX_FD;
 
 /// Answer codes (errno values) of `s6-fdholder-errorcodes`.
 pub mod code {
+    /// Success.
     pub const OK: u8 = 0;
+    /// The rules forbid the operation.
     pub const EPERM: u8 = libc::EPERM as u8;
+    /// No fd is held under that id.
     pub const ENOENT: u8 = libc::ENOENT as u8;
+    /// Not done yet (a dump in progress).
     pub const EAGAIN: u8 = libc::EAGAIN as u8;
+    /// An fd is already held under that id.
     pub const EBUSY: u8 = libc::EBUSY as u8;
+    /// The holder is full.
     pub const ENFILE: u8 = libc::ENFILE as u8;
+    /// The request was malformed.
     pub const EPROTO: u8 = libc::EPROTO as u8;
 }
 
@@ -153,6 +160,7 @@ impl Tain {
         Duration::new(s, n)
     }
 
+    /// The TAI64N wire form (12 bytes, big-endian).
     pub fn pack(self) -> [u8; TAIN_LEN] {
         let mut b = [0u8; TAIN_LEN];
         b[..8].copy_from_slice(&self.sec.to_be_bytes());
@@ -653,6 +661,7 @@ pub struct Sender {
 }
 
 impl Sender {
+    /// Whether nothing waits to be sent.
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
