@@ -20,15 +20,13 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(p.as_os_string().as_bytes(), a);
     }
     if let Ok(s) = std::str::from_utf8(a) {
+        // As s6: any run of `,:;` and white space separates two gids.
         if let Some(g) = privs::parse_gidlist(s) {
-            assert_eq!(
-                g.len(),
-                if s.is_empty() {
-                    0
-                } else {
-                    s.split(',').count()
-                }
-            );
+            let words = s
+                .split(|c: char| ",:; \t\r\n".contains(c))
+                .filter(|w| !w.is_empty())
+                .count();
+            assert_eq!(g.len(), words);
         }
         let _ = privs::parse_owner(s);
         if let Some(n) = activation::parse_number(s) {

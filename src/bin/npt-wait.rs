@@ -3,9 +3,9 @@
 #![forbid(unsafe_code)]
 
 use ipccore::ResultExt;
+use ipccore::base::ucspi::NPT_IPCPATH;
 use ipccore::prog::npt;
 use ipccore::sys::diag::Diag;
-use ipccore::sys::exec::NPT_IPCPATH;
 use ipccore::sys::sock::SockPath;
 use ipctools::cli::{
     self,

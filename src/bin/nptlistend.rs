@@ -2,9 +2,9 @@
 //! Runs as a child of its caller on two pipes, or under ipcserver as a local service.
 #![forbid(unsafe_code)]
 
+use ipccore::base::ucspi::{IPCREMOTEEGID, IPCREMOTEEUID};
 use ipccore::prog::npt;
 use ipccore::sys::diag::Diag;
-use ipccore::sys::exec::{IPCREMOTEEGID, IPCREMOTEEUID};
 use ipctools::cli::{
     self,
     nptlistend::{Opts, parse},

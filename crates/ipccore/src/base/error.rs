@@ -102,7 +102,9 @@ impl Error {
 
 /// `.op("create socket")?` and `.op_at("bind to", path)?` on rustix results.
 pub trait ResultExt<T> {
+    /// Name the failed operation (`unable to OP`).
     fn op(self, op: &'static str) -> Result<T, Error>;
+    /// Name the failed operation and the path it was done on (`unable to OP PATH`).
     fn op_at(self, op: &'static str, path: impl Into<PathBuf>) -> Result<T, Error>;
 }
 

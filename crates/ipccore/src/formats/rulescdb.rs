@@ -24,11 +24,11 @@ use std::path::{Path, PathBuf};
 pub type Record = (Vec<u8>, Vec<u8>);
 
 /// Longest env part of a value s6's reader accepts.
-pub const MAX_ENV: usize = 4096;
+const MAX_ENV: usize = 4096;
 /// Longest exec part of a value s6's reader accepts.
 pub const MAX_EXEC: usize = 4096;
 /// Longest value s6's reader accepts: `A`, two lengths, env and exec.
-pub const MAX_VALUE: usize = 5 + MAX_ENV + MAX_EXEC + 1;
+const MAX_VALUE: usize = 5 + MAX_ENV + MAX_EXEC + 1;
 
 /// One rule, as found under a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,7 +142,7 @@ pub enum EncodeError {
 }
 
 /// Encode one env edit as s6 stores it.
-pub fn encode_env(env: &[EnvMod]) -> Vec<u8> {
+fn encode_env(env: &[EnvMod]) -> Vec<u8> {
     let mut out = Vec::new();
     for (name, value) in env {
         out.extend_from_slice(name.as_bytes());

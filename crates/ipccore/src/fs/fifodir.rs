@@ -18,17 +18,17 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 /// Every listener fifo's name starts with this (s6's `FTRIG1_PREFIX`).
-pub const PREFIX: &[u8] = b"ftrig1:@";
+const PREFIX: &[u8] = b"ftrig1:@";
 /// Length of a listener fifo's name: prefix, 24 hex digits, `:`, 6 random characters.
-pub const NAME_LEN: usize = PREFIX.len() + 24 + 1 + 6;
+const NAME_LEN: usize = PREFIX.len() + 24 + 1 + 6;
 /// Mode of a fifodir without a group (`drwx-wx-wt`): anyone may add a fifo, only the
 /// owner may list (and so notify).
-pub const MODE_PUBLIC: u32 = 0o1733;
+const MODE_PUBLIC: u32 = 0o1733;
 /// Mode of a fifodir restricted to a group (`drwx-ws--T`).
-pub const MODE_GROUP: u32 = 0o3730;
+const MODE_GROUP: u32 = 0o3730;
 /// Mode of a listener fifo: s6 ≥ 2.13 makes it writable by everyone, so a notifier
 /// running as another user (s6-supervise as root, a service as its own user) reaches it.
-pub const FIFO_MODE: u32 = 0o622;
+const FIFO_MODE: u32 = 0o622;
 /// Random characters of a fifo name, as skalibs' `random_name` draws them.
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 /// 2^62 + TAI−UTC (10 s in 1970, plus the 27 leap seconds since): skalibs' TAI64 label
@@ -128,7 +128,7 @@ pub fn is_listener_name(name: &[u8]) -> bool {
 }
 
 /// A fresh listener name: `ftrig1:@` + TAI64N of now + `:` + 6 random characters.
-pub fn listener_name() -> Result<Vec<u8>, Error> {
+fn listener_name() -> Result<Vec<u8>, Error> {
     let now = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
     let secs = u64::try_from(now.tv_sec)
         .unwrap_or(0)

@@ -97,7 +97,7 @@ pub fn create(path: &SockPath, o: &ListenOpts) -> Result<OwnedFd, Error> {
 }
 
 /// A socket option step run between `bind` and `listen` (see [`create_with`]).
-pub type AfterBind<'a> = dyn FnMut(BorrowedFd<'_>) -> Result<(), Error> + 'a;
+type AfterBind<'a> = dyn FnMut(BorrowedFd<'_>) -> Result<(), Error> + 'a;
 
 /// [`create`], calling `after_bind` on the socket once it is bound and has its mode and
 /// owner, but before it listens (and, by the private-directory method, before PATH

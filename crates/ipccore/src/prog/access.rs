@@ -7,6 +7,7 @@
 //! is cut is not the rule that was written. Encoding values in a cdb is `rulescdb`'s job.
 
 use crate::base::error::{Error, ResultExt};
+use crate::base::ucspi;
 use crate::formats::rulescdb::{self, Rule};
 use crate::sys::diag::Diag;
 use crate::sys::exec::{self, EnvMod, set, unset};
@@ -383,7 +384,8 @@ pub fn parse_id(s: &OsStr) -> Option<u32> {
 /// # Errors
 /// `Usage` (exit 100): `PROTO not set`, `IPCREMOTEEUID not set`, `invalid $IPCREMOTEEUID`.
 pub fn client_from(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<Client, Error> {
-    let proto = get(OsStr::new(exec::PROTO)).ok_or_else(|| Error::Usage("PROTO not set".into()))?;
+    let proto =
+        get(OsStr::new(ucspi::PROTO)).ok_or_else(|| Error::Usage("PROTO not set".into()))?;
     let id = |suffix: &str| {
         let name = pvar(&proto, suffix);
         let shown = crate::base::text::escape(name.as_bytes());
@@ -403,7 +405,7 @@ pub fn client_from(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<Client, E
 /// directly (the usual case), but for one bound through `/proc/self/fd/N/BASENAME` (the
 /// private-directory method, or a path longer than `sun_path`) it names that instead.
 /// Otherwise fd 0's name is used.
-pub fn ucspi_env(
+fn ucspi_env(
     cfg: &AccessConfig,
     client: &Client,
     rule_env: Vec<EnvMod>,
@@ -423,7 +425,7 @@ pub fn ucspi_env(
         };
         mods.push(set(pvar(p, "LOCALPATH"), local));
     } else {
-        mods.push(unset(exec::PROTO));
+        mods.push(unset(ucspi::PROTO));
         for s in [
             "REMOTEEUID",
             "REMOTEEGID",
@@ -438,7 +440,7 @@ pub fn ucspi_env(
 }
 
 /// Find `execlineb` in `$PATH`, for `exec` rules.
-pub fn find_execlineb() -> Option<PathBuf> {
+fn find_execlineb() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|d| d.join("execlineb"))

@@ -9,6 +9,7 @@
 //! the next program (`ipcserverd`, or any `sd_listen_fds` consumer).
 
 use crate::base::error::Error;
+use crate::base::ucspi;
 use crate::fs::listen::{self, ListenOpts};
 use crate::sys::exec::{self, EnvMod};
 use crate::sys::fd;
@@ -22,7 +23,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 /// The first fd of the socket-activation protocol (`SD_LISTEN_FDS_START`).
-pub const LISTEN_FDS_START: RawFd = 3;
+const LISTEN_FDS_START: RawFd = 3;
 
 /// Which of the three programs this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,21 +167,21 @@ pub fn fdnames(existing: Option<&OsStr>, n: u32, name: &OsStr) -> OsString {
 }
 
 /// The environment edits for the next program, given `n` listeners passed before ours.
-pub fn env_for(cfg: &Config, n: u32, me: i32, names: Option<&OsStr>) -> Vec<EnvMod> {
+fn env_for(cfg: &Config, n: u32, me: i32, names: Option<&OsStr>) -> Vec<EnvMod> {
     let mut env = Vec::new();
     if cfg.systemd {
-        env.push(exec::set(exec::LISTEN_FDS, (u64::from(n) + 1).to_string()));
-        env.push(exec::set(exec::LISTEN_PID, me.to_string()));
+        env.push(exec::set(ucspi::LISTEN_FDS, (u64::from(n) + 1).to_string()));
+        env.push(exec::set(ucspi::LISTEN_PID, me.to_string()));
         // Without --fdname, LISTEN_FDNAMES passes through untouched, as in nosh, whose
         // unit converter sets the whole list before the first listener.
         if let Some(name) = &cfg.fdname {
-            env.push(exec::set(exec::LISTEN_FDNAMES, fdnames(names, n, name)));
+            env.push(exec::set(ucspi::LISTEN_FDNAMES, fdnames(names, n, name)));
         }
     }
     if cfg.upstart {
         let fd = i64::from(LISTEN_FDS_START) + i64::from(n);
-        env.push(exec::set(exec::UPSTART_FDS, fd.to_string()));
-        env.push(exec::set(exec::UPSTART_EVENTS, "socket"));
+        env.push(exec::set(ucspi::UPSTART_FDS, fd.to_string()));
+        env.push(exec::set(ucspi::UPSTART_EVENTS, "socket"));
     }
     env
 }
@@ -219,8 +220,8 @@ pub fn run(cfg: &Config) -> Result<Infallible, Error> {
     let me = rustix::process::getpid().as_raw_nonzero().get();
     let n = if cfg.systemd {
         passed_listeners(
-            std::env::var_os(exec::LISTEN_FDS).as_deref(),
-            std::env::var_os(exec::LISTEN_PID).as_deref(),
+            std::env::var_os(ucspi::LISTEN_FDS).as_deref(),
+            std::env::var_os(ucspi::LISTEN_PID).as_deref(),
             me,
         )
     } else {
@@ -258,7 +259,7 @@ pub fn run(cfg: &Config) -> Result<Infallible, Error> {
         cfg,
         n,
         me,
-        std::env::var_os(exec::LISTEN_FDNAMES).as_deref(),
+        std::env::var_os(ucspi::LISTEN_FDNAMES).as_deref(),
     );
     Err(exec::exec(&cfg.argv, &env))
 }

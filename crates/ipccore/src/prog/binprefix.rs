@@ -6,7 +6,7 @@
 use std::ffi::OsString;
 
 /// The prefix fixed at build time, if any.
-pub const BUILD_PREFIX: Option<&str> = option_env!("IPCTOOLS_BINPREFIX");
+const BUILD_PREFIX: Option<&str> = option_env!("IPCTOOLS_BINPREFIX");
 
 /// The path of sibling program `name`. Falls back to the bare name (searched in
 /// `$PATH` by exec) if the running executable's path cannot be read.

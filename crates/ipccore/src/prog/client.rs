@@ -9,11 +9,12 @@
 
 use crate::base::error::{Error, ResultExt};
 use crate::base::text;
+use crate::base::ucspi;
 use crate::sys::diag::Diag;
 use crate::sys::exec::{self, EnvMod};
 use crate::sys::fd;
 use crate::sys::sock::{self, SUN_PATH_MAX, SockPath};
-use rustix::fd::{AsFd, OwnedFd, RawFd};
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use rustix::net::{SocketAddrUnix, SocketType};
@@ -22,11 +23,6 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// The fd prog reads the connection from.
-pub const FD_READ: RawFd = 6;
-/// The fd prog writes the connection to (a dup of fd 6).
-pub const FD_WRITE: RawFd = 7;
 
 /// Longest pause between two connect attempts under `-t`.
 const RETRY_MAX: Duration = Duration::from_millis(50);
@@ -62,8 +58,8 @@ pub fn run(cfg: &ClientConfig, diag: &Diag) -> Result<Infallible, Error> {
         (None, None) => OsString::new(),
     };
     let env: [EnvMod; 2] = [
-        exec::set(exec::PROTO, "IPC"),
-        exec::set(exec::IPCLOCALPATH, local),
+        exec::set(ucspi::PROTO, "IPC"),
+        exec::set(ucspi::IPCLOCALPATH, local),
     ];
     Err(exec::exec(&cfg.argv, &env))
 }
@@ -168,10 +164,10 @@ fn bind(fd: &OwnedFd, path: &SockPath) -> Result<(), Errno> {
 /// Put the connection on fd 6 and a dup of it on fd 7, both without CLOEXEC; nothing
 /// else of ours stays open. A socket that was born on 6 or 7 (the caller had them
 /// closed) is first moved out of the way, so that placing one fd never closes the other.
-pub fn place_fds(conn: OwnedFd) -> Result<(), Error> {
+fn place_fds(conn: OwnedFd) -> Result<(), Error> {
     let n = fd::number(&conn);
-    let conn = if n == FD_READ || n == FD_WRITE {
-        let high = rustix::io::fcntl_dupfd_cloexec(&conn, FD_WRITE + 1).op("set up fd 6")?;
+    let conn = if n == ucspi::FD_READ || n == ucspi::FD_WRITE {
+        let high = rustix::io::fcntl_dupfd_cloexec(&conn, ucspi::FD_WRITE + 1).op("set up fd 6")?;
         // Closed now, not at the end of this function, where it would close the fd
         // just placed on its number.
         drop(conn);
@@ -179,8 +175,8 @@ pub fn place_fds(conn: OwnedFd) -> Result<(), Error> {
     } else {
         conn
     };
-    fd::copy_to(conn.as_fd(), FD_WRITE).op_fd("set up fd 7")?;
-    fd::move_to(conn, FD_READ).op_fd("set up fd 6")
+    fd::copy_to(conn.as_fd(), ucspi::FD_WRITE).op_fd("set up fd 7")?;
+    fd::move_to(conn, ucspi::FD_READ).op_fd("set up fd 6")
 }
 
 /// Give a placement error the step it failed at (s6-ipcclient's wording).

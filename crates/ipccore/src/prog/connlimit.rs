@@ -7,6 +7,7 @@
 //! when CONNNUM is *above* CONNMAX (the manual says "superior or equal").
 
 use crate::base::error::Error;
+use crate::base::ucspi;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
@@ -27,8 +28,8 @@ fn scan(v: &OsStr) -> Option<u32> {
 /// `invalid IPCCONNNUM`, `invalid IPCCONNMAX`; `Denied` (exit 1): `number of
 /// connections from this client limited to MAX`.
 pub fn check(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<(), Error> {
-    let proto = get(OsStr::new(crate::sys::exec::PROTO))
-        .ok_or_else(|| Error::Usage("PROTO not set".into()))?;
+    let proto =
+        get(OsStr::new(ucspi::PROTO)).ok_or_else(|| Error::Usage("PROTO not set".into()))?;
     if proto.is_empty() {
         return Err(Error::Usage("empty PROTO".into()));
     }

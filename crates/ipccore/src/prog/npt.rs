@@ -20,6 +20,7 @@
 //! Fifo handling is `fifodir`'s; this module never prints.
 
 use crate::base::error::{Error, ResultExt};
+use crate::base::ucspi;
 use crate::fs::fifodir::Listener;
 use crate::sys::privs::{self, Ids};
 use crate::sys::sig::{self, SelfPipe};
@@ -301,17 +302,11 @@ pub fn caller_ids(euid: Option<&OsStr>, egid: Option<&OsStr>) -> Result<Option<I
     };
     match (euid, egid) {
         (None, None) => Ok(None),
-        (Some(_), None) => Err(Error::Usage(format!(
-            "{} not set",
-            crate::sys::exec::IPCREMOTEEGID
-        ))),
-        (None, Some(_)) => Err(Error::Usage(format!(
-            "{} not set",
-            crate::sys::exec::IPCREMOTEEUID
-        ))),
+        (Some(_), None) => Err(Error::Usage(format!("{} not set", ucspi::IPCREMOTEEGID))),
+        (None, Some(_)) => Err(Error::Usage(format!("{} not set", ucspi::IPCREMOTEEUID))),
         (Some(u), Some(g)) => {
-            let uid = Uid::from_raw(num(crate::sys::exec::IPCREMOTEEUID, u)?);
-            let gid = Gid::from_raw(num(crate::sys::exec::IPCREMOTEEGID, g)?);
+            let uid = Uid::from_raw(num(ucspi::IPCREMOTEEUID, u)?);
+            let gid = Gid::from_raw(num(ucspi::IPCREMOTEEGID, g)?);
             Ok(Some(Ids {
                 uid: Some(uid),
                 gid: Some(gid),
@@ -403,8 +398,8 @@ pub fn identify(
         Ok(None) => {}
         _ => warnings.push(format!(
             "{}/{} disagree with the kernel's peer credentials {}:{}: using the kernel's",
-            crate::sys::exec::IPCREMOTEEUID,
-            crate::sys::exec::IPCREMOTEEGID,
+            ucspi::IPCREMOTEEUID,
+            ucspi::IPCREMOTEEGID,
             cred.uid.as_raw(),
             cred.gid.as_raw()
         )),
@@ -434,7 +429,7 @@ pub fn identify(
 
 /// The first byte of a refusal on the wire: a service that cannot take a request
 /// answers `!` and the reason (UTF-8, escaped), instead of the NUL, then closes.
-pub const REFUSED: u8 = b'!';
+const REFUSED: u8 = b'!';
 /// The longest refusal reason a client reads.
 const REASON_MAX: usize = 4096;
 /// How long a service client has to send its whole request, by default (nptlistend

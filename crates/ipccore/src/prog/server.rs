@@ -8,6 +8,7 @@
 
 use crate::base::error::{Error, ResultExt};
 use crate::base::text;
+use crate::base::ucspi;
 use crate::fs::listen::{self, Leftover, ListenOpts};
 use crate::sys::diag::Diag;
 use crate::sys::exec;
@@ -28,6 +29,7 @@ use std::time::{Duration, Instant};
 
 /// s6's documented ceiling for maxconn.
 pub const MAXCONN_MAX: u32 = 1000;
+/// The most concurrent connections without `-c` (s6-ipcserverd's default).
 pub const MAXCONN_DEFAULT: u32 = 40;
 
 /// How long the listener rests after accept ran out of fds or memory.
@@ -154,7 +156,7 @@ pub fn ipcserverd(mut cfg: ServeConfig, diag: Diag) -> Result<(), Error> {
         fd::close_on_exec(extra)?;
     }
     cfg.remove_env
-        .extend([exec::LISTEN_FDS, exec::LISTEN_PID, exec::LISTEN_FDNAMES]);
+        .extend([ucspi::LISTEN_FDS, ucspi::LISTEN_PID, ucspi::LISTEN_FDNAMES]);
     // Move the listener off fd 0, so stdin can become /dev/null like stdout.
     let listener = rustix::io::fcntl_dupfd_cloexec(&inherited, 3).op("dup listening socket")?;
     drop(inherited);
@@ -165,10 +167,10 @@ pub fn ipcserverd(mut cfg: ServeConfig, diag: Diag) -> Result<(), Error> {
 /// `msg` (`stdin is not a socket`), and why `LISTEN_FDS` did not apply, if it is set:
 /// a `LISTEN_PID` naming another process is a common mistake in a run script.
 fn not_activated(msg: String) -> String {
-    let Some(_) = std::env::var_os(exec::LISTEN_FDS) else {
+    let Some(_) = std::env::var_os(ucspi::LISTEN_FDS) else {
         return msg;
     };
-    match std::env::var_os(exec::LISTEN_PID) {
+    match std::env::var_os(ucspi::LISTEN_PID) {
         None => format!("{msg}: LISTEN_FDS is set but LISTEN_PID is not"),
         Some(pid) => {
             // Environment bytes, escaped for the log.
@@ -199,8 +201,8 @@ fn check_readiness_fd(cfg: &ServeConfig) -> Result<(), Error> {
 /// The number of fds `LISTEN_FDS` passes, if `LISTEN_PID` names this process.
 fn listen_fds_for_me() -> Result<Option<i32>, Error> {
     let (Some(fds), Some(pid)) = (
-        std::env::var_os(exec::LISTEN_FDS),
-        std::env::var_os(exec::LISTEN_PID),
+        std::env::var_os(ucspi::LISTEN_FDS),
+        std::env::var_os(ucspi::LISTEN_PID),
     ) else {
         return Ok(None);
     };
@@ -249,21 +251,21 @@ fn serve_after(
     leftover: Leftover,
 ) -> Result<(), Error> {
     let mut remove: Vec<&str> = vec![
-        exec::PROTO,
-        exec::IPCREMOTEEUID,
-        exec::IPCREMOTEEGID,
-        exec::IPCREMOTEPATH,
-        exec::IPCCONNNUM,
+        ucspi::PROTO,
+        ucspi::IPCREMOTEEUID,
+        ucspi::IPCREMOTEEGID,
+        ucspi::IPCREMOTEPATH,
+        ucspi::IPCCONNNUM,
     ];
     if cfg.local_path.is_some() {
-        remove.push(exec::IPCLOCALPATH);
+        remove.push(ucspi::IPCLOCALPATH);
     }
     remove.extend(cfg.remove_env.iter().copied());
     let spawner = Spawner::new(&cfg.argv, &remove)
         .ok_or_else(|| Error::Usage("program arguments must not contain NUL bytes".into()))?;
     let local_path = match &cfg.local_path {
         Some(p) => Some(
-            env_entry(exec::IPCLOCALPATH, p.as_bytes())
+            env_entry(ucspi::IPCLOCALPATH, p.as_bytes())
                 .ok_or_else(|| Error::Usage("path contains a NUL byte".into()))?,
         ),
         None => None,
@@ -491,15 +493,15 @@ impl Server<'_> {
                 env.push(c);
             }
         };
-        push(exec::PROTO, b"IPC");
+        push(ucspi::PROTO, b"IPC");
         if self.cfg.peercred {
-            push(exec::IPCREMOTEEUID, uid.to_string().as_bytes());
-            push(exec::IPCREMOTEEGID, gid.to_string().as_bytes());
-            push(exec::IPCCONNNUM, (count + 1).to_string().as_bytes());
+            push(ucspi::IPCREMOTEEUID, uid.to_string().as_bytes());
+            push(ucspi::IPCREMOTEEGID, gid.to_string().as_bytes());
+            push(ucspi::IPCCONNNUM, (count + 1).to_string().as_bytes());
         } else {
-            push(exec::IPCCONNNUM, b"");
+            push(ucspi::IPCCONNNUM, b"");
         }
-        push(exec::IPCREMOTEPATH, peer_path);
+        push(ucspi::IPCREMOTEPATH, peer_path);
         if let Some(lp) = &self.local_path {
             env.push(lp.clone());
         }

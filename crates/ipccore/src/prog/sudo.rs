@@ -10,11 +10,12 @@
 //! 4. when the command exits, the server writes its raw wait status, u32 BE.
 //!
 //! The decoder is strict and bounded: every length is checked before use, sizes add up
-//! in u64, the payload is at most [`MAX_MESSAGE`] bytes, counts at most [`MAX_COUNT`]
+//! in u64, the payload is at most `MAX_MESSAGE` bytes, counts at most `MAX_COUNT`
 //! (s6's limit), and malformed input is an error, never a panic.
 //! Left out: the fd plumbing of the command (see `fdpass`) and option parsing.
 
 use crate::base::error::{Error, ResultExt};
+use crate::base::ucspi;
 use crate::sys::diag::Diag;
 use crate::sys::fd;
 use crate::sys::fdpass;
@@ -31,19 +32,19 @@ use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
 /// What the server says first.
-pub const BANNER_SERVER: &[u8; 15] = b"s6-sudo b v1.0\n";
+const BANNER_SERVER: &[u8; 15] = b"s6-sudo b v1.0\n";
 /// What the client's message starts with.
-pub const BANNER_CLIENT: &[u8; 15] = b"s6-sudo a v1.0\n";
+const BANNER_CLIENT: &[u8; 15] = b"s6-sudo a v1.0\n";
 /// Most arguments, and most environment variables, a client may send (s6-sudod's).
-pub const MAX_COUNT: u32 = 131_072;
+const MAX_COUNT: u32 = 131_072;
 /// Largest payload accepted: far above what exec itself can take (ARG_MAX).
-pub const MAX_MESSAGE: u32 = 16 << 20;
+const MAX_MESSAGE: u32 = 16 << 20;
 /// The unixmessage header: u32 BE length, u16 BE number of fds.
 pub const HEADER_LEN: usize = 6;
 /// Payload bytes before the strings: banner and four u32.
-pub const FIXED_LEN: usize = 15 + 16;
+const FIXED_LEN: usize = 15 + 16;
 /// How many fds a request carries: the client's 0, 1 and 2.
-pub const NFDS: usize = 3;
+const NFDS: usize = 3;
 
 /// A decoded client request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -244,10 +245,7 @@ pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
             )
         })
     };
-    let (rd, wr) = (
-        conn(crate::prog::client::FD_READ)?,
-        conn(crate::prog::client::FD_WRITE)?,
-    );
+    let (rd, wr) = (conn(ucspi::FD_READ)?, conn(ucspi::FD_WRITE)?);
     let (rd, wr) = (rd.as_fd(), wr.as_fd());
     fd::ensure_std_fds()?;
 

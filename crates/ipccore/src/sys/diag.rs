@@ -18,6 +18,7 @@ pub struct Diag {
 }
 
 impl Diag {
+    /// Diagnostics prefixed with `prog`, at the default verbosity (warnings).
     pub fn new(prog: &'static str) -> Self {
         Diag { prog, verbosity: 1 }
     }

@@ -1,4 +1,4 @@
-//! Chain-loading: the UCSPI environment names, environment edits, and exec.
+//! Chain-loading: environment edits and exec.
 //!
 //! A chain-loader is as transparent as `exec(2)`: the next program gets the signal mask
 //! and dispositions our caller gave us, SIGPIPE included. The Rust runtime sets SIGPIPE
@@ -20,20 +20,6 @@ use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
-
-pub const PROTO: &str = "PROTO";
-pub const IPCREMOTEEUID: &str = "IPCREMOTEEUID";
-pub const IPCREMOTEEGID: &str = "IPCREMOTEEGID";
-pub const IPCREMOTEPATH: &str = "IPCREMOTEPATH";
-pub const IPCLOCALPATH: &str = "IPCLOCALPATH";
-pub const IPCCONNNUM: &str = "IPCCONNNUM";
-pub const LISTEN_FDS: &str = "LISTEN_FDS";
-pub const LISTEN_PID: &str = "LISTEN_PID";
-pub const LISTEN_FDNAMES: &str = "LISTEN_FDNAMES";
-pub const UPSTART_FDS: &str = "UPSTART_FDS";
-pub const UPSTART_EVENTS: &str = "UPSTART_EVENTS";
-/// Socket of the nptlistend service (pipe-tools' name).
-pub const NPT_IPCPATH: &str = "NPT_IPCPATH";
 
 /// One environment edit: set NAME to a value, or unset it (`None`).
 pub type EnvMod = (OsString, Option<OsString>);
@@ -61,8 +47,9 @@ static IGNORED_AT_START: AtomicU32 = AtomicU32::new(0);
 extern "C" fn record_ignored() {
     let mut bits = 1u32;
     for sig in 1..32 {
-        // SAFETY: a query (null new action) into a zeroed sigaction we own; valid before
-        // any Rust runtime set-up.
+        // SAFETY: libc's sigaction is plain integers (`sa_sigaction` is a usize), so
+        // all-zero is a valid value; a query (NULL new action) only writes into `old`,
+        // which we own, and needs nothing of the Rust runtime, not yet set up here.
         let ignored = unsafe {
             let mut old: libc::sigaction = std::mem::zeroed();
             libc::sigaction(sig, ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
@@ -74,18 +61,21 @@ extern "C" fn record_ignored() {
     IGNORED_AT_START.store(bits, Ordering::Relaxed);
     let mut closed = 1u8;
     for fd in 0..3 {
-        // SAFETY: F_GETFD only queries; a closed fd gives EBADF.
+        // SAFETY: F_GETFD only reads the flags of fd `fd`, touches no memory, and is
+        // defined for a closed fd (EBADF).
         if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
             closed |= 2 << fd;
         }
     }
     CLOSED_AT_START.store(closed, Ordering::Relaxed);
-    // SAFETY: a query (null new set) into a sigset_t we own.
+    // SAFETY: sigset_t is plain integers (all-zero is valid); a query (NULL new set)
+    // only writes into `set`, and sigismember only reads it, both ours.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         if libc::pthread_sigmask(libc::SIG_BLOCK, ptr::null(), &mut set) == 0 {
-            // SAFETY: the start of a sigset_t is the kernel's 64-bit mask.
-            let bits = *(&set as *const libc::sigset_t).cast::<u64>();
+            let bits = (1..=64)
+                .filter(|&sig| libc::sigismember(&set, sig) == 1)
+                .fold(0u64, |b, sig| b | 1u64 << (sig - 1));
             MASK_AT_START.store(bits, Ordering::Relaxed);
             MASK_RECORDED.store(true, Ordering::Relaxed);
         }
@@ -103,7 +93,9 @@ pub fn mask_at_start() -> Option<libc::sigset_t> {
         return None;
     }
     let bits = MASK_AT_START.load(Ordering::Relaxed);
-    // SAFETY: an empty sigset_t is all zeroes; sigaddset fills it.
+    // SAFETY: sigset_t is plain integers (all-zero is valid), emptied by sigemptyset and
+    // filled by sigaddset, which only write into `set`, ours (and reject a signal
+    // number they do not know).
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
@@ -146,7 +138,7 @@ pub fn ignored_at_start(sig: i32) -> Option<bool> {
 }
 
 /// Whether SIGPIPE was ignored when this process started (`None`: not recorded).
-pub fn sigpipe_ignored_at_start() -> Option<bool> {
+fn sigpipe_ignored_at_start() -> Option<bool> {
     ignored_at_start(libc::SIGPIPE)
 }
 
@@ -158,7 +150,8 @@ pub(crate) fn restore_inherited_sigpipe() -> libc::sighandler_t {
     } else {
         libc::SIG_DFL
     };
-    // SAFETY: setting SIG_DFL or SIG_IGN installs no handler; no other thread exists.
+    // SAFETY: SIG_DFL or SIG_IGN installs no handler, so no code can run from it, and
+    // signal(2) touches no memory of ours.
     unsafe { libc::signal(libc::SIGPIPE, want) }
 }
 
@@ -222,7 +215,9 @@ pub fn exec(argv: &[OsString], env: &[EnvMod]) -> Error {
     let mut err = Errno::NOENT;
     let mut eacces = false;
     for c in &cands {
-        // SAFETY: NULL-terminated arrays of valid C strings that outlive the call.
+        // SAFETY: `c`, and the NULL-terminated arrays `argv_p` and `envp_p` of pointers
+        // to valid C strings (owned by `cargv`, `envp`), outlive the call; an execve
+        // that returns has changed nothing.
         unsafe { libc::execve(c.as_ptr(), argv_p.as_ptr(), envp_p.as_ptr()) };
         err = Errno::from_raw_os_error(
             std::io::Error::last_os_error()
@@ -241,8 +236,10 @@ pub fn exec(argv: &[OsString], env: &[EnvMod]) -> Error {
     if eacces {
         err = Errno::ACCESS;
     }
-    // SAFETY: puts back the disposition we had (SIG_IGN or SIG_DFL), so our own error
-    // message cannot kill us on a closed stderr.
+    // SAFETY: `old` is what `restore_inherited_sigpipe` replaced: SIG_IGN (ipctools
+    // programs never catch SIGPIPE) or SIG_DFL (or SIG_ERR, which signal(2) refuses),
+    // so no handler is installed. Putting it back means our own error message cannot
+    // kill us on a closed stderr.
     unsafe { libc::signal(libc::SIGPIPE, old) };
     exec_err(err)
 }

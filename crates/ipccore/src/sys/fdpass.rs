@@ -113,7 +113,7 @@ pub fn send_with_fds(
 /// - [recvmsg](https://man7.org/linux/man-pages/man2/recvmsg.2.html)
 /// - [unix(7), SCM_RIGHTS](https://man7.org/linux/man-pages/man7/unix.7.html)
 #[doc(alias = "SCM_RIGHTS")]
-pub fn recv_with_fds(
+fn recv_with_fds(
     sock: BorrowedFd<'_>,
     buf: &mut [u8],
     fds: &mut Vec<OwnedFd>,
@@ -149,7 +149,7 @@ pub fn recv_with_fds(
     }
 }
 
-/// Fill `buf` with [`recv_with_fds`] calls. Returns the bytes read, less than
+/// Fill `buf` with `recv_with_fds` calls. Returns the bytes read, less than
 /// `buf.len()` only at end of file.
 pub fn recv_exact_with_fds(
     sock: BorrowedFd<'_>,

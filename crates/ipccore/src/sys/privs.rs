@@ -17,6 +17,7 @@ pub struct Ids {
 }
 
 impl Ids {
+    /// Whether nothing is to change.
     pub fn is_empty(&self) -> bool {
         self.uid.is_none() && self.gid.is_none() && self.groups.is_none()
     }
@@ -102,7 +103,7 @@ pub fn from_env(
 /// The supplementary groups to set: a given list gets the primary gid added (the new
 /// one, else our current egid), as s6-applyuidgid does (skalibs `setgroups_and_gid`),
 /// so `-G 1,2 -g 5` gives `1 2 5`.
-pub fn with_primary(list: &[Gid], gid: Option<Gid>) -> Vec<Gid> {
+fn with_primary(list: &[Gid], gid: Option<Gid>) -> Vec<Gid> {
     let primary = gid.unwrap_or_else(rustix::process::getegid);
     let mut g = list.to_vec();
     if !g.contains(&primary) {
@@ -112,7 +113,7 @@ pub fn with_primary(list: &[Gid], gid: Option<Gid>) -> Vec<Gid> {
 }
 
 /// `setgroups`, `setgid`, `setuid`, in that order. A group list gets the primary gid
-/// added ([`with_primary`]). When a uid or gid is set without a group list, the
+/// added (`with_primary`). When a uid or gid is set without a group list, the
 /// supplementary groups are reset to the new gid alone, so no group of the old identity
 /// (root's, typically) survives the drop.
 pub fn drop_to(ids: &Ids) -> Result<(), Error> {

@@ -84,8 +84,9 @@ fn non_default_signals() -> Vec<libc::c_int> {
     (1..=NSIG)
         .filter(|&sig| {
             let mut old: KernelSigaction = [0; 8];
-            // SAFETY: a query (no new action) into a buffer larger than the kernel's
-            // struct; sigsetsize 8 is the kernel's.
+            // SAFETY: a query (NULL new action) into `old`, a buffer we own that is
+            // larger than the kernel's struct sigaction, so the kernel's write stays in
+            // it; sigsetsize 8 is the kernel's.
             let rc = unsafe {
                 libc::syscall(
                     libc::SYS_rt_sigaction,
@@ -281,7 +282,7 @@ impl Spawner {
         let ignored = (1..32)
             .filter(|&s| crate::sys::exec::ignored_at_start(s) == Some(true))
             .fold(0u32, |b, s| b | 1 << s);
-        // SAFETY: a zeroed sigset_t is a valid (empty) set.
+        // SAFETY: sigset_t is plain integers, for which all-zero is a valid value.
         let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
         // The transparent child gets the mask the process started with, not one this
         // program changed since (a server unblocking what it traps).
@@ -293,7 +294,7 @@ impl Spawner {
             fds,
             transparent,
             ignored,
-            mask: &old,
+            mask: ptr::null(),
             sigs: sigs.as_ptr(),
             nsigs: sigs.len(),
             err: 0,
@@ -304,35 +305,36 @@ impl Spawner {
             .end
             .cast_mut()
             .cast::<libc::c_void>();
-        // SAFETY: the stack is memory we own and nothing else uses while the child runs;
-        // its end is 16-byte aligned. With CLONE_VFORK this thread is suspended until the
-        // child has exec'ed or exited, so `args` and everything it points to outlive the
-        // child's use of them, and the child's writes to `args.err` and to errno (it
-        // shares our memory and TLS) happen while we are not running. All signals are
-        // blocked around the clone so no handler of ours ever runs in the child; it resets
-        // them to SIG_DFL before unblocking.
-        let (pid, clone_err) = unsafe {
+        // SAFETY: sigset_t is plain integers (all-zero is valid), filled by sigfillset;
+        // pthread_sigmask reads `all` and writes the old mask into `old`, both ours.
+        unsafe {
             let mut all: libc::sigset_t = std::mem::zeroed();
             libc::sigfillset(&mut all);
             libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-            args.mask = match &start_mask {
-                Some(m) => m,
-                None => &old,
-            };
-            let pid = libc::clone(
+        }
+        args.mask = match &start_mask {
+            Some(m) => m,
+            None => &old,
+        };
+        // SAFETY: the stack is memory we own and nothing else uses while the child runs;
+        // its end is 16-byte aligned. With CLONE_VFORK this thread is suspended until the
+        // child has exec'ed or exited, so `args` and everything it points to (argv, envp,
+        // candidates, sigs, the mask: locals and fields of `self` that live to the end of
+        // this function) outlive the child's use of them, and the child's writes to
+        // `args.err` and to errno (it shares our memory and TLS) happen while we are not
+        // running. All signals are blocked (above) around the clone so no handler of ours
+        // ever runs in the child; it resets them before it unblocks any.
+        let pid = unsafe {
+            libc::clone(
                 child,
                 top,
                 libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-                (&mut args as *mut ChildArgs).cast::<libc::c_void>(),
-            );
-            let clone_err = if pid < 0 {
-                *libc::__errno_location()
-            } else {
-                0
-            };
-            libc::pthread_sigmask(libc::SIG_SETMASK, &old, ptr::null_mut());
-            (pid, clone_err)
+                (&raw mut args).cast::<libc::c_void>(),
+            )
         };
+        let clone_err = if pid < 0 { errno() } else { 0 };
+        // SAFETY: `old` is the mask saved above; pthread_sigmask only reads it.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, ptr::null_mut()) };
         if pid < 0 {
             return Err(Errno::from_raw_os_error(clone_err));
         }
@@ -349,76 +351,130 @@ impl Spawner {
     }
 }
 
-/// The vfork child: signals to default, the connection on fds 0 and 1, an empty mask,
-/// exec. It runs on `Spawner::stack` and must not allocate, unwind or touch anything but
-/// `arg`.
-extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
-    // SAFETY: `arg` is the parent's live `ChildArgs` (see `spawn_raw`): `sigs` points to
-    // `nsigs` signal numbers, every other pointer to a NULL-terminated array of valid C
-    // strings, all owned by the suspended parent. Only async-signal-safe calls.
+/// The last error of a libc call on this thread. Safe, and it neither allocates nor
+/// unwinds, so the vfork child may use it.
+fn errno() -> libc::c_int {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// A disposition the child may install: never a handler, so installing one cannot make
+/// code run.
+#[derive(Clone, Copy)]
+enum Disposition {
+    Default,
+    Ignore,
+}
+
+/// Set `sig`'s disposition through the raw syscall (glibc's sigaction refuses its
+/// internal signals 32 and 33). Errors (an invalid or unchangeable signal) are ignored,
+/// as posix_spawn ignores them.
+fn set_disposition(sig: libc::c_int, to: Disposition) {
+    let mut act: KernelSigaction = [0; 8];
+    if let Disposition::Ignore = to {
+        act[0] = libc::SIG_IGN as u64;
+    }
+    // SAFETY: `act` is a kernel `struct sigaction` (larger than the kernel's, so the
+    // kernel reads only initialised memory we own) holding SIG_DFL or SIG_IGN, never a
+    // handler address; no old action is asked for (NULL); sigsetsize 8 is the kernel's.
     unsafe {
-        let a = &mut *arg.cast::<ChildArgs>();
-        // As posix_spawn with every signal in POSIX_SPAWN_SETSIGDEF: each signal that is
-        // not SIG_DFL in the parent is reset (a caught one would otherwise run our handler
-        // in this child once it unblocks; an ignored one would stay ignored across exec).
-        // Through the raw syscall: glibc's sigaction refuses its internal signals 32 and
-        // 33, which a parent started by glibc's posix_spawn hands down ignored.
-        // Transparent mode, as exec(2) of our own start-up image would: a signal that was
-        // ignored when we started is ignored (even if we trap it, or the Rust runtime
-        // ignores it: SIGPIPE), every other one we changed is back to SIG_DFL.
-        let dfl: KernelSigaction = [0; 8];
-        let mut ign: KernelSigaction = [0; 8];
-        ign[0] = libc::SIG_IGN as u64;
-        for i in 0..a.nsigs {
-            let sig = *a.sigs.add(i);
-            let ignored_at_start = (1..32).contains(&sig) && a.ignored & (1 << sig) != 0;
-            let new = if a.transparent && ignored_at_start {
-                &ign
-            } else if a.transparent && sig >= 32 {
-                // Realtime signals are never changed by us: what is here was inherited.
-                continue;
-            } else {
-                &dfl
-            };
-            libc::syscall(
-                libc::SYS_rt_sigaction,
-                sig,
-                new.as_ptr(),
-                ptr::null_mut::<u64>(),
-                8usize,
-            );
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            sig,
+            act.as_ptr(),
+            ptr::null_mut::<u64>(),
+            8usize,
+        );
+    }
+}
+
+/// The child's signal dispositions. As posix_spawn with every signal in
+/// POSIX_SPAWN_SETSIGDEF: each signal that is not SIG_DFL in the parent is reset (a
+/// caught one would otherwise run our handler in this child once it unblocks; an ignored
+/// one would stay ignored across exec). Transparent mode, as exec(2) of our own start-up
+/// image would: a signal that was ignored when we started is ignored (even if we trap
+/// it, or the Rust runtime ignores it: SIGPIPE), every other one we changed is back to
+/// SIG_DFL, and realtime signals, which we never change, stay as inherited.
+fn reset_signals(sigs: &[libc::c_int], transparent: bool, ignored: u32) {
+    for &sig in sigs {
+        let ignored_at_start = (1..32).contains(&sig) && ignored & (1 << sig) != 0;
+        if transparent && ignored_at_start {
+            set_disposition(sig, Disposition::Ignore);
+        } else if !(transparent && sig >= 32) {
+            set_disposition(sig, Disposition::Default);
         }
-        for (target, &src) in a.fds.iter().enumerate() {
-            let target = target as libc::c_int;
-            if src < 0 {
-                continue;
-            }
-            let rc = if src == target {
+    }
+}
+
+/// Put `fds[n]` on fd n for n in 0..3 (-1: leave fd n alone), without CLOEXEC, as
+/// posix_spawn's dup2 actions do. Returns the errno of the first failure.
+///
+/// # Safety
+///
+/// Only in a child that will exec or `_exit` next: fds 0 to 2 are replaced whoever owns
+/// them, which breaks the I/O safety of any `OwnedFd`/`BorrowedFd` for them in the
+/// parent's memory this child shares; nothing runs after the exec to use them.
+unsafe fn move_stdio(fds: &[libc::c_int; 3]) -> Result<(), libc::c_int> {
+    for (target, &src) in (0..).zip(fds) {
+        if src < 0 {
+            continue;
+        }
+        // SAFETY: fcntl and dup2 act on the fd table only, no memory; replacing `target`
+        // is what the caller allows (see `# Safety`).
+        let rc = unsafe {
+            if src == target {
                 // dup2 onto itself would leave CLOEXEC set (posix_spawn clears it).
                 libc::fcntl(src, libc::F_SETFD, 0)
             } else {
                 libc::dup2(src, target)
-            };
-            if rc < 0 {
-                a.err = *libc::__errno_location();
-                libc::_exit(127);
             }
+        };
+        if rc < 0 {
+            return Err(errno());
         }
-        if a.transparent {
-            libc::sigprocmask(libc::SIG_SETMASK, a.mask, ptr::null_mut());
-        } else {
-            let mut empty: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut empty);
-            libc::sigprocmask(libc::SIG_SETMASK, &empty, ptr::null_mut());
-        }
-        // glibc's __execvpex: EACCES is remembered and the search goes on, as do the
-        // "not here" errors; anything else stops it.
-        let mut err = libc::ENOENT;
-        let mut eacces = false;
-        let mut c = a.candidates;
+    }
+    Ok(())
+}
+
+/// Set this thread's signal mask to `*mask`, or to the empty set if `mask` is NULL.
+///
+/// # Safety
+///
+/// `mask` is NULL or points to an initialised `sigset_t`. Only in the vfork child after
+/// `reset_signals`: unblocking must not run a handler of the parent's.
+unsafe fn set_mask(mask: *const libc::sigset_t) {
+    // SAFETY: an all-zero sigset_t is a valid set, emptied again by sigemptyset; `mask`
+    // is valid if not NULL (the caller's promise); sigprocmask only reads it.
+    unsafe {
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        let set = if mask.is_null() { &empty } else { mask };
+        libc::sigprocmask(libc::SIG_SETMASK, set, ptr::null_mut());
+    }
+}
+
+/// Exec the first candidate that runs, as glibc's __execvpex searches: EACCES is
+/// remembered and the search goes on, as do the "not here" errors; anything else stops
+/// it. Returns only on failure, with the errno to report.
+///
+/// # Safety
+///
+/// `candidates`, `argv` and `envp` are NULL-terminated arrays of pointers to valid
+/// NUL-terminated C strings that stay alive across the call.
+unsafe fn exec_candidates(
+    candidates: *const *const libc::c_char,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+) -> libc::c_int {
+    let mut err = libc::ENOENT;
+    let mut eacces = false;
+    let mut c = candidates;
+    // SAFETY: the caller's promise: each `*c` read is within the NULL-terminated
+    // `candidates` (we stop at its NULL), and execve gets valid strings and arrays; an
+    // execve that returns has changed nothing.
+    unsafe {
         while !(*c).is_null() {
-            libc::execve(*c, a.argv, a.envp);
-            err = *libc::__errno_location();
+            libc::execve(*c, argv, envp);
+            err = errno();
             match err {
                 libc::EACCES => eacces = true,
                 libc::ENOENT | libc::ESTALE | libc::ENOTDIR | libc::ENODEV | libc::ETIMEDOUT => {}
@@ -429,18 +485,51 @@ extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
         if eacces && (*c).is_null() {
             err = libc::EACCES;
         }
-        a.err = if err == 0 { libc::ENOENT } else { err };
-        // The exec convention (skalibs, shells): 127 not found, 126 found but not run.
-        libc::_exit(if a.err == libc::ENOENT { 127 } else { 126 })
     }
+    if err == 0 { libc::ENOENT } else { err }
+}
+
+/// End the vfork child without running anything of the parent's: no atexit handlers,
+/// no stdio flush (they would act on the parent's state, which the child shares).
+fn child_exit(code: libc::c_int) -> ! {
+    // SAFETY: _exit is async-signal-safe and touches no memory of the process.
+    unsafe { libc::_exit(code) }
+}
+
+/// The vfork child: signals to default, the connection on fds 0 and 1, the mask, exec.
+/// It runs on `Spawner::stack` and must not allocate, unwind or touch anything but
+/// `arg`; every helper it calls is async-signal-safe.
+extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the parent's live `ChildArgs` (see `spawn_inner`), and the
+    // parent, suspended by CLONE_VFORK, does not touch it until we exec or exit, so this
+    // is the only reference.
+    let a = unsafe { &mut *arg.cast::<ChildArgs>() };
+    // SAFETY: `sigs` points to `nsigs` signal numbers owned by the suspended parent.
+    let sigs = unsafe { std::slice::from_raw_parts(a.sigs, a.nsigs) };
+    reset_signals(sigs, a.transparent, a.ignored);
+    // SAFETY: this child execs or exits next (below).
+    if let Err(e) = unsafe { move_stdio(&a.fds) } {
+        a.err = e;
+        child_exit(127);
+    }
+    let mask = if a.transparent { a.mask } else { ptr::null() };
+    // SAFETY: `a.mask` points to the parent's live sigset (see `spawn_inner`); the
+    // signals were reset above.
+    unsafe { set_mask(mask) };
+    // SAFETY: `candidates`, `argv` and `envp` are NULL-terminated arrays of C strings
+    // owned by the suspended parent (built in `spawn_inner`).
+    a.err = unsafe { exec_candidates(a.candidates, a.argv, a.envp) };
+    // The exec convention (skalibs, shells): 127 not found, 126 found but not run.
+    child_exit(if a.err == libc::ENOENT { 127 } else { 126 })
 }
 
 /// `sigprocmask(SIG_UNBLOCK, signals)`—let the signals a program traps through, whatever
 /// mask its caller gave it (s6's selfpipe does the same). The clean spawn empties the
 /// mask anyway, and the transparent one restores the mask the process started with.
 pub fn unblock(signals: &[i32]) {
-    // SAFETY: a sigset we own, filled by sigemptyset/sigaddset; unblocking has no
-    // memory effects.
+    // SAFETY: a sigset we own (all-zero is a valid sigset_t), filled by
+    // sigemptyset/sigaddset (which reject invalid numbers); pthread_sigmask only reads
+    // it, and unblocking has no memory effects.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 /// One fd of a dump.
 #[derive(Debug)]
-pub struct DumpEntry {
+struct DumpEntry {
     pub id: Vec<u8>,
     pub fd: OwnedFd,
     pub limit: Tain,
@@ -30,7 +30,7 @@ pub struct DumpEntry {
 
 /// A connection to a daemon, with the deadline of the whole operation.
 #[derive(Debug)]
-pub struct Conn {
+struct Conn {
     sock: OwnedFd,
     rx: Receiver,
     deadline: Option<Instant>,
@@ -302,7 +302,7 @@ pub fn run_delete(path: &OsStr, id: &OsStr, timeout: Option<Duration>) -> Result
 /// An identifier as s6-fdholder-list prints it (skalibs'
 /// `string_quote_nodelim_mustquote`): printable ASCII as is, `\a`…`\r` as C escapes,
 /// every other byte as `\0x` and two lowercase hex digits.
-pub fn quote_id(id: &[u8]) -> Vec<u8> {
+fn quote_id(id: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(id.len());
     for &b in id {
         match b {
@@ -338,7 +338,7 @@ pub fn run_list(path: &OsStr, timeout: Option<Duration>) -> Result<(), Error> {
 /// The environment ipcfdholder-getdump gives its program for `dump`:
 /// `S6_FD#`, then `S6_FD_i`, `S6_FDID_i`, and `S6_FDLIMIT_i` (unset when the fd never
 /// expires, that is, its date is more than 2^60 s away).
-pub fn dump_env(dump: &[(RawFd, &[u8], Tain)], now: Tain) -> Vec<EnvMod> {
+fn dump_env(dump: &[(RawFd, &[u8], Tain)], now: Tain) -> Vec<EnvMod> {
     let far = now.plus(Tain {
         sec: Tain::INFINITE_RELATIVE.sec / 2,
         nano: 0,
@@ -391,7 +391,7 @@ pub fn run_getdump(
 ///
 /// # Errors
 /// `Usage` (100): `S6_FD# not set`, `invalid $S6_FD_3`, …
-pub fn dump_from_env(
+fn dump_from_env(
     get: &dyn Fn(&str) -> Option<OsString>,
     count: u32,
 ) -> Result<Vec<(RawFd, Vec<u8>, Tain)>, Error> {
@@ -425,7 +425,7 @@ pub fn dump_from_env(
 ///
 /// # Errors
 /// `S6_FD# not set`, `invalid $S6_FD#` (100).
-pub fn dump_count(get: &dyn Fn(&str) -> Option<OsString>) -> Result<u32, Error> {
+fn dump_count(get: &dyn Fn(&str) -> Option<OsString>) -> Result<u32, Error> {
     let v = get("S6_FD#").ok_or_else(|| Error::Usage("S6_FD# not set".into()))?;
     v.to_str()
         .and_then(|s| s.parse().ok())

@@ -26,15 +26,18 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// Rules env names (s6's).
-pub const STORE_REGEX: &str = "S6_FDHOLDER_STORE_REGEX";
-pub const RETRIEVE_REGEX: &str = "S6_FDHOLDER_RETRIEVE_REGEX";
+const STORE_REGEX: &str = "S6_FDHOLDER_STORE_REGEX";
+const RETRIEVE_REGEX: &str = "S6_FDHOLDER_RETRIEVE_REGEX";
+/// The rules variable that allows listing the held ids (s6's name).
 pub const LIST: &str = "S6_FDHOLDER_LIST";
-pub const GETDUMP: &str = "S6_FDHOLDER_GETDUMP";
-pub const SETDUMP: &str = "S6_FDHOLDER_SETDUMP";
+const GETDUMP: &str = "S6_FDHOLDER_GETDUMP";
+const SETDUMP: &str = "S6_FDHOLDER_SETDUMP";
 
 /// s6's `S6_FDHOLDER_MAX`: the most connections.
 pub const MAXCONN_MAX: u32 = 256;
+/// The most connections without `-c` (s6-fdholderd's default).
 pub const MAXCONN_DEFAULT: u32 = 16;
+/// The most fds held without `-n` (s6-fdholderd's default).
 pub const MAXFDS_DEFAULT: u32 = 1000;
 
 /// Where the rules are (`-i` or `-x`).
@@ -69,7 +72,7 @@ struct Perms {
 
 /// Compile a POSIX ERE the way s6-fdholderd uses it: unanchored, on bytes, `.`
 /// matching any byte; an empty regex matches everything (skalibs_regcomp).
-pub fn compile_regex(re: &[u8]) -> Result<Regex, String> {
+fn compile_regex(re: &[u8]) -> Result<Regex, String> {
     let pat = if re.is_empty() {
         ".*"
     } else {

@@ -27,6 +27,7 @@ pub struct Store {
 }
 
 impl Store {
+    /// An empty store that holds at most `max` fds.
     pub fn new(max: usize) -> Store {
         Store {
             by_id: BTreeMap::new(),
@@ -35,18 +36,22 @@ impl Store {
         }
     }
 
+    /// How many fds are held.
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
 
+    /// Whether no fd is held.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
 
+    /// The most fds this store holds.
     pub fn max(&self) -> usize {
         self.max
     }
 
+    /// The fd held under `id`, with its expiry date.
     pub fn get(&self, id: &[u8]) -> Option<&Entry> {
         self.by_id.get(id)
     }
@@ -64,6 +69,7 @@ impl Store {
         self.by_id.insert(id, Entry { fd, limit });
     }
 
+    /// Stop holding the fd under `id`, and hand it back.
     pub fn remove(&mut self, id: &[u8]) -> Option<Entry> {
         let e = self.by_id.remove(id)?;
         self.by_limit.remove(&e.limit);

@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 /// Longest identifier (s6's `S6_FDHOLDER_ID_SIZE`).
 pub const ID_MAX: usize = 255;
 /// Packed TAI64N.
-pub const TAIN_LEN: usize = 12;
+const TAIN_LEN: usize = 12;
 /// The unixmessage header.
 pub const HEADER_LEN: usize = 6;
 /// Most fds skalibs puts in one message (`UNIXMESSAGE_MAXFDS`).
@@ -55,16 +55,23 @@ pub const MSG_MAXSIZE: usize = 1 << 28;
 /// longest id. Anything longer is refused before it is buffered.
 pub const REQUEST_MAX: usize = 1 + MSG_MAXFDS * (TAIN_LEN + 2 + ID_MAX);
 /// Fds a receiver holds before they are claimed by a message; more is `ENOBUFS`.
-pub const QUEUE_MAXFDS: usize = MSG_MAXFDS + SCM_MAX_FD;
+const QUEUE_MAXFDS: usize = MSG_MAXFDS + SCM_MAX_FD;
 
 /// Answer codes (errno values) of `s6-fdholder-errorcodes`.
 pub mod code {
+    /// Success.
     pub const OK: u8 = 0;
+    /// The rules forbid the operation.
     pub const EPERM: u8 = libc::EPERM as u8;
+    /// No fd is held under that id.
     pub const ENOENT: u8 = libc::ENOENT as u8;
+    /// Not done yet (a dump in progress).
     pub const EAGAIN: u8 = libc::EAGAIN as u8;
+    /// An fd is already held under that id.
     pub const EBUSY: u8 = libc::EBUSY as u8;
+    /// The holder is full.
     pub const ENFILE: u8 = libc::ENFILE as u8;
+    /// The request was malformed.
     pub const EPROTO: u8 = libc::EPROTO as u8;
 }
 
@@ -93,7 +100,7 @@ impl Tain {
     };
 
     /// TAI label of a Unix time, as skalibs' `tai_from_utc` (no `--enable-tai-clock`).
-    pub fn from_unix(secs: u64, nano: u32) -> Tain {
+    fn from_unix(secs: u64, nano: u32) -> Tain {
         let mut u = secs;
         for l in LEAPS {
             if u < l {
@@ -153,6 +160,7 @@ impl Tain {
         Duration::new(s, n)
     }
 
+    /// The TAI64N wire form (12 bytes, big-endian).
     pub fn pack(self) -> [u8; TAIN_LEN] {
         let mut b = [0u8; TAIN_LEN];
         b[..8].copy_from_slice(&self.sec.to_be_bytes());
@@ -160,7 +168,7 @@ impl Tain {
         b
     }
 
-    pub fn unpack(b: &[u8; TAIN_LEN]) -> Tain {
+    fn unpack(b: &[u8; TAIN_LEN]) -> Tain {
         let mut s = [0u8; 8];
         s.copy_from_slice(&b[..8]);
         let mut n = [0u8; 4];
@@ -479,7 +487,7 @@ impl Receiver {
     /// Append received bytes and fds (what [`Receiver::fill`] does after `recvmsg`).
     ///
     /// # Errors
-    /// `ENOBUFS` when more than [`QUEUE_MAXFDS`] fds would wait unclaimed (they are
+    /// `ENOBUFS` when more than `QUEUE_MAXFDS` fds would wait unclaimed (they are
     /// all closed).
     pub fn feed(&mut self, bytes: &[u8], fds: Vec<OwnedFd>) -> Result<(), Errno> {
         if self.fds.len() + fds.len() > QUEUE_MAXFDS {
@@ -566,11 +574,7 @@ impl Receiver {
 /// # Errors
 /// `EAGAIN` when the socket is full; `EINVAL` for more than [`SCM_MAX_FD`] fds;
 /// the errno of `sendmsg`.
-pub fn send_some(
-    sock: BorrowedFd<'_>,
-    bytes: &[u8],
-    fds: &[BorrowedFd<'_>],
-) -> Result<usize, Errno> {
+fn send_some(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[BorrowedFd<'_>]) -> Result<usize, Errno> {
     if fds.len() > SCM_MAX_FD {
         return Err(Errno::INVAL);
     }
@@ -657,6 +661,7 @@ pub struct Sender {
 }
 
 impl Sender {
+    /// Whether nothing waits to be sent.
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }

@@ -1,0 +1,37 @@
+//! The UCSPI names and numbers the programs share: the fds a client hands its prog and
+//! the environment variables a server, a client or a socket activator sets.
+//!
+//! One place for them, so the server that sets a variable and the program that reads it
+//! cannot disagree on its spelling.
+
+use rustix::fd::RawFd;
+
+/// The fd a client's prog reads the connection from (s6-ipcclient's 6).
+pub const FD_READ: RawFd = 6;
+/// The fd a client's prog writes the connection to (a dup of fd 6, s6-ipcclient's 7).
+pub const FD_WRITE: RawFd = 7;
+
+/// The protocol name, `IPC`; the prefix of the other `IPC*` variables.
+pub const PROTO: &str = "PROTO";
+/// The peer's effective uid, in decimal.
+pub const IPCREMOTEEUID: &str = "IPCREMOTEEUID";
+/// The peer's effective gid, in decimal.
+pub const IPCREMOTEEGID: &str = "IPCREMOTEEGID";
+/// The path the peer's socket is bound to (usually empty).
+pub const IPCREMOTEPATH: &str = "IPCREMOTEPATH";
+/// The path of our own end of the connection.
+pub const IPCLOCALPATH: &str = "IPCLOCALPATH";
+/// How many connections the server's peer uid has open, this one included.
+pub const IPCCONNNUM: &str = "IPCCONNNUM";
+/// systemd socket activation: how many fds from fd 3 on are listening sockets.
+pub const LISTEN_FDS: &str = "LISTEN_FDS";
+/// systemd socket activation: the pid `LISTEN_FDS` is meant for.
+pub const LISTEN_PID: &str = "LISTEN_PID";
+/// systemd socket activation: the names of the passed fds, colon-separated.
+pub const LISTEN_FDNAMES: &str = "LISTEN_FDNAMES";
+/// upstart socket activation: the number of the passed listening fd.
+pub const UPSTART_FDS: &str = "UPSTART_FDS";
+/// upstart socket activation: the events that started the job (`socket`).
+pub const UPSTART_EVENTS: &str = "UPSTART_EVENTS";
+/// The socket of the nptlistend service (pipe-tools' name).
+pub const NPT_IPCPATH: &str = "NPT_IPCPATH";
