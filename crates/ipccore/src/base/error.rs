@@ -40,6 +40,14 @@ pub enum Error {
     /// A cdb ruleset that is not a valid cdb file.
     #[error("invalid cdb ruleset {}: {why}", crate::base::text::path(.path))]
     InvalidRuleset { path: PathBuf, why: String },
+    /// A path that is not what it should be (it appeared, changed, or is another
+    /// kind of file): ipctools refuses to `act` on it rather than race for it.
+    #[error("{} {why}: refusing to {act} it", .path.display())]
+    Refusing {
+        path: PathBuf,
+        why: String,
+        act: &'static str,
+    },
     /// Any other logic error with no errno, such as `stdin is not a socket`.
     #[error("{0}")]
     Fatal(String),
@@ -111,6 +119,7 @@ impl Error {
             | Error::MalformedRequest(_)
             | Error::Interrupted(_)
             | Error::InvalidRuleset { .. }
+            | Error::Refusing { .. }
             | Error::Fatal(_) => 111,
             Error::Usage(_) => 100,
             Error::Exec { errno, .. } => {
