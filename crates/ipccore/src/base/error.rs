@@ -18,10 +18,37 @@ pub enum Error {
     Sys {
         op: &'static str,
         path: Option<PathBuf>,
-        #[source]
+        /// Printed in the message, not exposed as `source`: a chain would print it twice.
         errno: Errno,
     },
-    /// A logic error with no errno, such as `stdin is not a socket`.
+    /// `rename(from, to)` failed.
+    #[error("unable to rename {} to {}: {}", crate::base::text::path(.from), crate::base::text::path(.to), crate::base::text::strerror(*.errno))]
+    Rename {
+        from: PathBuf,
+        to: PathBuf,
+        errno: Errno,
+    },
+    /// A peer closed the connection before `op` could complete.
+    #[error("unable to {op}: connection closed")]
+    Closed { op: &'static str },
+    /// A request that does not follow the protocol (`why` says how).
+    #[error("malformed request: {0}")]
+    MalformedRequest(String),
+    /// A trapped signal (named) ended the wait.
+    #[error("interrupted by {0}")]
+    Interrupted(String),
+    /// A cdb ruleset that is not a valid cdb file.
+    #[error("invalid cdb ruleset {}: {why}", crate::base::text::path(.path))]
+    InvalidRuleset { path: PathBuf, why: String },
+    /// A path that is not what it should be (it appeared, changed, or is another
+    /// kind of file): ipctools refuses to `act` on it rather than race for it.
+    #[error("{} {why}: refusing to {act} it", crate::base::text::path(.path))]
+    Refusing {
+        path: PathBuf,
+        why: String,
+        act: &'static str,
+    },
+    /// Any other logic error with no errno, such as `stdin is not a socket`.
     #[error("{0}")]
     Fatal(String),
     /// Bad environment or bad request data, reported like a usage error (exit 100).
@@ -76,7 +103,9 @@ impl Error {
     /// The errno, for a system or exec error.
     pub fn errno(&self) -> Option<Errno> {
         match self {
-            Error::Sys { errno, .. } | Error::Exec { errno, .. } => Some(*errno),
+            Error::Sys { errno, .. } | Error::Rename { errno, .. } | Error::Exec { errno, .. } => {
+                Some(*errno)
+            }
             _ => None,
         }
     }
@@ -84,7 +113,14 @@ impl Error {
     /// The exit code a program uses for this error (documented in every man page).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Sys { .. } | Error::Fatal(_) => 111,
+            Error::Sys { .. }
+            | Error::Rename { .. }
+            | Error::Closed { .. }
+            | Error::MalformedRequest(_)
+            | Error::Interrupted(_)
+            | Error::InvalidRuleset { .. }
+            | Error::Refusing { .. }
+            | Error::Fatal(_) => 111,
             Error::Usage(_) => 100,
             Error::Exec { errno, .. } => {
                 if *errno == Errno::NOENT {
@@ -140,6 +176,53 @@ mod tests {
             e.to_string(),
             "unable to create fifo in /x\\n\\x1by: Permission denied"
         );
+    }
+
+    #[test]
+    fn errno_is_said_once() {
+        use std::error::Error as _;
+        let e = Error::sys("bind", Errno::ACCESS);
+        assert!(e.source().is_none());
+        assert_eq!(e.errno(), Some(Errno::ACCESS));
+        let e = Error::Rename {
+            from: "/d/x:tmp".into(),
+            to: "/d/x".into(),
+            errno: Errno::NOSPC,
+        };
+        assert_eq!(
+            e.to_string(),
+            "unable to rename /d/x:tmp to /d/x: No space left on device"
+        );
+        assert_eq!((e.errno(), e.exit_code()), (Some(Errno::NOSPC), 111));
+    }
+
+    #[test]
+    fn specific_variants_keep_the_old_text() {
+        for (e, text) in [
+            (
+                Error::Closed {
+                    op: "get exit status from server",
+                },
+                "unable to get exit status from server: connection closed",
+            ),
+            (
+                Error::MalformedRequest("too long".into()),
+                "malformed request: too long",
+            ),
+            (
+                Error::Interrupted("SIGTERM".into()),
+                "interrupted by SIGTERM",
+            ),
+            (
+                Error::InvalidRuleset {
+                    path: "/r\n.cdb".into(),
+                    why: "truncated header".into(),
+                },
+                "invalid cdb ruleset /r\\n.cdb: truncated header",
+            ),
+        ] {
+            assert_eq!((e.to_string().as_str(), e.exit_code()), (text, 111));
+        }
     }
 
     #[test]

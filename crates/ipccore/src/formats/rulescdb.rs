@@ -192,13 +192,11 @@ pub fn encode(rule: &Rule) -> Result<Vec<u8>, EncodeError> {
 /// answering some keys and failing (or, worse, missing) others.
 ///
 /// # Errors
-/// `open cdb ruleset` (ENOENT…) as a system error; a malformed file as `Fatal`.
+/// `open cdb ruleset` (ENOENT…) as a system error; a malformed file as `InvalidRuleset`.
 pub fn open(path: &Path) -> Result<cdb2::CDB, Error> {
-    let invalid = |why: &dyn std::fmt::Display| {
-        Error::Fatal(format!(
-            "invalid cdb ruleset {}: {why}",
-            crate::base::text::path(path)
-        ))
+    let invalid = |why: &dyn std::fmt::Display| Error::InvalidRuleset {
+        path: path.into(),
+        why: why.to_string(),
     };
     let mut f = std::fs::File::open(path).op_at("open cdb ruleset", path)?;
     let size = f.metadata().op_at("stat cdb ruleset", path)?.len();
@@ -230,17 +228,14 @@ pub fn open(path: &Path) -> Result<cdb2::CDB, Error> {
 /// On failure the temporary file is removed and `path` is untouched.
 ///
 /// # Errors
-/// `create`, `write`, `sync`, `rename … to`, with the path concerned.
+/// `create`, `write`, `sync` with the path concerned; `Rename`.
 pub fn write_cdb(path: &Path, records: &[Record], mode: u32) -> Result<(), Error> {
     let (tmp, file) = create_temp(path)?;
     let r = fill(&tmp, file, records, mode).and_then(|()| {
-        std::fs::rename(&tmp, path).map_err(|e| {
-            Error::Fatal(format!(
-                "unable to rename {} to {}: {}",
-                crate::base::text::path(&tmp),
-                crate::base::text::path(path),
-                crate::base::text::strerror(Errno::from_io_error(&e).unwrap_or(Errno::IO))
-            ))
+        std::fs::rename(&tmp, path).map_err(|e| Error::Rename {
+            from: tmp.clone(),
+            to: path.into(),
+            errno: Errno::from_io_error(&e).unwrap_or(Errno::IO),
         })
     });
     if r.is_err() {

@@ -270,7 +270,7 @@ impl Listener {
         let mut chunk = [0u8; 4096];
         let mut total = 0;
         loop {
-            match rustix::io::read(&self.reader, &mut chunk) {
+            match crate::sys::fd::read(&self.reader, &mut chunk) {
                 Ok(0) => return Ok(total),
                 Ok(n) => {
                     buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
@@ -280,7 +280,6 @@ impl Listener {
                     }
                 }
                 Err(Errno::AGAIN) => return Ok(total),
-                Err(Errno::INTR) => {}
                 Err(e) => return Err(Error::sys_at("read fifo in", &self.dir_path, e)),
             }
         }

@@ -444,10 +444,11 @@ fn create_direct(
     match bound {
         Ok(()) => {}
         Err(Errno::ADDRINUSE) => {
-            return Err(Error::Fatal(format!(
-                "{} appeared while starting: refusing to replace it",
-                crate::base::text::path(p)
-            )));
+            return Err(Error::Refusing {
+                path: p.into(),
+                why: "appeared while starting".into(),
+                act: "replace",
+            });
         }
         Err(e) => return Err(Error::sys_at("bind to", p, e)),
     }
@@ -484,10 +485,11 @@ fn finish_direct(
         || st.st_uid != me
         || st.st_nlink != 1
     {
-        return Err(Error::Fatal(format!(
-            "{} changed while starting: refusing to use it",
-            crate::base::text::path(p)
-        )));
+        return Err(Error::Refusing {
+            path: p.into(),
+            why: "changed while starting".into(),
+            act: "use",
+        });
     }
     let owner_changes = o.uid.is_some() || o.gid.is_some();
     let proc_alias = format!("/proc/self/fd/{}", file.as_raw_fd());
@@ -524,11 +526,10 @@ fn finish_direct(
 /// Take the stale socket (dev, ino) away from PATH: rename it to a random name, check
 /// that it is the one tested, and remove it; anything else is put back and refused.
 fn remove_stale(dir: &OwnedFd, base: &OsStr, p: &Path, dev: u64, ino: u64) -> Result<(), Error> {
-    let changed = || {
-        Error::Fatal(format!(
-            "{} changed while starting: refusing to replace it",
-            crate::base::text::path(p)
-        ))
+    let changed = || Error::Refusing {
+        path: p.into(),
+        why: "changed while starting".into(),
+        act: "replace",
     };
     let tmp = random_name(".ipcs-stale-")?;
     match rustix::fs::renameat_with(dir, base, dir, tmp.as_str(), RenameFlags::NOREPLACE) {
@@ -612,16 +613,18 @@ fn check_existing(
         _ => Some("not a socket"),
     };
     if let Some(kind) = kind {
-        return Err(Error::Fatal(format!(
-            "{} exists and is {kind}: refusing to replace it",
-            crate::base::text::path(p)
-        )));
+        return Err(Error::Refusing {
+            path: p.into(),
+            why: format!("exists and is {kind}"),
+            act: "replace",
+        });
     }
     if is_live(dir, base, p)? {
-        return Err(Error::Fatal(format!(
-            "{} is in use by a running server: refusing to replace it",
-            crate::base::text::path(p)
-        )));
+        return Err(Error::Refusing {
+            path: p.into(),
+            why: "is in use by a running server".into(),
+            act: "replace",
+        });
     }
     Ok(Existing::Stale(st.st_dev, st.st_ino))
 }
@@ -659,10 +662,11 @@ fn make_private_dir(dir: &OwnedFd, parent: &Path) -> Result<(String, OwnedFd), E
                     // directory that is ours and closed to everyone else.
                     Ok(fd) => match rustix::fs::fstat(&fd) {
                         Ok(st) if is_private(&st) => Ok((name, fd)),
-                        Ok(_) => Err(Error::Fatal(format!(
-                            "{} changed while starting: refusing to use it",
-                            crate::base::text::path(&parent.join(&name))
-                        ))),
+                        Ok(_) => Err(Error::Refusing {
+                            path: parent.join(&name),
+                            why: "changed while starting".into(),
+                            act: "use",
+                        }),
                         Err(e) => Err(Error::sys_at("stat", parent.join(&name), e)),
                     },
                     Err(e) => {
@@ -742,10 +746,11 @@ fn rename_into_place(
         Existing::Nothing => {
             match rustix::fs::renameat_with(privdir, inner, dir, base, RenameFlags::NOREPLACE) {
                 Ok(()) => Ok(()),
-                Err(Errno::EXIST) => Err(Error::Fatal(format!(
-                    "{} appeared while starting: refusing to replace it",
-                    crate::base::text::path(p)
-                ))),
+                Err(Errno::EXIST) => Err(Error::Refusing {
+                    path: p.into(),
+                    why: "appeared while starting".into(),
+                    act: "replace",
+                }),
                 Err(Errno::INVAL) | Err(Errno::NOSYS) => {
                     // No renameat2 on this filesystem: link(2) refuses to replace.
                     rustix::fs::linkat(privdir, inner, dir, base, AtFlags::empty())
@@ -775,10 +780,11 @@ fn rename_into_place(
                             base,
                             RenameFlags::EXCHANGE,
                         );
-                        Err(Error::Fatal(format!(
-                            "{} changed while starting: refusing to replace it",
-                            crate::base::text::path(p)
-                        )))
+                        Err(Error::Refusing {
+                            path: p.into(),
+                            why: "changed while starting".into(),
+                            act: "replace",
+                        })
                     }
                 }
                 Err(Errno::INVAL) | Err(Errno::NOSYS) => {

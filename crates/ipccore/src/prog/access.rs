@@ -112,10 +112,10 @@ fn cdb_error(file: &Path, e: &std::io::Error) -> Error {
     match e.raw_os_error() {
         Some(n) => Error::sys_at("read cdb ruleset", file, Errno::from_raw_os_error(n)),
         // cdb2's own errors: offsets outside the file.
-        None => Error::Fatal(format!(
-            "invalid cdb ruleset {}: {e}",
-            crate::base::text::path(file)
-        )),
+        None => Error::InvalidRuleset {
+            path: file.into(),
+            why: e.to_string(),
+        },
     }
 }
 
@@ -217,7 +217,8 @@ fn read_limited(path: &Path, max: usize) -> Result<Vec<u8>, Errno> {
 }
 
 /// An env file whose first line does not fit in `MAX_ENV_FILE` bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("first line too long (over {MAX_ENV_FILE} bytes)")]
 pub struct LineTooLong;
 
 /// The value an s6-envdir file gives, from up to `MAX_ENV_FILE + 1` bytes of it:
@@ -293,11 +294,8 @@ fn envdir_in_order(
         match envfile_value(&content) {
             Ok(Some(v)) => mods.push((name, Some(OsString::from_vec(v)))),
             Ok(None) => mods.push((name, None)),
-            Err(LineTooLong) => {
-                return Err(too_long(format!(
-                    "{}: first line too long (over {MAX_ENV_FILE} bytes)",
-                    crate::base::text::path(&path)
-                )));
+            Err(e @ LineTooLong) => {
+                return Err(too_long(format!("{}: {e}", crate::base::text::path(&path))));
             }
         }
     }

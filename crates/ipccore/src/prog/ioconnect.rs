@@ -14,7 +14,7 @@
 
 use crate::base::error::{Error, ResultExt};
 use crate::sys::diag::Diag;
-use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{OwnedFd, RawFd};
 use rustix::fs::{FileType, OFlags};
 use rustix::io::Errno;
@@ -184,15 +184,7 @@ impl Direction {
             return Ok(());
         };
         let mut buf = vec![0u8; COPY_SIZE.max(*len)];
-        let mut end = 0;
-        while end < *len {
-            match rustix::io::read(read, &mut buf[end..*len]) {
-                Ok(0) => break,
-                Ok(n) => end += n,
-                Err(Errno::INTR) => {}
-                Err(e) => return Err(Error::sys("read from pipe", e)),
-            }
-        }
+        let end = crate::sys::fd::read_full(read, &mut buf[..*len]).op("read from pipe")?;
         self.store = Store::Copy { buf, start: 0, end };
         Ok(())
     }
@@ -458,10 +450,7 @@ pub fn run(cfg: &Config, diag: &Diag) -> Result<Outcome, Error> {
         } else {
             None
         };
-        let ts = wait.map(|w| Timespec {
-            tv_sec: w.as_secs().try_into().unwrap_or(i64::MAX),
-            tv_nsec: w.subsec_nanos().into(),
-        });
+        let ts = wait.map(crate::sys::time::timespec);
         let n = match rustix::event::poll(&mut fds, ts.as_ref()) {
             Ok(n) => n,
             Err(Errno::INTR) => continue,

@@ -22,10 +22,12 @@
 use crate::base::error::{Error, ResultExt};
 use crate::base::ucspi;
 use crate::fs::fifodir::Listener;
+use crate::sys::fd;
 use crate::sys::privs::{self, Ids};
 use crate::sys::sig::{self, SelfPipe};
 use crate::sys::sock::{self, SockPath};
 use crate::sys::spawn::Spawner;
+use crate::sys::time;
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
 use rustix::event::{PollFd, PollFlags};
@@ -82,10 +84,10 @@ impl Request {
     /// Parse exactly three NUL-ended fields. Bytes after the third NUL are not looked at.
     ///
     /// # Errors
-    /// `Fatal("malformed request: …")` for a missing field, an empty FIFODIR, a
+    /// `MalformedRequest` for a missing field, an empty FIFODIR, a
     /// non-UTF-8 REGEX, or a TIMEOUT that is not a decimal number.
     pub fn parse(buf: &[u8]) -> Result<Request, Error> {
-        let bad = |why: &str| Error::Fatal(format!("malformed request: {why}"));
+        let bad = |why: &str| Error::MalformedRequest(why.into());
         let mut fields = buf.splitn(4, |&b| b == 0);
         let (Some(dir), Some(re), Some(ms), Some(_)) =
             (fields.next(), fields.next(), fields.next(), fields.next())
@@ -152,21 +154,6 @@ pub enum Outcome {
     Abandoned,
 }
 
-fn deadline_of(timeout: Option<Duration>) -> Option<Instant> {
-    timeout.and_then(|d| Instant::now().checked_add(d))
-}
-
-/// Time left until `deadline`, as poll wants it; `None` means forever.
-fn remaining(deadline: Option<Instant>) -> Option<rustix::time::Timespec> {
-    deadline.map(|d| {
-        let left = d.saturating_duration_since(Instant::now());
-        rustix::time::Timespec {
-            tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
-            tv_nsec: i64::from(left.subsec_nanos()),
-        }
-    })
-}
-
 fn timed_out(re: &str) -> Error {
     Error::Timeout(format!(
         "unable to match regexp on {re}: Connection timed out"
@@ -197,9 +184,9 @@ pub fn wait(
         if let Some(s) = sigs.as_deref_mut()
             && let Some(&n) = s.pending().first()
         {
-            return Err(Error::Fatal(format!("interrupted by {}", sig::name(n))));
+            return Err(Error::Interrupted(sig::name(n)));
         }
-        let timeout = remaining(deadline);
+        let timeout = time::poll_timeout(deadline);
         if timeout
             .as_ref()
             .is_some_and(|t| t.tv_sec == 0 && t.tv_nsec == 0)
@@ -234,9 +221,9 @@ pub fn wait(
         }
         if client_ready && let Some(w) = watch {
             let mut junk = [0u8; 512];
-            match rustix::io::read(w, &mut junk) {
+            match fd::read(w, &mut junk) {
                 Ok(0) | Err(Errno::CONNRESET) => return Ok(Outcome::Abandoned),
-                Ok(_) | Err(Errno::INTR) | Err(Errno::AGAIN) => {}
+                Ok(_) | Err(Errno::AGAIN) => {}
                 Err(e) => return Err(Error::sys("read from client", e)),
             }
         }
@@ -248,7 +235,7 @@ pub fn wait(
 /// not hold a service slot for ever.
 ///
 /// # Errors
-/// `read request`, `poll`; `Fatal("malformed request: …")` on EOF before three fields
+/// `read request`, `poll`; `MalformedRequest` on EOF before three fields
 /// or more than `REQUEST_MAX` bytes; `Timeout` when the request is not complete at the
 /// deadline.
 pub fn read_request(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> Result<Request, Error> {
@@ -259,9 +246,9 @@ pub fn read_request(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> Result<Req
     let mut nuls = 0;
     while nuls < 3 {
         if buf.len() > REQUEST_MAX {
-            return Err(Error::Fatal("malformed request: too long".into()));
+            return Err(Error::MalformedRequest("too long".into()));
         }
-        let t = remaining(deadline);
+        let t = time::poll_timeout(deadline);
         if t.as_ref().is_some_and(|t| t.tv_sec == 0 && t.tv_nsec == 0) {
             return Err(Error::Timeout(format!(
                 "no complete request after {} bytes",
@@ -274,14 +261,14 @@ pub fn read_request(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> Result<Req
             Ok(_) => {}
             Err(e) => return Err(Error::sys("poll", e)),
         }
-        match rustix::io::read(fd, &mut chunk) {
-            Ok(0) => return Err(Error::Fatal("malformed request: missing fields".into())),
+        match fd::read(fd, &mut chunk) {
+            Ok(0) => return Err(Error::MalformedRequest("missing fields".into())),
             Ok(n) => {
                 let got = chunk.get(..n).unwrap_or_default();
                 nuls += got.iter().filter(|&&b| b == 0).count();
                 buf.extend_from_slice(got);
             }
-            Err(Errno::INTR) | Err(Errno::AGAIN) => {}
+            Err(Errno::AGAIN) => {}
             Err(e) => return Err(Error::sys("read request", e)),
         }
     }
@@ -489,7 +476,7 @@ pub fn listend(
         if let Some(ids) = &caller.drop {
             privs::drop_to(ids)?;
         }
-        let req = read_request(input, deadline_of(request_timeout)).map_err(|e| match e {
+        let req = read_request(input, time::deadline(request_timeout)).map_err(|e| match e {
             Error::Timeout(why) => Error::Timeout(format!(
                 "{why}{} within {} ms: dropping the connection",
                 peer_text(caller),
@@ -516,7 +503,7 @@ pub fn listend(
         err,
         refusable: false,
     };
-    let deadline = deadline_of(req.timeout);
+    let deadline = time::deadline(req.timeout);
     crate::sys::fd::write_all(output, b"\0")
         .map_err(|e| after(Error::sys("write to client", e)))?;
     let out = wait(
@@ -575,7 +562,7 @@ pub fn wait_here(req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
     let re = compile(&req.regex)?;
     let mut sigs = SelfPipe::new(&TRAPPED)?;
     let listener = Listener::subscribe(&req.fifodir)?;
-    let deadline = deadline_of(req.timeout);
+    let deadline = time::deadline(req.timeout);
     start(prog)?;
     match wait(&listener, &re, &req.regex, deadline, None, Some(&mut sigs))? {
         Outcome::Matched(ev) => Ok(ev),
@@ -590,7 +577,7 @@ fn read_to_eof(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> Result<Option<V
     let mut v = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
-        let t = remaining(deadline);
+        let t = time::poll_timeout(deadline);
         if t.as_ref().is_some_and(|t| t.tv_sec == 0 && t.tv_nsec == 0) {
             return Ok(None);
         }
@@ -601,10 +588,10 @@ fn read_to_eof(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> Result<Option<V
             Err(Errno::INTR) => continue,
             Err(e) => return Err(e),
         }
-        match rustix::io::read(fd, &mut chunk) {
+        match fd::read(fd, &mut chunk) {
             Ok(0) => return Ok(Some(v)),
             Ok(n) => v.extend_from_slice(chunk.get(..n).unwrap_or_default()),
-            Err(Errno::INTR) | Err(Errno::AGAIN) => {}
+            Err(Errno::AGAIN) => {}
             Err(Errno::CONNRESET) => return Ok(Some(v)),
             Err(e) => return Err(e),
         }
@@ -634,12 +621,12 @@ fn converse(
     // request is in: its reason is then already waiting to be read, and worth more than
     // "Broken pipe".
     let sent = crate::sys::fd::write_all(to, &req.encode()?);
-    let hard = deadline_of(guard);
+    let hard = time::deadline(guard);
     // The NUL comes first and alone, since nothing can match before it is sent; read
     // one byte so the answer is not mixed into it.
     let mut first = [0u8; 1];
     loop {
-        let t = remaining(hard);
+        let t = time::poll_timeout(hard);
         let mut fds = [PollFd::new(&from, PollFlags::IN)];
         match rustix::event::poll(&mut fds, t.as_ref()) {
             Ok(0) => {
@@ -654,7 +641,7 @@ fn converse(
             Err(Errno::INTR) => continue,
             Err(e) => return Err(Error::sys("poll", e)),
         }
-        match rustix::io::read(from, &mut first) {
+        match fd::read(from, &mut first) {
             Ok(0) | Err(Errno::CONNRESET) => {
                 if let Err(e) = sent {
                     return Err(Error::sys("send request", e));
@@ -667,7 +654,7 @@ fn converse(
                 });
             }
             Ok(_) => break,
-            Err(Errno::INTR) | Err(Errno::AGAIN) => {}
+            Err(Errno::AGAIN) => {}
             Err(e) => return Err(Error::sys("read from listener", e)),
         }
     }

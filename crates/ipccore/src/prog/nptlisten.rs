@@ -15,7 +15,7 @@ use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What to wait for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,10 +86,10 @@ const TRAPPED: [i32; 3] = [sig::SIGTERM, sig::SIGINT, sig::SIGHUP];
 /// # Errors
 /// `subscribe to DIR with regexp RE` (s6's wording, with the cause), `spawn PROG`,
 /// `poll`; `Denied`-free: a timeout is `Error::Timeout` with s6's message (the program
-/// exits 1 for it); `Fatal` on a trapped signal.
+/// exits 1 for it); `Interrupted` on a trapped signal.
 pub fn run(cfg: &Config) -> Result<(), Error> {
     let mut sigs = SelfPipe::new(&[sig::SIGTERM, sig::SIGINT, sig::SIGHUP, sig::SIGCHLD])?;
-    let deadline = cfg.timeout.and_then(|t| Instant::now().checked_add(t));
+    let deadline = crate::sys::time::deadline(cfg.timeout);
     struct Sub {
         listener: Listener,
         re: regex_automata::meta::Regex,
@@ -140,16 +140,10 @@ pub fn run(cfg: &Config) -> Result<(), Error> {
                 {
                 }
             } else if TRAPPED.contains(&n) {
-                return Err(Error::Fatal(format!("interrupted by {}", sig::name(n))));
+                return Err(Error::Interrupted(sig::name(n)));
             }
         }
-        let timeout = deadline.map(|d| {
-            let left = d.saturating_duration_since(Instant::now());
-            rustix::time::Timespec {
-                tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
-                tv_nsec: i64::from(left.subsec_nanos()),
-            }
-        });
+        let timeout = crate::sys::time::poll_timeout(deadline);
         if timeout
             .as_ref()
             .is_some_and(|t| t.tv_sec == 0 && t.tv_nsec == 0)

@@ -308,13 +308,7 @@ fn serve_after(
             resting_until = None;
         }
         let accepting = srv.children.len() < cfg.limits.maxconn as usize && resting_until.is_none();
-        let timeout = resting_until.map(|t| {
-            let d = t.saturating_duration_since(now);
-            rustix::time::Timespec {
-                tv_sec: d.as_secs() as i64,
-                tv_nsec: d.subsec_nanos() as i64,
-            }
-        });
+        let timeout = crate::sys::time::poll_timeout(resting_until);
         let sigfd = sigs.fd();
         let mut fds = vec![PollFd::new(&sigfd, PollFlags::IN)];
         if accepting {

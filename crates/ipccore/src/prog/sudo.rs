@@ -21,6 +21,7 @@ use crate::sys::fd;
 use crate::sys::fdpass;
 use crate::sys::sig::{SIGCHLD, SelfPipe};
 use crate::sys::spawn::Spawner;
+use crate::sys::time;
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::AsRawFd;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -215,10 +216,6 @@ pub fn exit_code(wstatus: u32) -> u8 {
     }
 }
 
-fn deadline(t: Option<Duration>) -> Option<Instant> {
-    t.map(|d| Instant::now() + d)
-}
-
 /// What ipcsudoc was asked to do.
 #[derive(Clone, Debug, Default)]
 pub struct ClientConfig {
@@ -249,7 +246,7 @@ pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
     let (rd, wr) = (rd.as_fd(), wr.as_fd());
     fd::ensure_std_fds()?;
 
-    let dl = deadline(cfg.conn_timeout);
+    let dl = time::deadline(cfg.conn_timeout);
     let mut banner = [0u8; 15];
     match fdpass::recv_exact(rd, &mut banner, dl).op("read banner from server")? {
         // The connection was made (ipcclient did that); the server hung up before
@@ -304,9 +301,9 @@ pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
 
     let mut c = [0u8; 1];
     if fdpass::recv_exact(rd, &mut c, dl).op("get confirmation from server")? == 0 {
-        return Err(Error::Fatal(
-            "unable to get confirmation from server: connection closed".into(),
-        ));
+        return Err(Error::Closed {
+            op: "get confirmation from server",
+        });
     }
     if c[0] != 0 {
         return Err(Error::sys(
@@ -315,12 +312,12 @@ pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
         ));
     }
     let mut st = [0u8; 4];
-    let n = fdpass::recv_exact(rd, &mut st, deadline(cfg.run_timeout))
+    let n = fdpass::recv_exact(rd, &mut st, time::deadline(cfg.run_timeout))
         .op("get exit status from server")?;
     if n < 4 {
-        return Err(Error::Fatal(
-            "unable to get exit status from server: connection closed".into(),
-        ));
+        return Err(Error::Closed {
+            op: "get exit status from server",
+        });
     }
     Ok(exit_code(u32::from_be_bytes(st)))
 }
@@ -359,9 +356,9 @@ fn receive_request(
     let n = fdpass::recv_exact_with_fds(rd, &mut h, &mut fds, fdpass::MAX_FDS, dl)
         .op("read message from client")?;
     if n < HEADER_LEN {
-        return Err(Error::Fatal(
-            "unable to read message from client: connection closed".into(),
-        ));
+        return Err(Error::Closed {
+            op: "read message from client",
+        });
     }
     let (len, nfds) = parse_header(&h);
     if len > MAX_MESSAGE {
@@ -371,9 +368,9 @@ fn receive_request(
     let n = fdpass::recv_exact_with_fds(rd, &mut payload, &mut fds, fdpass::MAX_FDS, dl)
         .op("read message from client")?;
     if n < payload.len() {
-        return Err(Error::Fatal(
-            "unable to read message from client: connection closed".into(),
-        ));
+        return Err(Error::Closed {
+            op: "read message from client",
+        });
     }
     if usize::from(nfds) != NFDS || fds.len() != NFDS {
         return Err(Error::Usage(format!("client did not send {NFDS} fds")));
@@ -394,7 +391,7 @@ pub fn ipcsudod(cfg: &ServerConfig, diag: &Diag) -> Result<u8, Error> {
     // fds 0 and 1 are the connection, given to us by ipcserver; a closed one shows up
     // as EBADF from the first call.
     let (rd, wr) = (rustix::stdio::stdin(), rustix::stdio::stdout());
-    let dl = deadline(cfg.timeout);
+    let dl = time::deadline(cfg.timeout);
     fdpass::send_all(wr, BANNER_SERVER, dl).op("write banner to client")?;
     let (payload, mut fds) = receive_request(rd, dl)?;
     let req = match decode_request(&payload) {

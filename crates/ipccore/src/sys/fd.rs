@@ -147,6 +147,32 @@ pub fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
+/// `read(fd, buf)`, retried on EINTR: the one read every loop of the core uses. `Ok(0)`
+/// is end of file (or an empty `buf`); EAGAIN on a non-blocking fd is returned.
+///
+/// # References
+/// - [read(2)](https://man7.org/linux/man-pages/man2/read.2.html)
+pub fn read(fd: impl AsFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    loop {
+        match rustix::io::read(fd.as_fd(), &mut *buf) {
+            Err(Errno::INTR) => {}
+            r => return r,
+        }
+    }
+}
+
+/// [`read`] until `buf` is full or end of file; the number of bytes read.
+pub fn read_full(fd: impl AsFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    let mut got = 0;
+    while let Some(rest) = buf.get_mut(got..).filter(|r| !r.is_empty()) {
+        match read(fd.as_fd(), rest)? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}
+
 /// `fcntl(n, F_GETFD)`—whether fd number `n` is open.
 ///
 /// # References

@@ -9,7 +9,7 @@
 //! sending too many fds can neither fill our fd table nor sneak fds past the count.
 //! Left out: datagram sockets, credentials messages (`SO_PEERCRED` is in `cred`).
 
-use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::{
@@ -34,16 +34,7 @@ pub fn wait(
     deadline: Option<Instant>,
 ) -> Result<PollFlags, Errno> {
     loop {
-        let timeout = match deadline {
-            None => None,
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                Some(Timespec {
-                    tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
-                    tv_nsec: i64::from(left.subsec_nanos()),
-                })
-            }
-        };
+        let timeout = crate::sys::time::poll_timeout(deadline);
         let mut pfd = [PollFd::from_borrowed_fd(fd, events)];
         match rustix::event::poll(&mut pfd, timeout.as_ref()) {
             Ok(0) => return Err(Errno::TIMEDOUT),

@@ -9,3 +9,4 @@ pub mod sig;
 pub mod sock;
 pub mod sockopt;
 pub mod spawn;
+pub mod time;

@@ -12,6 +12,7 @@ use crate::base::text::strerror;
 use crate::sys::exec::{self, EnvMod};
 use crate::sys::fd;
 use crate::sys::sock::SockPath;
+use crate::sys::time;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
@@ -230,10 +231,6 @@ impl Conn {
     }
 }
 
-fn deadline(t: Option<Duration>) -> Option<Instant> {
-    t.map(|d| Instant::now() + d)
-}
-
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -263,7 +260,7 @@ pub fn run_store(
     timeout: Option<Duration>,
     fd_timeout: Option<Duration>,
 ) -> Result<(), Error> {
-    let dl = deadline(timeout);
+    let dl = time::deadline(timeout);
     let rel = fd_timeout.map_or(Tain::INFINITE_RELATIVE, Tain::relative);
     let limit = Tain::now().plus(rel);
     let mut c = connect(path, dl, CONNECT)?;
@@ -283,7 +280,7 @@ pub fn run_retrieve(
     timeout: Option<Duration>,
     argv: &[OsString],
 ) -> Result<std::convert::Infallible, Error> {
-    let mut c = connect(path, deadline(timeout), CONNECT)?;
+    let mut c = connect(path, time::deadline(timeout), CONNECT)?;
     let got = c
         .retrieve(id.as_bytes(), delete)
         .map_err(|e| failed(&format!("retrieve fd for id {}", lossy(id.as_bytes())), e))?;
@@ -294,7 +291,7 @@ pub fn run_retrieve(
 
 /// ipcfdholder-delete.
 pub fn run_delete(path: &OsStr, id: &OsStr, timeout: Option<Duration>) -> Result<(), Error> {
-    let mut c = connect(path, deadline(timeout), CONNECT)?;
+    let mut c = connect(path, time::deadline(timeout), CONNECT)?;
     c.delete(id.as_bytes())
         .map_err(|e| failed(&format!("delete fd for id {}", lossy(id.as_bytes())), e))
 }
@@ -319,7 +316,7 @@ fn quote_id(id: &[u8]) -> Vec<u8> {
 
 /// ipcfdholder-list: the held identifiers on stdout, one per line.
 pub fn run_list(path: &OsStr, timeout: Option<Duration>) -> Result<(), Error> {
-    let mut c = connect(path, deadline(timeout), CONNECT)?;
+    let mut c = connect(path, time::deadline(timeout), CONNECT)?;
     let ids = c.list().map_err(|e| failed("get fd list", e))?;
     let mut out = Vec::new();
     for id in ids {
@@ -366,7 +363,7 @@ pub fn run_getdump(
     timeout: Option<Duration>,
     argv: &[OsString],
 ) -> Result<std::convert::Infallible, Error> {
-    let mut c = connect(path, deadline(timeout), CONNECT)?;
+    let mut c = connect(path, time::deadline(timeout), CONNECT)?;
     let dump = c.getdump().map_err(|e| failed("get dump", e))?;
     drop(c);
     let mut described = Vec::with_capacity(dump.len());
@@ -436,7 +433,7 @@ fn dump_count(get: &dyn Fn(&str) -> Option<OsString>) -> Result<u32, Error> {
 pub fn run_setdump(path: &OsStr, timeout: Option<Duration>) -> Result<(), Error> {
     let get = |n: &str| std::env::var_os(n);
     let count = dump_count(&get)?;
-    let mut c = connect(path, deadline(timeout), CONNECT)?;
+    let mut c = connect(path, time::deadline(timeout), CONNECT)?;
     if count == 0 {
         return Ok(());
     }
@@ -468,14 +465,14 @@ pub fn run_transferdump(
 ) -> Result<(), Error> {
     let mut c = connect(
         from,
-        deadline(tfrom),
+        time::deadline(tfrom),
         "connect to a source fd-holder daemon at",
     )?;
     let dump = c.getdump().map_err(|e| failed("get dump", e))?;
     drop(c);
     let mut c = connect(
         to,
-        deadline(tto),
+        time::deadline(tto),
         "connect to a destination fd-holder daemon at",
     )?;
     let entries: Vec<(BorrowedFd<'_>, Vec<u8>, Tain)> = dump

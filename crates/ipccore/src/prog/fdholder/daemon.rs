@@ -15,7 +15,7 @@ use crate::prog::access::{self, Ruleset, Verdict};
 use crate::sys::diag::Diag;
 use crate::sys::sig::{SIGHUP, SIGTERM, SelfPipe};
 use regex_automata::meta::Regex;
-use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::SocketFlags;
@@ -318,19 +318,8 @@ pub fn run(listener: OwnedFd, cfg: &Config, diag: &Diag) -> Result<u8, Error> {
         let wait = wait
             .unwrap_or(Duration::from_secs(60))
             .min(Duration::from_secs(60));
-        let ts = Timespec {
-            tv_sec: wait.as_secs() as i64,
-            // Round up, so a deadline is past when we wake.
-            tv_nsec: i64::from(wait.subsec_nanos()) + 1_000,
-        };
-        let ts = if ts.tv_nsec >= 1_000_000_000 {
-            Timespec {
-                tv_sec: ts.tv_sec + 1,
-                tv_nsec: ts.tv_nsec - 1_000_000_000,
-            }
-        } else {
-            ts
-        };
+        // Round up, so a deadline is past when we wake.
+        let ts = crate::sys::time::timespec(wait.saturating_add(Duration::from_micros(1)));
         match rustix::event::poll(&mut pfds, Some(&ts)) {
             Ok(_) | Err(Errno::INTR) => {}
             Err(e) => return Err(Error::sys("poll", e)),
@@ -341,7 +330,7 @@ pub fn run(listener: OwnedFd, cfg: &Config, diag: &Diag) -> Result<u8, Error> {
             for s in sigs.pending() {
                 if s == SIGTERM && cont {
                     cont = false;
-                    lameduck = cfg.lameduck.map(|t| Instant::now() + t);
+                    lameduck = crate::sys::time::deadline(cfg.lameduck);
                     diag.info("received SIGTERM, finishing pending operations");
                 } else if s == SIGHUP {
                     d.reload();
@@ -385,7 +374,7 @@ impl Daemon<'_> {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        self.cfg.timeout.map(|t| Instant::now() + t)
+        crate::sys::time::deadline(self.cfg.timeout)
     }
 
     /// A new connection: its rule decides whether it stays, and what it may do.
