@@ -577,13 +577,11 @@ fn corrupt_and_missing_cdb() {
         &[("uid/1", b"D"), ("gid/1", b"D"), ("uid/default", b"D")],
     );
     let good = std::fs::read(&f).unwrap();
-    let mut x: u64 = 0x1234_5678;
+    let mut rng = XorShift(0x1234_5678);
     for _ in 0..40 {
         let mut b = good.clone();
         for _ in 0..4 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rng.next();
             let i = (x as usize) % b.len();
             b[i] = (x >> 32) as u8;
         }
@@ -671,13 +669,8 @@ fn fs_errors_name_the_path() {
 /// A generated rules directory: every key of a small universe is absent, allow (with
 /// random env and sometimes an exec script) or deny.
 fn generated_rules(seed: u64, with_exec: bool) -> Vec<R> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut rng = XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut next = move || rng.next();
     let keys = [
         "uid/0",
         "uid/1",
@@ -1006,13 +999,8 @@ fn envdir_random_contents_against_s6() {
         return;
     }
     let alphabet = b"ab \t\r\n\0=\xff\xc3";
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+    let mut next = move || rng.next();
     for seed in 0..30 {
         let d = Dir::new("envd");
         let mut r = allow("uid/1");

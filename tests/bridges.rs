@@ -10,11 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-fn path_with_our_bins() -> String {
-    let ours = bin("ipcserver").parent().unwrap().display().to_string();
-    format!("{ours}:{}", std::env::var("PATH").unwrap_or_default())
-}
-
 fn git(dir: &Path, args: &[&str]) -> std::process::Output {
     let mut c = Command::new("git");
     c.args([

@@ -4,18 +4,12 @@
 
 use crate::util::*;
 use std::os::unix::fs::FileTypeExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// A listener-shaped name with the given 6-character tail.
 fn lname(tail: &str) -> String {
     format!("ftrig1:@4000000065667788{:08x}:{tail}", 0x99aa_bbccu32)
-}
-
-fn mkfifodir(d: &Dir) -> PathBuf {
-    let f = d.join("fifodir");
-    run_timeout(cmd(&[bin("npt-mkfifodir").as_os_str(), f.as_os_str()]), 10).assert_code(0);
-    f
 }
 
 fn mkfifo(p: &Path) {
@@ -42,7 +36,7 @@ fn listener_names(dir: &Path) -> Vec<String> {
 #[test]
 fn removes_stale_fifos_keeps_everything_else() {
     let d = Dir::new("clean");
-    let f = mkfifodir(&d);
+    let f = mkfifodir(&d, "fifodir");
     let stale = f.join(lname("stale1"));
     mkfifo(&stale);
     assert_eq!(
@@ -87,7 +81,7 @@ use std::os::unix::fs::OpenOptionsExt;
 #[test]
 fn live_listener_survives_and_still_hears() {
     let d = Dir::new("cleanlive");
-    let f = mkfifodir(&d);
+    let f = mkfifodir(&d, "fifodir");
     mkfifo(&f.join(lname("stale2")));
     // npt-wait runs `echo ready` once subscribed, then waits for "x".
     // (Its events go to /dev/null; the readiness line goes out on fd 3.)
@@ -118,7 +112,7 @@ fn symlink_planted_by_another_uid_is_not_followed_or_removed() {
     // symlink to a fifo with no reader outside (s6's open-then-unlink would follow it,
     // find ENXIO and remove the link) and one to a root-owned file.
     let d = Dir::new("cleanattack");
-    let f = mkfifodir(&d);
+    let f = mkfifodir(&d, "fifodir");
     let outside = d.join("victim-fifo");
     mkfifo(&outside);
     let secret = d.join("secret");

@@ -285,3 +285,86 @@ fn readme_names_every_program() {
         );
     }
 }
+
+/// The sections of every page, in mandoc's conventional order (EXAMPLES before
+/// DIAGNOSTICS, as `mandoc -Tlint -W all` wants) with our own OPTIONS,
+/// COMPATIBILITY and SECURITY where style.md puts them. All are required but
+/// SECURITY, which a page has only where there is something to say.
+const SECTIONS: &[(&str, bool)] = &[
+    ("NAME", true),
+    ("SYNOPSIS", true),
+    ("DESCRIPTION", true),
+    ("OPTIONS", true),
+    ("ENVIRONMENT", true),
+    ("EXIT STATUS", true),
+    ("EXAMPLES", true),
+    ("DIAGNOSTICS", true),
+    ("COMPATIBILITY", true),
+    ("SEE ALSO", true),
+    ("SECURITY", false),
+];
+
+/// The `.Sh` titles of an mdoc source, in order.
+fn section_titles(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .filter_map(|l| l.strip_prefix(".Sh "))
+        .map(|t| t.trim().trim_matches('"').to_string())
+        .collect()
+}
+
+/// The titles `section_titles` should find in a conforming page: every required
+/// section, and SECURITY only if the page has one.
+fn expected_titles(found: &[String]) -> Vec<String> {
+    SECTIONS
+        .iter()
+        .filter(|(name, required)| *required || found.iter().any(|t| t == name))
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+#[test]
+fn every_page_has_the_same_sections_in_the_same_order() {
+    let pages = pages();
+    assert!(!pages.is_empty(), "no pages in doc/");
+    let mut bad = Vec::new();
+    for page in pages {
+        let source = std::fs::read_to_string(&page).unwrap();
+        let found = section_titles(&source);
+        let want = expected_titles(&found);
+        if found != want {
+            bad.push(format!(
+                "{}:\n  has  {found:?}\n  want {want:?}",
+                page.display()
+            ));
+        }
+        if !source.lines().any(|l| l == ".Os") {
+            bad.push(format!("{}: .Os is not bare", page.display()));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn section_check_rejects_disorder_and_gaps() {
+    let titles = |s: &str| section_titles(s);
+    let good = ".Sh NAME\n.Sh SYNOPSIS\n.Sh DESCRIPTION\n.Sh OPTIONS\n.Sh ENVIRONMENT\n\
+                .Sh \"EXIT STATUS\"\n.Sh EXAMPLES\n.Sh DIAGNOSTICS\n.Sh COMPATIBILITY\n\
+                .Sh SEE ALSO\n";
+    let found = titles(good);
+    assert_eq!(found, expected_titles(&found));
+    let with_security = format!("{good}.Sh SECURITY\n");
+    let found = titles(&with_security);
+    assert_eq!(found, expected_titles(&found));
+    let early_security = good.replace(".Sh OPTIONS\n", ".Sh SECURITY\n.Sh OPTIONS\n");
+    let found = titles(&early_security);
+    assert_ne!(found, expected_titles(&found));
+    let late_examples = good
+        .replace(".Sh EXAMPLES\n", "")
+        .replace(".Sh COMPATIBILITY\n", ".Sh EXAMPLES\n.Sh COMPATIBILITY\n");
+    let found = titles(&late_examples);
+    assert_ne!(found, expected_titles(&found));
+    let no_environment = good.replace(".Sh ENVIRONMENT\n", "");
+    let found = titles(&no_environment);
+    assert_ne!(found, expected_titles(&found));
+}

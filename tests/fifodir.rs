@@ -42,12 +42,6 @@ pub(crate) fn wait_fifos(dir: &Path, n: usize) {
     );
 }
 
-fn mkfifodir(d: &Dir, name: &str) -> PathBuf {
-    let p = d.join(name);
-    run_timeout(cmd(&[bin("npt-mkfifodir").as_os_str(), p.as_os_str()]), 10).assert_code(0);
-    p
-}
-
 fn request(dir: &Path, re: &str, ms: u64) -> Vec<u8> {
     let mut v = dir.as_os_str().as_encoded_bytes().to_vec();
     v.push(0);

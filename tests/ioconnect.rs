@@ -12,15 +12,8 @@ fn ioc() -> String {
 
 /// Bytes that are not all alike, so a lost or reordered chunk shows.
 fn pattern(n: usize) -> Vec<u8> {
-    let mut x: u32 = 0x1234_5678;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
+    let mut rng = XorShift(0x1234_5678);
+    (0..n).map(|_| rng.next() as u8).collect()
 }
 
 fn server(sock: &Path, script: &str) -> Server {

@@ -11,26 +11,8 @@ use std::time::Duration;
 
 const ENV_PROG: &str = "env | grep -E '^(PROTO|IPC)' ; exit 0";
 
-fn server(args: &[&str], path: &Path, prog: &[&str]) -> Server {
-    let mut c = Command::new(bin("ipcserver"));
-    c.args(args).arg("-1").arg(path).args(prog);
-    Server::start(c)
-}
-
 fn sh(script: &str) -> Vec<String> {
     vec!["sh".into(), "-c".into(), script.into()]
-}
-
-fn connect(path: &Path) -> UnixStream {
-    let s = UnixStream::connect(path).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s
-}
-
-fn read_all(s: &mut UnixStream) -> String {
-    let mut v = String::new();
-    s.read_to_string(&mut v).unwrap();
-    v
 }
 
 fn no_private_dirs(d: &Dir) {
@@ -132,7 +114,7 @@ fn minus_capital_p_unsets_credentials() {
     let p = d.join("s");
     let _srv = server(&["-P"], &p, &["sh", "-c", ENV_PROG]);
     let mut s = connect(&p);
-    let out = read_all(&mut s);
+    let out = read_string(&mut s);
     assert!(!out.contains("IPCREMOTEEUID"), "{out}");
     assert!(!out.contains("IPCREMOTEEGID"), "{out}");
     assert!(out.contains("IPCCONNNUM=\n"), "{out}");
@@ -295,7 +277,7 @@ fn localmaxconn_denies_per_uid() {
     assert_eq!(&buf, b"0 1\n");
     // Same uid, over the limit: closed at once.
     let mut c2 = connect(&p);
-    assert_eq!(read_all(&mut c2), "");
+    assert_eq!(read_string(&mut c2), "");
     // Another uid has its own count.
     if have("s6-ipcclient") {
         let out = run_timeout(
@@ -358,7 +340,7 @@ fn sighup_kills_children_and_keeps_serving() {
     let (d, srv, mut c) = start_sleeper("hup");
     let kids = wait_children(&srv, 1);
     srv.signal(libc::SIGHUP);
-    assert_eq!(read_all(&mut c), "");
+    assert_eq!(read_string(&mut c), "");
     assert!(eventually(10, || srv.children().is_empty()));
     assert!(!alive(kids[0]));
     let mut c2 = connect(&d.join("s"));
@@ -374,7 +356,7 @@ fn sigquit_and_sigabrt_kill_children_and_exit() {
         let kids = wait_children(&srv, 1);
         let out = srv.stop_with(sig);
         out.assert_code(0);
-        assert_eq!(read_all(&mut c), "");
+        assert_eq!(read_string(&mut c), "");
         assert!(eventually(10, || !alive(kids[0])), "signal {sig}");
     }
 }
@@ -386,12 +368,12 @@ fn thousand_connections_leave_no_zombie_and_no_fd() {
     let srv = server(&[], &p, &["true"]);
     // One connection first: the server may still be closing start-up fds right after
     // its readiness line.
-    assert_eq!(read_all(&mut connect(&p)), "");
+    assert_eq!(read_string(&mut connect(&p)), "");
     assert!(eventually(10, || srv.children().is_empty()));
     let before = srv.fd_count();
     for _ in 0..1000 {
         let mut s = connect(&p);
-        assert_eq!(read_all(&mut s), "");
+        assert_eq!(read_string(&mut s), "");
     }
     assert!(
         eventually(10, || srv.children().is_empty()),
@@ -408,7 +390,7 @@ fn prog_not_found_warns_and_keeps_serving() {
     let srv = server(&[], &p, &["/nonexistent/prog"]);
     for _ in 0..3 {
         let mut s = connect(&p);
-        assert_eq!(read_all(&mut s), "");
+        assert_eq!(read_string(&mut s), "");
     }
     let out = srv.stop_with(libc::SIGTERM);
     out.assert_code(0);
@@ -428,10 +410,10 @@ fn handler_crash_and_vanishing_clients_do_not_stop_the_server() {
     }
     let mut s = connect(&p);
     s.write_all(b"x\n").unwrap();
-    assert_eq!(read_all(&mut s), "");
+    assert_eq!(read_string(&mut s), "");
     let mut s = connect(&p);
     s.write_all(b"x\n").unwrap();
-    assert_eq!(read_all(&mut s), "");
+    assert_eq!(read_string(&mut s), "");
 }
 
 fn ipcserver_once(args: &[&str], path: &Path) -> std::process::Output {
@@ -450,7 +432,7 @@ fn stale_socket_is_replaced() {
     let _hold = crate::socknames::hold_inode(&p);
     let _srv = server(&[], &p, &["sh", "-c", "echo new"]);
     assert_ne!(std::fs::symlink_metadata(&p).unwrap().ino(), old);
-    assert_eq!(read_all(&mut connect(&p)), "new\n");
+    assert_eq!(read_string(&mut connect(&p)), "new\n");
     no_private_dirs(&d);
 }
 
@@ -553,7 +535,7 @@ fn two_servers_at_once_exactly_one_wins() {
             "round {round}: exactly one must lose: {ea:?} {eb:?}"
         );
         assert_eq!(exited[0].code(), Some(111));
-        assert_eq!(read_all(&mut connect(&p)), "hi\n");
+        assert_eq!(read_string(&mut connect(&p)), "hi\n");
         for mut c in [a, b] {
             let _ = c.kill();
             let _ = c.wait();
@@ -746,7 +728,7 @@ fn privileges_are_dropped_after_bind() {
             "grep -E '^(Uid|Gid|Groups|CapEff|CapPrm):' /proc/self/status",
         ],
     );
-    let out = read_all(&mut connect(&p));
+    let out = read_string(&mut connect(&p));
     let lines: Vec<&str> = out.lines().map(|l| l.trim_end()).collect();
     let norm: Vec<String> = lines
         .iter()
@@ -784,7 +766,7 @@ fn minus_capital_u_reads_and_unsets_uid_gid_gidlist() {
     ]);
     let _srv = Server::start(c);
     assert_eq!(
-        read_all(&mut connect(&p)),
+        read_string(&mut connect(&p)),
         "65534\n65534 4242\nunset unset unset\n"
     );
     let mut c = Command::new(bin("ipcserver"));
@@ -802,7 +784,7 @@ fn verbose_log_lines() {
     let d = Dir::new("log");
     let p = d.join("s");
     let srv = server(&["-v"], &p, &["sh", "-c", "exit 3"]);
-    read_all(&mut connect(&p));
+    read_string(&mut connect(&p));
     assert!(eventually(10, || srv.children().is_empty()));
     std::thread::sleep(Duration::from_millis(100));
     let out = srv.stop_with(libc::SIGTERM);
@@ -838,7 +820,7 @@ fn children_get_clean_fds_and_signals() {
         p.display()
     ));
     let _srv = Server::start(c);
-    let out = read_all(&mut connect(&p));
+    let out = read_string(&mut connect(&p));
     // What any child of this test inherits from the test harness (not ours to close).
     let base = run_timeout(
         cmd(&["sh", "-c", "ls /proc/self/fd | sort -n | tr '\\n' ' '"]),
@@ -868,7 +850,7 @@ fn out_of_fds_neither_spins_nor_stops_serving() {
     let srv = server(&[], &p, &["sh", "-c", "echo served"]);
     // One connection first: the server may still be closing start-up fds right after
     // its readiness line.
-    assert_eq!(read_all(&mut connect(&p)), "served\n");
+    assert_eq!(read_string(&mut connect(&p)), "served\n");
     let pid = srv.pid().to_string();
     // The lowest free fd number: with the soft limit there, no new fd can be made.
     let fds: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
@@ -896,7 +878,7 @@ fn out_of_fds_neither_spins_nor_stops_serving() {
         "server used {used} ticks of CPU in 1 s while out of fds"
     );
     run_timeout(cmd(&["prlimit", "--pid", &pid, "--nofile=256:"]), 10).assert_code(0);
-    assert_eq!(read_all(&mut c), "served\n");
+    assert_eq!(read_string(&mut c), "served\n");
     let log = srv.log();
     assert_eq!(
         log.matches("ipcserver: warning: unable to accept: Too many open files: pausing accept until resources free up\n").count(),

@@ -7,14 +7,6 @@ use std::os::unix::net::UnixStream;
 use std::process::Command;
 use std::time::Duration;
 
-fn read_from(p: &std::path::Path) -> String {
-    let mut s = UnixStream::connect(p).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut v = String::new();
-    s.read_to_string(&mut v).unwrap();
-    v
-}
-
 const PROG: &str = "env | grep -E '^(PROTO|IPC|LISTEN)' | sort; exit 0";
 
 #[test]
@@ -30,7 +22,7 @@ fn behind_s6_ipcserver_socketbinder() {
         .args(["-1", "sh", "-c", PROG]);
     let srv = Server::start(c);
     assert_eq!(srv.ready_line, "\n");
-    let out = read_from(&p);
+    let out = read_string(&mut connect(&p));
     assert_eq!(
         out,
         "IPCCONNNUM=1\nIPCREMOTEEGID=0\nIPCREMOTEEUID=0\nIPCREMOTEPATH=\nPROTO=IPC\n"
@@ -70,7 +62,7 @@ fn behind_systemd_socket_activate() {
     );
     // The server keeps serving (the first handler may not be reaped yet: IPCCONNNUM
     // counts live connections, so it may be 1 or 2).
-    assert!(read_from(&p).ends_with("IPCREMOTEPATH=\nPROTO=IPC\n"));
+    assert!(read_string(&mut connect(&p)).ends_with("IPCREMOTEPATH=\nPROTO=IPC\n"));
     let _ = child.kill();
     let _ = child.wait();
 }

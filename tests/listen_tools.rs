@@ -543,20 +543,7 @@ fn mode_and_group_are_enforced_by_the_kernel() {
     let member = run_timeout(as_nobody(&["socat", "-u", &target, "-"]), 10);
     member.assert_code(0);
     assert_eq!(member.out(), "welcome\n");
-    let mut outsider = Command::new("setpriv");
-    outsider.args([
-        "--reuid",
-        "65533",
-        "--regid",
-        "65533",
-        "--clear-groups",
-        "--",
-        "socat",
-        "-u",
-        &target,
-        "-",
-    ]);
-    let o = run_timeout(outsider, 10);
+    let o = run_timeout(as_user(65533, &["socat", "-u", &target, "-"]), 10);
     assert_ne!(o.code(), Some(0));
     assert!(o.err().contains("Permission denied"), "{}", o.err());
 }

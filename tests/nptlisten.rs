@@ -16,11 +16,6 @@ fn fifodirs(d: &Dir, n: usize) -> Vec<PathBuf> {
         .collect()
 }
 
-fn path_with_our_bins() -> String {
-    let ours = bin("ipcserver").parent().unwrap().display().to_string();
-    format!("{ours}:{}", std::env::var("PATH").unwrap_or_default())
-}
-
 fn sh(dir: &Path, script: &str) -> std::process::Output {
     let mut c = Command::new("sh");
     c.args(["-c", script])

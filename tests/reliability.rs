@@ -12,24 +12,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn server(args: &[&str], path: &Path, prog: &[&str]) -> Server {
-    let mut c = Command::new(bin("ipcserver"));
-    c.args(args).arg("-1").arg(path).args(prog);
-    Server::start(c)
-}
-
-fn connect(path: &Path) -> UnixStream {
-    let s = UnixStream::connect(path).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s
-}
-
-fn read_all(s: &mut UnixStream) -> Vec<u8> {
-    let mut v = Vec::new();
-    s.read_to_end(&mut v).unwrap();
-    v
-}
-
 /// Read to EOF; a reset (the handler died with our bytes unread) also ends it.
 fn read_lenient(s: &mut UnixStream) -> Vec<u8> {
     let mut v = Vec::new();

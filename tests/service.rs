@@ -17,11 +17,6 @@ const SERVICES: [&str; 4] = [
     "socket-proxy",
 ];
 
-fn path_with_our_bins() -> String {
-    let ours = bin("ipcserver").parent().unwrap().display().to_string();
-    format!("{ours}:{}", std::env::var("PATH").unwrap_or_default())
-}
-
 /// Copy a service directory from `service/` into `dir`.
 pub fn copy_service(name: &str, dir: &Path) -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -64,11 +64,8 @@ print "$d $a $in\n";
 impl Hammer {
     pub fn start(uid: u32, path: &Path, stop: &Path) -> Hammer {
         let _ = std::fs::remove_file(stop);
-        let u = uid.to_string();
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid", &u, "--regid", &u, "--clear-groups", "--"])
-            .args(["perl", "-e", HAMMER])
-            .arg(path)
+        let mut c = as_user(uid, &["perl", "-e", HAMMER]);
+        c.arg(path)
             .arg(stop)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -118,12 +115,6 @@ fn py_available(modules: &str) -> bool {
     ok
 }
 
-fn ipcserver(args: &[&str], path: &Path, prog: &[&str]) -> Server {
-    let mut c = Command::new(bin("ipcserver"));
-    c.args(args).arg("-1").arg(path).args(prog);
-    Server::start(c)
-}
-
 /// Connect from Python, print getpeername() and what the handler wrote.
 fn python_peer(path: &Path) -> String {
     let script = "import socket,sys\n\
@@ -156,7 +147,7 @@ fn getsockname_and_getpeername_are_path_for_python_and_the_handler() {
     std::fs::create_dir(&sticky).unwrap();
     std::fs::set_permissions(&sticky, std::fs::Permissions::from_mode(0o1777)).unwrap();
     for p in [d.join("plain.sock"), sticky.join("sticky.sock")] {
-        let _srv = ipcserver(&[], &p, &[PY, "-c", HANDLER_SOCKNAME]);
+        let _srv = server(&[], &p, &[PY, "-c", HANDLER_SOCKNAME]);
         let sp = p.display().to_string();
         assert_eq!(
             python_peer(&p),
@@ -184,7 +175,7 @@ fn a_directory_others_may_change_records_the_documented_alias() {
     let d = Dir::new("names777");
     std::fs::set_permissions(&d.path, std::fs::Permissions::from_mode(0o777)).unwrap();
     let p = d.join("open.sock");
-    let _srv = ipcserver(&[], &p, &[PY, "-c", HANDLER_SOCKNAME]);
+    let _srv = server(&[], &p, &[PY, "-c", HANDLER_SOCKNAME]);
     let out = python_peer(&p);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
@@ -214,7 +205,7 @@ fn ss_lists_path_for_ipcserver_and_each_listener() {
     let d = Dir::new("ss");
     let mut servers = Vec::new();
     let p = d.join("ipcserver.sock");
-    servers.push(ipcserver(&[], &p, &["true"]));
+    servers.push(server(&[], &p, &["true"]));
     for tool in [
         "local-stream-socket-listen",
         "local-seqpacket-socket-listen",
@@ -296,7 +287,7 @@ fn access_programs_see_the_real_ipclocalpath() {
         let p = d.join("s6.sock");
         let mut prog = vec!["s6-ipcserver-access", "-i", r];
         prog.extend(show);
-        let _srv = ipcserver(&[], &p, &prog);
+        let _srv = server(&[], &p, &prog);
         assert_eq!(read(&p), format!("local={}\n", p.display()));
     }
     let p = d.join("ours.sock");
@@ -368,7 +359,7 @@ fn gunicorn_logs_the_real_path() {
 fn ipcclient_bind_path_is_the_real_name() {
     let d = Dir::new("clbind");
     let p = d.join("srv.sock");
-    let _srv = ipcserver(&[], &p, &["sh", "-c", "echo \"remote=$IPCREMOTEPATH\""]);
+    let _srv = server(&[], &p, &["sh", "-c", "echo \"remote=$IPCREMOTEPATH\""]);
     let cl = d.join("client.sock");
     let mut c = Command::new(bin("ipcclient"));
     c.arg("-p")

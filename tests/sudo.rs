@@ -167,16 +167,7 @@ fn privilege_gain_through_access_rules() {
         .map(|s| s.1)
         .filter(|&c| c == Side::Ours || have("s6-sudo"))
     {
-        let mut denied = Command::new("setpriv");
-        denied.args([
-            "--reuid",
-            "65533",
-            "--regid",
-            "65533",
-            "--clear-groups",
-            "--",
-        ]);
-        denied.args(client_argv(client, &[], &sock, &[]));
+        let denied = as_user(65533, &client_argv(client, &[], &sock, &[]));
         let out = run_timeout(denied, 10);
         out.assert_code(111);
         assert_eq!(out.out(), "");
@@ -335,107 +326,126 @@ fn malformed_requests_are_refused() {
     let good_strings = b"a\0K=v\0";
     let null = std::fs::File::open("/dev/null").unwrap();
     let three = [null.as_fd(), null.as_fd(), null.as_fd()];
-    type Case<'a> = (&'a str, Vec<u8>, usize, i32, &'a str, &'a [u8]);
+    /// A malformed request and how ipcsudod must answer it.
+    struct Case<'a> {
+        name: &'a str,
+        /// The message sent after the banner.
+        msg: Vec<u8>,
+        /// How many fds go with it.
+        nfds: usize,
+        /// ipcsudod's exit code, its stderr, and what the client reads.
+        code: i32,
+        err: &'a str,
+        answer: &'a [u8],
+    }
     let cases: Vec<Case<'_>> = vec![
-        (
-            "wrong banner",
-            request(b"s6-sudo a v2.0\n", [1, 1, 2, 4], good_strings),
-            3,
-            100,
-            "ipcsudod: fatal: wrong client banner\n",
-            b"\x16",
-        ),
-        (
-            "no fds",
-            request(b"s6-sudo a v1.0\n", [1, 1, 2, 4], good_strings),
-            0,
-            100,
-            "ipcsudod: fatal: client did not send 3 fds\n",
-            b"",
-        ),
-        (
-            "two fds",
-            request(b"s6-sudo a v1.0\n", [1, 1, 2, 4], good_strings),
-            2,
-            100,
-            "ipcsudod: fatal: client did not send 3 fds\n",
-            b"",
-        ),
-        (
-            "five fds",
-            request(b"s6-sudo a v1.0\n", [1, 1, 2, 4], good_strings),
-            5,
-            100,
-            "ipcsudod: fatal: client did not send 3 fds\n",
-            b"",
-        ),
-        (
-            "too many fds for the control buffer",
-            request(b"s6-sudo a v1.0\n", [1, 1, 2, 4], good_strings),
-            20,
-            111,
-            "ipcsudod: fatal: unable to read message from client: Protocol error\n",
-            b"",
-        ),
-        (
-            "lengths do not add up",
-            request(b"s6-sudo a v1.0\n", [1, 1, 2, 9], good_strings),
-            3,
-            100,
-            "ipcsudod: fatal: wrong client argc/envlen\n",
-            b"\x16",
-        ),
-        (
-            "argc over the limit",
-            request(b"s6-sudo a v1.0\n", [131_073, 1, 2, 4], good_strings),
-            3,
-            100,
-            "ipcsudod: fatal: too many args/envvars from client\n",
-            b"\x16",
-        ),
-        (
-            "argc does not match the strings",
-            request(b"s6-sudo a v1.0\n", [3, 1, 2, 4], good_strings),
-            3,
-            100,
-            "ipcsudod: fatal: bad arguments from client\n",
-            b"\x16",
-        ),
-        (
-            "variable without =",
-            request(b"s6-sudo a v1.0\n", [1, 1, 2, 4], b"a\0KKv\0"),
-            3,
-            100,
-            "ipcsudod: fatal: bad environment from client\n",
-            b"\x16",
-        ),
-        (
-            "short message",
-            {
+        Case {
+            name: "wrong banner",
+            msg: request(b"s6-sudo a v2.0\n", [1, 1, 2, 4], good_strings),
+            nfds: 3,
+            code: 100,
+            err: "ipcsudod: fatal: wrong client banner\n",
+            answer: b"\x16",
+        },
+        Case {
+            name: "no fds",
+            msg: request(b"s6-sudo a v1.0\n", [1, 1, 2, 4], good_strings),
+            nfds: 0,
+            code: 100,
+            err: "ipcsudod: fatal: client did not send 3 fds\n",
+            answer: b"",
+        },
+        Case {
+            name: "two fds",
+            msg: request(b"s6-sudo a v1.0\n", [1, 1, 2, 4], good_strings),
+            nfds: 2,
+            code: 100,
+            err: "ipcsudod: fatal: client did not send 3 fds\n",
+            answer: b"",
+        },
+        Case {
+            name: "five fds",
+            msg: request(b"s6-sudo a v1.0\n", [1, 1, 2, 4], good_strings),
+            nfds: 5,
+            code: 100,
+            err: "ipcsudod: fatal: client did not send 3 fds\n",
+            answer: b"",
+        },
+        Case {
+            name: "too many fds for the control buffer",
+            msg: request(b"s6-sudo a v1.0\n", [1, 1, 2, 4], good_strings),
+            nfds: 20,
+            code: 111,
+            err: "ipcsudod: fatal: unable to read message from client: Protocol error\n",
+            answer: b"",
+        },
+        Case {
+            name: "lengths do not add up",
+            msg: request(b"s6-sudo a v1.0\n", [1, 1, 2, 9], good_strings),
+            nfds: 3,
+            code: 100,
+            err: "ipcsudod: fatal: wrong client argc/envlen\n",
+            answer: b"\x16",
+        },
+        Case {
+            name: "argc over the limit",
+            msg: request(b"s6-sudo a v1.0\n", [131_073, 1, 2, 4], good_strings),
+            nfds: 3,
+            code: 100,
+            err: "ipcsudod: fatal: too many args/envvars from client\n",
+            answer: b"\x16",
+        },
+        Case {
+            name: "argc does not match the strings",
+            msg: request(b"s6-sudo a v1.0\n", [3, 1, 2, 4], good_strings),
+            nfds: 3,
+            code: 100,
+            err: "ipcsudod: fatal: bad arguments from client\n",
+            answer: b"\x16",
+        },
+        Case {
+            name: "variable without =",
+            msg: request(b"s6-sudo a v1.0\n", [1, 1, 2, 4], b"a\0KKv\0"),
+            nfds: 3,
+            code: 100,
+            err: "ipcsudod: fatal: bad environment from client\n",
+            answer: b"\x16",
+        },
+        Case {
+            name: "short message",
+            msg: {
                 let mut m = 4u32.to_be_bytes().to_vec();
                 m.extend_from_slice(&[0, 3]);
                 m.extend_from_slice(b"s6-s");
                 m
             },
-            3,
-            100,
-            "ipcsudod: fatal: wrong client message\n",
-            b"\x16",
-        ),
-        (
-            "oversized message",
-            {
+            nfds: 3,
+            code: 100,
+            err: "ipcsudod: fatal: wrong client message\n",
+            answer: b"\x16",
+        },
+        Case {
+            name: "oversized message",
+            msg: {
                 let mut m = (1u32 << 30).to_be_bytes().to_vec();
                 m.extend_from_slice(&[0, 3]);
                 m
             },
-            3,
-            100,
-            "ipcsudod: fatal: client message too big\n",
-            b"",
-        ),
+            nfds: 3,
+            code: 100,
+            err: "ipcsudod: fatal: client message too big\n",
+            answer: b"",
+        },
     ];
-    for (name, msg, nfds, code, err, answer) in cases {
+    for Case {
+        name,
+        msg,
+        nfds,
+        code,
+        err,
+        answer,
+    } in cases
+    {
         let d = Dir::new("sudo");
         let (mut s, child, marker) = raw_sudod(&[], &d);
         read_banner(&mut s);
@@ -760,16 +770,7 @@ fn service_example_group_rule() {
     assert_eq!(out.err(), "usage: ipcsudo SOCKET   (no arguments)\n");
 
     // Not in the group: the socket's mode stops the connection.
-    let mut other = Command::new("setpriv");
-    other.args([
-        "--reuid",
-        "65533",
-        "--regid",
-        "65533",
-        "--clear-groups",
-        "--",
-    ]);
-    other.args(client_argv(Side::Ours, &[], &sock, &[]));
+    let other = as_user(65533, &client_argv(Side::Ours, &[], &sock, &[]));
     let out = run_timeout(other, 10);
     out.assert_code(111);
     assert_eq!(

@@ -5,6 +5,7 @@
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -74,15 +75,14 @@ pub fn have(prog: &str) -> bool {
 
 /// A command run as uid/gid 65534 with no supplementary groups.
 pub fn as_nobody<S: AsRef<OsStr>>(argv: &[S]) -> Command {
+    as_user(65534, argv)
+}
+
+/// A command run as uid `id` and gid `id` with no supplementary groups.
+pub fn as_user<S: AsRef<OsStr>>(id: u32, argv: &[S]) -> Command {
+    let id = id.to_string();
     let mut c = Command::new("setpriv");
-    c.args([
-        "--reuid",
-        "65534",
-        "--regid",
-        "65534",
-        "--clear-groups",
-        "--",
-    ]);
+    c.args(["--reuid", &id, "--regid", &id, "--clear-groups", "--"]);
     c.args(argv);
     c
 }
@@ -309,4 +309,75 @@ pub fn env_lines(out: &str, prefixes: &[&str]) -> Vec<String> {
         .collect();
     v.sort();
     v
+}
+
+/// `ipcserver ARGS -1 PATH PROG…`, started and waited for (see `Server::start`).
+pub fn server(args: &[&str], path: &Path, prog: &[&str]) -> Server {
+    let mut c = Command::new(bin("ipcserver"));
+    c.args(args).arg("-1").arg(path).args(prog);
+    Server::start(c)
+}
+
+/// A client connection to `path`, whose reads give up after 10 seconds.
+pub fn connect(path: &Path) -> UnixStream {
+    let s = UnixStream::connect(path).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
+}
+
+/// Everything the peer sends until it closes.
+pub fn read_all(s: &mut UnixStream) -> Vec<u8> {
+    let mut v = Vec::new();
+    s.read_to_end(&mut v).unwrap();
+    v
+}
+
+/// Everything the peer sends until it closes, as text.
+pub fn read_string(s: &mut UnixStream) -> String {
+    let mut v = String::new();
+    s.read_to_string(&mut v).unwrap();
+    v
+}
+
+/// A xorshift64 generator (shifts 13, 7, 17): repeatable pseudo-random numbers for
+/// generated cases, with no crate. `seed` must not be 0.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+}
+
+/// PATH with the directory of our built programs first, for scripts that name them.
+pub fn path_with_our_bins() -> String {
+    let ours = bin("ipcserver").parent().unwrap().display().to_string();
+    format!("{ours}:{}", std::env::var("PATH").unwrap_or_default())
+}
+
+/// `npt-mkfifodir DIR/NAME`, which must succeed; returns the fifodir's path.
+pub fn mkfifodir(d: &Dir, name: &str) -> PathBuf {
+    let p = d.join(name);
+    run_timeout(cmd(&[bin("npt-mkfifodir").as_os_str(), p.as_os_str()]), 10).assert_code(0);
+    p
+}
+
+/// Creates `dir` and, below it, each `(path, content)` of `tree`: a path ending in `/`
+/// is a directory, any other a file (its parents made as needed).
+pub fn write_tree<C: AsRef<[u8]>>(dir: &Path, tree: &[(&str, C)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (p, content) in tree {
+        let path = dir.join(p);
+        if p.ends_with('/') {
+            std::fs::create_dir_all(&path).unwrap();
+        } else {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, content).unwrap();
+        }
+    }
 }

@@ -5,7 +5,6 @@
 
 use super::probe::*;
 use crate::util::*;
-use std::path::Path;
 
 /// A rules tree: (relative path, contents); a path ending in `/` is a directory.
 type Tree = &'static [(&'static str, &'static str)];
@@ -282,18 +281,6 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn build(dir: &Path, tree: Tree) {
-    for (p, content) in tree {
-        let path = dir.join(p);
-        if p.ends_with('/') {
-            std::fs::create_dir_all(&path).unwrap();
-        } else {
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, content).unwrap();
-        }
-    }
-}
-
 #[test]
 fn access_table() {
     if !have("s6-ipcserver-access") || !have("s6-accessrules-cdb-from-fs") || !have("perl") {
@@ -309,9 +296,9 @@ fn access_table() {
         ] {
             let sd = side_dir(&d.path, k.name, side);
             match k.rules {
-                Rules::Dir(t) => build(&sd.join("r"), t),
+                Rules::Dir(t) => write_tree(&sd.join("r"), t),
                 Rules::Cdb(t) => {
-                    build(&sd.join("src"), t);
+                    write_tree(&sd.join("src"), t);
                     let out = exec_case(
                         &[
                             "s6-accessrules-cdb-from-fs".into(),

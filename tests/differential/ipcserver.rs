@@ -311,14 +311,7 @@ pub fn serve_once(
     base: &Path,
 ) -> Side {
     let log_path = cwd.join("log");
-    let mut c = Command::new(resolve(&argv[0]));
-    c.args(&argv[1..]).current_dir(cwd);
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    for k in unset {
-        c.env_remove(k);
-    }
+    let mut c = case_command(argv, env, unset, cwd);
     c.stdin(Stdio::null())
         .stdout(std::fs::File::create(cwd.join("stdout")).unwrap())
         .stderr(std::fs::File::create(&log_path).unwrap());

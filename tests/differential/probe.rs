@@ -117,14 +117,9 @@ pub fn resolve(prog: &str) -> OsString {
     }
 }
 
-/// Run `argv` (argv[0] resolved with `resolve`) in `cwd` with `env` added and `stdin`.
-pub fn exec_case(
-    argv: &[String],
-    env: &[(&str, &str)],
-    unset: &[&str],
-    stdin: Stdin,
-    cwd: &Path,
-) -> Output {
+/// `argv` (argv[0] resolved with `resolve`) to run in `cwd`, with `env` added and
+/// the variables `unset` removed.
+pub fn case_command(argv: &[String], env: &[(&str, &str)], unset: &[&str], cwd: &Path) -> Command {
     let mut c = Command::new(resolve(&argv[0]));
     c.args(&argv[1..]).current_dir(cwd);
     for (k, v) in env {
@@ -133,6 +128,18 @@ pub fn exec_case(
     for k in unset {
         c.env_remove(k);
     }
+    c
+}
+
+/// Run `argv` (argv[0] resolved with `resolve`) in `cwd` with `env` added and `stdin`.
+pub fn exec_case(
+    argv: &[String],
+    env: &[(&str, &str)],
+    unset: &[&str],
+    stdin: Stdin,
+    cwd: &Path,
+) -> Output {
+    let mut c = case_command(argv, env, unset, cwd);
     let mut keep = None;
     let mut bytes = None;
     match stdin {

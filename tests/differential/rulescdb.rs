@@ -3,7 +3,6 @@
 
 use super::probe::*;
 use crate::util::*;
-use std::path::Path;
 
 /// A rules tree: (relative path, contents); a path ending in `/` is a directory.
 type Tree = &'static [(&'static str, &'static [u8])];
@@ -188,19 +187,6 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn build(dir: &Path, tree: Tree) {
-    std::fs::create_dir_all(dir).unwrap();
-    for (p, content) in tree {
-        let path = dir.join(p);
-        if p.ends_with('/') {
-            std::fs::create_dir_all(&path).unwrap();
-        } else {
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, content).unwrap();
-        }
-    }
-}
-
 #[test]
 fn rulescdb_table() {
     if !have("s6-accessrules-cdb-from-fs") {
@@ -212,7 +198,7 @@ fn rulescdb_table() {
         // One tree for both tools (readdir order is part of the output), reached as
         // `r` from each side's directory.
         let src = d.join(format!("src-{}", k.name));
-        build(&src, k.tree);
+        write_tree(&src, k.tree);
         let mut got = Vec::new();
         for (side, prog) in [
             ("ours", "ipcrules-cdb"),
@@ -278,7 +264,7 @@ fn default_mode() {
         "The default mode is 0644; s6 2.11 makes the file 0600",
     );
     let d = Dir::new("drm");
-    build(&d.join("r"), &[("uid/0/allow", b"")]);
+    write_tree(&d.join("r"), &[("uid/0/allow", b"")]);
     for (prog, want) in [
         ("ipcrules-cdb", 0o644),
         ("s6-accessrules-cdb-from-fs", 0o600),
