@@ -6,6 +6,7 @@
 use crate::util::*;
 use std::ffi::OsStr;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -385,17 +386,19 @@ fn another_uid_holding_flock_on_the_directory_does_not_stop_a_start() {
     std::fs::set_permissions(&sticky, std::fs::Permissions::from_mode(0o1777)).unwrap();
     // The lock name of sticky/t.sock, made and held by the other uid.
     let squat = sticky.join(".ipcs-lock.t.sock");
-    let mut holders: Vec<Child> = [d.path.clone(), sticky.clone()]
-        .iter()
-        .map(|dir| {
-            let mut c = as_nobody(&[OsStr::new("flock"), OsStr::new("-x")]);
-            c.arg(dir).args(["sleep", "600"]);
-            c.spawn().unwrap()
-        })
-        .collect();
-    let mut c = as_nobody(&[OsStr::new("flock"), OsStr::new("-x")]);
-    c.arg(&squat).args(["sleep", "600"]);
-    holders.push(c.spawn().unwrap());
+    // Each holder (setpriv → flock → its sleep child) in a process group of its own,
+    // with no stdio of ours: the whole group is killed on drop, even if an assertion
+    // fails, so no sleep outlives the test holding the test runner's output pipe.
+    let hold = |p: &Path| {
+        let mut c = as_nobody(&[OsStr::new("flock"), OsStr::new("-x"), p.as_os_str()]);
+        c.args(["sleep", "600"])
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        c.spawn().unwrap()
+    };
+    let holders = Holders(vec![hold(&d.path), hold(&sticky), hold(&squat)]);
     assert!(
         eventually(10, || {
             let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
@@ -428,10 +431,7 @@ fn another_uid_holding_flock_on_the_directory_does_not_stop_a_start() {
     }
     // The squatted lock was left alone, and nothing else of ours is left behind.
     assert_eq!(std::fs::metadata(&squat).unwrap().uid(), 65534);
-    for mut h in holders {
-        let _ = h.kill();
-        let _ = h.wait();
-    }
+    drop(holders);
     let stray: Vec<String> = d
         .entries()
         .into_iter()
@@ -660,4 +660,18 @@ fn uvicorn_logs_the_real_path() {
     let curl = curl.unwrap();
     curl.assert_code(0);
     assert_eq!(curl.out(), "hello from uvicorn\n");
+}
+
+/// Lock holders, each the leader of its own process group, killed group and all on drop.
+struct Holders(Vec<Child>);
+
+impl Drop for Holders {
+    fn drop(&mut self) {
+        for h in &mut self.0 {
+            if let Some(pid) = rustix::process::Pid::from_raw(h.id() as i32) {
+                let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+            }
+            let _ = h.wait();
+        }
+    }
 }
