@@ -890,9 +890,12 @@ fn run_row(prog: &str, row: &Row) -> ((Option<i32>, String, String), Dir) {
     (seen(&out, Path::new(&ds)), d)
 }
 
+/// A man page's source with its lines joined and white space collapsed, so that a
+/// sentence the page wraps across lines is still found whole.
 fn page(name: &str) -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("doc/{name}.1"));
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn check(row: &Row) -> Result<(), String> {
