@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/fdholder.sh — the fd-holding daemon, ours (ipcfdholderd) vs s6-fdholderd, in
-# the same run (issue 17).
+# the same run.
 #
 # Both daemons run side by side, started by their launchers (ipcfdholder-daemon,
 # s6-fdholder-daemon) with the same rules. One client (python3, the raw s6-fdholder

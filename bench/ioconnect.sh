@@ -1,5 +1,5 @@
 #!/bin/sh
-# Relay throughput and CPU: ipcioconnect vs s6-ioconnect vs socat (issue 16).
+# Relay throughput and CPU: ipcioconnect vs s6-ioconnect vs socat.
 #
 # One ipcserver serves SIZE_MB MiB of zeros per connection (`dd bs=1M` from /dev/zero,
 # so the source is the same for every relay). Each run is a client that relays the

@@ -1,7 +1,7 @@
 //! Worked examples with real third-party software: git's `ext::` transport and rsync's
 //! RSYNC_CONNECT_PROG through `ipcclient SOCK ipcioconnect` to inetd-mode daemons behind
 //! ipcserver, and service/socket-proxy in front of busybox httpd.
-// See: issue 16 (and newcomer-trial F2: the shell bridge hangs `git clone`).
+// Why: the obvious shell bridge (`sh -c 'cat >&7 & cat <&6'`) hangs `git clone`.
 
 use crate::util::*;
 use std::io::{Read, Write};

@@ -1,6 +1,5 @@
 //! Tests: npt-cleanfifodir on real fifodirs, with a live listener, planted entries and a
 //! symlink planted by uid 65534.
-// See: issue 16.
 
 use crate::util::*;
 use std::os::unix::fs::FileTypeExt;

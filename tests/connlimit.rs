@@ -1,6 +1,5 @@
 //! Tests: ipcconnlimit behind ipcserver + ipcserver-access env rules, and s6-connlimit
 //! in the same place.
-// See: issue 16.
 
 use crate::util::*;
 use std::io::{BufRead, BufReader, Read};

@@ -1,6 +1,6 @@
 //! The fd holder: every mix of our daemon or s6-fdholderd with our clients or s6's,
 //! the very same open file coming back, limits, bad input, and the worked example
-//! under a real s6-svscan. See: issue 17.
+//! under a real s6-svscan.
 
 use crate::util::*;
 use std::io::{Read, Write};

@@ -1,5 +1,4 @@
 //! Tests: ipcioconnect, the full-duplex relay, through real sockets, pipes and files.
-// See: issue 16.
 
 use crate::util::*;
 use std::io::Write;

@@ -1,6 +1,5 @@
 //! Tests: npt-listen, subscribing to several fifodirs, through execlineb's block syntax
 //! and the internal argv form, woken by npt-notify and s6-ftrig-notify.
-// See: issue 16.
 
 use crate::util::*;
 use std::path::{Path, PathBuf};

@@ -395,7 +395,7 @@ fn privilege_drop_leaves_nothing_of_root() {
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
     let cases: [Case; 4] = [
         (&["-u", "65534", "-g", "65534"], &[], "Groups: 65534"),
-        // As s6 (issue 13): a group list gets the primary gid added.
+        // As s6: a group list gets the primary gid added.
         (
             &["-u", "65534", "-g", "65534", "-G", ""],
             &[],

@@ -1,6 +1,5 @@
 //! Tests: ipcrules-fs decompiles rules cdbs (ours and s6's) into the tree s6 makes,
 //! atomically.
-// See: issue 16.
 
 use crate::util::*;
 use std::os::unix::fs::MetadataExt;

@@ -3,7 +3,6 @@
 //! created where the caller could not create it, connections dropped, log lines escaped).
 //! Each defence also gets its positive path: the same program still works when nobody
 //! attacks. doc/security.md names these tests.
-// See: issue 11.
 
 use crate::fifodir::{fifos, need_root, wait_fifos};
 use crate::util::*;

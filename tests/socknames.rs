@@ -1,7 +1,6 @@
 //! Tests: every socket we create carries its real name, and nobody else can stop a start.
 //! Real consumers read the name: Python's getsockname/getpeername, the handler itself,
 //! `ss -xl`, python3-systemd's `is_socket_unix`, s6-ipcserver-access, gunicorn.
-// See: issue 12.
 
 use crate::util::*;
 use std::ffi::OsStr;
@@ -445,7 +444,7 @@ fn another_uid_holding_flock_on_the_directory_does_not_stop_a_start() {
     assert!(stray.is_empty(), "{stray:?}");
 }
 
-/// ipcclient reaches a seqpacket server (issue 16, newcomer trial F8): ipcserverd behind
+/// ipcclient reaches a seqpacket server (a seqpacket fallback beyond s6): ipcserverd behind
 /// local-seqpacket-socket-listen, and socat's `UNIX-LISTEN:…,type=5`, with and without a
 /// bindpath; the handler sees a seqpacket connection and the client's real name.
 #[test]

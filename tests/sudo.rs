@@ -798,7 +798,7 @@ fn service_example_group_rule() {
 /// ipcsudod's command starts clean whatever ipcsudod inherited: signals ignored by its
 /// caller (SIGINT, SIGPIPE, and glibc's 32 and 33 from a posix_spawn) are back to their
 /// defaults, and the mask is empty. It used to be spawned with std's Command, through
-/// glibc's posix_spawn, which left 32 and 33 ignored. See: issue 13.
+/// glibc's posix_spawn, which left 32 and 33 ignored.
 #[test]
 fn command_signal_state_is_clean() {
     let (ours, theirs) = UnixStream::pair().unwrap();

@@ -1,6 +1,5 @@
 //! npt-cleanfifodir against s6-cleanfifodir: arguments, messages, exit codes, and the
 //! one documented difference (Debian's s6 2.11 binary removes no 39-byte fifo).
-// See: issue 16.
 
 use super::*;
 

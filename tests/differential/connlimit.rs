@@ -1,5 +1,4 @@
 //! ipcconnlimit against s6-connlimit: environment cases, exit codes, messages, exec.
-// See: issue 16.
 
 use super::*;
 

@@ -1,6 +1,6 @@
 //! Differential rows for the fd holder: each client and daemon program against its
 //! s6-fdholder namesake (usage, bad options, bad environment, messages, exit codes),
-//! both clients talking to the same daemon. See: issue 17.
+//! both clients talking to the same daemon.
 
 use super::{Seen, run};
 use crate::fdholder::{ALL, Side, client, daemon, have_s6, rules};

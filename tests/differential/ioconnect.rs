@@ -1,5 +1,4 @@
 //! ipcioconnect against s6-ioconnect: options, exit codes, messages and behaviour.
-// See: issue 16.
 
 use super::*;
 

@@ -1,6 +1,5 @@
 //! npt-listen against s6-ftrig-listen: argument and block forms, exit codes, messages,
 //! -a/-o behaviour, through execlineb too.
-// See: issue 16.
 
 use super::*;
 

@@ -242,7 +242,7 @@ const ROWS: &[Row] = rows! {
     "ipcserverd" / "s6-ipcserverd" ["-C", "-1", "true"] => Usage("-C: -1 is not a number (digits only, no sign)");
     "ipcserverd" / "s6-ipcserverd" ["-Z", "true"] => Usage("unknown option -Z");
     "ipcserverd" / "s6-ipcserverd" ["--x", "true"] => Usage("unknown option --x");
-    // See: issue 14.6, a LISTEN_PID for another process.
+    // A LISTEN_PID for another process: the message says why.
     "ipcserverd" / "s6-ipcserverd" ["true"] env ["LISTEN_FDS" = "1", "LISTEN_PID" = "1"] => Ours {
         code: 100, msg: "PROG: fatal: stdin is not a socket: LISTEN_FDS is set but LISTEN_PID is 1, not us\n",
         peer_code: Some(100), compat: "is set for another process, the message says so",

@@ -1,6 +1,5 @@
 //! ipcrules-fs against s6-accessrules-fs-from-cdb: arguments, messages, exit codes, the
 //! tree made from the same cdb, and the documented differences.
-// See: issue 16.
 
 use super::*;
 use crate::rulesfs::{sample_rules, tree, write_cdb};

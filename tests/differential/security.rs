@@ -1,8 +1,7 @@
-//! Differential rows for the link handling of issue 11: where s6 follows a symlink
+//! Differential rows for the link handling of the fifodir tools: where s6 follows a symlink
 //! planted in a fifodir or at a fifodir's path, we refuse it. Each row runs the peer
 //! and ours on the same planted link and asserts both behaviours, naming the
 //! COMPATIBILITY line that documents the difference.
-// See: issue 11.
 
 use super::*;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -1,6 +1,5 @@
 //! ipcserver-socketbinder against s6-ipcserver-socketbinder: options, bad input, exit
 //! codes, and the socket each hands to prog (mode, type, listening, blocking, name).
-// See: issue 16.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-/* The attack of issue 11, as the owner of a directory (built and run as uid 65534 by
+/* The swapped-fifo attack, as the owner of a directory (built and run as uid 65534 by
    tests/security.rs). Our own code, after the idea in the attack review.
 
    swapper fifo DIR TARGET: whenever a name starting with ".ftrig1" appears in DIR (a
