@@ -10,7 +10,10 @@ use std::time::Duration;
 
 /// What `ipcclient` was asked to do.
 pub struct Opts {
+    /// The connection to make and the program to run on it, for the core.
     pub cfg: ClientConfig,
+    /// Diagnostics level, counted as s6-ipcclient does: each `-q` one less, each `-v`
+    /// one more, `-Q` back to 1 (the default).
     pub verbosity: u32,
 }
 

@@ -9,7 +9,10 @@ use std::time::Duration;
 /// What `ipcfdholder-list` was asked to do.
 #[derive(Debug)]
 pub struct Opts {
+    /// `-t ms`: the limit on the whole exchange with the daemon (connect, request,
+    /// answer); `None` (`-t 0`, the default) waits for ever.
     pub timeout: Option<Duration>,
+    /// The daemon's socket (an ipcfdholderd or s6-fdholderd).
     pub socket: OsString,
 }
 

@@ -11,8 +11,12 @@ use std::time::Duration;
 pub struct Opts {
     /// `-D`: delete the fd from the daemon as it is retrieved.
     pub delete: bool,
+    /// `-t ms`: the limit on the whole exchange with the daemon (connect, request,
+    /// answer); `None` (`-t 0`, the default) waits for ever.
     pub timeout: Option<Duration>,
+    /// The daemon's socket (an ipcfdholderd or s6-fdholderd).
     pub socket: OsString,
+    /// The identifier of the fd to get, which becomes the program's stdin.
     pub id: OsString,
     /// The program to exec, untouched.
     pub argv: Vec<OsString>,

@@ -11,10 +11,15 @@ use std::time::Duration;
 pub struct Opts {
     /// `-d`: the fd to store (default 0).
     pub fd: u32,
+    /// `-t ms`: the limit on the whole exchange with the daemon (connect, request,
+    /// answer); `None` (`-t 0`, the default) waits for ever.
     pub timeout: Option<Duration>,
     /// `-T`: how long the daemon keeps the fd.
     pub fd_timeout: Option<Duration>,
+    /// The daemon's socket (an ipcfdholderd or s6-fdholderd).
     pub socket: OsString,
+    /// The identifier to store the fd under (`unix:/run/x`, by s6's convention: a
+    /// scheme, a colon, a name).
     pub id: OsString,
 }
 

@@ -12,8 +12,11 @@ use std::time::Duration;
 pub struct Opts {
     /// `-t FROM:TO`: the time for getting the dump, then for setting it.
     pub timeout_from: Option<Duration>,
+    /// The `TO` half of `-t FROM:TO`: the limit on handing the dump to `to`.
     pub timeout_to: Option<Duration>,
+    /// The socket of the daemon whose fds are copied (socketfrom).
     pub from: OsString,
+    /// The socket of the daemon that receives them, with their expiry dates (socketto).
     pub to: OsString,
 }
 

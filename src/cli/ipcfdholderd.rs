@@ -12,6 +12,8 @@ pub struct Opts {
     /// `None`: no rules given (`-i` or `-x`), which s6-fdholderd refuses after parsing,
     /// with its own message rather than the usage line.
     pub cfg: Option<Config>,
+    /// `-v N`: diagnostics level (1 the default; 2 also logs each client allowed or
+    /// denied), as s6-fdholderd.
     pub verbosity: u32,
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 /// What `ipcioconnect` was asked to do.
 pub struct Opts {
+    /// The remote fds to relay with stdin/stdout, and the idle timeout, for the core.
     pub cfg: Config,
 }
 

@@ -8,8 +8,12 @@ use std::path::PathBuf;
 
 /// What `ipcrules-cdb` was asked to do.
 pub struct Opts {
+    /// `-m`/`--mode`: the cdb file's permissions (0644 by default), given at creation,
+    /// not subject to the umask.
     pub mode: u32,
+    /// The cdb to write, atomically replacing any file there.
     pub cdbfile: PathBuf,
+    /// The s6 rules directory to compile (`uid/…`, `gid/…`).
     pub rulesdir: PathBuf,
 }
 

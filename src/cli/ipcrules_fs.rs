@@ -8,7 +8,9 @@ use std::path::PathBuf;
 
 /// What `ipcrules-fs` was asked to do.
 pub struct Opts {
+    /// The rules directory to create; it must not exist yet.
     pub dir: PathBuf,
+    /// The rules cdb to decompile.
     pub cdbfile: PathBuf,
 }
 

@@ -11,7 +11,10 @@ use std::os::unix::ffi::OsStrExt;
 
 /// What `ipcserver` was asked to do.
 pub struct Opts {
+    /// The socket to create, the identity to run as, and the accept loop's limits and
+    /// program to spawn per connection, for the core.
     pub cfg: IpcserverConfig,
+    /// `-q` 0 (fatal errors only), `-Q` 1 (warnings, the default), `-v` 2 (info too).
     pub verbosity: u32,
 }
 

@@ -7,7 +7,10 @@ use std::ffi::OsString;
 
 /// What `ipcserver-access` was asked to do.
 pub struct Opts {
+    /// The rules, the environment to set and the program to exec, for the core.
     pub cfg: AccessConfig,
+    /// `-v`: diagnostics level, as s6-ipcserver-access: 0 fatal errors only; 1 (the
+    /// default) also logs each allowed client; 2 denied ones too.
     pub verbosity: u32,
 }
 

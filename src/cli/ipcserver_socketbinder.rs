@@ -8,7 +8,10 @@ use std::ffi::OsString;
 
 /// What `ipcserver-socketbinder` was asked to do.
 pub struct Opts {
+    /// Where to bind the socket handed to prog on fd 0.
     pub path: SockPath,
+    /// Socket type (`-M`/`-m`), backlog (`-b`), mode (`-a`), stale-socket policy
+    /// (`-d`/`-D`) and blocking mode (`-B`).
     pub listen: ListenOpts,
     /// prog and its arguments, as given.
     pub argv: Vec<OsString>,

@@ -7,7 +7,10 @@ use std::ffi::OsString;
 
 /// What `ipcserverd` was asked to do.
 pub struct Opts {
+    /// The accept loop's limits and the program to spawn per connection, for the core.
     pub cfg: ServeConfig,
+    /// `-q` 0, `-Q` 1 (the default), `-v N` any level, as s6-ipcserverd; 2 adds info
+    /// lines (start, each connection and its end, signals).
     pub verbosity: u32,
 }
 

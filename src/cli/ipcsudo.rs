@@ -8,6 +8,7 @@ use std::ffi::OsString;
 /// The command line to execute: ipcclient's options, `--`, path, ipcsudoc and its
 /// options, `--`, args.
 pub struct Opts {
+    /// That command line, ipcclient first, exec'd as it is.
     pub argv: Vec<OsString>,
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 /// What `ipcsudoc` was asked to do.
 pub struct Opts {
+    /// The request to send on fds 6/7 (args, environment, timeouts), for the core.
     pub cfg: ClientConfig,
 }
 

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 /// What `ipcsudod` was asked to do.
 pub struct Opts {
+    /// The program to run for each client and the request limits, for the core.
     pub cfg: ServerConfig,
+    /// `-q` 0 (fatal errors only), `-Q` 1 (warnings, the default), `-v` 2 (info too).
     pub verbosity: u32,
 }
 

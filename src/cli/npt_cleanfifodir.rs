@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 /// What `npt-cleanfifodir` was asked to do.
 pub struct Opts {
+    /// The fifodir whose dead listeners' fifos are removed.
     pub dir: PathBuf,
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 /// What `npt-listen` was asked to do.
 pub enum Opts {
+    /// Subscribe to every fifodir, spawn prog, and wait until the events match.
     Run(Config),
     /// No empty word ends the block: s6-ftrig-listen reports it as a fatal error
     /// (`unterminated fifodir+regex block`, exit 100) without its usage line.

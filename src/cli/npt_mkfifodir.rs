@@ -8,8 +8,12 @@ use std::path::PathBuf;
 
 /// What `npt-mkfifodir` was asked to do.
 pub struct Opts {
+    /// `-f`: apply the group and mode again to an existing fifodir of ours.
     pub force: bool,
+    /// `-g gid`: only this group's members may subscribe (mode 03730); `None` (no
+    /// `-g`, or `-g -1`) makes a public fifodir (01733).
     pub gid: Option<Gid>,
+    /// The fifodir to create.
     pub dir: PathBuf,
 }
 

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 /// What `npt-notify` was asked to do.
 pub struct Opts {
+    /// The fifodir whose listeners get the event.
     pub dir: PathBuf,
+    /// The event bytes, written to every listener's fifo.
     pub message: OsString,
 }
 

@@ -8,8 +8,13 @@ use std::time::Duration;
 
 /// What `npt-wait` was asked to do.
 pub struct Opts {
+    /// The fifodir, the regex the events must match and the `-t` timeout.
     pub req: Request,
+    /// `-s`: wait through the nptlistend service (at `$NPT_IPCPATH`, or its default
+    /// path) instead of in this process.
     pub service: bool,
+    /// The program to spawn once subscribed (s6-ftrig-listen1's form); empty: just
+    /// wait (s6-ftrig-wait's).
     pub prog: Vec<OsString>,
 }
 

@@ -6,8 +6,10 @@ use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::time::Duration;
 
-/// How long the request may take to arrive (`None`: no limit, `-t 0`).
+/// What `nptlistend` was asked to do: only how long a client's request may take.
 pub struct Opts {
+    /// `-t ms`: how long the request may take to arrive, so that a client that connects
+    /// and says nothing cannot hold a server process for ever (`None`: `-t 0`, no limit).
     pub request_timeout: Option<Duration>,
 }
 

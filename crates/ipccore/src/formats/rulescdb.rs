@@ -33,11 +33,15 @@ const MAX_VALUE: usize = 5 + MAX_ENV + MAX_EXEC + 1;
 /// One rule, as found under a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rule {
+    /// Refuse the client (value `D`, a `deny` file in the rules directory).
     Deny,
     /// Allow, with environment edits to apply and an optional execline script to run
     /// instead of the program.
     Allow {
+        /// The rule's `env/` edits, applied before the UCSPI variables (which win).
         env: Vec<EnvMod>,
+        /// The rule's `exec` file: an execline script run instead of the program
+        /// (`Some` of an empty script still runs, and runs nothing).
         exec: Option<Vec<u8>>,
     },
 }
@@ -45,16 +49,23 @@ pub enum Rule {
 /// Why a value could not be decoded (the rule is unusable: the caller fails, exit 111).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
+    /// A zero-length value: not even the `A`/`D` tag.
     #[error("empty value")]
     Empty,
+    /// A value longer than any s6 reader takes (an `A`, two lengths, 4096 bytes of env
+    /// and 4096 of exec).
     #[error("value longer than {MAX_VALUE} bytes")]
     TooLong,
+    /// The value is shorter or longer than its two length fields say.
     #[error("value lengths do not add up")]
     Lengths,
+    /// An env part over 4096 bytes, which s6's reader refuses.
     #[error("env part longer than {MAX_ENV} bytes")]
     EnvTooLong,
+    /// An exec part over [`MAX_EXEC`] bytes, which s6's reader refuses.
     #[error("exec part longer than {MAX_EXEC} bytes")]
     ExecTooLong,
+    /// The last `NAME=value` of the env part has no NUL after it.
     #[error("env part does not end with a NUL byte")]
     EnvUnterminated,
 }
@@ -135,8 +146,10 @@ pub fn exec_script(b: &[u8]) -> Option<Vec<u8>> {
 /// Why a rule cannot be encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EncodeError {
+    /// The `env/` edits take more than 4096 bytes once encoded.
     #[error("env too big")]
     EnvTooBig,
+    /// The `exec` script is longer than [`MAX_EXEC`] bytes.
     #[error("exec too big")]
     ExecTooBig,
 }

@@ -51,18 +51,30 @@ const LOCK_WAIT: Duration = Duration::from_secs(5);
 /// Most symbolic links followed while checking a path (Linux's own limit).
 const MAX_LINKS: u32 = 40;
 
-/// What to create.
+/// What to create: the socket a listener (ipcserver, ipcserver-socketbinder,
+/// ipcfdholder-daemon, the socket-activation listeners) binds at PATH, and the file's
+/// permissions. The default is a stream socket, backlog `SOMAXCONN`, mode 0777, owner
+/// unchanged, a stale socket replaced, blocking.
 #[derive(Clone, Debug)]
 pub struct ListenOpts {
+    /// Stream, seqpacket or datagram (ipcserver-socketbinder's `-M`/`-m`, which of the
+    /// three `local-*-socket-listen`).
     pub ty: SocketType,
-    /// `listen(backlog)`; `None` for datagram sockets, which do not listen.
+    /// `listen(backlog)`; `None` binds only, never listens (datagram sockets,
+    /// ipcserver-socketbinder's `-b 0`).
     pub backlog: Option<i32>,
     /// Permissions of the socket file (`-a`), applied before it is reachable.
     pub mode: Mode,
+    /// New owner of the socket file (ipcserver's `-o UID:`, the listeners' `--uid`);
+    /// `None` keeps ours. Until it is set, the file is open to its owner only.
     pub uid: Option<Uid>,
+    /// New group of the socket file (ipcserver's `-o :GID`, the listeners' `--gid`);
+    /// `None` keeps ours.
     pub gid: Option<Gid>,
     /// `-d`: replace a stale socket at PATH. `-D`: any existing PATH is an error.
     pub replace_stale: bool,
+    /// Make the socket `O_NONBLOCK` (s6-ipcserver-socketbinder's default, undone by
+    /// `-B`), for a server that accepts in a poll loop.
     pub nonblocking: bool,
 }
 
@@ -85,7 +97,9 @@ pub fn mode(m: u32) -> Mode {
     Mode::from_raw_mode(m)
 }
 
-/// Bind and listen on `path` as described in the module documentation.
+/// Create the listening socket of a server at `path`: bound, given its mode and
+/// owner, and only then listening, replacing nothing but a stale socket (the two
+/// methods are in the module documentation).
 ///
 /// # Errors
 /// `open directory`, `create lock file`, `lock`, `create directory`, `create socket`,

@@ -28,9 +28,11 @@ pub const MAX_ENV_FILE: usize = 4095;
 pub enum Ruleset {
     /// No `-i`/`-x`: everything is allowed (s6 warns at `-v2`).
     None,
-    /// `-i rulesdir`.
+    /// `-i rulesdir`: an s6 rules directory (`uid/1000/allow`, `gid/50/env/…`), read
+    /// anew for every client.
     Dir(PathBuf),
-    /// `-x rulesfile`.
+    /// `-x rulesfile`: a cdb made from such a directory by ipcrules-cdb (or
+    /// s6-accessrules-cdb-from-fs).
     Cdb(PathBuf),
 }
 
@@ -55,12 +57,21 @@ pub fn keys(uid: u32, gid: u32, euid: u32, egid: u32) -> Vec<String> {
 pub enum Verdict {
     /// Allowed by the rule under `key` (`None` when there is no ruleset).
     Allow {
+        /// The key whose rule decided (`uid/1000`, `uid/default`).
         key: Option<String>,
+        /// The rule's `env/` edits: the program's environment under ipcserver-access
+        /// (before the UCSPI variables), the client's rights under ipcfdholderd
+        /// (`S6_FDHOLDER_RETRIEVE_REGEX`…).
         env: Vec<EnvMod>,
+        /// The rule's `exec` script, which ipcserver-access runs with execlineb
+        /// instead of the program.
         exec: Option<Vec<u8>>,
     },
     /// Denied by a `deny` rule under `key`.
-    Deny { key: String },
+    Deny {
+        /// The key whose rule decided (`gid/50`).
+        key: String,
+    },
     /// No key held a rule.
     NoRule,
 }
@@ -342,22 +353,29 @@ fn entries(dir: &Path) -> Result<Vec<OsString>, Error> {
     Ok(v)
 }
 
-/// What ipcserver-access does.
+/// What ipcserver-access was asked to do: its options and the program to run.
 #[derive(Clone, Debug)]
 pub struct AccessConfig {
+    /// The rules to check the client against (`-i rulesdir`, `-x rulesfile`, or none).
     pub rules: Ruleset,
-    /// `-e` (true, the default) or `-E`.
+    /// `-e` (true, the default): set `${PROTO}LOCALPATH` for the program; `-E`: unset
+    /// `PROTO` and every `${PROTO}…` variable instead.
     pub doenv: bool,
-    /// `-l localname`.
+    /// `-l localname`: the `${PROTO}LOCALPATH` to set, instead of the one inherited
+    /// or fd 0's `getsockname`.
     pub localname: Option<OsString>,
+    /// The program to exec for an allowed client, and its arguments.
     pub argv: Vec<OsString>,
 }
 
 /// The client's identity from the UCSPI environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Client {
+    /// `PROTO` (`IPC` under ipcserver), the prefix of the variables read and set.
     pub proto: OsString,
+    /// The peer's effective uid, from `${PROTO}REMOTEEUID`: the `uid/` key looked up.
     pub uid: u32,
+    /// The peer's effective gid, from `${PROTO}REMOTEEGID`: the `gid/` key looked up.
     pub gid: u32,
 }
 

@@ -28,9 +28,12 @@ const LISTEN_FDS_START: RawFd = 3;
 /// Which of the three programs this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// `local-stream-socket-listen`: a `SOCK_STREAM` socket.
     Stream,
+    /// `local-seqpacket-socket-listen`: a `SOCK_SEQPACKET` socket.
     Seqpacket,
-    /// No `listen`, hence no backlog.
+    /// `local-datagram-socket-listen`: a `SOCK_DGRAM` socket, bound and never put in
+    /// the listening state, hence no backlog.
     Datagram,
 }
 
@@ -47,21 +50,37 @@ impl Kind {
 /// What one program in the chain does.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// Which program, so which socket type.
     pub kind: Kind,
+    /// Where to bind the socket: a path, or `@name` for an abstract socket.
     pub path: SockPath,
-    /// `listen` backlog; ignored for datagram sockets. nosh's default is 5.
+    /// `--backlog`: the `listen` backlog; ignored for datagram sockets. nosh's default
+    /// is 5.
     pub backlog: i32,
-    /// Socket file mode; `None` means `0777 & ~umask`, as nosh (which only chmods when
-    /// asked) leaves it.
+    /// `--mode`: socket file mode; `None` means `0777 & ~umask`, as nosh (which only
+    /// chmods when asked) leaves it.
     pub mode: Option<Mode>,
+    /// `--uid`: owner of the socket file, set before anyone can connect; `None` keeps
+    /// ours.
     pub uid: Option<Uid>,
+    /// `--gid`: group of the socket file, set before anyone can connect; `None` keeps
+    /// ours.
     pub gid: Option<Gid>,
+    /// `--pass-credentials`: `SO_PASSCRED`, so messages received on the socket, and on
+    /// the connections it accepts, carry the sender's pid, uid and gid.
     pub pass_credentials: bool,
+    /// `--pass-security`: `SO_PASSSEC`, so received messages carry the sender's
+    /// security context (SELinux, Smack).
     pub pass_security: bool,
+    /// `--upstart-compatibility`: set `UPSTART_FDS` and `UPSTART_EVENTS=socket` for
+    /// the next program.
     pub upstart: bool,
+    /// `--systemd-compatibility`: set `LISTEN_FDS` (one more than passed to us) and
+    /// `LISTEN_PID` for the next program, as `sd_listen_fds` expects them.
     pub systemd: bool,
-    /// Beyond nosh: this socket's entry in `LISTEN_FDNAMES`.
+    /// `--fdname`, beyond nosh: this socket's entry in `LISTEN_FDNAMES`.
     pub fdname: Option<OsString>,
+    /// The next program and its arguments, exec'd with the socket on fd 3+n.
     pub argv: Vec<OsString>,
 }
 

@@ -21,7 +21,9 @@ fn scan(v: &OsStr) -> Option<u32> {
     std::str::from_utf8(b).ok()?.parse().ok()
 }
 
-/// Check the connection count. `get` looks a variable up (the environment).
+/// Refuse a client that is over its limit: `${PROTO}CONNNUM` above
+/// `${PROTO}CONNMAX` (an unset CONNMAX is no limit). `get` looks a variable up (the
+/// environment).
 ///
 /// # Errors
 /// `Usage` (exit 100): `PROTO not set`, `empty PROTO`, `IPCCONNNUM not set`,

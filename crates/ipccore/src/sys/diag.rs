@@ -12,8 +12,11 @@ use crate::base::text::escape_line;
 /// Where messages go, and how many of them.
 #[derive(Clone, Copy, Debug)]
 pub struct Diag {
+    /// The program name every line starts with (a constant, as s6's `PROG`, never
+    /// `argv[0]`).
     pub prog: &'static str,
-    /// 0 quiet, 1 warnings (default), 2 info.
+    /// How much besides fatal errors is printed: 0 (`-q`) nothing, 1 (default)
+    /// warnings, 2 (`-v`) info lines too.
     pub verbosity: u32,
 }
 

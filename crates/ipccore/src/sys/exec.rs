@@ -24,12 +24,14 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 /// One environment edit: set NAME to a value, or unset it (`None`).
 pub type EnvMod = (OsString, Option<OsString>);
 
-/// `set(NAME, value)`.
+/// An edit that sets `name` to `value` in the next program's environment
+/// (`IPCREMOTEEUID=1000`, a rule's `env/` file).
 pub fn set(name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> EnvMod {
     (name.as_ref().to_owned(), Some(value.as_ref().to_owned()))
 }
 
-/// `unset(NAME)`.
+/// An edit that removes `name` from the next program's environment (ipcserver-access
+/// `-E` drops the UCSPI variables, an empty `env/` file unsets one).
 pub fn unset(name: impl AsRef<OsStr>) -> EnvMod {
     (name.as_ref().to_owned(), None)
 }
@@ -178,6 +180,17 @@ pub(crate) fn edited_env(env: &[EnvMod]) -> Vec<CString> {
 /// Exec `argv` with execvp semantics (a name without `/` is searched in `$PATH`, the
 /// value from the edited environment), the current environment edited by `env`, the
 /// signal mask and dispositions as the caller gave them to us. Returns only on failure.
+///
+/// # Errors
+/// `unable to exec PROG: …` with the errno of the last attempt, or EACCES if any
+/// candidate gave it, as execvp does (exit 127 for ENOENT, else 126); an empty `argv`
+/// is a usage error.
+///
+/// # References
+/// - [execve(2)](https://man7.org/linux/man-pages/man2/execve.2.html)
+/// - [execvp(3)](https://man7.org/linux/man-pages/man3/execvp.3.html) (the search)
+#[doc(alias = "execve")]
+#[doc(alias = "execvp")]
 pub fn exec(argv: &[OsString], env: &[EnvMod]) -> Error {
     let Some(prog) = argv.first() else {
         return Error::Usage("no program to execute".into());

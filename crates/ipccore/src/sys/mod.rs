@@ -1,4 +1,6 @@
-//! Thin wrappers of system calls, each documented with the call it makes.
+//! Thin wrappers of system calls, each documented with the call it makes, and the
+//! small services every program needs on top of them: diagnostics on stderr ([`diag`]),
+//! deadlines ([`time`]), the start-up state the Rust runtime hides ([`exec`]).
 pub mod cred;
 pub mod diag;
 pub mod exec;

@@ -11,8 +11,12 @@ use std::ffi::OsStr;
 /// What to become. `None` fields are left as they are.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Ids {
+    /// The uid to run as (`-u`, `$UID` with `-U`).
     pub uid: Option<Uid>,
+    /// The primary gid to run as (`-g`, `$GID` with `-U`).
     pub gid: Option<Gid>,
+    /// The supplementary groups (`-G`, `$GIDLIST` with `-U`); the primary gid is
+    /// added to them. `None`: see [`drop_to`].
     pub groups: Option<Vec<Gid>>,
 }
 
@@ -112,10 +116,20 @@ fn with_primary(list: &[Gid], gid: Option<Gid>) -> Vec<Gid> {
     g
 }
 
-/// `setgroups`, `setgid`, `setuid`, in that order. A group list gets the primary gid
-/// added (`with_primary`). When a uid or gid is set without a group list, the
-/// supplementary groups are reset to the new gid alone, so no group of the old identity
-/// (root's, typically) survives the drop.
+/// `setgroups`, `setresgid`, `setresuid`, in that order—become `ids` for good (real,
+/// effective and saved ids alike). A group list gets the primary gid added
+/// (`with_primary`). When a uid or gid is set without a group list, the supplementary
+/// groups are reset to the new gid alone (emptied when only the uid changes), so no
+/// group of the old identity (root's, typically) survives the drop.
+///
+/// # Errors
+/// `setgroups`, `setgid`, `setuid`.
+///
+/// # References
+/// - [setgroups(2)](https://man7.org/linux/man-pages/man2/setgroups.2.html)
+/// - [setresuid(2), setresgid(2)](https://man7.org/linux/man-pages/man2/setresuid.2.html)
+#[doc(alias = "setgroups")]
+#[doc(alias = "setresuid")]
 pub fn drop_to(ids: &Ids) -> Result<(), Error> {
     if ids.is_empty() {
         return Ok(());

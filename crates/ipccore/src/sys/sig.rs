@@ -23,7 +23,7 @@ impl SelfPipe {
         Ok(SelfPipe { delivery })
     }
 
-    /// Readable when a signal is pending.
+    /// The fd to poll with the loop's other fds: readable when a signal is pending.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.delivery.get_read().as_fd()
     }

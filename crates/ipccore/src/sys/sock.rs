@@ -21,7 +21,10 @@ pub const SUN_PATH_MAX: usize = 107;
 /// abstract socket (the notation of systemd and ss).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SockPath {
+    /// A socket file in the filesystem, of any length (see [`connect`]).
     Fs(PathBuf),
+    /// A Linux abstract name, without the leading `@` (and without the NUL the
+    /// kernel puts first): no file, no mode, visible to the whole network namespace.
     Abstract(Vec<u8>),
 }
 
@@ -53,13 +56,21 @@ impl SockPath {
         }
     }
 
-    /// For error messages.
+    /// The address as the user wrote it, as a path: the `path` of an error about it
+    /// (`unable to connect to @name: …`).
     pub fn display_path(&self) -> PathBuf {
         PathBuf::from(self.as_os_string())
     }
 }
 
 /// `socket(AF_UNIX, ty | SOCK_CLOEXEC, 0)`—a new Unix socket, born close-on-exec.
+///
+/// # Errors
+/// `create socket`.
+///
+/// # References
+/// - [socket(2)](https://man7.org/linux/man-pages/man2/socket.2.html)
+/// - [unix(7)](https://man7.org/linux/man-pages/man7/unix.7.html)
 pub fn socket(ty: SocketType) -> Result<OwnedFd, Error> {
     rustix::net::socket_with(AddressFamily::UNIX, ty, SocketFlags::CLOEXEC, None)
         .op("create socket")
@@ -68,6 +79,10 @@ pub fn socket(ty: SocketType) -> Result<OwnedFd, Error> {
 /// `connect(fd, path)`—connect to a filesystem or abstract socket, whatever the path's
 /// length. A long path is opened `O_PATH` and connected to as `/proc/self/fd/N`, which
 /// the kernel resolves to the socket inode itself.
+///
+/// # References
+/// - [connect(2)](https://man7.org/linux/man-pages/man2/connect.2.html)
+/// - [unix(7)](https://man7.org/linux/man-pages/man7/unix.7.html) (abstract names)
 pub fn connect(fd: impl AsFd, path: &SockPath) -> Result<(), Errno> {
     match path {
         SockPath::Abstract(name) => {
@@ -84,18 +99,35 @@ pub fn connect(fd: impl AsFd, path: &SockPath) -> Result<(), Errno> {
     }
 }
 
-/// Connect to the socket file open as `O_PATH` fd `file`.
+/// `connect(fd, "/proc/self/fd/N")`—connect to the socket file open as `O_PATH` fd
+/// `file`: the one file checked beforehand (a stale-socket probe), or one whose path
+/// is too long for `sun_path`. The kernel resolves the magic link to the inode, so a
+/// name swapped in between cannot redirect the connect.
+///
+/// # References
+/// - [connect(2)](https://man7.org/linux/man-pages/man2/connect.2.html)
+/// - [proc(5)](https://man7.org/linux/man-pages/man5/proc.5.html) (`/proc/pid/fd`)
 pub fn connect_via_proc(fd: impl AsFd, file: &OwnedFd) -> Result<(), Errno> {
     let alias = format!("/proc/self/fd/{}", file.as_raw_fd());
     rustix::net::connect(fd, &SocketAddrUnix::new(alias.as_str())?)
 }
 
-/// `bind(fd, path)` for a path that fits in `sun_path`.
+/// `bind(fd, path)` for a path that fits in `sun_path` (longer paths are bound
+/// through a directory fd as `/proc/self/fd/N/BASENAME`, by `fs::listen`). The socket
+/// file is made with mode `0777 & ~umask`.
+///
+/// # References
+/// - [bind(2)](https://man7.org/linux/man-pages/man2/bind.2.html)
+/// - [unix(7)](https://man7.org/linux/man-pages/man7/unix.7.html)
 pub fn bind_short(fd: impl AsFd, path: &Path) -> Result<(), Errno> {
     rustix::net::bind(fd, &SocketAddrUnix::new(path)?)
 }
 
 /// `bind(fd, @name)`—bind to a Linux abstract name (length-exact, no padding).
+///
+/// # References
+/// - [bind(2)](https://man7.org/linux/man-pages/man2/bind.2.html)
+/// - [unix(7)](https://man7.org/linux/man-pages/man7/unix.7.html) (abstract names)
 pub fn bind_abstract(fd: impl AsFd, name: &[u8]) -> Result<(), Errno> {
     rustix::net::bind(fd, &SocketAddrUnix::new_abstract_name(name)?)
 }
@@ -112,7 +144,12 @@ pub fn addr_path_bytes(addr: &SocketAddrUnix) -> Vec<u8> {
     }
 }
 
-/// `getsockname(fd)` as a path (empty if unbound or abstract).
+/// `getsockname(fd)` as a path (empty if unbound or abstract): the local socket's name
+/// when nobody told us (ipcserver-access without `-l` and without an inherited
+/// `IPCLOCALPATH`).
+///
+/// # References
+/// - [getsockname(2)](https://man7.org/linux/man-pages/man2/getsockname.2.html)
 pub fn local_path(fd: impl AsFd) -> Result<Vec<u8>, Errno> {
     let any = rustix::net::getsockname(fd)?;
     match SocketAddrUnix::try_from(any) {

@@ -14,7 +14,10 @@ use std::rc::Rc;
 /// One held fd.
 #[derive(Debug, Clone)]
 pub struct Entry {
+    /// The fd itself, shared with any retrieve or dump answer still waiting to be sent.
     pub fd: Rc<OwnedFd>,
+    /// When the daemon closes it (TAI64N, s6-fdholder-store's `-T` from the time of
+    /// storing; far in the future for no timeout).
     pub limit: Tain,
 }
 
