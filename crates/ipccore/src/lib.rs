@@ -6,7 +6,7 @@
 //! | layer | what it holds | modules |
 //! |---|---|---|
 //! | [`base`] | errors and their one exit-code map; the text of messages (strerror, escaping); the UCSPI fd numbers and variable names; no I/O | `error`, `text`, `ucspi` |
-//! | [`sys`] | thin wrappers of system calls: fds, sockets, credentials, privileges, signals, spawn, exec, fd-passing; diagnostics on stderr | `fd`, `diag`, `sock`, `sockopt`, `cred`, `privs`, `sig`, `spawn`, `exec`, `fdpass` |
+//! | [`sys`] | thin wrappers of system calls: fds, sockets, credentials, privileges, signals, spawn, exec, fd-passing; diagnostics on stderr; deadlines | `fd`, `diag`, `sock`, `sockopt`, `cred`, `privs`, `sig`, `spawn`, `exec`, `fdpass`, `time` |
 //! | [`formats`] | on-disk formats | `rulescdb` |
 //! | [`fs`] | privileged multi-step operations on paths other users may touch | `listen`, `fifodir`, `fifoclean` |
 //! | [`prog`] | the logic of the programs in `src/bin` | `server`, `client`, `access`, `activation`, `npt`, `nptlisten`, `sudo`, `ioconnect`, `connlimit`, `rulesfs`, `fdholder`, `binprefix` |

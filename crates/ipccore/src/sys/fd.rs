@@ -21,6 +21,12 @@ use std::sync::Mutex;
 /// Make sure fds 0, 1 and 2 are open (on /dev/null if they were closed), so that no
 /// socket we create later lands on a standard fd by accident and gets written to as
 /// stdout or stderr.
+///
+/// # Errors
+/// `open /dev/null`.
+///
+/// # References
+/// - [open(2)](https://man7.org/linux/man-pages/man2/open.2.html) (lowest free fd)
 pub fn ensure_std_fds() -> Result<(), Error> {
     for n in 0..3 {
         if !is_open(n) {
@@ -43,6 +49,9 @@ fn open_devnull() -> Result<OwnedFd, Error> {
 
 /// Replace stdin and stdout with /dev/null: a server "closes" them without leaving the
 /// fd numbers free for sockets to fall into.
+///
+/// # References
+/// - [dup2(2)](https://man7.org/linux/man-pages/man2/dup2.2.html)
 pub fn null_stdin_stdout() -> Result<(), Error> {
     let null = open_devnull()?;
     rustix::stdio::dup2_stdin(&null).op("dup2 /dev/null to stdin")?;
@@ -99,6 +108,11 @@ unsafe fn dup2_raw(src: BorrowedFd<'_>, target: RawFd) -> Result<(), Errno> {
 ///
 /// # Errors
 /// `EBUSY` when `target` is an fd this process owns (close-on-exec, or [`claim`]ed).
+///
+/// # References
+/// - [dup2(2)](https://man7.org/linux/man-pages/man2/dup2.2.html)
+/// - [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html) (`F_SETFD`)
+#[doc(alias = "fd_move")]
 pub fn move_to(fd: OwnedFd, target: RawFd) -> Result<(), Error> {
     if number(&fd) == target {
         rustix::io::fcntl_setfd(&fd, FdFlags::empty()).op("clear close-on-exec")?;
@@ -135,6 +149,9 @@ fn unowned(target: RawFd) -> bool {
 /// `write(fd, buf)` until all of `buf` is written, retrying on EINTR; a write of 0
 /// bytes is EPIPE. The one write loop of the crate (diagnostics, readiness lines,
 /// nptlistend's answers).
+///
+/// # References
+/// - [write(2)](https://man7.org/linux/man-pages/man2/write.2.html)
 pub fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> Result<(), Errno> {
     while !buf.is_empty() {
         match rustix::io::write(fd, buf) {
@@ -200,6 +217,9 @@ fn claimed(n: RawFd) -> bool {
 /// # Errors
 /// `EBADF` when nothing is open on `n`; `EBUSY` when `n` was claimed already, or is
 /// close-on-exec (so it was not inherited: it is one of ours).
+///
+/// # References
+/// - [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html) (`F_GETFD`)
 pub fn claim(n: RawFd) -> Result<OwnedFd, Errno> {
     // SAFETY: F_GETFD only reads the flags of the fd numbered `n`, if any (see is_open).
     let flags = unsafe { libc::fcntl(n, libc::F_GETFD) };
@@ -237,6 +257,17 @@ pub fn close_on_exec(n: RawFd) -> Result<(), Error> {
 /// Take ownership of an inherited listening socket on fd `n`, after checking that it is
 /// a socket (fstat's result checked too), of a type we can serve, and set CLOEXEC on it
 /// so that no child inherits it. `what` names it in errors ("stdin", "fd 3").
+///
+/// # Errors
+/// A usage error (exit 100, as s6-ipcserverd's `stdin is not a socket`) when `n` is
+/// closed, not a socket, not stream or seqpacket, or not listening; `fstat listening
+/// socket`, `get socket type`, `check listening socket`, `set close-on-exec`, `adopt
+/// listening socket` (EBUSY: claimed already, or one of ours).
+///
+/// # References
+/// - [fstat(2)](https://man7.org/linux/man-pages/man2/fstat.2.html)
+/// - [socket(7)](https://man7.org/linux/man-pages/man7/socket.7.html) (`SO_TYPE`,
+///   `SO_ACCEPTCONN`)
 pub fn adopt_listener(n: RawFd, what: &str) -> Result<OwnedFd, Error> {
     let fd = claim(n).map_err(|e| match e {
         Errno::BADF => Error::Usage(format!("{what} is not open")),
