@@ -518,8 +518,12 @@ fn corrupt_and_missing_cdb() {
             s(&d.join("none.cdb"))
         )
     );
-    // Lengths that do not add up, env too long, an empty value, an unterminated env.
-    let bad: [(&[u8], &str); 5] = [
+    // Lengths that do not add up, env too long, an empty value, an unterminated env, a
+    // value over s6's 8197 bytes (s6 checks the length before the tag: even a `D` value
+    // that long is an error, not a denial).
+    let long_deny = vec![b'D'; 8198];
+    let bad: [(&[u8], &str); 6] = [
+        (&long_deny, "value longer than 8197 bytes"),
         (b"A\x00\x05ab\x00\x00\x00", "value lengths do not add up"),
         (b"A\x00\x00\x00\x03ab", "value lengths do not add up"),
         (b"A\x20\x00", "env part longer than 4096 bytes"),

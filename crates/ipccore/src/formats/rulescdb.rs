@@ -27,8 +27,9 @@ pub type Record = (Vec<u8>, Vec<u8>);
 const MAX_ENV: usize = 4096;
 /// Longest exec part of a value s6's reader accepts.
 pub const MAX_EXEC: usize = 4096;
-/// Longest value s6's reader accepts: `A`, two lengths, env and exec.
-const MAX_VALUE: usize = 5 + MAX_ENV + MAX_EXEC + 1;
+/// Longest value s6's reader accepts: `A`, two lengths, env and exec (8197). s6 checks
+/// this before it looks at the tag, so a longer `D` value is an error, not a denial.
+const MAX_VALUE: usize = 5 + MAX_ENV + MAX_EXEC;
 
 /// One rule, as found under a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -370,6 +371,9 @@ pub(crate) mod tests {
             decode(&vec![b'A'; MAX_VALUE + 1]),
             Err(DecodeError::TooLong)
         );
+        // s6 refuses any value over 8197 bytes before it reads the tag.
+        assert_eq!(decode(&vec![b'D'; 8198]), Err(DecodeError::TooLong));
+        assert_eq!(decode(&vec![b'D'; 8197]), Ok(Some(Rule::Deny)));
         let big = Rule::Allow {
             env: vec![set("X", "y".repeat(MAX_ENV))],
             exec: None,
