@@ -138,6 +138,35 @@ mod tests {
         assert!(parse(args(&["-c", "2"])).is_err());
     }
 
+    /// An echo service on a fresh socket that answers `reply(line)` to each connection.
+    fn service(name: &str, reply: fn(Vec<u8>) -> Vec<u8>) -> PathBuf {
+        use std::io::Read;
+        let path = std::env::temp_dir().join(format!("ipcbench-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let l = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        std::thread::spawn(move || {
+            for mut s in l.incoming().flatten() {
+                let mut got = Vec::new();
+                let _ = s.read_to_end(&mut got);
+                let _ = s.write_all(&reply(got));
+            }
+        });
+        path
+    }
+
+    #[test]
+    fn one_connection_checks_its_echo() {
+        let t = Duration::from_secs(10);
+        let echo = service("echo", |v| v);
+        assert!(one(&echo, b"w1-1\n", None, t));
+        assert!(one(&echo, b"w1-2\n", Some(Duration::from_millis(5)), t));
+        let wrong = service("wrong", |_| b"nope\n".to_vec());
+        assert!(!one(&wrong, b"w1-1\n", None, t));
+        let _ = std::fs::remove_file(&echo);
+        let _ = std::fs::remove_file(&wrong);
+        assert!(!one(&echo, b"w1-1\n", None, t));
+    }
+
     #[test]
     fn rng_stays_below_its_bound() {
         let mut r = Rng::new(7);
