@@ -21,10 +21,11 @@
 # run as root: uid/self, uid/N, gid/self, gid/N, uid/default, with self absent).
 #
 # Usage: bench/access.sh    (environment: ROUNDS=9 CONNS=500, TARGET=dir
-#                            of the built binaries, BENCH_TMP=scratch dir; run.sh sets
-#                            the last three when it runs this as a hook)
-# Standalone: needs s6 (s6-ipcserver-access) and python3 (the client). Bounded: every
-# service runs under `timeout`, every socket operation has a 10 s deadline.
+#                            of the built binaries, BENCH_TMP=scratch dir, IPCBENCH=the
+#                            client; run.sh sets the last four when it runs this as a hook)
+# Standalone: needs s6 (s6-ipcserver-access). The client is `ipcbench load -c 1`
+# (crates/ipcbench, built unless IPCBENCH is given). Bounded: every service runs under
+# `timeout`, every socket operation has a 10 s deadline.
 set -eu
 
 ROUNDS=${ROUNDS:-9}
@@ -34,7 +35,7 @@ cd "$top"
 . bench/lib.sh
 S6=$(command -v s6-ipcserver-access || true)
 [ -n "$S6" ] || { echo "access.sh: s6-ipcserver-access not installed (apt-get install s6)" >&2; exit 111; }
-command -v python3 >/dev/null || { echo "access.sh: python3 missing" >&2; exit 111; }
+need_ipcbench || exit 111
 for f in ipcserver ipcserver-access ipcrules-cdb; do
   [ -x "$TARGET/$f" ] || { echo "access.sh: $TARGET/$f not built" >&2; exit 111; }
 done
@@ -76,29 +77,6 @@ start base /bin/cat
 start ours "$TARGET/ipcserver-access" -x "$tmp/rules.cdb" /bin/cat
 start s6 "$S6" -x "$tmp/rules.cdb" /bin/cat
 
-cat >"$tmp/client.py" <<'PY'
-import socket, sys, time
-path, n = sys.argv[1], int(sys.argv[2])
-msg = b"x" * 64
-t0 = time.perf_counter()
-for _ in range(n):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(path)
-    s.sendall(msg)
-    s.shutdown(socket.SHUT_WR)
-    got = b""
-    while True:
-        b = s.recv(4096)
-        if not b:
-            break
-        got += b
-    s.close()
-    if got != msg:
-        sys.exit("bad echo from %s: %r" % (path, got[:80]))
-print("%.1f" % ((time.perf_counter() - t0) / n * 1e6))
-PY
-
 echo "ipcserver-access vs s6-ipcserver-access: $ROUNDS rounds x $CONNS sequential connections, 64-byte echo via /bin/cat behind ipcserver"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(uname -sr)"
 res=$tmp/results
@@ -114,7 +92,9 @@ while [ "$r" -le "$ROUNDS" ]; do
   esac
   for svc in $order; do
     c0=$(ctime "$svc")
-    t=$(python3 "$tmp/client.py" "$tmp/$svc" "$CONNS")
+    out=$("$IPCBENCH" load -c 1 -n "$CONNS" -s 64 -t 10 "$tmp/$svc")
+    case $out in *" errors=0 "*) ;; *) echo "access.sh: $svc: bad echoes: $out" >&2; exit 111 ;; esac
+    t=${out##*us_per_conn=}
     c=$(( ($(ctime "$svc") - c0) * 1000000 / hz / CONNS ))
     case $svc in base) b=$t bc=$c ;; ours) o=$t oc=$c ;; s6) s=$t sc=$c ;; esac
   done

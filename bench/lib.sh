@@ -6,3 +6,14 @@ if [ -z "${TARGET:-}" ]; then
     TARGET=$top/target/$(rustc -vV | sed -n 's/^host: //p')/release
 fi
 export TARGET
+
+# need_ipcbench: sets IPCBENCH to the load and timing client (crates/ipcbench, a dev
+# tool, never installed), built here unless IPCBENCH is given (bench/run.sh passes it on).
+need_ipcbench() {
+    if [ -z "${IPCBENCH:-}" ]; then
+        cargo build --release --quiet -p ipcbench --manifest-path "$top/Cargo.toml" >&2 || return 1
+        IPCBENCH=$top/target/release/ipcbench
+    fi
+    [ -x "$IPCBENCH" ] || { echo "$0: $IPCBENCH not built" >&2; return 1; }
+    export IPCBENCH
+}

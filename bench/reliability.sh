@@ -4,7 +4,8 @@
 # only; every step is bounded by `timeout` and the script stops by itself (about
 # 5 minutes on 2 cores). Run as root (for the s6-supervise step and prlimit).
 #   bench/reliability.sh [CONNECTIONS]      default 100000
-# Needs: perl (core modules), s6 (s6-supervise, s6-svc), util-linux (prlimit).
+# Needs: s6 (s6-supervise, s6-svc), util-linux (prlimit), bc; the clients are
+# `ipcbench soak` and `ipcbench hold` (crates/ipcbench, built here unless IPCBENCH is set).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 total=${1:-100000}
@@ -12,6 +13,7 @@ total=${1:-100000}
 top=$root
 . "$root/bench/lib.sh" || exit 1
 bin=$TARGET
+need_ipcbench || exit 1
 work=$(mktemp -d /tmp/ipcrel.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; s6-svc -xd "$work/svc" 2>/dev/null; sleep 0.2; rm -rf "$work"' EXIT
 fail=0
@@ -50,7 +52,7 @@ start_server "$work/soak.log" -v -c 100 -C 100 "$work/soak" cat || exit 1
 f0=$(fds $srv); r0=$(rss $srv); c0=$(cpu $srv); t0=$(date +%s.%N)
 ( while sleep 2; do echo "$(fds $srv) $(rss $srv | cut -d' ' -f1) $(zombies $srv)"; done ) > "$work/samples" &
 sampler=$!
-out=$(timeout 1200 perl "$root/bench/soak-client.pl" "$work/soak" 50 $((total / 50)) 10 20)
+out=$(timeout 1200 "$IPCBENCH" soak -c 50 -n $((total / 50)) -p 10 -l 20 "$work/soak")
 t1=$(date +%s.%N)
 kill $sampler
 wait_idle $srv || bad "handlers left running: $(children $srv)"
@@ -71,7 +73,7 @@ kill $srv; wait $srv 2>/dev/null
 echo "== maxconn saturation: 1000 held at -c 1000, then 200 more"
 ulimit -n 8192
 start_server "$work/sat.log" -c 1000 -C 1000 -b 2000 "$work/sat" cat || exit 1
-out=$(timeout 300 perl "$root/bench/hold-client.pl" "$work/sat" 1000 200)
+out=$(timeout 300 "$IPCBENCH" hold -n 1000 -e 200 "$work/sat")
 echo "$out"
 echo "$out" | grep -q '^held 1000/1000, extra answered early: 0$' || bad "saturation: held"
 echo "$out" | grep -q '^extra served after release 200/200$' || bad "saturation: release"
@@ -84,7 +86,7 @@ start_server "$work/emfile.log" "$work/emfile" cat || exit 1
 # The lowest free fd number: with the limit there, accept has no fd to return.
 n=$(ls "/proc/$srv/fd" | sort -n | awk '$1 == n {n++} END {print n + 0}')
 prlimit --pid $srv --nofile=$n: || bad "prlimit"
-( timeout 60 perl "$root/bench/soak-client.pl" "$work/emfile" 20 1 0 0 > "$work/emfile.out" ) &
+( timeout 60 "$IPCBENCH" soak -c 20 -n 1 "$work/emfile" > "$work/emfile.out" ) &
 client=$!
 sleep 1; ca=$(cpu $srv); sleep 5; cb=$(cpu $srv)
 echo "CPU while starved: $(( cb - ca )) ticks in 5 s (100 ticks = 1 CPU second)"
@@ -102,7 +104,7 @@ mkdir -p "$work/svc" "$work/sock"
 printf '#!/bin/sh\nexec %s %s cat\n' "$bin/ipcserver" "$work/sock/s" > "$work/svc/run"
 chmod +x "$work/svc/run"
 s6-supervise "$work/svc" > /dev/null 2>&1 &
-answers() { perl "$root/bench/soak-client.pl" "$work/sock/s" 1 1 0 0 2>/dev/null | grep -q 'errors 0'; }
+answers() { "$IPCBENCH" soak -c 1 -n 1 -t 10 "$work/sock/s" 2>/dev/null | grep -q 'errors 0$'; }
 ok=0
 for i in $(seq 50); do
     for _ in $(seq 200); do answers && break; sleep 0.05; done
@@ -120,13 +122,13 @@ echo "== HUP storm during load: 20 clients x 500 connections, a HUP every ms"
 start_server "$work/hup.log" -v -c 50 -C 50 "$work/hup" cat || exit 1
 ( while kill -HUP $srv 2>/dev/null; do sleep 0.001; done ) &
 storm=$!
-out=$(timeout 600 perl "$root/bench/soak-client.pl" "$work/hup" 20 500 0 0)
+out=$(timeout 600 "$IPCBENCH" soak -c 20 -n 500 "$work/hup")
 kill $storm; wait $storm 2>/dev/null
 wait_idle $srv || bad "handlers left"
 allow=$(grep -c ': allow ' "$work/hup.log"); ends=$(grep -c ': end pid ' "$work/hup.log")
 hups=$(grep -c 'received SIGHUP' "$work/hup.log")
 echo "$out (a HUP may end a handler before it echoes); SIGHUPs handled $hups"
-echo "log: allow $allow, end $ends; children $(children $srv), zombies $(zombies $srv); still serving: $(answers2=$(perl "$root/bench/soak-client.pl" "$work/hup" 1 1 0 0); echo "$answers2")"
+echo "log: allow $allow, end $ends; children $(children $srv), zombies $(zombies $srv); still serving: $(answers2=$("$IPCBENCH" soak -c 1 -n 1 -t 10 "$work/hup"); echo "$answers2")"
 [ "$allow" = "$ends" ] || bad "HUP storm: allow $allow != end $ends"
 kill $srv; wait $srv 2>/dev/null
 

@@ -39,8 +39,7 @@ cd "$top"
 # Our programs as they are installed: `make all`, static-pie for the host (bench/lib.sh;
 # `STATIC=0` for a dynamically linked build, TARGET=dir for any other).
 . bench/lib.sh
-cargo build --release --quiet -p ipcbench
-IPCBENCH=$top/target/release/ipcbench
+need_ipcbench || exit 111
 OURS=${OURS:-$TARGET/ipcserver}
 S6=$(command -v s6-ipcserver || true)
 for f in "$IPCBENCH" "$OURS"; do
