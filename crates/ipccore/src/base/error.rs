@@ -48,9 +48,55 @@ pub enum Error {
         why: String,
         act: &'static str,
     },
-    /// Any other logic error with no errno, such as `stdin is not a socket`.
-    #[error("{0}")]
-    Fatal(String),
+    /// The read `op` got fewer bytes than the protocol's fixed-size message.
+    #[error("unable to {op}: short read")]
+    ShortRead { op: &'static str },
+    /// An s6-sudo server hung up before its banner: what an access check that says no
+    /// looks like from the client.
+    #[error(
+        "connection refused by the server (it closed the connection before its banner: access rules?)"
+    )]
+    RefusedByServer,
+    /// A peer (a fifodir listener, nptlistend, its service) broke the protocol, failed
+    /// or refused; `peer` names it (already escaped), `why` says what it did.
+    #[error("{peer} {why}")]
+    Protocol { peer: String, why: String },
+    /// A regular expression that does not compile; `why` is the parser's one-line reason.
+    #[error("invalid regex {}: {why}", crate::base::text::Escaped(.re.as_bytes()))]
+    InvalidRegex { re: String, why: String },
+    /// npt-listen could not subscribe to `dir` for `re`; `why` is the strerror or reason.
+    #[error(
+        "unable to subscribe to {} with regexp {}: {why}",
+        crate::base::text::path(.dir),
+        crate::base::text::Escaped(.re.as_bytes())
+    )]
+    Subscribe {
+        dir: PathBuf,
+        re: OsString,
+        why: String,
+    },
+    /// More than `max` bytes of fifodir events arrived without a match (for `re`, if named).
+    #[error("more than {max} bytes of events without a match{}", ForRe(.re))]
+    TooManyEvents { max: usize, re: Option<String> },
+    /// A resource limit (`what`, e.g. "open file limit") is below what the program needs.
+    #[error("{what} too low")]
+    LimitTooLow { what: &'static str },
+    /// A cdb rule (`key`) whose value does not decode; `ruleset` names the file, if known.
+    #[error("invalid rule {key} in cdb{}: {why}", InRuleset(.ruleset))]
+    InvalidRule {
+        key: String,
+        ruleset: Option<PathBuf>,
+        why: String,
+    },
+    /// A cdb file that cannot be read as access rules while decompiling it (`op` failed).
+    #[error("unable to {op}: {why}")]
+    InvalidCdb { op: &'static str, why: String },
+    /// A rules file whose content cannot be used (too big, a value too long).
+    #[error("{}: {why}", crate::base::text::path(.path))]
+    BadFile { path: PathBuf, why: String },
+    /// An inherited fd (`what`: "stdin", "fd 3") that is a socket, but not listening.
+    #[error("{what} is not a listening socket")]
+    NotListening { what: String },
     /// Bad environment or bad request data, reported like a usage error (exit 100).
     #[error("{0}")]
     Usage(String),
@@ -69,6 +115,30 @@ pub enum Error {
 }
 
 struct Arg<'a>(&'a Option<PathBuf>);
+
+/// ` for RE`, or nothing.
+struct ForRe<'a>(&'a Option<String>);
+
+impl fmt::Display for ForRe<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(re) => write!(f, " for {re}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// ` ruleset PATH`, or nothing.
+struct InRuleset<'a>(&'a Option<PathBuf>);
+
+impl fmt::Display for InRuleset<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(p) => write!(f, " ruleset {}", crate::base::text::path(p)),
+            None => Ok(()),
+        }
+    }
+}
 
 impl fmt::Display for Arg<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -120,7 +190,17 @@ impl Error {
             | Error::Interrupted(_)
             | Error::InvalidRuleset { .. }
             | Error::Refusing { .. }
-            | Error::Fatal(_) => 111,
+            | Error::ShortRead { .. }
+            | Error::RefusedByServer
+            | Error::Protocol { .. }
+            | Error::InvalidRegex { .. }
+            | Error::Subscribe { .. }
+            | Error::TooManyEvents { .. }
+            | Error::LimitTooLow { .. }
+            | Error::InvalidRule { .. }
+            | Error::InvalidCdb { .. }
+            | Error::BadFile { .. }
+            | Error::NotListening { .. } => 111,
             Error::Usage(_) => 100,
             Error::Exec { errno, .. } => {
                 if *errno == Errno::NOENT {
@@ -219,6 +299,92 @@ mod tests {
                     why: "truncated header".into(),
                 },
                 "invalid cdb ruleset /r\\n.cdb: truncated header",
+            ),
+            (
+                Error::ShortRead {
+                    op: "read banner from server",
+                },
+                "unable to read banner from server: short read",
+            ),
+            (
+                Error::RefusedByServer,
+                "connection refused by the server (it closed the connection before its \
+                 banner: access rules?)",
+            ),
+            (
+                Error::Protocol {
+                    peer: "listener".into(),
+                    why: "protocol error: no NUL byte".into(),
+                },
+                "listener protocol error: no NUL byte",
+            ),
+            (
+                Error::InvalidRegex {
+                    re: "a(\n".into(),
+                    why: "unclosed group".into(),
+                },
+                "invalid regex a(\\n: unclosed group",
+            ),
+            (
+                Error::Subscribe {
+                    dir: "/d\x1b".into(),
+                    re: "x".into(),
+                    why: "No such file or directory".into(),
+                },
+                "unable to subscribe to /d\\x1b with regexp x: No such file or directory",
+            ),
+            (
+                Error::TooManyEvents { max: 8, re: None },
+                "more than 8 bytes of events without a match",
+            ),
+            (
+                Error::TooManyEvents {
+                    max: 8,
+                    re: Some("^a".into()),
+                },
+                "more than 8 bytes of events without a match for ^a",
+            ),
+            (
+                Error::LimitTooLow {
+                    what: "open file limit",
+                },
+                "open file limit too low",
+            ),
+            (
+                Error::InvalidRule {
+                    key: "uid0".into(),
+                    ruleset: None,
+                    why: "bad".into(),
+                },
+                "invalid rule uid0 in cdb: bad",
+            ),
+            (
+                Error::InvalidRule {
+                    key: "uid0".into(),
+                    ruleset: Some("/r.cdb".into()),
+                    why: "bad".into(),
+                },
+                "invalid rule uid0 in cdb ruleset /r.cdb: bad",
+            ),
+            (
+                Error::InvalidCdb {
+                    op: "cdb_traverse_next",
+                    why: "invalid cdb".into(),
+                },
+                "unable to cdb_traverse_next: invalid cdb",
+            ),
+            (
+                Error::BadFile {
+                    path: "/r/exec".into(),
+                    why: "file too big (over 4096 bytes)".into(),
+                },
+                "/r/exec: file too big (over 4096 bytes)",
+            ),
+            (
+                Error::NotListening {
+                    what: "stdin".into(),
+                },
+                "stdin is not a listening socket",
             ),
         ] {
             assert_eq!((e.to_string().as_str(), e.exit_code()), (text, 111));

@@ -69,7 +69,7 @@ pub enum Verdict {
 /// a missing cdb file is an error.
 ///
 /// # Errors
-/// A system error names the offending path; a corrupt cdb value is `Fatal`.
+/// A system error names the offending path; a corrupt cdb value is `InvalidRule`.
 pub fn check(rules: &Ruleset, uid: u32, gid: u32) -> Result<Verdict, Error> {
     let euid = rustix::process::geteuid().as_raw();
     let egid = rustix::process::getegid().as_raw();
@@ -123,11 +123,10 @@ fn cdb_rule(db: &cdb2::CDB, file: &Path, key: &str) -> Result<Option<Rule>, Erro
     match db.get(key.as_bytes()) {
         None => Ok(None),
         Some(Err(e)) => Err(cdb_error(file, &e)),
-        Some(Ok(v)) => rulescdb::decode(&v).map_err(|e| {
-            Error::Fatal(format!(
-                "invalid rule {key} in cdb ruleset {}: {e}",
-                crate::base::text::path(file)
-            ))
+        Some(Ok(v)) => rulescdb::decode(&v).map_err(|e| Error::InvalidRule {
+            key: key.to_string(),
+            ruleset: Some(file.into()),
+            why: e.to_string(),
         }),
     }
 }
@@ -170,21 +169,20 @@ fn read_fs_rule(base: &Path, how: Probe) -> Result<Option<Rule>, Error> {
         Probe::Readable => read_envdir(&base.join("env"))?,
         // The compiler keeps directory order (a cdb byte-identical to s6's) and calls
         // an oversized value bad input (100), as s6's tool does its "too big" env.
-        Probe::Exists => envdir_in_order(&base.join("env"), false, Error::Usage)?,
+        Probe::Exists => envdir_in_order(&base.join("env"), false, bad_input)?,
     };
     let exec_path = base.join("exec");
     let exec = match read_limited(&exec_path, rulescdb::MAX_EXEC + 1) {
         Ok(b) if b.len() > rulescdb::MAX_EXEC => {
             // Bad input: 100 from the compiler (as s6's "too big"), 111 from a reader.
-            let err = match how {
-                Probe::Exists => Error::Usage,
-                Probe::Readable => Error::Fatal,
-            };
-            return Err(err(format!(
-                "{}: file too big (over {} bytes)",
-                crate::base::text::path(&exec_path),
-                rulescdb::MAX_EXEC
-            )));
+            let why = format!("file too big (over {} bytes)", rulescdb::MAX_EXEC);
+            return Err(match how {
+                Probe::Exists => bad_input(exec_path, why),
+                Probe::Readable => Error::BadFile {
+                    path: exec_path,
+                    why,
+                },
+            });
         }
         // s6-accessrules-cdb-from-fs stores the file whole, NULs included; the script
         // that runs is cut at its first NUL (`exec_script`) when the rule is read.
@@ -258,7 +256,12 @@ pub fn envfile_name_ok(name: &[u8]) -> bool {
 /// # Errors
 /// Any unreadable entry (a subdirectory, EACCES…) or oversized first line, with its path.
 pub fn read_envdir(dir: &Path) -> Result<Vec<EnvMod>, Error> {
-    envdir_in_order(dir, true, Error::Fatal)
+    envdir_in_order(dir, true, |path, why| Error::BadFile { path, why })
+}
+
+/// A rules file the compiler refuses as bad input (100), as s6's "too big".
+fn bad_input(path: PathBuf, why: String) -> Error {
+    Error::Usage(format!("{}: {why}", crate::base::text::path(&path)))
 }
 
 /// [`read_envdir`], in name order or in directory order, an oversized value reported
@@ -266,7 +269,7 @@ pub fn read_envdir(dir: &Path) -> Result<Vec<EnvMod>, Error> {
 fn envdir_in_order(
     dir: &Path,
     sorted: bool,
-    too_long: fn(String) -> Error,
+    too_long: fn(PathBuf, String) -> Error,
 ) -> Result<Vec<EnvMod>, Error> {
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
@@ -295,7 +298,7 @@ fn envdir_in_order(
             Ok(Some(v)) => mods.push((name, Some(OsString::from_vec(v)))),
             Ok(None) => mods.push((name, None)),
             Err(e @ LineTooLong) => {
-                return Err(too_long(format!("{}: {e}", crate::base::text::path(&path))));
+                return Err(too_long(path, e.to_string()));
             }
         }
     }

@@ -118,7 +118,7 @@ impl Request {
 /// end of the accumulated events (POSIX `regexec` without `REG_NEWLINE`).
 ///
 /// # Errors
-/// `Fatal("invalid regex RE: …")`.
+/// `InvalidRegex` (`invalid regex RE: …`).
 pub fn compile(re: &str) -> Result<Regex, Error> {
     Regex::builder()
         // One search at a time, so one cache: the default pool is sized by
@@ -138,10 +138,10 @@ pub fn compile(re: &str) -> Result<Regex, Error> {
                 None => e.to_string(),
             };
             let last = why.lines().last().unwrap_or("").trim().to_string();
-            Error::Fatal(format!(
-                "invalid regex {}: {last}",
-                crate::base::text::escape(re.as_bytes())
-            ))
+            Error::InvalidRegex {
+                re: re.to_string(),
+                why: last,
+            }
         })
 }
 
@@ -168,7 +168,7 @@ fn timed_out(re: &str) -> Error {
 /// to clean up.
 ///
 /// # Errors
-/// `poll`, `read fifo in`, `read from client`; `Fatal` when more than `EVENTS_MAX`
+/// `poll`, `read fifo in`, `read from client`; `TooManyEvents` when more than `EVENTS_MAX`
 /// bytes arrived without a match, or on a signal (`interrupted by SIGTERM`).
 pub fn wait(
     listener: &Listener,
@@ -214,9 +214,10 @@ pub fn wait(
                 return Ok(Outcome::Matched(events));
             }
             if events.len() > EVENTS_MAX {
-                return Err(Error::Fatal(format!(
-                    "more than {EVENTS_MAX} bytes of events without a match for {re_src}"
-                )));
+                return Err(Error::TooManyEvents {
+                    max: EVENTS_MAX,
+                    re: Some(re_src.to_string()),
+                });
             }
         }
         if client_ready && let Some(w) = watch {
@@ -676,7 +677,10 @@ fn converse(
         });
     }
     if first != [0] {
-        return Err(Error::Fatal("listener protocol error: no NUL byte".into()));
+        return Err(Error::Protocol {
+            peer: "listener".into(),
+            why: "protocol error: no NUL byte".into(),
+        });
     }
     start(prog)?;
     match read_to_eof(from, hard).map_err(|e| Error::sys("read from listener", e))? {
@@ -701,8 +705,8 @@ fn converse(
 /// which the child shares).
 ///
 /// # Errors
-/// `spawn`, `send request`, `read from listener`; `Timeout`; `Fatal` when the child
-/// failed.
+/// `spawn`, `send request`, `read from listener`; `Timeout`; `Protocol` when the child
+/// broke the protocol or failed.
 pub fn wait_child(listend: &Path, req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
     let mut child = Command::new(listend)
         .stdin(Stdio::piped())
@@ -727,14 +731,14 @@ pub fn wait_child(listend: &Path, req: &Request, prog: &[OsString]) -> Result<Ve
     match status.code() {
         Some(0) if reply.listening && !reply.answer.is_empty() => Ok(reply.answer),
         Some(99) => Err(timed_out(&req.regex)),
-        Some(c) => Err(Error::Fatal(format!(
-            "{} failed with exit code {c}",
-            crate::base::text::path(listend)
-        ))),
-        None => Err(Error::Fatal(format!(
-            "{} was killed",
-            crate::base::text::path(listend)
-        ))),
+        Some(c) => Err(Error::Protocol {
+            peer: crate::base::text::path(listend).to_string(),
+            why: format!("failed with exit code {c}"),
+        }),
+        None => Err(Error::Protocol {
+            peer: crate::base::text::path(listend).to_string(),
+            why: "was killed".into(),
+        }),
     }
 }
 
@@ -747,7 +751,7 @@ pub fn wait_child(listend: &Path, req: &Request, prog: &[OsString]) -> Result<Ve
 ///
 /// # Errors
 /// `create socket`, `connect to` with the path; `get current directory`; `send
-/// request`, `read from listener`; `Timeout`; `Fatal` when the service refused, failed,
+/// request`, `read from listener`; `Timeout`; `Protocol` when the service refused, failed,
 /// or never answered (it never took the connection in time: busy, at its connection
 /// limit, or stuck), which is not a timeout of the wait.
 pub fn wait_service(path: &SockPath, req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
@@ -760,19 +764,25 @@ pub fn wait_service(path: &SockPath, req: &Request, prog: &[OsString]) -> Result
     sock::connect(&fd, path).op_at("connect to", path.display_path())?;
     let started = Instant::now();
     let reply = converse(fd.as_fd(), fd.as_fd(), &req, prog)?;
-    let msg = format!(
+    let peer = format!(
         "nptlistend service at {}",
         crate::base::text::path(&path.display_path())
     );
     if let Some(why) = reply.refused {
-        return Err(Error::Fatal(format!("{msg} refused the request: {why}")));
+        return Err(Error::Protocol {
+            peer,
+            why: format!("refused the request: {why}"),
+        });
     }
     if reply.stuck && !reply.listening {
-        return Err(Error::Fatal(format!(
-            "{msg} did not take the request within {} ms (busy or stuck)",
-            req.timeout
-                .map_or(0, |t| t.saturating_add(GRACE).as_millis())
-        )));
+        return Err(Error::Protocol {
+            peer,
+            why: format!(
+                "did not take the request within {} ms (busy or stuck)",
+                req.timeout
+                    .map_or(0, |t| t.saturating_add(GRACE).as_millis())
+            ),
+        });
     }
     if reply.stuck {
         return Err(timed_out(&req.regex));
@@ -783,11 +793,15 @@ pub fn wait_service(path: &SockPath, req: &Request, prog: &[OsString]) -> Result
     if reply.listening && req.timeout.is_some_and(|t| started.elapsed() >= t) {
         return Err(timed_out(&req.regex));
     }
-    Err(Error::Fatal(if reply.listening {
-        format!("{msg} stopped listening without an answer")
+    let why = if reply.listening {
+        "stopped listening without an answer"
     } else {
-        format!("{msg} refused the request (see its log)")
-    }))
+        "refused the request (see its log)"
+    };
+    Err(Error::Protocol {
+        peer,
+        why: why.into(),
+    })
 }
 
 #[cfg(test)]

@@ -103,11 +103,11 @@ pub fn run(cfg: &Config) -> Result<(), Error> {
                 Some(n) => crate::base::text::strerror(n),
                 None => e.to_string(),
             };
-            Error::Fatal(format!(
-                "unable to subscribe to {} with regexp {}: {why}",
-                crate::base::text::escape(dir.as_os_str().as_bytes()),
-                crate::base::text::escape(re.as_bytes())
-            ))
+            Error::Subscribe {
+                dir: dir.clone(),
+                re: re.clone(),
+                why,
+            }
         };
         let src = re
             .to_str()
@@ -171,10 +171,10 @@ pub fn run(cfg: &Config) -> Result<(), Error> {
                 if s.re.is_match(&s.events) {
                     s.done = true;
                 } else if s.events.len() > crate::prog::npt::EVENTS_MAX {
-                    return Err(Error::Fatal(format!(
-                        "more than {} bytes of events without a match",
-                        crate::prog::npt::EVENTS_MAX
-                    )));
+                    return Err(Error::TooManyEvents {
+                        max: crate::prog::npt::EVENTS_MAX,
+                        re: None,
+                    });
                 }
             }
         }

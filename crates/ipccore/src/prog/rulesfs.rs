@@ -33,10 +33,13 @@ const MAX_DATA: usize = 8201;
 
 /// Why the run failed, for the program's message.
 fn invalid(cdb: &Path) -> Error {
-    Error::Fatal(format!(
-        "unable to handle cdb record: {} does not contain valid accessrules data",
-        crate::base::text::escape(cdb.as_os_str().as_bytes())
-    ))
+    Error::InvalidCdb {
+        op: "handle cdb record",
+        why: format!(
+            "{} does not contain valid accessrules data",
+            crate::base::text::path(cdb)
+        ),
+    }
 }
 
 /// `mkdirat(dir, name, 02755)` with umask 0; an existing directory is fine.
@@ -240,8 +243,10 @@ fn fill(pfd: &OwnedFd, tmp: &Path, dir: &Path, db: &cdb2::CDB, cdb: &Path) -> Re
     )
     .op_at("open directory", tmp)?;
     for item in db.iter() {
-        let (key, data) =
-            item.map_err(|_| Error::Fatal("unable to cdb_traverse_next: invalid cdb".into()))?;
+        let (key, data) = item.map_err(|_| Error::InvalidCdb {
+            op: "cdb_traverse_next",
+            why: "invalid cdb".into(),
+        })?;
         match record(root.as_fd(), &key, &data) {
             Ok(()) => {}
             Err(RecordError::Invalid) => return Err(invalid(cdb)),

@@ -146,7 +146,9 @@ pub fn ipcserverd(mut cfg: ServeConfig, diag: Diag) -> Result<(), Error> {
     }
     let inherited = fd::adopt_listener(n, what).map_err(|e| match e {
         Error::Usage(m) if m.ends_with("is not open") => Error::sys_at("fstat", what, Errno::BADF),
-        Error::Usage(m) if m.ends_with("is not a listening socket") => Error::Fatal(m),
+        Error::Usage(m) if m.ends_with(" is not a listening socket") => Error::NotListening {
+            what: m.trim_end_matches(" is not a listening socket").into(),
+        },
         Error::Usage(m) if activated.is_none() => Error::Usage(not_activated(m)),
         e => e,
     })?;

@@ -232,8 +232,8 @@ pub struct ClientConfig {
 /// fds 0, 1, 2, args and environment, and return the exit code to leave with.
 ///
 /// # Errors
-/// `Usage` for a missing connection or a wrong banner; `Fatal`/`Sys` (111) for a
-/// closed connection, a refusal by the server, a timeout.
+/// `Usage` for a missing connection or a wrong banner; `RefusedByServer`, `ShortRead`,
+/// `Closed` or `Sys` (111) for a closed connection, a refusal by the server, a timeout.
 pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
     let conn = |n| {
         fd::claim(n).map_err(|_| {
@@ -253,17 +253,13 @@ pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
         // saying anything, which is what an access check that says no looks like.
         // s6-sudoc calls this "unable to connect"; say what happened instead.
         0 => {
-            return Err(Error::Fatal(
-                "connection refused by the server (it closed the connection before its \
-                 banner: access rules?)"
-                    .into(),
-            ));
+            return Err(Error::RefusedByServer);
         }
         15 => {}
         _ => {
-            return Err(Error::Fatal(
-                "unable to read banner from server: short read".into(),
-            ));
+            return Err(Error::ShortRead {
+                op: "read banner from server",
+            });
         }
     }
     if &banner != BANNER_SERVER {
@@ -384,7 +380,7 @@ fn receive_request(
 /// client hung up first and the command was sent SIGTERM and SIGCONT.
 ///
 /// # Errors
-/// `Usage` (100) for a malformed request, `Sys`/`Fatal` (111) for I/O failures and
+/// `Usage` (100) for a malformed request, `Sys`/`Closed` (111) for I/O failures and
 /// timeouts, `Exec` (126/127) when the command cannot be started; in the last two
 /// cases the client is told the errno first.
 pub fn ipcsudod(cfg: &ServerConfig, diag: &Diag) -> Result<u8, Error> {

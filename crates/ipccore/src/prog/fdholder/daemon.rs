@@ -195,7 +195,11 @@ impl Loaded {
                             env,
                             exec,
                         }),
-                        Err(e) => Err(Error::Fatal(format!("invalid rule {key} in cdb: {e}"))),
+                        Err(e) => Err(Error::InvalidRule {
+                            key,
+                            ruleset: None,
+                            why: e.to_string(),
+                        }),
                     };
                 }
                 Ok(Verdict::NoRule)
@@ -628,7 +632,9 @@ pub fn clamp_maxfds(maxfds: u32) -> Result<u32, Error> {
     let mut m = maxfds.max(1);
     if let Some(cur) = lim.current {
         if cur < 7 {
-            return Err(Error::Fatal("open file limit too low".into()));
+            return Err(Error::LimitTooLow {
+                what: "open file limit",
+            });
         }
         if u64::from(m) > cur {
             m = u32::try_from(cur - 6).unwrap_or(u32::MAX);
