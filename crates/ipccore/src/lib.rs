@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | [`base`] | errors and their one exit-code map; the text of messages (strerror, escaping); the UCSPI fd numbers and variable names; no I/O | `error`, `text`, `ucspi` |
 //! | [`sys`] | thin wrappers of system calls: fds, sockets, credentials, privileges, signals, spawn, exec, fd-passing; diagnostics on stderr | `fd`, `diag`, `sock`, `sockopt`, `cred`, `privs`, `sig`, `spawn`, `exec`, `fdpass` |
-//! | [`formats`] | on-disk formats | `rulescdb` |
+//! | [`formats`] | wire and on-disk formats shared with s6: their bytes, and the fd-holder's framing I/O (over `sys::fdpass`) | `rulescdb`, `sudo`, `fdholder` |
 //! | [`fs`] | privileged multi-step operations on paths other users may touch | `listen`, `fifodir`, `fifoclean` |
 //! | [`prog`] | the logic of the programs in `src/bin` | `server`, `client`, `access`, `activation`, `npt`, `nptlisten`, `sudo`, `ioconnect`, `connlimit`, `rulesfs`, `fdholder`, `binprefix` |
 //!

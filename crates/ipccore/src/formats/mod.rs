@@ -1,2 +1,5 @@
-//! On-disk formats shared with s6.
+//! Wire and on-disk formats shared with s6: the bytes, and for the fd-holder the
+//! framing I/O that carries them with their fds.
+pub mod fdholder;
 pub mod rulescdb;
+pub mod sudo;

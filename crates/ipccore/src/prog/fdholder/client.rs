@@ -6,9 +6,9 @@
 //! closed connection is `EPIPE`, a malformed answer `EPROTO`. Every fd received with
 //! a refused answer is closed.
 
-use super::wire::{self, Frame, Receiver, Request, Tain};
 use crate::base::error::Error;
 use crate::base::text::strerror;
+use crate::formats::fdholder::{self as wire, Frame, Receiver, Request, Tain};
 use crate::sys::exec::{self, EnvMod};
 use crate::sys::fd;
 use crate::sys::sock::SockPath;

@@ -8,8 +8,8 @@
 //! Left out: socket creation and privileges (`ipcfdholder-daemon`), the codec (`wire`).
 
 use super::store::Store;
-use super::wire::{self, Frame, Receiver, Request, Sender, Tain, code};
 use crate::base::error::{Error, ResultExt};
+use crate::formats::fdholder::{self as wire, Frame, Receiver, Request, Sender, Tain, code};
 use crate::formats::rulescdb::{self, Rule};
 use crate::prog::access::{self, Ruleset, Verdict};
 use crate::sys::diag::Diag;
