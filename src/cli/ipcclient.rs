@@ -1,7 +1,7 @@
 //! `ipcclient` options (s6-ipcclient's, plus `-t`).
 
 use super::{Parsed, UsageError, parser, uint};
-use ipccore::prog::client::ClientConfig;
+use ipccore::prog::client::IpcclientConfig;
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// What `ipcclient` was asked to do.
 pub struct Opts {
-    pub cfg: ClientConfig,
+    pub cfg: IpcclientConfig,
     pub verbosity: u32,
 }
 
@@ -52,7 +52,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         return Err("missing prog".into());
     }
     Ok(Opts {
-        cfg: ClientConfig {
+        cfg: IpcclientConfig {
             path: address(&path)?,
             bind,
             local_name,

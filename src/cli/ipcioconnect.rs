@@ -3,14 +3,14 @@
 //! s6-ioconnect, options end at the first operand, and operands are ignored.
 
 use super::{Parsed, UsageError, parser, show, uint};
-use ipccore::prog::ioconnect::Config;
+use ipccore::prog::ioconnect::IpcioconnectConfig;
 use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
 /// What `ipcioconnect` was asked to do.
 pub struct Opts {
-    pub cfg: Config,
+    pub cfg: IpcioconnectConfig,
 }
 
 /// An fd number as s6-ioconnect reads one: digits, fitting an `int`.
@@ -28,7 +28,7 @@ fn fd(opt: &str, v: &OsStr) -> Parsed<i32> {
 /// Options from `args` (argv without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let mut p = parser(args);
-    let mut cfg = Config::default();
+    let mut cfg = IpcioconnectConfig::default();
     while let Some(arg) = p.next()? {
         match arg {
             // Deprecated in s6-ioconnect (sockets are detected now): accepted, no effect.

@@ -1,13 +1,13 @@
 //! `ipcserver-access` options (s6-ipcserver-access's).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::access::{AccessConfig, Ruleset};
+use ipccore::prog::access::{IpcserverAccessConfig, Ruleset};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 
 /// What `ipcserver-access` was asked to do.
 pub struct Opts {
-    pub cfg: AccessConfig,
+    pub cfg: IpcserverAccessConfig,
     pub verbosity: u32,
 }
 
@@ -15,7 +15,7 @@ pub struct Opts {
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let mut p = parser(args);
     let mut verbosity = 1;
-    let mut cfg = AccessConfig {
+    let mut cfg = IpcserverAccessConfig {
         rules: Ruleset::None,
         doenv: true,
         localname: None,

@@ -1,13 +1,13 @@
 //! `ipcserverd` options (s6-ipcserverd's, plus `-q` and `-Q`).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::server::{Limits, ServeConfig};
+use ipccore::prog::server::{IpcserverdConfig, Limits};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 
 /// What `ipcserverd` was asked to do.
 pub struct Opts {
-    pub cfg: ServeConfig,
+    pub cfg: IpcserverdConfig,
     pub verbosity: u32,
 }
 
@@ -40,7 +40,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         Some(p) if p.is_empty() => return Err("prog is empty".into()),
         _ => {}
     }
-    let cfg = ServeConfig {
+    let cfg = IpcserverdConfig {
         limits: Limits::new(maxconn, local, peercred),
         peercred,
         local_path: None,

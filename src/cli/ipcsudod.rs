@@ -1,21 +1,21 @@
 //! `ipcsudod` options (s6-sudod's, plus `-q`, `-Q` and `-v`).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::sudo::ServerConfig;
+use ipccore::prog::sudo::IpcsudodConfig;
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::time::Duration;
 
 /// What `ipcsudod` was asked to do.
 pub struct Opts {
-    pub cfg: ServerConfig,
+    pub cfg: IpcsudodConfig,
     pub verbosity: u32,
 }
 
 /// Options from `args` (argv without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let mut p = parser(args);
-    let mut cfg = ServerConfig::default();
+    let mut cfg = IpcsudodConfig::default();
     let mut verbosity = 1;
     while let Some(arg) = p.next()? {
         match arg {

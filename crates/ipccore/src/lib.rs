@@ -9,7 +9,7 @@
 //! | [`sys`] | thin wrappers of system calls: fds, sockets, credentials, privileges, signals, spawn, exec, fd-passing; diagnostics on stderr | `fd`, `diag`, `sock`, `sockopt`, `cred`, `privs`, `sig`, `spawn`, `exec`, `fdpass` |
 //! | [`formats`] | wire and on-disk formats shared with s6: their bytes, and the fd-holder's framing I/O (over `sys::fdpass`) | `rulescdb`, `sudo`, `fdholder` |
 //! | [`fs`] | privileged multi-step operations on paths other users may touch | `listen`, `fifodir`, `fifoclean` |
-//! | [`prog`] | the logic of the programs in `src/bin` | `server`, `client`, `access`, `activation`, `npt`, `nptlisten`, `sudo`, `ioconnect`, `connlimit`, `rulesfs`, `fdholder`, `binprefix` |
+//! | [`prog`] | the logic of the programs in `src/bin`, one entry point per program (the rule is in [`prog`]) | `server`, `client`, `access`, `activation`, `npt`, `nptlisten`, `nptfifo`, `sudo`, `ioconnect`, `connlimit`, `rulescdb`, `rulesfs`, `socketbinder`, `fdholder`, `binprefix` |
 //!
 //! The library never prints a fatal error and never exits: the programs in `src/bin`
 //! do. `unsafe` is denied here and allowed back, with a `SAFETY` comment on every block,

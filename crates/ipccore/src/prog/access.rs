@@ -347,7 +347,7 @@ fn entries(dir: &Path) -> Result<Vec<OsString>, Error> {
 
 /// What ipcserver-access does.
 #[derive(Clone, Debug)]
-pub struct AccessConfig {
+pub struct IpcserverAccessConfig {
     pub rules: Ruleset,
     /// `-e` (true, the default) or `-E`.
     pub doenv: bool,
@@ -407,7 +407,7 @@ pub fn client_from(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<Client, E
 /// private-directory method, or a path longer than `sun_path`) it names that instead.
 /// Otherwise fd 0's name is used.
 fn ucspi_env(
-    cfg: &AccessConfig,
+    cfg: &IpcserverAccessConfig,
     client: &Client,
     rule_env: Vec<EnvMod>,
     current_local: Option<OsString>,
@@ -451,7 +451,7 @@ fn find_execlineb() -> Option<PathBuf> {
 /// ipcserver-access: decide, log as s6 does, and exec the program (or the rule's
 /// execline script). Returns only on failure; a denied client is `Error::Denied`,
 /// already logged (at verbosity 2, as s6).
-pub fn run(cfg: &AccessConfig, diag: &Diag) -> Result<Infallible, Error> {
+pub fn ipcserver_access(cfg: &IpcserverAccessConfig, diag: &Diag) -> Result<Infallible, Error> {
     let client = client_from(|k| std::env::var_os(k))?;
     let pid = rustix::process::getpid().as_raw_nonzero();
     let who = format!("pid {pid} uid {} gid {}", client.uid, client.gid);

@@ -22,6 +22,7 @@
 use crate::base::error::{Error, ResultExt};
 use crate::base::ucspi;
 use crate::fs::fifodir::Listener;
+use crate::sys::diag::Diag;
 use crate::sys::fd;
 use crate::sys::privs::{self, Ids};
 use crate::sys::sig::{self, SelfPipe};
@@ -306,7 +307,7 @@ pub fn caller_ids(euid: Option<&OsStr>, egid: Option<&OsStr>) -> Result<Option<I
 
 /// Who nptlistend works for, and as whom.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller {
+struct Caller {
     /// Stdin is a socket: a super-server handed us a connection (service mode).
     pub service: bool,
     /// The peer's credentials, from the kernel (service mode only).
@@ -335,7 +336,7 @@ pub struct Caller {
 /// that is, a relay such as socat's `EXEC` without `nofork`, which hides the real
 /// client); we are not root and the peer is another uid; in child mode, the variables
 /// are invalid or only one is set.
-pub fn identify(
+fn identify(
     stdin: BorrowedFd<'_>,
     env_euid: Option<&OsStr>,
     env_egid: Option<&OsStr>,
@@ -428,7 +429,7 @@ pub const REQUEST_TIMEOUT_MS: u64 = 5000;
 /// Tell the client on `output` that its request is refused, and why (`REFUSED` and the
 /// escaped reason), when `output` is a socket (service mode; a child's caller shares our
 /// stderr and reads the reason there). Best effort: the client may be gone.
-pub fn refuse(output: BorrowedFd<'_>, err: &Error) {
+fn refuse(output: BorrowedFd<'_>, err: &Error) {
     let is_socket = rustix::fs::fstat(output).is_ok_and(|st| {
         rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Socket
     });
@@ -467,7 +468,7 @@ pub fn refuse(output: BorrowedFd<'_>, err: &Error) {
 /// service mode. `Failure::refusable` says the NUL was not sent yet: the caller logs
 /// the error, then tells the client with `refuse` (in that order: a relay such as
 /// socat may kill us as soon as the client has its answer).
-pub fn listend(
+fn listend(
     input: BorrowedFd<'_>,
     output: BorrowedFd<'_>,
     caller: &Caller,
@@ -526,10 +527,10 @@ pub fn listend(
 
 /// How `listend` failed.
 #[derive(Debug)]
-pub struct Failure {
-    pub err: Error,
+struct Failure {
+    err: Error,
     /// Before the NUL: the client may still be told why (`refuse`).
-    pub refusable: bool,
+    refusable: bool,
 }
 
 fn peer_text(caller: &Caller) -> String {
@@ -802,6 +803,81 @@ pub fn wait_service(path: &SockPath, req: &Request, prog: &[OsString]) -> Result
         peer,
         why: why.into(),
     })
+}
+
+/// What npt-wait was asked to do.
+#[derive(Clone, Debug)]
+pub struct NptWaitConfig {
+    /// The fifodir, regex and timeout.
+    pub req: Request,
+    /// `-s`: wait through the nptlistend service (`$NPT_IPCPATH`) instead of here.
+    pub service: bool,
+    /// The program to start once listening (s6-ftrig-listen1's prog); empty: none.
+    pub prog: Vec<OsString>,
+}
+
+/// npt-wait: wait here ([`wait_here`]) or through the service ([`wait_service`]) and
+/// write the matching events, and a newline, on stdout.
+///
+/// # Errors
+/// Those of the wait; an invalid `$NPT_IPCPATH`; `write to stdout`.
+pub fn npt_wait(cfg: &NptWaitConfig, _diag: &Diag) -> Result<(), Error> {
+    let mut ev = if cfg.service {
+        let path = std::env::var_os(ucspi::NPT_IPCPATH).unwrap_or(DEFAULT_IPCPATH.into());
+        wait_service(&SockPath::parse(&path)?, &cfg.req, &cfg.prog)?
+    } else {
+        wait_here(&cfg.req, &cfg.prog)?
+    };
+    ev.push(b'\n');
+    std::io::Write::write_all(&mut std::io::stdout(), &ev).op("write to stdout")
+}
+
+/// What nptlistend was asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct NptlistendConfig {
+    /// `-t`: how long a client has to send its whole request (`None`: no limit).
+    pub request_timeout: Option<Duration>,
+}
+
+/// nptlistend: identify the caller on stdin, then serve one request (stdin, stdout).
+/// Returns the exit code.
+///
+/// The one entry point that logs its own fatal error: a failure before the listening
+/// NUL is logged first, then told to a service client ([`refuse`]), in that order
+/// because a relay such as socat may kill us as soon as the client has its answer.
+/// Such a failure is `Ok` with its exit code; a later one is returned as usual.
+///
+/// # Errors
+/// A failure after the NUL: those of the wait, `write to client`, `Timeout`.
+pub fn nptlistend(cfg: &NptlistendConfig, diag: &Diag) -> Result<u8, Error> {
+    let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
+    let caller = match identify(
+        stdin.as_fd(),
+        std::env::var_os(ucspi::IPCREMOTEEUID).as_deref(),
+        std::env::var_os(ucspi::IPCREMOTEEGID).as_deref(),
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = diag.fatal(&e);
+            refuse(stdout.as_fd(), &e);
+            return Ok(code);
+        }
+    };
+    for w in &caller.warnings {
+        diag.warn(w);
+    }
+    match listend(stdin.as_fd(), stdout.as_fd(), &caller, cfg.request_timeout) {
+        Ok(_) => Ok(0),
+        Err(Failure {
+            err,
+            refusable: true,
+        }) => {
+            let code = diag.fatal(&err);
+            refuse(stdout.as_fd(), &err);
+            Ok(code)
+        }
+        Err(Failure { err, .. }) => Err(err),
+    }
 }
 
 #[cfg(test)]

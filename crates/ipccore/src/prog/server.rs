@@ -62,7 +62,7 @@ impl Limits {
 
 /// What the loop serves, and how.
 #[derive(Clone, Debug)]
-pub struct ServeConfig {
+pub struct IpcserverdConfig {
     pub limits: Limits,
     /// `-p` (default): look up peer credentials. `-P`: do not.
     pub peercred: bool,
@@ -93,11 +93,16 @@ pub struct IpcserverConfig {
     pub path: SockPath,
     pub listen: ListenOpts,
     pub ids: IdSource,
-    pub serve: ServeConfig,
+    pub serve: IpcserverdConfig,
 }
 
 /// ipcserver: bind PATH safely, drop privileges, then serve until a signal says stop.
-pub fn ipcserver(mut cfg: IpcserverConfig, diag: Diag) -> Result<(), Error> {
+///
+/// # Errors
+/// Start-up failures (readiness fd, `drop privileges`, those of `listen::create`),
+/// then those of the loop.
+pub fn ipcserver(cfg: &IpcserverConfig, diag: &Diag) -> Result<(), Error> {
+    let (mut cfg, diag) = (cfg.clone(), *diag);
     check_readiness_fd(&cfg.serve)?;
     fd::ensure_std_fds()?;
     let ids = match &cfg.ids {
@@ -130,7 +135,11 @@ pub fn ipcserver(mut cfg: IpcserverConfig, diag: Diag) -> Result<(), Error> {
 
 /// ipcserverd: serve the listening socket on fd 0, or on fd 3 when `LISTEN_FDS` and
 /// `LISTEN_PID` (systemd socket activation) name this process.
-pub fn ipcserverd(mut cfg: ServeConfig, diag: Diag) -> Result<(), Error> {
+///
+/// # Errors
+/// `fstat` of a closed fd, `NotListening`, a bad `LISTEN_FDS`, then those of the loop.
+pub fn ipcserverd(cfg: &IpcserverdConfig, diag: &Diag) -> Result<(), Error> {
+    let (mut cfg, diag) = (cfg.clone(), *diag);
     check_readiness_fd(&cfg)?;
     let activated = listen_fds_for_me()?;
     let (n, what) = if activated.is_some() {
@@ -191,7 +200,7 @@ fn not_activated(msg: String) -> String {
 
 /// `-1` with stdout closed at start (the Rust runtime has put /dev/null there since):
 /// s6-ipcserverd's usage error, instead of a readiness line nobody reads.
-fn check_readiness_fd(cfg: &ServeConfig) -> Result<(), Error> {
+fn check_readiness_fd(cfg: &IpcserverdConfig) -> Result<(), Error> {
     if cfg.readiness.is_some() && exec::closed_at_start(1) == Some(true) {
         return Err(Error::Usage(
             "called with option -1 but stdout said: Bad file descriptor".into(),
@@ -232,7 +241,7 @@ struct Child {
 
 /// The loop's state: live handlers and per-uid counts. Owned by `serve`, no globals.
 struct Server<'a> {
-    cfg: &'a ServeConfig,
+    cfg: &'a IpcserverdConfig,
     diag: Diag,
     spawner: Spawner,
     children: HashMap<Pid, Child>,
@@ -241,14 +250,14 @@ struct Server<'a> {
 }
 
 /// Serve `listener` until TERM, QUIT or ABRT.
-pub fn serve(listener: OwnedFd, cfg: &ServeConfig, diag: Diag) -> Result<(), Error> {
+fn serve(listener: OwnedFd, cfg: &IpcserverdConfig, diag: Diag) -> Result<(), Error> {
     serve_after(listener, cfg, diag, Leftover::default())
 }
 
 /// `serve`, closing `leftover` right after the readiness notification.
 fn serve_after(
     listener: OwnedFd,
-    cfg: &ServeConfig,
+    cfg: &IpcserverdConfig,
     diag: Diag,
     leftover: Leftover,
 ) -> Result<(), Error> {

@@ -67,9 +67,25 @@ pub fn exit_code(wstatus: u32) -> u8 {
     }
 }
 
+/// What ipcsudo was asked to do: the `ipcclient … path ipcsudoc … args` command
+/// line its options became.
+#[derive(Clone, Debug, Default)]
+pub struct IpcsudoConfig {
+    /// The whole command line to exec, ipcclient first.
+    pub argv: Vec<OsString>,
+}
+
+/// ipcsudo: exec `cfg.argv` (ipcclient, which runs ipcsudoc). Returns only on failure.
+///
+/// # Errors
+/// The exec error.
+pub fn ipcsudo(cfg: &IpcsudoConfig, _diag: &Diag) -> Result<std::convert::Infallible, Error> {
+    Err(crate::sys::exec::exec(&cfg.argv, &[]))
+}
+
 /// What ipcsudoc was asked to do.
 #[derive(Clone, Debug, Default)]
-pub struct ClientConfig {
+pub struct IpcsudocConfig {
     /// Send our environment (not with `-e`).
     pub send_env: bool,
     /// `-t`: for the banner, the request and the confirmation.
@@ -85,7 +101,7 @@ pub struct ClientConfig {
 /// # Errors
 /// `Usage` for a missing connection or a wrong banner; `RefusedByServer`, `ShortRead`,
 /// `Closed` or `Sys` (111) for a closed connection, a refusal by the server, a timeout.
-pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
+pub fn ipcsudoc(cfg: &IpcsudocConfig, _diag: &Diag) -> Result<u8, Error> {
     let conn = |n| {
         fd::claim(n).map_err(|_| {
             Error::Usage(
@@ -171,7 +187,7 @@ pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
 
 /// What ipcsudod was asked to do.
 #[derive(Clone, Debug, Default)]
-pub struct ServerConfig {
+pub struct IpcsudodConfig {
     /// `-0`: the command's stdin is /dev/null.
     pub null_stdin: bool,
     /// `-1`: the command's stdout is /dev/null.
@@ -234,7 +250,7 @@ fn receive_request(
 /// `Usage` (100) for a malformed request, `Sys`/`Closed` (111) for I/O failures and
 /// timeouts, `Exec` (126/127) when the command cannot be started; in the last two
 /// cases the client is told the errno first.
-pub fn ipcsudod(cfg: &ServerConfig, diag: &Diag) -> Result<u8, Error> {
+pub fn ipcsudod(cfg: &IpcsudodConfig, diag: &Diag) -> Result<u8, Error> {
     // fds 0 and 1 are the connection, given to us by ipcserver; a closed one shows up
     // as EBADF from the first call.
     let (rd, wr) = (rustix::stdio::stdin(), rustix::stdio::stdout());

@@ -49,7 +49,7 @@ pub enum Rules {
 
 /// What ipcfdholderd was asked to do.
 #[derive(Clone, Debug)]
-pub struct Config {
+pub struct IpcfdholderdConfig {
     /// `-1`: a newline on stdout once serving.
     pub ready: bool,
     pub maxconn: u32,
@@ -219,7 +219,7 @@ struct Client {
 }
 
 struct Daemon<'a> {
-    cfg: &'a Config,
+    cfg: &'a IpcfdholderdConfig,
     diag: &'a Diag,
     store: Store,
     clients: Vec<Client>,
@@ -227,14 +227,27 @@ struct Daemon<'a> {
     regexes: RegexCache,
 }
 
-/// Run the daemon on `listener` (a listening stream socket) until SIGTERM and the
-/// lame-duck period end. Returns the exit code s6-fdholderd would: 1 if fds were
-/// still held, plus 2 if clients were still connected.
+/// ipcfdholderd: take the listening socket on stdin, clamp `maxfds` to the open-file
+/// limit, and serve until SIGTERM and the lame-duck period end. Returns the exit code
+/// s6-fdholderd would: 1 if fds were still held, plus 2 if clients were still
+/// connected.
 ///
 /// # Errors
-/// Start-up failures (`open cdb ruleset`, `trap signals`), `poll` and `accept`
-/// failures other than transient ones.
-pub fn run(listener: OwnedFd, cfg: &Config, diag: &Diag) -> Result<u8, Error> {
+/// `open file limit too low`, `stdin is not a socket` (100), `called with option -1
+/// but stdout said: …` (100); start-up failures (`open cdb ruleset`, `trap signals`),
+/// `poll` and `accept` failures other than transient ones.
+pub fn ipcfdholderd(cfg: &IpcfdholderdConfig, diag: &Diag) -> Result<u8, Error> {
+    let cfg = IpcfdholderdConfig {
+        maxfds: clamp_maxfds(cfg.maxfds)?,
+        ..cfg.clone()
+    };
+    let listener = take_listener(cfg.ready)?;
+    crate::sys::fd::ensure_std_fds()?;
+    serve(listener, &cfg, diag)
+}
+
+/// Run the daemon on `listener` (a listening stream socket).
+fn serve(listener: OwnedFd, cfg: &IpcfdholderdConfig, diag: &Diag) -> Result<u8, Error> {
     let rules = match &cfg.rules {
         Rules::Dir(d) => Loaded::Dir(d.clone()),
         Rules::Cdb(p) => Loaded::Cdb(p.clone(), rulescdb::open(p)?),
@@ -611,7 +624,7 @@ impl Daemon<'_> {
 ///
 /// # Errors
 /// `stdin is not a socket` (100), `called with option -1 but stdout said: …` (100).
-pub fn take_listener(ready: bool) -> Result<OwnedFd, Error> {
+fn take_listener(ready: bool) -> Result<OwnedFd, Error> {
     let l = crate::sys::fd::adopt_listener(0, "stdin")?;
     if ready && !crate::sys::fd::is_open(1) {
         return Err(Error::Usage(format!(
@@ -627,7 +640,7 @@ pub fn take_listener(ready: bool) -> Result<OwnedFd, Error> {
 ///
 /// # Errors
 /// `open file limit too low` under 7.
-pub fn clamp_maxfds(maxfds: u32) -> Result<u32, Error> {
+fn clamp_maxfds(maxfds: u32) -> Result<u32, Error> {
     let lim = rustix::process::getrlimit(rustix::process::Resource::Nofile);
     let mut m = maxfds.max(1);
     if let Some(cur) = lim.current {
@@ -681,7 +694,7 @@ mod tests {
 /// What ipcfdholder-daemon was asked to do: create the socket, drop privileges, and
 /// exec ipcfdholderd with `argv` (its options) on the socket as stdin.
 #[derive(Clone, Debug)]
-pub struct LaunchConfig {
+pub struct IpcfdholderDaemonConfig {
     pub path: crate::sys::sock::SockPath,
     pub listen: crate::fs::listen::ListenOpts,
     pub ids: crate::sys::privs::Ids,
@@ -692,7 +705,13 @@ pub struct LaunchConfig {
 
 /// ipcfdholder-daemon: bind with `listen`'s safe creation, put the socket on fd 0,
 /// drop privileges, exec ipcfdholderd. Returns only on failure.
-pub fn launch(cfg: &LaunchConfig) -> Error {
+///
+/// # Errors
+/// Those of `listen::create`, `move fd`, `privs::from_env`/`drop_to`, and the exec.
+pub fn ipcfdholder_daemon(
+    cfg: &IpcfdholderDaemonConfig,
+    _diag: &Diag,
+) -> Result<std::convert::Infallible, Error> {
     let run = || -> Result<Vec<crate::sys::exec::EnvMod>, Error> {
         crate::sys::fd::ensure_std_fds()?;
         let sock = crate::fs::listen::create(&cfg.path, &cfg.listen)?;
@@ -715,8 +734,8 @@ pub fn launch(cfg: &LaunchConfig) -> Error {
         }
         Ok(env)
     };
-    match run() {
+    Err(match run() {
         Ok(env) => crate::sys::exec::exec(&cfg.argv, &env),
         Err(e) => e,
-    }
+    })
 }
