@@ -16,7 +16,9 @@ pub enum Error {
     /// A system call failed.
     #[error("unable to {op}{}: {}", Arg(.path), crate::base::text::strerror(*.errno))]
     Sys {
+        /// The failed step as a verb phrase ("bind to", "create socket").
         op: &'static str,
+        /// The path the step concerned, if any.
         path: Option<PathBuf>,
         /// Printed in the message, not exposed as `source`: a chain would print it twice.
         errno: Errno,
@@ -24,13 +26,19 @@ pub enum Error {
     /// `rename(from, to)` failed.
     #[error("unable to rename {} to {}: {}", crate::base::text::path(.from), crate::base::text::path(.to), crate::base::text::strerror(*.errno))]
     Rename {
+        /// The name renamed.
         from: PathBuf,
+        /// The name it was to get.
         to: PathBuf,
+        /// Why `rename` failed.
         errno: Errno,
     },
     /// A peer closed the connection before `op` could complete.
     #[error("unable to {op}: connection closed")]
-    Closed { op: &'static str },
+    Closed {
+        /// The step that found the connection closed ("read banner from server").
+        op: &'static str,
+    },
     /// A request that does not follow the protocol (`why` says how).
     #[error("malformed request: {0}")]
     MalformedRequest(String),
@@ -39,18 +47,29 @@ pub enum Error {
     Interrupted(String),
     /// A cdb ruleset that is not a valid cdb file.
     #[error("invalid cdb ruleset {}: {why}", crate::base::text::path(.path))]
-    InvalidRuleset { path: PathBuf, why: String },
+    InvalidRuleset {
+        /// The cdb file.
+        path: PathBuf,
+        /// What is wrong with it (cdb2's reason).
+        why: String,
+    },
     /// A path that is not what it should be (it appeared, changed, or is another
     /// kind of file): ipctools refuses to `act` on it rather than race for it.
     #[error("{} {why}: refusing to {act} it", crate::base::text::path(.path))]
     Refusing {
+        /// The path.
         path: PathBuf,
+        /// What it turned out to be ("is a symbolic link").
         why: String,
+        /// What was to be done to it ("remove").
         act: &'static str,
     },
     /// The read `op` got fewer bytes than the protocol's fixed-size message.
     #[error("unable to {op}: short read")]
-    ShortRead { op: &'static str },
+    ShortRead {
+        /// The read ("read banner from server").
+        op: &'static str,
+    },
     /// An s6-sudo server hung up before its banner: what an access check that says no
     /// looks like from the client.
     #[error(
@@ -58,51 +77,93 @@ pub enum Error {
     )]
     RefusedByServer,
     /// A peer (a fifodir listener, nptlistend, its service) broke the protocol, failed
-    /// or refused; `peer` names it (already escaped), `why` says what it did.
+    /// or refused.
     #[error("{peer} {why}")]
-    Protocol { peer: String, why: String },
-    /// A regular expression that does not compile; `why` is the parser's one-line reason.
+    Protocol {
+        /// Who, already escaped ("listener", "nptlistend service at /run/x").
+        peer: String,
+        /// What it did ("refused the request: …", "was killed").
+        why: String,
+    },
+    /// A regular expression that does not compile.
     #[error("invalid regex {}: {why}", crate::base::text::Escaped(.re.as_bytes()))]
-    InvalidRegex { re: String, why: String },
-    /// npt-listen could not subscribe to `dir` for `re`; `why` is the strerror or reason.
+    InvalidRegex {
+        /// The regex as given (escaped when printed).
+        re: String,
+        /// The parser's one-line reason.
+        why: String,
+    },
+    /// npt-listen could not subscribe to a fifodir for a regex.
     #[error(
         "unable to subscribe to {} with regexp {}: {why}",
         crate::base::text::path(.dir),
         crate::base::text::Escaped(.re.as_bytes())
     )]
     Subscribe {
+        /// The fifodir.
         dir: PathBuf,
+        /// The regex as given.
         re: OsString,
+        /// The strerror or the reason.
         why: String,
     },
-    /// More than `max` bytes of fifodir events arrived without a match (for `re`, if named).
+    /// Too many bytes of fifodir events arrived without a match.
     #[error("more than {max} bytes of events without a match{}", ForRe(.re))]
-    TooManyEvents { max: usize, re: Option<String> },
-    /// A resource limit (`what`, e.g. "open file limit") is below what the program needs.
+    TooManyEvents {
+        /// The limit, in bytes.
+        max: usize,
+        /// The regex waited for, when the message names it.
+        re: Option<String>,
+    },
+    /// A resource limit is below what the program needs.
     #[error("{what} too low")]
-    LimitTooLow { what: &'static str },
-    /// A cdb rule (`key`) whose value does not decode; `ruleset` names the file, if known.
+    LimitTooLow {
+        /// The limit ("open file limit").
+        what: &'static str,
+    },
+    /// A cdb rule whose value does not decode.
     #[error("invalid rule {key} in cdb{}: {why}", InRuleset(.ruleset))]
     InvalidRule {
+        /// The rule's key ("uid0", "gid100").
         key: String,
+        /// The cdb file, when the message names it.
         ruleset: Option<PathBuf>,
+        /// The decoder's reason.
         why: String,
     },
-    /// A cdb file that cannot be read as access rules while decompiling it (`op` failed).
+    /// A cdb file that cannot be read as access rules while decompiling it.
     #[error("unable to {op}: {why}")]
-    InvalidCdb { op: &'static str, why: String },
+    InvalidCdb {
+        /// The step that failed ("cdb_traverse_next", "handle cdb record").
+        op: &'static str,
+        /// Why.
+        why: String,
+    },
     /// A rules file whose content cannot be used (too big, a value too long).
     #[error("{}: {why}", crate::base::text::path(.path))]
-    BadFile { path: PathBuf, why: String },
-    /// An inherited fd (`what`: "stdin", "fd 3") that is a socket, but not listening.
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with its content.
+        why: String,
+    },
+    /// An inherited fd that is a socket, but not a listening one.
     #[error("{what} is not a listening socket")]
-    NotListening { what: String },
+    NotListening {
+        /// The fd as messages name it ("stdin", "fd 3").
+        what: String,
+    },
     /// Bad environment or bad request data, reported like a usage error (exit 100).
     #[error("{0}")]
     Usage(String),
     /// The program to chain-load could not be executed.
     #[error("unable to exec {}: {}", crate::base::text::Escaped(.prog.as_bytes()), crate::base::text::strerror(*.errno))]
-    Exec { prog: OsString, errno: Errno },
+    Exec {
+        /// The program (argv\[0\]).
+        prog: OsString,
+        /// Why `execve` failed (ENOENT: 127, else 126).
+        errno: Errno,
+    },
     /// An access check said no (exit 1).
     #[error("{0}")]
     Denied(String),
@@ -389,6 +450,22 @@ mod tests {
         ] {
             assert_eq!((e.to_string().as_str(), e.exit_code()), (text, 111));
         }
+    }
+
+    #[test]
+    fn codes_outside_111() {
+        for (e, code) in [
+            (Error::Usage("PROTO not set".into()), 100),
+            (Error::Denied("denied".into()), 1),
+            (Error::Timeout("timed out".into()), 99),
+            (Error::Internal("x".into()), 101),
+        ] {
+            assert_eq!(e.exit_code(), code, "{e}");
+        }
+        assert_eq!(
+            Error::Internal("x".into()).to_string(),
+            "internal error: x: please submit a bug report"
+        );
     }
 
     #[test]

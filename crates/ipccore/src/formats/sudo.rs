@@ -36,6 +36,7 @@ pub const NFDS: usize = 3;
 /// A decoded client request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
+    /// The command's arguments (appended to the server's).
     pub args: Vec<OsString>,
     /// `NAME=value` strings.
     pub env: Vec<OsString>,

@@ -30,6 +30,7 @@ const RETRY_MAX: Duration = Duration::from_millis(50);
 /// What ipcclient was asked to do.
 #[derive(Clone, Debug)]
 pub struct IpcclientConfig {
+    /// The server's socket.
     pub path: SockPath,
     /// `-p bindpath`: bind the client socket there before connecting.
     pub bind: Option<SockPath>,
@@ -37,6 +38,7 @@ pub struct IpcclientConfig {
     pub local_name: Option<OsString>,
     /// `-t millisecs`: keep retrying while the server is absent, until this has passed.
     pub retry_for: Option<Duration>,
+    /// prog and its arguments, exec'd with the connection on fds 6 and 7.
     pub argv: Vec<OsString>,
 }
 

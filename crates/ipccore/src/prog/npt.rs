@@ -59,8 +59,11 @@ const TRAPPED: [i32; 3] = [sig::SIGTERM, sig::SIGINT, sig::SIGHUP];
 /// One wait: the fifodir, the expression, the timeout (`None`: wait forever).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
+    /// The fifodir to subscribe to.
     pub fifodir: PathBuf,
+    /// The extended regular expression the events must match.
     pub regex: String,
+    /// How long to wait (`None`: forever).
     pub timeout: Option<Duration>,
 }
 
@@ -843,7 +846,7 @@ pub struct NptlistendConfig {
 /// Returns the exit code.
 ///
 /// The one entry point that logs its own fatal error: a failure before the listening
-/// NUL is logged first, then told to a service client ([`refuse`]), in that order
+/// NUL is logged first, then told to a service client (`refuse`), in that order
 /// because a relay such as socat may kill us as soon as the client has its answer.
 /// Such a failure is `Ok` with its exit code; a later one is returned as usual.
 ///

@@ -38,7 +38,9 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
 /// Connection limits, clamped as s6 does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
+    /// `-c`: most connections at once (1 to 1000).
     pub maxconn: u32,
+    /// `-C`: most connections at once from one uid (at most `maxconn`).
     pub localmaxconn: u32,
 }
 
@@ -63,6 +65,7 @@ impl Limits {
 /// What the loop serves, and how.
 #[derive(Clone, Debug)]
 pub struct IpcserverdConfig {
+    /// `-c` and `-C`.
     pub limits: Limits,
     /// `-p` (default): look up peer credentials. `-P`: do not.
     pub peercred: bool,
@@ -70,6 +73,7 @@ pub struct IpcserverdConfig {
     pub local_path: Option<OsString>,
     /// `-1`: bytes written to stdout once listening, before stdout is closed.
     pub readiness: Option<Vec<u8>>,
+    /// prog and its arguments, spawned for each connection.
     pub argv: Vec<OsString>,
     /// Variables removed from the handlers' environment besides the UCSPI ones.
     pub remove_env: Vec<&'static str>,
@@ -78,8 +82,10 @@ pub struct IpcserverdConfig {
 /// Where ipcserver's identity comes from after binding.
 #[derive(Clone, Debug, Default)]
 pub enum IdSource {
+    /// Stay as we are.
     #[default]
     Keep,
+    /// `-u`, `-g`, `-G`.
     Given(Ids),
     /// `-U`: `UID`, `GID`, `GIDLIST` from the environment (then unset for handlers),
     /// each overridden by `-u`, `-g`, `-G` when given (s6-ipcserver puts them after
@@ -90,9 +96,13 @@ pub enum IdSource {
 /// Everything ipcserver does, in order.
 #[derive(Clone, Debug)]
 pub struct IpcserverConfig {
+    /// Where to bind.
     pub path: SockPath,
+    /// How to create the socket (`-d`/`-D`, `-b`, `-a`).
     pub listen: ListenOpts,
+    /// Who to become once the socket exists.
     pub ids: IdSource,
+    /// The loop that serves it, as ipcserverd would.
     pub serve: IpcserverdConfig,
 }
 

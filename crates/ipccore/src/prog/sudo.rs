@@ -92,6 +92,7 @@ pub struct IpcsudocConfig {
     pub conn_timeout: Option<Duration>,
     /// `-T`: for the command's exit status.
     pub run_timeout: Option<Duration>,
+    /// The arguments sent to the server (appended to its own).
     pub args: Vec<OsString>,
 }
 

@@ -43,7 +43,9 @@ pub const MAXFDS_DEFAULT: u32 = 1000;
 /// Where the rules are (`-i` or `-x`).
 #[derive(Clone, Debug)]
 pub enum Rules {
+    /// `-i`: a rules directory, read at each connection.
     Dir(PathBuf),
+    /// `-x`: a rules cdb, opened at start and on SIGHUP.
     Cdb(PathBuf),
 }
 
@@ -52,12 +54,15 @@ pub enum Rules {
 pub struct IpcfdholderdConfig {
     /// `-1`: a newline on stdout once serving.
     pub ready: bool,
+    /// `-c`: most clients at once.
     pub maxconn: u32,
+    /// `-n`: most fds held at once (clamped to the open-file limit at start).
     pub maxfds: u32,
     /// `-t`: longest silence of a client.
     pub timeout: Option<Duration>,
     /// `-T`: how long clients get to finish after SIGTERM.
     pub lameduck: Option<Duration>,
+    /// `-i` or `-x`: who may do what.
     pub rules: Rules,
 }
 
@@ -695,11 +700,15 @@ mod tests {
 /// exec ipcfdholderd with `argv` (its options) on the socket as stdin.
 #[derive(Clone, Debug)]
 pub struct IpcfdholderDaemonConfig {
+    /// Where to bind.
     pub path: crate::sys::sock::SockPath,
+    /// How to create the socket (`-d`/`-D`, `-b`).
     pub listen: crate::fs::listen::ListenOpts,
+    /// `-u`, `-g`, `-G`: who to become once the socket exists.
     pub ids: crate::sys::privs::Ids,
     /// `-U`: take UID, GID and GIDLIST from the environment (then unset them).
     pub ids_from_env: bool,
+    /// The ipcfdholderd command line.
     pub argv: Vec<OsString>,
 }
 
