@@ -72,7 +72,7 @@ pub fn ipcclient(cfg: &IpcclientConfig, diag: &Diag) -> Result<Infallible, Error
 /// `SOCK_SEQPACKET` socket (nosh's local-seqpacket-socket-listen, ipcserverd behind it);
 /// the connect is then made again with a seqpacket socket, bound to the same bindpath
 /// (the first socket's file is removed first, if it is still the one it made).
-pub fn connect(cfg: &IpcclientConfig) -> Result<OwnedFd, Error> {
+fn connect(cfg: &IpcclientConfig) -> Result<OwnedFd, Error> {
     let fd = socket_bound(cfg, SocketType::STREAM)?;
     match connect_retrying(fd.0, cfg) {
         Err(Error::Sys {
