@@ -3,5 +3,6 @@
 //! Everything else lives in the `ipccore` crate; this library only turns a command
 //! line into the validated configuration a program hands to `ipccore`.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod cli;

@@ -4,7 +4,7 @@
 //! the same bytes; a receiver never hands out more than it was fed.
 #![no_main]
 
-use ipccore::prog::fdholder::wire::{self, Receiver};
+use ipccore::formats::fdholder::{self as wire, Receiver};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

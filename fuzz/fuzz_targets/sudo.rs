@@ -3,14 +3,15 @@
 //! status. A request that decodes must encode back to the same bytes.
 #![no_main]
 
+use ipccore::formats::sudo as wire;
 use ipccore::prog::sudo;
 use libfuzzer_sys::fuzz_target;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(req) = sudo::decode_request(data) {
-        let again = sudo::encode_request(&req.args, &req.env).expect("re-encode");
+    if let Ok(req) = wire::decode_request(data) {
+        let again = wire::encode_request(&req.args, &req.env).expect("re-encode");
         assert_eq!(again, data);
         // The server's environment decides which client variables get in.
         let server: Vec<(OsString, OsString)> = req
@@ -42,9 +43,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    if let Some(h) = data.first_chunk::<{ sudo::HEADER_LEN }>() {
-        let (len, n) = sudo::parse_header(h);
-        assert_eq!(sudo::header(len as usize, n as usize).as_ref(), Some(h));
+    if let Some(h) = data.first_chunk::<{ wire::HEADER_LEN }>() {
+        let (len, n) = wire::parse_header(h);
+        assert_eq!(wire::header(len as usize, n as usize).as_ref(), Some(h));
     }
     if let Some(w) = data.first_chunk::<4>() {
         let _ = sudo::exit_code(u32::from_be_bytes(*w));

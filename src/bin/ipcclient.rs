@@ -16,9 +16,6 @@ const USAGE: &str =
 fn main() -> ExitCode {
     cli::run(PROG, USAGE, parse, |o: Opts, mut diag: Diag| {
         diag.verbosity = o.verbosity;
-        match client::run(&o.cfg, &diag) {
-            Ok(never) => match never {},
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        }
+        cli::exit(&diag, client::ipcclient(&o.cfg, &diag))
     })
 }

@@ -2,6 +2,7 @@
 //! s6-connlimit).
 #![forbid(unsafe_code)]
 
+use ipccore::prog::connlimit::{self, IpcconnlimitConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -15,13 +16,9 @@ const USAGE: &str = "ipcconnlimit prog...";
 
 fn main() -> ExitCode {
     cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
-        if let Err(e) = ipccore::prog::connlimit::check(|k| std::env::var_os(k)) {
-            return ExitCode::from(diag.fatal(&e));
-        }
-        // As s6-connlimit: no prog at all is the check alone.
-        if o.prog.is_empty() {
-            return ExitCode::SUCCESS;
-        }
-        ExitCode::from(diag.fatal(&ipccore::sys::exec::exec(&o.prog, &[])))
+        cli::exit(
+            &diag,
+            connlimit::ipcconnlimit(&IpcconnlimitConfig { prog: o.prog }, &diag),
+        )
     })
 }

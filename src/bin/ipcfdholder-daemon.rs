@@ -2,7 +2,7 @@
 //! s6-fdholder-daemon).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::fdholder::daemon::launch;
+use ipccore::prog::fdholder::daemon;
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -20,6 +20,6 @@ fn main() -> ExitCode {
             diag.fatal_msg("no access rights specified!");
             return ExitCode::from(100);
         };
-        ExitCode::from(diag.fatal(&launch(&cfg)))
+        cli::exit(&diag, daemon::ipcfdholder_daemon(&cfg, &diag))
     })
 }

@@ -2,7 +2,7 @@
 //! s6-fdholder-delete).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::fdholder::client;
+use ipccore::prog::fdholder::client::{self, IpcfdholderDeleteConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -14,13 +14,12 @@ const PROG: &str = "ipcfdholder-delete";
 const USAGE: &str = "ipcfdholder-delete [ -t timeout ] socket id";
 
 fn main() -> ExitCode {
-    cli::run(
-        PROG,
-        USAGE,
-        parse,
-        |o: Opts, diag: Diag| match client::run_delete(&o.socket, &o.id, o.timeout) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        },
-    )
+    cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+        let cfg = IpcfdholderDeleteConfig {
+            socket: o.socket,
+            id: o.id,
+            timeout: o.timeout,
+        };
+        cli::exit(&diag, client::ipcfdholder_delete(&cfg, &diag))
+    })
 }

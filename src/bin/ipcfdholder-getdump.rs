@@ -2,7 +2,7 @@
 //! (drop-in s6-fdholder-getdump).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::fdholder::client;
+use ipccore::prog::fdholder::client::{self, IpcfdholderGetdumpConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -14,13 +14,12 @@ const PROG: &str = "ipcfdholder-getdump";
 const USAGE: &str = "ipcfdholder-getdump [ -t timeout ] socket prog...";
 
 fn main() -> ExitCode {
-    cli::run(
-        PROG,
-        USAGE,
-        parse,
-        |o: Opts, diag: Diag| match client::run_getdump(&o.socket, o.timeout, &o.argv) {
-            Ok(never) => match never {},
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        },
-    )
+    cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+        let cfg = IpcfdholderGetdumpConfig {
+            socket: o.socket,
+            timeout: o.timeout,
+            argv: o.argv,
+        };
+        cli::exit(&diag, client::ipcfdholder_getdump(&cfg, &diag))
+    })
 }

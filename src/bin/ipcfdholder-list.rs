@@ -2,7 +2,7 @@
 //! s6-fdholder-list).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::fdholder::client;
+use ipccore::prog::fdholder::client::{self, IpcfdholderListConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -14,13 +14,11 @@ const PROG: &str = "ipcfdholder-list";
 const USAGE: &str = "ipcfdholder-list [ -t timeout ] socket";
 
 fn main() -> ExitCode {
-    cli::run(
-        PROG,
-        USAGE,
-        parse,
-        |o: Opts, diag: Diag| match client::run_list(&o.socket, o.timeout) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        },
-    )
+    cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+        let cfg = IpcfdholderListConfig {
+            socket: o.socket,
+            timeout: o.timeout,
+        };
+        cli::exit(&diag, client::ipcfdholder_list(&cfg, &diag))
+    })
 }

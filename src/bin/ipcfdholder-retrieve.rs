@@ -2,7 +2,7 @@
 //! its stdin (drop-in s6-fdholder-retrieve).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::fdholder::client;
+use ipccore::prog::fdholder::client::{self, IpcfdholderRetrieveConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -14,15 +14,14 @@ const PROG: &str = "ipcfdholder-retrieve";
 const USAGE: &str = "ipcfdholder-retrieve [ -D ] [ -t timeout ] socket id prog...";
 
 fn main() -> ExitCode {
-    cli::run(
-        PROG,
-        USAGE,
-        parse,
-        |o: Opts, diag: Diag| match client::run_retrieve(
-            &o.socket, &o.id, o.delete, o.timeout, &o.argv,
-        ) {
-            Ok(never) => match never {},
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        },
-    )
+    cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+        let cfg = IpcfdholderRetrieveConfig {
+            socket: o.socket,
+            id: o.id,
+            delete: o.delete,
+            timeout: o.timeout,
+            argv: o.argv,
+        };
+        cli::exit(&diag, client::ipcfdholder_retrieve(&cfg, &diag))
+    })
 }

@@ -2,7 +2,7 @@
 //! (drop-in s6-fdholder-setdump).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::fdholder::client;
+use ipccore::prog::fdholder::client::{self, IpcfdholderSetdumpConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -14,13 +14,11 @@ const PROG: &str = "ipcfdholder-setdump";
 const USAGE: &str = "ipcfdholder-setdump [ -t timeout ] socket";
 
 fn main() -> ExitCode {
-    cli::run(
-        PROG,
-        USAGE,
-        parse,
-        |o: Opts, diag: Diag| match client::run_setdump(&o.socket, o.timeout) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        },
-    )
+    cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+        let cfg = IpcfdholderSetdumpConfig {
+            socket: o.socket,
+            timeout: o.timeout,
+        };
+        cli::exit(&diag, client::ipcfdholder_setdump(&cfg, &diag))
+    })
 }

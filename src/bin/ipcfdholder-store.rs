@@ -2,7 +2,7 @@
 //! s6-fdholder-store).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::fdholder::client;
+use ipccore::prog::fdholder::client::{self, IpcfdholderStoreConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -14,19 +14,14 @@ const PROG: &str = "ipcfdholder-store";
 const USAGE: &str = "ipcfdholder-store [ -d fd ] [ -t timeout ] [ -T fdtimeout ] socket id";
 
 fn main() -> ExitCode {
-    cli::run(
-        PROG,
-        USAGE,
-        parse,
-        |o: Opts, diag: Diag| match client::run_store(
-            &o.socket,
-            &o.id,
-            o.fd,
-            o.timeout,
-            o.fd_timeout,
-        ) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        },
-    )
+    cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+        let cfg = IpcfdholderStoreConfig {
+            socket: o.socket,
+            id: o.id,
+            fd: o.fd,
+            timeout: o.timeout,
+            fd_timeout: o.fd_timeout,
+        };
+        cli::exit(&diag, client::ipcfdholder_store(&cfg, &diag))
+    })
 }

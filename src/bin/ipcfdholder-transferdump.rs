@@ -2,7 +2,7 @@
 //! (drop-in s6-fdholder-transferdump).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::fdholder::client;
+use ipccore::prog::fdholder::client::{self, IpcfdholderTransferdumpConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -14,18 +14,13 @@ const PROG: &str = "ipcfdholder-transferdump";
 const USAGE: &str = "ipcfdholder-transferdump [ -t timeoutfrom:timeoutto ] socketfrom socketto";
 
 fn main() -> ExitCode {
-    cli::run(
-        PROG,
-        USAGE,
-        parse,
-        |o: Opts, diag: Diag| match client::run_transferdump(
-            &o.from,
-            &o.to,
-            o.timeout_from,
-            o.timeout_to,
-        ) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        },
-    )
+    cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+        let cfg = IpcfdholderTransferdumpConfig {
+            from: o.from,
+            to: o.to,
+            timeout_from: o.timeout_from,
+            timeout_to: o.timeout_to,
+        };
+        cli::exit(&diag, client::ipcfdholder_transferdump(&cfg, &diag))
+    })
 }

@@ -17,19 +17,10 @@ fn main() -> ExitCode {
     cli::run(PROG, USAGE, parse, |o: Opts, mut diag: Diag| {
         diag.verbosity = o.verbosity;
         // As s6-fdholderd: checked after the options, without the usage line.
-        let Some(mut cfg) = o.cfg else {
+        let Some(cfg) = o.cfg else {
             diag.fatal_msg("no access rights specified!");
             return ExitCode::from(100);
         };
-        let mut run = || -> Result<u8, ipccore::Error> {
-            cfg.maxfds = daemon::clamp_maxfds(cfg.maxfds)?;
-            let listener = daemon::take_listener(cfg.ready)?;
-            ipccore::sys::fd::ensure_std_fds()?;
-            daemon::run(listener, &cfg, &diag)
-        };
-        match run() {
-            Ok(code) => ExitCode::from(code),
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        }
+        cli::exit(&diag, daemon::ipcfdholderd(&cfg, &diag))
     })
 }

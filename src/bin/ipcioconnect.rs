@@ -1,7 +1,7 @@
 //! ipcioconnect: full-duplex relay between stdin/stdout and fds 6/7 (drop-in s6-ioconnect).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::ioconnect::{self, Outcome};
+use ipccore::prog::ioconnect;
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -13,14 +13,7 @@ const PROG: &str = "ipcioconnect";
 const USAGE: &str = "ipcioconnect [ -t timeout ] [ -r fdr ] [ -w fdw ]";
 
 fn main() -> ExitCode {
-    cli::run(
-        PROG,
-        USAGE,
-        parse,
-        |o: Opts, diag: Diag| match ioconnect::run(&o.cfg, &diag) {
-            Ok(Outcome::Done) => ExitCode::SUCCESS,
-            Ok(Outcome::Idle) => ExitCode::from(1),
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        },
-    )
+    cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+        cli::exit(&diag, ioconnect::ipcioconnect(&o.cfg, &diag))
+    })
 }

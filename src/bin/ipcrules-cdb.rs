@@ -2,8 +2,8 @@
 //! s6-accessrules-cdb-from-fs).
 #![forbid(unsafe_code)]
 
+use ipccore::prog::rulescdb::{self, IpcrulesCdbConfig};
 use ipccore::sys::diag::Diag;
-use ipccore::{formats::rulescdb, prog::access};
 use ipctools::cli::{
     self,
     ipcrules_cdb::{Opts, parse},
@@ -15,11 +15,11 @@ const USAGE: &str = "ipcrules-cdb [ -m mode ] cdbfile rulesdir";
 
 fn main() -> ExitCode {
     cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
-        let r = access::compile(&o.rulesdir)
-            .and_then(|recs| rulescdb::write_cdb(&o.cdbfile, &recs, o.mode));
-        match r {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        }
+        let cfg = IpcrulesCdbConfig {
+            mode: o.mode,
+            cdbfile: o.cdbfile,
+            rulesdir: o.rulesdir,
+        };
+        cli::exit(&diag, rulescdb::ipcrules_cdb(&cfg, &diag))
     })
 }

@@ -2,6 +2,7 @@
 //! s6-accessrules-fs-from-cdb).
 #![forbid(unsafe_code)]
 
+use ipccore::prog::rulesfs::{self, IpcrulesFsConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -13,13 +14,11 @@ const PROG: &str = "ipcrules-fs";
 const USAGE: &str = "ipcrules-fs dir cdbfile";
 
 fn main() -> ExitCode {
-    cli::run(
-        PROG,
-        USAGE,
-        parse,
-        |o: Opts, diag: Diag| match ipccore::prog::rulesfs::decompile(&o.dir, &o.cdbfile) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        },
-    )
+    cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+        let cfg = IpcrulesFsConfig {
+            dir: o.dir,
+            cdbfile: o.cdbfile,
+        };
+        cli::exit(&diag, rulesfs::ipcrules_fs(&cfg, &diag))
+    })
 }

@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use ipccore::base::error::Error;
-use ipccore::prog::access::run;
+use ipccore::prog::access;
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -17,11 +17,10 @@ const USAGE: &str = "ipcserver-access [ -v verbosity ] [ -E | -e ] [ -l localnam
 fn main() -> ExitCode {
     cli::run(PROG, USAGE, parse, |o: Opts, mut diag: Diag| {
         diag.verbosity = o.verbosity;
-        match run(&o.cfg, &diag) {
-            Ok(never) => match never {},
+        match access::ipcserver_access(&o.cfg, &diag) {
             // Already logged as s6 does (at -v2): a denial is not a fatal error.
             Err(e @ Error::Denied(_)) => ExitCode::from(e.exit_code()),
-            Err(e) => ExitCode::from(diag.fatal(&e)),
+            r => cli::exit(&diag, r),
         }
     })
 }

@@ -2,7 +2,7 @@
 //! fd 0 and chain-load (drop-in s6-ipcserver-socketbinder).
 #![forbid(unsafe_code)]
 
-use ipccore::fs::listen;
+use ipccore::prog::socketbinder::{self, IpcserverSocketbinderConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -15,13 +15,11 @@ const USAGE: &str = "ipcserver-socketbinder [ -d | -D ] [ -b backlog ] [ -M | -m
 
 fn main() -> ExitCode {
     cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
-        let sock = match listen::create(&o.path, &o.listen) {
-            Ok(s) => s,
-            Err(e) => return ExitCode::from(diag.fatal(&e)),
+        let cfg = IpcserverSocketbinderConfig {
+            path: o.path,
+            listen: o.listen,
+            argv: o.argv,
         };
-        if let Err(e) = ipccore::sys::fd::move_to(sock, 0) {
-            return ExitCode::from(diag.fatal(&e));
-        }
-        ExitCode::from(diag.fatal(&ipccore::sys::exec::exec(&o.argv, &[])))
+        cli::exit(&diag, socketbinder::ipcserver_socketbinder(&cfg, &diag))
     })
 }

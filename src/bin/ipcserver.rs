@@ -1,7 +1,7 @@
 //! ipcserver: UCSPI super-server on a Unix domain socket (drop-in s6-ipcserver).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::server::ipcserver;
+use ipccore::prog::server;
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -15,9 +15,6 @@ const USAGE: &str = "ipcserver [ -1 ] [ -q | -Q | -v ] [ -d | -D ] [ -P | -p ] [
 fn main() -> ExitCode {
     cli::run(PROG, USAGE, parse, |o: Opts, mut diag: Diag| {
         diag.verbosity = o.verbosity;
-        match ipcserver(o.cfg, diag) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        }
+        cli::exit(&diag, server::ipcserver(&o.cfg, &diag))
     })
 }

@@ -1,7 +1,7 @@
 //! ipcserverd: serve an inherited listening Unix socket (drop-in s6-ipcserverd).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::server::ipcserverd;
+use ipccore::prog::server;
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -15,9 +15,6 @@ const USAGE: &str = "ipcserverd [ -1 ] [ -q | -Q | -v verbosity ] [ -P | -p ] [ 
 fn main() -> ExitCode {
     cli::run(PROG, USAGE, parse, |o: Opts, mut diag: Diag| {
         diag.verbosity = o.verbosity;
-        match ipcserverd(o.cfg, diag) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        }
+        cli::exit(&diag, server::ipcserverd(&o.cfg, &diag))
     })
 }

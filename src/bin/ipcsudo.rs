@@ -2,6 +2,7 @@
 //! `ipcclient … path ipcsudoc … args`.
 #![forbid(unsafe_code)]
 
+use ipccore::prog::sudo::{self, IpcsudoConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -14,7 +15,7 @@ const USAGE: &str = "ipcsudo [ -q | -Q | -v ] [ -p bindpath ] [ -l localname ] [
 
 fn main() -> ExitCode {
     cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
-        let err = ipccore::sys::exec::exec(&o.argv, &[]);
-        ExitCode::from(diag.fatal(&err))
+        let cfg = IpcsudoConfig { argv: o.argv };
+        cli::exit(&diag, sudo::ipcsudo(&cfg, &diag))
     })
 }

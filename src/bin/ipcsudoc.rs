@@ -14,13 +14,7 @@ const PROG: &str = "ipcsudoc";
 const USAGE: &str = "ipcsudoc [ -e ] [ -t timeoutconn ] [ -T timeoutrun ] [ args... ]";
 
 fn main() -> ExitCode {
-    cli::run(
-        PROG,
-        USAGE,
-        parse,
-        |o: Opts, diag: Diag| match sudo::ipcsudoc(&o.cfg) {
-            Ok(code) => ExitCode::from(code),
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        },
-    )
+    cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+        cli::exit(&diag, sudo::ipcsudoc(&o.cfg, &diag))
+    })
 }

@@ -16,9 +16,6 @@ const USAGE: &str = "ipcsudod [ -0 ] [ -1 ] [ -2 ] [ -d ] [ -t timeout ] [ -q | 
 fn main() -> ExitCode {
     cli::run(PROG, USAGE, parse, |o: Opts, mut diag: Diag| {
         diag.verbosity = o.verbosity;
-        match sudo::ipcsudod(&o.cfg, &diag) {
-            Ok(code) => ExitCode::from(code),
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        }
+        cli::exit(&diag, sudo::ipcsudod(&o.cfg, &diag))
     })
 }

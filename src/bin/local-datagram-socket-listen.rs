@@ -15,13 +15,7 @@ const USAGE: &str = "local-datagram-socket-listen [ -u uid ] [ -g gid ] [ -m mod
 
 fn main() -> ExitCode {
     let parse = |args| parse(Kind::Datagram, args);
-    cli::run(
-        PROG,
-        USAGE,
-        parse,
-        |cfg: Opts, diag: Diag| match activation::run(&cfg) {
-            Ok(never) => match never {},
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        },
-    )
+    cli::run(PROG, USAGE, parse, |cfg: Opts, diag: Diag| {
+        cli::exit(&diag, activation::local_socket_listen(&cfg, &diag))
+    })
 }

@@ -15,13 +15,7 @@ const USAGE: &str = "local-stream-socket-listen [ -b backlog ] [ -u uid ] [ -g g
 
 fn main() -> ExitCode {
     let parse = |args| parse(Kind::Stream, args);
-    cli::run(
-        PROG,
-        USAGE,
-        parse,
-        |cfg: Opts, diag: Diag| match activation::run(&cfg) {
-            Ok(never) => match never {},
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        },
-    )
+    cli::run(PROG, USAGE, parse, |cfg: Opts, diag: Diag| {
+        cli::exit(&diag, activation::local_socket_listen(&cfg, &diag))
+    })
 }

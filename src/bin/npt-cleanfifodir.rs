@@ -2,6 +2,7 @@
 //! s6-cleanfifodir).
 #![forbid(unsafe_code)]
 
+use ipccore::prog::nptfifo::{self, NptCleanfifodirConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -13,13 +14,8 @@ const PROG: &str = "npt-cleanfifodir";
 const USAGE: &str = "npt-cleanfifodir fifodir";
 
 fn main() -> ExitCode {
-    cli::run(
-        PROG,
-        USAGE,
-        parse,
-        |o: Opts, diag: Diag| match ipccore::fs::fifoclean::clean(&o.dir) {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        },
-    )
+    cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+        let cfg = NptCleanfifodirConfig { dir: o.dir };
+        cli::exit(&diag, nptfifo::npt_cleanfifodir(&cfg, &diag))
+    })
 }

@@ -24,14 +24,13 @@ fn main() -> ExitCode {
                 return ExitCode::from(100);
             }
         };
-        match nptlisten::run(&cfg) {
-            Ok(()) => ExitCode::SUCCESS,
+        match nptlisten::npt_listen(&cfg, &diag) {
             // s6-ftrig-listen exits 1 on its timeout (not 99 as npt-wait).
             Err(e @ Error::Timeout(_)) => {
                 diag.fatal_msg(e.to_string());
                 ExitCode::from(1)
             }
-            Err(e) => ExitCode::from(diag.fatal(&e)),
+            r => cli::exit(&diag, r),
         }
     })
 }

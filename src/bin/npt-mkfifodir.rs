@@ -1,7 +1,7 @@
 //! npt-mkfifodir: create a fifodir (drop-in s6-mkfifodir).
 #![forbid(unsafe_code)]
 
-use ipccore::fs::fifodir;
+use ipccore::prog::nptfifo::{self, NptMkfifodirConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,
@@ -13,13 +13,12 @@ const PROG: &str = "npt-mkfifodir";
 const USAGE: &str = "npt-mkfifodir [ -f ] [ -g gid ] fifodir";
 
 fn main() -> ExitCode {
-    cli::run(
-        PROG,
-        USAGE,
-        parse,
-        |o: Opts, diag: Diag| match fifodir::make(&o.dir, o.gid, o.force) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        },
-    )
+    cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+        let cfg = NptMkfifodirConfig {
+            force: o.force,
+            gid: o.gid,
+            dir: o.dir,
+        };
+        cli::exit(&diag, nptfifo::npt_mkfifodir(&cfg, &diag))
+    })
 }

@@ -2,16 +2,12 @@
 //! in this process or through the nptlistend service.
 #![forbid(unsafe_code)]
 
-use ipccore::ResultExt;
-use ipccore::base::ucspi::NPT_IPCPATH;
-use ipccore::prog::npt;
+use ipccore::prog::npt::{self, NptWaitConfig};
 use ipccore::sys::diag::Diag;
-use ipccore::sys::sock::SockPath;
 use ipctools::cli::{
     self,
     npt_wait::{Opts, parse},
 };
-use std::io::Write;
 use std::process::ExitCode;
 
 const PROG: &str = "npt-wait";
@@ -19,19 +15,11 @@ const USAGE: &str = "npt-wait [ -t millisecs ] [ -s ] fifodir regex [ prog... ]"
 
 fn main() -> ExitCode {
     cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
-        let got = if o.service {
-            let path = std::env::var_os(NPT_IPCPATH).unwrap_or(npt::DEFAULT_IPCPATH.into());
-            SockPath::parse(&path).and_then(|sp| npt::wait_service(&sp, &o.req, &o.prog))
-        } else {
-            npt::wait_here(&o.req, &o.prog)
+        let cfg = NptWaitConfig {
+            req: o.req,
+            service: o.service,
+            prog: o.prog,
         };
-        let written = got.and_then(|mut ev| {
-            ev.push(b'\n');
-            std::io::stdout().write_all(&ev).op("write to stdout")
-        });
-        match written {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => ExitCode::from(diag.fatal(&e)),
-        }
+        cli::exit(&diag, npt::npt_wait(&cfg, &diag))
     })
 }

@@ -1,7 +1,7 @@
 //! `ipcclient` options (s6-ipcclient's, plus `-t`).
 
 use super::{Parsed, UsageError, parser, uint};
-use ipccore::prog::client::ClientConfig;
+use ipccore::prog::client::IpcclientConfig;
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};
@@ -11,7 +11,7 @@ use std::time::Duration;
 /// What `ipcclient` was asked to do.
 pub struct Opts {
     /// The connection to make and the program to run on it, for the core.
-    pub cfg: ClientConfig,
+    pub cfg: IpcclientConfig,
     /// Diagnostics level, counted as s6-ipcclient does: each `-q` one less, each `-v`
     /// one more, `-Q` back to 1 (the default).
     pub verbosity: u32,
@@ -55,7 +55,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         return Err("missing prog".into());
     }
     Ok(Opts {
-        cfg: ClientConfig {
+        cfg: IpcclientConfig {
             path: address(&path)?,
             bind,
             local_name,

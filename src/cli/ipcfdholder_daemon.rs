@@ -4,7 +4,7 @@ use super::ipcserver::gidlist;
 use super::{Parsed, UsageError, id, parser, uint};
 use ipccore::fs::listen::ListenOpts;
 use ipccore::prog::binprefix::sibling;
-use ipccore::prog::fdholder::daemon::LaunchConfig;
+use ipccore::prog::fdholder::daemon::IpcfdholderDaemonConfig;
 use ipccore::sys::privs::{Ids, nonzero_gid, nonzero_uid};
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
@@ -16,7 +16,7 @@ const PROG: &str = "ipcfdholder-daemon";
 pub struct Opts {
     /// `None`: no rules given (`-i` or `-x`), which s6-fdholder-daemon refuses after
     /// parsing, with its own message rather than the usage line.
-    pub cfg: Option<LaunchConfig>,
+    pub cfg: Option<IpcfdholderDaemonConfig>,
 }
 
 /// Options from `args` (argv without the program name).
@@ -72,7 +72,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     d.extend([format!("-{c}").into(), r]);
     let sp = SockPath::parse(&path).map_err(|e| UsageError(e.to_string()))?;
     Ok(Opts {
-        cfg: Some(LaunchConfig {
+        cfg: Some(IpcfdholderDaemonConfig {
             path: sp,
             listen: lo,
             ids,

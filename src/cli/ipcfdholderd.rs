@@ -2,7 +2,7 @@
 
 use super::fdholder::millis;
 use super::{Parsed, parser, uint};
-use ipccore::prog::fdholder::daemon::{self, Config, Rules};
+use ipccore::prog::fdholder::daemon::{self, IpcfdholderdConfig, Rules};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 
@@ -11,7 +11,7 @@ use std::ffi::OsString;
 pub struct Opts {
     /// `None`: no rules given (`-i` or `-x`), which s6-fdholderd refuses after parsing,
     /// with its own message rather than the usage line.
-    pub cfg: Option<Config>,
+    pub cfg: Option<IpcfdholderdConfig>,
     /// `-v N`: diagnostics level (1 the default; 2 also logs each client allowed or
     /// denied), as s6-fdholderd.
     pub verbosity: u32,
@@ -39,7 +39,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
             _ => return Err(arg.unexpected().into()),
         }
     }
-    let cfg = rules.map(|rules| Config {
+    let cfg = rules.map(|rules| IpcfdholderdConfig {
         ready,
         // As s6-fdholderd: 1 to S6_FDHOLDER_MAX (256).
         maxconn: maxconn.clamp(1, daemon::MAXCONN_MAX),

@@ -3,7 +3,7 @@
 //! s6-ioconnect, options end at the first operand, and operands are ignored.
 
 use super::{Parsed, UsageError, parser, show, uint};
-use ipccore::prog::ioconnect::Config;
+use ipccore::prog::ioconnect::IpcioconnectConfig;
 use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};
 use std::time::Duration;
@@ -11,7 +11,7 @@ use std::time::Duration;
 /// What `ipcioconnect` was asked to do.
 pub struct Opts {
     /// The remote fds to relay with stdin/stdout, and the idle timeout, for the core.
-    pub cfg: Config,
+    pub cfg: IpcioconnectConfig,
 }
 
 /// An fd number as s6-ioconnect reads one: digits, fitting an `int`.
@@ -29,7 +29,7 @@ fn fd(opt: &str, v: &OsStr) -> Parsed<i32> {
 /// Options from `args` (argv without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let mut p = parser(args);
-    let mut cfg = Config::default();
+    let mut cfg = IpcioconnectConfig::default();
     while let Some(arg) = p.next()? {
         match arg {
             // Deprecated in s6-ioconnect (sockets are detected now): accepted, no effect.

@@ -2,7 +2,7 @@
 
 use super::{Parsed, UsageError, id, octal, parser, show, uint};
 use ipccore::fs::listen::ListenOpts;
-use ipccore::prog::server::{IdSource, IpcserverConfig, Limits, ServeConfig};
+use ipccore::prog::server::{IdSource, IpcserverConfig, IpcserverdConfig, Limits};
 use ipccore::sys::privs::{Ids, nonzero_gid, nonzero_uid, parse_gidlist};
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
@@ -140,7 +140,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     } else {
         IdSource::Given(ids)
     };
-    let serve = ServeConfig {
+    let serve = IpcserverdConfig {
         limits,
         peercred,
         local_path: Some(path),

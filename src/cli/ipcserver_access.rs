@@ -1,14 +1,14 @@
 //! `ipcserver-access` options (s6-ipcserver-access's).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::access::{AccessConfig, Ruleset};
+use ipccore::prog::access::{IpcserverAccessConfig, Ruleset};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 
 /// What `ipcserver-access` was asked to do.
 pub struct Opts {
     /// The rules, the environment to set and the program to exec, for the core.
-    pub cfg: AccessConfig,
+    pub cfg: IpcserverAccessConfig,
     /// `-v`: diagnostics level, as s6-ipcserver-access: 0 fatal errors only; 1 (the
     /// default) also logs each allowed client; 2 denied ones too.
     pub verbosity: u32,
@@ -18,7 +18,7 @@ pub struct Opts {
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let mut p = parser(args);
     let mut verbosity = 1;
-    let mut cfg = AccessConfig {
+    let mut cfg = IpcserverAccessConfig {
         rules: Ruleset::None,
         doenv: true,
         localname: None,

@@ -1,14 +1,14 @@
 //! `ipcserverd` options (s6-ipcserverd's, plus `-q` and `-Q`).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::server::{Limits, ServeConfig};
+use ipccore::prog::server::{IpcserverdConfig, Limits};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 
 /// What `ipcserverd` was asked to do.
 pub struct Opts {
     /// The accept loop's limits and the program to spawn per connection, for the core.
-    pub cfg: ServeConfig,
+    pub cfg: IpcserverdConfig,
     /// `-q` 0, `-Q` 1 (the default), `-v N` any level, as s6-ipcserverd; 2 adds info
     /// lines (start, each connection and its end, signals).
     pub verbosity: u32,
@@ -43,7 +43,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         Some(p) if p.is_empty() => return Err("prog is empty".into()),
         _ => {}
     }
-    let cfg = ServeConfig {
+    let cfg = IpcserverdConfig {
         limits: Limits::new(maxconn, local, peercred),
         peercred,
         local_path: None,

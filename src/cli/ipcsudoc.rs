@@ -1,7 +1,7 @@
 //! `ipcsudoc` options (s6-sudoc's).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::sudo::ClientConfig;
+use ipccore::prog::sudo::IpcsudocConfig;
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use std::time::Duration;
 /// What `ipcsudoc` was asked to do.
 pub struct Opts {
     /// The request to send on fds 6/7 (args, environment, timeouts), for the core.
-    pub cfg: ClientConfig,
+    pub cfg: IpcsudocConfig,
 }
 
 /// Milliseconds, 0 meaning no limit (as s6).
@@ -20,9 +20,9 @@ fn millis(v: u32) -> Option<Duration> {
 /// Options from `args` (argv without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let mut p = parser(args);
-    let mut cfg = ClientConfig {
+    let mut cfg = IpcsudocConfig {
         send_env: true,
-        ..ClientConfig::default()
+        ..IpcsudocConfig::default()
     };
     while let Some(arg) = p.next()? {
         match arg {

@@ -1,7 +1,7 @@
 //! `ipcsudod` options (s6-sudod's, plus `-q`, `-Q` and `-v`).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::sudo::ServerConfig;
+use ipccore::prog::sudo::IpcsudodConfig;
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use std::time::Duration;
 /// What `ipcsudod` was asked to do.
 pub struct Opts {
     /// The program to run for each client and the request limits, for the core.
-    pub cfg: ServerConfig,
+    pub cfg: IpcsudodConfig,
     /// `-q` 0 (fatal errors only), `-Q` 1 (warnings, the default), `-v` 2 (info too).
     pub verbosity: u32,
 }
@@ -17,7 +17,7 @@ pub struct Opts {
 /// Options from `args` (argv without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let mut p = parser(args);
-    let mut cfg = ServerConfig::default();
+    let mut cfg = IpcsudodConfig::default();
     let mut verbosity = 1;
     while let Some(arg) = p.next()? {
         match arg {

@@ -114,6 +114,39 @@ pub fn run<O>(
     }
 }
 
+/// What an `ipccore::prog` entry point returns on success, as an exit code.
+pub trait Success {
+    /// The exit code.
+    fn code(self) -> u8;
+}
+
+impl Success for u8 {
+    fn code(self) -> u8 {
+        self
+    }
+}
+
+impl Success for () {
+    fn code(self) -> u8 {
+        0
+    }
+}
+
+impl Success for std::convert::Infallible {
+    fn code(self) -> u8 {
+        match self {}
+    }
+}
+
+/// The exit code for an entry point's result: its success code, or the error printed
+/// by `diag.fatal` and its code (`Error::exit_code`).
+pub fn exit<T: Success>(diag: &Diag, r: Result<T, ipccore::Error>) -> ExitCode {
+    ExitCode::from(match r {
+        Ok(v) => v.code(),
+        Err(e) => diag.fatal(&e),
+    })
+}
+
 /// `v` for a message, escaped by `ipccore::base::text::escape` (printable ASCII only, so an
 /// argument cannot forge a log line), and `""` when it is empty.
 pub fn show(v: &OsStr) -> String {

@@ -4,7 +4,7 @@
 //! (execlineb's quoting), so the first of them ends the options.
 
 use super::{Parsed, UsageError, parser, uint};
-use ipccore::prog::nptlisten::{BlockError, Config, split_block};
+use ipccore::prog::nptlisten::{BlockError, NptListenConfig, split_block};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use std::time::Duration;
 /// What `npt-listen` was asked to do.
 pub enum Opts {
     /// Subscribe to every fifodir, spawn prog, and wait until the events match.
-    Run(Config),
+    Run(NptListenConfig),
     /// No empty word ends the block: s6-ftrig-listen reports it as a fatal error
     /// (`unterminated fifodir+regex block`, exit 100) without its usage line.
     Unterminated,
@@ -39,7 +39,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         }
     }
     Ok(match split_block(&rest) {
-        Ok((block, prog)) => Opts::Run(Config {
+        Ok((block, prog)) => Opts::Run(NptListenConfig {
             any,
             timeout,
             subs: block

@@ -7,7 +7,7 @@
 //! bits outside 0777 is refused, with the octal reading and the likely intent.
 
 use super::{Parsed, UsageError, parser, show};
-use ipccore::prog::activation::{Config, Kind, gid_from, parse_number, uid_from};
+use ipccore::prog::activation::{Kind, LocalSocketListenConfig, gid_from, parse_number, uid_from};
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use rustix::fs::Mode;
@@ -15,7 +15,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
 /// What a listener was asked to do: the core's configuration, as parsed.
-pub type Opts = Config;
+pub type Opts = LocalSocketListenConfig;
 
 /// A nosh number for `opt`, converted by `conv` (which says what a refused value is).
 fn number<T>(opt: &str, v: &OsStr, conv: impl FnOnce(u64) -> Option<T>, what: &str) -> Parsed<T> {
@@ -61,7 +61,7 @@ pub fn mode(opt: &str, v: &OsStr) -> Parsed<Mode> {
 /// Options from `args` (argv without the program name).
 pub fn parse(kind: Kind, args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let mut p = parser(args);
-    let mut cfg = Config::new(kind, SockPath::Abstract(Vec::new()), Vec::new());
+    let mut cfg = LocalSocketListenConfig::new(kind, SockPath::Abstract(Vec::new()), Vec::new());
     let mut path = None;
     while let Some(arg) = p.next()? {
         let opt = match &arg {

@@ -9,7 +9,7 @@
 //! refused or failed operation is fatal.
 
 use crate::{opts, proc};
-use ipccore::prog::fdholder::wire::{self, Request, Tain};
+use ipccore::formats::fdholder::{self as wire, Request, Tain};
 use lexopt::prelude::*;
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::process::Pid;

@@ -16,7 +16,9 @@ pub enum Error {
     /// A system call failed.
     #[error("unable to {op}{}: {}", Arg(.path), crate::base::text::strerror(*.errno))]
     Sys {
+        /// The failed step as a verb phrase ("bind to", "create socket").
         op: &'static str,
+        /// The path the step concerned, if any.
         path: Option<PathBuf>,
         /// Printed in the message, not exposed as `source`: a chain would print it twice.
         errno: Errno,
@@ -24,13 +26,19 @@ pub enum Error {
     /// `rename(from, to)` failed.
     #[error("unable to rename {} to {}: {}", crate::base::text::path(.from), crate::base::text::path(.to), crate::base::text::strerror(*.errno))]
     Rename {
+        /// The name renamed.
         from: PathBuf,
+        /// The name it was to get.
         to: PathBuf,
+        /// Why `rename` failed.
         errno: Errno,
     },
     /// A peer closed the connection before `op` could complete.
     #[error("unable to {op}: connection closed")]
-    Closed { op: &'static str },
+    Closed {
+        /// The step that found the connection closed ("read banner from server").
+        op: &'static str,
+    },
     /// A request that does not follow the protocol (`why` says how).
     #[error("malformed request: {0}")]
     MalformedRequest(String),
@@ -39,24 +47,123 @@ pub enum Error {
     Interrupted(String),
     /// A cdb ruleset that is not a valid cdb file.
     #[error("invalid cdb ruleset {}: {why}", crate::base::text::path(.path))]
-    InvalidRuleset { path: PathBuf, why: String },
+    InvalidRuleset {
+        /// The cdb file.
+        path: PathBuf,
+        /// What is wrong with it (cdb2's reason).
+        why: String,
+    },
     /// A path that is not what it should be (it appeared, changed, or is another
     /// kind of file): ipctools refuses to `act` on it rather than race for it.
     #[error("{} {why}: refusing to {act} it", crate::base::text::path(.path))]
     Refusing {
+        /// The path.
         path: PathBuf,
+        /// What it turned out to be ("is a symbolic link").
         why: String,
+        /// What was to be done to it ("remove").
         act: &'static str,
     },
-    /// Any other logic error with no errno, such as `stdin is not a socket`.
-    #[error("{0}")]
-    Fatal(String),
+    /// The read `op` got fewer bytes than the protocol's fixed-size message.
+    #[error("unable to {op}: short read")]
+    ShortRead {
+        /// The read ("read banner from server").
+        op: &'static str,
+    },
+    /// An s6-sudo server hung up before its banner: what an access check that says no
+    /// looks like from the client.
+    #[error(
+        "connection refused by the server (it closed the connection before its banner: access rules?)"
+    )]
+    RefusedByServer,
+    /// A peer (a fifodir listener, nptlistend, its service) broke the protocol, failed
+    /// or refused.
+    #[error("{peer} {why}")]
+    Protocol {
+        /// Who, already escaped ("listener", "nptlistend service at /run/x").
+        peer: String,
+        /// What it did ("refused the request: …", "was killed").
+        why: String,
+    },
+    /// A regular expression that does not compile.
+    #[error("invalid regex {}: {why}", crate::base::text::Escaped(.re.as_bytes()))]
+    InvalidRegex {
+        /// The regex as given (escaped when printed).
+        re: String,
+        /// The parser's one-line reason.
+        why: String,
+    },
+    /// npt-listen could not subscribe to a fifodir for a regex.
+    #[error(
+        "unable to subscribe to {} with regexp {}: {why}",
+        crate::base::text::path(.dir),
+        crate::base::text::Escaped(.re.as_bytes())
+    )]
+    Subscribe {
+        /// The fifodir.
+        dir: PathBuf,
+        /// The regex as given.
+        re: OsString,
+        /// The strerror or the reason.
+        why: String,
+    },
+    /// Too many bytes of fifodir events arrived without a match.
+    #[error("more than {max} bytes of events without a match{}", ForRe(.re))]
+    TooManyEvents {
+        /// The limit, in bytes.
+        max: usize,
+        /// The regex waited for, when the message names it.
+        re: Option<String>,
+    },
+    /// A resource limit is below what the program needs.
+    #[error("{what} too low")]
+    LimitTooLow {
+        /// The limit ("open file limit").
+        what: &'static str,
+    },
+    /// A cdb rule whose value does not decode.
+    #[error("invalid rule {key} in cdb{}: {why}", InRuleset(.ruleset))]
+    InvalidRule {
+        /// The rule's key ("uid0", "gid100").
+        key: String,
+        /// The cdb file, when the message names it.
+        ruleset: Option<PathBuf>,
+        /// The decoder's reason.
+        why: String,
+    },
+    /// A cdb file that cannot be read as access rules while decompiling it.
+    #[error("unable to {op}: {why}")]
+    InvalidCdb {
+        /// The step that failed ("cdb_traverse_next", "handle cdb record").
+        op: &'static str,
+        /// Why.
+        why: String,
+    },
+    /// A rules file whose content cannot be used (too big, a value too long).
+    #[error("{}: {why}", crate::base::text::path(.path))]
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with its content.
+        why: String,
+    },
+    /// An inherited fd that is a socket, but not a listening one.
+    #[error("{what} is not a listening socket")]
+    NotListening {
+        /// The fd as messages name it ("stdin", "fd 3").
+        what: String,
+    },
     /// Bad environment or bad request data, reported like a usage error (exit 100).
     #[error("{0}")]
     Usage(String),
     /// The program to chain-load could not be executed.
     #[error("unable to exec {}: {}", crate::base::text::Escaped(.prog.as_bytes()), crate::base::text::strerror(*.errno))]
-    Exec { prog: OsString, errno: Errno },
+    Exec {
+        /// The program (argv\[0\]).
+        prog: OsString,
+        /// Why `execve` failed (ENOENT: 127, else 126).
+        errno: Errno,
+    },
     /// An access check said no (exit 1).
     #[error("{0}")]
     Denied(String),
@@ -69,6 +176,30 @@ pub enum Error {
 }
 
 struct Arg<'a>(&'a Option<PathBuf>);
+
+/// ` for RE`, or nothing.
+struct ForRe<'a>(&'a Option<String>);
+
+impl fmt::Display for ForRe<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(re) => write!(f, " for {re}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// ` ruleset PATH`, or nothing.
+struct InRuleset<'a>(&'a Option<PathBuf>);
+
+impl fmt::Display for InRuleset<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(p) => write!(f, " ruleset {}", crate::base::text::path(p)),
+            None => Ok(()),
+        }
+    }
+}
 
 impl fmt::Display for Arg<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -120,7 +251,17 @@ impl Error {
             | Error::Interrupted(_)
             | Error::InvalidRuleset { .. }
             | Error::Refusing { .. }
-            | Error::Fatal(_) => 111,
+            | Error::ShortRead { .. }
+            | Error::RefusedByServer
+            | Error::Protocol { .. }
+            | Error::InvalidRegex { .. }
+            | Error::Subscribe { .. }
+            | Error::TooManyEvents { .. }
+            | Error::LimitTooLow { .. }
+            | Error::InvalidRule { .. }
+            | Error::InvalidCdb { .. }
+            | Error::BadFile { .. }
+            | Error::NotListening { .. } => 111,
             Error::Usage(_) => 100,
             Error::Exec { errno, .. } => {
                 if *errno == Errno::NOENT {
@@ -220,9 +361,111 @@ mod tests {
                 },
                 "invalid cdb ruleset /r\\n.cdb: truncated header",
             ),
+            (
+                Error::ShortRead {
+                    op: "read banner from server",
+                },
+                "unable to read banner from server: short read",
+            ),
+            (
+                Error::RefusedByServer,
+                "connection refused by the server (it closed the connection before its \
+                 banner: access rules?)",
+            ),
+            (
+                Error::Protocol {
+                    peer: "listener".into(),
+                    why: "protocol error: no NUL byte".into(),
+                },
+                "listener protocol error: no NUL byte",
+            ),
+            (
+                Error::InvalidRegex {
+                    re: "a(\n".into(),
+                    why: "unclosed group".into(),
+                },
+                "invalid regex a(\\n: unclosed group",
+            ),
+            (
+                Error::Subscribe {
+                    dir: "/d\x1b".into(),
+                    re: "x".into(),
+                    why: "No such file or directory".into(),
+                },
+                "unable to subscribe to /d\\x1b with regexp x: No such file or directory",
+            ),
+            (
+                Error::TooManyEvents { max: 8, re: None },
+                "more than 8 bytes of events without a match",
+            ),
+            (
+                Error::TooManyEvents {
+                    max: 8,
+                    re: Some("^a".into()),
+                },
+                "more than 8 bytes of events without a match for ^a",
+            ),
+            (
+                Error::LimitTooLow {
+                    what: "open file limit",
+                },
+                "open file limit too low",
+            ),
+            (
+                Error::InvalidRule {
+                    key: "uid0".into(),
+                    ruleset: None,
+                    why: "bad".into(),
+                },
+                "invalid rule uid0 in cdb: bad",
+            ),
+            (
+                Error::InvalidRule {
+                    key: "uid0".into(),
+                    ruleset: Some("/r.cdb".into()),
+                    why: "bad".into(),
+                },
+                "invalid rule uid0 in cdb ruleset /r.cdb: bad",
+            ),
+            (
+                Error::InvalidCdb {
+                    op: "cdb_traverse_next",
+                    why: "invalid cdb".into(),
+                },
+                "unable to cdb_traverse_next: invalid cdb",
+            ),
+            (
+                Error::BadFile {
+                    path: "/r/exec".into(),
+                    why: "file too big (over 4096 bytes)".into(),
+                },
+                "/r/exec: file too big (over 4096 bytes)",
+            ),
+            (
+                Error::NotListening {
+                    what: "stdin".into(),
+                },
+                "stdin is not a listening socket",
+            ),
         ] {
             assert_eq!((e.to_string().as_str(), e.exit_code()), (text, 111));
         }
+    }
+
+    #[test]
+    fn codes_outside_111() {
+        for (e, code) in [
+            (Error::Usage("PROTO not set".into()), 100),
+            (Error::Denied("denied".into()), 1),
+            (Error::Timeout("timed out".into()), 99),
+            (Error::Internal("x".into()), 101),
+        ] {
+            assert_eq!(e.exit_code(), code, "{e}");
+        }
+        assert_eq!(
+            Error::Internal("x".into()).to_string(),
+            "internal error: x: please submit a bug report"
+        );
     }
 
     #[test]

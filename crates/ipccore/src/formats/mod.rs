@@ -1,5 +1,5 @@
-//! On-disk formats shared with s6: the access-rules cdb of s6-ipcserver-access and
-//! s6-fdholderd. Fifodir names live with the fifodir code
-//! ([`fs::fifodir`](crate::fs::fifodir)), the s6-fdholder wire protocol in
-//! [`prog::fdholder::wire`](crate::prog::fdholder::wire).
+//! Wire and on-disk formats shared with s6: the bytes, and for the fd-holder the
+//! framing I/O that carries them with their fds.
+pub mod fdholder;
 pub mod rulescdb;
+pub mod sudo;

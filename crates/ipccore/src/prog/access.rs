@@ -80,7 +80,7 @@ pub enum Verdict {
 /// a missing cdb file is an error.
 ///
 /// # Errors
-/// A system error names the offending path; a corrupt cdb value is `Fatal`.
+/// A system error names the offending path; a corrupt cdb value is `InvalidRule`.
 pub fn check(rules: &Ruleset, uid: u32, gid: u32) -> Result<Verdict, Error> {
     let euid = rustix::process::geteuid().as_raw();
     let egid = rustix::process::getegid().as_raw();
@@ -134,11 +134,10 @@ fn cdb_rule(db: &cdb2::CDB, file: &Path, key: &str) -> Result<Option<Rule>, Erro
     match db.get(key.as_bytes()) {
         None => Ok(None),
         Some(Err(e)) => Err(cdb_error(file, &e)),
-        Some(Ok(v)) => rulescdb::decode(&v).map_err(|e| {
-            Error::Fatal(format!(
-                "invalid rule {key} in cdb ruleset {}: {e}",
-                crate::base::text::path(file)
-            ))
+        Some(Ok(v)) => rulescdb::decode(&v).map_err(|e| Error::InvalidRule {
+            key: key.to_string(),
+            ruleset: Some(file.into()),
+            why: e.to_string(),
         }),
     }
 }
@@ -181,21 +180,20 @@ fn read_fs_rule(base: &Path, how: Probe) -> Result<Option<Rule>, Error> {
         Probe::Readable => read_envdir(&base.join("env"))?,
         // The compiler keeps directory order (a cdb byte-identical to s6's) and calls
         // an oversized value bad input (100), as s6's tool does its "too big" env.
-        Probe::Exists => envdir_in_order(&base.join("env"), false, Error::Usage)?,
+        Probe::Exists => envdir_in_order(&base.join("env"), false, bad_input)?,
     };
     let exec_path = base.join("exec");
     let exec = match read_limited(&exec_path, rulescdb::MAX_EXEC + 1) {
         Ok(b) if b.len() > rulescdb::MAX_EXEC => {
             // Bad input: 100 from the compiler (as s6's "too big"), 111 from a reader.
-            let err = match how {
-                Probe::Exists => Error::Usage,
-                Probe::Readable => Error::Fatal,
-            };
-            return Err(err(format!(
-                "{}: file too big (over {} bytes)",
-                crate::base::text::path(&exec_path),
-                rulescdb::MAX_EXEC
-            )));
+            let why = format!("file too big (over {} bytes)", rulescdb::MAX_EXEC);
+            return Err(match how {
+                Probe::Exists => bad_input(exec_path, why),
+                Probe::Readable => Error::BadFile {
+                    path: exec_path,
+                    why,
+                },
+            });
         }
         // s6-accessrules-cdb-from-fs stores the file whole, NULs included; the script
         // that runs is cut at its first NUL (`exec_script`) when the rule is read.
@@ -269,7 +267,12 @@ pub fn envfile_name_ok(name: &[u8]) -> bool {
 /// # Errors
 /// Any unreadable entry (a subdirectory, EACCES…) or oversized first line, with its path.
 pub fn read_envdir(dir: &Path) -> Result<Vec<EnvMod>, Error> {
-    envdir_in_order(dir, true, Error::Fatal)
+    envdir_in_order(dir, true, |path, why| Error::BadFile { path, why })
+}
+
+/// A rules file the compiler refuses as bad input (100), as s6's "too big".
+fn bad_input(path: PathBuf, why: String) -> Error {
+    Error::Usage(format!("{}: {why}", crate::base::text::path(&path)))
 }
 
 /// [`read_envdir`], in name order or in directory order, an oversized value reported
@@ -277,7 +280,7 @@ pub fn read_envdir(dir: &Path) -> Result<Vec<EnvMod>, Error> {
 fn envdir_in_order(
     dir: &Path,
     sorted: bool,
-    too_long: fn(String) -> Error,
+    too_long: fn(PathBuf, String) -> Error,
 ) -> Result<Vec<EnvMod>, Error> {
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
@@ -306,7 +309,7 @@ fn envdir_in_order(
             Ok(Some(v)) => mods.push((name, Some(OsString::from_vec(v)))),
             Ok(None) => mods.push((name, None)),
             Err(e @ LineTooLong) => {
-                return Err(too_long(format!("{}: {e}", crate::base::text::path(&path))));
+                return Err(too_long(path, e.to_string()));
             }
         }
     }
@@ -355,7 +358,7 @@ fn entries(dir: &Path) -> Result<Vec<OsString>, Error> {
 
 /// What ipcserver-access was asked to do: its options and the program to run.
 #[derive(Clone, Debug)]
-pub struct AccessConfig {
+pub struct IpcserverAccessConfig {
     /// The rules to check the client against (`-i rulesdir`, `-x rulesfile`, or none).
     pub rules: Ruleset,
     /// `-e` (true, the default): set `${PROTO}LOCALPATH` for the program; `-E`: unset
@@ -422,7 +425,7 @@ pub fn client_from(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<Client, E
 /// private-directory method, or a path longer than `sun_path`) it names that instead.
 /// Otherwise fd 0's name is used.
 fn ucspi_env(
-    cfg: &AccessConfig,
+    cfg: &IpcserverAccessConfig,
     client: &Client,
     rule_env: Vec<EnvMod>,
     current_local: Option<OsString>,
@@ -466,7 +469,7 @@ fn find_execlineb() -> Option<PathBuf> {
 /// ipcserver-access: decide, log as s6 does, and exec the program (or the rule's
 /// execline script). Returns only on failure; a denied client is `Error::Denied`,
 /// already logged (at verbosity 2, as s6).
-pub fn run(cfg: &AccessConfig, diag: &Diag) -> Result<Infallible, Error> {
+pub fn ipcserver_access(cfg: &IpcserverAccessConfig, diag: &Diag) -> Result<Infallible, Error> {
     let client = client_from(|k| std::env::var_os(k))?;
     let pid = rustix::process::getpid().as_raw_nonzero();
     let who = format!("pid {pid} uid {} gid {}", client.uid, client.gid);

@@ -11,6 +11,7 @@
 use crate::base::error::Error;
 use crate::base::ucspi;
 use crate::fs::listen::{self, ListenOpts};
+use crate::sys::diag::Diag;
 use crate::sys::exec::{self, EnvMod};
 use crate::sys::fd;
 use crate::sys::sock::SockPath;
@@ -49,7 +50,7 @@ impl Kind {
 
 /// What one program in the chain does.
 #[derive(Clone, Debug)]
-pub struct Config {
+pub struct LocalSocketListenConfig {
     /// Which program, so which socket type.
     pub kind: Kind,
     /// Where to bind the socket: a path, or `@name` for an abstract socket.
@@ -84,10 +85,10 @@ pub struct Config {
     pub argv: Vec<OsString>,
 }
 
-impl Config {
+impl LocalSocketListenConfig {
     /// A configuration with nosh's defaults.
-    pub fn new(kind: Kind, path: SockPath, argv: Vec<OsString>) -> Config {
-        Config {
+    pub fn new(kind: Kind, path: SockPath, argv: Vec<OsString>) -> LocalSocketListenConfig {
+        LocalSocketListenConfig {
             kind,
             path,
             backlog: 5,
@@ -186,7 +187,7 @@ pub fn fdnames(existing: Option<&OsStr>, n: u32, name: &OsStr) -> OsString {
 }
 
 /// The environment edits for the next program, given `n` listeners passed before ours.
-fn env_for(cfg: &Config, n: u32, me: i32, names: Option<&OsStr>) -> Vec<EnvMod> {
+fn env_for(cfg: &LocalSocketListenConfig, n: u32, me: i32, names: Option<&OsStr>) -> Vec<EnvMod> {
     let mut env = Vec::new();
     if cfg.systemd {
         env.push(exec::set(ucspi::LISTEN_FDS, (u64::from(n) + 1).to_string()));
@@ -219,7 +220,10 @@ fn current_umask() -> Mode {
 /// `--fdname` without `--systemd-compatibility` or an invalid name (usage); those of
 /// [`listen::create_with`]; `set SO_PASSCRED on socket`, `set SO_PASSSEC on socket`;
 /// `move fd`; the exec error.
-pub fn run(cfg: &Config) -> Result<Infallible, Error> {
+pub fn local_socket_listen(
+    cfg: &LocalSocketListenConfig,
+    _diag: &Diag,
+) -> Result<Infallible, Error> {
     if cfg.argv.is_empty() {
         return Err(Error::Usage("no program to execute".into()));
     }
@@ -340,7 +344,8 @@ mod tests {
 
     #[test]
     fn env_accumulates() {
-        let mut cfg = Config::new(Kind::Stream, SockPath::Fs("/x".into()), vec!["p".into()]);
+        let mut cfg =
+            LocalSocketListenConfig::new(Kind::Stream, SockPath::Fs("/x".into()), vec!["p".into()]);
         assert!(env_for(&cfg, 0, 7, None).is_empty());
         cfg.systemd = true;
         cfg.upstart = true;

@@ -29,7 +29,8 @@ const RETRY_MAX: Duration = Duration::from_millis(50);
 
 /// What ipcclient was asked to do.
 #[derive(Clone, Debug)]
-pub struct ClientConfig {
+pub struct IpcclientConfig {
+    /// The server's socket.
     pub path: SockPath,
     /// `-p bindpath`: bind the client socket there before connecting.
     pub bind: Option<SockPath>,
@@ -37,6 +38,7 @@ pub struct ClientConfig {
     pub local_name: Option<OsString>,
     /// `-t millisecs`: keep retrying while the server is absent, until this has passed.
     pub retry_for: Option<Duration>,
+    /// prog and its arguments, exec'd with the connection on fds 6 and 7.
     pub argv: Vec<OsString>,
 }
 
@@ -46,7 +48,7 @@ pub struct ClientConfig {
 /// # Errors
 /// `create socket`, `bind socket to`, `connect to`, `set up fd 6`/`set up fd 7`, or the
 /// exec failure.
-pub fn run(cfg: &ClientConfig, diag: &Diag) -> Result<Infallible, Error> {
+pub fn ipcclient(cfg: &IpcclientConfig, diag: &Diag) -> Result<Infallible, Error> {
     let conn = connect(cfg)?;
     diag.info([b"connected to ", text::bytes(&cfg.path.as_os_string())].concat());
     place_fds(conn)?;
@@ -70,7 +72,7 @@ pub fn run(cfg: &ClientConfig, diag: &Diag) -> Result<Infallible, Error> {
 /// `SOCK_SEQPACKET` socket (nosh's local-seqpacket-socket-listen, ipcserverd behind it);
 /// the connect is then made again with a seqpacket socket, bound to the same bindpath
 /// (the first socket's file is removed first, if it is still the one it made).
-pub fn connect(cfg: &ClientConfig) -> Result<OwnedFd, Error> {
+fn connect(cfg: &IpcclientConfig) -> Result<OwnedFd, Error> {
     let fd = socket_bound(cfg, SocketType::STREAM)?;
     match connect_retrying(fd.0, cfg) {
         Err(Error::Sys {
@@ -95,7 +97,7 @@ pub fn connect(cfg: &ClientConfig) -> Result<OwnedFd, Error> {
 /// A new socket of type `ty`, bound to the bindpath if there is one, with the (dev,
 /// ino) of the file the bind made.
 fn socket_bound(
-    cfg: &ClientConfig,
+    cfg: &IpcclientConfig,
     ty: SocketType,
 ) -> Result<(OwnedFd, Option<(u64, u64)>), Error> {
     let fd = sock::socket(ty)?;
@@ -111,7 +113,7 @@ fn socket_bound(
     Ok((fd, made))
 }
 
-fn connect_retrying(fd: OwnedFd, cfg: &ClientConfig) -> Result<OwnedFd, Error> {
+fn connect_retrying(fd: OwnedFd, cfg: &IpcclientConfig) -> Result<OwnedFd, Error> {
     let deadline = cfg.retry_for.map(|d| Instant::now() + d);
     let mut pause = Duration::from_millis(1);
     loop {

@@ -2,12 +2,14 @@
 //! more connections than `${PROTO}CONNMAX` allows, counting with `${PROTO}CONNNUM` as
 //! the super-server set it (ipcserver: `IPCCONNNUM`, this connection included).
 //!
-//! Pure logic over the values given (the program reads the environment); the exec is
-//! the program's. Follows the s6 2.11 binary, not its manual: a client is refused only
+//! [`check`] is pure logic over the values given; [`ipcconnlimit`] reads the
+//! environment and chain-loads. Follows the s6 2.11 binary, not its manual: a client is refused only
 //! when CONNNUM is *above* CONNMAX (the manual says "superior or equal").
 
 use crate::base::error::Error;
 use crate::base::ucspi;
+use crate::sys::diag::Diag;
+use crate::sys::exec;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
@@ -58,6 +60,26 @@ pub fn check(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// What ipcconnlimit was asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct IpcconnlimitConfig {
+    /// The program to exec once the count is checked; empty: the check alone.
+    pub prog: Vec<OsString>,
+}
+
+/// ipcconnlimit: check the count in the environment, then exec `cfg.prog`. Returns
+/// `Ok` only when there is no program (as s6-connlimit: the check alone, exit 0).
+///
+/// # Errors
+/// Those of [`check`]; the exec error.
+pub fn ipcconnlimit(cfg: &IpcconnlimitConfig, _diag: &Diag) -> Result<(), Error> {
+    check(|k| std::env::var_os(k))?;
+    if cfg.prog.is_empty() {
+        return Ok(());
+    }
+    Err(exec::exec(&cfg.prog, &[]))
 }
 
 #[cfg(test)]

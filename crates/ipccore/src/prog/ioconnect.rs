@@ -8,9 +8,8 @@
 //! `O_APPEND`: `EINVAL`), that direction falls back to a plain read/write loop, taking
 //! with it whatever already sits in the pipe. End of input on one side is passed on as
 //! `shutdown(SHUT_WR)` on a socket (a close on anything else) while the other direction
-//! keeps flowing, as s6-ioconnect does. What this module leaves out: options, messages
-//! other than the per-direction warnings, and the exit code (the program maps
-//! [`Outcome`]).
+//! keeps flowing, as s6-ioconnect does. What this module leaves out: options and
+//! messages other than the per-direction warnings.
 
 use crate::base::error::{Error, ResultExt};
 use crate::sys::diag::Diag;
@@ -26,7 +25,7 @@ use std::time::{Duration, Instant};
 
 /// What the relay is given.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub struct IpcioconnectConfig {
     /// Idle time after which both ends are closed and the relay gives up (`-t`); `None`
     /// waits for ever.
     pub timeout: Option<Duration>,
@@ -36,9 +35,9 @@ pub struct Config {
     pub remote_write: RawFd,
 }
 
-impl Default for Config {
+impl Default for IpcioconnectConfig {
     fn default() -> Self {
-        Config {
+        IpcioconnectConfig {
             timeout: None,
             remote_read: 6,
             remote_write: 7,
@@ -48,7 +47,7 @@ impl Default for Config {
 
 /// How the relay ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+enum Outcome {
     /// Both directions reached end of input (or a dead writer) and were flushed.
     Done,
     /// Nothing moved for the `-t` time while no data was waiting (s6 exits 1).
@@ -385,9 +384,19 @@ impl Direction {
 ///
 /// SIGTERM is trapped and does nothing, as in s6-ioconnect (it only wakes the loop).
 ///
+/// Returns the exit code: 0 when both directions are done, 1 at the idle timeout.
+///
 /// # Errors
 /// `fstat fd N` (a closed fd), `set fd N non-blocking`, `create pipe`, `poll`.
-pub fn run(cfg: &Config, diag: &Diag) -> Result<Outcome, Error> {
+pub fn ipcioconnect(cfg: &IpcioconnectConfig, diag: &Diag) -> Result<u8, Error> {
+    relay(cfg, diag).map(|o| match o {
+        Outcome::Done => 0,
+        Outcome::Idle => 1,
+    })
+}
+
+/// [`ipcioconnect`]'s relay, telling how it ended.
+fn relay(cfg: &IpcioconnectConfig, diag: &Diag) -> Result<Outcome, Error> {
     // In s6's order: stdin, remote write, remote read, stdout.
     let (stdin, tin) = crate::sys::fd::adopt(0)?;
     let (rw, trw) = crate::sys::fd::adopt(cfg.remote_write)?;

@@ -22,6 +22,7 @@
 use crate::base::error::{Error, ResultExt};
 use crate::base::ucspi;
 use crate::fs::fifodir::Listener;
+use crate::sys::diag::Diag;
 use crate::sys::fd;
 use crate::sys::privs::{self, Ids};
 use crate::sys::sig::{self, SelfPipe};
@@ -58,8 +59,11 @@ const TRAPPED: [i32; 3] = [sig::SIGTERM, sig::SIGINT, sig::SIGHUP];
 /// One wait: the fifodir, the expression, the timeout (`None`: wait forever).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
+    /// The fifodir to subscribe to.
     pub fifodir: PathBuf,
+    /// The extended regular expression the events must match.
     pub regex: String,
+    /// How long to wait (`None`: forever).
     pub timeout: Option<Duration>,
 }
 
@@ -118,7 +122,7 @@ impl Request {
 /// end of the accumulated events (POSIX `regexec` without `REG_NEWLINE`).
 ///
 /// # Errors
-/// `Fatal("invalid regex RE: …")`.
+/// `InvalidRegex` (`invalid regex RE: …`).
 pub fn compile(re: &str) -> Result<Regex, Error> {
     Regex::builder()
         // One search at a time, so one cache: the default pool is sized by
@@ -138,10 +142,10 @@ pub fn compile(re: &str) -> Result<Regex, Error> {
                 None => e.to_string(),
             };
             let last = why.lines().last().unwrap_or("").trim().to_string();
-            Error::Fatal(format!(
-                "invalid regex {}: {last}",
-                crate::base::text::escape(re.as_bytes())
-            ))
+            Error::InvalidRegex {
+                re: re.to_string(),
+                why: last,
+            }
         })
 }
 
@@ -168,7 +172,7 @@ fn timed_out(re: &str) -> Error {
 /// to clean up.
 ///
 /// # Errors
-/// `poll`, `read fifo in`, `read from client`; `Fatal` when more than `EVENTS_MAX`
+/// `poll`, `read fifo in`, `read from client`; `TooManyEvents` when more than `EVENTS_MAX`
 /// bytes arrived without a match, or on a signal (`interrupted by SIGTERM`).
 pub fn wait(
     listener: &Listener,
@@ -214,9 +218,10 @@ pub fn wait(
                 return Ok(Outcome::Matched(events));
             }
             if events.len() > EVENTS_MAX {
-                return Err(Error::Fatal(format!(
-                    "more than {EVENTS_MAX} bytes of events without a match for {re_src}"
-                )));
+                return Err(Error::TooManyEvents {
+                    max: EVENTS_MAX,
+                    re: Some(re_src.to_string()),
+                });
             }
         }
         if client_ready && let Some(w) = watch {
@@ -305,7 +310,7 @@ pub fn caller_ids(euid: Option<&OsStr>, egid: Option<&OsStr>) -> Result<Option<I
 
 /// Who nptlistend works for, and as whom.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller {
+struct Caller {
     /// Stdin is a socket: a super-server handed us a connection (service mode).
     pub service: bool,
     /// The peer's credentials, from the kernel (service mode only).
@@ -334,7 +339,7 @@ pub struct Caller {
 /// that is, a relay such as socat's `EXEC` without `nofork`, which hides the real
 /// client); we are not root and the peer is another uid; in child mode, the variables
 /// are invalid or only one is set.
-pub fn identify(
+fn identify(
     stdin: BorrowedFd<'_>,
     env_euid: Option<&OsStr>,
     env_egid: Option<&OsStr>,
@@ -427,7 +432,7 @@ pub const REQUEST_TIMEOUT_MS: u64 = 5000;
 /// Tell the client on `output` that its request is refused, and why (`REFUSED` and the
 /// escaped reason), when `output` is a socket (service mode; a child's caller shares our
 /// stderr and reads the reason there). Best effort: the client may be gone.
-pub fn refuse(output: BorrowedFd<'_>, err: &Error) {
+fn refuse(output: BorrowedFd<'_>, err: &Error) {
     let is_socket = rustix::fs::fstat(output).is_ok_and(|st| {
         rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Socket
     });
@@ -466,7 +471,7 @@ pub fn refuse(output: BorrowedFd<'_>, err: &Error) {
 /// service mode. `Failure::refusable` says the NUL was not sent yet: the caller logs
 /// the error, then tells the client with `refuse` (in that order: a relay such as
 /// socat may kill us as soon as the client has its answer).
-pub fn listend(
+fn listend(
     input: BorrowedFd<'_>,
     output: BorrowedFd<'_>,
     caller: &Caller,
@@ -525,10 +530,10 @@ pub fn listend(
 
 /// How `listend` failed.
 #[derive(Debug)]
-pub struct Failure {
-    pub err: Error,
+struct Failure {
+    err: Error,
     /// Before the NUL: the client may still be told why (`refuse`).
-    pub refusable: bool,
+    refusable: bool,
 }
 
 fn peer_text(caller: &Caller) -> String {
@@ -676,7 +681,10 @@ fn converse(
         });
     }
     if first != [0] {
-        return Err(Error::Fatal("listener protocol error: no NUL byte".into()));
+        return Err(Error::Protocol {
+            peer: "listener".into(),
+            why: "protocol error: no NUL byte".into(),
+        });
     }
     start(prog)?;
     match read_to_eof(from, hard).map_err(|e| Error::sys("read from listener", e))? {
@@ -701,8 +709,8 @@ fn converse(
 /// which the child shares).
 ///
 /// # Errors
-/// `spawn`, `send request`, `read from listener`; `Timeout`; `Fatal` when the child
-/// failed.
+/// `spawn`, `send request`, `read from listener`; `Timeout`; `Protocol` when the child
+/// broke the protocol or failed.
 pub fn wait_child(listend: &Path, req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
     let mut child = Command::new(listend)
         .stdin(Stdio::piped())
@@ -727,14 +735,14 @@ pub fn wait_child(listend: &Path, req: &Request, prog: &[OsString]) -> Result<Ve
     match status.code() {
         Some(0) if reply.listening && !reply.answer.is_empty() => Ok(reply.answer),
         Some(99) => Err(timed_out(&req.regex)),
-        Some(c) => Err(Error::Fatal(format!(
-            "{} failed with exit code {c}",
-            crate::base::text::path(listend)
-        ))),
-        None => Err(Error::Fatal(format!(
-            "{} was killed",
-            crate::base::text::path(listend)
-        ))),
+        Some(c) => Err(Error::Protocol {
+            peer: crate::base::text::path(listend).to_string(),
+            why: format!("failed with exit code {c}"),
+        }),
+        None => Err(Error::Protocol {
+            peer: crate::base::text::path(listend).to_string(),
+            why: "was killed".into(),
+        }),
     }
 }
 
@@ -747,7 +755,7 @@ pub fn wait_child(listend: &Path, req: &Request, prog: &[OsString]) -> Result<Ve
 ///
 /// # Errors
 /// `create socket`, `connect to` with the path; `get current directory`; `send
-/// request`, `read from listener`; `Timeout`; `Fatal` when the service refused, failed,
+/// request`, `read from listener`; `Timeout`; `Protocol` when the service refused, failed,
 /// or never answered (it never took the connection in time: busy, at its connection
 /// limit, or stuck), which is not a timeout of the wait.
 pub fn wait_service(path: &SockPath, req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
@@ -760,19 +768,25 @@ pub fn wait_service(path: &SockPath, req: &Request, prog: &[OsString]) -> Result
     sock::connect(&fd, path).op_at("connect to", path.display_path())?;
     let started = Instant::now();
     let reply = converse(fd.as_fd(), fd.as_fd(), &req, prog)?;
-    let msg = format!(
+    let peer = format!(
         "nptlistend service at {}",
         crate::base::text::path(&path.display_path())
     );
     if let Some(why) = reply.refused {
-        return Err(Error::Fatal(format!("{msg} refused the request: {why}")));
+        return Err(Error::Protocol {
+            peer,
+            why: format!("refused the request: {why}"),
+        });
     }
     if reply.stuck && !reply.listening {
-        return Err(Error::Fatal(format!(
-            "{msg} did not take the request within {} ms (busy or stuck)",
-            req.timeout
-                .map_or(0, |t| t.saturating_add(GRACE).as_millis())
-        )));
+        return Err(Error::Protocol {
+            peer,
+            why: format!(
+                "did not take the request within {} ms (busy or stuck)",
+                req.timeout
+                    .map_or(0, |t| t.saturating_add(GRACE).as_millis())
+            ),
+        });
     }
     if reply.stuck {
         return Err(timed_out(&req.regex));
@@ -783,11 +797,90 @@ pub fn wait_service(path: &SockPath, req: &Request, prog: &[OsString]) -> Result
     if reply.listening && req.timeout.is_some_and(|t| started.elapsed() >= t) {
         return Err(timed_out(&req.regex));
     }
-    Err(Error::Fatal(if reply.listening {
-        format!("{msg} stopped listening without an answer")
+    let why = if reply.listening {
+        "stopped listening without an answer"
     } else {
-        format!("{msg} refused the request (see its log)")
-    }))
+        "refused the request (see its log)"
+    };
+    Err(Error::Protocol {
+        peer,
+        why: why.into(),
+    })
+}
+
+/// What npt-wait was asked to do.
+#[derive(Clone, Debug)]
+pub struct NptWaitConfig {
+    /// The fifodir, regex and timeout.
+    pub req: Request,
+    /// `-s`: wait through the nptlistend service (`$NPT_IPCPATH`) instead of here.
+    pub service: bool,
+    /// The program to start once listening (s6-ftrig-listen1's prog); empty: none.
+    pub prog: Vec<OsString>,
+}
+
+/// npt-wait: wait here ([`wait_here`]) or through the service ([`wait_service`]) and
+/// write the matching events, and a newline, on stdout.
+///
+/// # Errors
+/// Those of the wait; an invalid `$NPT_IPCPATH`; `write to stdout`.
+pub fn npt_wait(cfg: &NptWaitConfig, _diag: &Diag) -> Result<(), Error> {
+    let mut ev = if cfg.service {
+        let path = std::env::var_os(ucspi::NPT_IPCPATH).unwrap_or(DEFAULT_IPCPATH.into());
+        wait_service(&SockPath::parse(&path)?, &cfg.req, &cfg.prog)?
+    } else {
+        wait_here(&cfg.req, &cfg.prog)?
+    };
+    ev.push(b'\n');
+    std::io::Write::write_all(&mut std::io::stdout(), &ev).op("write to stdout")
+}
+
+/// What nptlistend was asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct NptlistendConfig {
+    /// `-t`: how long a client has to send its whole request (`None`: no limit).
+    pub request_timeout: Option<Duration>,
+}
+
+/// nptlistend: identify the caller on stdin, then serve one request (stdin, stdout).
+/// Returns the exit code.
+///
+/// The one entry point that logs its own fatal error: a failure before the listening
+/// NUL is logged first, then told to a service client (`refuse`), in that order
+/// because a relay such as socat may kill us as soon as the client has its answer.
+/// Such a failure is `Ok` with its exit code; a later one is returned as usual.
+///
+/// # Errors
+/// A failure after the NUL: those of the wait, `write to client`, `Timeout`.
+pub fn nptlistend(cfg: &NptlistendConfig, diag: &Diag) -> Result<u8, Error> {
+    let (stdin, stdout) = (std::io::stdin(), std::io::stdout());
+    let caller = match identify(
+        stdin.as_fd(),
+        std::env::var_os(ucspi::IPCREMOTEEUID).as_deref(),
+        std::env::var_os(ucspi::IPCREMOTEEGID).as_deref(),
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = diag.fatal(&e);
+            refuse(stdout.as_fd(), &e);
+            return Ok(code);
+        }
+    };
+    for w in &caller.warnings {
+        diag.warn(w);
+    }
+    match listend(stdin.as_fd(), stdout.as_fd(), &caller, cfg.request_timeout) {
+        Ok(_) => Ok(0),
+        Err(Failure {
+            err,
+            refusable: true,
+        }) => {
+            let code = diag.fatal(&err);
+            refuse(stdout.as_fd(), &err);
+            Ok(code)
+        }
+        Err(Failure { err, .. }) => Err(err),
+    }
 }
 
 #[cfg(test)]

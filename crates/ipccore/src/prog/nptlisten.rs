@@ -8,6 +8,7 @@
 
 use crate::base::error::{Error, ResultExt};
 use crate::fs::fifodir::Listener;
+use crate::sys::diag::Diag;
 use crate::sys::sig::{self, SelfPipe};
 use crate::sys::spawn::Spawner;
 use rustix::event::{PollFd, PollFlags};
@@ -19,7 +20,7 @@ use std::time::Duration;
 
 /// What to wait for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
+pub struct NptListenConfig {
     /// `-o`: one match is enough; otherwise (`-a`, the default) all must match.
     pub any: bool,
     /// `-t`: give up after this long (exit 1, as s6-ftrig-listen).
@@ -87,7 +88,7 @@ const TRAPPED: [i32; 3] = [sig::SIGTERM, sig::SIGINT, sig::SIGHUP];
 /// `subscribe to DIR with regexp RE` (s6's wording, with the cause), `spawn PROG`,
 /// `poll`; `Denied`-free: a timeout is `Error::Timeout` with s6's message (the program
 /// exits 1 for it); `Interrupted` on a trapped signal.
-pub fn run(cfg: &Config) -> Result<(), Error> {
+pub fn npt_listen(cfg: &NptListenConfig, _diag: &Diag) -> Result<(), Error> {
     let mut sigs = SelfPipe::new(&[sig::SIGTERM, sig::SIGINT, sig::SIGHUP, sig::SIGCHLD])?;
     let deadline = crate::sys::time::deadline(cfg.timeout);
     struct Sub {
@@ -103,11 +104,11 @@ pub fn run(cfg: &Config) -> Result<(), Error> {
                 Some(n) => crate::base::text::strerror(n),
                 None => e.to_string(),
             };
-            Error::Fatal(format!(
-                "unable to subscribe to {} with regexp {}: {why}",
-                crate::base::text::escape(dir.as_os_str().as_bytes()),
-                crate::base::text::escape(re.as_bytes())
-            ))
+            Error::Subscribe {
+                dir: dir.clone(),
+                re: re.clone(),
+                why,
+            }
         };
         let src = re
             .to_str()
@@ -171,10 +172,10 @@ pub fn run(cfg: &Config) -> Result<(), Error> {
                 if s.re.is_match(&s.events) {
                     s.done = true;
                 } else if s.events.len() > crate::prog::npt::EVENTS_MAX {
-                    return Err(Error::Fatal(format!(
-                        "more than {} bytes of events without a match",
-                        crate::prog::npt::EVENTS_MAX
-                    )));
+                    return Err(Error::TooManyEvents {
+                        max: crate::prog::npt::EVENTS_MAX,
+                        re: None,
+                    });
                 }
             }
         }

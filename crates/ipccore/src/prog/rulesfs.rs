@@ -16,6 +16,7 @@
 //! follow out of `DIR`) makes the cdb invalid. Reading the cdb is `rulescdb`'s job.
 
 use crate::base::error::{Error, ResultExt};
+use crate::sys::diag::Diag;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, CWD, Mode, OFlags, RenameFlags};
 use rustix::io::Errno;
@@ -33,10 +34,13 @@ const MAX_DATA: usize = 8201;
 
 /// Why the run failed, for the program's message.
 fn invalid(cdb: &Path) -> Error {
-    Error::Fatal(format!(
-        "unable to handle cdb record: {} does not contain valid accessrules data",
-        crate::base::text::escape(cdb.as_os_str().as_bytes())
-    ))
+    Error::InvalidCdb {
+        op: "handle cdb record",
+        why: format!(
+            "{} does not contain valid accessrules data",
+            crate::base::text::path(cdb)
+        ),
+    }
 }
 
 /// `mkdirat(dir, name, 02755)` with umask 0; an existing directory is fine.
@@ -196,6 +200,23 @@ fn temp_name(dir: &Path) -> Result<(PathBuf, PathBuf), Error> {
     Ok((parent, PathBuf::from(t)))
 }
 
+/// What ipcrules-fs was asked to do.
+#[derive(Clone, Debug)]
+pub struct IpcrulesFsConfig {
+    /// The rules directory to create; it must not exist.
+    pub dir: PathBuf,
+    /// The rules cdb to decompile.
+    pub cdbfile: PathBuf,
+}
+
+/// ipcrules-fs: decompile the rules cdb `cfg.cdbfile` into the new directory `cfg.dir`.
+///
+/// # Errors
+/// Those of the decompilation, below.
+pub fn ipcrules_fs(cfg: &IpcrulesFsConfig, _diag: &Diag) -> Result<(), Error> {
+    decompile(&cfg.dir, &cfg.cdbfile)
+}
+
 /// Decompile the rules cdb `cdb` into the new directory `dir`.
 ///
 /// # Errors
@@ -203,7 +224,7 @@ fn temp_name(dir: &Path) -> Result<(PathBuf, PathBuf), Error> {
 /// File exists` when `dir` exists (checked first, and again by the final rename);
 /// `unable to handle cdb record: CDB does not contain valid accessrules data`; a failed
 /// step inside, with the path it concerned. On any error, nothing is left behind.
-pub fn decompile(dir: &Path, cdb: &Path) -> Result<(), Error> {
+fn decompile(dir: &Path, cdb: &Path) -> Result<(), Error> {
     let db = crate::formats::rulescdb::open(cdb)?;
     match rustix::fs::statat(CWD, dir, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(_) => return Err(Error::sys_at("mkdir", dir, Errno::EXIST)),
@@ -240,8 +261,10 @@ fn fill(pfd: &OwnedFd, tmp: &Path, dir: &Path, db: &cdb2::CDB, cdb: &Path) -> Re
     )
     .op_at("open directory", tmp)?;
     for item in db.iter() {
-        let (key, data) =
-            item.map_err(|_| Error::Fatal("unable to cdb_traverse_next: invalid cdb".into()))?;
+        let (key, data) = item.map_err(|_| Error::InvalidCdb {
+            op: "cdb_traverse_next",
+            why: "invalid cdb".into(),
+        })?;
         match record(root.as_fd(), &key, &data) {
             Ok(()) => {}
             Err(RecordError::Invalid) => return Err(invalid(cdb)),

@@ -38,7 +38,9 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
 /// Connection limits, clamped as s6 does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
+    /// `-c`: most connections at once (1 to 1000).
     pub maxconn: u32,
+    /// `-C`: most connections at once from one uid (at most `maxconn`).
     pub localmaxconn: u32,
 }
 
@@ -62,7 +64,8 @@ impl Limits {
 
 /// What the loop serves, and how.
 #[derive(Clone, Debug)]
-pub struct ServeConfig {
+pub struct IpcserverdConfig {
+    /// `-c` and `-C`.
     pub limits: Limits,
     /// `-p` (default): look up peer credentials. `-P`: do not.
     pub peercred: bool,
@@ -70,6 +73,7 @@ pub struct ServeConfig {
     pub local_path: Option<OsString>,
     /// `-1`: bytes written to stdout once listening, before stdout is closed.
     pub readiness: Option<Vec<u8>>,
+    /// prog and its arguments, spawned for each connection.
     pub argv: Vec<OsString>,
     /// Variables removed from the handlers' environment besides the UCSPI ones.
     pub remove_env: Vec<&'static str>,
@@ -78,8 +82,10 @@ pub struct ServeConfig {
 /// Where ipcserver's identity comes from after binding.
 #[derive(Clone, Debug, Default)]
 pub enum IdSource {
+    /// Stay as we are.
     #[default]
     Keep,
+    /// `-u`, `-g`, `-G`.
     Given(Ids),
     /// `-U`: `UID`, `GID`, `GIDLIST` from the environment (then unset for handlers),
     /// each overridden by `-u`, `-g`, `-G` when given (s6-ipcserver puts them after
@@ -90,14 +96,23 @@ pub enum IdSource {
 /// Everything ipcserver does, in order.
 #[derive(Clone, Debug)]
 pub struct IpcserverConfig {
+    /// Where to bind.
     pub path: SockPath,
+    /// How to create the socket (`-d`/`-D`, `-b`, `-a`).
     pub listen: ListenOpts,
+    /// Who to become once the socket exists.
     pub ids: IdSource,
-    pub serve: ServeConfig,
+    /// The loop that serves it, as ipcserverd would.
+    pub serve: IpcserverdConfig,
 }
 
 /// ipcserver: bind PATH safely, drop privileges, then serve until a signal says stop.
-pub fn ipcserver(mut cfg: IpcserverConfig, diag: Diag) -> Result<(), Error> {
+///
+/// # Errors
+/// Start-up failures (readiness fd, `drop privileges`, those of `listen::create`),
+/// then those of the loop.
+pub fn ipcserver(cfg: &IpcserverConfig, diag: &Diag) -> Result<(), Error> {
+    let (mut cfg, diag) = (cfg.clone(), *diag);
     check_readiness_fd(&cfg.serve)?;
     fd::ensure_std_fds()?;
     let ids = match &cfg.ids {
@@ -130,7 +145,11 @@ pub fn ipcserver(mut cfg: IpcserverConfig, diag: Diag) -> Result<(), Error> {
 
 /// ipcserverd: serve the listening socket on fd 0, or on fd 3 when `LISTEN_FDS` and
 /// `LISTEN_PID` (systemd socket activation) name this process.
-pub fn ipcserverd(mut cfg: ServeConfig, diag: Diag) -> Result<(), Error> {
+///
+/// # Errors
+/// `fstat` of a closed fd, `NotListening`, a bad `LISTEN_FDS`, then those of the loop.
+pub fn ipcserverd(cfg: &IpcserverdConfig, diag: &Diag) -> Result<(), Error> {
+    let (mut cfg, diag) = (cfg.clone(), *diag);
     check_readiness_fd(&cfg)?;
     let activated = listen_fds_for_me()?;
     let (n, what) = if activated.is_some() {
@@ -146,7 +165,9 @@ pub fn ipcserverd(mut cfg: ServeConfig, diag: Diag) -> Result<(), Error> {
     }
     let inherited = fd::adopt_listener(n, what).map_err(|e| match e {
         Error::Usage(m) if m.ends_with("is not open") => Error::sys_at("fstat", what, Errno::BADF),
-        Error::Usage(m) if m.ends_with("is not a listening socket") => Error::Fatal(m),
+        Error::Usage(m) if m.ends_with(" is not a listening socket") => Error::NotListening {
+            what: m.trim_end_matches(" is not a listening socket").into(),
+        },
         Error::Usage(m) if activated.is_none() => Error::Usage(not_activated(m)),
         e => e,
     })?;
@@ -189,7 +210,7 @@ fn not_activated(msg: String) -> String {
 
 /// `-1` with stdout closed at start (the Rust runtime has put /dev/null there since):
 /// s6-ipcserverd's usage error, instead of a readiness line nobody reads.
-fn check_readiness_fd(cfg: &ServeConfig) -> Result<(), Error> {
+fn check_readiness_fd(cfg: &IpcserverdConfig) -> Result<(), Error> {
     if cfg.readiness.is_some() && exec::closed_at_start(1) == Some(true) {
         return Err(Error::Usage(
             "called with option -1 but stdout said: Bad file descriptor".into(),
@@ -230,7 +251,7 @@ struct Child {
 
 /// The loop's state: live handlers and per-uid counts. Owned by `serve`, no globals.
 struct Server<'a> {
-    cfg: &'a ServeConfig,
+    cfg: &'a IpcserverdConfig,
     diag: Diag,
     spawner: Spawner,
     children: HashMap<Pid, Child>,
@@ -239,14 +260,14 @@ struct Server<'a> {
 }
 
 /// Serve `listener` until TERM, QUIT or ABRT.
-pub fn serve(listener: OwnedFd, cfg: &ServeConfig, diag: Diag) -> Result<(), Error> {
+fn serve(listener: OwnedFd, cfg: &IpcserverdConfig, diag: Diag) -> Result<(), Error> {
     serve_after(listener, cfg, diag, Leftover::default())
 }
 
 /// `serve`, closing `leftover` right after the readiness notification.
 fn serve_after(
     listener: OwnedFd,
-    cfg: &ServeConfig,
+    cfg: &IpcserverdConfig,
     diag: Diag,
     leftover: Leftover,
 ) -> Result<(), Error> {

@@ -1,21 +1,15 @@
 //! The s6-sudo v1.0 protocol: privilege gain by fd-passing, both sides.
 //!
-//! Wire format, as s6-sudoc and s6-sudod 2.11 speak it (checked with strace):
-//! 1. the server writes the raw banner `s6-sudo b v1.0\n` (15 bytes);
-//! 2. the client sends one skalibs unixmessage: a 6-byte header (u32 BE payload length,
-//!    u16 BE fd count) then the payload, with its fds 0, 1 and 2 attached (SCM_RIGHTS).
-//!    The payload is `s6-sudo a v1.0\n`, four u32 BE (argc, envc, arglen, envlen), then
-//!    argc NUL-terminated arguments and envc NUL-terminated `NAME=value` strings;
-//! 3. the server answers one raw byte: 0, or the errno that kept it from starting;
-//! 4. when the command exits, the server writes its raw wait status, u32 BE.
-//!
-//! The decoder is strict and bounded: every length is checked before use, sizes add up
-//! in u64, the payload is at most `MAX_MESSAGE` bytes, counts at most `MAX_COUNT`
-//! (s6's limit), and malformed input is an error, never a panic.
+//! The wire format (banner, request, answers) is [`crate::formats::sudo`]; this module
+//! does the I/O, the fd plumbing and the policy (environment merge, exit code).
 //! Left out: the fd plumbing of the command (see `fdpass`) and option parsing.
 
 use crate::base::error::{Error, ResultExt};
 use crate::base::ucspi;
+use crate::formats::sudo::{
+    BANNER_SERVER, HEADER_LEN, MAX_MESSAGE, NFDS, decode_request, encode_request, header,
+    parse_header,
+};
 use crate::sys::diag::Diag;
 use crate::sys::fd;
 use crate::sys::fdpass;
@@ -31,149 +25,6 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
-
-/// What the server says first.
-const BANNER_SERVER: &[u8; 15] = b"s6-sudo b v1.0\n";
-/// What the client's message starts with.
-const BANNER_CLIENT: &[u8; 15] = b"s6-sudo a v1.0\n";
-/// Most arguments, and most environment variables, a client may send (s6-sudod's).
-const MAX_COUNT: u32 = 131_072;
-/// Largest payload accepted: far above what exec itself can take (ARG_MAX).
-const MAX_MESSAGE: u32 = 16 << 20;
-/// The unixmessage header: u32 BE length, u16 BE number of fds.
-pub const HEADER_LEN: usize = 6;
-/// Payload bytes before the strings: banner and four u32.
-const FIXED_LEN: usize = 15 + 16;
-/// How many fds a request carries: the client's 0, 1 and 2.
-const NFDS: usize = 3;
-
-/// A decoded client request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Request {
-    pub args: Vec<OsString>,
-    /// `NAME=value` strings.
-    pub env: Vec<OsString>,
-}
-
-/// The unixmessage header for `len` payload bytes and `nfds` fds.
-pub fn header(len: usize, nfds: usize) -> Option<[u8; HEADER_LEN]> {
-    let len = u32::try_from(len).ok()?;
-    let nfds = u16::try_from(nfds).ok()?;
-    let mut h = [0u8; HEADER_LEN];
-    h[..4].copy_from_slice(&len.to_be_bytes());
-    h[4..].copy_from_slice(&nfds.to_be_bytes());
-    Some(h)
-}
-
-/// Payload length and fd count from a unixmessage header.
-pub fn parse_header(h: &[u8; HEADER_LEN]) -> (u32, u16) {
-    (
-        u32::from_be_bytes([h[0], h[1], h[2], h[3]]),
-        u16::from_be_bytes([h[4], h[5]]),
-    )
-}
-
-fn cat_strings(list: &[OsString]) -> Vec<u8> {
-    let mut v = Vec::new();
-    for s in list {
-        v.extend_from_slice(s.as_bytes());
-        v.push(0);
-    }
-    v
-}
-
-/// The request payload for `args` and `env` (`NAME=value` strings).
-///
-/// # Errors
-/// `Usage` if a string holds a NUL byte, or the request is over the limits.
-pub fn encode_request(args: &[OsString], env: &[OsString]) -> Result<Vec<u8>, Error> {
-    if args.iter().chain(env).any(|s| s.as_bytes().contains(&0)) {
-        return Err(Error::Usage(
-            "argument or variable contains a NUL byte".into(),
-        ));
-    }
-    let a = cat_strings(args);
-    let e = cat_strings(env);
-    let too_big = || Error::Usage("too many or too long arguments or variables".into());
-    let argc = u32::try_from(args.len()).map_err(|_| too_big())?;
-    let envc = u32::try_from(env.len()).map_err(|_| too_big())?;
-    let alen = u32::try_from(a.len()).map_err(|_| too_big())?;
-    let elen = u32::try_from(e.len()).map_err(|_| too_big())?;
-    if argc > MAX_COUNT || envc > MAX_COUNT || FIXED_LEN + a.len() + e.len() > MAX_MESSAGE as usize
-    {
-        return Err(too_big());
-    }
-    let mut v = Vec::with_capacity(FIXED_LEN + a.len() + e.len());
-    v.extend_from_slice(BANNER_CLIENT);
-    for n in [argc, envc, alen, elen] {
-        v.extend_from_slice(&n.to_be_bytes());
-    }
-    v.extend_from_slice(&a);
-    v.extend_from_slice(&e);
-    Ok(v)
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    let s = b.get(at..at + 4)?;
-    Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
-}
-
-/// Exactly `n` NUL-terminated strings filling all of `b`.
-fn split_strings(b: &[u8], n: u32) -> Option<Vec<OsString>> {
-    let mut out = Vec::new();
-    let mut rest = b;
-    for _ in 0..n {
-        let end = rest.iter().position(|&c| c == 0)?;
-        out.push(OsString::from_vec(rest.get(..end)?.to_vec()));
-        rest = rest.get(end + 1..)?;
-    }
-    rest.is_empty().then_some(out)
-}
-
-/// Decode a request payload, checking it as s6-sudod does (same messages), and more
-/// strictly: the strings must fill their announced lengths exactly.
-///
-/// # Errors
-/// `Usage`: `wrong client message`, `wrong client banner`, `wrong client argc/envlen`,
-/// `too many args/envvars from client`, `bad arguments from client`,
-/// `bad environment from client`.
-pub fn decode_request(p: &[u8]) -> Result<Request, Error> {
-    let bad = |m: &str| Err(Error::Usage(m.into()));
-    if p.len() < FIXED_LEN {
-        return bad("wrong client message");
-    }
-    if p.get(..15) != Some(&BANNER_CLIENT[..]) {
-        return bad("wrong client banner");
-    }
-    let (Some(argc), Some(envc), Some(alen), Some(elen)) =
-        (be32(p, 15), be32(p, 19), be32(p, 23), be32(p, 27))
-    else {
-        return bad("wrong client message");
-    };
-    if FIXED_LEN as u64 + u64::from(alen) + u64::from(elen) != p.len() as u64 {
-        return bad("wrong client argc/envlen");
-    }
-    if argc > MAX_COUNT || envc > MAX_COUNT {
-        return bad("too many args/envvars from client");
-    }
-    let alen = alen as usize;
-    let (Some(abytes), Some(ebytes)) = (
-        p.get(FIXED_LEN..FIXED_LEN + alen),
-        p.get(FIXED_LEN + alen..),
-    ) else {
-        return bad("wrong client argc/envlen");
-    };
-    let Some(args) = split_strings(abytes, argc) else {
-        return bad("bad arguments from client");
-    };
-    let Some(env) = split_strings(ebytes, envc) else {
-        return bad("bad environment from client");
-    };
-    if env.iter().any(|e| !e.as_bytes().contains(&b'=')) {
-        return bad("bad environment from client");
-    }
-    Ok(Request { args, env })
-}
 
 /// The command's environment: the server's, where a client variable replaces a server
 /// variable only if the server has it set and empty (s6-sudod's rule: the server
@@ -216,15 +67,32 @@ pub fn exit_code(wstatus: u32) -> u8 {
     }
 }
 
+/// What ipcsudo was asked to do: the `ipcclient … path ipcsudoc … args` command
+/// line its options became.
+#[derive(Clone, Debug, Default)]
+pub struct IpcsudoConfig {
+    /// The whole command line to exec, ipcclient first.
+    pub argv: Vec<OsString>,
+}
+
+/// ipcsudo: exec `cfg.argv` (ipcclient, which runs ipcsudoc). Returns only on failure.
+///
+/// # Errors
+/// The exec error.
+pub fn ipcsudo(cfg: &IpcsudoConfig, _diag: &Diag) -> Result<std::convert::Infallible, Error> {
+    Err(crate::sys::exec::exec(&cfg.argv, &[]))
+}
+
 /// What ipcsudoc was asked to do.
 #[derive(Clone, Debug, Default)]
-pub struct ClientConfig {
+pub struct IpcsudocConfig {
     /// Send our environment (not with `-e`).
     pub send_env: bool,
     /// `-t`: for the banner, the request and the confirmation.
     pub conn_timeout: Option<Duration>,
     /// `-T`: for the command's exit status.
     pub run_timeout: Option<Duration>,
+    /// The arguments sent to the server (appended to its own).
     pub args: Vec<OsString>,
 }
 
@@ -232,9 +100,9 @@ pub struct ClientConfig {
 /// fds 0, 1, 2, args and environment, and return the exit code to leave with.
 ///
 /// # Errors
-/// `Usage` for a missing connection or a wrong banner; `Fatal`/`Sys` (111) for a
-/// closed connection, a refusal by the server, a timeout.
-pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
+/// `Usage` for a missing connection or a wrong banner; `RefusedByServer`, `ShortRead`,
+/// `Closed` or `Sys` (111) for a closed connection, a refusal by the server, a timeout.
+pub fn ipcsudoc(cfg: &IpcsudocConfig, _diag: &Diag) -> Result<u8, Error> {
     let conn = |n| {
         fd::claim(n).map_err(|_| {
             Error::Usage(
@@ -253,17 +121,13 @@ pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
         // saying anything, which is what an access check that says no looks like.
         // s6-sudoc calls this "unable to connect"; say what happened instead.
         0 => {
-            return Err(Error::Fatal(
-                "connection refused by the server (it closed the connection before its \
-                 banner: access rules?)"
-                    .into(),
-            ));
+            return Err(Error::RefusedByServer);
         }
         15 => {}
         _ => {
-            return Err(Error::Fatal(
-                "unable to read banner from server: short read".into(),
-            ));
+            return Err(Error::ShortRead {
+                op: "read banner from server",
+            });
         }
     }
     if &banner != BANNER_SERVER {
@@ -324,7 +188,7 @@ pub fn ipcsudoc(cfg: &ClientConfig) -> Result<u8, Error> {
 
 /// What ipcsudod was asked to do.
 #[derive(Clone, Debug, Default)]
-pub struct ServerConfig {
+pub struct IpcsudodConfig {
     /// `-0`: the command's stdin is /dev/null.
     pub null_stdin: bool,
     /// `-1`: the command's stdout is /dev/null.
@@ -384,10 +248,10 @@ fn receive_request(
 /// client hung up first and the command was sent SIGTERM and SIGCONT.
 ///
 /// # Errors
-/// `Usage` (100) for a malformed request, `Sys`/`Fatal` (111) for I/O failures and
+/// `Usage` (100) for a malformed request, `Sys`/`Closed` (111) for I/O failures and
 /// timeouts, `Exec` (126/127) when the command cannot be started; in the last two
 /// cases the client is told the errno first.
-pub fn ipcsudod(cfg: &ServerConfig, diag: &Diag) -> Result<u8, Error> {
+pub fn ipcsudod(cfg: &IpcsudodConfig, diag: &Diag) -> Result<u8, Error> {
     // fds 0 and 1 are the connection, given to us by ipcserver; a closed one shows up
     // as EBADF from the first call.
     let (rd, wr) = (rustix::stdio::stdin(), rustix::stdio::stdout());
@@ -549,107 +413,6 @@ mod tests {
     fn os(v: &[&str]) -> Vec<OsString> {
         v.iter().map(OsString::from).collect()
     }
-
-    #[test]
-    fn roundtrip() -> Result<(), Box<dyn std::error::Error>> {
-        let r = Request {
-            args: os(&["a", "", "b c"]),
-            env: os(&["FOO=", "X=y=z"]),
-        };
-        let p = encode_request(&r.args, &r.env)?;
-        assert_eq!(decode_request(&p)?, r);
-        let empty = encode_request(&[], &[])?;
-        assert_eq!(empty.len(), FIXED_LEN);
-        assert_eq!(decode_request(&empty)?.args.len(), 0);
-        Ok(())
-    }
-
-    /// The bytes s6-sudoc 2.11.3.2 sent for `s6-sudo -e su a b` (strace).
-    #[test]
-    fn matches_s6_sudoc_bytes() -> Result<(), Box<dyn std::error::Error>> {
-        let wire = b"\0\0\0#\0\x03s6-sudo a v1.0\n\0\0\0\x02\0\0\0\0\0\0\0\x04\0\0\0\0a\0b\0";
-        let p = encode_request(&os(&["a", "b"]), &[])?;
-        assert_eq!(
-            &header(p.len(), 3).ok_or("no header for a 2-arg request")?[..],
-            &wire[..6]
-        );
-        assert_eq!(&p[..], &wire[6..]);
-        Ok(())
-    }
-
-    fn msg(e: Result<Request, Error>) -> String {
-        e.unwrap_err().to_string()
-    }
-
-    #[test]
-    fn malformed() -> Result<(), Box<dyn std::error::Error>> {
-        let good = encode_request(&os(&["a"]), &os(&["K=v"]))?;
-        assert_eq!(msg(decode_request(&good[..10])), "wrong client message");
-        let mut b = good.clone();
-        b[8] = b'X';
-        assert_eq!(msg(decode_request(&b)), "wrong client banner");
-        let mut b = good.clone();
-        b.push(0);
-        assert_eq!(msg(decode_request(&b)), "wrong client argc/envlen");
-        let mut b = good.clone();
-        b[15..19].copy_from_slice(&(MAX_COUNT + 1).to_be_bytes());
-        assert_eq!(msg(decode_request(&b)), "too many args/envvars from client");
-        let mut b = good.clone();
-        b[15..19].copy_from_slice(&2u32.to_be_bytes());
-        assert_eq!(msg(decode_request(&b)), "bad arguments from client");
-        let b = encode_request(&os(&["a"]), &os(&["NOEQUALS"]))?;
-        assert_eq!(msg(decode_request(&b)), "bad environment from client");
-        // Lengths that overflow 32 bits when added.
-        let mut b = good.clone();
-        b[23..27].copy_from_slice(&u32::MAX.to_be_bytes());
-        b[27..31].copy_from_slice(&u32::MAX.to_be_bytes());
-        assert_eq!(msg(decode_request(&b)), "wrong client argc/envlen");
-        assert!(encode_request(&os(&["a\0b"]), &[]).is_err());
-        Ok(())
-    }
-
-    /// Property test: random and mutated inputs never panic, and anything the decoder
-    /// accepts re-encodes to the same bytes.
-    #[test]
-    fn fuzz_decoder() -> Result<(), Box<dyn std::error::Error>> {
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let base = encode_request(&os(&["run", "x"]), &os(&["A=1", "B="]))?;
-        let mut accepted = 0;
-        for i in 0..200_000u32 {
-            let input: Vec<u8> = if i % 2 == 0 {
-                let mut b = base.clone();
-                for _ in 0..(next() % 4 + 1) {
-                    let at = (next() as usize) % b.len();
-                    match next() % 3 {
-                        0 => b[at] = next() as u8,
-                        1 => {
-                            b.remove(at);
-                        }
-                        _ => b.insert(at, next() as u8),
-                    }
-                }
-                b
-            } else {
-                let len = (next() % 64) as usize;
-                let mut b = BANNER_CLIENT.to_vec();
-                b.extend((0..len).map(|_| next() as u8));
-                b
-            };
-            if let Ok(r) = decode_request(&input) {
-                accepted += 1;
-                assert_eq!(encode_request(&r.args, &r.env)?, input);
-            }
-        }
-        assert!(accepted > 0);
-        Ok(())
-    }
-
     #[test]
     fn env_rule() {
         let server = vec![

@@ -6,9 +6,10 @@
 //! closed connection is `EPIPE`, a malformed answer `EPROTO`. Every fd received with
 //! a refused answer is closed.
 
-use super::wire::{self, Frame, Receiver, Request, Tain};
 use crate::base::error::Error;
 use crate::base::text::strerror;
+use crate::formats::fdholder::{self as wire, Frame, Receiver, Request, Tain};
+use crate::sys::diag::Diag;
 use crate::sys::exec::{self, EnvMod};
 use crate::sys::fd;
 use crate::sys::sock::SockPath;
@@ -252,14 +253,28 @@ fn by_number(n: RawFd) -> Option<OwnedFd> {
     fd::claim(n).ok()
 }
 
-/// ipcfdholder-store: store fd `fd` under `id`, expiring after `fd_timeout`.
-pub fn run_store(
-    path: &OsStr,
-    id: &OsStr,
-    fdnum: u32,
-    timeout: Option<Duration>,
-    fd_timeout: Option<Duration>,
-) -> Result<(), Error> {
+/// What ipcfdholder-store was asked to do.
+#[derive(Clone, Debug)]
+pub struct IpcfdholderStoreConfig {
+    /// The daemon's socket.
+    pub socket: OsString,
+    /// The identifier to store the fd under.
+    pub id: OsString,
+    /// `-d`: the fd to store (default 0).
+    pub fd: u32,
+    /// `-t`: how long the whole exchange may take (`None`: no limit).
+    pub timeout: Option<Duration>,
+    /// `-T`: how long the daemon keeps the fd (`None`: forever).
+    pub fd_timeout: Option<Duration>,
+}
+
+/// ipcfdholder-store: store fd `cfg.fd` under `cfg.id`, expiring after `cfg.fd_timeout`.
+///
+/// # Errors
+/// `connect to a fd-holder daemon at`; `Denied` (exit 1) when the store fails.
+pub fn ipcfdholder_store(cfg: &IpcfdholderStoreConfig, _diag: &Diag) -> Result<(), Error> {
+    let (path, id, fdnum) = (&cfg.socket, &cfg.id, cfg.fd);
+    let (timeout, fd_timeout) = (cfg.timeout, cfg.fd_timeout);
     let dl = time::deadline(timeout);
     let rel = fd_timeout.map_or(Tain::INFINITE_RELATIVE, Tain::relative);
     let limit = Tain::now().plus(rel);
@@ -272,14 +287,33 @@ pub fn run_store(
         .map_err(|e| failed("store fd", e))
 }
 
-/// ipcfdholder-retrieve: exec `argv` with the fd held under `id` as stdin.
-pub fn run_retrieve(
-    path: &OsStr,
-    id: &OsStr,
-    delete: bool,
-    timeout: Option<Duration>,
-    argv: &[OsString],
+/// What ipcfdholder-retrieve was asked to do.
+#[derive(Clone, Debug)]
+pub struct IpcfdholderRetrieveConfig {
+    /// The daemon's socket.
+    pub socket: OsString,
+    /// The identifier of the fd.
+    pub id: OsString,
+    /// `-D`: delete the fd from the daemon as it is retrieved.
+    pub delete: bool,
+    /// `-t`: how long the exchange may take (`None`: no limit).
+    pub timeout: Option<Duration>,
+    /// The program to exec with the fd as stdin.
+    pub argv: Vec<OsString>,
+}
+
+/// ipcfdholder-retrieve: exec `cfg.argv` with the fd held under `cfg.id` as stdin.
+/// Returns only on failure.
+///
+/// # Errors
+/// `connect to a fd-holder daemon at`; `Denied` (exit 1) when the retrieval fails;
+/// `move fd`; the exec error.
+pub fn ipcfdholder_retrieve(
+    cfg: &IpcfdholderRetrieveConfig,
+    _diag: &Diag,
 ) -> Result<std::convert::Infallible, Error> {
+    let (path, id, delete, timeout, argv) =
+        (&cfg.socket, &cfg.id, cfg.delete, cfg.timeout, &cfg.argv);
     let mut c = connect(path, time::deadline(timeout), CONNECT)?;
     let got = c
         .retrieve(id.as_bytes(), delete)
@@ -289,8 +323,23 @@ pub fn run_retrieve(
     Err(exec::exec(argv, &[]))
 }
 
-/// ipcfdholder-delete.
-pub fn run_delete(path: &OsStr, id: &OsStr, timeout: Option<Duration>) -> Result<(), Error> {
+/// What ipcfdholder-delete was asked to do.
+#[derive(Clone, Debug)]
+pub struct IpcfdholderDeleteConfig {
+    /// The daemon's socket.
+    pub socket: OsString,
+    /// The identifier of the fd to close.
+    pub id: OsString,
+    /// `-t`: how long the exchange may take (`None`: no limit).
+    pub timeout: Option<Duration>,
+}
+
+/// ipcfdholder-delete: make the daemon close the fd held under `cfg.id`.
+///
+/// # Errors
+/// `connect to a fd-holder daemon at`; `Denied` (exit 1) when the delete fails.
+pub fn ipcfdholder_delete(cfg: &IpcfdholderDeleteConfig, _diag: &Diag) -> Result<(), Error> {
+    let (path, id, timeout) = (&cfg.socket, &cfg.id, cfg.timeout);
     let mut c = connect(path, time::deadline(timeout), CONNECT)?;
     c.delete(id.as_bytes())
         .map_err(|e| failed(&format!("delete fd for id {}", lossy(id.as_bytes())), e))
@@ -314,8 +363,22 @@ fn quote_id(id: &[u8]) -> Vec<u8> {
     v
 }
 
+/// What ipcfdholder-list was asked to do.
+#[derive(Clone, Debug)]
+pub struct IpcfdholderListConfig {
+    /// The daemon's socket.
+    pub socket: OsString,
+    /// `-t`: how long the exchange may take (`None`: no limit).
+    pub timeout: Option<Duration>,
+}
+
 /// ipcfdholder-list: the held identifiers on stdout, one per line.
-pub fn run_list(path: &OsStr, timeout: Option<Duration>) -> Result<(), Error> {
+///
+/// # Errors
+/// `connect to a fd-holder daemon at`; `Denied` (exit 1) when the list fails; `write
+/// to stdout`.
+pub fn ipcfdholder_list(cfg: &IpcfdholderListConfig, _diag: &Diag) -> Result<(), Error> {
+    let (path, timeout) = (&cfg.socket, cfg.timeout);
     let mut c = connect(path, time::deadline(timeout), CONNECT)?;
     let ids = c.list().map_err(|e| failed("get fd list", e))?;
     let mut out = Vec::new();
@@ -357,12 +420,28 @@ fn dump_env(dump: &[(RawFd, &[u8], Tain)], now: Tain) -> Vec<EnvMod> {
     env
 }
 
-/// ipcfdholder-getdump: exec `argv` with every held fd open and described in env.
-pub fn run_getdump(
-    path: &OsStr,
-    timeout: Option<Duration>,
-    argv: &[OsString],
+/// What ipcfdholder-getdump was asked to do.
+#[derive(Clone, Debug)]
+pub struct IpcfdholderGetdumpConfig {
+    /// The daemon's socket.
+    pub socket: OsString,
+    /// `-t`: how long the exchange may take (`None`: no limit).
+    pub timeout: Option<Duration>,
+    /// The program to exec with the fds.
+    pub argv: Vec<OsString>,
+}
+
+/// ipcfdholder-getdump: exec `cfg.argv` with every held fd open and described in env.
+/// Returns only on failure.
+///
+/// # Errors
+/// `connect to a fd-holder daemon at`; `Denied` (exit 1) when the dump fails; `move
+/// fd`; the exec error.
+pub fn ipcfdholder_getdump(
+    cfg: &IpcfdholderGetdumpConfig,
+    _diag: &Diag,
 ) -> Result<std::convert::Infallible, Error> {
+    let (path, timeout, argv) = (&cfg.socket, cfg.timeout, &cfg.argv);
     let mut c = connect(path, time::deadline(timeout), CONNECT)?;
     let dump = c.getdump().map_err(|e| failed("get dump", e))?;
     drop(c);
@@ -429,8 +508,22 @@ fn dump_count(get: &dyn Fn(&str) -> Option<OsString>) -> Result<u32, Error> {
         .ok_or_else(|| Error::Usage("invalid $S6_FD#".into()))
 }
 
+/// What ipcfdholder-setdump was asked to do.
+#[derive(Clone, Debug)]
+pub struct IpcfdholderSetdumpConfig {
+    /// The daemon's socket.
+    pub socket: OsString,
+    /// `-t`: how long the exchange may take (`None`: no limit).
+    pub timeout: Option<Duration>,
+}
+
 /// ipcfdholder-setdump: send the dump described by the environment.
-pub fn run_setdump(path: &OsStr, timeout: Option<Duration>) -> Result<(), Error> {
+///
+/// # Errors
+/// `S6_FD# not set` and the other environment errors (100); `connect to a fd-holder
+/// daemon at`; `Denied` (exit 1) when the set-dump fails.
+pub fn ipcfdholder_setdump(cfg: &IpcfdholderSetdumpConfig, _diag: &Diag) -> Result<(), Error> {
+    let (path, timeout) = (&cfg.socket, cfg.timeout);
     let get = |n: &str| std::env::var_os(n);
     let count = dump_count(&get)?;
     let mut c = connect(path, time::deadline(timeout), CONNECT)?;
@@ -456,13 +549,29 @@ pub fn run_setdump(path: &OsStr, timeout: Option<Duration>) -> Result<(), Error>
     c.setdump(&entries).map_err(|e| failed("set dump", e))
 }
 
-/// ipcfdholder-transferdump: get the dump of `from`, add it to `to`.
-pub fn run_transferdump(
-    from: &OsStr,
-    to: &OsStr,
-    tfrom: Option<Duration>,
-    tto: Option<Duration>,
+/// What ipcfdholder-transferdump was asked to do.
+#[derive(Clone, Debug)]
+pub struct IpcfdholderTransferdumpConfig {
+    /// The source daemon's socket.
+    pub from: OsString,
+    /// The destination daemon's socket.
+    pub to: OsString,
+    /// `-t` before the colon: how long the source exchange may take.
+    pub timeout_from: Option<Duration>,
+    /// `-t` after the colon: how long the destination exchange may take.
+    pub timeout_to: Option<Duration>,
+}
+
+/// ipcfdholder-transferdump: get the dump of `cfg.from`, add it to `cfg.to`.
+///
+/// # Errors
+/// `connect to a source/destination fd-holder daemon at`; `Denied` (exit 1) when the
+/// get-dump or set-dump fails.
+pub fn ipcfdholder_transferdump(
+    cfg: &IpcfdholderTransferdumpConfig,
+    _diag: &Diag,
 ) -> Result<(), Error> {
+    let (from, to, tfrom, tto) = (&cfg.from, &cfg.to, cfg.timeout_from, cfg.timeout_to);
     let mut c = connect(
         from,
         time::deadline(tfrom),

@@ -8,8 +8,8 @@
 //! Left out: socket creation and privileges (`ipcfdholder-daemon`), the codec (`wire`).
 
 use super::store::Store;
-use super::wire::{self, Frame, Receiver, Request, Sender, Tain, code};
 use crate::base::error::{Error, ResultExt};
+use crate::formats::fdholder::{self as wire, Frame, Receiver, Request, Sender, Tain, code};
 use crate::formats::rulescdb::{self, Rule};
 use crate::prog::access::{self, Ruleset, Verdict};
 use crate::sys::diag::Diag;
@@ -43,21 +43,26 @@ pub const MAXFDS_DEFAULT: u32 = 1000;
 /// Where the rules are (`-i` or `-x`).
 #[derive(Clone, Debug)]
 pub enum Rules {
+    /// `-i`: a rules directory, read at each connection.
     Dir(PathBuf),
+    /// `-x`: a rules cdb, opened at start and on SIGHUP.
     Cdb(PathBuf),
 }
 
 /// What ipcfdholderd was asked to do.
 #[derive(Clone, Debug)]
-pub struct Config {
+pub struct IpcfdholderdConfig {
     /// `-1`: a newline on stdout once serving.
     pub ready: bool,
+    /// `-c`: most clients at once.
     pub maxconn: u32,
+    /// `-n`: most fds held at once (clamped to the open-file limit at start).
     pub maxfds: u32,
     /// `-t`: longest silence of a client.
     pub timeout: Option<Duration>,
     /// `-T`: how long clients get to finish after SIGTERM.
     pub lameduck: Option<Duration>,
+    /// `-i` or `-x`: who may do what.
     pub rules: Rules,
 }
 
@@ -195,7 +200,11 @@ impl Loaded {
                             env,
                             exec,
                         }),
-                        Err(e) => Err(Error::Fatal(format!("invalid rule {key} in cdb: {e}"))),
+                        Err(e) => Err(Error::InvalidRule {
+                            key,
+                            ruleset: None,
+                            why: e.to_string(),
+                        }),
                     };
                 }
                 Ok(Verdict::NoRule)
@@ -215,7 +224,7 @@ struct Client {
 }
 
 struct Daemon<'a> {
-    cfg: &'a Config,
+    cfg: &'a IpcfdholderdConfig,
     diag: &'a Diag,
     store: Store,
     clients: Vec<Client>,
@@ -223,14 +232,27 @@ struct Daemon<'a> {
     regexes: RegexCache,
 }
 
-/// Run the daemon on `listener` (a listening stream socket) until SIGTERM and the
-/// lame-duck period end. Returns the exit code s6-fdholderd would: 1 if fds were
-/// still held, plus 2 if clients were still connected.
+/// ipcfdholderd: take the listening socket on stdin, clamp `maxfds` to the open-file
+/// limit, and serve until SIGTERM and the lame-duck period end. Returns the exit code
+/// s6-fdholderd would: 1 if fds were still held, plus 2 if clients were still
+/// connected.
 ///
 /// # Errors
-/// Start-up failures (`open cdb ruleset`, `trap signals`), `poll` and `accept`
-/// failures other than transient ones.
-pub fn run(listener: OwnedFd, cfg: &Config, diag: &Diag) -> Result<u8, Error> {
+/// `open file limit too low`, `stdin is not a socket` (100), `called with option -1
+/// but stdout said: …` (100); start-up failures (`open cdb ruleset`, `trap signals`),
+/// `poll` and `accept` failures other than transient ones.
+pub fn ipcfdholderd(cfg: &IpcfdholderdConfig, diag: &Diag) -> Result<u8, Error> {
+    let cfg = IpcfdholderdConfig {
+        maxfds: clamp_maxfds(cfg.maxfds)?,
+        ..cfg.clone()
+    };
+    let listener = take_listener(cfg.ready)?;
+    crate::sys::fd::ensure_std_fds()?;
+    serve(listener, &cfg, diag)
+}
+
+/// Run the daemon on `listener` (a listening stream socket).
+fn serve(listener: OwnedFd, cfg: &IpcfdholderdConfig, diag: &Diag) -> Result<u8, Error> {
     let rules = match &cfg.rules {
         Rules::Dir(d) => Loaded::Dir(d.clone()),
         Rules::Cdb(p) => Loaded::Cdb(p.clone(), rulescdb::open(p)?),
@@ -607,7 +629,7 @@ impl Daemon<'_> {
 ///
 /// # Errors
 /// `stdin is not a socket` (100), `called with option -1 but stdout said: …` (100).
-pub fn take_listener(ready: bool) -> Result<OwnedFd, Error> {
+fn take_listener(ready: bool) -> Result<OwnedFd, Error> {
     let l = crate::sys::fd::adopt_listener(0, "stdin")?;
     if ready && !crate::sys::fd::is_open(1) {
         return Err(Error::Usage(format!(
@@ -623,12 +645,14 @@ pub fn take_listener(ready: bool) -> Result<OwnedFd, Error> {
 ///
 /// # Errors
 /// `open file limit too low` under 7.
-pub fn clamp_maxfds(maxfds: u32) -> Result<u32, Error> {
+fn clamp_maxfds(maxfds: u32) -> Result<u32, Error> {
     let lim = rustix::process::getrlimit(rustix::process::Resource::Nofile);
     let mut m = maxfds.max(1);
     if let Some(cur) = lim.current {
         if cur < 7 {
-            return Err(Error::Fatal("open file limit too low".into()));
+            return Err(Error::LimitTooLow {
+                what: "open file limit",
+            });
         }
         if u64::from(m) > cur {
             m = u32::try_from(cur - 6).unwrap_or(u32::MAX);
@@ -675,18 +699,28 @@ mod tests {
 /// What ipcfdholder-daemon was asked to do: create the socket, drop privileges, and
 /// exec ipcfdholderd with `argv` (its options) on the socket as stdin.
 #[derive(Clone, Debug)]
-pub struct LaunchConfig {
+pub struct IpcfdholderDaemonConfig {
+    /// Where to bind.
     pub path: crate::sys::sock::SockPath,
+    /// How to create the socket (`-d`/`-D`, `-b`).
     pub listen: crate::fs::listen::ListenOpts,
+    /// `-u`, `-g`, `-G`: who to become once the socket exists.
     pub ids: crate::sys::privs::Ids,
     /// `-U`: take UID, GID and GIDLIST from the environment (then unset them).
     pub ids_from_env: bool,
+    /// The ipcfdholderd command line.
     pub argv: Vec<OsString>,
 }
 
 /// ipcfdholder-daemon: bind with `listen`'s safe creation, put the socket on fd 0,
 /// drop privileges, exec ipcfdholderd. Returns only on failure.
-pub fn launch(cfg: &LaunchConfig) -> Error {
+///
+/// # Errors
+/// Those of `listen::create`, `move fd`, `privs::from_env`/`drop_to`, and the exec.
+pub fn ipcfdholder_daemon(
+    cfg: &IpcfdholderDaemonConfig,
+    _diag: &Diag,
+) -> Result<std::convert::Infallible, Error> {
     let run = || -> Result<Vec<crate::sys::exec::EnvMod>, Error> {
         crate::sys::fd::ensure_std_fds()?;
         let sock = crate::fs::listen::create(&cfg.path, &cfg.listen)?;
@@ -709,8 +743,8 @@ pub fn launch(cfg: &LaunchConfig) -> Error {
         }
         Ok(env)
     };
-    match run() {
+    Err(match run() {
         Ok(env) => crate::sys::exec::exec(&cfg.argv, &env),
         Err(e) => e,
-    }
+    })
 }

@@ -6,7 +6,7 @@
 //! reused, by then). The fd closes when its last holder drops it.
 //! Left out: access rules and the wire (see `daemon`, `wire`).
 
-use super::wire::Tain;
+use crate::formats::fdholder::Tain;
 use rustix::fd::OwnedFd;
 use std::collections::BTreeMap;
 use std::rc::Rc;

@@ -23,7 +23,8 @@
 //! The decoders are strict and bounded: every length is checked before use and
 //! malformed input is `EPROTO`, never a panic. Fds that arrive with a message the
 //! decoder refuses are owned by the caller's `Frame` and closed when it drops.
-//! Left out: the connection loop (`daemon`) and the operations (`client`).
+//! Left out: the connection loop (`prog::fdholder::daemon`) and the operations
+//! (`prog::fdholder::client`).
 
 use crate::sys::fdpass;
 use rustix::event::PollFlags;
@@ -78,7 +79,9 @@ pub mod code {
 /// skalibs' TAI64N label: seconds are 2^62 + TAI seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Tain {
+    /// 2^62 + TAI seconds.
     pub sec: u64,
+    /// Nanoseconds, below 10^9.
     pub nano: u32,
 }
 
@@ -205,13 +208,39 @@ impl Tain {
 /// One request, decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
-    Store { limit: Tain, id: Vec<u8> },
-    Delete { id: Vec<u8> },
-    Retrieve { delete: bool, id: Vec<u8> },
+    /// `S`: hold the attached fd under `id` until `limit`.
+    Store {
+        /// When the daemon closes the fd.
+        limit: Tain,
+        /// The identifier.
+        id: Vec<u8>,
+    },
+    /// `D`: close the fd held under `id`.
+    Delete {
+        /// The identifier.
+        id: Vec<u8>,
+    },
+    /// `R`: send back the fd held under `id`, and close it there if `delete`.
+    Retrieve {
+        /// `-D`: the daemon stops holding it.
+        delete: bool,
+        /// The identifier.
+        id: Vec<u8>,
+    },
+    /// `L`: the list of identifiers.
     List,
+    /// `?`: every held fd with its identifier and expiry.
     GetDump,
-    SetDump { count: u32 },
-    SetDumpData { entries: Vec<(Tain, Vec<u8>)> },
+    /// `!`: a set-dump of `count` fds starts.
+    SetDump {
+        /// How many fds the chunks that follow carry in all.
+        count: u32,
+    },
+    /// `.`: one chunk of a set-dump, its fds attached.
+    SetDumpData {
+        /// Expiry and identifier of each attached fd, in order.
+        entries: Vec<(Tain, Vec<u8>)>,
+    },
 }
 
 impl Request {
@@ -455,7 +484,9 @@ pub fn header(len: usize, nfds: usize) -> [u8; HEADER_LEN] {
 /// One received message: payload and the fds it claimed (closed when dropped).
 #[derive(Debug, Default)]
 pub struct Frame {
+    /// The payload.
     pub data: Vec<u8>,
+    /// The fds that came with it, in order.
     pub fds: Vec<OwnedFd>,
 }
 
