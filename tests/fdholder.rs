@@ -190,6 +190,22 @@ fn one_mix(d: Side, cl: Side) {
         "PROG: fatal: unable to retrieve fd for id none: No such file or directory\n",
         "{what}"
     );
+    // An id with bytes that are not printable: we quote it escaped, s6 writes it raw
+    // (ipcfdholder-retrieve(1) COMPATIBILITY).
+    let odd = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"n\xff\x1b");
+    let o = client(cl, "retrieve", &[&sock, &odd, &"true"], None);
+    o.assert_code(1);
+    let want: &[u8] = match cl {
+        Side::Ours => b"PROG: fatal: unable to retrieve fd for id n\\xff\\x1b: No such",
+        Side::S6 => b"PROG: fatal: unable to retrieve fd for id n\xff\x1b: No such",
+    };
+    let got = o.stderr.clone();
+    let prefix = match cl {
+        Side::Ours => &b"ipcfdholder-retrieve: "[..],
+        Side::S6 => &b"s6-fdholder-retrieve: "[..],
+    };
+    let got = [b"PROG: ", got.strip_prefix(prefix).unwrap_or(&got)].concat();
+    assert!(got.starts_with(want), "{what}: {:?}", o.err());
     let o = client(cl, "delete", &[&sock, &"none"], None);
     o.assert_code(1);
     assert!(

@@ -725,6 +725,20 @@ fn bad_usage_exits_100() {
         );
         assert!(!p.exists(), "{args:?} created the socket");
     }
+    // A refused name is quoted escaped, never lossily: every byte shows.
+    let mut c = tool(SEQ);
+    c.arg("--systemd-compatibility").arg("--fdname");
+    c.arg(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"a\xff\nb"));
+    c.args([ps, "true"]);
+    let o = run_timeout(c, 10);
+    o.assert_code(100);
+    assert!(
+        o.err().starts_with(&format!(
+            "{SEQ}: fatal: invalid file descriptor name: a\\xff\\nb\n"
+        )),
+        "{}",
+        o.err()
+    );
     // The short usage line, exactly.
     let o = run_timeout(tool(DGRAM), 10);
     o.assert_code(100);

@@ -236,7 +236,7 @@ pub fn local_socket_listen(
         if !fdname_is_valid(name) {
             return Err(Error::Usage(format!(
                 "invalid file descriptor name: {}",
-                name.to_string_lossy()
+                crate::base::text::escape(name.as_bytes())
             )));
         }
     }

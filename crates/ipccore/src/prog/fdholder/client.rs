@@ -7,7 +7,7 @@
 //! a refused answer is closed.
 
 use crate::base::error::Error;
-use crate::base::text::strerror;
+use crate::base::text::{self, strerror};
 use crate::formats::fdholder::{self as wire, Frame, Receiver, Request, Tain};
 use crate::sys::diag::Diag;
 use crate::sys::exec::{self, EnvMod};
@@ -232,10 +232,6 @@ impl Conn {
     }
 }
 
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// Connect, or fail as s6's clients do (111).
 fn connect(path: &OsStr, dl: Option<Instant>, what: &'static str) -> Result<Conn, Error> {
     Conn::connect(path, dl).map_err(|e| Error::sys_at(what, path, e))
@@ -315,9 +311,12 @@ pub fn ipcfdholder_retrieve(
     let (path, id, delete, timeout, argv) =
         (&cfg.socket, &cfg.id, cfg.delete, cfg.timeout, &cfg.argv);
     let mut c = connect(path, time::deadline(timeout), CONNECT)?;
-    let got = c
-        .retrieve(id.as_bytes(), delete)
-        .map_err(|e| failed(&format!("retrieve fd for id {}", lossy(id.as_bytes())), e))?;
+    let got = c.retrieve(id.as_bytes(), delete).map_err(|e| {
+        failed(
+            &format!("retrieve fd for id {}", text::escape(id.as_bytes())),
+            e,
+        )
+    })?;
     drop(c);
     fd::move_to(got, 0)?;
     Err(exec::exec(argv, &[]))
@@ -341,8 +340,12 @@ pub struct IpcfdholderDeleteConfig {
 pub fn ipcfdholder_delete(cfg: &IpcfdholderDeleteConfig, _diag: &Diag) -> Result<(), Error> {
     let (path, id, timeout) = (&cfg.socket, &cfg.id, cfg.timeout);
     let mut c = connect(path, time::deadline(timeout), CONNECT)?;
-    c.delete(id.as_bytes())
-        .map_err(|e| failed(&format!("delete fd for id {}", lossy(id.as_bytes())), e))
+    c.delete(id.as_bytes()).map_err(|e| {
+        failed(
+            &format!("delete fd for id {}", text::escape(id.as_bytes())),
+            e,
+        )
+    })
 }
 
 /// An identifier as s6-fdholder-list prints it (skalibs'
