@@ -32,6 +32,10 @@ pub const MAXCONN_MAX: u32 = 1000;
 /// The most concurrent connections without `-c` (s6-ipcserverd's default).
 pub const MAXCONN_DEFAULT: u32 = 40;
 
+/// How long an exiting server waits for handlers still starting, to report their exec
+/// failures (a handler stopped before its exec must not hold the exit up for ever).
+const SPAWN_SETTLE: Duration = Duration::from_secs(2);
+
 /// How long the listener rests after accept ran out of fds or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
 
@@ -325,6 +329,7 @@ fn serve_after(
         if sig_ready {
             for s in sigs.pending() {
                 if srv.on_signal(s) {
+                    srv.report_unreaped();
                     diag.info("exiting");
                     return Ok(());
                 }
@@ -401,9 +406,14 @@ impl Server<'_> {
         loop {
             match rustix::process::waitpid(None, WaitOptions::NOHANG) {
                 Ok(Some((pid, status))) => {
+                    // The exec failure of an asynchronous spawn is known only now.
+                    let failed = self.spawner.reaped(pid);
                     let Some(child) = self.children.remove(&pid) else {
                         continue;
                     };
+                    if let Some(e) = failed {
+                        self.exec_failed(e);
+                    }
                     if let Some(n) = self.per_uid.get_mut(&child.uid) {
                         *n = n.saturating_sub(1);
                         if *n == 0 {
@@ -430,6 +440,25 @@ impl Server<'_> {
                 Err(Errno::INTR) => {}
                 Err(_) => return,
             }
+        }
+    }
+
+    /// As s6-ipcserverd's forked child: an exec failure is reported at every verbosity,
+    /// and the child (exit 127 or 126) is logged like any other, after this line.
+    fn exec_failed(&self, e: Errno) {
+        let mut msg = b"unable to exec ".to_vec();
+        msg.extend_from_slice(self.spawner.prog());
+        msg.extend_from_slice(b": ");
+        msg.extend_from_slice(text::strerror(e).as_bytes());
+        self.diag.fatal_msg(msg);
+    }
+
+    /// Before exiting: the exec failures of handlers not reaped yet, which a forked
+    /// child would have reported itself (SPAWN_SETTLE bounds the wait for those still
+    /// starting).
+    fn report_unreaped(&mut self) {
+        for e in self.spawner.unreaped_exec_errors(SPAWN_SETTLE) {
+            self.exec_failed(e);
         }
     }
 
@@ -499,19 +528,9 @@ impl Server<'_> {
         if let Some(lp) = &self.local_path {
             env.push(lp.clone());
         }
-        match self.spawner.spawn_unreaped(conn.as_fd(), &env) {
-            Ok((pid, failed)) => {
-                // As s6-ipcserverd's forked child: the exec failure is reported at every
-                // verbosity (before the allow line, as the child's message comes first
-                // there), and the child (exit 127 or 126) is reaped and logged like any
-                // other.
-                if let Some(e) = failed {
-                    let mut msg = b"unable to exec ".to_vec();
-                    msg.extend_from_slice(self.spawner.prog());
-                    msg.extend_from_slice(b": ");
-                    msg.extend_from_slice(text::strerror(e).as_bytes());
-                    d.fatal_msg(msg);
-                }
+        // The child's exec failure, if any, is reported when it is reaped (`reap`).
+        match self.spawner.spawn_async(conn.as_fd(), env) {
+            Ok(pid) => {
                 self.children.insert(pid, Child { uid });
                 *self.per_uid.entry(uid).or_insert(0) += 1;
                 if d.verbosity >= 2 {

@@ -26,6 +26,9 @@ use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::ptr;
 
+#[path = "spawn_async.rs"]
+mod pool;
+
 /// The vfork child's stack, in 16-byte units. The child only calls sigaction,
 /// sigprocmask, dup2, fcntl, execve and _exit; glibc gives its helper 32 KiB plus the
 /// size of argv.
@@ -48,6 +51,21 @@ pub struct Spawner {
     /// need resetting in the child, which spares it some 60 syscalls per spawn while the
     /// parent waits for it.
     non_default: OnceCell<Vec<libc::c_int>>,
+    /// The asynchronous spawn's slots (`spawn_async`), made at its first use.
+    pool: pool::Pool,
+}
+
+impl Drop for Spawner {
+    fn drop(&mut self) {
+        // A child of `spawn_async` between clone and exec may still read these: leak
+        // them then, as `Pool` leaks its slots (the process is exiting).
+        if self.pool.busy() {
+            std::mem::forget(std::mem::take(&mut self.argv));
+            std::mem::forget(std::mem::take(&mut self.env));
+            std::mem::forget(std::mem::take(&mut self.candidates));
+            std::mem::forget(std::mem::take(&mut self.non_default));
+        }
+    }
 }
 
 /// What the vfork child reads, and the errno it leaves when exec fails.
@@ -168,6 +186,7 @@ impl Spawner {
         stack.resize(STACK_WORDS, 0);
         Some(Spawner {
             non_default: OnceCell::new(),
+            pool: pool::Pool::default(),
             argv,
             env,
             candidates,
