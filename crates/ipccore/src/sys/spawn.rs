@@ -15,6 +15,10 @@
 //! Both use the same PATH search and error rules as glibc's posix_spawnp. All of our own
 //! fds are CLOEXEC, so nothing else is inherited.
 //!
+//! A server's handlers are spawned without the vfork wait, by `Spawner::spawn_async`
+//! (`spawn_async.rs`); this path remains for the callers that need the exec's result at
+//! once, and for a server whose 8 asynchronous slots are all in flight.
+//!
 //! This module opts back into `unsafe`: no safe wrapper runs code in a vfork child.
 #![allow(unsafe_code)]
 

@@ -501,3 +501,100 @@ extern "C" fn child(arg: *mut c_void) -> c_int {
     unsafe { &*job.err }.store(err.raw_os_error(), Ordering::Release);
     rt::exit_group(code)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustix::fd::{AsFd, OwnedFd};
+    use rustix::net::{AddressFamily, SocketFlags, SocketType};
+    use rustix::process::{WaitOptions, waitpid};
+
+    fn pair() -> Result<(OwnedFd, OwnedFd), Errno> {
+        rustix::net::socketpair(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::CLOEXEC,
+            None,
+        )
+    }
+
+    /// Reap `pid` and return its exit code and exec error.
+    fn finish(sp: &mut Spawner, pid: Pid) -> Result<(Option<i32>, Option<Errno>), Errno> {
+        let st = waitpid(Some(pid), WaitOptions::empty())?;
+        Ok((st.and_then(|(_, s)| s.exit_status()), sp.reaped(pid)))
+    }
+
+    #[test]
+    fn exec_errors_come_with_the_reap() -> Result<(), Errno> {
+        let (a, _b) = pair()?;
+        let mut ok = Spawner::new(&["true".into()], &[]).ok_or(Errno::INVAL)?;
+        let pid = ok.spawn_async(a.as_fd(), Vec::new())?;
+        assert_eq!(finish(&mut ok, pid)?, (Some(0), None));
+        let mut missing = Spawner::new(&["/nonexistent/prog".into()], &[]).ok_or(Errno::INVAL)?;
+        let pid = missing.spawn_async(a.as_fd(), Vec::new())?;
+        assert_eq!(finish(&mut missing, pid)?, (Some(127), Some(Errno::NOENT)));
+        // Reported once: the cell is gone after the reap.
+        assert_eq!(missing.reaped(pid), None);
+        let mut noexec = Spawner::new(&["/etc/passwd".into()], &[]).ok_or(Errno::INVAL)?;
+        let pid = noexec.spawn_async(a.as_fd(), Vec::new())?;
+        assert_eq!(finish(&mut noexec, pid)?, (Some(126), Some(Errno::ACCESS)));
+        Ok(())
+    }
+
+    #[test]
+    fn unreaped_failures_are_known_before_exit() -> Result<(), Errno> {
+        let (a, _b) = pair()?;
+        let mut sp = Spawner::new(&["/nonexistent/prog".into()], &[]).ok_or(Errno::INVAL)?;
+        let pids = [
+            sp.spawn_async(a.as_fd(), Vec::new())?,
+            sp.spawn_async(a.as_fd(), Vec::new())?,
+        ];
+        assert_eq!(
+            sp.unreaped_exec_errors(Duration::from_secs(30)),
+            [Errno::NOENT, Errno::NOENT]
+        );
+        for pid in pids {
+            assert_eq!(finish(&mut sp, pid)?, (Some(127), Some(Errno::NOENT)));
+        }
+        assert!(sp.unreaped_exec_errors(Duration::ZERO).is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn all_slots_busy_falls_back_to_the_vfork_path() -> Result<(), Errno> {
+        let (a, _b) = pair()?;
+        let mut sp = Spawner::new(&["/nonexistent/prog".into()], &[]).ok_or(Errno::INVAL)?;
+        // Occupy every slot as children between clone and exec would.
+        while let Some(s) = sp.pool.free_slot() {
+            // SAFETY: a live slot of this pool (see `Pool::busy`).
+            unsafe { s.as_ref() }.tid.store(BUSY, Ordering::Release);
+        }
+        assert_eq!(sp.pool.slots.len(), SLOTS);
+        let pid = sp.spawn_async(a.as_fd(), Vec::new())?;
+        assert_eq!(finish(&mut sp, pid)?, (Some(127), Some(Errno::NOENT)));
+        for &s in &sp.pool.slots {
+            // SAFETY: as above; no child uses these slots.
+            unsafe { s.as_ref() }.tid.store(0, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_child_stays_far_inside_its_stack() -> Result<(), Errno> {
+        let (a, _b) = pair()?;
+        // The deepest path: every candidate of a PATH search fails, then the exit.
+        let mut sp =
+            Spawner::with_env(&["ipct-no-such-prog".into()], Vec::new()).ok_or(Errno::INVAL)?;
+        let extra = vec![CString::new("A=b").map_err(|_| Errno::INVAL)?];
+        let pid = sp.spawn_async(a.as_fd(), extra)?;
+        assert_eq!(finish(&mut sp, pid)?, (Some(127), Some(Errno::NOENT)));
+        let slot = sp.pool.slots.first().ok_or(Errno::INVAL)?;
+        // SAFETY: a live slot whose child has been reaped: nothing else uses it.
+        let data = unsafe { &*slot.as_ref().data.get() };
+        let untouched = data.stack.iter().take_while(|&&w| w == 0).count();
+        let used = (STACK_WORDS - untouched) * 16;
+        // A debug build (the tests') has the largest frames.
+        assert!(used > 0 && used < STACK_WORDS * 16 / 4, "{used} bytes");
+        Ok(())
+    }
+}
