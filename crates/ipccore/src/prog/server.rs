@@ -21,7 +21,7 @@ use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::{SocketAddrUnix, SocketFlags};
-use rustix::process::{Pid, Signal, WaitOptions};
+use rustix::process::{Pid, Signal};
 use std::collections::HashMap;
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -404,10 +404,9 @@ impl Server<'_> {
 
     fn reap(&mut self) {
         loop {
-            match rustix::process::waitpid(None, WaitOptions::NOHANG) {
-                Ok(Some((pid, status))) => {
-                    // The exec failure of an asynchronous spawn is known only now.
-                    let failed = self.spawner.reaped(pid);
+            // With the exec failure of an asynchronous spawn, known only now.
+            match self.spawner.reap() {
+                Ok(Some((pid, status, failed))) => {
                     let Some(child) = self.children.remove(&pid) else {
                         continue;
                     };

@@ -27,7 +27,7 @@
 use super::{Spawner, non_default_signals};
 use rustix::fd::{BorrowedFd, RawFd};
 use rustix::io::{Errno, FdFlags};
-use rustix::process::Pid;
+use rustix::process::{Pid, WaitOptions, WaitStatus, waitpid};
 // The rustix items for runtimes such as origin (execve, sigaction, sigprocmask,
 // exit_group without errno). The module is hidden and its name changes between rustix
 // releases on purpose: a rustix upgrade fails to build here, loudly, until this line
@@ -225,6 +225,8 @@ impl Spawner {
         let cell = Pool::new_cell(0);
         match self.clone_into(slot, conn, extra, cell) {
             Ok(pid) => {
+                // An entry already there would be a child's reaped by someone else
+                // (its pid reused): it writes nothing any more, and is only leaked.
                 self.pool.errs.insert(pid, cell);
                 Ok(pid)
             }
@@ -237,12 +239,33 @@ impl Spawner {
         }
     }
 
-    /// The exec error of `pid`, a child of [`Spawner::spawn_async`] that the caller has
-    /// just reaped (`waitpid`), and forget it. `None`: it exec'ed (or is not ours).
-    pub fn reaped(&mut self, pid: Pid) -> Option<Errno> {
+    /// `waitpid(-1, WNOHANG)`—reap one child, and give the exec error of a child of
+    /// [`Spawner::spawn_async`] (`None`: it exec'ed, or is not one of those) with its
+    /// status. `Ok(None)`: no child has ended.
+    ///
+    /// The reap is done here, so that a child's slot and error cell are released only
+    /// once it has certainly ended: a pid is not reused before its reap.
+    ///
+    /// # Errors
+    /// waitpid's (ECHILD: no children; EINTR).
+    ///
+    /// # References
+    /// - [waitpid(2)](https://man7.org/linux/man-pages/man2/waitpid.2.html)
+    pub fn reap(&mut self) -> Result<Option<(Pid, WaitStatus, Option<Errno>)>, Errno> {
+        let Some((pid, status)) = waitpid(None, WaitOptions::NOHANG)? else {
+            return Ok(None);
+        };
+        Ok(Some((pid, status, self.reaped(pid))))
+    }
+
+    /// The exec error of `pid`, a child that `waitpid` has just returned, and forget it.
+    /// Only for such a pid: a live child may still use its slot and write its cell.
+    fn reaped(&mut self, pid: Pid) -> Option<Errno> {
         for &s in &self.pool.slots {
-            // SAFETY: as in `Pool::busy`; `pid` is only ever touched by us.
+            // SAFETY: as in `Pool::busy`.
             let slot = unsafe { s.as_ref() };
+            // SAFETY: `pid` is only ever touched by the server, never by a child, and
+            // no other reference to it exists.
             let owner = unsafe { &mut *slot.pid.get() };
             if *owner == Some(pid) {
                 *owner = None;
@@ -253,8 +276,10 @@ impl Spawner {
         }
         let cell = self.pool.errs.remove(&pid)?;
         // SAFETY: from `Box::leak` in `new_cell`, removed from the map so freed once;
-        // the child that could write it has been reaped (the caller's promise), and its
-        // store happened before its exit, which `waitpid` has observed.
+        // the child that could write it has been reaped (a pid in the map belongs to a
+        // live child of ours, or to one reaped since, so waitpid returning it means that
+        // child has ended), and its store happened before its exit, which waitpid has
+        // observed.
         let err = unsafe { Box::from_raw(cell.as_ptr()) }.load(Ordering::Acquire);
         (err != 0).then(|| Errno::from_raw_os_error(err))
     }
@@ -507,7 +532,6 @@ mod tests {
     use super::*;
     use rustix::fd::{AsFd, OwnedFd};
     use rustix::net::{AddressFamily, SocketFlags, SocketType};
-    use rustix::process::{WaitOptions, waitpid};
 
     fn pair() -> Result<(OwnedFd, OwnedFd), Errno> {
         rustix::net::socketpair(
