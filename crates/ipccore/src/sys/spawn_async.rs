@@ -16,7 +16,8 @@
 //!
 //! An exec failure cannot be returned by the spawn any more: the child stores its errno
 //! in a cell of its own and exits 127 (126), and the server asks for it when it reaps the
-//! pid (`Spawner::reaped`). When all slots are in flight the spawn falls back to the
+//! pid (`Spawner::reap`). The cell is not in the slot: the slot is free again as soon as
+//! the child has exited, which may be well before the server reaps it. When all slots are in flight the spawn falls back to the
 //! vfork path, which waits for the exec; its failure is kept for the reap the same way,
 //! so the server reports both alike.
 //!
@@ -200,8 +201,8 @@ impl Drop for Pool {
 impl Spawner {
     /// Spawn the command in the clean state with `conn` on fds 0 and 1 and `extra`
     /// (`NAME=value` strings) added to the environment, without waiting for its exec:
-    /// a server's handler. Whether the exec failed is known once the child is reaped:
-    /// ask [`Spawner::reaped`] then.
+    /// a server's handler. Whether the exec failed is known once the child is reaped,
+    /// through [`Spawner::reap`] (or [`Spawner::unreaped_exec_errors`] before an exit).
     ///
     /// # Errors
     /// The errno of a failed `clone`.
