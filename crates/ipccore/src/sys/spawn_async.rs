@@ -126,7 +126,7 @@ impl Pool {
     /// Whether any child may still use a slot.
     pub(super) fn busy(&self) -> bool {
         self.slots.iter().any(|s| {
-            // SAFETY: every pointer in `slots` comes from `Box::into_raw` and stays
+            // SAFETY: every pointer in `slots` comes from `Box::leak` and stays
             // valid until `Drop` (the only place it is freed); `&Slot` is shared, and
             // its fields the child may touch are atomics or behind UnsafeCell.
             unsafe { s.as_ref() }.busy()
@@ -186,7 +186,7 @@ impl Drop for Pool {
             return;
         }
         for s in self.slots.drain(..) {
-            // SAFETY: from `Box::into_raw` (`Box::leak`) in `free_slot`, freed once
+            // SAFETY: from `Box::leak` in `free_slot`, freed once
             // here; no child uses it (not busy).
             drop(unsafe { Box::from_raw(s.as_ptr()) });
         }
