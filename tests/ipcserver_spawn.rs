@@ -86,8 +86,23 @@ fn assert_reported_at_reap(prog: &[&str], extra_env: &[(&str, &str)], warn: &str
     srv.stop_with(libc::SIGTERM).assert_code(0);
 }
 
+/// Whether ipcserver(1)'s COMPATIBILITY section says `needle` (words compared, line
+/// breaks ignored).
+fn compatibility_says(needle: &str) -> bool {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("doc/ipcserver.1"))
+            .unwrap();
+    let compat = page.split(".Sh COMPATIBILITY").nth(1).unwrap_or_default();
+    let compat = compat.split("\n.Sh ").next().unwrap_or_default();
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    words(compat).contains(&words(needle))
+}
+
 #[test]
 fn missing_prog_is_reported_when_reaped() {
+    assert!(compatibility_says(
+        "so the failure is reported when the handler is reaped"
+    ));
     assert_reported_at_reap(
         &["/nonexistent/prog"],
         &[],
