@@ -14,6 +14,7 @@ mod fifodir;
 mod ioconnect;
 mod ipcclient;
 mod ipcserver;
+mod ipcserver_spawn;
 mod ipcserverd;
 mod listen_tools;
 mod nptlisten;

@@ -21,7 +21,7 @@ use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::{SocketAddrUnix, SocketFlags};
-use rustix::process::{Pid, Signal, WaitOptions};
+use rustix::process::{Pid, Signal};
 use std::collections::HashMap;
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -31,6 +31,10 @@ use std::time::{Duration, Instant};
 pub const MAXCONN_MAX: u32 = 1000;
 /// The most concurrent connections without `-c` (s6-ipcserverd's default).
 pub const MAXCONN_DEFAULT: u32 = 40;
+
+/// How long an exiting server waits for handlers still starting, to report their exec
+/// failures (a handler stopped before its exec must not hold the exit up for ever).
+const SPAWN_SETTLE: Duration = Duration::from_secs(2);
 
 /// How long the listener rests after accept ran out of fds or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
@@ -346,6 +350,7 @@ fn serve_after(
         if sig_ready {
             for s in sigs.pending() {
                 if srv.on_signal(s) {
+                    srv.report_unreaped();
                     diag.info("exiting");
                     return Ok(());
                 }
@@ -420,11 +425,15 @@ impl Server<'_> {
 
     fn reap(&mut self) {
         loop {
-            match rustix::process::waitpid(None, WaitOptions::NOHANG) {
-                Ok(Some((pid, status))) => {
+            // With the exec failure of an asynchronous spawn, known only now.
+            match self.spawner.reap() {
+                Ok(Some((pid, status, failed))) => {
                     let Some(child) = self.children.remove(&pid) else {
                         continue;
                     };
+                    if let Some(e) = failed {
+                        self.exec_failed(e);
+                    }
                     if let Some(n) = self.per_uid.get_mut(&child.uid) {
                         *n = n.saturating_sub(1);
                         if *n == 0 {
@@ -451,6 +460,25 @@ impl Server<'_> {
                 Err(Errno::INTR) => {}
                 Err(_) => return,
             }
+        }
+    }
+
+    /// As s6-ipcserverd's forked child: an exec failure is reported at every verbosity,
+    /// and the child (exit 127 or 126) is logged like any other, after this line.
+    fn exec_failed(&self, e: Errno) {
+        let mut msg = b"unable to exec ".to_vec();
+        msg.extend_from_slice(self.spawner.prog());
+        msg.extend_from_slice(b": ");
+        msg.extend_from_slice(text::strerror(e).as_bytes());
+        self.diag.fatal_msg(msg);
+    }
+
+    /// Before exiting: the exec failures of handlers not reaped yet, which a forked
+    /// child would have reported itself (SPAWN_SETTLE bounds the wait for those still
+    /// starting).
+    fn report_unreaped(&mut self) {
+        for e in self.spawner.unreaped_exec_errors(SPAWN_SETTLE) {
+            self.exec_failed(e);
         }
     }
 
@@ -520,19 +548,9 @@ impl Server<'_> {
         if let Some(lp) = &self.local_path {
             env.push(lp.clone());
         }
-        match self.spawner.spawn_unreaped(conn.as_fd(), &env) {
-            Ok((pid, failed)) => {
-                // As s6-ipcserverd's forked child: the exec failure is reported at every
-                // verbosity (before the allow line, as the child's message comes first
-                // there), and the child (exit 127 or 126) is reaped and logged like any
-                // other.
-                if let Some(e) = failed {
-                    let mut msg = b"unable to exec ".to_vec();
-                    msg.extend_from_slice(self.spawner.prog());
-                    msg.extend_from_slice(b": ");
-                    msg.extend_from_slice(text::strerror(e).as_bytes());
-                    d.fatal_msg(msg);
-                }
+        // The child's exec failure, if any, is reported when it is reaped (`reap`).
+        match self.spawner.spawn_async(conn.as_fd(), env) {
+            Ok(pid) => {
                 self.children.insert(pid, Child { uid });
                 *self.per_uid.entry(uid).or_insert(0) += 1;
                 if d.verbosity >= 2 {

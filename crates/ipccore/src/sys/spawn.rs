@@ -15,6 +15,10 @@
 //! Both use the same PATH search and error rules as glibc's posix_spawnp. All of our own
 //! fds are CLOEXEC, so nothing else is inherited.
 //!
+//! A server's handlers are spawned without the vfork wait, by `Spawner::spawn_async`
+//! (`spawn_async.rs`); this path remains for the callers that need the exec's result at
+//! once, and for a server whose 8 asynchronous slots are all in flight.
+//!
 //! This module opts back into `unsafe`: no safe wrapper runs code in a vfork child.
 #![allow(unsafe_code)]
 
@@ -25,6 +29,9 @@ use std::cell::OnceCell;
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::ptr;
+
+#[path = "spawn_async.rs"]
+mod pool;
 
 /// The vfork child's stack, in 16-byte units. The child only calls sigaction,
 /// sigprocmask, dup2, fcntl, execve and _exit; glibc gives its helper 32 KiB plus the
@@ -48,6 +55,21 @@ pub struct Spawner {
     /// need resetting in the child, which spares it some 60 syscalls per spawn while the
     /// parent waits for it.
     non_default: OnceCell<Vec<libc::c_int>>,
+    /// The asynchronous spawn's slots (`spawn_async`), made at its first use.
+    pool: pool::Pool,
+}
+
+impl Drop for Spawner {
+    fn drop(&mut self) {
+        // A child of `spawn_async` between clone and exec may still read these: leak
+        // them then, as `Pool` leaks its slots (the process is exiting).
+        if self.pool.busy() {
+            std::mem::forget(std::mem::take(&mut self.argv));
+            std::mem::forget(std::mem::take(&mut self.env));
+            std::mem::forget(std::mem::take(&mut self.candidates));
+            std::mem::forget(std::mem::take(&mut self.non_default));
+        }
+    }
 }
 
 /// What the vfork child reads, and the errno it leaves when exec fails.
@@ -168,6 +190,7 @@ impl Spawner {
         stack.resize(STACK_WORDS, 0);
         Some(Spawner {
             non_default: OnceCell::new(),
+            pool: pool::Pool::default(),
             argv,
             env,
             candidates,
