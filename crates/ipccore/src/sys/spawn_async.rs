@@ -8,8 +8,8 @@
 //!   only what its slot and the `Spawner` own, which nobody changes or frees until the
 //!   kernel has cleared the slot's tid word (`CLONE_CHILD_CLEARTID`: in `mm_release`, on
 //!   the child's exec or exit, the point where a vfork parent would be released);
-//! - makes only rustix linux_raw system calls, which return their error and never touch
-//!   `errno` (not libc's wrappers, not even `libc::syscall`); it neither allocates, nor
+//! - makes only raw `syscall` instructions (the `syscalls` crate), which return their
+//!   error and never touch `errno` (not libc's wrappers, not even `libc::syscall`); it neither allocates, nor
 //!   locks, nor can panic;
 //! - gets every signal blocked by the server around the clone and resets the
 //!   dispositions before it unblocks them, so no handler of the server ever runs in it.
@@ -27,14 +27,11 @@
 
 use super::{Spawner, non_default_signals};
 use rustix::fd::{BorrowedFd, RawFd};
-use rustix::io::{Errno, FdFlags};
+use rustix::io::Errno;
 use rustix::process::{Pid, WaitOptions, WaitStatus, waitpid};
-// The rustix items for runtimes such as origin (execve, sigaction, sigprocmask,
-// exit_group without errno). The module is hidden and its name changes between rustix
-// releases on purpose: a rustix upgrade fails to build here, loudly, until this line
-// follows it. It exists only with the linux_raw backend, so this also proves that
-// backend is the one in use (the libc backend's calls would set errno).
-use rustix::runtime_448b8ad740e2a26f as rt;
+// The child's system calls: inline `syscall` instructions that return their error and
+// never touch errno (rustix's own errno-free execve and sigaction are only in its hidden
+// runtime module, which is not for programs like ours).
 use rustix::thread::futex;
 use rustix::time::Timespec;
 use std::cell::UnsafeCell;
@@ -43,6 +40,7 @@ use std::ffi::{CString, c_char, c_int, c_void};
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+use syscalls::{Sysno, syscall};
 
 /// How many children may be between clone and exec at once; one more spawn waits for its
 /// exec (the vfork path). A handler's exec takes a fraction of a millisecond once it has
@@ -53,6 +51,10 @@ const SLOTS: usize = 8;
 /// from a small function: far less than this, and the pages it never touches are never
 /// made resident (the allocation is zeroed by calloc/mmap, not written).
 const STACK_WORDS: usize = 16 * 1024 / 16;
+
+/// The kernel's signal set size (64 signals), which rt_sigaction and rt_sigprocmask
+/// require exactly.
+const KERNEL_SIGSET_SIZE: usize = 8;
 
 /// The tid word of a slot in use, from just before the clone until the kernel clears it.
 const BUSY: u32 = u32::MAX;
@@ -70,7 +72,7 @@ struct Job {
     /// The connection, for fds 0 and 1.
     conn: RawFd,
     /// The signals to reset to SIG_DFL, `Pool::sigs`.
-    sigs: *const rt::Signal,
+    sigs: *const c_int,
     nsigs: usize,
     /// Where the child leaves the errno of a failed exec.
     err: *const AtomicI32,
@@ -119,7 +121,7 @@ pub(super) struct Pool {
     /// `Spawner::env` as pointers (without the NULL).
     env: Vec<*const c_char>,
     /// The signals to reset in the child.
-    sigs: Vec<rt::Signal>,
+    sigs: Vec<c_int>,
 }
 
 impl Pool {
@@ -341,12 +343,11 @@ impl Spawner {
         p.argv.push(ptr::null());
         p.env = self.env.iter().map(|e| e.as_ptr()).collect();
         let sigs = self.non_default.get_or_init(non_default_signals);
+        // 1 to 64: the kernel's signal numbers (glibc's reserved 32 and 33 included).
         p.sigs = sigs
             .iter()
-            .filter(|&&s| (1..=64).contains(&s))
-            // SAFETY: 1 to 64 are the kernel's signal numbers (glibc's reserved 32 and
-            // 33 included); the value is only passed to rt_sigaction.
-            .map(|&s| unsafe { rt::Signal::from_raw_unchecked(s) })
+            .copied()
+            .filter(|s| (1..=64).contains(s))
             .collect();
     }
 
@@ -393,7 +394,7 @@ impl Spawner {
         // word (CLONE_CHILD_CLEARTID, a 4-byte aligned u32 we own) once the child has
         // exec'ed or is exiting. The child writes only its stack, its fd table, its
         // signal state and `*cell` (an atomic nobody frees before reaping it), and
-        // makes only rustix linux_raw calls, so it never writes errno or anything else
+        // makes only raw syscalls (`syscalls`), so it never writes errno or anything else
         // of ours. All signals are blocked (above) around the clone, so no handler of
         // ours runs in the child; it resets them before it unblocks any. No CLONE_FILES:
         // it has its own copy of our fds, so closing `conn` after we return is fine.
@@ -441,15 +442,25 @@ fn restore_mask(old: &libc::sigset_t) {
     unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, old, ptr::null_mut()) };
 }
 
-/// Put `conn` on fds 0 and 1 without CLOEXEC, as posix_spawn's dup2 actions do.
-fn child_stdio(conn: BorrowedFd<'_>) -> Result<(), Errno> {
-    use rustix::fd::AsRawFd;
-    // dup2 onto itself would leave CLOEXEC set (posix_spawn clears it).
-    if conn.as_raw_fd() == 0 || conn.as_raw_fd() == 1 {
-        rustix::io::fcntl_setfd(conn, FdFlags::empty())?;
+/// Put `conn` on fds 0 and 1 without CLOEXEC, as posix_spawn's dup2 actions do, with
+/// errno-free calls. `dup3` rather than `dup2`, which aarch64 does not have; dup3 refuses
+/// to copy an fd onto itself, and there only CLOEXEC needs clearing (posix_spawn clears
+/// it too).
+fn child_stdio(conn: RawFd) -> Result<(), Errno> {
+    for target in [0, 1] {
+        // SAFETY: plain numbers, no memory: F_SETFD on an fd of our own fd table (this
+        // child's copy), or dup3 of it onto 0 or 1, which belong to nobody here: the
+        // child execs or exits next, and no Rust object in it owns those numbers.
+        let r = unsafe {
+            if conn == target {
+                syscall!(Sysno::fcntl, conn, libc::F_SETFD, 0)
+            } else {
+                syscall!(Sysno::dup3, conn, target, 0)
+            }
+        };
+        r.map_err(|e| Errno::from_raw_os_error(e.into_raw()))?;
     }
-    rustix::stdio::dup2_stdin(conn)?;
-    rustix::stdio::dup2_stdout(conn)
+    Ok(())
 }
 
 /// Exec the first candidate that runs, as glibc's __execvpex searches (as
@@ -469,7 +480,10 @@ unsafe fn child_exec(
     let mut exhausted = true;
     for c in candidates {
         // SAFETY: the caller's promise; an execve that returns has changed nothing.
-        err = unsafe { rt::execve(c, argv.cast(), envp.cast()) };
+        err = match unsafe { syscall!(Sysno::execve, c.as_ptr(), argv, envp) } {
+            Ok(_) => Errno::NOENT, // execve returns only on failure
+            Err(e) => Errno::from_raw_os_error(e.into_raw()),
+        };
         match err {
             Errno::ACCESS => eacces = true,
             Errno::NOENT | Errno::STALE | Errno::NOTDIR | Errno::NODEV | Errno::TIMEDOUT => {}
@@ -495,22 +509,40 @@ extern "C" fn child(arg: *mut c_void) -> c_int {
     // SAFETY: `sigs` points to `nsigs` signals owned by the pool, unchanged while busy.
     let sigs = unsafe { std::slice::from_raw_parts(job.sigs, job.nsigs) };
     for &sig in sigs {
-        // SAFETY: SIG_DFL, no flags, an empty mask (`Default`): no handler address, so
-        // nothing of the server's can run here. Errors (a signal that cannot be
-        // changed) are ignored, as posix_spawn ignores them.
-        let _ = unsafe { rt::kernel_sigaction(sig, Some(rt::KernelSigaction::default())) };
+        // SAFETY: `act` is a zeroed kernel sigaction on our stack (SIG_DFL, no flags, an
+        // empty mask; larger than the kernel's struct on every architecture, so it reads
+        // only our memory) and no old action is asked for (NULL). No handler address:
+        // nothing of the server's can run here. Errors (a signal that cannot be changed)
+        // are ignored, as posix_spawn ignores them.
+        let act: super::KernelSigaction = [0; 8];
+        let _ = unsafe {
+            syscall!(
+                Sysno::rt_sigaction,
+                sig,
+                act.as_ptr(),
+                0,
+                KERNEL_SIGSET_SIZE
+            )
+        };
     }
-    // SAFETY: `conn` is open in our copy of the fd table (clone without CLONE_FILES
-    // copied it while the server held it), and we exec or exit before any close.
-    let conn = unsafe { BorrowedFd::borrow_raw(job.conn) };
-    let (err, code) = match child_stdio(conn) {
+    // `conn` is open in our copy of the fd table (clone without CLONE_FILES copied it
+    // while the server held it).
+    let (err, code) = match child_stdio(job.conn) {
         Err(e) => (e, 127),
         Ok(()) => {
-            // SAFETY: an empty set; every disposition is SIG_DFL now (above), so
-            // unblocking runs no handler. glibc's reserved signals need not be kept
+            // SAFETY: `empty` is a kernel signal set on our stack, read only, no old mask
+            // asked for; every disposition is SIG_DFL now (above), so unblocking runs no
+            // handler. glibc's reserved signals need not be kept
             // blocked: no libc code runs in this process before the exec.
+            let empty: u64 = 0;
             let _ = unsafe {
-                rt::kernel_sigprocmask(rt::How::SETMASK, Some(&rt::KernelSigSet::empty()))
+                syscall!(
+                    Sysno::rt_sigprocmask,
+                    libc::SIG_SETMASK,
+                    &raw const empty,
+                    0,
+                    KERNEL_SIGSET_SIZE
+                )
             };
             // SAFETY: `candidates` points to `ncandidates` strings of the Spawner, and
             // argv and envp are the NULL-terminated arrays of the pool and slot, all
@@ -525,7 +557,11 @@ extern "C" fn child(arg: *mut c_void) -> c_int {
     };
     // SAFETY: `err` points to the cell the server keeps until it has reaped us.
     unsafe { &*job.err }.store(err.raw_os_error(), Ordering::Release);
-    rt::exit_group(code)
+    loop {
+        // SAFETY: exit_group takes a number and does not return; the loop only gives
+        // this function its type.
+        let _ = unsafe { syscall!(Sysno::exit_group, code) };
+    }
 }
 
 #[cfg(test)]
