@@ -15,24 +15,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// A client bound to its own socket path `from` (so the handler's `IPCREMOTEPATH` names
-/// this very connection), connected to `to`.
-fn connect_from(from: &Path, to: &Path) -> UnixStream {
-    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
-    let s = rustix::net::socket_with(
-        AddressFamily::UNIX,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )
-    .unwrap();
-    rustix::net::bind(&s, &SocketAddrUnix::new(from).unwrap()).unwrap();
-    rustix::net::connect(&s, &SocketAddrUnix::new(to).unwrap()).unwrap();
-    let s = UnixStream::from(s);
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    s
-}
-
 /// Send `msg`, close our side, and return everything the handler sent back.
 fn echo(s: &mut UnixStream, msg: &[u8]) -> Vec<u8> {
     s.write_all(msg).unwrap();

@@ -226,24 +226,13 @@ fn symlink_and_rename_race_in_a_directory_writable_by_another_user() {
 /// Bind a client socket to `name` (raw bytes, relative to cwd-free `dir`), connect to
 /// the server, and return what the handler wrote.
 fn exchange_from(dir: &Path, name: &[u8], server: &Path) -> Vec<u8> {
-    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
-    let s = rustix::net::socket_with(
-        AddressFamily::UNIX,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )
-    .unwrap();
     let mut path = dir.as_os_str().as_bytes().to_vec();
     path.push(b'/');
     path.extend_from_slice(name);
-    let addr = SocketAddrUnix::new(OsStr::from_bytes(&path)).unwrap();
-    rustix::net::bind(&s, &addr).unwrap();
-    rustix::net::connect(&s, &SocketAddrUnix::new(server).unwrap()).unwrap();
-    let mut st = UnixStream::from(s);
-    st.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let path = Path::new(OsStr::from_bytes(&path));
+    let mut st = connect_from(path, server);
     let out = read_all(&mut st);
-    let _ = std::fs::remove_file(OsStr::from_bytes(&path));
+    let _ = std::fs::remove_file(path);
     out
 }
 

@@ -326,6 +326,25 @@ pub fn connect(path: &Path) -> UnixStream {
 }
 
 /// Everything the peer sends until it closes.
+/// A client bound to its own socket path `from` (so the handler's `IPCREMOTEPATH` names
+/// this very connection: any bytes), connected to `to`, with a 30 s read timeout.
+pub fn connect_from(from: &Path, to: &Path) -> UnixStream {
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    let s = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .unwrap();
+    rustix::net::bind(&s, &SocketAddrUnix::new(from).unwrap()).unwrap();
+    rustix::net::connect(&s, &SocketAddrUnix::new(to).unwrap()).unwrap();
+    let s = UnixStream::from(s);
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    s
+}
+
 pub fn read_all(s: &mut UnixStream) -> Vec<u8> {
     let mut v = Vec::new();
     s.read_to_end(&mut v).unwrap();
