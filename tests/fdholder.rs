@@ -436,9 +436,14 @@ fn malformed_and_truncated_messages_are_refused_without_leaks() {
         let sock = dir.join("s");
         let r = dir.join("rules");
         let srv = daemon(side, &sock, &["-i", r.to_str().unwrap()]);
-        // Warm up (lazy allocations), then count the daemon's fds.
+        // Warm up (lazy allocations), then count the daemon's fds once it has closed the
+        // warm-up connection (on a loaded machine that can take a moment): the least
+        // count seen over a second.
         assert!(list(Side::Ours, &sock).is_empty());
-        let before = srv.fd_count();
+        let before = (0..20).fold(srv.fd_count(), |least, _| {
+            std::thread::sleep(Duration::from_millis(50));
+            least.min(srv.fd_count())
+        });
         let cases: Vec<Vec<u8>> = vec![
             frame(b"", 0),                      // empty message
             frame(b"Z", 0),                     // unknown operation
@@ -469,8 +474,10 @@ fn malformed_and_truncated_messages_are_refused_without_leaks() {
         drop(s);
         // The daemon still serves, and holds no more fds than before.
         assert!(list(Side::Ours, &sock).is_empty());
+        // Never more than before (a leak); fewer only if the warm-up connection was
+        // still open when counted.
         assert!(
-            eventually(10, || srv.fd_count() == before),
+            eventually(10, || srv.fd_count() <= before),
             "{side:?}: {} fds, {} before",
             srv.fd_count(),
             before
