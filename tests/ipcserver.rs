@@ -559,11 +559,17 @@ fn no_connect_before_mode_and_owner_are_final() {
         let mut seen = 0u64;
         let mut bad = Vec::new();
         while !st.load(std::sync::atomic::Ordering::Relaxed) {
+            let before = std::fs::symlink_metadata(&pp).map(|m| m.ino());
             if UnixStream::connect(&pp).is_ok() {
-                // The test removes PATH between starts.
+                // The test removes PATH between starts; and a stat after the connect
+                // may find the next server's fresh file (not chowned yet): judge only
+                // a file that was the same inode before and after the connect.
                 let Ok(m) = std::fs::symlink_metadata(&pp) else {
                     continue;
                 };
+                if before.ok() != Some(m.ino()) {
+                    continue;
+                }
                 seen += 1;
                 let got = (m.mode() & 0o7777, m.uid(), m.gid());
                 if got != (0o600, 65534, 65534) {
