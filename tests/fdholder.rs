@@ -105,8 +105,10 @@ pub fn run_with(mut c: Command, stdin: Option<OwnedFd>) -> Output {
     wait_output(&mut child, 20, &desc)
 }
 
+/// A pipe, CLOEXEC: this process runs tests in parallel threads, and an inheritable fd
+/// would leak into every program another test spawns meanwhile.
 fn pipe() -> (OwnedFd, OwnedFd) {
-    let (r, w) = rustix::pipe::pipe().unwrap();
+    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
     (r, w)
 }
 

@@ -559,15 +559,18 @@ fn no_connect_before_mode_and_owner_are_final() {
         let mut seen = 0u64;
         let mut bad = Vec::new();
         while !st.load(std::sync::atomic::Ordering::Relaxed) {
-            let before = std::fs::symlink_metadata(&pp).map(|m| m.ino());
+            // Which file, in which state: its inode number alone is not enough (the
+            // next server's file may reuse it at once), its ctime changes with any chown.
+            let state = |m: &std::fs::Metadata| (m.ino(), m.ctime(), m.ctime_nsec());
+            let before = std::fs::symlink_metadata(&pp).map(|m| state(&m));
             if UnixStream::connect(&pp).is_ok() {
                 // The test removes PATH between starts; and a stat after the connect
                 // may find the next server's fresh file (not chowned yet): judge only
-                // a file that was the same inode before and after the connect.
+                // a file seen unchanged before and after the connect.
                 let Ok(m) = std::fs::symlink_metadata(&pp) else {
                     continue;
                 };
-                if before.ok() != Some(m.ino()) {
+                if before.ok() != Some(state(&m)) {
                     continue;
                 }
                 seen += 1;

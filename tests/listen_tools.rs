@@ -95,7 +95,7 @@ fn set_timeout(s: impl AsFd) {
 
 fn recv_msg(s: impl AsFd) -> Vec<u8> {
     let mut buf = [0u8; 4096];
-    let n = rustix::net::recv(&s, &mut buf, rustix::net::RecvFlags::empty())
+    let n = no_intr(|| rustix::net::recv(&s, &mut buf, rustix::net::RecvFlags::empty()))
         .unwrap()
         .0;
     buf[..n].to_vec()
@@ -359,7 +359,8 @@ fn recv_with_creds(sock: impl AsFd) -> (Vec<u8>, Vec<(u32, u32)>) {
     let mut anc = RecvAncillaryBuffer::new(&mut space);
     let mut buf = [0u8; 64];
     let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-    let r = rustix::net::recvmsg(&sock, &mut iov, &mut anc, RecvFlags::empty()).unwrap();
+    let r =
+        no_intr(|| rustix::net::recvmsg(&sock, &mut iov, &mut anc, RecvFlags::empty())).unwrap();
     let creds = anc
         .drain()
         .filter_map(|m| match m {

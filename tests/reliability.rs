@@ -343,12 +343,14 @@ fn peer_credentials_survive_passing_the_socket_and_lying() {
     let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
     let mut anc = RecvAncillaryBuffer::new(&mut space);
     let mut flag = [0u8; 1];
-    let r = rustix::net::recvmsg(
-        &ours,
-        &mut [std::io::IoSliceMut::new(&mut flag)],
-        &mut anc,
-        RecvFlags::CMSG_CLOEXEC,
-    )
+    let r = no_intr(|| {
+        rustix::net::recvmsg(
+            &ours,
+            &mut [std::io::IoSliceMut::new(&mut flag)],
+            &mut anc,
+            RecvFlags::CMSG_CLOEXEC,
+        )
+    })
     .unwrap();
     assert_eq!(r.bytes, 1);
     assert_eq!(flag[0], 0, "the kernel let uid 65534 claim uid 0");

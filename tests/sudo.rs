@@ -556,12 +556,14 @@ fn read_request(s: &UnixStream) -> (Vec<u8>, usize) {
     loop {
         let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(8))];
         let mut control = rustix::net::RecvAncillaryBuffer::new(&mut space);
-        let r = rustix::net::recvmsg(
-            s,
-            &mut [std::io::IoSliceMut::new(&mut buf[got..])],
-            &mut control,
-            rustix::net::RecvFlags::CMSG_CLOEXEC,
-        )
+        let r = no_intr(|| {
+            rustix::net::recvmsg(
+                s,
+                &mut [std::io::IoSliceMut::new(&mut buf[got..])],
+                &mut control,
+                rustix::net::RecvFlags::CMSG_CLOEXEC,
+            )
+        })
         .unwrap();
         for m in control.drain() {
             if let rustix::net::RecvAncillaryMessage::ScmRights(it) = m {

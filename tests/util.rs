@@ -325,6 +325,18 @@ pub fn connect(path: &Path) -> UnixStream {
     s
 }
 
+/// `f()` again while it fails with EINTR. Some tests run ipccore in this process, which
+/// installs signal handlers, and a socket call with a timeout then fails with EINTR
+/// instead of restarting (signal(7)).
+pub fn no_intr<T>(mut f: impl FnMut() -> rustix::io::Result<T>) -> rustix::io::Result<T> {
+    loop {
+        match f() {
+            Err(rustix::io::Errno::INTR) => continue,
+            r => return r,
+        }
+    }
+}
+
 /// Everything the peer sends until it closes.
 /// A client bound to its own socket path `from` (so the handler's `IPCREMOTEPATH` names
 /// this very connection: any bytes), connected to `to`, with a 30 s read timeout.

@@ -212,7 +212,9 @@ fn ipcserverd_stdin_table() {
                     let s = rustix::net::socket_with(
                         AddressFamily::UNIX,
                         SocketType::STREAM,
-                        SocketFlags::empty(),
+                        // CLOEXEC: it reaches the server as its stdin, not through
+                        // another test's spawn running in parallel.
+                        SocketFlags::CLOEXEC,
                         None,
                     )
                     .unwrap();
