@@ -437,8 +437,8 @@ impl Plain {
         let child = c.spawn().unwrap();
         let p = Plain { child, log };
         assert!(
-            eventually(20, || sock.exists()),
-            "no socket at {}",
+            eventually(20, || listening(sock)),
+            "no socket listening at {}",
             sock.display()
         );
         p

@@ -493,7 +493,8 @@ fn ipcclient_reaches_seqpacket_servers() {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut socat = c.spawn().unwrap();
-    assert!(eventually(10, || sp.exists()), "socat never listened");
+    // socat binds, then listens: wait for the listen, not for the file.
+    assert!(eventually(10, || listening(&sp)), "socat never listened");
     let got = client(&sp, None);
     let _ = socat.kill();
     let _ = socat.wait();

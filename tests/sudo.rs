@@ -757,8 +757,10 @@ fn service_example_group_rule() {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let _svc = Running(c.spawn().unwrap());
+    // The file exists from the bind on; wait for a connection to be taken.
     assert!(
-        eventually(10, || sock.exists()),
+        eventually(10, || std::os::unix::net::UnixStream::connect(&sock)
+            .is_ok()),
         "the service never listened"
     );
 

@@ -337,6 +337,22 @@ pub fn no_intr<T>(mut f: impl FnMut() -> rustix::io::Result<T>) -> rustix::io::R
     }
 }
 
+/// Whether a socket bound at `path` is listening, from /proc/net/unix (flag
+/// `__SO_ACCEPTCON`): a server binds, then listens, so the file alone says nothing.
+/// Makes no connection, so the server logs nothing for it.
+pub fn listening(path: &Path) -> bool {
+    let Ok(table) = std::fs::read_to_string("/proc/net/unix") else {
+        return false;
+    };
+    let want = path.as_os_str().to_string_lossy();
+    table.lines().skip(1).any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() >= 8
+            && u32::from_str_radix(f[3], 16).is_ok_and(|flags| flags & 0x1_0000 != 0)
+            && f[7..].join(" ") == want
+    })
+}
+
 /// Everything the peer sends until it closes.
 /// A client bound to its own socket path `from` (so the handler's `IPCREMOTEPATH` names
 /// this very connection: any bytes), connected to `to`, with a 30 s read timeout.
