@@ -398,7 +398,7 @@ fn raw(sock: &Path) -> UnixStream {
 /// Whether the daemon closed the connection (read gives end of file or reset).
 fn closed_by_peer(s: &mut UnixStream) -> bool {
     let mut b = [0u8; 64];
-    matches!(s.read(&mut b), Ok(0) | Err(_))
+    matches!(read_once(s, &mut b), Ok(0) | Err(_))
 }
 
 fn frame(data: &[u8], nfds: u16) -> Vec<u8> {
@@ -803,7 +803,7 @@ fn a_client_that_never_reads_cannot_grow_the_daemon() {
     let mut sink = vec![0u8; 1 << 16];
     let end = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        match s.read(&mut sink) {
+        match read_once(&mut s, &mut sink) {
             Ok(0) | Err(_) => break,
             Ok(_) => assert!(std::time::Instant::now() < end, "never dropped"),
         }

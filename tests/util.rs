@@ -353,6 +353,17 @@ pub fn listening(path: &Path) -> bool {
     })
 }
 
+/// One `read`, again while it fails with EINTR (see [`no_intr`]): what a test asserts
+/// about a read must not be a signal that hit this process meanwhile.
+pub fn read_once(s: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match s.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
 /// Everything the peer sends until it closes.
 /// A client bound to its own socket path `from` (so the handler's `IPCREMOTEPATH` names
 /// this very connection: any bytes), connected to `to`, with a 30 s read timeout.
