@@ -458,6 +458,63 @@ fn malformed_requests_are_refused() {
     }
 }
 
+/// A client gone right after its request, before the confirmation could reach it, is a
+/// hang-up: without -d the command is stopped, with -d it runs on (s6-sudod leaves it
+/// running either way). Whether the confirmation still fitted in the socket buffer
+/// before the close decides the exit code (111, or the hang-up's 1 / the detached 0),
+/// never the command's fate.
+#[test]
+fn client_gone_before_confirmation_is_a_hangup() {
+    let null = std::fs::File::open("/dev/null").unwrap();
+    let three = [null.as_fd(), null.as_fd(), null.as_fd()];
+    for (opts, codes) in [(&[][..], [111, 1]), (&["-d"][..], [111, 0])] {
+        let d = Dir::new("sudogone");
+        let done = d.join("done");
+        let script = format!(
+            "trap 'echo TERM > {0}; exit 0' TERM; sleep 1; echo done > {0}",
+            done.display()
+        );
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        let mut c = Command::new(bin("ipcsudod"));
+        c.args(opts)
+            .args(["sh", "-c", &script])
+            .stdin(Stdio::from(OwnedFd::from(theirs.try_clone().unwrap())))
+            .stdout(Stdio::from(OwnedFd::from(theirs)))
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut s = ours;
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        read_banner(&mut s);
+        send_fds(
+            &s,
+            &request(b"s6-sudo a v1.0\n", [1, 1, 2, 4], b"a\0K=v\0"),
+            &three,
+        );
+        drop(s);
+        let out = wait_output(&mut child, 20, "ipcsudod");
+        assert!(
+            out.code().is_some_and(|c| codes.contains(&c)),
+            "{opts:?}: {:?} {}",
+            out.code(),
+            out.err()
+        );
+        if opts.is_empty() {
+            // Stopped: it never gets to write "done" (SIGTERM may even come before its
+            // trap is set, so "TERM" is not certain either).
+            std::thread::sleep(Duration::from_secs(2));
+            let got = std::fs::read_to_string(&done).unwrap_or_default();
+            assert!(got.is_empty() || got == "TERM\n", "{opts:?}: {got:?}");
+        } else {
+            assert!(
+                eventually(10, || std::fs::read_to_string(&done)
+                    .is_ok_and(|t| t == "done\n")),
+                "{opts:?}: the detached command did not run on: {:?}",
+                std::fs::read_to_string(&done)
+            );
+        }
+    }
+}
+
 #[test]
 fn server_hangup_timeout_and_exec_failure() {
     // Client gone after the banner.

@@ -356,9 +356,12 @@ pub fn ipcsudod(cfg: &IpcsudodConfig, diag: &Diag) -> Result<u8, Error> {
     drop((infd, outfd, errfd));
     diag.info(format!("started pid {}", pid.as_raw_nonzero()));
     if let Err(e) = fdpass::send_all(wr, &[0], dl) {
-        // The client is gone already (killed, timed out): the command must not run on
-        // for nobody. s6-sudod exits here and leaves it running.
-        terminate(Some(pid));
+        // The client is gone already (killed, timed out): a hang-up, so unless detached
+        // the command must not run on for nobody. s6-sudod exits here and leaves it
+        // running either way.
+        if !cfg.detach {
+            terminate(Some(pid));
+        }
         return Err(Error::sys("send confirmation to client", e));
     }
 
