@@ -33,9 +33,13 @@ const HOLD: [&str; 3] = ["sh", "-c", "echo ready; exec sleep 60"];
 fn start_held(c: Command) -> Server {
     let s = Server::start(c);
     let comm = format!("/proc/{}/comm", s.pid());
+    let environ = format!("/proc/{}/environ", s.pid());
+    // The kernel names the process before it lays out the new environment: wait for
+    // both.
     assert!(
         eventually(10, || std::fs::read_to_string(&comm).unwrap_or_default()
-            == "sleep\n"),
+            == "sleep\n"
+            && std::fs::read(&environ).is_ok_and(|e| !e.is_empty())),
         "prog never reached sleep"
     );
     s
