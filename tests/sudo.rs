@@ -267,19 +267,28 @@ fn detached_command_survives_client() {
 
 // ---- Malformed input, with a hand-made peer on a socketpair. ----
 
-/// ipcsudod on one end of a socketpair (fds 0 and 1), the test on the other.
-fn raw_sudod(opts: &[&str], d: &Dir) -> (UnixStream, Child, PathBuf) {
+/// Run `c` (an ipcsudod, or a chain that execs one) on one end of a socketpair (fds 0
+/// and 1, stderr piped), the test on the other, whose reads give up after 10 seconds.
+fn on_pair(mut c: Command) -> (UnixStream, Child) {
     let (ours, theirs) = UnixStream::pair().unwrap();
-    let marker = d.join("ran");
-    let mut c = Command::new(bin("ipcsudod"));
-    c.args(opts)
-        .args(["sh", "-c", &format!("touch {}", marker.display())])
-        .stdin(Stdio::from(OwnedFd::from(theirs.try_clone().unwrap())))
+    c.stdin(Stdio::from(OwnedFd::from(theirs.try_clone().unwrap())))
         .stdout(Stdio::from(OwnedFd::from(theirs)))
         .stderr(Stdio::piped());
     let child = c.spawn().unwrap();
+    // Our copies of the server's end go with `c`, or it would never see EOF.
+    drop(c);
     ours.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
+    (ours, child)
+}
+
+/// ipcsudod on one end of a socketpair (fds 0 and 1), the test on the other.
+fn raw_sudod(opts: &[&str], d: &Dir) -> (UnixStream, Child, PathBuf) {
+    let marker = d.join("ran");
+    let mut c = Command::new(bin("ipcsudod"));
+    c.args(opts)
+        .args(["sh", "-c", &format!("touch {}", marker.display())]);
+    let (ours, child) = on_pair(c);
     (ours, child, marker)
 }
 
@@ -474,16 +483,9 @@ fn client_gone_before_confirmation_is_a_hangup() {
             "trap 'echo TERM > {0}; exit 0' TERM; sleep 1; echo done > {0}",
             done.display()
         );
-        let (ours, theirs) = UnixStream::pair().unwrap();
         let mut c = Command::new(bin("ipcsudod"));
-        c.args(opts)
-            .args(["sh", "-c", &script])
-            .stdin(Stdio::from(OwnedFd::from(theirs.try_clone().unwrap())))
-            .stdout(Stdio::from(OwnedFd::from(theirs)))
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        let mut s = ours;
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        c.args(opts).args(["sh", "-c", &script]);
+        let (mut s, mut child) = on_pair(c);
         read_banner(&mut s);
         send_fds(
             &s,
@@ -549,17 +551,9 @@ fn server_hangup_timeout_and_exec_failure() {
 
     // A command that does not exist: the client is told ENOENT, the message goes to the
     // command's stderr (the client's), and the server exits 111, as s6-sudod.
-    let (ours, theirs) = UnixStream::pair().unwrap();
     let mut c = Command::new(bin("ipcsudod"));
-    c.arg("/nonexistent/cmd")
-        .stdin(Stdio::from(OwnedFd::from(theirs.try_clone().unwrap())))
-        .stdout(Stdio::from(OwnedFd::from(theirs)))
-        .stderr(Stdio::piped());
-    let child = c.spawn().unwrap();
-    // Our copies of the server's end must go, or it never sees EOF.
-    drop(c);
-    let mut s = ours;
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.arg("/nonexistent/cmd");
+    let (mut s, child) = on_pair(c);
     read_banner(&mut s);
     let null = std::fs::File::open("/dev/null").unwrap();
     let (mut client_err, cmd_err) = UnixStream::pair().unwrap();
@@ -862,7 +856,6 @@ fn service_example_group_rule() {
 /// glibc's posix_spawn, which left 32 and 33 ignored.
 #[test]
 fn command_signal_state_is_clean() {
-    let (ours, theirs) = UnixStream::pair().unwrap();
     // perl ignores INT and PIPE, blocks USR1, and execs ipcsudod; std's Command spawns
     // perl through posix_spawn, which leaves 32 and 33 ignored in it.
     let mut c = Command::new("perl");
@@ -873,14 +866,8 @@ fn command_signal_state_is_clean() {
         "--",
     ])
     .arg(bin("ipcsudod"))
-    .args(["cat", "/proc/self/status"])
-    .stdin(Stdio::from(OwnedFd::from(theirs.try_clone().unwrap())))
-    .stdout(Stdio::from(OwnedFd::from(theirs)))
-    .stderr(Stdio::piped());
-    let child = c.spawn().unwrap();
-    drop(c);
-    let mut s = ours;
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    .args(["cat", "/proc/self/status"]);
+    let (mut s, child) = on_pair(c);
     read_banner(&mut s);
     let null = std::fs::File::open("/dev/null").unwrap();
     let (mut rd, wr) = UnixStream::pair().unwrap();
