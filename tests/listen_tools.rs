@@ -53,16 +53,10 @@ fn sock_info(pid: i32, fd: i32) -> Option<(u32, bool)> {
         .strip_prefix("socket:[")?
         .strip_suffix(']')?
         .to_string();
-    let table = std::fs::read_to_string("/proc/net/unix").ok()?;
-    table.lines().skip(1).find_map(|l| {
-        let f: Vec<&str> = l.split_whitespace().collect();
-        if f.get(6) != Some(&inode.as_str()) {
-            return None;
-        }
-        let flags = u32::from_str_radix(f.get(3)?, 16).ok()?;
-        let ty = u32::from_str_radix(f.get(4)?, 16).ok()?;
-        Some((ty, flags & 0x10000 != 0))
-    })
+    unix_sockets()
+        .into_iter()
+        .find(|e| e.inode == inode)
+        .map(|e| (e.ty, e.listening))
 }
 
 /// The environment of a process, as `NAME=value` strings.

@@ -337,20 +337,42 @@ pub fn no_intr<T>(mut f: impl FnMut() -> rustix::io::Result<T>) -> rustix::io::R
     }
 }
 
-/// Whether a socket bound at `path` is listening, from /proc/net/unix (flag
-/// `__SO_ACCEPTCON`): a server binds, then listens, so the file alone says nothing.
-/// Makes no connection, so the server logs nothing for it.
+/// A Unix socket as /proc/net/unix lists it.
+pub struct UnixSocketEntry {
+    /// `SOCK_STREAM` 1, `SOCK_DGRAM` 2, `SOCK_SEQPACKET` 5.
+    pub ty: u32,
+    /// Whether it listens (flag `__SO_ACCEPTCON`).
+    pub listening: bool,
+    /// Its inode number, as in a `socket:[N]` link.
+    pub inode: String,
+    /// The name it is bound to, empty if none.
+    pub path: String,
+}
+
+/// Every Unix socket of the system, from /proc/net/unix (empty if unreadable).
+pub fn unix_sockets() -> Vec<UnixSocketEntry> {
+    let table = std::fs::read_to_string("/proc/net/unix").unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let flags = u32::from_str_radix(f.get(3)?, 16).ok()?;
+            Some(UnixSocketEntry {
+                ty: u32::from_str_radix(f.get(4)?, 16).ok()?,
+                listening: flags & 0x1_0000 != 0,
+                inode: f.get(6)?.to_string(),
+                path: f.get(7..).map(|p| p.join(" ")).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// Whether a socket bound at `path` is listening: a server binds, then listens, so the
+/// file alone says nothing. Makes no connection, so the server logs nothing for it.
 pub fn listening(path: &Path) -> bool {
-    let Ok(table) = std::fs::read_to_string("/proc/net/unix") else {
-        return false;
-    };
     let want = path.as_os_str().to_string_lossy();
-    table.lines().skip(1).any(|l| {
-        let f: Vec<&str> = l.split_whitespace().collect();
-        f.len() >= 8
-            && u32::from_str_radix(f[3], 16).is_ok_and(|flags| flags & 0x1_0000 != 0)
-            && f[7..].join(" ") == want
-    })
+    unix_sockets().iter().any(|e| e.listening && e.path == want)
 }
 
 /// One `read`, again while it fails with EINTR (see [`no_intr`]): what a test asserts
