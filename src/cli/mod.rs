@@ -20,6 +20,7 @@ use std::process::ExitCode;
 
 pub mod ipcclient;
 pub mod ipcconnlimit;
+pub mod ipchttpgate;
 pub mod ipcioconnect;
 pub mod ipcrules_cdb;
 pub mod ipcrules_fs;
