@@ -735,14 +735,20 @@ fn service_httpgate_under_s6_supervise() {
         .stderr(log)
         .spawn()
         .unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
+    /// Stops the service (its ipcserver would outlive a killed supervisor), then kills
+    /// the supervisor.
+    struct Stop(std::process::Child, PathBuf);
+    impl Drop for Stop {
         fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
+            let s = self.1.to_str().unwrap();
+            let _ = run_timeout(cmd(&["s6-svc", "-k", "-d", "-x", s]), 30);
+            if wait_deadline(&mut self.0, 10).is_none() {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+            }
         }
     }
-    let mut sup = Kill(sup);
+    let mut sup = Stop(sup, svc.clone());
     let s = svc.to_str().unwrap();
     assert!(eventually(20, || svc.join("supervise/status").exists()));
     run_timeout(cmd(&["s6-svwait", "-U", "-t", "20000", s]), 30).assert_code(0);

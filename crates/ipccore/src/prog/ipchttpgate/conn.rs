@@ -617,31 +617,12 @@ impl<'a> Gate<'a> {
         b: &mut Peer,
         x: &mut Exchange,
     ) -> Result<Option<After>, Error> {
-        if !x.req_body.done() && !b.broken {
-            let (sink, cap) = b.output.body_sink();
-            match x
-                .req_body
-                .transfer(self.client.input.live(), Some(sink), cap)
-            {
-                Ok(n) => self.client.input.consume(n),
-                Err(e) => {
-                    // The backend has had part of a body: its connection goes, so that
-                    // nothing after the bad chunk can reach it as a request.
-                    self.notice(format!("refuse {}: {}", self.who(req), e.why()));
-                    if !x.started {
-                        let r = request::refusal(Status::BadRequest, e.why(), req.is_head(), true);
-                        self.client.output.extend(&r);
-                    }
-                    return Ok(Some(After::Close));
-                }
-            }
-        }
-        let _ = b.flush();
-        let _ = self.client.flush();
-        if let Some(after) = self.take_response(req, b, x)? {
+        if let Some(after) = self.pump_request(req, b, x) {
             return Ok(Some(after));
         }
-        let _ = self.client.flush();
+        if let Some(after) = self.pump_response(req, b, x)? {
+            return Ok(Some(after));
+        }
         if self.client.broken {
             return Ok(Some(After::Close));
         }
@@ -658,6 +639,58 @@ impl<'a> Gate<'a> {
             return self.fail(x, "closed the connection before the end of its response");
         }
         Ok(None)
+    }
+
+    /// Move the request body from the client's input to the backend while both sides
+    /// allow: each write makes room for more. `Some(Close)` on a framing error.
+    fn pump_request(&mut self, req: &Request, b: &mut Peer, x: &mut Exchange) -> Option<After> {
+        let _ = b.flush();
+        while !x.req_body.done() && !b.broken {
+            let (sink, cap) = b.output.body_sink();
+            match x
+                .req_body
+                .transfer(self.client.input.live(), Some(sink), cap)
+            {
+                Ok(n) => {
+                    self.client.input.consume(n);
+                    let _ = b.flush();
+                    if n == 0 || b.blocked {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    // The backend may have had part of the body: its connection goes, so
+                    // that nothing after the bad chunk can reach it as a request.
+                    self.notice(format!("refuse {}: {}", self.who(req), e.why()));
+                    if !x.started {
+                        let r = request::refusal(Status::BadRequest, e.why(), req.is_head(), true);
+                        self.client.output.extend(&r);
+                    }
+                    return Some(After::Close);
+                }
+            }
+        }
+        None
+    }
+
+    /// Move the response from the backend's input to the client while both allow.
+    fn pump_response(
+        &mut self,
+        req: &Request,
+        b: &mut Peer,
+        x: &mut Exchange,
+    ) -> Result<Option<After>, Error> {
+        loop {
+            let _ = self.client.flush();
+            let before = b.input.len();
+            if let Some(after) = self.take_response(req, b, x)? {
+                return Ok(Some(after));
+            }
+            let _ = self.client.flush();
+            if b.input.len() == before || self.client.blocked || self.client.broken {
+                return Ok(None);
+            }
+        }
     }
 
     /// A broken backend: a 502 in place of the response if none was sent, then close.
