@@ -61,6 +61,7 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("npt-wait", "s6-ftrig-wait"),
     ("nptlistend", "(pipe-tools nptlistend)"),
     ("ipcioconnect", "s6-ioconnect"),
+    ("ipchttpgate", "(HAProxy path ACL)"),
     ("ipcconnlimit", "s6-connlimit"),
     ("npt-cleanfifodir", "s6-cleanfifodir"),
     ("ipcrules-fs", "s6-accessrules-fs-from-cdb"),

@@ -185,12 +185,19 @@ fn synopsis_entries(rendered: &str) -> Vec<String> {
 /// "check only". Their SYNOPSIS is checked against the `USAGE` constant of their source.
 const NEVER_REFUSE: &[&str] = &["ipcconnlimit"];
 
-/// The `const USAGE` string of `src/bin/PROG.rs`.
+/// The `const USAGE` string of `src/bin/PROG.rs`, or of `src/cli/PROG.rs` (with `_`
+/// for `-`) in the program shape where the bin file only calls the cli's `main`.
 fn usage_const(prog: &str) -> String {
-    let src = std::fs::read_to_string(root().join(format!("src/bin/{prog}.rs"))).unwrap();
+    let bin = std::fs::read_to_string(root().join(format!("src/bin/{prog}.rs"))).unwrap();
+    let src = if bin.contains("const USAGE: &str =") {
+        bin
+    } else {
+        let cli = format!("src/cli/{}.rs", prog.replace('-', "_"));
+        std::fs::read_to_string(root().join(&cli)).unwrap_or_default()
+    };
     let start = src
         .find("const USAGE: &str =")
-        .unwrap_or_else(|| panic!("src/bin/{prog}.rs has no const USAGE"));
+        .unwrap_or_else(|| panic!("neither src/bin/{prog}.rs nor its src/cli file has a const USAGE"));
     let rest = &src[start..];
     let open = rest.find('"').unwrap() + 1;
     let mut out = String::new();
