@@ -195,9 +195,9 @@ fn usage_const(prog: &str) -> String {
         let cli = format!("src/cli/{}.rs", prog.replace('-', "_"));
         std::fs::read_to_string(root().join(&cli)).unwrap_or_default()
     };
-    let start = src
-        .find("const USAGE: &str =")
-        .unwrap_or_else(|| panic!("neither src/bin/{prog}.rs nor its src/cli file has a const USAGE"));
+    let start = src.find("const USAGE: &str =").unwrap_or_else(|| {
+        panic!("neither src/bin/{prog}.rs nor its src/cli file has a const USAGE")
+    });
     let rest = &src[start..];
     let open = rest.find('"').unwrap() + 1;
     let mut out = String::new();
