@@ -700,6 +700,19 @@ fn exit_codes_and_fatal_messages() {
         got.ends_with("502 Bad Gateway: the backend is unreachable\n"),
         "{got}"
     );
+    // A backend that does not speak HTTP: 502 to the client, 111.
+    let junk = d.join("junk.sock");
+    let _junk = server(&[], &junk, &["sh", "-c", "printf 'SSH-2.0-x\\r\\n\\r\\n'"]);
+    let (out, got) = gate_on_pair(&["-r", r, junk.to_str().unwrap()], &id, req);
+    out.assert_code(111);
+    assert_eq!(
+        out.err(),
+        format!(
+            "ipchttpgate: fatal: backend {} sent a malformed response head\n",
+            junk.display()
+        )
+    );
+    assert!(got.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{got}");
     // A client that closes: 0, and nothing said.
     let (out, got) = gate_on_pair(&["-r", r, none.to_str().unwrap()], &id, b"");
     out.assert_code(0);

@@ -631,8 +631,12 @@ impl<'a> Gate<'a> {
             let keep = req.keep_alive && x.keep && !b.broken && x.req_body.done();
             return Ok(Some(if keep { After::KeepAlive } else { After::Close }));
         }
-        if self.client.eof && !x.req_body.done() {
-            // The client left in the middle of its request.
+        if (self.client.eof || (x.resp == Resp::Done && self.client.output.is_empty()))
+            && !x.req_body.done()
+        {
+            // The client left in the middle of its request; or the backend answered
+            // before the whole body came (a refusal, an Expect the client may now drop
+            // its body for): whether the rest of the body follows is unknown, so close.
             return Ok(Some(After::Close));
         }
         if b.eof && x.resp != Resp::Done && self.client.output.is_empty() {
