@@ -34,7 +34,7 @@ pub enum Status {
     Forbidden,
     /// 408: the header section did not arrive in time (`-t`).
     RequestTimeout,
-    /// 431: a header section over [`MAX_HEAD`] bytes or [`MAX_FIELDS`] fields.
+    /// 431: a header section over [`MAX_HEAD`] bytes or 128 fields.
     FieldsTooLarge,
     /// 501: a transfer coding other than chunked.
     NotImplemented,
