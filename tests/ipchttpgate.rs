@@ -924,3 +924,29 @@ fn podman_api_behind_the_readonly_preset() {
         "{log}"
     );
 }
+
+/// ipcserver stops its handlers with SIGTERM: a gate relaying an upgraded connection
+/// ends too (ipcioconnect alone would ignore the signal, as s6-ioconnect does).
+#[test]
+fn sigterm_ends_an_upgraded_connection() {
+    let Some(g) = Gate::start("hgterm", RULES, &[], &[]) else {
+        return;
+    };
+    let mut s = connect(&g.sock);
+    s.write_all(
+        b"POST /upgrade HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nping",
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.ends_with(b"ping") {
+        let n = read_once(&mut s, &mut buf).unwrap();
+        assert!(n > 0, "{:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    let gates = g.gate.children();
+    assert_eq!(gates.len(), 1, "{gates:?}");
+    unsafe_kill(gates[0], 15);
+    assert_eq!(read_until_closed(&mut s), b"");
+    assert!(eventually(10, || g.gate.children().is_empty()));
+}
