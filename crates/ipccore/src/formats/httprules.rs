@@ -245,29 +245,25 @@ pub fn decimal(b: &[u8]) -> Option<u32> {
     std::str::from_utf8(b).ok()?.parse().ok()
 }
 
-/// Compile PATH anchored at both ends. The pattern is first compiled alone, so that
-/// one which is not a whole regex on its own (`a)|(b`) cannot escape the anchoring
-/// group it is then put in.
+/// Compile PATH anchored at both ends. The pattern is first parsed alone, so that one
+/// which is not a whole regex on its own (`a)|(b`) cannot escape the anchoring group it
+/// is then put in.
 fn compile_path(f: &[u8]) -> Result<Regex, String> {
     let pat = std::str::from_utf8(f).map_err(|_| format!("path regex {} is not UTF-8", show(f)))?;
-    let build = |p: &str| {
-        Regex::builder()
-            .syntax(
-                syntax::Config::new()
-                    .unicode(false)
-                    .utf8(false)
-                    .dot_matches_new_line(true),
-            )
-            .configure(Regex::config().utf8_empty(false))
-            .build(p)
-            .map_err(|e| {
-                let why = e.to_string();
-                let why = why.lines().last().unwrap_or("").trim().to_string();
-                format!("invalid path regex {}: {why}", show(f))
-            })
+    let config = syntax::Config::new()
+        .unicode(false)
+        .utf8(false)
+        .dot_matches_new_line(true);
+    let bad = |why: String| {
+        let why = why.lines().last().unwrap_or("").trim().to_string();
+        format!("invalid path regex {}: {why}", show(f))
     };
-    build(pat)?;
-    build(&format!("^(?:{pat})$"))
+    syntax::parse_with(pat, &config).map_err(|e| bad(e.to_string()))?;
+    Regex::builder()
+        .syntax(config)
+        .configure(Regex::config().utf8_empty(false))
+        .build(&format!("^(?:{pat})$"))
+        .map_err(|e| bad(e.to_string()))
 }
 
 #[cfg(test)]
