@@ -269,7 +269,10 @@ impl<'a> Gate<'a> {
                 .judge(req.method.as_bytes(), &req.path, &self.id.client);
             let after = match verdict {
                 Verdict::Allow(line) => {
-                    self.info(format!("allow {}: rule {line}", self.who(&req)));
+                    // Formatted only when printed: this is every request's path.
+                    if self.diag.verbosity >= 2 {
+                        self.info(format!("allow {}: rule {line}", self.who(&req)));
+                    }
                     self.exchange(&req)?
                 }
                 Verdict::Deny(line) => {
