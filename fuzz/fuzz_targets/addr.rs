@@ -3,7 +3,7 @@
 //! (`-U`), nosh's strtol numbers, `LISTEN_FDS`/`LISTEN_PID`, `LISTEN_FDNAMES`.
 #![no_main]
 
-use ipccore::{prog::activation, sys::privs, sys::sock::SockPath};
+use ipccore::{prog::local_socket_listen, sys::privs, sys::sock::SockPath};
 use libfuzzer_sys::fuzz_target;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;

@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
-use ipccore::prog::activation::Kind;
+use ipccore::prog::local_socket_listen::Kind;
 use ipctools::cli::{
     ipcclient, ipcconnlimit, ipcioconnect, ipcrules_cdb, ipcrules_fs, ipcserver, ipcserver_access,
     ipcserver_socketbinder, ipcserverd, ipcsudo, ipcsudoc, ipcsudod, npt_cleanfifodir, npt_listen,

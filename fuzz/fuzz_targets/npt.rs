@@ -3,7 +3,7 @@
 //! (as event bytes); and the caller's identity from IPCREMOTEEUID/IPCREMOTEEGID.
 #![no_main]
 
-use ipccore::prog::npt::{self, Request};
+use ipccore::prog::npt::npt_wait::{self as npt, Request};
 use libfuzzer_sys::fuzz_target;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;

@@ -4,7 +4,7 @@
 #![no_main]
 
 use ipccore::formats::sudo as wire;
-use ipccore::prog::sudo;
+use ipccore::prog::ipcsudo as sudo;
 use libfuzzer_sys::fuzz_target;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;

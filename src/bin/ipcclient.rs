@@ -1,7 +1,7 @@
 //! ipcclient: UCSPI client for Unix domain sockets (drop-in s6-ipcclient).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::client;
+use ipccore::prog::ipcclient as client;
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

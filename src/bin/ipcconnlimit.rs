@@ -2,7 +2,7 @@
 //! s6-connlimit).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::connlimit::{self, IpcconnlimitConfig};
+use ipccore::prog::ipcconnlimit::{self as connlimit, IpcconnlimitConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

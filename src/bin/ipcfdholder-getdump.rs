@@ -2,7 +2,7 @@
 //! (drop-in s6-fdholder-getdump).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::fdholder::client::{self, IpcfdholderGetdumpConfig};
+use ipccore::prog::ipcfdholder::clients::{self as client, IpcfdholderGetdumpConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

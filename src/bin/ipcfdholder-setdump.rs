@@ -2,7 +2,7 @@
 //! (drop-in s6-fdholder-setdump).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::fdholder::client::{self, IpcfdholderSetdumpConfig};
+use ipccore::prog::ipcfdholder::clients::{self as client, IpcfdholderSetdumpConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

@@ -1,7 +1,7 @@
 //! ipcioconnect: full-duplex relay between stdin/stdout and fds 6/7 (drop-in s6-ioconnect).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::ioconnect;
+use ipccore::prog::ipcioconnect as ioconnect;
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

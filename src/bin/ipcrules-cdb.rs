@@ -2,7 +2,7 @@
 //! s6-accessrules-cdb-from-fs).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::rulescdb::{self, IpcrulesCdbConfig};
+use ipccore::prog::ipcrules_cdb::{self as rulescdb, IpcrulesCdbConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

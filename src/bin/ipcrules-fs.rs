@@ -2,7 +2,7 @@
 //! s6-accessrules-fs-from-cdb).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::rulesfs::{self, IpcrulesFsConfig};
+use ipccore::prog::ipcrules_fs::{self as rulesfs, IpcrulesFsConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use ipccore::base::error::Error;
-use ipccore::prog::access;
+use ipccore::prog::ipcserver_access as access;
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

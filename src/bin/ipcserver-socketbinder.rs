@@ -2,7 +2,7 @@
 //! fd 0 and chain-load (drop-in s6-ipcserver-socketbinder).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::socketbinder::{self, IpcserverSocketbinderConfig};
+use ipccore::prog::ipcserver_socketbinder::{self as socketbinder, IpcserverSocketbinderConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

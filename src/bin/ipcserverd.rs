@@ -1,7 +1,7 @@
 //! ipcserverd: serve an inherited listening Unix socket (drop-in s6-ipcserverd).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::server;
+use ipccore::prog::ipcserverd as server;
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

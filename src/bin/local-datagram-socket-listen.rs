@@ -2,7 +2,7 @@
 //! (drop-in for nosh's program of the same name, without its unlink and chmod races).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::activation::{self, Kind};
+use ipccore::prog::local_socket_listen::{self as activation, Kind};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

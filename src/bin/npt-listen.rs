@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use ipccore::base::error::Error;
-use ipccore::prog::nptlisten;
+use ipccore::prog::npt::npt_listen as nptlisten;
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

@@ -1,7 +1,7 @@
 //! npt-mkfifodir: create a fifodir (drop-in s6-mkfifodir).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::nptfifo::{self, NptMkfifodirConfig};
+use ipccore::prog::npt::npt_mkfifodir::{self as nptfifo, NptMkfifodirConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

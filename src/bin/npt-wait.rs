@@ -2,7 +2,7 @@
 //! in this process or through the nptlistend service.
 #![forbid(unsafe_code)]
 
-use ipccore::prog::npt::{self, NptWaitConfig};
+use ipccore::prog::npt::npt_wait::{self as npt, NptWaitConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

@@ -1,7 +1,7 @@
 //! `ipcclient` options (s6-ipcclient's, plus `-t`).
 
 use super::{Parsed, UsageError, parser, uint};
-use ipccore::prog::client::IpcclientConfig;
+use ipccore::prog::ipcclient::IpcclientConfig;
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};

@@ -2,7 +2,7 @@
 
 use super::fdholder::millis;
 use super::{Parsed, parser, uint};
-use ipccore::prog::fdholder::daemon::{self, IpcfdholderdConfig, Rules};
+use ipccore::prog::ipcfdholder::ipcfdholderd::{self as daemon, IpcfdholderdConfig, Rules};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 

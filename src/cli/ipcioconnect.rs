@@ -3,7 +3,7 @@
 //! s6-ioconnect, options end at the first operand, and operands are ignored.
 
 use super::{Parsed, UsageError, parser, show, uint};
-use ipccore::prog::ioconnect::IpcioconnectConfig;
+use ipccore::prog::ipcioconnect::IpcioconnectConfig;
 use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 
 use super::{Parsed, UsageError, id, octal, parser, show, uint};
 use ipccore::fs::listen::ListenOpts;
-use ipccore::prog::server::{IdSource, IpcserverConfig, IpcserverdConfig, Limits};
+use ipccore::prog::ipcserverd::{IdSource, IpcserverConfig, IpcserverdConfig, Limits};
 use ipccore::sys::privs::{Ids, nonzero_gid, nonzero_uid, parse_gidlist};
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;

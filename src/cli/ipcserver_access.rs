@@ -1,7 +1,7 @@
 //! `ipcserver-access` options (s6-ipcserver-access's).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::access::{IpcserverAccessConfig, Ruleset};
+use ipccore::prog::ipcserver_access::{IpcserverAccessConfig, Ruleset};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 

@@ -1,7 +1,7 @@
 //! `ipcserverd` options (s6-ipcserverd's, plus `-q` and `-Q`).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::server::{IpcserverdConfig, Limits};
+use ipccore::prog::ipcserverd::{IpcserverdConfig, Limits};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 

@@ -4,7 +4,7 @@
 //! (execlineb's quoting), so the first of them ends the options.
 
 use super::{Parsed, UsageError, parser, uint};
-use ipccore::prog::nptlisten::{BlockError, NptListenConfig, split_block};
+use ipccore::prog::npt::npt_listen::{BlockError, NptListenConfig, split_block};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::time::Duration;

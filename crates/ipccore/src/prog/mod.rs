@@ -38,18 +38,16 @@
 //! | npt-listen | [`nptlisten::npt_listen`] |
 //! | npt-wait, nptlistend | [`npt::npt_wait`], [`npt::nptlistend`] |
 //! | npt-mkfifodir, npt-notify, npt-cleanfifodir | [`nptfifo::npt_mkfifodir`], [`nptfifo::npt_notify`], [`nptfifo::npt_cleanfifodir`] |
-pub mod access;
-pub mod activation;
 pub mod binprefix;
-pub mod client;
-pub mod connlimit;
-pub mod fdholder;
-pub mod ioconnect;
+pub mod ipcclient;
+pub mod ipcconnlimit;
+pub mod ipcfdholder;
+pub mod ipcioconnect;
+pub mod ipcrules_cdb;
+pub mod ipcrules_fs;
+pub mod ipcserver_access;
+pub mod ipcserver_socketbinder;
+pub mod ipcserverd;
+pub mod ipcsudo;
+pub mod local_socket_listen;
 pub mod npt;
-pub mod nptfifo;
-pub mod nptlisten;
-pub mod rulescdb;
-pub mod rulesfs;
-pub mod server;
-pub mod socketbinder;
-pub mod sudo;

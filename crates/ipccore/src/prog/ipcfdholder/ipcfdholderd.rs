@@ -11,7 +11,7 @@ use super::store::Store;
 use crate::base::error::{Error, ResultExt};
 use crate::formats::fdholder::{self as wire, Frame, Receiver, Request, Sender, Tain, code};
 use crate::formats::rulescdb::{self, Rule};
-use crate::prog::access::{self, Ruleset, Verdict};
+use crate::prog::ipcserver_access::{self as access, Ruleset, Verdict};
 use crate::sys::diag::Diag;
 use crate::sys::sig::{SIGHUP, SIGTERM, SelfPipe};
 use regex_automata::meta::Regex;

@@ -7,6 +7,6 @@
 //! poll loop of ipcfdholderd, `client` the operations and the client programs. Access rules come from `access`/`rulescdb`; fd passing
 //! waits use `fdpass`. Left out: socket creation (the daemon launcher uses `listen`).
 
-pub mod client;
-pub mod daemon;
+pub mod clients;
+pub mod ipcfdholderd;
 pub mod store;
