@@ -1,7 +1,7 @@
 //! ipcserver: UCSPI super-server on a Unix domain socket (drop-in s6-ipcserver).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::ipcserverd as server;
+use ipccore::prog::ipcserver as server;
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

@@ -2,7 +2,8 @@
 
 use super::{Parsed, UsageError, id, octal, parser, show, uint};
 use ipccore::fs::listen::ListenOpts;
-use ipccore::prog::ipcserverd::{IdSource, IpcserverConfig, IpcserverdConfig, Limits};
+use ipccore::prog::ipcserver::{IdSource, IpcserverConfig};
+use ipccore::prog::ipcserverd::{IpcserverdConfig, Limits};
 use ipccore::sys::privs::{Ids, nonzero_gid, nonzero_uid, parse_gidlist};
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;

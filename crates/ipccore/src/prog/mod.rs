@@ -45,6 +45,7 @@ pub mod ipcfdholder;
 pub mod ipcioconnect;
 pub mod ipcrules_cdb;
 pub mod ipcrules_fs;
+pub mod ipcserver;
 pub mod ipcserver_access;
 pub mod ipcserver_socketbinder;
 pub mod ipcserverd;
