@@ -2,7 +2,7 @@
 //! `ipcclient … path ipcsudoc … args`.
 #![forbid(unsafe_code)]
 
-use ipccore::prog::ipcsudo::{self as sudo, IpcsudoConfig};
+use ipccore::prog::ipcsudo::ipcsudo::{self as sudo, IpcsudoConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

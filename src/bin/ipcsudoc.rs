@@ -2,7 +2,7 @@
 //! ipcclient.
 #![forbid(unsafe_code)]
 
-use ipccore::prog::ipcsudo as sudo;
+use ipccore::prog::ipcsudo::ipcsudoc as sudo;
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

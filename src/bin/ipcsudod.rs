@@ -2,7 +2,7 @@
 //! ipcserver.
 #![forbid(unsafe_code)]
 
-use ipccore::prog::ipcsudo as sudo;
+use ipccore::prog::ipcsudo::ipcsudod as sudo;
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

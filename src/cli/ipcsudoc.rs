@@ -1,7 +1,7 @@
 //! `ipcsudoc` options (s6-sudoc's).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::ipcsudo::IpcsudocConfig;
+use ipccore::prog::ipcsudo::ipcsudoc::IpcsudocConfig;
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! `ipcsudod` options (s6-sudod's, plus `-q`, `-Q` and `-v`).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::ipcsudo::IpcsudodConfig;
+use ipccore::prog::ipcsudo::ipcsudod::IpcsudodConfig;
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::time::Duration;
