@@ -522,7 +522,7 @@ fn mkfifodir_as_s6() {
 fn library_spawns_nptlistend_child() {
     let d = Dir::new("fdlib");
     let fd = mkfifodir(&d, "ev");
-    let req = ipccore::prog::npt::npt_wait::Request {
+    let req = ipccore::prog::npt::proto::Request {
         fifodir: fd.clone(),
         regex: "D$".into(),
         timeout: Some(Duration::from_secs(5)),
@@ -534,7 +534,7 @@ fn library_spawns_nptlistend_child() {
     ];
     let got = ipccore::prog::npt::npt_wait::wait_child(&bin("nptlistend"), &req, &prog).unwrap();
     assert_eq!(got, b"uD");
-    let req = ipccore::prog::npt::npt_wait::Request {
+    let req = ipccore::prog::npt::proto::Request {
         timeout: Some(Duration::from_millis(100)),
         ..req
     };

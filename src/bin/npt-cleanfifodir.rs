@@ -2,7 +2,7 @@
 //! s6-cleanfifodir).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::npt::npt_mkfifodir::{self as nptfifo, NptCleanfifodirConfig};
+use ipccore::prog::npt::npt_cleanfifodir::{self as nptfifo, NptCleanfifodirConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

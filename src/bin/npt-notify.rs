@@ -1,7 +1,7 @@
 //! npt-notify: send an event to every listener of a fifodir (drop-in s6-ftrig-notify).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::npt::npt_mkfifodir::{self as nptfifo, NptNotifyConfig};
+use ipccore::prog::npt::npt_notify::{self as nptfifo, NptNotifyConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

@@ -2,7 +2,7 @@
 //! Runs as a child of its caller on two pipes, or under ipcserver as a local service.
 #![forbid(unsafe_code)]
 
-use ipccore::prog::npt::npt_wait::{self as npt, NptlistendConfig};
+use ipccore::prog::npt::nptlistend::{self as npt, NptlistendConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

@@ -1,7 +1,7 @@
 //! `npt-wait` options (s6-ftrig-wait's, or s6-ftrig-listen1's with prog, plus `-s`).
 
 use super::{Parsed, UsageError, parser, show, uint};
-use ipccore::prog::npt::npt_wait::Request;
+use ipccore::prog::npt::proto::Request;
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! `nptlistend` options: only the request timeout (its request comes on stdin).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::npt::npt_wait as npt;
+use ipccore::prog::npt::proto as npt;
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::time::Duration;

@@ -12,7 +12,7 @@
 //! | [`prog`] | the logic of the programs in `src/bin`, one entry point per program (the rule is in [`prog`]) | `server`, `client`, `access`, `activation`, `npt`, `nptlisten`, `nptfifo`, `sudo`, `ioconnect`, `connlimit`, `rulescdb`, `rulesfs`, `socketbinder`, `fdholder`, `binprefix` |
 //!
 //! The library never exits, and never prints a fatal error: the programs in `src/bin`
-//! do (one exception, `prog::npt::npt_wait::nptlistend`, which must log before it tells its
+//! do (one exception, `prog::npt::nptlistend::nptlistend`, which must log before it tells its
 //! client). `unsafe` is denied here and allowed back, with a `SAFETY` comment on every block,
 //! only in `sys::fd`, `sys::sockopt`, `sys::spawn` and `sys::exec`.
 #![deny(unsafe_code)]
