@@ -2,7 +2,7 @@
 //! s6-fdholder-delete).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::ipcfdholder::clients::{self as client, IpcfdholderDeleteConfig};
+use ipccore::prog::ipcfdholder::ipcfdholder_delete::{self as client, IpcfdholderDeleteConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

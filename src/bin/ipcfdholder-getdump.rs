@@ -2,7 +2,7 @@
 //! (drop-in s6-fdholder-getdump).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::ipcfdholder::clients::{self as client, IpcfdholderGetdumpConfig};
+use ipccore::prog::ipcfdholder::ipcfdholder_getdump::{self as client, IpcfdholderGetdumpConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

@@ -2,7 +2,7 @@
 //! s6-fdholder-list).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::ipcfdholder::clients::{self as client, IpcfdholderListConfig};
+use ipccore::prog::ipcfdholder::ipcfdholder_list::{self as client, IpcfdholderListConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

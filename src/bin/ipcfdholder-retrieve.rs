@@ -2,7 +2,7 @@
 //! its stdin (drop-in s6-fdholder-retrieve).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::ipcfdholder::clients::{self as client, IpcfdholderRetrieveConfig};
+use ipccore::prog::ipcfdholder::ipcfdholder_retrieve::{self as client, IpcfdholderRetrieveConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

@@ -2,7 +2,7 @@
 //! (drop-in s6-fdholder-setdump).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::ipcfdholder::clients::{self as client, IpcfdholderSetdumpConfig};
+use ipccore::prog::ipcfdholder::ipcfdholder_setdump::{self as client, IpcfdholderSetdumpConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

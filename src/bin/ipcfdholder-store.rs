@@ -2,7 +2,7 @@
 //! s6-fdholder-store).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::ipcfdholder::clients::{self as client, IpcfdholderStoreConfig};
+use ipccore::prog::ipcfdholder::ipcfdholder_store::{self as client, IpcfdholderStoreConfig};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

@@ -2,7 +2,9 @@
 //! (drop-in s6-fdholder-transferdump).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::ipcfdholder::clients::{self as client, IpcfdholderTransferdumpConfig};
+use ipccore::prog::ipcfdholder::ipcfdholder_transferdump::{
+    self as client, IpcfdholderTransferdumpConfig,
+};
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

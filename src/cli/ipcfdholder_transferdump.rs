@@ -2,7 +2,7 @@
 
 use super::fdholder::{ms, positional};
 use super::{Parsed, UsageError, parser, rest, show};
-use ipccore::prog::ipcfdholder::clients::parse_transfer_timeouts;
+use ipccore::prog::ipcfdholder::ipcfdholder_transferdump::parse_transfer_timeouts;
 use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};
 use std::time::Duration;

@@ -24,7 +24,7 @@
 //! malformed input is `EPROTO`, never a panic. Fds that arrive with a message the
 //! decoder refuses are owned by the caller's `Frame` and closed when it drops.
 //! Left out: the connection loop (`prog::ipcfdholder::ipcfdholderd`) and the operations
-//! (`prog::ipcfdholder::clients`).
+//! (`prog::ipcfdholder::ipcfdholder_*`).
 
 use crate::sys::fdpass;
 use rustix::event::PollFlags;
