@@ -2,7 +2,7 @@
 //! s6-fdholder-daemon).
 #![forbid(unsafe_code)]
 
-use ipccore::prog::ipcfdholder::ipcfdholderd as daemon;
+use ipccore::prog::ipcfdholder::ipcfdholder_daemon as daemon;
 use ipccore::sys::diag::Diag;
 use ipctools::cli::{
     self,

@@ -4,7 +4,7 @@ use super::ipcserver::gidlist;
 use super::{Parsed, UsageError, id, parser, uint};
 use ipccore::fs::listen::ListenOpts;
 use ipccore::prog::binprefix::sibling;
-use ipccore::prog::ipcfdholder::ipcfdholderd::IpcfdholderDaemonConfig;
+use ipccore::prog::ipcfdholder::ipcfdholder_daemon::IpcfdholderDaemonConfig;
 use ipccore::sys::privs::{Ids, nonzero_gid, nonzero_uid};
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;

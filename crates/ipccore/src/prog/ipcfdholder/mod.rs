@@ -9,6 +9,7 @@
 //! waits use `fdpass`. Left out: socket creation (the daemon launcher uses `listen`).
 
 mod client;
+pub mod ipcfdholder_daemon;
 pub mod ipcfdholder_delete;
 pub mod ipcfdholder_getdump;
 pub mod ipcfdholder_list;
