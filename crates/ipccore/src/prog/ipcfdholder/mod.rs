@@ -5,7 +5,8 @@
 //! The protocol (framing, requests, answers, TAI64N dates) is
 //! [`crate::formats::fdholder`]; here `store` is the table of held fds, `ipcfdholderd` the
 //! poll loop of ipcfdholderd, `client` the operations the client programs
-//! (`ipcfdholder_store` and its siblings) share. Access rules come from `access`/`rulescdb`; fd passing
+//! (`ipcfdholder_store` and its siblings) share. Access rules come from
+//! `ipcserver_access`; fd passing
 //! waits use `fdpass`. Left out: socket creation (the daemon launcher uses `listen`).
 
 mod client;
