@@ -1,0 +1,162 @@
+//! Options of `local-stream-socket-listen`, `local-seqpacket-socket-listen` and
+//! `local-datagram-socket-listen`: one parser, three socket types (nosh builds them from
+//! one source file too).
+//!
+//! Numbers are read as nosh reads them, like C's `strtol(…, 0)`: `0x1f` is hexadecimal,
+//! `0660` octal, `660` decimal ([`parse_number`]). So `--mode 660` is 01224; a mode with
+//! bits outside 0777 is refused, with the octal reading and the likely intent.
+
+use super::{Parsed, UsageError, parser, show};
+use ipccore::prog::local_socket_listen::{
+    Kind, LocalSocketListenConfig, gid_from, parse_number, uid_from,
+};
+use ipccore::sys::sock::SockPath;
+use lexopt::prelude::*;
+use rustix::fs::Mode;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+
+/// What a listener was asked to do: the core's configuration, as parsed.
+pub type Opts = LocalSocketListenConfig;
+
+/// A nosh number for `opt`, converted by `conv` (which says what a refused value is).
+fn number<T>(opt: &str, v: &OsStr, conv: impl FnOnce(u64) -> Option<T>, what: &str) -> Parsed<T> {
+    let n = v.to_str().and_then(parse_number).ok_or_else(|| {
+        // An account name: nosh's --user/--group are not provided (names are not
+        // resolved in a static build); say where the number comes from.
+        let name = v.as_bytes().first().is_some_and(u8::is_ascii_alphabetic);
+        let hint = match (name, what.starts_with("a uid"), what.starts_with("a gid")) {
+            (true, true, _) => format!(" (id -u {} gives the number)", show(v)),
+            (true, _, true) => format!(" (getent group {} gives the number)", show(v)),
+            _ => String::new(),
+        };
+        UsageError(format!(
+            "{opt}: {} is not a number (decimal, 0octal or 0xhex){hint}",
+            show(v)
+        ))
+    })?;
+    conv(n).ok_or_else(|| UsageError(format!("{opt}: {} is not {what}", show(v))))
+}
+
+/// A socket file mode: at most 0777. A mode written in decimal (`660`) is most likely
+/// meant as octal: the message says how nosh reads it and what to write instead.
+pub fn mode(opt: &str, v: &OsStr) -> Parsed<Mode> {
+    let n = number(opt, v, Some, "a mode")?;
+    if n <= 0o777 {
+        return Ok(Mode::from_raw_mode(n as u32));
+    }
+    let s = v.to_str().unwrap_or_default();
+    let decimal = !s.starts_with('0');
+    let mut msg = format!("{opt}: {s} ");
+    if decimal {
+        msg.push_str(&format!("is decimal, that is octal 0{n:o}"));
+    } else {
+        msg.push_str(&format!("is octal 0{n:o}"));
+    }
+    msg.push_str(", which has bits outside 0777 (a socket mode is permission bits only)");
+    if decimal && s.bytes().all(|c| (b'0'..=b'7').contains(&c)) && s.len() <= 3 {
+        msg.push_str(&format!(": write 0{s} for octal {s}"));
+    }
+    Err(UsageError(msg))
+}
+
+/// Options from `args` (argv without the program name).
+pub fn parse(kind: Kind, args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
+    let mut p = parser(args);
+    let mut cfg = LocalSocketListenConfig::new(kind, SockPath::Abstract(Vec::new()), Vec::new());
+    let mut path = None;
+    while let Some(arg) = p.next()? {
+        let opt = match &arg {
+            Short(c) => format!("-{c}"),
+            Long(l) => format!("--{l}"),
+            Value(_) => String::new(),
+        };
+        match arg {
+            // The datagram program has no backlog option, as in nosh.
+            Short('b') | Long("backlog") if kind != Kind::Datagram => {
+                let v = p.value()?;
+                cfg.backlog = number(
+                    &opt,
+                    &v,
+                    |n| i32::try_from(n).ok(),
+                    "a backlog (at most 2147483647)",
+                )?
+            }
+            Short('u') | Long("uid") => {
+                let v = p.value()?;
+                cfg.uid = Some(number(&opt, &v, uid_from, "a uid (at most 4294967294)")?)
+            }
+            Short('g') | Long("gid") => {
+                let v = p.value()?;
+                cfg.gid = Some(number(&opt, &v, gid_from, "a gid (at most 4294967294)")?)
+            }
+            Short('m') | Long("mode") => cfg.mode = Some(mode(&opt, &p.value()?)?),
+            Long("pass-credentials") => cfg.pass_credentials = true,
+            Long("pass-security") => cfg.pass_security = true,
+            Long("upstart-compatibility") => cfg.upstart = true,
+            Long("systemd-compatibility") => cfg.systemd = true,
+            Long("fdname") => cfg.fdname = Some(p.value()?),
+            Value(v) => {
+                path = Some(v);
+                cfg.argv = p.raw_args()?.collect();
+                break;
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    let path = path.ok_or("missing path")?;
+    if cfg.argv.is_empty() {
+        return Err("missing next-prog".into());
+    }
+    cfg.path = SockPath::parse(&path).map_err(|e| UsageError(e.to_string()))?;
+    Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(args: &[&str]) -> String {
+        match parse(Kind::Stream, args.iter().map(OsString::from)) {
+            Ok(_) => format!("{args:?} accepted"),
+            Err(e) => e.0,
+        }
+    }
+
+    #[test]
+    fn decimal_mode_is_refused_with_its_octal_reading() {
+        assert_eq!(
+            err(&["--mode", "660", "/s", "p"]),
+            "--mode: 660 is decimal, that is octal 01224, which has bits outside 0777 \
+             (a socket mode is permission bits only): write 0660 for octal 660"
+        );
+        assert_eq!(
+            err(&["-m", "01777", "/s", "p"]),
+            "-m: 01777 is octal 01777, which has bits outside 0777 \
+             (a socket mode is permission bits only)"
+        );
+        assert_eq!(
+            err(&["--mode=+1", "/s", "p"]),
+            "--mode: +1 is not a number (decimal, 0octal or 0xhex)"
+        );
+    }
+
+    #[test]
+    fn modes_nosh_reads_the_same() -> Result<(), UsageError> {
+        for (v, m) in [("0660", 0o660), ("0x1ff", 0o777), ("438", 0o666), ("0", 0)] {
+            let cfg = parse(Kind::Stream, ["-m", v, "/s", "p"].map(OsString::from))?;
+            assert_eq!(cfg.mode.map(|m| m.as_raw_mode()), Some(m), "{v}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn datagram_has_no_backlog() {
+        let e = parse(Kind::Datagram, ["-b", "5", "/s", "p"].map(OsString::from));
+        assert_eq!(e.err().map(|e| e.0), Some("unknown option -b".into()));
+        assert_eq!(
+            err(&["--uid", "nobody", "/s", "p"]),
+            "--uid: nobody is not a number (decimal, 0octal or 0xhex) (id -u nobody gives the number)"
+        );
+    }
+}
