@@ -12,7 +12,9 @@
 # Usage: bench/run.sh            (environment: ROUNDS=5 STARTS=10 SEQ=2000 CLIENTS=16
 #                                  PER=300 NO_EXTRA=1 ROUND_TIMEOUT=120,
 #                                  OURS=path to benchmark another ipcserver build,
-#                                  STATIC=0 to build and benchmark a dynamic one)
+#                                  STATIC=0 to build and benchmark a dynamic one,
+#                                  S6=path to benchmark another s6-ipcserver, e.g.
+#                                  target/s6-upstream/bin/s6-ipcserver for s6 2.15)
 # Only local sockets in a private temp dir, removed on exit. Bounded: every round runs
 # under `timeout`, and each connection has a read/write deadline.
 #
@@ -41,7 +43,7 @@ cd "$top"
 . bench/lib.sh
 need_ipcbench || exit 111
 OURS=${OURS:-$TARGET/ipcserver}
-S6=$(command -v s6-ipcserver || true)
+S6=${S6:-$(command -v s6-ipcserver || true)}
 for f in "$IPCBENCH" "$OURS"; do
   [ -x "$f" ] || { echo "run.sh: $f not built" >&2; exit 111; }
 done
@@ -63,6 +65,7 @@ trap 'exit 130' INT TERM
 results=$tmp/results
 : >"$results"
 echo "ipcserver vs s6-ipcserver: $ROUNDS rounds, A=ours B=s6, seq 1x$SEQ, conc ${CLIENTS}x$PER, $SIZE-byte echo via /bin/cat"
+echo "ours: $OURS; peer: $S6"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(uname -sr)"
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
@@ -111,9 +114,11 @@ END {
   m[3] = "conc_cps";        label[3] = "concurrent connections/s";    op[3] = ">="; tgt[3] = 1.0
   m[4] = "rss_kb";          label[4] = "idle RSS (kB)";               op[4] = "<="; tgt[4] = 1.0
   m[5] = "ready_us";        label[5] = "start-to-ready (us)";         op[5] = "<="; tgt[5] = 0.6
+  m[6] = "conc_p99_us";     label[6] = "concurrent p99 latency (us)"; op[6] = "<="; tgt[6] = 1.0
+  m[7] = "seq_p99_us";      label[7] = "sequential p99 latency (us)"; op[7] = "<="; tgt[7] = 1.0
   printf "\n| metric (median of %d rounds) | ipcserver | s6-ipcserver | ratio of medians | paired ratio | target | met |\n", cnt["ours", "seq_cps"]
   printf "|---|---:|---:|---:|---:|---:|:---:|\n"
-  for (i = 1; i <= 5; i++) {
+  for (i = 1; i <= 7; i++) {
     a = med("ours", m[i]); b = med("s6", m[i]); q = (b > 0) ? a / b : 0; pq = pmed(m[i])
     ok = (op[i] == "<=") ? (pq <= tgt[i]) : (pq >= tgt[i])
     printf "| %s | %.1f | %.1f | %.2f | %.2f | %s %.2f | %s |\n", label[i], a, b, q, pq, op[i], tgt[i], ok ? "yes" : "**no**"
