@@ -29,6 +29,7 @@
 //! | ipcfdholder-daemon, ipcfdholderd | [`fdholder::daemon::ipcfdholder_daemon`], [`fdholder::daemon::ipcfdholderd`] |
 //! | ipcfdholder-{delete,getdump,list,retrieve,setdump,store,transferdump} | `fdholder::client::ipcfdholder_*` |
 //! | ipcioconnect | [`ioconnect::ipcioconnect`] |
+//! | ipcnotify-socket-from-fd, ipcnotify-fd-from-socket | [`ipcnotify::ipcnotify_socket_from_fd::ipcnotify_socket_from_fd`], [`ipcnotify::ipcnotify_fd_from_socket::ipcnotify_fd_from_socket`] |
 //! | ipcrules-cdb, ipcrules-fs | [`rulescdb::ipcrules_cdb`], [`rulesfs::ipcrules_fs`] |
 //! | ipcserver, ipcserverd | [`server::ipcserver`], [`server::ipcserverd`] |
 //! | ipcserver-access | [`access::ipcserver_access`] |
@@ -45,6 +46,7 @@ pub mod client;
 pub mod connlimit;
 pub mod fdholder;
 pub mod ioconnect;
+pub mod ipcnotify;
 pub mod npt;
 pub mod nptfifo;
 pub mod nptlisten;
