@@ -17,6 +17,7 @@ mod connlimit;
 mod fdholder;
 mod ioconnect;
 mod ipcclient;
+mod ipcnotify;
 mod ipcserver;
 mod ipcserverd;
 mod npt;
@@ -65,6 +66,14 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("npt-cleanfifodir", "s6-cleanfifodir"),
     ("ipcrules-fs", "s6-accessrules-fs-from-cdb"),
     ("npt-listen", "s6-ftrig-listen"),
+    (
+        "ipcnotify-socket-from-fd",
+        "target/s6-upstream/bin/s6-notify-socket-from-fd",
+    ),
+    (
+        "ipcnotify-fd-from-socket",
+        "target/s6-upstream/bin/s6-notify-fd-from-socket",
+    ),
     (
         "local-stream-socket-listen",
         "(nosh local-stream-socket-listen)",

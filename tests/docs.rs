@@ -185,12 +185,19 @@ fn synopsis_entries(rendered: &str) -> Vec<String> {
 /// "check only". Their SYNOPSIS is checked against the `USAGE` constant of their source.
 const NEVER_REFUSE: &[&str] = &["ipcconnlimit"];
 
-/// The `const USAGE` string of `src/bin/PROG.rs`.
+/// The `const USAGE` string of `src/bin/PROG.rs`, or of `src/cli/PROG.rs` (`-` as `_`)
+/// for a program in the new shape, whose bin only calls its cli's `main`.
 fn usage_const(prog: &str) -> String {
-    let src = std::fs::read_to_string(root().join(format!("src/bin/{prog}.rs"))).unwrap();
+    let bin_src = std::fs::read_to_string(root().join(format!("src/bin/{prog}.rs"))).unwrap();
+    let src = if bin_src.contains("const USAGE: &str =") {
+        bin_src
+    } else {
+        let cli = format!("src/cli/{}.rs", prog.replace('-', "_"));
+        std::fs::read_to_string(root().join(&cli)).unwrap_or_default()
+    };
     let start = src
         .find("const USAGE: &str =")
-        .unwrap_or_else(|| panic!("src/bin/{prog}.rs has no const USAGE"));
+        .unwrap_or_else(|| panic!("{prog} has no const USAGE in src/bin or src/cli"));
     let rest = &src[start..];
     let open = rest.find('"').unwrap() + 1;
     let mut out = String::new();

@@ -13,6 +13,7 @@ mod fdholder;
 mod fifodir;
 mod ioconnect;
 mod ipcclient;
+mod ipcnotify;
 mod ipcserver;
 mod ipcserver_spawn;
 mod ipcserverd;
