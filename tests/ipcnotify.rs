@@ -145,6 +145,8 @@ pub struct Case<'a> {
     pub notify: Option<&'a str>,
     pub fd3: Option<&'a Path>,
     pub cwd: Option<&'a Path>,
+    /// Run the program with SIGCHLD ignored (`trap "" CHLD`), as some callers do.
+    pub sigchld_ignored: bool,
 }
 
 impl<'a> Case<'a> {
@@ -156,6 +158,7 @@ impl<'a> Case<'a> {
             notify: None,
             fd3: None,
             cwd: None,
+            sigchld_ignored: false,
         }
     }
 
@@ -163,6 +166,9 @@ impl<'a> Case<'a> {
         let (reaper, prog) = scripts(d);
         let mut c = Command::new("python3");
         c.arg(&reaper);
+        if self.sigchld_ignored {
+            c.args(["sh", "-c", "trap '' CHLD; exec \"$@\"", "sh"]);
+        }
         if let Some(f) = self.fd3 {
             c.args(["sh", "-c", "exec \"$@\" 3>>\"$F\"", "sh"]);
             c.env("F", f);
@@ -470,6 +476,38 @@ fn ffs_prog_gone_unready_is_1() {
     let s = seen(&case.run(&d));
     assert_eq!((s.main, s.watcher), (Some(0), Some(1)), "{s:?}");
     assert_eq!(std::fs::read(&f).unwrap(), b"");
+}
+
+/// A caller that ignores SIGCHLD has its children reaped by the kernel: the double fork
+/// must not take the middle child's vanished status for a failure.
+#[test]
+fn ffs_doublefork_with_sigchld_ignored() {
+    let d = Dir::new("ffsc");
+    let f = d.join("fd3");
+    let mut case = Case::new(FFS, &["-3", "3"], &["send:READY=1\\n"]);
+    case.fd3 = Some(&f);
+    case.sigchld_ignored = true;
+    let s = seen(&case.run(&d));
+    assert_eq!((s.watcher, s.stderr.as_str()), (Some(0), ""), "{s:?}");
+    assert_eq!(std::fs::read(&f).unwrap(), b"\n");
+}
+
+/// An fd sent with a datagram (`FDSTORE=1`, or an attacker filling our fd table) is not
+/// kept: the watcher receives no control data, so the kernel closes it.
+#[test]
+fn ffs_fds_sent_to_the_socket_are_dropped() {
+    let d = Dir::new("ffsd");
+    let f = d.join("fd3");
+    let mut case = Case::new(
+        FFS,
+        &["-3", "3", "-t", "60000"],
+        &["sendfd", "send:READY=1"],
+    );
+    case.fd3 = Some(&f);
+    let out = case.run(&d);
+    let s = seen(&out);
+    assert_eq!(s.watcher, Some(0), "{s:?}");
+    assert!(out.err().contains("passed-fd closed\n"), "{}", out.err());
 }
 
 /// A service directory under a real s6-supervise (notification-fd 3, a pipe): the

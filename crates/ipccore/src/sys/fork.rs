@@ -62,39 +62,47 @@ pub fn fork() -> Result<Forked, Errno> {
 /// middle child. The grandchild is then a child of init (or of the nearest subreaper),
 /// so the program we exec next never gets a SIGCHLD or a zombie it did not ask for.
 ///
+/// The middle child reports its fork's result on a pipe, not in its exit status: a
+/// caller that ignores SIGCHLD has its children reaped by the kernel, and `waitpid`
+/// then finds none (`ECHILD`), which is not a failure here.
+///
 /// Returns [`Forked::Child`] in the grandchild and `Forked::Parent` (with the middle
 /// child's pid, already reaped) here.
 ///
 /// # Errors
-/// As [`fork`]; the errno of the grandchild's `fork`, carried by the middle child's
-/// exit code; `waitpid`'s.
+/// As [`fork`], and `pipe`'s; the errno of the grandchild's `fork`, as the middle child
+/// reported it; `EINTR` when the middle child died before it could report.
 ///
 /// # References
 /// - [fork(2)](https://man7.org/linux/man-pages/man2/fork.2.html)
 /// - [waitpid(2)](https://man7.org/linux/man-pages/man2/waitpid.2.html)
 pub fn doublefork() -> Result<Forked, Errno> {
+    let (rd, wr) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
     let middle = match fork()? {
         Forked::Parent(pid) => pid,
-        Forked::Child => match fork() {
-            Ok(Forked::Child) => return Ok(Forked::Child),
-            // The middle child's work is done: its exit code is the errno, 0 for none.
-            Ok(Forked::Parent(_)) => exit_now(0),
-            Err(e) => exit_now(e.raw_os_error()),
-        },
-    };
-    let status = loop {
-        match rustix::process::waitpid(Some(middle), WaitOptions::empty()) {
-            Ok(Some((_, st))) => break st,
-            Ok(None) => return Err(Errno::CHILD),
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
+        Forked::Child => {
+            drop(rd);
+            let errno = match fork() {
+                Ok(Forked::Child) => return Ok(Forked::Child),
+                Ok(Forked::Parent(_)) => 0,
+                Err(e) => e.raw_os_error(),
+            };
+            // The middle child's work is done; if the report is lost, the parent
+            // reads a short message and says EINTR.
+            let _ = crate::sys::fd::write_all(wr.as_fd(), &errno.to_ne_bytes());
+            exit_now(0)
         }
     };
-    match status.exit_status() {
-        Some(0) => Ok(Forked::Parent(middle)),
-        Some(e) => Err(Errno::from_raw_os_error(e)),
-        // Killed before it could fork: report it as skalibs does.
-        None => Err(Errno::INTR),
+    drop(wr);
+    let mut report = [0u8; 4];
+    let got = crate::sys::fd::read_full(rd.as_fd(), &mut report);
+    // Any other error is ECHILD: SIGCHLD is ignored, and the kernel reaped it.
+    while let Err(Errno::INTR) = rustix::process::waitpid(Some(middle), WaitOptions::empty()) {}
+    match (got, i32::from_ne_bytes(report)) {
+        (Ok(4), 0) => Ok(Forked::Parent(middle)),
+        (Ok(4), e) => Err(Errno::from_raw_os_error(e)),
+        (Ok(_), _) => Err(Errno::INTR),
+        (Err(e), _) => Err(e),
     }
 }
 

@@ -183,6 +183,10 @@ fn wait_for_ready(
         if drain(sock)? {
             return Ok(Heard::Ready);
         }
+        // Checked here too: under a flood of datagrams poll never times out.
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(Heard::TimedOut);
+        }
         let timeout = crate::sys::time::poll_timeout(deadline);
         let mut fds = vec![PollFd::new(sock, PollFlags::IN)];
         fds.extend(prog.map(|p| PollFd::new(p, PollFlags::IN)));
@@ -203,11 +207,15 @@ fn wait_for_ready(
     }
 }
 
-/// Read every queued datagram (the socket is non-blocking); true once one says
-/// `READY=1`. A datagram's fds, if any, are discarded by the kernel (no control buffer).
+/// At most this many datagrams are read between two looks at the deadline and prog.
+const DRAIN_MAX: usize = 64;
+
+/// Read the queued datagrams (the socket is non-blocking), [`DRAIN_MAX`] at most; true
+/// once one says `READY=1`. A datagram's fds, if any, are discarded by the kernel (no
+/// control buffer).
 fn drain(sock: &OwnedFd) -> Result<bool, Error> {
     let mut buf = [0u8; MAX_DATAGRAM];
-    loop {
+    for _ in 0..DRAIN_MAX {
         match rustix::net::recv(sock, &mut buf, RecvFlags::empty()) {
             Ok((n, _)) => {
                 if sdnotify::says_ready(buf.get(..n).unwrap_or_default()) {
@@ -219,6 +227,7 @@ fn drain(sock: &OwnedFd) -> Result<bool, Error> {
             Err(e) => return Err(Error::sys("recv", e)),
         }
     }
+    Ok(false)
 }
 
 #[cfg(test)]
