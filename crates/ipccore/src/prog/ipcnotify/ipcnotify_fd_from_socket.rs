@@ -9,7 +9,7 @@
 //! also ends when prog dies unready. At the first `READY=1` line it writes one newline
 //! on the notification fd and exits.
 
-use super::{EXIT_GONE, deadline, fork_watcher};
+use super::{EXIT_GONE, Heard, deadline, fork_watcher};
 use crate::base::error::{Error, ResultExt};
 use crate::formats::sdnotify::{self, MAX_DATAGRAM, NOTIFY_SOCKET};
 use crate::sys::diag::Diag;
@@ -141,13 +141,6 @@ fn autobind(sock: &OwnedFd) -> Result<Vec<u8>, Error> {
         Some(name) if !name.is_empty() => Ok(name.to_vec()),
         _ => Err(Error::sys("autobind to an abstract socket", Errno::INVAL)),
     }
-}
-
-/// What the watcher saw.
-enum Heard {
-    Ready,
-    Gone,
-    TimedOut,
 }
 
 /// The watcher: wait for `READY=1` on `sock`, then write a newline on `notif`. Returns

@@ -7,7 +7,7 @@
 //! newline it sends `READY=1\nMAINPID=<prog's pid>\n`, then `BARRIER=1\n` with the
 //! write end of a fresh pipe, and waits until the supervisor closes that fd.
 
-use super::{EXIT_GONE, EXIT_TIMEOUT, deadline, fork_watcher};
+use super::{EXIT_GONE, EXIT_TIMEOUT, Heard, deadline, fork_watcher};
 use crate::base::error::{Error, ResultExt};
 use crate::formats::sdnotify::{self, BARRIER, NOTIFY_SOCKET};
 use crate::sys::diag::Diag;
@@ -75,13 +75,6 @@ pub fn ipcnotify_socket_from_fd(
         vec![unset(NOTIFY_SOCKET)]
     };
     Err(exec::exec(&cfg.prog, &env))
-}
-
-/// What prog did on its end of the pipe.
-enum Heard {
-    Ready,
-    Gone,
-    TimedOut,
 }
 
 /// The watcher: wait for prog's newline, notify the supervisor at `addr`, wait for it

@@ -22,6 +22,16 @@ pub const EXIT_GONE: u8 = 1;
 /// The watcher's exit code when the deadline passed.
 pub const EXIT_TIMEOUT: u8 = 99;
 
+/// What the watcher saw of prog before the deadline.
+enum Heard {
+    /// prog said it is ready.
+    Ready,
+    /// prog is gone (end of file on its pipe, or its pidfd) without saying so.
+    Gone,
+    /// The deadline passed first.
+    TimedOut,
+}
+
 /// Fork the watcher: twice (s6's default, `doublefork`) or once (`-f`). True in the
 /// watcher, false in the process that goes on to exec prog.
 ///
