@@ -265,6 +265,9 @@ pub fn expect_notification(l: &Listener) -> (i32, OwnedFd) {
 /// `NOTIFY_SOCKET` is removed from prog's environment.
 #[test]
 fn sfd_ready_barrier_then_exit_0() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("sfd");
     let l = Listener::at_path(&d.join("notify"));
     let mut case = Case::new(SFD, &["-d", "3", "-t", "30000"], &["write:3"]);
@@ -283,6 +286,9 @@ fn sfd_ready_barrier_then_exit_0() {
 /// `-f` the watcher is prog's child, and prog reaps it.
 #[test]
 fn sfd_abstract_socket_single_fork() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("sfda");
     let l = Listener::at_abstract();
     let mut case = Case::new(SFD, &["-f", "-d", "4"], &["write:4"]);
@@ -298,6 +304,9 @@ fn sfd_abstract_socket_single_fork() {
 /// Without `-d`, prog's stdout is the notification pipe.
 #[test]
 fn sfd_default_fd_is_stdout() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("sfd1");
     let l = Listener::at_path(&d.join("notify"));
     let mut case = Case::new(SFD, &["--timeout=30000"], &["write:1"]);
@@ -312,6 +321,9 @@ fn sfd_default_fd_is_stdout() {
 /// `-k` keeps NOTIFY_SOCKET for prog.
 #[test]
 fn sfd_keep_environment() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("sfdk");
     let l = Listener::at_path(&d.join("notify"));
     let mut case = Case::new(SFD, &["-k", "-d", "3"], &["write:3"]);
@@ -325,6 +337,9 @@ fn sfd_keep_environment() {
 /// No newline before the deadline: nothing is sent, the watcher exits 99 silently.
 #[test]
 fn sfd_timeout_before_ready_is_99() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("sfdt");
     let l = Listener::at_path(&d.join("notify"));
     let mut case = Case::new(SFD, &["-d", "3", "-t", "200"], &[]);
@@ -337,6 +352,9 @@ fn sfd_timeout_before_ready_is_99() {
 /// A supervisor that keeps the barrier fd open past the deadline: 99.
 #[test]
 fn sfd_barrier_held_past_deadline_is_99() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("sfdb");
     let l = Listener::at_path(&d.join("notify"));
     let mut case = Case::new(SFD, &["-d", "3", "-t", "1000"], &["write:3"]);
@@ -352,6 +370,9 @@ fn sfd_barrier_held_past_deadline_is_99() {
 /// nothing. Bytes without a newline are not readiness either.
 #[test]
 fn sfd_eof_before_ready_is_1() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("sfde");
     let l = Listener::at_path(&d.join("notify"));
     let mut case = Case::new(SFD, &["-f", "-d", "3"], &["close:3"]);
@@ -365,6 +386,9 @@ fn sfd_eof_before_ready_is_1() {
 /// environment is untouched, no watcher is forked.
 #[test]
 fn sfd_without_notify_socket_is_plain_exec() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("sfdn");
     let f = d.join("fd3");
     let mut case = Case::new(SFD, &["-d", "3", "-t", "100"], &["write:3", "exit"]);
@@ -383,6 +407,9 @@ fn sfd_without_notify_socket_is_plain_exec() {
 /// 111.
 #[test]
 fn sfd_send_failure_is_111() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("sfdf");
     let none = d.join("none");
     let mut case = Case::new(SFD, &["-d", "3"], &["write:3"]);
@@ -404,6 +431,9 @@ fn sfd_send_failure_is_111() {
 /// READY=1 line among others makes the watcher write one newline and exit 0.
 #[test]
 fn ffs_ready_writes_one_newline() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("ffs");
     let f = d.join("fd3");
     let actions = ["send:STATUS=starting\\n", "send:MAINPID=1\\nREADY=1\\n"];
@@ -426,6 +456,9 @@ fn ffs_ready_writes_one_newline() {
 /// `sd_notify(0, "READY=1")` sends no newline: it is readiness all the same.
 #[test]
 fn ffs_bare_ready_counts() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("ffsb");
     let f = d.join("fd3");
     let mut case = Case::new(FFS, &["-f", "-3", "3"], &["send:READY=1"]);
@@ -438,6 +471,9 @@ fn ffs_bare_ready_counts() {
 /// The notification fd from `./notification-fd`, as in a service directory.
 #[test]
 fn ffs_reads_notification_fd_file() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("ffsn");
     std::fs::write(d.join("notification-fd"), "3\n").unwrap();
     let f = d.join("fd3");
@@ -452,6 +488,9 @@ fn ffs_reads_notification_fd_file() {
 /// (s6 2.15.1.0 spins past it: see differential/ipcnotify.rs).
 #[test]
 fn ffs_regular_file_timeout_is_99() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("ffst");
     let f = d.join("fd3");
     let mut case = Case::new(FFS, &["-3", "3", "-t", "300"], &["send:STATUS=x\\n"]);
@@ -469,6 +508,9 @@ fn ffs_regular_file_timeout_is_99() {
 /// timeout given, instead of waiting forever.
 #[test]
 fn ffs_prog_gone_unready_is_1() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("ffsg");
     let f = d.join("fd3");
     let mut case = Case::new(FFS, &["-3", "3"], &["exit"]);
@@ -482,6 +524,9 @@ fn ffs_prog_gone_unready_is_1() {
 /// must not take the middle child's vanished status for a failure.
 #[test]
 fn ffs_doublefork_with_sigchld_ignored() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("ffsc");
     let f = d.join("fd3");
     let mut case = Case::new(FFS, &["-3", "3"], &["send:READY=1\\n"]);
@@ -496,6 +541,9 @@ fn ffs_doublefork_with_sigchld_ignored() {
 /// kept: the watcher receives no control data, so the kernel closes it.
 #[test]
 fn ffs_fds_sent_to_the_socket_are_dropped() {
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("ffsd");
     let f = d.join("fd3");
     let mut case = Case::new(
@@ -514,7 +562,7 @@ fn ffs_fds_sent_to_the_socket_are_dropped() {
 /// daemon's READY=1 makes `s6-svwait -U` return.
 #[test]
 fn ffs_under_s6_supervise() {
-    if !have("s6-supervise") {
+    if !have("python3") || !have("s6-supervise") {
         return;
     }
     let d = Dir::new("ffss");

@@ -70,6 +70,9 @@ fn refusals(ours: &str, peer: &Path, usage: &str, cases: &[&[&str]]) {
 #[test]
 fn socket_from_fd_refusals_as_s6() {
     let Some(peer) = upstream(S6_SFD) else { return };
+    if !have("python3") {
+        return;
+    }
     let usage = ipctools::cli::ipcnotify_socket_from_fd::USAGE;
     refusals(
         SFD,
@@ -95,6 +98,9 @@ fn socket_from_fd_refusals_as_s6() {
 #[test]
 fn fd_from_socket_refusals_as_s6() {
     let Some(peer) = upstream(S6_FFS) else { return };
+    if !have("python3") {
+        return;
+    }
     let usage = ipctools::cli::ipcnotify_fd_from_socket::USAGE;
     refusals(
         FFS,
@@ -117,6 +123,9 @@ fn fd_from_socket_refusals_as_s6() {
 #[test]
 fn socket_from_fd_errors_as_s6() {
     let Some(peer) = upstream(S6_SFD) else { return };
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("dnsfd");
     let none = d.join("none");
     let none = none.to_str().unwrap();
@@ -136,6 +145,9 @@ fn socket_from_fd_errors_as_s6() {
 #[test]
 fn fd_from_socket_errors_as_s6() {
     let Some(peer) = upstream(S6_FFS) else { return };
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("dnffs");
     let sub = d.join("sub");
     std::fs::create_dir(&sub).unwrap();
@@ -162,6 +174,9 @@ fn fd_from_socket_errors_as_s6() {
 #[test]
 fn socket_from_fd_protocol_as_s6() {
     let Some(peer) = upstream(S6_SFD) else { return };
+    if !have("python3") {
+        return;
+    }
     let peer = peer.to_str().unwrap().to_owned();
     for program in [SFD, peer.as_str()] {
         let d = Dir::new("dnproto");
@@ -187,6 +202,9 @@ fn socket_from_fd_protocol_as_s6() {
 #[test]
 fn abstract_notify_socket_reached_by_us_refused_to_s6() {
     let Some(peer) = upstream(S6_SFD) else { return };
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("dnabs");
     let l = Listener::at_abstract();
     let peer = peer.to_str().unwrap().to_owned();
@@ -216,6 +234,9 @@ fn abstract_notify_socket_reached_by_us_refused_to_s6() {
 #[test]
 fn supervised_readiness_ours_works_s6_does_not() {
     let Some(peer) = upstream(S6_FFS) else { return };
+    if !have("python3") {
+        return;
+    }
     if !have("s6-supervise") {
         return;
     }
@@ -235,6 +256,9 @@ fn supervised_readiness_ours_works_s6_does_not() {
 #[test]
 fn regular_file_timeout_honoured_by_us_spun_past_by_s6() {
     let Some(peer) = upstream(S6_FFS) else { return };
+    if !have("python3") {
+        return;
+    }
     let d = Dir::new("dnspin");
     let f = d.join("fd3");
     let mut case = Run::new(FFS, &["-3", "3", "-t", "300"], &[]);
