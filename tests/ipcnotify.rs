@@ -147,6 +147,8 @@ pub struct Case<'a> {
     pub cwd: Option<&'a Path>,
     /// Run the program with SIGCHLD ignored (`trap "" CHLD`), as some callers do.
     pub sigchld_ignored: bool,
+    /// Another daemon than `python3 prog.py actions…`.
+    pub daemon: Option<&'a [&'a str]>,
 }
 
 impl<'a> Case<'a> {
@@ -159,6 +161,7 @@ impl<'a> Case<'a> {
             fd3: None,
             cwd: None,
             sigchld_ignored: false,
+            daemon: None,
         }
     }
 
@@ -174,7 +177,10 @@ impl<'a> Case<'a> {
             c.env("F", f);
         }
         c.arg(program(self.program)).args(self.args);
-        c.arg("python3").arg(&prog).args(self.actions);
+        match self.daemon {
+            Some(argv) => c.args(argv),
+            None => c.arg("python3").arg(&prog).args(self.actions),
+        };
         c.env_remove("NOTIFY_SOCKET");
         if let Some(v) = self.notify {
             c.env("NOTIFY_SOCKET", v);
@@ -464,6 +470,42 @@ fn ffs_bare_ready_counts() {
     let mut case = Case::new(FFS, &["-f", "-3", "3"], &["send:READY=1"]);
     case.fd3 = Some(&f);
     let s = seen(&case.run(&d));
+    assert_eq!(s.watcher, Some(0), "{s:?}");
+    assert_eq!(std::fs::read(&f).unwrap(), b"\n");
+}
+
+/// A daemon using libsystemd's own `sd_notify` (python3-systemd, Debian's python):
+/// READY=1 as systemd's client library sends it.
+#[test]
+fn ffs_libsystemd_sd_notify() {
+    if !have("python3") {
+        return;
+    }
+    let py = "/usr/bin/python3";
+    let probe = Command::new(py)
+        .args(["-c", "import systemd.daemon"])
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true and python3-systemd is missing"
+        );
+        eprintln!("skipping: python3-systemd is not installed");
+        return;
+    }
+    let d = Dir::new("ffsl");
+    let f = d.join("fd3");
+    let script = "import systemd.daemon, sys, time\n\
+                  ok = systemd.daemon.notify('STATUS=up\\nREADY=1')\n\
+                  print('sent', ok, file=sys.stderr, flush=True)\n\
+                  time.sleep(600)\n";
+    let daemon = [py, "-c", script];
+    let mut case = Case::new(FFS, &["-3", "3", "-t", "60000"], &[]);
+    case.fd3 = Some(&f);
+    case.daemon = Some(&daemon);
+    let out = case.run(&d);
+    let s = seen(&out);
+    assert!(out.err().contains("sent True\n"), "{}", out.err());
     assert_eq!(s.watcher, Some(0), "{s:?}");
     assert_eq!(std::fs::read(&f).unwrap(), b"\n");
 }

@@ -16,11 +16,14 @@ pub const PROG: &str = "ipcnotify-fd-from-socket";
 pub const USAGE: &str = "ipcnotify-fd-from-socket [ -f ] [ -3 fd ] [ -t timeout ] prog...";
 
 /// One line per option, for `--help`.
-pub const HELP: &str = "\
-  -3 fd, --notification-fd=fd  write the readiness newline on fd (default: ./notification-fd)
-  -t ms, --timeout=ms          give up after ms milliseconds (default 0: never)
-  -f, --no-doublefork          fork the watcher once, as a child of prog
-  --doublefork                 fork the watcher twice (the default)";
+pub const HELP: &str = concat!(
+    "  -3 fd, --notification-fd=fd  write the readiness newline on fd (default: ./notification-fd)\n",
+    "  -t ms, --timeout=ms          give up after ms milliseconds (default 0: never)\n",
+    "  -f, --no-doublefork          fork the watcher once, as a child of prog\n",
+    "  --doublefork                 fork the watcher twice (the default)\n",
+    "  --help                       print this help and exit\n",
+    "  --version                    print the version and exit\n",
+);
 
 /// What ipcnotify-fd-from-socket was asked to do.
 pub struct Opts {
@@ -68,7 +71,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
 
 /// The program: parse, run, exit.
 pub fn main() -> ExitCode {
-    super::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
         super::exit(&diag, ipcnotify_fd_from_socket(&o.cfg, &diag))
     })
 }

@@ -16,12 +16,15 @@ pub const PROG: &str = "ipcnotify-socket-from-fd";
 pub const USAGE: &str = "ipcnotify-socket-from-fd [ -d fd ] [ -f ] [ -t timeout ] [ -k ] prog...";
 
 /// One line per option, for `--help`.
-pub const HELP: &str = "\
-  -d fd, --notification-fd=fd  prog writes its readiness newline on fd (default 1)
-  -t ms, --timeout=ms          give up after ms milliseconds (default 0: never)
-  -f, --no-doublefork          fork the watcher once, as a child of prog
-  --doublefork                 fork the watcher twice (the default)
-  -k, --keep-environment       leave NOTIFY_SOCKET in prog's environment";
+pub const HELP: &str = concat!(
+    "  -d fd, --notification-fd=fd  prog writes its readiness newline on fd (default 1)\n",
+    "  -t ms, --timeout=ms          give up after ms milliseconds (default 0: never)\n",
+    "  -f, --no-doublefork          fork the watcher once, as a child of prog\n",
+    "  --doublefork                 fork the watcher twice (the default)\n",
+    "  -k, --keep-environment       leave NOTIFY_SOCKET in prog's environment\n",
+    "  --help                       print this help and exit\n",
+    "  --version                    print the version and exit\n",
+);
 
 /// What ipcnotify-socket-from-fd was asked to do.
 pub struct Opts {
@@ -74,7 +77,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
 
 /// The program: parse, run, exit.
 pub fn main() -> ExitCode {
-    super::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
         super::exit(&diag, ipcnotify_socket_from_fd(&o.cfg, &diag))
     })
 }

@@ -10,7 +10,7 @@
 //! Numbers are read as s6 reads them (skalibs `uint0_scan`, `uint0_oscan`): ASCII digits
 //! only, no sign, no spaces, no `0x`, and a value that does not fit is refused rather
 //! than wrapped. The nosh-derived listeners read numbers as nosh does (`strtol` base 0):
-//! see [`socket_listen`].
+//! see [`local_socket_listen`].
 
 use ipccore::sys::diag::Diag;
 use std::ffi::{OsStr, OsString};
@@ -32,13 +32,16 @@ pub mod ipcserverd;
 pub mod ipcsudo;
 pub mod ipcsudoc;
 pub mod ipcsudod;
+pub mod local_datagram_socket_listen;
+pub mod local_seqpacket_socket_listen;
+pub mod local_socket_listen;
+pub mod local_stream_socket_listen;
 pub mod npt_cleanfifodir;
 pub mod npt_listen;
 pub mod npt_mkfifodir;
 pub mod npt_notify;
 pub mod npt_wait;
 pub mod nptlistend;
-pub mod socket_listen;
 
 // The ipcfdholder family (s6-fdholder-*).
 pub mod fdholder;
@@ -100,19 +103,45 @@ pub type Parsed<T> = Result<T, UsageError>;
 /// Parse argv (without the program name) with `parse`; on success hand the options and
 /// a [`Diag`] for `prog` to `body`, whose exit code is the program's. On failure print
 /// the reason and `PROG: usage: USAGE`, and exit 100.
+///
+/// `--help` and `--version` are ours, not s6's, and count only as the FIRST argument:
+/// `--help` prints `usage: USAGE` and `help` (one line per option) on stdout,
+/// `--version` prints `PROG (ipctools) VERSION`; both exit 0. Anywhere else they are
+/// what they were (an unknown option, or an argument of the next program), so a
+/// command line written for s6 keeps its meaning.
 pub fn run<O>(
     prog: &'static str,
     usage: &str,
-    parse: impl FnOnce(std::iter::Skip<std::env::ArgsOs>) -> Parsed<O>,
+    help: &str,
+    parse: impl FnOnce(Vec<OsString>) -> Parsed<O>,
     body: impl FnOnce(O, Diag) -> ExitCode,
 ) -> ExitCode {
     let diag = Diag::new(prog);
-    match parse(std::env::args_os().skip(1)) {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if let Some(text) = args
+        .first()
+        .and_then(|a| help_or_version(a, prog, usage, help))
+    {
+        // Ignored as strerr ignores a failed write: there is nobody to tell.
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+        return ExitCode::SUCCESS;
+    }
+    match parse(args) {
         Ok(opts) => body(opts, diag),
         Err(e) => {
             diag.fatal_msg(e.0.as_bytes());
             ExitCode::from(diag.usage(usage))
         }
+    }
+}
+
+/// What `--help` or `--version` as the first argument prints; `None` for any other
+/// argument.
+pub fn help_or_version(first: &OsStr, prog: &str, usage: &str, help: &str) -> Option<String> {
+    match first.as_bytes() {
+        b"--help" => Some(format!("usage: {usage}\n{help}")),
+        b"--version" => Some(format!("{prog} (ipctools) {}\n", env!("CARGO_PKG_VERSION"))),
+        _ => None,
     }
 }
 
