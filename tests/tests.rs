@@ -11,6 +11,7 @@ mod ipcclient;
 mod ipcconnlimit;
 mod ipcfdholder;
 mod ipcioconnect;
+mod ipcnotify;
 mod ipcrules_fs;
 mod ipcserver;
 mod ipcserver_access;
