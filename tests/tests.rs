@@ -11,6 +11,7 @@ mod differential;
 mod docs;
 mod fdholder;
 mod fifodir;
+mod identity;
 mod ioconnect;
 mod ipcclient;
 mod ipcserver;

@@ -413,6 +413,55 @@ fn documented_handler_view(h: &str, path: &str, r: &mut Report, case: &str) -> S
     rest
 }
 
+/// Whether these options leave credential lookups on (the last of `-p`/`-P` wins).
+pub fn peercred(opts: &[&str]) -> bool {
+    opts.iter().rev().find(|o| **o == "-p" || **o == "-P") != Some(&"-P")
+}
+
+/// Our log without the documented addition to `allow` lines (` client pid N groups
+/// G,…`, ipcserver(1) COMPATIBILITY), checked: present on every allow line when
+/// credentials are looked up, absent otherwise.
+pub fn documented_log(log: &str, peercred: bool, r: &mut Report, case: &str) -> String {
+    let mut rest = String::new();
+    for l in log.lines() {
+        let (head, added) = match l.find(" client pid ") {
+            Some(i) if l.contains("info: allow ") => (&l[..i], true),
+            _ => (l, false),
+        };
+        if l.contains("info: allow ") {
+            r.check(case, "our allow line names the client", &added, &peercred);
+        }
+        rest.push_str(head);
+        rest.push('\n');
+    }
+    rest
+}
+
+/// The handler's view without our additions `IPCREMOTEGIDLIST` and `IPCREMOTEPID`,
+/// checked: both set when credentials are looked up, neither otherwise.
+pub fn without_identity_vars(h: &str, peercred: bool, r: &mut Report, case: &str) -> String {
+    let mut n = 0;
+    let mut rest = String::new();
+    for l in h.lines() {
+        if l.starts_with("env IPCREMOTEGIDLIST=") || l.starts_with("env IPCREMOTEPID=") {
+            n += 1;
+        } else {
+            rest.push_str(l);
+            rest.push('\n');
+        }
+    }
+    // Only a handler that ran can print them.
+    if h.contains("env PROTO=") {
+        r.check(
+            case,
+            "our IPCREMOTEGIDLIST and IPCREMOTEPID",
+            &n,
+            &(if peercred { 2 } else { 0 }),
+        );
+    }
+    rest
+}
+
 /// The log without its `fatal: unable to exec` lines, and those lines.
 pub fn split_exec_line(log: &str) -> (String, Vec<String>) {
     let (mut rest, mut exec) = (String::new(), Vec::new());
@@ -475,14 +524,17 @@ fn ipcserver_table() {
                 r.check(k.name, "exit code", &ours.code, &peer.code);
                 // s6's forked child reports a failed exec whenever it gets to run, before
                 // or after the parent's allow lines: compare that line apart.
+                let pc = peercred(k.opts);
+                let log = documented_log(&ours.stderr, pc, &mut r, k.name);
                 r.check(
                     k.name,
                     "log",
-                    &split_exec_line(&ours.stderr),
+                    &split_exec_line(&log),
                     &split_exec_line(&peer.stderr),
                 );
                 r.check(k.name, "socket mode", &ours.mode, &peer.mode);
-                let view = documented_handler_view(&ours.handler, k.path, &mut r, k.name);
+                let view = without_identity_vars(&ours.handler, pc, &mut r, k.name);
+                let view = documented_handler_view(&view, k.path, &mut r, k.name);
                 r.check(
                     k.name,
                     "handler's view",
@@ -633,6 +685,9 @@ fn localmaxconn_deny_lines() {
             assert_eq!(wait_deadline(&mut srv, 20).unwrap().code(), Some(0));
             logs.push(log_of(&sd, &d.path));
         }
+        let mut ok = Report::default();
+        logs[0] = documented_log(&logs[0], true, &mut ok, "deny");
+        ok.finish("allow lines");
         let peer_as_documented = logs[1].replace(": Success", "");
         if v == "-q" {
             assert_eq!(logs[0], "", "-q: no deny line");
@@ -696,6 +751,11 @@ fn signal_lines() {
                 }
                 log.push_str(l);
                 log.push('\n');
+            }
+            if prog == "ipcserver" {
+                let mut ok = Report::default();
+                log = documented_log(&log, true, &mut ok, tag);
+                ok.finish("allow lines");
             }
             seen.push((code, log, alive));
         }

@@ -48,6 +48,7 @@ pub mod ioconnect;
 pub mod npt;
 pub mod nptfifo;
 pub mod nptlisten;
+pub mod peer;
 pub mod rulescdb;
 pub mod rulesfs;
 pub mod server;

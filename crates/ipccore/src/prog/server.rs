@@ -279,6 +279,8 @@ fn serve_after(
         ucspi::PROTO,
         ucspi::IPCREMOTEEUID,
         ucspi::IPCREMOTEEGID,
+        ucspi::IPCREMOTEGIDLIST,
+        ucspi::IPCREMOTEPID,
         ucspi::IPCREMOTEPATH,
         ucspi::IPCCONNNUM,
     ];
@@ -506,16 +508,16 @@ impl Server<'_> {
 
     fn handle(&mut self, conn: OwnedFd, peer_path: &[u8]) {
         let d = self.diag;
-        let (uid, gid) = if self.cfg.peercred {
-            match crate::sys::cred::peer(&conn) {
-                Ok(c) => (c.uid.as_raw(), c.gid.as_raw()),
+        let (uid, gid, cred_pid) = if self.cfg.peercred {
+            match crate::sys::cred::peer_creds(&conn) {
+                Ok(c) => (c.uid, c.gid, c.pid),
                 Err(e) => {
                     d.warn(format!("unable to getpeereid: {}", text::strerror(e)));
                     return;
                 }
             }
         } else {
-            (0, 0)
+            (0, 0, 0)
         };
         let ids = |u: u32, g: u32| {
             if self.cfg.peercred {
@@ -530,7 +532,12 @@ impl Server<'_> {
             d.notice(format!("deny {} count {count}/{local}", ids(uid, gid)));
             return;
         }
-        let mut env: Vec<CString> = Vec::with_capacity(6);
+        // Our additions (`prog::peer`): groups and pid, with the credentials.
+        let peer = self
+            .cfg
+            .peercred
+            .then(|| crate::prog::peer::lookup(&conn, cred_pid));
+        let mut env: Vec<CString> = Vec::with_capacity(8);
         let mut push = |name: &str, v: &[u8]| {
             if let Some(c) = env_entry(name, v) {
                 env.push(c);
@@ -548,6 +555,7 @@ impl Server<'_> {
         if let Some(lp) = &self.local_path {
             env.push(lp.clone());
         }
+        env.extend(peer.iter().flat_map(crate::prog::peer::Peer::env));
         // The child's exec failure, if any, is reported when it is reaped (`reap`).
         match self.spawner.spawn_async(conn.as_fd(), env) {
             Ok(pid) => {
@@ -560,9 +568,12 @@ impl Server<'_> {
                         "?".into()
                     };
                     d.info(format!(
-                        "allow {} pid {} count {who}/{local}",
+                        "allow {} pid {} count {who}/{local}{}",
                         ids(uid, gid),
-                        pid.as_raw_nonzero()
+                        pid.as_raw_nonzero(),
+                        peer.as_ref()
+                            .map(crate::prog::peer::Peer::log_suffix)
+                            .unwrap_or_default()
                     ));
                     self.status();
                 }

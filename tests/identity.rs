@@ -1,0 +1,233 @@
+//! Who is calling, beyond s6's uid and gid: every group (`SO_PEERGROUPS`) and the
+//! process (`SO_PEERPIDFD`), in the handler's environment, the log, the access rules
+//! and through the socket proxy. Real clients run with `setpriv`.
+
+use crate::util::*;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const ENV_PROG: &str = "env | grep -E '^(PROTO|IPC)' ; exit 0";
+
+/// `setpriv` as uid/gid `id` with supplementary `groups`, then `argv`.
+pub fn as_member<S: AsRef<std::ffi::OsStr>>(id: u32, groups: &[u32], argv: &[S]) -> Command {
+    let id = id.to_string();
+    let list: Vec<String> = groups.iter().map(u32::to_string).collect();
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid", &id, "--regid", &id]);
+    if groups.is_empty() {
+        c.arg("--clear-groups");
+    } else {
+        c.args(["--groups", &list.join(",")]);
+    }
+    c.arg("--").args(argv);
+    c
+}
+
+/// Connect to `sock` with socat as `id` in `groups`, and return what the handler said
+/// and the client's pid.
+fn socat_as(id: u32, groups: &[u32], sock: &std::path::Path) -> (String, u32) {
+    let mut c = as_member(
+        id,
+        groups,
+        &["socat", "-", &format!("UNIX-CONNECT:{}", sock.display())],
+    );
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    // setpriv execs socat: same pid.
+    let pid = child.id();
+    let out = wait_output(&mut child, 20, "socat");
+    out.assert_code(0);
+    (out.out(), pid)
+}
+
+/// `IPCREMOTEGIDLIST=…` and `IPCREMOTEPID=…` for a client that is this test process.
+pub fn our_gidlist_and_pid() -> (String, String) {
+    let mut g: Vec<u32> = rustix::process::getgroups()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_raw())
+        .collect();
+    g.sort_unstable();
+    g.dedup();
+    let list: Vec<String> = g.iter().map(u32::to_string).collect();
+    (
+        format!("IPCREMOTEGIDLIST={}", list.join(",")),
+        format!("IPCREMOTEPID={}", std::process::id()),
+    )
+}
+
+/// A sorted `PROTO|IPC` environment for this (root) test process as client, with no
+/// client socket name and no `IPCLOCALPATH`.
+pub fn expected_root_env() -> String {
+    let (gids, pid) = our_gidlist_and_pid();
+    format!(
+        "IPCCONNNUM=1\nIPCREMOTEEGID=0\nIPCREMOTEEUID=0\n{gids}\nIPCREMOTEPATH=\n{pid}\nPROTO=IPC\n"
+    )
+}
+
+fn var<'a>(out: &'a str, name: &str) -> Option<&'a str> {
+    out.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix('=')))
+}
+
+#[test]
+fn handler_gets_gidlist_and_pid() {
+    if !have("socat") {
+        return;
+    }
+    let d = Dir::new("idenv");
+    let p = d.join("s");
+    let mut c = Command::new(bin("ipcserver"));
+    c.env("IPCREMOTEPID", "inherited")
+        .env("IPCREMOTEGIDLIST", "inherited")
+        .args(["-v", "-1"])
+        .arg(&p)
+        .args(["sh", "-c", ENV_PROG]);
+    let srv = Server::start(c);
+    let (out, pid) = socat_as(1500, &[4244, 4243], &p);
+    assert_eq!(var(&out, "IPCREMOTEEUID"), Some("1500"), "{out}");
+    // The kernel's order: ascending.
+    assert_eq!(var(&out, "IPCREMOTEGIDLIST"), Some("4243,4244"), "{out}");
+    assert_eq!(
+        var(&out, "IPCREMOTEPID"),
+        Some(pid.to_string().as_str()),
+        "{out}"
+    );
+    // No supplementary group: set, empty.
+    let (out, _) = socat_as(1501, &[], &p);
+    assert_eq!(var(&out, "IPCREMOTEGIDLIST"), Some(""), "{out}");
+    // More groups than the first buffer holds (32): the getsockopt is made again.
+    let many: Vec<u32> = (5000..5040).collect();
+    let (out, _) = socat_as(1502, &many, &p);
+    let want: Vec<String> = many.iter().map(u32::to_string).collect();
+    assert_eq!(var(&out, "IPCREMOTEGIDLIST"), Some(want.join(",").as_str()));
+    assert!(eventually(10, || srv.children().is_empty()));
+    let log = srv.stop_with(libc::SIGTERM).err();
+    let allow = log
+        .lines()
+        .find(|l| l.contains("allow 1500:1500 pid "))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        allow.ends_with(&format!(" count 1/40 client pid {pid} groups 4243,4244")),
+        "{allow}"
+    );
+    assert!(log.contains(" groups -\n"), "{log}");
+}
+
+#[test]
+fn minus_capital_p_sets_neither() {
+    let d = Dir::new("idnop");
+    let p = d.join("s");
+    let mut c = Command::new(bin("ipcserver"));
+    c.env("IPCREMOTEPID", "inherited")
+        .env("IPCREMOTEGIDLIST", "inherited")
+        .args(["-P", "-v", "-1"])
+        .arg(&p)
+        .args(["sh", "-c", ENV_PROG]);
+    let srv = Server::start(c);
+    let out = read_string(&mut connect(&p));
+    assert!(!out.contains("IPCREMOTEGIDLIST"), "{out}");
+    assert!(!out.contains("IPCREMOTEPID"), "{out}");
+    assert!(eventually(10, || srv.children().is_empty()));
+    let log = srv.stop_with(libc::SIGTERM).err();
+    assert!(!log.contains("client pid"), "{log}");
+}
+
+/// ipcserverd (so also the listeners' path) sets them too.
+#[test]
+fn ipcserverd_sets_them_too() {
+    if !have("socat") {
+        return;
+    }
+    let d = Dir::new("idsd");
+    let p = d.join("s");
+    let mut c = Command::new(bin("ipcserver-socketbinder"));
+    c.arg(&p)
+        .arg(bin("ipcserverd"))
+        .arg("-1")
+        .args(["sh", "-c", ENV_PROG]);
+    let _srv = Server::start(c);
+    let (out, pid) = socat_as(1500, &[4243], &p);
+    assert_eq!(var(&out, "IPCREMOTEGIDLIST"), Some("4243"), "{out}");
+    assert_eq!(
+        var(&out, "IPCREMOTEPID"),
+        Some(pid.to_string().as_str()),
+        "{out}"
+    );
+}
+
+/// A client that is gone before its handler starts is not named, even when its pid is
+/// given to another process at once. The server runs in a fresh pid namespace, where
+/// `ns_last_pid` says which pid comes next: the client connects and exits, a sleeper
+/// gets its pid, and only then does ipcserverd accept. SO_PEERCRED names the sleeper
+/// (shown by a perl handler that asks the kernel itself); IPCREMOTEPID is unset.
+#[test]
+fn recycled_pid_is_never_reported() {
+    if !have("unshare") || !have("socat") || !have("perl") {
+        return;
+    }
+    let d = Dir::new("idrecycle");
+    let script = r#"
+set -e
+cd "$DIR"
+"$BINDER" s sh -c '
+  # The listener is fd 0; the client connects into the backlog and exits.
+  socat -u /dev/null UNIX-CONNECT:s </dev/null
+  old=$(cat last)
+  echo $((old - 1)) > /proc/sys/kernel/ns_last_pid
+  sleep 100 </dev/null >/dev/null 2>&1 &
+  echo "sleeper $!" >> facts
+  exec "$SERVERD" sh -c "{ env | grep ^IPCREMOTE; perl -e '"'"'use Socket; my \$c = getsockopt(STDIN, SOL_SOCKET, SO_PEERCRED); my (\$p) = unpack(q(iII), \$c); print qq(PEERCRED_PID=\$p\n)'"'"'; } >out.tmp; mv out.tmp out"
+' &
+"#;
+    // The client's pid: socat is started by a wrapper that records it first.
+    let wrap = d.join("socat");
+    std::fs::write(
+        &wrap,
+        "#!/bin/sh\necho $$ > \"$DIR/last\"\necho \"client $$\" >> \"$DIR/facts\"\nexec /usr/bin/socat \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrap, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut c = Command::new("unshare");
+    c.args(["-pf", "--kill-child", "--mount-proc", "sh", "-c"])
+        .arg(format!("{script}\nwait\n"))
+        .env("DIR", &d.path)
+        .env(
+            "PATH",
+            format!("{}:{}", d.path.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("BINDER", bin("ipcserver-socketbinder"))
+        .env("SERVERD", bin("ipcserverd"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let out_path = d.join("out");
+    let ok = eventually(20, || {
+        std::fs::read_to_string(&out_path).is_ok_and(|s| s.contains("PEERCRED_PID="))
+    });
+    // The whole namespace dies with its init.
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ok, "no handler output");
+    let out = std::fs::read_to_string(&out_path).unwrap();
+    let facts = std::fs::read_to_string(d.join("facts")).unwrap();
+    let num = |key: &str| -> String {
+        facts
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("{facts}"))
+            .trim()
+            .to_string()
+    };
+    let (client, sleeper) = (num("client "), num("sleeper "));
+    // The pid was recycled, and the kernel's plain pid names the newcomer …
+    assert_eq!(client, sleeper, "pid not recycled: {facts}");
+    assert_eq!(var(&out, "PEERCRED_PID"), Some(sleeper.as_str()), "{out}");
+    // … but the server did not hand it on.
+    assert_eq!(var(&out, "IPCREMOTEPID"), None, "{out}");
+    assert_eq!(var(&out, "IPCREMOTEEUID"), Some("0"), "{out}");
+    std::thread::sleep(Duration::from_millis(10));
+}
