@@ -3,6 +3,7 @@
 //! and through the socket proxy. Real clients run with `setpriv`.
 
 use crate::util::*;
+use std::os::unix::ffi::OsStrExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -230,4 +231,179 @@ cd "$DIR"
     assert_eq!(var(&out, "IPCREMOTEPID"), None, "{out}");
     assert_eq!(var(&out, "IPCREMOTEEUID"), Some("0"), "{out}");
     std::thread::sleep(Duration::from_millis(10));
+}
+
+/// `ipcserver -1 SOCK ipcserver-access -v 2 RULESOPT RULES sh -c 'echo ok'`.
+fn gated(sock: &std::path::Path, rules_opt: &str, rules: &std::path::Path) -> Server {
+    let mut c = Command::new(bin("ipcserver"));
+    c.arg("-1")
+        .arg(sock)
+        .arg(bin("ipcserver-access"))
+        .args(["-v", "2", rules_opt])
+        .arg(rules)
+        .args(["sh", "-c", "echo ok"]);
+    Server::start(c)
+}
+
+/// Whether `id` in `groups` gets through.
+fn admitted(id: u32, groups: &[u32], sock: &std::path::Path) -> bool {
+    let (out, _) = socat_as(id, groups, sock);
+    assert!(out.is_empty() || out == "ok\n", "{out}");
+    out == "ok\n"
+}
+
+#[test]
+fn group_rules_match_every_group_and_deny_wins() {
+    if !have("socat") {
+        return;
+    }
+    let d = Dir::new("idgrp");
+    let rules = d.join("rules");
+    write_tree(
+        &rules,
+        &[
+            ("group/4244/allow", ""),
+            ("group/4245/deny", ""),
+            ("group/1600/allow", ""),
+            ("gid/4246/allow", ""),
+            ("uid/default/deny", ""),
+        ],
+    );
+    let cdb = d.join("rules.cdb");
+    run_timeout(cmd(&[bin("ipcrules-cdb"), cdb.clone(), rules.clone()]), 20).assert_code(0);
+    for (opt, r, tag) in [("-i", &rules, "dir"), ("-x", &cdb, "cdb")] {
+        let p = d.join(format!("s-{tag}"));
+        let srv = gated(&p, opt, r);
+        // A supplementary group.
+        assert!(admitted(1500, &[4243, 4244], &p), "{tag}");
+        // None of the groups.
+        assert!(!admitted(1500, &[4243], &p), "{tag}");
+        // Rules for two of its groups: the deny wins, whatever the order.
+        assert!(!admitted(1500, &[4244, 4245], &p), "{tag}");
+        // The egid is one of the groups.
+        assert!(admitted(1600, &[], &p), "{tag}");
+        // gid/ keeps s6's meaning: the egid only.
+        assert!(!admitted(1500, &[4246], &p), "{tag}");
+        assert!(admitted(4246, &[], &p), "{tag}");
+        assert!(eventually(10, || srv.children().is_empty()));
+        let log = srv.stop_with(libc::SIGTERM).err();
+        assert!(
+            log.contains(" uid 1500 gid 1500 client pid ")
+                && log.contains(" groups 4243,4244\n")
+                && log.contains(" groups 4244,4245: Permission denied\n"),
+            "{tag}: {log}"
+        );
+    }
+}
+
+/// Not behind a socket (fd 0 is /dev/null): the groups are not known, so a rules set
+/// with `group/` rules refuses, and one without decides as s6 would.
+#[test]
+fn unknown_groups_fail_closed() {
+    let d = Dir::new("idunk");
+    let with = d.join("with");
+    write_tree(&with, &[("group/4245/deny", ""), ("uid/default/allow", "")]);
+    let without = d.join("without");
+    write_tree(&without, &[("uid/default/allow", "")]);
+    let cdb = d.join("with.cdb");
+    run_timeout(cmd(&[bin("ipcrules-cdb"), cdb.clone(), with.clone()]), 20).assert_code(0);
+    let run = |opt: &str, r: &std::path::Path| {
+        let mut c = Command::new(bin("ipcserver-access"));
+        c.args([opt]).arg(r).args(["sh", "-c", "echo ok"]);
+        c.env("PROTO", "IPC")
+            .env("IPCREMOTEEUID", "1500")
+            .env("IPCREMOTEEGID", "1500")
+            .env("IPCREMOTEGIDLIST", "1500")
+            .env("IPCLOCALPATH", "x");
+        run_timeout(c, 20)
+    };
+    for (opt, r) in [("-i", &with), ("-x", &cdb)] {
+        let out = run(opt, r);
+        out.assert_code(1);
+        assert!(
+            out.err().contains("there are group/ rules, and the client's group is not known: stdin is not the client's socket"),
+            "{}",
+            out.err()
+        );
+    }
+    let out = run("-i", &without);
+    out.assert_code(0);
+    assert_eq!(out.out(), "ok\n");
+}
+
+/// The cdb compiler files the new keys and the decompiler gives the same tree back.
+#[test]
+fn new_keys_round_trip_through_the_cdb() {
+    let d = Dir::new("idrt");
+    let rules = d.join("rules");
+    let tree: &[(&str, &str)] = &[
+        ("group/4244/allow", ""),
+        ("group/4244/env/WHO", "members\n"),
+        ("cgroup/system.slice-a\\x2db.service/deny", ""),
+        ("cgroup/-/allow", ""),
+        ("exe/usr-bin-curl/allow", ""),
+        ("exe/usr-bin-curl/exec", "echo hi"),
+        ("uid/default/deny", ""),
+    ];
+    write_tree(&rules, tree);
+    let cdb = d.join("r.cdb");
+    run_timeout(cmd(&[bin("ipcrules-cdb"), cdb.clone(), rules.clone()]), 20).assert_code(0);
+    let back = d.join("back");
+    run_timeout(cmd(&[bin("ipcrules-fs"), back.clone(), cdb.clone()]), 20).assert_code(0);
+    for (path, content) in tree {
+        assert_eq!(
+            std::fs::read_to_string(back.join(path)).unwrap_or_else(|e| panic!("{path}: {e}")),
+            *content,
+            "{path}"
+        );
+    }
+    // And it compiles to the same bytes again.
+    let again = d.join("again.cdb");
+    run_timeout(cmd(&[bin("ipcrules-cdb"), again.clone(), back.clone()]), 20).assert_code(0);
+    let mut a = ipccore_records(&cdb);
+    let mut b = ipccore_records(&again);
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}
+
+fn ipccore_records(path: &std::path::Path) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let db = cdb2::CDB::open(path).unwrap();
+    db.iter().map(|r| r.unwrap()).collect()
+}
+
+/// Our escape is systemd-escape's, so that admins can name rules with it.
+#[test]
+fn escape_is_systemd_escape() {
+    if !have("systemd-escape") {
+        return;
+    }
+    let mut rng = XorShift(0x5eed);
+    let alphabet = b"ab-./_:@ \\\xc3\xa4x.";
+    for _ in 0..200 {
+        let len = 1 + (rng.next() % 12) as usize;
+        let mut p = vec![b'/'];
+        for _ in 0..len {
+            p.push(alphabet[(rng.next() % alphabet.len() as u64) as usize]);
+        }
+        if p.windows(2).any(|w| w == b"..") {
+            continue;
+        }
+        let arg = std::ffi::OsStr::from_bytes(&p);
+        let out = run_timeout(
+            cmd(&[
+                std::ffi::OsStr::new("systemd-escape"),
+                std::ffi::OsStr::new("--path"),
+                std::ffi::OsStr::new("--"),
+                arg,
+            ]),
+            10,
+        );
+        let Some(ours) = ipccore::base::rulekey::escape_path(&p) else {
+            continue;
+        };
+        if out.status.success() {
+            assert_eq!(out.out().trim_end(), ours, "{p:?}");
+        }
+    }
 }

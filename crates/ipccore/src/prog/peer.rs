@@ -1,6 +1,7 @@
 //! What the kernel says about the client of a connection beyond s6's uid and gid: its
 //! supplementary groups (`SO_PEERGROUPS`) and its process (`SO_PEERPIDFD`), for the
-//! handler's environment (`IPCREMOTEGIDLIST`, `IPCREMOTEPID`) and the log.
+//! handler's environment (`IPCREMOTEGIDLIST`, `IPCREMOTEPID`) and the log ([`lookup`]),
+//! and for access rules on groups, cgroups and executables ([`Facts`], [`Stdin`]).
 //!
 //! The cost per connection is two getsockopts, a zero-timeout poll and a close: no
 //! `/proc` read. The pid is reported only if the process that connected is still
@@ -8,10 +9,12 @@
 //! process can have its number. A handler that needs more than that (a pid that stays
 //! valid) asks the kernel itself: `SO_PEERPIDFD` on fd 0.
 
+use crate::base::text;
 use crate::base::ucspi;
 use crate::sys::cred;
+use crate::sys::pidfd;
 use crate::sys::spawn::env_entry;
-use rustix::fd::AsFd;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 use std::ffi::CString;
 
@@ -85,6 +88,140 @@ impl Peer {
             Some(g) => gidlist(g),
         };
         format!(" client pid {pid} groups {groups}")
+    }
+}
+
+/// What access rules may ask about the client beyond its uid and gid. Each is asked
+/// for only when the lookup reaches keys that need it; `Err` says why it is not known.
+pub trait Facts {
+    /// Its supplementary groups, as the kernel recorded them at connect time.
+    fn groups(&mut self) -> Result<Vec<u32>, String>;
+    /// Its cgroup v2 path (`/system.slice/x.service`), now.
+    fn cgroup(&mut self) -> Result<Vec<u8>, String>;
+    /// The path of the program it runs, now.
+    fn exe(&mut self) -> Result<Vec<u8>, String>;
+    /// ` client pid N groups G,…` for the `-v 2` lines.
+    fn log_suffix(&mut self) -> String;
+}
+
+/// The client on fd 0, when fd 0 is a connected Unix socket whose peer has the uid and
+/// gid the environment names: then the kernel is asked, never the environment.
+pub struct Stdin {
+    /// Why fd 0 cannot speak for the client, if it cannot.
+    unusable: Option<String>,
+    /// SO_PEERCRED's pid.
+    pid: u32,
+    /// The peer's pidfd, once asked for.
+    pidfd: Option<Result<OwnedFd, String>>,
+}
+
+fn why(e: Errno) -> String {
+    text::strerror(e)
+}
+
+impl Stdin {
+    /// Check fd 0 against the client the environment names (`uid`, `gid`).
+    pub fn new(uid: u32, gid: u32) -> Stdin {
+        let (unusable, pid) = match cred::peer_creds(rustix::stdio::stdin()) {
+            Ok(c) if (c.uid, c.gid) == (uid, gid) => (None, c.pid),
+            Ok(c) => (
+                Some(format!(
+                    "stdin's peer is {}:{}, not the client {uid}:{gid}",
+                    c.uid, c.gid
+                )),
+                0,
+            ),
+            Err(e) => (
+                Some(format!("stdin is not the client's socket: {}", why(e))),
+                0,
+            ),
+        };
+        Stdin {
+            unusable,
+            pid,
+            pidfd: None,
+        }
+    }
+
+    /// The pidfd of the process that connected.
+    fn pidfd(&mut self) -> Result<&OwnedFd, String> {
+        if let Some(u) = &self.unusable {
+            return Err(u.clone());
+        }
+        let got = self.pidfd.get_or_insert_with(|| {
+            cred::peer_pidfd(rustix::stdio::stdin()).map_err(|e| match e {
+                Errno::NOPROTOOPT => "the kernel has no SO_PEERPIDFD (Linux 6.5)".into(),
+                e => format!("the client is gone: {}", why(e)),
+            })
+        });
+        got.as_ref().map_err(Clone::clone)
+    }
+
+    /// The live pid of the process that connected.
+    fn live_pid(&mut self) -> Option<u32> {
+        let pid = self.pid;
+        let fd = self.pidfd().ok()?;
+        (pid != 0 && matches!(pidfd::exited(fd), Ok(false))).then_some(pid)
+    }
+
+    /// `read` under `/proc/PID`, then a check that the pid is still the client's.
+    fn pinned<T>(&mut self, read: impl FnOnce(&str) -> Result<T, Errno>) -> Result<T, String> {
+        let pid = self.pid;
+        let fd = self.pidfd()?;
+        pidfd::read_pinned(fd, pid, read).map_err(|e| match e {
+            Errno::SRCH => "the client is gone".into(),
+            e => why(e),
+        })
+    }
+}
+
+impl Facts for Stdin {
+    fn groups(&mut self) -> Result<Vec<u32>, String> {
+        if let Some(u) = &self.unusable {
+            return Err(u.clone());
+        }
+        cred::peer_groups(rustix::stdio::stdin()).map_err(why)
+    }
+
+    fn cgroup(&mut self) -> Result<Vec<u8>, String> {
+        let path = self.pinned(pidfd::cgroup_path)?;
+        // With PIDFD_GET_INFO (6.13), the id the kernel gives through the pidfd must be
+        // the id of the directory the path names: else the client moved meanwhile.
+        let fd = self.pidfd()?;
+        if let Ok(pidfd::Info {
+            cgroupid: Some(id), ..
+        }) = pidfd::info(fd)
+            && let Ok(dir) = pidfd::cgroup_id(&path)
+            && dir != id
+        {
+            return Err("the client moved to another cgroup during the check".into());
+        }
+        Ok(path)
+    }
+
+    fn exe(&mut self) -> Result<Vec<u8>, String> {
+        self.pinned(|proc| {
+            // Another mount namespace (a container) has its own /usr/bin/curl.
+            if !pidfd::same_mount_ns(proc)? {
+                return Err(Errno::XDEV);
+            }
+            pidfd::exe_path(proc)
+        })
+        .map_err(|e| {
+            if e == why(Errno::XDEV) {
+                "the client is in another mount namespace".into()
+            } else {
+                e
+            }
+        })
+    }
+
+    fn log_suffix(&mut self) -> String {
+        let peer = Peer {
+            groups: self.groups().ok(),
+            pid: self.live_pid(),
+        };
+        peer.log_suffix()
     }
 }
 
