@@ -407,3 +407,210 @@ fn escape_is_systemd_escape() {
         }
     }
 }
+
+/// Two cgroups made under the writable cgroup v2 tree, removed on drop.
+struct Cgroups {
+    root: std::path::PathBuf,
+    names: Vec<String>,
+}
+
+impl Cgroups {
+    /// The cgroup v2 mount, if it is writable here.
+    fn mount() -> Option<std::path::PathBuf> {
+        ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
+            .iter()
+            .map(std::path::PathBuf::from)
+            .find(|m| m.join("cgroup.procs").exists() && m.join("cgroup.subtree_control").exists())
+    }
+
+    fn new(names: &[&str]) -> Option<Cgroups> {
+        let root = Cgroups::mount()?;
+        let mut made = Cgroups {
+            root,
+            names: Vec::new(),
+        };
+        for n in names {
+            std::fs::create_dir(made.root.join(n)).ok()?;
+            made.names.push(n.to_string());
+        }
+        Some(made)
+    }
+}
+
+impl Drop for Cgroups {
+    fn drop(&mut self) {
+        for n in self.names.iter().rev() {
+            let dir = self.root.join(n);
+            // Its clients have exited; their cgroup empties once they are reaped.
+            eventually(10, || std::fs::remove_dir(&dir).is_ok() || !dir.exists());
+        }
+    }
+}
+
+/// A client that moves itself into `cgroup` (a path under the mount) and then runs
+/// socat: its answer.
+fn client_in(cg: &Cgroups, cgroup: &str, sock: &std::path::Path) -> String {
+    let procs = cg.root.join(cgroup).join("cgroup.procs");
+    let script = format!(
+        "echo $$ > '{}' && exec socat - UNIX-CONNECT:'{}'",
+        procs.display(),
+        sock.display()
+    );
+    let out = run_timeout(cmd(&["sh", "-c", &script]), 20);
+    out.assert_code(0);
+    out.out()
+}
+
+#[test]
+fn cgroup_rules_tell_two_cgroups_apart() {
+    if !have("socat") {
+        return;
+    }
+    let tag = format!("ipct{}", std::process::id());
+    let (a, b, sub, deep) = (
+        format!("{tag}-a"),
+        format!("{tag}-b"),
+        format!("{tag}-a/sub"),
+        format!("{tag}-a/sub/deep"),
+    );
+    let Some(cg) = Cgroups::new(&[&a, &b, &sub, &deep]) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no writable cgroup v2 tree"
+        );
+        return;
+    };
+    let d = Dir::new("idcg");
+    let rules = d.join("rules");
+    let esc = |p: &str| ipccore::base::rulekey::escape_path(p.as_bytes()).unwrap();
+    // The test's names contain `-`: `ipct123-a` is filed as `ipct123\x2da`.
+    assert!(esc(&format!("/{a}")).contains("\\x2d"));
+    write_tree(
+        &rules,
+        &[
+            (
+                format!("cgroup/{}/allow", esc(&format!("/{a}"))).as_str(),
+                "",
+            ),
+            (
+                format!("cgroup/{}/deny", esc(&format!("/{deep}"))).as_str(),
+                "",
+            ),
+            ("uid/default/deny", ""),
+        ],
+    );
+    let cdb = d.join("rules.cdb");
+    run_timeout(cmd(&[bin("ipcrules-cdb"), cdb.clone(), rules.clone()]), 20).assert_code(0);
+    for (opt, r, t) in [("-i", &rules, "dir"), ("-x", &cdb, "cdb")] {
+        let p = d.join(format!("s-{t}"));
+        let srv = gated(&p, opt, r);
+        assert_eq!(client_in(&cg, &a, &p), "ok\n", "{t}: in a");
+        assert_eq!(client_in(&cg, &b, &p), "", "{t}: in b");
+        // A descendant matches its ancestor's rule; a deeper rule decides first.
+        assert_eq!(client_in(&cg, &sub, &p), "ok\n", "{t}: in a/sub");
+        assert_eq!(client_in(&cg, &deep, &p), "", "{t}: in a/sub/deep");
+        // Our own cgroup (the test's) has no rule.
+        assert_eq!(
+            run_timeout(
+                cmd(&["socat", "-", &format!("UNIX-CONNECT:{}", p.display())]),
+                20
+            )
+            .out(),
+            "",
+            "{t}: outside"
+        );
+        assert!(eventually(10, || srv.children().is_empty()));
+        drop(srv);
+    }
+}
+
+#[test]
+fn exe_rules_allow_curl_and_refuse_python() {
+    if !have("curl") || !have("/usr/bin/python3") || !have("systemd-escape") {
+        return;
+    }
+    let curl = std::fs::canonicalize("/usr/bin/curl").unwrap();
+    // The key as an admin makes it, with systemd-escape.
+    let out = run_timeout(
+        cmd(&[
+            std::ffi::OsStr::new("systemd-escape"),
+            "--path".as_ref(),
+            curl.as_os_str(),
+        ]),
+        10,
+    );
+    let name = out.out().trim_end().to_string();
+    let d = Dir::new("idexe");
+    let rules = d.join("rules");
+    write_tree(
+        &rules,
+        &[
+            (format!("exe/{name}/allow").as_str(), ""),
+            ("uid/default/deny", ""),
+        ],
+    );
+    let cdb = d.join("rules.cdb");
+    run_timeout(cmd(&[bin("ipcrules-cdb"), cdb.clone(), rules.clone()]), 20).assert_code(0);
+    // Reads the whole request first: closing with unread bytes would reset the client.
+    let http = "while IFS= read -r l && [ \"${l%$'\\r'}\" ]; do :; done; \
+                printf 'HTTP/1.0 200 OK\\r\\nContent-Length: 3\\r\\n\\r\\nok\\n'";
+    for (opt, r, t) in [("-i", &rules, "dir"), ("-x", &cdb, "cdb")] {
+        let p = d.join(format!("s-{t}"));
+        let mut c = Command::new(bin("ipcserver"));
+        c.arg("-1")
+            .arg(&p)
+            .arg(bin("ipcserver-access"))
+            .args(["-v", "2", opt])
+            .arg(r)
+            .args(["bash", "-c", http]);
+        let srv = Server::start(c);
+        let sock = p.display().to_string();
+        // curl as another user too: the rule is on the program, not the uid.
+        let out = run_timeout(
+            as_member(
+                1500,
+                &[],
+                &["curl", "-s", "--unix-socket", &sock, "http://x/"],
+            ),
+            20,
+        );
+        assert_eq!(out.out(), "ok\n", "{t}: curl: {} {}", out.err(), srv.log());
+        // The same curl in another mount namespace: its path there could name any file.
+        if have("unshare") {
+            let out = run_timeout(
+                cmd(&[
+                    "unshare",
+                    "-m",
+                    "curl",
+                    "-s",
+                    "--unix-socket",
+                    &sock,
+                    "http://x/",
+                ]),
+                20,
+            );
+            assert_eq!(out.out(), "", "{t}: curl in another mount namespace");
+        }
+        let py = format!(
+            "import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect({sock:?})\n\
+             try:\n  s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')\n  print(repr(s.recv(100)))\n\
+             except (ConnectionResetError, BrokenPipeError):\n  print('reset')"
+        );
+        let out = run_timeout(as_member(1500, &[], &["/usr/bin/python3", "-c", &py]), 20);
+        let log_has = |s: &str| srv.log().contains(s);
+        // Refused: closed unread (a reset) or at least unanswered.
+        assert!(
+            ["b''\n", "reset\n"].contains(&out.out().as_str()),
+            "{t}: python3: {} {}",
+            out.out(),
+            out.err()
+        );
+        assert!(eventually(10, || srv.children().is_empty()));
+        assert!(
+            log_has("the client's exe is not known: the client is in another mount namespace"),
+            "{}",
+            srv.log()
+        );
+        drop(srv);
+    }
+}
