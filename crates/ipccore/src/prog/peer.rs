@@ -100,7 +100,8 @@ pub trait Facts {
     fn cgroup(&mut self) -> Result<Vec<u8>, String>;
     /// The path of the program it runs, now.
     fn exe(&mut self) -> Result<Vec<u8>, String>;
-    /// ` client pid N groups G,…` for the `-v 2` lines.
+    /// ` client pid N groups G,…` for the `-v 2` lines, or nothing when the kernel
+    /// cannot be asked.
     fn log_suffix(&mut self) -> String;
 }
 
@@ -216,7 +217,11 @@ impl Facts for Stdin {
         })
     }
 
+    /// Empty when fd 0 does not speak for the client: the line is then s6's.
     fn log_suffix(&mut self) -> String {
+        if self.unusable.is_some() {
+            return String::new();
+        }
         let peer = Peer {
             groups: self.groups().ok(),
             pid: self.live_pid(),
