@@ -489,6 +489,7 @@ fn ipcserver_table() {
         return;
     }
     assert_documented("ipcserver", "are additions");
+    assert_documented("ipcserver", "client pid CPID groups G,...");
     assert_documented(
         "ipcserver",
         "Handlers start with every signal at its default disposition",

@@ -86,6 +86,7 @@ fn ipcserverd_table() {
     if !have("s6-ipcserverd") || !have("s6-ipcserver-socketbinder") || !have("perl") {
         return;
     }
+    assert_documented("ipcserverd", "client pid CPID groups G,...");
     let d = Dir::new("dsd");
     let mut r = Report::default();
     for k in CASES {
