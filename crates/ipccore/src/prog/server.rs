@@ -10,6 +10,7 @@ use crate::base::error::{Error, ResultExt};
 use crate::base::text;
 use crate::base::ucspi;
 use crate::fs::listen::{self, Leftover, ListenOpts};
+use crate::prog::peer::{self, Peer};
 use crate::sys::diag::Diag;
 use crate::sys::exec;
 use crate::sys::fd;
@@ -533,10 +534,7 @@ impl Server<'_> {
             return;
         }
         // Our additions (`prog::peer`): groups and pid, with the credentials.
-        let peer = self
-            .cfg
-            .peercred
-            .then(|| crate::prog::peer::lookup(&conn, cred_pid));
+        let peer = self.cfg.peercred.then(|| peer::lookup(&conn, cred_pid));
         let mut env: Vec<CString> = Vec::with_capacity(8);
         let mut push = |name: &str, v: &[u8]| {
             if let Some(c) = env_entry(name, v) {
@@ -555,7 +553,7 @@ impl Server<'_> {
         if let Some(lp) = &self.local_path {
             env.push(lp.clone());
         }
-        env.extend(peer.iter().flat_map(crate::prog::peer::Peer::env));
+        env.extend(peer.iter().flat_map(Peer::env));
         // The child's exec failure, if any, is reported when it is reaped (`reap`).
         match self.spawner.spawn_async(conn.as_fd(), env) {
             Ok(pid) => {
@@ -567,14 +565,9 @@ impl Server<'_> {
                     } else {
                         "?".into()
                     };
-                    d.info(format!(
-                        "allow {} pid {} count {who}/{local}{}",
-                        ids(uid, gid),
-                        pid.as_raw_nonzero(),
-                        peer.as_ref()
-                            .map(crate::prog::peer::Peer::log_suffix)
-                            .unwrap_or_default()
-                    ));
+                    let client = peer.as_ref().map(Peer::log_suffix).unwrap_or_default();
+                    let (ids, pid) = (ids(uid, gid), pid.as_raw_nonzero());
+                    d.info(format!("allow {ids} pid {pid} count {who}/{local}{client}"));
                     self.status();
                 }
             }
