@@ -735,6 +735,137 @@ mod tests {
         Ok(())
     }
 
+    /// Facts that count how often each is asked for.
+    #[derive(Default)]
+    struct Fake {
+        groups: Option<Vec<u32>>,
+        cgroup: Option<&'static str>,
+        asked: Vec<&'static str>,
+    }
+
+    impl Facts for Fake {
+        fn groups(&mut self) -> Result<Vec<u32>, String> {
+            self.asked.push("groups");
+            self.groups.clone().ok_or_else(|| "unknown".into())
+        }
+        fn cgroup(&mut self) -> Result<Vec<u8>, String> {
+            self.asked.push("cgroup");
+            self.cgroup
+                .map(|c| c.as_bytes().to_vec())
+                .ok_or_else(|| "unknown".into())
+        }
+        fn exe(&mut self) -> Result<Vec<u8>, String> {
+            self.asked.push("exe");
+            Err("unknown".into())
+        }
+        fn log_suffix(&mut self) -> String {
+            String::new()
+        }
+    }
+
+    /// A rules directory under /tmp with `rules` (`KEY/allow` or `KEY/deny`).
+    fn rulesdir(tag: &str, rules: &[&str]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ipccore-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for r in rules {
+            let p = dir.join(r);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "").unwrap();
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn verdict_key(v: &Verdict) -> String {
+        match v {
+            Verdict::Allow { key, .. } => format!("allow {}", key.clone().unwrap_or_default()),
+            Verdict::Deny { key } => format!("deny {key}"),
+            Verdict::NoRule => "none".into(),
+            Verdict::Unknown { kind, .. } => format!("unknown {kind}"),
+        }
+    }
+
+    #[test]
+    fn facts_are_asked_only_when_needed_and_deny_wins() -> Result<(), Error> {
+        // No group/, cgroup/ or exe/ directory: nothing asked, s6's verdict.
+        let plain = rulesdir("plain", &["uid/default/allow"]);
+        let mut f = Fake::default();
+        let v = check_client(&Ruleset::Dir(plain.clone()), 4000, 4000, Some(&mut f))?;
+        assert_eq!(verdict_key(&v), "allow uid/default");
+        assert!(f.asked.is_empty(), "{:?}", f.asked);
+        // A uid rule decides first: nothing asked either.
+        let dir = rulesdir(
+            "groups",
+            &[
+                "uid/4001/allow",
+                "group/10/allow",
+                "group/11/deny",
+                "group/4000/allow",
+                "cgroup/a/allow",
+                "cgroup/a-b\\x2dc/deny",
+                "uid/default/deny",
+            ],
+        );
+        let rules = Ruleset::Dir(dir.clone());
+        let mut f = Fake::default();
+        assert_eq!(
+            verdict_key(&check_client(&rules, 4001, 4001, Some(&mut f))?),
+            "allow uid/4001"
+        );
+        assert!(f.asked.is_empty());
+        // The egid's allow, then a supplementary deny: the deny wins.
+        let mut f = Fake {
+            groups: Some(vec![10, 11]),
+            ..Fake::default()
+        };
+        assert_eq!(
+            verdict_key(&check_client(&rules, 5, 4000, Some(&mut f))?),
+            "deny group/11"
+        );
+        // An allow on a supplementary group.
+        let mut f = Fake {
+            groups: Some(vec![10]),
+            ..Fake::default()
+        };
+        assert_eq!(
+            verdict_key(&check_client(&rules, 5, 5, Some(&mut f))?),
+            "allow group/10"
+        );
+        // Unknown groups with group/ rules: refused.
+        let mut f = Fake::default();
+        assert_eq!(
+            verdict_key(&check_client(&rules, 5, 5, Some(&mut f))?),
+            "unknown group"
+        );
+        // The most specific cgroup first, then its ancestors.
+        for (cg, want) in [
+            ("/a/b-c/d", "deny cgroup/a-b\\x2dc"),
+            ("/a/x", "allow cgroup/a"),
+            ("/z", "deny uid/default"),
+        ] {
+            let mut f = Fake {
+                groups: Some(vec![]),
+                cgroup: Some(cg),
+                ..Fake::default()
+            };
+            assert_eq!(
+                verdict_key(&check_client(&rules, 5, 5, Some(&mut f))?),
+                want,
+                "{cg}"
+            );
+            assert_eq!(
+                f.asked,
+                ["groups", "cgroup"],
+                "no exe/ rules: exe not asked"
+            );
+        }
+        // Without facts (ipcfdholderd): s6's keys only.
+        assert_eq!(verdict_key(&check(&rules, 5, 4000)?), "deny uid/default");
+        let _ = std::fs::remove_dir_all(&plain);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+
     #[test]
     fn ids() {
         assert_eq!(parse_id(OsStr::new("007")), Some(7));
