@@ -614,3 +614,18 @@ fn exe_rules_allow_curl_and_refuse_python() {
         drop(srv);
     }
 }
+
+/// `ipcserver-access -E` unsets our two variables with the other `IPC*` ones.
+#[test]
+fn access_minus_capital_e_unsets_them() {
+    let d = Dir::new("idE");
+    let p = d.join("s");
+    let mut c = Command::new(bin("ipcserver"));
+    c.arg("-1")
+        .arg(&p)
+        .arg(bin("ipcserver-access"))
+        .arg("-E")
+        .args(["sh", "-c", "env | grep -c '^IPC' ; exit 0"]);
+    let _srv = Server::start(c);
+    assert_eq!(read_string(&mut connect(&p)), "0\n");
+}
