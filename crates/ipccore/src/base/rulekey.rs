@@ -105,6 +105,42 @@ mod tests {
         assert_eq!(escape_path(b"/a\nb").as_deref(), Some("a\\x0ab"));
     }
 
+    /// Whatever the path, the name is one safe file name: no `/`, no NUL, no leading
+    /// dot, only the kept characters and `\xNN`; and two different normalized paths
+    /// never share a name.
+    #[test]
+    fn property_names_are_single_components_and_distinct() {
+        let mut seen = std::collections::HashMap::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 9) as usize;
+            let alphabet = b"/a.-\\x\0\xff:_ ";
+            let path: Vec<u8> = (0..len)
+                .map(|i| alphabet[((x >> (i * 4)) % alphabet.len() as u64) as usize])
+                .collect();
+            let Some(name) = escape_path(&path) else {
+                continue;
+            };
+            assert!(!name.is_empty() && !name.contains('/') && !name.contains('\0'));
+            assert!(!name.starts_with('.'), "{path:?}");
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b":_.-\\".contains(&b))
+            );
+            let norm: Vec<Vec<u8>> = path
+                .split(|&b| b == b'/')
+                .filter(|c| !c.is_empty() && *c != b".")
+                .map(<[u8]>::to_vec)
+                .collect();
+            if let Some(other) = seen.insert(name.clone(), norm.clone()) {
+                assert_eq!(other, norm, "{name}");
+            }
+        }
+    }
+
     #[test]
     fn cgroup_ancestry() {
         assert_eq!(
