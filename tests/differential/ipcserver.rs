@@ -763,3 +763,69 @@ fn signal_lines() {
         assert_eq!(seen[0], seen[1], "{tag}");
     }
 }
+
+/// The row for our two additions, `IPCREMOTEGIDLIST` and `IPCREMOTEPID` (ipcserver(1)
+/// COMPATIBILITY): both servers inherit them set to `inherited`; s6 passes them on
+/// untouched, ours replaces them with the client's (root's groups and this test's pid)
+/// or, with `-P`, removes them. The rest of the handler's view is the same.
+#[test]
+fn identity_variables_row() {
+    if !have("s6-ipcserver") || !have("perl") {
+        return;
+    }
+    assert_documented("ipcserver", "IPCREMOTEGIDLIST");
+    let d = Dir::new("dsid");
+    let inherited = [
+        ("IPCREMOTEGIDLIST", "inherited"),
+        ("IPCREMOTEPID", "inherited"),
+    ];
+    let (gids, pid) = crate::identity::our_gidlist_and_pid();
+    for (tag, opts) in [("p", &[][..]), ("P", &["-P"][..])] {
+        let mut views = Vec::new();
+        for (side, prog) in [("ours", "ipcserver"), ("peer", "s6-ipcserver")] {
+            let sd = side_dir(&d.path, &format!("id-{tag}"), side);
+            let mut argv = vec![prog.to_string()];
+            argv.extend(opts.iter().map(|s| s.to_string()));
+            argv.push("s".into());
+            argv.extend(probe(&d.path));
+            let got = serve_once(&argv, &inherited, &[], &sd, &sd.join("s"), PROGS, &d.path);
+            views.push(got.handler);
+        }
+        let pick = |h: &str| -> Vec<String> {
+            h.lines()
+                .filter(|l| {
+                    l.starts_with("env IPCREMOTEGIDLIST=") || l.starts_with("env IPCREMOTEPID=")
+                })
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(
+            pick(&views[1]),
+            [
+                "env IPCREMOTEGIDLIST=inherited",
+                "env IPCREMOTEPID=inherited"
+            ],
+            "s6 passes them on ({tag})"
+        );
+        let ours_want: Vec<String> = if opts.is_empty() {
+            vec![format!("env {gids}"), format!("env {pid}")]
+        } else {
+            Vec::new()
+        };
+        let mut ours = pick(&views[0]);
+        ours.sort();
+        assert_eq!(ours, ours_want, "ours ({tag})");
+        let rest = |h: &str| -> String {
+            h.lines()
+                .filter(|l| {
+                    !l.starts_with("env IPCREMOTEGIDLIST=")
+                        && !l.starts_with("env IPCREMOTEPID=")
+                        && !l.starts_with("env IPCLOCALPATH=")
+                        && !l.starts_with("Sig")
+                })
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
+        assert_eq!(rest(&views[0]), rest(&views[1]), "the rest ({tag})");
+    }
+}
