@@ -7,6 +7,7 @@ mod bridges;
 mod differential;
 mod docs;
 mod fifodir;
+mod identity;
 mod ipcclient;
 mod ipcconnlimit;
 mod ipcfdholder;

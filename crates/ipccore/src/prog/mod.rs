@@ -68,3 +68,4 @@ pub mod ipcserverd;
 pub mod ipcsudo;
 pub mod local_socket_listen;
 pub mod npt;
+pub mod peer;
