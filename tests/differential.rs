@@ -4,30 +4,32 @@
 //!
 //! A row either asserts *equality* with the peer, or asserts *our documented* behaviour
 //! and names the COMPATIBILITY line of our man page that explains the difference
-//! (`Case::differs`). There is nothing in between: see compat.md's rule.
+//! (`Case::differs`). There is nothing in between: see the rule in doc/compat.md (and
+//! each page's COMPATIBILITY).
 //!
 //! One child module per program family; every program in `src/bin` has a row in
 //! `PAIRS` (checked by `every_program_has_a_peer_row`).
 #![allow(dead_code)]
 
-mod access;
 mod chainload;
-mod cleanfifodir;
-mod connlimit;
-mod fdholder;
-mod ioconnect;
 mod ipcclient;
+mod ipcconnlimit;
+mod ipcfdholder;
+mod ipcioconnect;
+mod ipcnotify;
+mod ipcrules_cdb;
+mod ipcrules_fs;
 mod ipcserver;
+mod ipcserver_access;
+mod ipcserver_socketbinder;
 mod ipcserverd;
+mod ipcsudo;
 mod npt;
-mod nptlisten;
+mod npt_cleanfifodir;
+mod npt_listen;
 mod options;
 mod probe;
-mod rulescdb;
-mod rulesfs;
 mod security;
-mod socketbinder;
-mod sudo;
 
 use crate::util::*;
 use std::ffi::OsString;
@@ -66,6 +68,14 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("npt-cleanfifodir", "s6-cleanfifodir"),
     ("ipcrules-fs", "s6-accessrules-fs-from-cdb"),
     ("npt-listen", "s6-ftrig-listen"),
+    (
+        "ipcnotify-socket-from-fd",
+        "target/s6-upstream/bin/s6-notify-socket-from-fd",
+    ),
+    (
+        "ipcnotify-fd-from-socket",
+        "target/s6-upstream/bin/s6-notify-fd-from-socket",
+    ),
     (
         "local-stream-socket-listen",
         "(nosh local-stream-socket-listen)",

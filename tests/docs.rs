@@ -182,34 +182,19 @@ fn synopsis_entries(rendered: &str) -> Vec<String> {
 
 /// Programs that, as their s6 peer, refuse no command line at all, so never print their
 /// usage line: s6-connlimit takes everything after its name as prog, and no prog as
-/// "check only". Their SYNOPSIS is checked against the `USAGE` constant of their source.
+/// "check only". Their SYNOPSIS is checked against the usage line of `--help` only.
 const NEVER_REFUSE: &[&str] = &["ipcconnlimit"];
 
-/// The `const USAGE` string of `src/bin/PROG.rs`, or of `src/cli/PROG.rs` (with `_`
-/// for `-`) in the program shape where the bin file only calls the cli's `main`.
+/// The usage line of `prog --help` (its first line, `usage: USAGE`): `pub const USAGE`
+/// of `src/cli/PROG.rs`, as the program prints it.
 fn usage_const(prog: &str) -> String {
-    let bin = std::fs::read_to_string(root().join(format!("src/bin/{prog}.rs"))).unwrap();
-    let src = if bin.contains("const USAGE: &str =") {
-        bin
-    } else {
-        let cli = format!("src/cli/{}.rs", prog.replace('-', "_"));
-        std::fs::read_to_string(root().join(&cli)).unwrap_or_default()
-    };
-    let start = src.find("const USAGE: &str =").unwrap_or_else(|| {
-        panic!("neither src/bin/{prog}.rs nor its src/cli file has a const USAGE")
-    });
-    let rest = &src[start..];
-    let open = rest.find('"').unwrap() + 1;
-    let mut out = String::new();
-    let mut chars = rest[open..].chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.extend(chars.next()),
-            '"' => break,
-            c => out.push(c),
-        }
-    }
-    out
+    let out = run_timeout(cmd(&[bin(prog).to_str().unwrap(), "--help"]), 20);
+    out.assert_code(0);
+    let first = out.out().lines().next().unwrap_or_default().to_string();
+    first
+        .strip_prefix("usage: ")
+        .unwrap_or_else(|| panic!("{prog} --help does not start with `usage: `: {first:?}"))
+        .to_string()
 }
 
 /// The usage line `prog` prints for a refused command line: tried with an unknown
@@ -246,7 +231,7 @@ fn synopsis_matches_the_usage_line() {
                     !NEVER_REFUSE.contains(&prog.as_str()),
                     "{prog} printed a usage line: take it off NEVER_REFUSE"
                 );
-                assert_eq!(u, source, "{prog}: printed usage line vs const USAGE");
+                assert_eq!(u, source, "{prog}: printed usage line vs --help's");
                 u
             }
             None => {
@@ -374,4 +359,93 @@ fn section_check_rejects_disorder_and_gaps() {
     let no_environment = good.replace(".Sh ENVIRONMENT\n", "");
     let found = titles(&no_environment);
     assert_ne!(found, expected_titles(&found));
+}
+
+/// The options a usage line names: `-x` letters (`-qQv` style groups are not used in
+/// usage lines) and `--long` names.
+fn usage_options(usage: &str) -> Vec<String> {
+    usage
+        .split(|c: char| c.is_whitespace() || c == '|' || c == '[' || c == ']')
+        .filter(|w| w.len() >= 2 && w.starts_with('-') && w != &"--")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn usage_options_are_found() {
+    assert_eq!(
+        usage_options("p [ -q | -Q ] [ -t ms ] [ --fdname name ] path prog..."),
+        ["-q", "-Q", "-t", "--fdname"]
+    );
+}
+
+/// `--help` and `--version` as the first argument, on every program: exit 0, on stdout,
+/// nothing on stderr; the help starts with the usage line and has a line for every
+/// option the usage line names; the version line is `PROG (ipctools) VERSION`.
+#[test]
+fn every_program_answers_help_and_version() {
+    for prog in programs() {
+        let out = run_timeout(cmd(&[bin(prog.as_str()).to_str().unwrap(), "--help"]), 20);
+        out.assert_code(0);
+        assert_eq!(out.err(), "", "{prog} --help wrote on stderr");
+        let help = out.out();
+        let usage = help
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("usage: "))
+            .unwrap_or_else(|| panic!("{prog} --help does not start with `usage: `"));
+        assert!(usage.starts_with(&format!("{prog} ")), "{prog}: {usage:?}");
+        let body: Vec<&str> = help.lines().skip(1).collect();
+        for opt in usage_options(usage) {
+            assert!(
+                body.iter().any(|l| l
+                    .split(|c: char| c.is_whitespace() || c == ',')
+                    .any(|w| w == opt)),
+                "{prog} --help has no line for {opt}:\n{help}"
+            );
+        }
+        for opt in ["--help", "--version"] {
+            assert!(
+                body.iter().any(|l| l.trim_start().starts_with(opt)),
+                "{prog}: {opt}"
+            );
+        }
+        let out = run_timeout(
+            cmd(&[bin(prog.as_str()).to_str().unwrap(), "--version"]),
+            20,
+        );
+        out.assert_code(0);
+        assert_eq!(out.err(), "", "{prog} --version wrote on stderr");
+        assert_eq!(
+            out.out(),
+            format!("{prog} (ipctools) {}\n", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}
+
+/// Only the first argument: after it, `--help` is what it always was (here an argument
+/// of the next program, which prints it), so an s6 command line keeps its meaning.
+#[test]
+fn help_is_only_the_first_argument() {
+    let mut c = cmd(&[
+        bin("ipcconnlimit").to_str().unwrap(),
+        "printf",
+        "%s\\n",
+        "--help",
+    ]);
+    c.env("PROTO", "IPC").env("IPCCONNNUM", "1");
+    let out = run_timeout(c, 20);
+    out.assert_code(0);
+    assert_eq!(out.out(), "--help\n");
+    let out = run_timeout(
+        cmd(&[bin("ipcserver").to_str().unwrap(), "-1", "--help"]),
+        20,
+    );
+    out.assert_code(100);
+    assert!(
+        out.err()
+            .contains("ipcserver: fatal: unknown option --help"),
+        "{}",
+        out.err()
+    );
 }

@@ -522,7 +522,7 @@ fn mkfifodir_as_s6() {
 fn library_spawns_nptlistend_child() {
     let d = Dir::new("fdlib");
     let fd = mkfifodir(&d, "ev");
-    let req = ipccore::prog::npt::Request {
+    let req = ipccore::prog::npt::proto::Request {
         fifodir: fd.clone(),
         regex: "D$".into(),
         timeout: Some(Duration::from_secs(5)),
@@ -532,13 +532,13 @@ fn library_spawns_nptlistend_child() {
         fd.clone().into_os_string(),
         "uD".into(),
     ];
-    let got = ipccore::prog::npt::wait_child(&bin("nptlistend"), &req, &prog).unwrap();
+    let got = ipccore::prog::npt::npt_wait::wait_child(&bin("nptlistend"), &req, &prog).unwrap();
     assert_eq!(got, b"uD");
-    let req = ipccore::prog::npt::Request {
+    let req = ipccore::prog::npt::proto::Request {
         timeout: Some(Duration::from_millis(100)),
         ..req
     };
-    let e = ipccore::prog::npt::wait_child(&bin("nptlistend"), &req, &[]).unwrap_err();
+    let e = ipccore::prog::npt::npt_wait::wait_child(&bin("nptlistend"), &req, &[]).unwrap_err();
     assert_eq!(e.exit_code(), 99);
     assert!(fifos(&fd).is_empty());
 }

@@ -619,9 +619,9 @@ fn logs_name_uid_method_escaped_path_and_rule() {
         == "ipchttpgate: info: allow uid 1501 GET /v1.40/images/json: rule 2\n"));
 }
 
-/// The identity helper's ipcserver exports IPCREMOTEGIDLIST; until it is in, this test
-/// puts the list in the handler's environment itself (`env IPCREMOTEGIDLIST=…` in the
-/// chain), to show what the gate does with one.
+/// The list in the handler's environment put there by the test itself (`env
+/// IPCREMOTEGIDLIST=…` in the chain, over ipcserver's): what the gate does with a list,
+/// whatever the client's real groups.
 #[test]
 fn group_rule_with_gidlist_set_by_env_in_the_chain() {
     let rules = "allow GET /grp/any group=4244\nallow GET /grp/egid gid=4244\n";
@@ -639,8 +639,9 @@ fn group_rule_with_gidlist_set_by_env_in_the_chain() {
     );
 }
 
+/// ipcserver exports the client's supplementary groups (`SO_PEERGROUPS`): `group=`
+/// rules see them.
 #[test]
-#[ignore = "needs IPCREMOTEGIDLIST from ipcserver (identity work)"]
 fn group_rule_uses_kernel_groups_from_ipcserver() {
     let rules = "allow GET /grp/any group=4244\n";
     let Some(g) = Gate::start("hgkgrp", rules, &[], &[]) else {

@@ -3,25 +3,27 @@
 
 mod util;
 
-mod access;
 mod bridges;
-mod cleanfifodir;
-mod connlimit;
 mod differential;
 mod docs;
-mod fdholder;
 mod fifodir;
-mod ioconnect;
+mod identity;
 mod ipcclient;
+mod ipcconnlimit;
+mod ipcfdholder;
 mod ipchttpgate;
+mod ipcioconnect;
+mod ipcnotify;
+mod ipcrules_fs;
 mod ipcserver;
+mod ipcserver_access;
 mod ipcserver_spawn;
 mod ipcserverd;
-mod listen_tools;
-mod nptlisten;
+mod ipcsudo;
+mod local_socket_listen;
+mod npt_cleanfifodir;
+mod npt_listen;
 mod reliability;
-mod rulesfs;
 mod security;
 mod service;
 mod socknames;
-mod sudo;

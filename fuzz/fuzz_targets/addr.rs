@@ -3,7 +3,7 @@
 //! (`-U`), nosh's strtol numbers, `LISTEN_FDS`/`LISTEN_PID`, `LISTEN_FDNAMES`.
 #![no_main]
 
-use ipccore::{prog::activation, sys::privs, sys::sock::SockPath};
+use ipccore::{prog::local_socket_listen, sys::privs, sys::sock::SockPath};
 use libfuzzer_sys::fuzz_target;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -29,17 +29,20 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(g.len(), words);
         }
         let _ = privs::parse_owner(s);
-        if let Some(n) = activation::parse_number(s) {
-            let _ = (activation::uid_from(n), activation::gid_from(n));
-            assert!(activation::mode_from(n).is_none_or(|m| m.as_raw_mode() <= 0o7777));
+        if let Some(n) = local_socket_listen::parse_number(s) {
+            let _ = (
+                local_socket_listen::uid_from(n),
+                local_socket_listen::gid_from(n),
+            );
+            assert!(local_socket_listen::mode_from(n).is_none_or(|m| m.as_raw_mode() <= 0o7777));
         }
     }
     let _ = privs::from_env(Some(oa), Some(ob), c.map(OsStr::from_bytes));
-    let n = activation::passed_listeners(Some(oa), Some(ob), 4242);
+    let n = local_socket_listen::passed_listeners(Some(oa), Some(ob), 4242);
     // fdnames pads or truncates to n names, then adds ours: n+1 names in all.
     let n = n.min(64);
-    if activation::fdname_is_valid(ob) {
-        let names = activation::fdnames(Some(oa), n, ob);
+    if local_socket_listen::fdname_is_valid(ob) {
+        let names = local_socket_listen::fdnames(Some(oa), n, ob);
         let count = names.as_bytes().split(|&x| x == b':').count();
         assert_eq!(count, n as usize + 1);
     }

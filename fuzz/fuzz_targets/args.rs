@@ -9,11 +9,11 @@ use libfuzzer_sys::fuzz_target;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
-use ipccore::prog::activation::Kind;
+use ipccore::prog::local_socket_listen::Kind;
 use ipctools::cli::{
     ipcclient, ipcconnlimit, ipcioconnect, ipcrules_cdb, ipcrules_fs, ipcserver, ipcserver_access,
-    ipcserver_socketbinder, ipcserverd, ipcsudo, ipcsudoc, ipcsudod, npt_cleanfifodir, npt_listen,
-    npt_mkfifodir, npt_notify, npt_wait, nptlistend, socket_listen,
+    ipcserver_socketbinder, ipcserverd, ipcsudo, ipcsudoc, ipcsudod, local_socket_listen,
+    npt_cleanfifodir, npt_listen, npt_mkfifodir, npt_notify, npt_wait, nptlistend,
 };
 
 fn argv(data: &[u8]) -> Vec<OsString> {
@@ -56,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
         }
         k @ 2..=4 => {
             let kind = [Kind::Stream, Kind::Seqpacket, Kind::Datagram][usize::from(k - 2)];
-            if let Ok(cfg) = socket_listen::parse(kind, a) {
+            if let Ok(cfg) = local_socket_listen::parse(kind, a) {
                 assert!(!cfg.argv.is_empty() && is_tail(&args, &cfg.argv));
                 // A socket mode is permission bits only (`--mode 660` is refused).
                 assert!(cfg.mode.is_none_or(|m| m.as_raw_mode() <= 0o777));
@@ -84,8 +84,8 @@ fuzz_target!(|data: &[u8]| {
         10 => {
             // No options at all, as s6-ftrig-notify: the first two arguments, whatever they are.
             if let Ok(o) = npt_notify::parse(a) {
-                assert_eq!(o.dir.as_os_str(), args[0]);
-                assert_eq!(o.message, args[1]);
+                assert_eq!(o.cfg.dir.as_os_str(), args[0]);
+                assert_eq!(o.cfg.message, args[1]);
             }
         }
         11 => {
@@ -111,26 +111,26 @@ fuzz_target!(|data: &[u8]| {
         16 => {
             // No options at all, as s6-connlimit: argv is prog, untouched.
             if let Ok(o) = ipcconnlimit::parse(a) {
-                assert_eq!(o.prog, args);
+                assert_eq!(o.cfg.prog, args);
             }
         }
         17 => {
             if let Ok(o) = ipcrules_fs::parse(a) {
-                assert_eq!(o.dir.as_os_str(), args[0]);
-                assert_eq!(o.cdbfile.as_os_str(), args[1]);
+                assert_eq!(o.cfg.dir.as_os_str(), args[0]);
+                assert_eq!(o.cfg.cdbfile.as_os_str(), args[1]);
             }
         }
         18 => {
             if let Ok(o) = npt_cleanfifodir::parse(a) {
-                assert_eq!(o.dir.as_os_str(), args[0]);
+                assert_eq!(o.cfg.dir.as_os_str(), args[0]);
             }
         }
         19 => {
             if let Ok(o) = ipcserver_socketbinder::parse(a) {
-                assert!(!o.argv.is_empty() && is_tail(&args, &o.argv));
+                assert!(!o.cfg.argv.is_empty() && is_tail(&args, &o.cfg.argv));
                 // Permission bits only; -b 0 means "does not listen", never listen(0).
-                assert!(o.listen.mode.as_raw_mode() <= 0o777);
-                assert!(o.listen.backlog.is_none_or(|b| b > 0));
+                assert!(o.cfg.listen.mode.as_raw_mode() <= 0o777);
+                assert!(o.cfg.listen.backlog.is_none_or(|b| b > 0));
             }
         }
         _ => {

@@ -43,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
         }
         3 => {
             if let Ok(o) = retrieve::parse(a) {
-                assert!(!o.argv.is_empty() && args.ends_with(&o.argv));
+                assert!(!o.cfg.argv.is_empty() && args.ends_with(&o.cfg.argv));
             }
         }
         4 => {
@@ -54,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
         }
         6 => {
             if let Ok(o) = getdump::parse(a) {
-                assert!(!o.argv.is_empty() && args.ends_with(&o.argv));
+                assert!(!o.cfg.argv.is_empty() && args.ends_with(&o.cfg.argv));
             }
         }
         7 => {

@@ -3,7 +3,8 @@
 //! (as event bytes); and the caller's identity from IPCREMOTEEUID/IPCREMOTEEGID.
 #![no_main]
 
-use ipccore::prog::npt::{self, Request};
+use ipccore::prog::npt::nptlistend::caller_ids;
+use ipccore::prog::npt::proto::{self as npt, Request};
 use libfuzzer_sys::fuzz_target;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -22,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         ids.next().map(OsStr::from_bytes),
         ids.next().map(OsStr::from_bytes),
     );
-    if let Ok(Some(i)) = npt::caller_ids(u, g) {
+    if let Ok(Some(i)) = caller_ids(u, g) {
         assert_eq!(
             i.groups.as_deref(),
             i.gid.as_ref().map(std::slice::from_ref)

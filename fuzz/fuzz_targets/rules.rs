@@ -3,7 +3,7 @@
 //! env files, and the client's ids from the environment. The first byte picks the parser.
 #![no_main]
 
-use ipccore::{formats::rulescdb, prog::access};
+use ipccore::{formats::rulescdb, prog::ipcserver_access as access};
 use libfuzzer_sys::fuzz_target;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;

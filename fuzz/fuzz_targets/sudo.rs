@@ -4,7 +4,7 @@
 #![no_main]
 
 use ipccore::formats::sudo as wire;
-use ipccore::prog::sudo;
+use ipccore::prog::ipcsudo::{ipcsudoc, ipcsudod};
 use libfuzzer_sys::fuzz_target;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
                 (OsString::from_vec(name), value)
             })
             .collect();
-        let merged = sudo::merge_env(&server, &req.env);
+        let merged = ipcsudod::merge_env(&server, &req.env);
         assert_eq!(merged.len(), server.len());
         for ((k0, v0), (k1, v1)) in server.iter().zip(&merged) {
             assert_eq!(k0, k1);
@@ -48,6 +48,6 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(wire::header(len as usize, n as usize).as_ref(), Some(h));
     }
     if let Some(w) = data.first_chunk::<4>() {
-        let _ = sudo::exit_code(u32::from_be_bytes(*w));
+        let _ = ipcsudoc::exit_code(u32::from_be_bytes(*w));
     }
 });

@@ -1,24 +1,5 @@
 //! ipcrules-fs: decompile a rules cdb into a rules directory, atomically (drop-in
-//! s6-accessrules-fs-from-cdb).
 #![forbid(unsafe_code)]
-
-use ipccore::prog::rulesfs::{self, IpcrulesFsConfig};
-use ipccore::sys::diag::Diag;
-use ipctools::cli::{
-    self,
-    ipcrules_fs::{Opts, parse},
-};
-use std::process::ExitCode;
-
-const PROG: &str = "ipcrules-fs";
-const USAGE: &str = "ipcrules-fs dir cdbfile";
-
-fn main() -> ExitCode {
-    cli::run(PROG, USAGE, parse, |o: Opts, diag: Diag| {
-        let cfg = IpcrulesFsConfig {
-            dir: o.dir,
-            cdbfile: o.cdbfile,
-        };
-        cli::exit(&diag, rulesfs::ipcrules_fs(&cfg, &diag))
-    })
+fn main() -> std::process::ExitCode {
+    ipctools::cli::ipcrules_fs::main()
 }

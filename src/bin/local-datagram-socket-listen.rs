@@ -1,21 +1,6 @@
 //! local-datagram-socket-listen: bind a datagram socket, put it on fd 3+n and chain-load
 //! (drop-in for nosh's program of the same name, without its unlink and chmod races).
 #![forbid(unsafe_code)]
-
-use ipccore::prog::activation::{self, Kind};
-use ipccore::sys::diag::Diag;
-use ipctools::cli::{
-    self,
-    socket_listen::{Opts, parse},
-};
-use std::process::ExitCode;
-
-const PROG: &str = "local-datagram-socket-listen";
-const USAGE: &str = "local-datagram-socket-listen [ -u uid ] [ -g gid ] [ -m mode ] [ --pass-credentials ] [ --pass-security ] [ --upstart-compatibility ] [ --systemd-compatibility ] [ --fdname name ] path next-prog...";
-
-fn main() -> ExitCode {
-    let parse = |args| parse(Kind::Datagram, args);
-    cli::run(PROG, USAGE, parse, |cfg: Opts, diag: Diag| {
-        cli::exit(&diag, activation::local_socket_listen(&cfg, &diag))
-    })
+fn main() -> std::process::ExitCode {
+    ipctools::cli::local_datagram_socket_listen::main()
 }

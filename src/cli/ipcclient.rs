@@ -1,12 +1,31 @@
 //! `ipcclient` options (s6-ipcclient's, plus `-t`).
 
 use super::{Parsed, UsageError, parser, uint};
-use ipccore::prog::client::IpcclientConfig;
+use ipccore::prog::ipcclient::IpcclientConfig;
+use ipccore::sys::diag::Diag;
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcclient";
+/// The usage line: `doc/ipcclient.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str =
+    "ipcclient [ -q | -Q | -v ] [ -p bindpath ] [ -l localname ] [ -t millisecs ] path prog...";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcclient.1`).
+pub const HELP: &str = concat!(
+    "  -q            lower the verbosity by one (0: fatal errors only)\n",
+    "  -Q            set the verbosity back to 1 (the default)\n",
+    "  -v            raise the verbosity by one (2: report the connection)\n",
+    "  -p bindpath   bind the client socket to bindpath before connecting\n",
+    "  -l localname  set IPCLOCALPATH to localname (nothing is bound)\n",
+    "  -t millisecs  retry a connection refused or not there yet for millisecs ms\n",
+    "  --help        print this help and exit\n",
+    "  --version     print the version and exit\n",
+);
 
 /// What `ipcclient` was asked to do.
 pub struct Opts {
@@ -63,6 +82,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
             argv,
         },
         verbosity,
+    })
+}
+
+/// ipcclient's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, mut diag: Diag| {
+        diag.verbosity = o.verbosity;
+        super::exit(&diag, ipccore::prog::ipcclient::ipcclient(&o.cfg, &diag))
     })
 }
 

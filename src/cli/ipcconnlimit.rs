@@ -4,18 +4,44 @@
 //! So no command line is ever refused, and the usage line is never printed.
 
 use super::Parsed;
+use ipccore::prog::ipcconnlimit::IpcconnlimitConfig;
+use ipccore::sys::diag::Diag;
 use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcconnlimit";
+/// The usage line: `doc/ipcconnlimit.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "ipcconnlimit prog...";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcconnlimit.1`).
+pub const HELP: &str = concat!(
+    "  prog...    no options: the program to run once the connection count is checked\n",
+    "  --help     print this help and exit\n",
+    "  --version  print the version and exit\n",
+);
 
 /// What `ipcconnlimit` was asked to do.
 pub struct Opts {
-    /// The program to exec once the count is checked; empty: exit 0.
-    pub prog: Vec<OsString>,
+    /// The configuration `ipcconnlimit` runs with.
+    pub cfg: IpcconnlimitConfig,
 }
 
 /// Arguments from `args` (argv without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     Ok(Opts {
-        prog: args.into_iter().collect(),
+        cfg: IpcconnlimitConfig {
+            prog: args.into_iter().collect(),
+        },
+    })
+}
+
+/// ipcconnlimit's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
+        super::exit(
+            &diag,
+            ipccore::prog::ipcconnlimit::ipcconnlimit(&o.cfg, &diag),
+        )
     })
 }
 
@@ -26,8 +52,8 @@ mod tests {
     #[test]
     fn nothing_is_an_option() -> Parsed<()> {
         let o = parse(["-x", "--", "-t"].map(OsString::from))?;
-        assert_eq!(o.prog, ["-x", "--", "-t"]);
-        assert!(parse(Vec::<OsString>::new())?.prog.is_empty());
+        assert_eq!(o.cfg.prog, ["-x", "--", "-t"]);
+        assert!(parse(Vec::<OsString>::new())?.cfg.prog.is_empty());
         Ok(())
     }
 }

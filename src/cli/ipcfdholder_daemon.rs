@@ -4,13 +4,38 @@ use super::ipcserver::gidlist;
 use super::{Parsed, UsageError, id, parser, uint};
 use ipccore::fs::listen::ListenOpts;
 use ipccore::prog::binprefix::sibling;
-use ipccore::prog::fdholder::daemon::IpcfdholderDaemonConfig;
+use ipccore::prog::ipcfdholder::ipcfdholder_daemon::{self, IpcfdholderDaemonConfig};
+use ipccore::sys::diag::Diag;
 use ipccore::sys::privs::{Ids, nonzero_gid, nonzero_uid};
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use std::ffi::OsString;
+use std::process::ExitCode;
 
-const PROG: &str = "ipcfdholder-daemon";
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcfdholder-daemon";
+/// The usage line: `doc/ipcfdholder-daemon.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "ipcfdholder-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -c maxconn ] [ -n maxfds ] [ -b backlog ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] path";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcfdholder-daemon.1`).
+pub const HELP: &str = concat!(
+    "  -d                  replace a stale socket at path (the default)\n",
+    "  -D                  refuse to start if path exists\n",
+    "  -b backlog          listen backlog (default: the system's maximum)\n",
+    "  -u uid              after binding, become uid\n",
+    "  -g gid              after binding, become gid\n",
+    "  -G gid,gid,...      after binding, set the supplementary groups\n",
+    "  -U                  take uid, gid and groups from UID, GID and GIDLIST\n",
+    "  -1                  passed to ipcfdholderd: write a newline to stdout once serving\n",
+    "  -v verbosity        passed to ipcfdholderd: 0 quiet, 1 warnings, 2 clients too\n",
+    "  -c maxconn          passed to ipcfdholderd: most clients at once (default 16)\n",
+    "  -n maxfds           passed to ipcfdholderd: most fds held (default 1000)\n",
+    "  -t timeout          passed to ipcfdholderd: drop an idle client after timeout ms\n",
+    "  -T lameducktimeout  passed to ipcfdholderd: after SIGTERM, exit within this many ms\n",
+    "  -i rulesdir         passed to ipcfdholderd: access rules in a directory\n",
+    "  -x rulesfile        passed to ipcfdholderd: access rules in a cdb file\n",
+    "  --help              print this help and exit\n",
+    "  --version           print the version and exit\n",
+);
 
 /// What `ipcfdholder-daemon` was asked to do.
 pub struct Opts {
@@ -79,6 +104,18 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
             ids_from_env: from_env,
             argv: d,
         }),
+    })
+}
+
+/// ipcfdholder-daemon's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
+        // As s6-fdholder-daemon: checked after the options, without the usage line.
+        let Some(cfg) = o.cfg else {
+            diag.fatal_msg("no access rights specified!");
+            return ExitCode::from(100);
+        };
+        super::exit(&diag, ipcfdholder_daemon::ipcfdholder_daemon(&cfg, &diag))
     })
 }
 

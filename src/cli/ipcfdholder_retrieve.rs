@@ -2,24 +2,29 @@
 
 use super::fdholder::{millis, positional};
 use super::{Parsed, parser, rest};
+use ipccore::prog::ipcfdholder::ipcfdholder_retrieve::IpcfdholderRetrieveConfig;
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::OsString;
-use std::time::Duration;
+use std::process::ExitCode;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcfdholder-retrieve";
+/// The usage line: `doc/ipcfdholder-retrieve.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "ipcfdholder-retrieve [ -D ] [ -t timeout ] socket id prog...";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcfdholder-retrieve.1`).
+pub const HELP: &str = concat!(
+    "  -D          the daemon forgets the fd once handed over (needs store rights too)\n",
+    "  -t timeout  fail if the whole exchange takes over timeout ms (0: no limit)\n",
+    "  --help      print this help and exit\n",
+    "  --version   print the version and exit\n",
+);
 
 /// What `ipcfdholder-retrieve` was asked to do.
 #[derive(Debug)]
 pub struct Opts {
-    /// `-D`: delete the fd from the daemon as it is retrieved.
-    pub delete: bool,
-    /// `-t ms`: the limit on the whole exchange with the daemon (connect, request,
-    /// answer); `None` (`-t 0`, the default) waits for ever.
-    pub timeout: Option<Duration>,
-    /// The daemon's socket (an ipcfdholderd or s6-fdholderd).
-    pub socket: OsString,
-    /// The identifier of the fd to get, which becomes the program's stdin.
-    pub id: OsString,
-    /// The program to exec, untouched.
-    pub argv: Vec<OsString>,
+    /// The configuration `ipcfdholder_retrieve` runs with.
+    pub cfg: IpcfdholderRetrieveConfig,
 }
 
 /// Options from `args` (argv without the program name).
@@ -41,17 +46,30 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let ([socket, id, prog], mut argv) = positional(pos, ["socket", "id", "prog"])?;
     argv.insert(0, prog);
     Ok(Opts {
-        delete,
-        timeout,
-        socket,
-        id,
-        argv,
+        cfg: IpcfdholderRetrieveConfig {
+            delete,
+            timeout,
+            socket,
+            id,
+            argv,
+        },
+    })
+}
+
+/// ipcfdholder-retrieve's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
+        super::exit(
+            &diag,
+            ipccore::prog::ipcfdholder::ipcfdholder_retrieve::ipcfdholder_retrieve(&o.cfg, &diag),
+        )
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn reasons_and_values() -> Parsed<()> {
@@ -62,9 +80,9 @@ mod tests {
             "-t: -1 is not a number (digits only, no sign)"
         );
         let o = parse(["-Dt5", "s", "i", "p", "-D"].map(OsString::from))?;
-        assert!(o.delete);
-        assert_eq!(o.timeout, Some(Duration::from_millis(5)));
-        assert_eq!(o.argv, ["p", "-D"]);
+        assert!(o.cfg.delete);
+        assert_eq!(o.cfg.timeout, Some(Duration::from_millis(5)));
+        assert_eq!(o.cfg.argv, ["p", "-D"]);
         Ok(())
     }
 }

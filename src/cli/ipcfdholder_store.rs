@@ -2,25 +2,30 @@
 
 use super::fdholder::{millis, positional};
 use super::{Parsed, parser, rest, uint};
+use ipccore::prog::ipcfdholder::ipcfdholder_store::IpcfdholderStoreConfig;
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::OsString;
-use std::time::Duration;
+use std::process::ExitCode;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcfdholder-store";
+/// The usage line: `doc/ipcfdholder-store.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "ipcfdholder-store [ -d fd ] [ -t timeout ] [ -T fdtimeout ] socket id";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcfdholder-store.1`).
+pub const HELP: &str = concat!(
+    "  -d fd         store fd number fd instead of 0\n",
+    "  -t timeout    fail if the whole exchange takes over timeout ms (0: no limit)\n",
+    "  -T fdtimeout  the daemon forgets the fd after fdtimeout ms (0: never)\n",
+    "  --help        print this help and exit\n",
+    "  --version     print the version and exit\n",
+);
 
 /// What `ipcfdholder-store` was asked to do.
 #[derive(Debug)]
 pub struct Opts {
-    /// `-d`: the fd to store (default 0).
-    pub fd: u32,
-    /// `-t ms`: the limit on the whole exchange with the daemon (connect, request,
-    /// answer); `None` (`-t 0`, the default) waits for ever.
-    pub timeout: Option<Duration>,
-    /// `-T`: how long the daemon keeps the fd.
-    pub fd_timeout: Option<Duration>,
-    /// The daemon's socket (an ipcfdholderd or s6-fdholderd).
-    pub socket: OsString,
-    /// The identifier to store the fd under (`unix:/run/x`, by s6's convention: a
-    /// scheme, a colon, a name).
-    pub id: OsString,
+    /// The configuration `ipcfdholder_store` runs with.
+    pub cfg: IpcfdholderStoreConfig,
 }
 
 /// Options from `args` (argv without the program name).
@@ -43,17 +48,30 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     }
     let ([socket, id], _) = positional(pos, ["socket", "id"])?;
     Ok(Opts {
-        fd,
-        timeout,
-        fd_timeout,
-        socket,
-        id,
+        cfg: IpcfdholderStoreConfig {
+            fd,
+            timeout,
+            fd_timeout,
+            socket,
+            id,
+        },
+    })
+}
+
+/// ipcfdholder-store's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
+        super::exit(
+            &diag,
+            ipccore::prog::ipcfdholder::ipcfdholder_store::ipcfdholder_store(&o.cfg, &diag),
+        )
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn err(args: &[&str]) -> String {
         match parse(args.iter().map(OsString::from)) {
@@ -77,9 +95,9 @@ mod tests {
     #[test]
     fn values() -> Parsed<()> {
         let o = parse(["-d3", "-t", "0", "-T", "5", "s", "i", "x"].map(OsString::from))?;
-        assert_eq!((o.fd, o.timeout), (3, None));
-        assert_eq!(o.fd_timeout, Some(Duration::from_millis(5)));
-        assert_eq!((o.socket, o.id), ("s".into(), "i".into()));
+        assert_eq!((o.cfg.fd, o.cfg.timeout), (3, None));
+        assert_eq!(o.cfg.fd_timeout, Some(Duration::from_millis(5)));
+        assert_eq!((o.cfg.socket, o.cfg.id), ("s".into(), "i".into()));
         Ok(())
     }
 }

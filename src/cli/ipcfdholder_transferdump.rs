@@ -2,22 +2,29 @@
 
 use super::fdholder::{ms, positional};
 use super::{Parsed, UsageError, parser, rest, show};
-use ipccore::prog::fdholder::client::parse_transfer_timeouts;
+use ipccore::prog::ipcfdholder::ipcfdholder_transferdump::IpcfdholderTransferdumpConfig;
+use ipccore::prog::ipcfdholder::ipcfdholder_transferdump::parse_transfer_timeouts;
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};
-use std::time::Duration;
+use std::process::ExitCode;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcfdholder-transferdump";
+/// The usage line: `doc/ipcfdholder-transferdump.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "ipcfdholder-transferdump [ -t timeoutfrom:timeoutto ] socketfrom socketto";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcfdholder-transferdump.1`).
+pub const HELP: &str = concat!(
+    "  -t timeoutfrom:timeoutto  time limits in ms for the source and the destination (0: none)\n",
+    "  --help                    print this help and exit\n",
+    "  --version                 print the version and exit\n",
+);
 
 /// What `ipcfdholder-transferdump` was asked to do.
 #[derive(Debug)]
 pub struct Opts {
-    /// `-t FROM:TO`: the time for getting the dump, then for setting it.
-    pub timeout_from: Option<Duration>,
-    /// The `TO` half of `-t FROM:TO`: the limit on handing the dump to `to`.
-    pub timeout_to: Option<Duration>,
-    /// The socket of the daemon whose fds are copied (socketfrom).
-    pub from: OsString,
-    /// The socket of the daemon that receives them, with their expiry dates (socketto).
-    pub to: OsString,
+    /// The configuration `ipcfdholder_transferdump` runs with.
+    pub cfg: IpcfdholderTransferdumpConfig,
 }
 
 /// `-t timeoutfrom:timeoutto` ([`parse_transfer_timeouts`]).
@@ -48,16 +55,31 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     }
     let ([a, b], _) = positional(pos, ["socketfrom", "socketto"])?;
     Ok(Opts {
-        timeout_from: ms(from),
-        timeout_to: ms(to),
-        from: a,
-        to: b,
+        cfg: IpcfdholderTransferdumpConfig {
+            timeout_from: ms(from),
+            timeout_to: ms(to),
+            from: a,
+            to: b,
+        },
+    })
+}
+
+/// ipcfdholder-transferdump's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
+        super::exit(
+            &diag,
+            ipccore::prog::ipcfdholder::ipcfdholder_transferdump::ipcfdholder_transferdump(
+                &o.cfg, &diag,
+            ),
+        )
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn reasons_and_values() -> Parsed<()> {
@@ -69,7 +91,7 @@ mod tests {
         );
         let o = parse(["-t", ":7", "a", "b"].map(OsString::from))?;
         assert_eq!(
-            (o.timeout_from, o.timeout_to),
+            (o.cfg.timeout_from, o.cfg.timeout_to),
             (None, Some(Duration::from_millis(7)))
         );
         Ok(())

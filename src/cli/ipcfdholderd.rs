@@ -2,9 +2,29 @@
 
 use super::fdholder::millis;
 use super::{Parsed, parser, uint};
-use ipccore::prog::fdholder::daemon::{self, IpcfdholderdConfig, Rules};
+use ipccore::prog::ipcfdholder::ipcfdholderd::{self as daemon, IpcfdholderdConfig, Rules};
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcfdholderd";
+/// The usage line: `doc/ipcfdholderd.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "ipcfdholderd [ -v verbosity ] [ -1 ] [ -c maxconn ] [ -n maxfds ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ]";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcfdholderd.1`).
+pub const HELP: &str = concat!(
+    "  -1                  write a newline to stdout once serving (readiness)\n",
+    "  -v verbosity        0 quiet, 1 warnings (default), 2 also allowed and denied clients\n",
+    "  -c maxconn          serve at most maxconn clients at once (default 16, at most 256)\n",
+    "  -n maxfds           hold at most maxfds fds (default 1000)\n",
+    "  -t timeout          disconnect a client idle for timeout ms\n",
+    "  -T lameducktimeout  after SIGTERM, exit within lameducktimeout ms\n",
+    "  -i rulesdir         access rules in a directory\n",
+    "  -x rulesfile        access rules in a cdb file\n",
+    "  --help              print this help and exit\n",
+    "  --version           print the version and exit\n",
+);
 
 /// What `ipcfdholderd` was asked to do.
 #[derive(Debug)]
@@ -49,6 +69,19 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         rules,
     });
     Ok(Opts { cfg, verbosity })
+}
+
+/// ipcfdholderd's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, mut diag: Diag| {
+        diag.verbosity = o.verbosity;
+        // As s6-fdholderd: checked after the options, without the usage line.
+        let Some(cfg) = o.cfg else {
+            diag.fatal_msg("no access rights specified!");
+            return ExitCode::from(100);
+        };
+        super::exit(&diag, daemon::ipcfdholderd(&cfg, &diag))
+    })
 }
 
 #[cfg(test)]

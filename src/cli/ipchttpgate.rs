@@ -15,16 +15,19 @@ use std::time::Duration;
 
 /// The program's name in every message.
 pub const PROG: &str = "ipchttpgate";
-/// The synopsis (the man page's SYNOPSIS).
+/// The usage line: `doc/ipchttpgate.1`'s SYNOPSIS (`tests/docs.rs` checks it).
 pub const USAGE: &str =
     "ipchttpgate [ -v verbosity ] [ -t headertimeout ] [ -T idletimeout ] -r rulesfile backend";
-/// One line per option, for `--help`.
-pub const HELP: &str = "\
-  -v verbosity     0: fatal errors only; 1 (default): refused requests too; 2: every request
-  -t headertimeout ms a request's header section may take (default 10000; 0: no limit)
-  -T idletimeout   ms the gate waits on the client between and within requests (default 60000; 0: no limit)
-  -r rulesfile     the rules: ACTION METHODS PATH WHO per line (see ipchttpgate(1))
-  backend          the real service's Unix stream socket";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipchttpgate.1`).
+pub const HELP: &str = concat!(
+    "  -v verbosity      0: fatal errors only; 1 (default): refused requests too; 2: every request\n",
+    "  -t headertimeout  ms a request's header section may take (default 10000; 0: no limit)\n",
+    "  -T idletimeout    ms the gate waits on the client (default 60000; 0: no limit)\n",
+    "  -r rulesfile      the rules: ACTION METHODS PATH WHO per line (required)\n",
+    "  backend           the API's Unix stream socket\n",
+    "  --help            print this help and exit\n",
+    "  --version         print the version and exit\n",
+);
 
 /// What `ipchttpgate` was asked to do.
 #[derive(Debug)]
@@ -74,7 +77,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
 
 /// The program: parse, then serve the connection on fds 0 and 1.
 pub fn main() -> ExitCode {
-    super::run(PROG, USAGE, parse, |o: Opts, mut diag: Diag| {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, mut diag: Diag| {
         diag.verbosity = o.verbosity;
         super::exit(&diag, core::ipchttpgate(&o.cfg, &diag))
     })

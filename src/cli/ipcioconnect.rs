@@ -3,10 +3,26 @@
 //! s6-ioconnect, options end at the first operand, and operands are ignored.
 
 use super::{Parsed, UsageError, parser, show, uint};
-use ipccore::prog::ioconnect::IpcioconnectConfig;
+use ipccore::prog::ipcioconnect::IpcioconnectConfig;
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};
+use std::process::ExitCode;
 use std::time::Duration;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcioconnect";
+/// The usage line: `doc/ipcioconnect.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "ipcioconnect [ -t timeout ] [ -r fdr ] [ -w fdw ]";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcioconnect.1`).
+pub const HELP: &str = concat!(
+    "  -t timeout      close everything and exit 1 after timeout ms without traffic\n",
+    "  -r fdr          read the remote side from fd fdr instead of 6\n",
+    "  -w fdw          write the remote side to fd fdw instead of 7\n",
+    "  -0, -1, -6, -7  accepted and ignored, as by s6-ioconnect\n",
+    "  --help          print this help and exit\n",
+    "  --version       print the version and exit\n",
+);
 
 /// What `ipcioconnect` was asked to do.
 pub struct Opts {
@@ -50,6 +66,16 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         return Err("remote fds must be 3 or more".into());
     }
     Ok(Opts { cfg })
+}
+
+/// ipcioconnect's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
+        super::exit(
+            &diag,
+            ipccore::prog::ipcioconnect::ipcioconnect(&o.cfg, &diag),
+        )
+    })
 }
 
 #[cfg(test)]

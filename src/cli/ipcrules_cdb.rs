@@ -2,19 +2,28 @@
 //! 2.14 and later).
 
 use super::{Parsed, UsageError, octal, parser, show};
+use ipccore::prog::ipcrules_cdb::IpcrulesCdbConfig;
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcrules-cdb";
+/// The usage line: `doc/ipcrules-cdb.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "ipcrules-cdb [ -m mode ] cdbfile rulesdir";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcrules-cdb.1`).
+pub const HELP: &str = concat!(
+    "  -m mode, --mode mode  octal permissions of cdbfile (default 0644)\n",
+    "  --help                print this help and exit\n",
+    "  --version             print the version and exit\n",
+);
 
 /// What `ipcrules-cdb` was asked to do.
 pub struct Opts {
-    /// `-m`/`--mode`: the cdb file's permissions (0644 by default), given at creation,
-    /// not subject to the umask.
-    pub mode: u32,
-    /// The cdb to write, atomically replacing any file there.
-    pub cdbfile: PathBuf,
-    /// The s6 rules directory to compile (`uid/…`, `gid/…`).
-    pub rulesdir: PathBuf,
+    /// The configuration `ipcrules_cdb` runs with.
+    pub cfg: IpcrulesCdbConfig,
 }
 
 /// Options from `args` (argv without the program name).
@@ -47,9 +56,21 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let cdbfile = paths.next().ok_or("missing cdbfile")?;
     let rulesdir = paths.next().ok_or("missing rulesdir")?;
     Ok(Opts {
-        mode,
-        cdbfile,
-        rulesdir,
+        cfg: IpcrulesCdbConfig {
+            mode,
+            cdbfile,
+            rulesdir,
+        },
+    })
+}
+
+/// ipcrules-cdb's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
+        super::exit(
+            &diag,
+            ipccore::prog::ipcrules_cdb::ipcrules_cdb(&o.cfg, &diag),
+        )
     })
 }
 
@@ -62,7 +83,7 @@ mod tests {
         let o = parse(["--mode=600", "c", "d", "-m", "x"].map(OsString::from));
         assert!(
             o.as_ref()
-                .is_ok_and(|o| o.mode == 0o600 && o.rulesdir == std::path::Path::new("d"))
+                .is_ok_and(|o| o.cfg.mode == 0o600 && o.cfg.rulesdir == std::path::Path::new("d"))
         );
         let e = parse(["-m", "10000", "c", "d"].map(OsString::from));
         assert_eq!(

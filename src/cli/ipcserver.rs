@@ -2,12 +2,42 @@
 
 use super::{Parsed, UsageError, id, octal, parser, show, uint};
 use ipccore::fs::listen::ListenOpts;
-use ipccore::prog::server::{IdSource, IpcserverConfig, IpcserverdConfig, Limits};
+use ipccore::prog::ipcserver::{IdSource, IpcserverConfig};
+use ipccore::prog::ipcserverd::{IpcserverdConfig, Limits};
+use ipccore::sys::diag::Diag;
 use ipccore::sys::privs::{Ids, nonzero_gid, nonzero_uid, parse_gidlist};
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
+use std::process::ExitCode;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcserver";
+/// The usage line: `doc/ipcserver.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "ipcserver [ -1 ] [ -q | -Q | -v ] [ -d | -D ] [ -P | -p ] [ -c maxconn ] [ -C localmaxconn ] [ -b backlog ] [ -a perms ] [ -o uid:gid ] [ -G gidlist ] [ -g gid ] [ -u uid ] [ -U ] path prog...";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcserver.1`).
+pub const HELP: &str = concat!(
+    "  -1               once listening, write path and a newline to stdout, then close it\n",
+    "  -q               quiet: no warnings, no deny lines\n",
+    "  -Q               warnings and deny lines (the default)\n",
+    "  -v               verbose: also every connection, every end and the status\n",
+    "  -d               replace path if it is a stale socket\n",
+    "  -D               refuse to start if path exists\n",
+    "  -P               do not look up client credentials\n",
+    "  -p               look up client credentials with SO_PEERCRED (the default)\n",
+    "  -c maxconn       at most maxconn handlers at once (default 40, at most 1000)\n",
+    "  -C localmaxconn  at most localmaxconn handlers per client uid (default 40)\n",
+    "  -b backlog       the listen(2) backlog\n",
+    "  -a perms         octal permissions of the socket file (default 0777)\n",
+    "  -o uid:gid       numeric owner and group of the socket file\n",
+    "  -G gidlist       after binding, set the supplementary groups (numeric, comma-separated)\n",
+    "  -g gid           after binding, set the gid\n",
+    "  -u uid           after binding, set the uid\n",
+    "  -U               after binding, take uid, gid and groups from UID, GID and GIDLIST\n",
+    "  --help           print this help and exit\n",
+    "  --version        print the version and exit\n",
+);
 
 /// What `ipcserver` was asked to do.
 pub struct Opts {
@@ -156,6 +186,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
             serve,
         },
         verbosity,
+    })
+}
+
+/// ipcserver's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, mut diag: Diag| {
+        diag.verbosity = o.verbosity;
+        super::exit(&diag, ipccore::prog::ipcserver::ipcserver(&o.cfg, &diag))
     })
 }
 

@@ -1,9 +1,28 @@
 //! `ipcserver-access` options (s6-ipcserver-access's).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::access::{IpcserverAccessConfig, Ruleset};
+use ipccore::base::error::Error;
+use ipccore::prog::ipcserver_access::{IpcserverAccessConfig, Ruleset};
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcserver-access";
+/// The usage line: `doc/ipcserver-access.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "ipcserver-access [ -v verbosity ] [ -E | -e ] [ -l localname ] [ -i rulesdir | -x rulesfile ] prog...";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcserver-access.1`).
+pub const HELP: &str = concat!(
+    "  -v verbosity  0 fatal errors only, 1 allowed clients (default), 2 denied too\n",
+    "  -e            set ${PROTO}LOCALPATH for prog (the default)\n",
+    "  -E            unset PROTO and the protocol's UCSPI variables\n",
+    "  -l localname  the value of ${PROTO}LOCALPATH with -e\n",
+    "  -i rulesdir   look the client up in the rules directory rulesdir\n",
+    "  -x rulesfile  look the client up in the cdb file rulesfile\n",
+    "  --help        print this help and exit\n",
+    "  --version     print the version and exit\n",
+);
 
 /// What `ipcserver-access` was asked to do.
 pub struct Opts {
@@ -45,6 +64,18 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         Some(prog) if prog.is_empty() => Err("prog is empty".into()),
         Some(_) => Ok(Opts { cfg, verbosity }),
     }
+}
+
+/// ipcserver-access's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, mut diag: Diag| {
+        diag.verbosity = o.verbosity;
+        match ipccore::prog::ipcserver_access::ipcserver_access(&o.cfg, &diag) {
+            // Already logged as s6 does (at -v2): a denial is not a fatal error.
+            Err(e @ Error::Denied(_)) => ExitCode::from(e.exit_code()),
+            r => super::exit(&diag, r),
+        }
+    })
 }
 
 #[cfg(test)]

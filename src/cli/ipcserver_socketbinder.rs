@@ -2,19 +2,34 @@
 
 use super::{Parsed, UsageError, parser, rest, uint};
 use ipccore::fs::listen::{ListenOpts, SocketType};
+use ipccore::prog::ipcserver_socketbinder::IpcserverSocketbinderConfig;
+use ipccore::sys::diag::Diag;
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcserver-socketbinder";
+/// The usage line: `doc/ipcserver-socketbinder.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "ipcserver-socketbinder [ -d | -D ] [ -b backlog ] [ -M | -m ] [ -a perms ] [ -B ] path prog...";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcserver-socketbinder.1`).
+pub const HELP: &str = concat!(
+    "  -d          replace a stale socket at path (the default)\n",
+    "  -D          refuse an existing path\n",
+    "  -b backlog  the listen(2) backlog (0: bind, do not listen)\n",
+    "  -M          a SOCK_STREAM socket (the default)\n",
+    "  -m          a SOCK_DGRAM socket\n",
+    "  -a perms    octal permissions of the socket file (default 0777)\n",
+    "  -B          leave the socket blocking (default: non-blocking)\n",
+    "  --help      print this help and exit\n",
+    "  --version   print the version and exit\n",
+);
 
 /// What `ipcserver-socketbinder` was asked to do.
 pub struct Opts {
-    /// Where to bind the socket handed to prog on fd 0.
-    pub path: SockPath,
-    /// Socket type (`-M`/`-m`), backlog (`-b`), mode (`-a`), stale-socket policy
-    /// (`-d`/`-D`) and blocking mode (`-B`).
-    pub listen: ListenOpts,
-    /// prog and its arguments, as given.
-    pub argv: Vec<OsString>,
+    /// The configuration `ipcserver_socketbinder` runs with.
+    pub cfg: IpcserverSocketbinderConfig,
 }
 
 /// Options from `args` (argv without the program name).
@@ -63,9 +78,21 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     }
     let path = SockPath::parse(&path).map_err(|e| UsageError(e.to_string()))?;
     Ok(Opts {
-        path,
-        listen: lo,
-        argv,
+        cfg: IpcserverSocketbinderConfig {
+            path,
+            listen: lo,
+            argv,
+        },
+    })
+}
+
+/// ipcserver-socketbinder's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
+        super::exit(
+            &diag,
+            ipccore::prog::ipcserver_socketbinder::ipcserver_socketbinder(&o.cfg, &diag),
+        )
     })
 }
 
@@ -110,8 +137,8 @@ mod tests {
     #[test]
     fn values() -> Result<(), UsageError> {
         let o = try_parse(&["s", "true"])?;
-        assert!(o.listen.nonblocking && o.listen.replace_stale);
-        assert_eq!(o.listen.backlog, ListenOpts::default().backlog);
+        assert!(o.cfg.listen.nonblocking && o.cfg.listen.replace_stale);
+        assert_eq!(o.cfg.listen.backlog, ListenOpts::default().backlog);
         let o = try_parse(&[
             "-m",
             "-b0",
@@ -124,14 +151,14 @@ mod tests {
             "-b",
             "x",
         ])?;
-        assert_eq!(o.listen.ty, SocketType::DGRAM);
-        assert_eq!(o.listen.backlog, None);
-        assert!(!o.listen.nonblocking && !o.listen.replace_stale);
-        assert_eq!(o.listen.mode.as_raw_mode(), 0o777);
-        assert_eq!(o.argv, ["p", "-b", "x"]);
+        assert_eq!(o.cfg.listen.ty, SocketType::DGRAM);
+        assert_eq!(o.cfg.listen.backlog, None);
+        assert!(!o.cfg.listen.nonblocking && !o.cfg.listen.replace_stale);
+        assert_eq!(o.cfg.listen.mode.as_raw_mode(), 0o777);
+        assert_eq!(o.cfg.argv, ["p", "-b", "x"]);
         let o = try_parse(&["-b", "4294967295", "-a", "0640", "s", "p"])?;
-        assert_eq!(o.listen.backlog, Some(i32::MAX));
-        assert_eq!(o.listen.mode.as_raw_mode(), 0o640);
+        assert_eq!(o.cfg.listen.backlog, Some(i32::MAX));
+        assert_eq!(o.cfg.listen.mode.as_raw_mode(), 0o640);
         Ok(())
     }
 }

@@ -1,9 +1,29 @@
 //! `ipcserverd` options (s6-ipcserverd's, plus `-q` and `-Q`).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::server::{IpcserverdConfig, Limits};
+use ipccore::prog::ipcserverd::{IpcserverdConfig, Limits};
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcserverd";
+/// The usage line: `doc/ipcserverd.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "ipcserverd [ -1 ] [ -q | -Q | -v verbosity ] [ -P | -p ] [ -c maxconn ] [ -C localmaxconn ] prog...";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcserverd.1`).
+pub const HELP: &str = concat!(
+    "  -1               once ready, write a newline to stdout and close it\n",
+    "  -q               same as -v 0: fatal errors only\n",
+    "  -Q               same as -v 1: warnings (the default)\n",
+    "  -v verbosity     0 quiet, 1 warnings, 2 every connection\n",
+    "  -P               do not look up client credentials\n",
+    "  -p               look up client credentials (the default)\n",
+    "  -c maxconn       at most maxconn handlers at once (default 40, at most 1000)\n",
+    "  -C localmaxconn  at most localmaxconn handlers per client uid (default 40)\n",
+    "  --help           print this help and exit\n",
+    "  --version        print the version and exit\n",
+);
 
 /// What `ipcserverd` was asked to do.
 pub struct Opts {
@@ -53,6 +73,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         remove_env: Vec::new(),
     };
     Ok(Opts { cfg, verbosity })
+}
+
+/// ipcserverd's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, mut diag: Diag| {
+        diag.verbosity = o.verbosity;
+        super::exit(&diag, ipccore::prog::ipcserverd::ipcserverd(&o.cfg, &diag))
+    })
 }
 
 #[cfg(test)]

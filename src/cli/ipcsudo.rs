@@ -2,14 +2,32 @@
 
 use super::{Parsed, parser, uint};
 use ipccore::prog::binprefix::sibling;
+use ipccore::prog::ipcsudo::ipcsudo::IpcsudoConfig;
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::OsString;
+use std::process::ExitCode;
 
-/// The command line to execute: ipcclient's options, `--`, path, ipcsudoc and its
-/// options, `--`, args.
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcsudo";
+/// The usage line: `doc/ipcsudo.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "ipcsudo [ -q | -Q | -v ] [ -p bindpath ] [ -l localname ] [ -e ] [ -t timeoutconn ] [ -T timeoutrun ] path [ args... ]";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcsudo.1`).
+pub const HELP: &str = concat!(
+    "  -q, -Q, -v      verbosity, passed to ipcclient\n",
+    "  -p bindpath     passed to ipcclient: bind the client socket to bindpath\n",
+    "  -l localname    passed to ipcclient: set IPCLOCALPATH\n",
+    "  -e              passed to ipcsudoc: send no environment variables\n",
+    "  -t timeoutconn  passed to ipcsudoc: limit in ms on the banner, request and confirmation\n",
+    "  -T timeoutrun   passed to ipcsudoc: limit in ms on the command's run\n",
+    "  --help          print this help and exit\n",
+    "  --version       print the version and exit\n",
+);
+
+/// What `ipcsudo` was asked to do.
 pub struct Opts {
-    /// That command line, ipcclient first, exec'd as it is.
-    pub argv: Vec<OsString>,
+    /// The configuration `ipcsudo` runs with.
+    pub cfg: IpcsudoConfig,
 }
 
 /// Options from `args` (argv without the program name).
@@ -47,7 +65,19 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     client.extend(sudoc);
     client.push("--".into());
     client.extend(args);
-    Ok(Opts { argv: client })
+    Ok(Opts {
+        cfg: IpcsudoConfig { argv: client },
+    })
+}
+
+/// ipcsudo's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
+        super::exit(
+            &diag,
+            ipccore::prog::ipcsudo::ipcsudo::ipcsudo(&o.cfg, &diag),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -58,6 +88,7 @@ mod tests {
     fn client_then_sudoc() -> Parsed<()> {
         let o = parse(["-vq", "-t", "007", "-e", "/s", "-x"].map(OsString::from))?;
         let argv: Vec<String> = o
+            .cfg
             .argv
             .iter()
             .map(|a| {

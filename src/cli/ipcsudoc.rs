@@ -1,10 +1,25 @@
 //! `ipcsudoc` options (s6-sudoc's).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::sudo::IpcsudocConfig;
+use ipccore::prog::ipcsudo::ipcsudoc::IpcsudocConfig;
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::OsString;
+use std::process::ExitCode;
 use std::time::Duration;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcsudoc";
+/// The usage line: `doc/ipcsudoc.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "ipcsudoc [ -e ] [ -t timeoutconn ] [ -T timeoutrun ] [ args... ]";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcsudoc.1`).
+pub const HELP: &str = concat!(
+    "  -e              send no environment variables\n",
+    "  -t timeoutconn  limit in ms on the banner, the request and the confirmation\n",
+    "  -T timeoutrun   limit in ms on the command's run, after the confirmation\n",
+    "  --help          print this help and exit\n",
+    "  --version       print the version and exit\n",
+);
 
 /// What `ipcsudoc` was asked to do.
 pub struct Opts {
@@ -37,4 +52,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         }
     }
     Ok(Opts { cfg })
+}
+
+/// ipcsudoc's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
+        super::exit(
+            &diag,
+            ipccore::prog::ipcsudo::ipcsudoc::ipcsudoc(&o.cfg, &diag),
+        )
+    })
 }

@@ -1,10 +1,31 @@
 //! `ipcsudod` options (s6-sudod's, plus `-q`, `-Q` and `-v`).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::sudo::IpcsudodConfig;
+use ipccore::prog::ipcsudo::ipcsudod::IpcsudodConfig;
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::OsString;
+use std::process::ExitCode;
 use std::time::Duration;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "ipcsudod";
+/// The usage line: `doc/ipcsudod.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str =
+    "ipcsudod [ -0 ] [ -1 ] [ -2 ] [ -d ] [ -t timeout ] [ -q | -Q | -v ] sargv...";
+/// `--help`: one line per option (from the OPTIONS of `doc/ipcsudod.1`).
+pub const HELP: &str = concat!(
+    "  -0          the command's stdin is /dev/null, not the client's\n",
+    "  -1          the command's stdout is /dev/null\n",
+    "  -2          the command's stderr is ours (the service's log), not the client's\n",
+    "  -d          detach: -012, and a client that hangs up does not kill the command\n",
+    "  -t timeout  limit in ms on the banner, the request and the confirmation\n",
+    "  -q          print no warnings\n",
+    "  -Q          normal verbosity (the default)\n",
+    "  -v          log the command's pid and the client's hang-up\n",
+    "  --help      print this help and exit\n",
+    "  --version   print the version and exit\n",
+);
 
 /// What `ipcsudod` was asked to do.
 pub struct Opts {
@@ -41,6 +62,17 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         }
     }
     Ok(Opts { cfg, verbosity })
+}
+
+/// ipcsudod's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, mut diag: Diag| {
+        diag.verbosity = o.verbosity;
+        super::exit(
+            &diag,
+            ipccore::prog::ipcsudo::ipcsudod::ipcsudod(&o.cfg, &diag),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //! Numbers are read as s6 reads them (skalibs `uint0_scan`, `uint0_oscan`): ASCII digits
 //! only, no sign, no spaces, no `0x`, and a value that does not fit is refused rather
 //! than wrapped. The nosh-derived listeners read numbers as nosh does (`strtol` base 0):
-//! see [`socket_listen`].
+//! see [`local_socket_listen`].
 
 use ipccore::sys::diag::Diag;
 use std::ffi::{OsStr, OsString};
@@ -22,6 +22,8 @@ pub mod ipcclient;
 pub mod ipcconnlimit;
 pub mod ipchttpgate;
 pub mod ipcioconnect;
+pub mod ipcnotify_fd_from_socket;
+pub mod ipcnotify_socket_from_fd;
 pub mod ipcrules_cdb;
 pub mod ipcrules_fs;
 pub mod ipcserver;
@@ -31,13 +33,16 @@ pub mod ipcserverd;
 pub mod ipcsudo;
 pub mod ipcsudoc;
 pub mod ipcsudod;
+pub mod local_datagram_socket_listen;
+pub mod local_seqpacket_socket_listen;
+pub mod local_socket_listen;
+pub mod local_stream_socket_listen;
 pub mod npt_cleanfifodir;
 pub mod npt_listen;
 pub mod npt_mkfifodir;
 pub mod npt_notify;
 pub mod npt_wait;
 pub mod nptlistend;
-pub mod socket_listen;
 
 // The ipcfdholder family (s6-fdholder-*).
 pub mod fdholder;
@@ -99,19 +104,45 @@ pub type Parsed<T> = Result<T, UsageError>;
 /// Parse argv (without the program name) with `parse`; on success hand the options and
 /// a [`Diag`] for `prog` to `body`, whose exit code is the program's. On failure print
 /// the reason and `PROG: usage: USAGE`, and exit 100.
+///
+/// `--help` and `--version` are ours, not s6's, and count only as the FIRST argument:
+/// `--help` prints `usage: USAGE` and `help` (one line per option) on stdout,
+/// `--version` prints `PROG (ipctools) VERSION`; both exit 0. Anywhere else they are
+/// what they were (an unknown option, or an argument of the next program), so a
+/// command line written for s6 keeps its meaning.
 pub fn run<O>(
     prog: &'static str,
     usage: &str,
-    parse: impl FnOnce(std::iter::Skip<std::env::ArgsOs>) -> Parsed<O>,
+    help: &str,
+    parse: impl FnOnce(Vec<OsString>) -> Parsed<O>,
     body: impl FnOnce(O, Diag) -> ExitCode,
 ) -> ExitCode {
     let diag = Diag::new(prog);
-    match parse(std::env::args_os().skip(1)) {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if let Some(text) = args
+        .first()
+        .and_then(|a| help_or_version(a, prog, usage, help))
+    {
+        // Ignored as strerr ignores a failed write: there is nobody to tell.
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+        return ExitCode::SUCCESS;
+    }
+    match parse(args) {
         Ok(opts) => body(opts, diag),
         Err(e) => {
             diag.fatal_msg(e.0.as_bytes());
             ExitCode::from(diag.usage(usage))
         }
+    }
+}
+
+/// What `--help` or `--version` as the first argument prints; `None` for any other
+/// argument.
+pub fn help_or_version(first: &OsStr, prog: &str, usage: &str, help: &str) -> Option<String> {
+    match first.as_bytes() {
+        b"--help" => Some(format!("usage: {usage}\n{help}")),
+        b"--version" => Some(format!("{prog} (ipctools) {}\n", env!("CARGO_PKG_VERSION"))),
+        _ => None,
     }
 }
 
@@ -235,6 +266,68 @@ pub fn id(opt: &str, v: &OsStr, user: bool, prog: &str) -> Parsed<u32> {
             e
         }
     })
+}
+
+/// An option s6's `gol` parser (s6 2.14+: the ipcnotify pair) does not know, refused
+/// in its words: `unrecognized short option: x`, `unrecognized boolean option: --x`,
+/// `unrecognized option with argument: --x=v`, `invalid option: --=v`.
+pub enum GolBad {
+    /// An unknown short option letter.
+    Short(char),
+    /// An unknown long option name (its value, if any, is still in the parser).
+    Long(String),
+    /// Anything else lexopt hands back (cannot happen after `Value` is matched).
+    Other(String),
+}
+
+impl GolBad {
+    /// The refused `arg`, owned, so that the parser can be asked for its value.
+    pub fn of(arg: lexopt::Arg<'_>) -> GolBad {
+        match arg {
+            lexopt::Arg::Short(c) => GolBad::Short(c),
+            lexopt::Arg::Long(l) => GolBad::Long(l.to_owned()),
+            lexopt::Arg::Value(v) => GolBad::Other(show(&v)),
+        }
+    }
+
+    /// The reason, in gol's words.
+    pub fn reason(self, p: &mut lexopt::Parser) -> UsageError {
+        UsageError(match self {
+            GolBad::Short(c) => format!("unrecognized short option: {c}"),
+            GolBad::Long(l) => match p.optional_value() {
+                Some(v) if l.is_empty() => format!("invalid option: --={}", show(&v)),
+                Some(v) => format!("unrecognized option with argument: --{l}={}", show(&v)),
+                None => format!("unrecognized boolean option: --{l}"),
+            },
+            GolBad::Other(v) => format!("unexpected argument {v}"),
+        })
+    }
+}
+
+/// A gol boolean long option (`--doublefork`): `value` if it came alone; gol refuses
+/// it with a value attached (`--doublefork=1`).
+pub fn gol_flag(p: &mut lexopt::Parser, name: &str, value: bool) -> Parsed<bool> {
+    match p.optional_value() {
+        Some(v) => Err(UsageError(format!(
+            "unrecognized option with argument: --{name}={}",
+            show(&v)
+        ))),
+        None => Ok(value),
+    }
+}
+
+/// An optional number refused in s6 2.15's words (`timeout must be an unsigned
+/// integer`), read as [`uint`] reads one.
+pub fn gol_uint(v: Option<OsString>, what: &str) -> Parsed<Option<u32>> {
+    v.map(|v| uint(what, &v).map_err(|_| UsageError(format!("{what} must be an unsigned integer"))))
+        .transpose()
+}
+
+/// A `-t` timeout in milliseconds as s6 2.15 reads it: 0 (or none) is no timeout.
+pub fn gol_timeout(v: Option<OsString>) -> Parsed<Option<std::time::Duration>> {
+    Ok(gol_uint(v, "timeout")?
+        .filter(|&ms| ms != 0)
+        .map(|ms| std::time::Duration::from_millis(ms.into())))
 }
 
 /// The first positional argument and everything after it, unparsed (`raw_args`): the

@@ -4,10 +4,26 @@
 //! (execlineb's quoting), so the first of them ends the options.
 
 use super::{Parsed, UsageError, parser, uint};
-use ipccore::prog::nptlisten::{BlockError, NptListenConfig, split_block};
+use ipccore::base::error::Error;
+use ipccore::prog::npt::npt_listen::{BlockError, NptListenConfig, split_block};
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::OsString;
+use std::process::ExitCode;
 use std::time::Duration;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "npt-listen";
+/// The usage line: `doc/npt-listen.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "npt-listen [ -a | -o ] [ -t timeout ] fifodir1 regexp1 ... \"\" prog...";
+/// `--help`: one line per option (from the OPTIONS of `doc/npt-listen.1`).
+pub const HELP: &str = concat!(
+    "  -a          wait until every fifodir's events match (the default)\n",
+    "  -o          wait until one fifodir's events match\n",
+    "  -t timeout  give up after timeout ms and exit 1\n",
+    "  --help      print this help and exit\n",
+    "  --version   print the version and exit\n",
+);
 
 /// What `npt-listen` was asked to do.
 pub enum Opts {
@@ -50,6 +66,28 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         }),
         Err(BlockError::Usage(why)) => return Err(UsageError(why.into())),
         Err(BlockError::Unterminated) => Opts::Unterminated,
+    })
+}
+
+/// npt-listen's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
+        let cfg = match o {
+            Opts::Run(cfg) => cfg,
+            // As s6-ftrig-listen: a fatal error, without the usage line.
+            Opts::Unterminated => {
+                diag.fatal_msg("unterminated fifodir+regex block");
+                return ExitCode::from(100);
+            }
+        };
+        match ipccore::prog::npt::npt_listen::npt_listen(&cfg, &diag) {
+            // s6-ftrig-listen exits 1 on its timeout (not 99 as npt-wait).
+            Err(e @ Error::Timeout(_)) => {
+                diag.fatal_msg(e.to_string());
+                ExitCode::from(1)
+            }
+            r => super::exit(&diag, r),
+        }
     })
 }
 

@@ -2,19 +2,29 @@
 
 use super::{Parsed, id, parser};
 use ipccore::fs::fifodir::Gid;
+use ipccore::prog::npt::npt_mkfifodir::NptMkfifodirConfig;
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "npt-mkfifodir";
+/// The usage line: `doc/npt-mkfifodir.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "npt-mkfifodir [ -f ] [ -g gid ] fifodir";
+/// `--help`: one line per option (from the OPTIONS of `doc/npt-mkfifodir.1`).
+pub const HELP: &str = concat!(
+    "  -f         apply the group and mode to an existing fifodir\n",
+    "  -g gid     only members of group gid may listen\n",
+    "  --help     print this help and exit\n",
+    "  --version  print the version and exit\n",
+);
 
 /// What `npt-mkfifodir` was asked to do.
 pub struct Opts {
-    /// `-f`: apply the group and mode again to an existing fifodir of ours.
-    pub force: bool,
-    /// `-g gid`: only this group's members may subscribe (mode 03730); `None` (no
-    /// `-g`, or `-g -1`) makes a public fifodir (01733).
-    pub gid: Option<Gid>,
-    /// The fifodir to create.
-    pub dir: PathBuf,
+    /// The configuration `npt_mkfifodir` runs with.
+    pub cfg: NptMkfifodirConfig,
 }
 
 /// Options from `args` (argv without the program name).
@@ -39,9 +49,21 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         }
     }
     Ok(Opts {
-        force,
-        gid,
-        dir: dir.ok_or("missing fifodir")?,
+        cfg: NptMkfifodirConfig {
+            force,
+            gid,
+            dir: dir.ok_or("missing fifodir")?,
+        },
+    })
+}
+
+/// npt-mkfifodir's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
+        super::exit(
+            &diag,
+            ipccore::prog::npt::npt_mkfifodir::npt_mkfifodir(&o.cfg, &diag),
+        )
     })
 }
 
@@ -52,12 +74,12 @@ mod tests {
     #[test]
     fn operands_end_options() -> Parsed<()> {
         let o = parse(["-g", "4294967295", "d", "-g", "x"].map(OsString::from))?;
-        assert_eq!(o.gid, None);
-        assert_eq!(o.dir, PathBuf::from("d"));
+        assert_eq!(o.cfg.gid, None);
+        assert_eq!(o.cfg.dir, PathBuf::from("d"));
         let o = parse(["-fg5", "--", "-x"].map(OsString::from))?;
-        assert!(o.force);
-        assert_eq!(o.gid.map(|g| g.as_raw()), Some(5));
-        assert_eq!(o.dir, PathBuf::from("-x"));
+        assert!(o.cfg.force);
+        assert_eq!(o.cfg.gid.map(|g| g.as_raw()), Some(5));
+        assert_eq!(o.cfg.dir, PathBuf::from("-x"));
         Ok(())
     }
 }

@@ -1,21 +1,30 @@
 //! `npt-wait` options (s6-ftrig-wait's, or s6-ftrig-listen1's with prog, plus `-s`).
 
 use super::{Parsed, UsageError, parser, show, uint};
-use ipccore::prog::npt::Request;
+use ipccore::prog::npt::npt_wait::NptWaitConfig;
+use ipccore::prog::npt::proto::Request;
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::OsString;
+use std::process::ExitCode;
 use std::time::Duration;
+
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "npt-wait";
+/// The usage line: `doc/npt-wait.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str = "npt-wait [ -t millisecs ] [ -s ] fifodir regex [ prog... ]";
+/// `--help`: one line per option (from the OPTIONS of `doc/npt-wait.1`).
+pub const HELP: &str = concat!(
+    "  -t millisecs  give up after millisecs ms and exit 99\n",
+    "  -s            wait through the nptlistend service at $NPT_IPCPATH\n",
+    "  --help        print this help and exit\n",
+    "  --version     print the version and exit\n",
+);
 
 /// What `npt-wait` was asked to do.
 pub struct Opts {
-    /// The fifodir, the regex the events must match and the `-t` timeout.
-    pub req: Request,
-    /// `-s`: wait through the nptlistend service (at `$NPT_IPCPATH`, or its default
-    /// path) instead of in this process.
-    pub service: bool,
-    /// The program to spawn once subscribed (s6-ftrig-listen1's form); empty: just
-    /// wait (s6-ftrig-wait's).
-    pub prog: Vec<OsString>,
+    /// The configuration `npt_wait` runs with.
+    pub cfg: NptWaitConfig,
 }
 
 /// Options from `args` (argv without the program name).
@@ -40,13 +49,22 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         .into_string()
         .map_err(|r| UsageError(format!("regex {} is not valid UTF-8", show(&r))))?;
     Ok(Opts {
-        req: Request {
-            fifodir: dir.into(),
-            regex,
-            timeout: (timeout != 0).then(|| Duration::from_millis(timeout.into())),
+        cfg: NptWaitConfig {
+            req: Request {
+                fifodir: dir.into(),
+                regex,
+                timeout: (timeout != 0).then(|| Duration::from_millis(timeout.into())),
+            },
+            service,
+            prog: rest.collect(),
         },
-        service,
-        prog: rest.collect(),
+    })
+}
+
+/// npt-wait's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
+        super::exit(&diag, ipccore::prog::npt::npt_wait::npt_wait(&o.cfg, &diag))
     })
 }
 
@@ -57,11 +75,11 @@ mod tests {
     #[test]
     fn prog_is_not_parsed() -> Parsed<()> {
         let o = parse(["-t", "5", "d", "-t", "x", "-t"].map(OsString::from))?;
-        assert_eq!(o.req.regex, "-t");
-        assert_eq!(o.req.timeout, Some(Duration::from_millis(5)));
-        assert_eq!(o.prog, ["x", "-t"]);
+        assert_eq!(o.cfg.req.regex, "-t");
+        assert_eq!(o.cfg.req.timeout, Some(Duration::from_millis(5)));
+        assert_eq!(o.cfg.prog, ["x", "-t"]);
         let o = parse(["-t0", "d", "re"].map(OsString::from))?;
-        assert_eq!(o.req.timeout, None);
+        assert_eq!(o.cfg.req.timeout, None);
         Ok(())
     }
 }

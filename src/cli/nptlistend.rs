@@ -1,16 +1,30 @@
 //! `nptlistend` options: only the request timeout (its request comes on stdin).
 
 use super::{Parsed, parser, uint};
-use ipccore::prog::npt;
+use ipccore::prog::npt::nptlistend::NptlistendConfig;
+use ipccore::prog::npt::proto as npt;
+use ipccore::sys::diag::Diag;
 use lexopt::prelude::*;
 use std::ffi::OsString;
+use std::process::ExitCode;
 use std::time::Duration;
 
-/// What `nptlistend` was asked to do: only how long a client's request may take.
+/// The program's name, in every diagnostic.
+pub const PROG: &str = "nptlistend";
+/// The usage line: `doc/nptlistend.1`'s SYNOPSIS (`tests/docs.rs` checks it).
+pub const USAGE: &str =
+    "nptlistend [ -t request-millisecs ] (request on stdin: fifodir NUL regex NUL timeout NUL)";
+/// `--help`: one line per option (from the OPTIONS of `doc/nptlistend.1`).
+pub const HELP: &str = concat!(
+    "  -t request-millisecs  the request must be complete within this many ms (0: no limit)\n",
+    "  --help                print this help and exit\n",
+    "  --version             print the version and exit\n",
+);
+
+/// What `nptlistend` was asked to do.
 pub struct Opts {
-    /// `-t ms`: how long the request may take to arrive, so that a client that connects
-    /// and says nothing cannot hold a server process for ever (`None`: `-t 0`, no limit).
-    pub request_timeout: Option<Duration>,
+    /// The configuration `nptlistend` runs with.
+    pub cfg: NptlistendConfig,
 }
 
 /// `[ -t request-millisecs ]`, nothing else.
@@ -24,6 +38,18 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         }
     }
     Ok(Opts {
-        request_timeout: (ms != 0).then(|| Duration::from_millis(ms)),
+        cfg: NptlistendConfig {
+            request_timeout: (ms != 0).then(|| Duration::from_millis(ms)),
+        },
+    })
+}
+
+/// nptlistend's `main`: parse, run, exit.
+pub fn main() -> ExitCode {
+    super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
+        super::exit(
+            &diag,
+            ipccore::prog::npt::nptlistend::nptlistend(&o.cfg, &diag),
+        )
     })
 }

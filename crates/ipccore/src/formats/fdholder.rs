@@ -23,8 +23,8 @@
 //! The decoders are strict and bounded: every length is checked before use and
 //! malformed input is `EPROTO`, never a panic. Fds that arrive with a message the
 //! decoder refuses are owned by the caller's `Frame` and closed when it drops.
-//! Left out: the connection loop (`prog::fdholder::daemon`) and the operations
-//! (`prog::fdholder::client`).
+//! Left out: the connection loop (`prog::ipcfdholder::ipcfdholderd`) and the operations
+//! (`prog::ipcfdholder::ipcfdholder_*`).
 
 use crate::sys::fdpass;
 use rustix::event::PollFlags;

@@ -3,4 +3,5 @@
 pub mod fdholder;
 pub mod httprules;
 pub mod rulescdb;
+pub mod sdnotify;
 pub mod sudo;

@@ -10,7 +10,7 @@
 //! never fsyncs, and it truncates a predictable temporary name (following a symlink an
 //! attacker left there). We give its `CDBMake` a file we created `O_EXCL` under a random
 //! name, then fsync, rename and fsync the directory ourselves. Reading the fs layout and
-//! deciding are `access`'s job.
+//! deciding are `prog::ipcserver_access`'s job.
 
 use crate::base::error::{Error, ResultExt};
 use crate::sys::exec::EnvMod;

@@ -11,7 +11,7 @@
 //! The decoder is strict and bounded: every length is checked before use, sizes add up
 //! in u64, the payload is at most `MAX_MESSAGE` bytes, counts at most `MAX_COUNT`
 //! (s6's limit), and malformed input is an error, never a panic.
-//! Left out: the I/O (`prog::sudo` sends and receives the bytes and fds) and the
+//! Left out: the I/O (`prog::ipcsudo` sends and receives the bytes and fds) and the
 //! environment merge.
 
 use crate::base::error::Error;

@@ -804,7 +804,7 @@ impl<'a> Gate<'a> {
             Some(w) => w,
             None => rustix::io::fcntl_dupfd_cloexec(&rd, 3).op("dup fd")?,
         };
-        crate::prog::ioconnect::relay_fds(rd, out, b.rd, None, self.diag)?;
+        crate::prog::ipcioconnect::relay_fds(rd, out, b.rd, None, self.diag)?;
         Ok(0)
     }
 

@@ -35,11 +35,6 @@ pub const IDLE_TIMEOUT_DEFAULT: u32 = 60_000;
 /// The longest wait for the backend to accept the connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The supplementary groups of the client, as ipcserver exports them (comma-separated).
-pub const IPCREMOTEGIDLIST: &str = "IPCREMOTEGIDLIST";
-/// The pid of the client, as ipcserver exports it.
-pub const IPCREMOTEPID: &str = "IPCREMOTEPID";
-
 /// What the gate is given.
 #[derive(Debug, Clone)]
 pub struct IpchttpgateConfig {
@@ -84,17 +79,17 @@ impl Identity {
             |name: &str| number(name)?.ok_or_else(|| Error::Usage(format!("{name} not set")));
         let uid = required(ucspi::IPCREMOTEEUID)?;
         let egid = required(ucspi::IPCREMOTEEGID)?;
-        let groups = match get(IPCREMOTEGIDLIST) {
+        let groups = match get(ucspi::IPCREMOTEGIDLIST) {
             None => Vec::new(),
             Some(v) => v
                 .to_str()
                 .and_then(parse_gidlist)
-                .ok_or_else(|| Error::Usage(format!("invalid ${IPCREMOTEGIDLIST}")))?
+                .ok_or_else(|| Error::Usage(format!("invalid ${}", ucspi::IPCREMOTEGIDLIST)))?
                 .into_iter()
                 .map(|g| g.as_raw())
                 .collect(),
         };
-        let pid = number(IPCREMOTEPID)?;
+        let pid = number(ucspi::IPCREMOTEPID)?;
         Ok(Identity {
             client: Client { uid, egid, groups },
             pid,

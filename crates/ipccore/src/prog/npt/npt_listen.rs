@@ -113,8 +113,8 @@ pub fn npt_listen(cfg: &NptListenConfig, _diag: &Diag) -> Result<(), Error> {
         let src = re
             .to_str()
             .ok_or_else(|| fail(&Error::sys("compile", Errno::INVAL)))?;
-        let compiled = crate::prog::npt::compile(src)
-            .map_err(|_| fail(&Error::sys("compile", Errno::INVAL)))?;
+        let compiled =
+            super::proto::compile(src).map_err(|_| fail(&Error::sys("compile", Errno::INVAL)))?;
         let listener = Listener::subscribe(dir).map_err(|e| fail(&e))?;
         subs.push(Sub {
             listener,
@@ -171,9 +171,9 @@ pub fn npt_listen(cfg: &NptListenConfig, _diag: &Diag) -> Result<(), Error> {
             if ready.get(i).copied().unwrap_or(false) && s.listener.read_into(&mut s.events)? > 0 {
                 if s.re.is_match(&s.events) {
                     s.done = true;
-                } else if s.events.len() > crate::prog::npt::EVENTS_MAX {
+                } else if s.events.len() > super::proto::EVENTS_MAX {
                     return Err(Error::TooManyEvents {
-                        max: crate::prog::npt::EVENTS_MAX,
+                        max: super::proto::EVENTS_MAX,
                         re: None,
                     });
                 }

@@ -7,7 +7,9 @@
 //! bits outside 0777 is refused, with the octal reading and the likely intent.
 
 use super::{Parsed, UsageError, parser, show};
-use ipccore::prog::activation::{Kind, LocalSocketListenConfig, gid_from, parse_number, uid_from};
+use ipccore::prog::local_socket_listen::{
+    Kind, LocalSocketListenConfig, gid_from, parse_number, uid_from,
+};
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use rustix::fs::Mode;

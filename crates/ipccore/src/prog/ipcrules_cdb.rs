@@ -4,7 +4,7 @@
 
 use crate::base::error::Error;
 use crate::formats::rulescdb;
-use crate::prog::access;
+use crate::prog::ipcserver_access as access;
 use crate::sys::diag::Diag;
 use std::path::PathBuf;
 

@@ -1,4 +1,5 @@
-//! The accept loop of ipcserver and ipcserverd: limits, spawning, reaping, signals.
+//! ipcserverd, and the accept loop it shares with ipcserver: limits, spawning, reaping,
+//! signals.
 //!
 //! One poll loop over the listening socket and the signal self-pipe. The listener is
 //! polled only while fewer than maxconn handlers run, so extra clients wait in the
@@ -9,13 +10,14 @@
 use crate::base::error::{Error, ResultExt};
 use crate::base::text;
 use crate::base::ucspi;
-use crate::fs::listen::{self, Leftover, ListenOpts};
+use crate::fs::listen::Leftover;
+use crate::prog::peer::{self, Peer};
 use crate::sys::diag::Diag;
 use crate::sys::exec;
 use crate::sys::fd;
-use crate::sys::privs::{self, Ids};
+
 use crate::sys::sig::{self, SelfPipe};
-use crate::sys::sock::{self, SockPath};
+use crate::sys::sock;
 use crate::sys::spawn::{Spawner, env_entry};
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, OwnedFd};
@@ -81,70 +83,6 @@ pub struct IpcserverdConfig {
     pub argv: Vec<OsString>,
     /// Variables removed from the handlers' environment besides the UCSPI ones.
     pub remove_env: Vec<&'static str>,
-}
-
-/// Where ipcserver's identity comes from after binding.
-#[derive(Clone, Debug, Default)]
-pub enum IdSource {
-    /// Stay as we are.
-    #[default]
-    Keep,
-    /// `-u`, `-g`, `-G`.
-    Given(Ids),
-    /// `-U`: `UID`, `GID`, `GIDLIST` from the environment (then unset for handlers),
-    /// each overridden by `-u`, `-g`, `-G` when given (s6-ipcserver puts them after
-    /// `-U` on s6-applyuidgid's command line).
-    Env(Ids),
-}
-
-/// Everything ipcserver does, in order.
-#[derive(Clone, Debug)]
-pub struct IpcserverConfig {
-    /// Where to bind.
-    pub path: SockPath,
-    /// How to create the socket (`-d`/`-D`, `-b`, `-a`).
-    pub listen: ListenOpts,
-    /// Who to become once the socket exists.
-    pub ids: IdSource,
-    /// The loop that serves it, as ipcserverd would.
-    pub serve: IpcserverdConfig,
-}
-
-/// ipcserver: bind PATH safely, drop privileges, then serve until a signal says stop.
-///
-/// # Errors
-/// Start-up failures (readiness fd, `drop privileges`, those of `listen::create`),
-/// then those of the loop.
-pub fn ipcserver(cfg: &IpcserverConfig, diag: &Diag) -> Result<(), Error> {
-    let (mut cfg, diag) = (cfg.clone(), *diag);
-    check_readiness_fd(&cfg.serve)?;
-    fd::ensure_std_fds()?;
-    let ids = match &cfg.ids {
-        IdSource::Keep => Ids::default(),
-        IdSource::Given(ids) => ids.clone(),
-        IdSource::Env(given) => {
-            cfg.serve.remove_env.extend(["UID", "GID", "GIDLIST"]);
-            let env = privs::from_env(
-                std::env::var_os("UID").as_deref(),
-                std::env::var_os("GID").as_deref(),
-                std::env::var_os("GIDLIST").as_deref(),
-            )?;
-            Ids {
-                uid: given.uid.or(env.uid),
-                gid: given.gid.or(env.gid),
-                groups: given.groups.clone().or(env.groups),
-            }
-        }
-    };
-    if !ids.is_empty() && !rustix::process::geteuid().is_root() {
-        return Err(Error::sys("drop privileges", Errno::PERM));
-    }
-    // As s6-ipcserver-socketbinder (a umask of ~perms & 0777): only the permission bits
-    // of -a count; setuid, setgid and sticky bits mean nothing on a socket.
-    cfg.listen.mode = rustix::fs::Mode::from_bits_truncate(cfg.listen.mode.bits() & 0o777);
-    let (listener, leftover) = listen::create_deferred(&cfg.path, &cfg.listen)?;
-    privs::drop_to(&ids)?;
-    serve_after(listener, &cfg.serve, diag, leftover)
 }
 
 /// ipcserverd: serve the listening socket on fd 0, or on fd 3 when `LISTEN_FDS` and
@@ -214,7 +152,7 @@ fn not_activated(msg: String) -> String {
 
 /// `-1` with stdout closed at start (the Rust runtime has put /dev/null there since):
 /// s6-ipcserverd's usage error, instead of a readiness line nobody reads.
-fn check_readiness_fd(cfg: &IpcserverdConfig) -> Result<(), Error> {
+pub(super) fn check_readiness_fd(cfg: &IpcserverdConfig) -> Result<(), Error> {
     if cfg.readiness.is_some() && exec::closed_at_start(1) == Some(true) {
         return Err(Error::Usage(
             "called with option -1 but stdout said: Bad file descriptor".into(),
@@ -269,7 +207,7 @@ fn serve(listener: OwnedFd, cfg: &IpcserverdConfig, diag: Diag) -> Result<(), Er
 }
 
 /// `serve`, closing `leftover` right after the readiness notification.
-fn serve_after(
+pub(super) fn serve_after(
     listener: OwnedFd,
     cfg: &IpcserverdConfig,
     diag: Diag,
@@ -279,6 +217,8 @@ fn serve_after(
         ucspi::PROTO,
         ucspi::IPCREMOTEEUID,
         ucspi::IPCREMOTEEGID,
+        ucspi::IPCREMOTEGIDLIST,
+        ucspi::IPCREMOTEPID,
         ucspi::IPCREMOTEPATH,
         ucspi::IPCCONNNUM,
     ];
@@ -506,16 +446,16 @@ impl Server<'_> {
 
     fn handle(&mut self, conn: OwnedFd, peer_path: &[u8]) {
         let d = self.diag;
-        let (uid, gid) = if self.cfg.peercred {
-            match crate::sys::cred::peer(&conn) {
-                Ok(c) => (c.uid.as_raw(), c.gid.as_raw()),
+        let (uid, gid, cred_pid) = if self.cfg.peercred {
+            match crate::sys::cred::peer_creds(&conn) {
+                Ok(c) => (c.uid, c.gid, c.pid),
                 Err(e) => {
                     d.warn(format!("unable to getpeereid: {}", text::strerror(e)));
                     return;
                 }
             }
         } else {
-            (0, 0)
+            (0, 0, 0)
         };
         let ids = |u: u32, g: u32| {
             if self.cfg.peercred {
@@ -530,7 +470,9 @@ impl Server<'_> {
             d.notice(format!("deny {} count {count}/{local}", ids(uid, gid)));
             return;
         }
-        let mut env: Vec<CString> = Vec::with_capacity(6);
+        // Our additions (`prog::peer`): groups and pid, with the credentials.
+        let peer = self.cfg.peercred.then(|| peer::lookup(&conn, cred_pid));
+        let mut env: Vec<CString> = Vec::with_capacity(8);
         let mut push = |name: &str, v: &[u8]| {
             if let Some(c) = env_entry(name, v) {
                 env.push(c);
@@ -548,6 +490,7 @@ impl Server<'_> {
         if let Some(lp) = &self.local_path {
             env.push(lp.clone());
         }
+        env.extend(peer.iter().flat_map(Peer::env));
         // The child's exec failure, if any, is reported when it is reaped (`reap`).
         match self.spawner.spawn_async(conn.as_fd(), env) {
             Ok(pid) => {
@@ -559,11 +502,9 @@ impl Server<'_> {
                     } else {
                         "?".into()
                     };
-                    d.info(format!(
-                        "allow {} pid {} count {who}/{local}",
-                        ids(uid, gid),
-                        pid.as_raw_nonzero()
-                    ));
+                    let client = peer.as_ref().map(Peer::log_suffix).unwrap_or_default();
+                    let (ids, pid) = (ids(uid, gid), pid.as_raw_nonzero());
+                    d.info(format!("allow {ids} pid {pid} count {who}/{local}{client}"));
                     self.status();
                 }
             }

@@ -3,7 +3,7 @@
 //! both clients talking to the same daemon.
 
 use super::{Seen, run};
-use crate::fdholder::{ALL, Side, client, daemon, have_s6, rules};
+use crate::ipcfdholder::{ALL, Side, client, daemon, have_s6, rules};
 use crate::util::*;
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! tree made from the same cdb, and the documented differences.
 
 use super::*;
-use crate::rulesfs::{sample_rules, tree, write_cdb};
+use crate::ipcrules_fs::{sample_rules, tree, write_cdb};
 
 const PEER: &str = "s6-accessrules-fs-from-cdb";
 
