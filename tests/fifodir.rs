@@ -209,7 +209,7 @@ fn child_bad_requests_are_111() {
         ),
         (
             format!("{dir}\0a(\x00100\0").into_bytes(),
-            "invalid regex a(: error: unclosed group".into(),
+            "invalid regex a(: Unmatched ( or \\(".into(),
         ),
         (
             format!("{none}\0u\x00100\0").into_bytes(),

@@ -9,6 +9,7 @@
 use crate::base::error::{Error, ResultExt};
 use crate::fs::fifodir::Listener;
 use crate::sys::diag::Diag;
+use crate::sys::regex::{Cflags, Regex};
 use crate::sys::sig::{self, SelfPipe};
 use crate::sys::spawn::Spawner;
 use rustix::event::{PollFd, PollFlags};
@@ -93,7 +94,7 @@ pub fn npt_listen(cfg: &NptListenConfig, _diag: &Diag) -> Result<(), Error> {
     let deadline = crate::sys::time::deadline(cfg.timeout);
     struct Sub {
         listener: Listener,
-        re: regex_automata::meta::Regex,
+        re: Regex,
         events: Vec<u8>,
         done: bool,
     }
@@ -110,10 +111,8 @@ pub fn npt_listen(cfg: &NptListenConfig, _diag: &Diag) -> Result<(), Error> {
                 why,
             }
         };
-        let src = re
-            .to_str()
-            .ok_or_else(|| fail(&Error::sys("compile", Errno::INVAL)))?;
-        let compiled = crate::prog::npt::compile(src)
+        // Bytes, as s6-ftrigrd compiles them (s6 reports EINVAL, not regerror's text).
+        let compiled = Regex::compile(re.as_bytes(), Cflags::EXTENDED)
             .map_err(|_| fail(&Error::sys("compile", Errno::INVAL)))?;
         let listener = Listener::subscribe(dir).map_err(|e| fail(&e))?;
         subs.push(Sub {
@@ -169,13 +168,13 @@ pub fn npt_listen(cfg: &NptListenConfig, _diag: &Diag) -> Result<(), Error> {
         drop(fds);
         for (i, s) in subs.iter_mut().filter(|s| !s.done).enumerate() {
             if ready.get(i).copied().unwrap_or(false) && s.listener.read_into(&mut s.events)? > 0 {
-                if s.re.is_match(&s.events) {
-                    s.done = true;
-                } else if s.events.len() > crate::prog::npt::EVENTS_MAX {
+                if s.events.len() > crate::prog::npt::EVENTS_MAX {
                     return Err(Error::TooManyEvents {
                         max: crate::prog::npt::EVENTS_MAX,
                         re: None,
                     });
+                } else if s.re.is_match(&s.events) {
+                    s.done = true;
                 }
             }
         }

@@ -7,6 +7,7 @@ pub mod exec;
 pub mod fd;
 pub mod fdpass;
 pub mod privs;
+pub mod regex;
 pub mod sig;
 pub mod sock;
 pub mod sockopt;
