@@ -23,6 +23,7 @@ mod npt;
 mod nptlisten;
 mod options;
 mod probe;
+mod regex_dialect;
 mod rulescdb;
 mod rulesfs;
 mod security;

@@ -25,11 +25,11 @@ use crate::fs::fifodir::Listener;
 use crate::sys::diag::Diag;
 use crate::sys::fd;
 use crate::sys::privs::{self, Ids};
+use crate::sys::regex::{Cflags, Regex};
 use crate::sys::sig::{self, SelfPipe};
 use crate::sys::sock::{self, SockPath};
 use crate::sys::spawn::Spawner;
 use crate::sys::time;
-use crate::sys::regex::{Cflags, Regex};
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
@@ -963,7 +963,10 @@ mod tests {
             "invalid regex a{0,1025}: its repetitions expand past 1024 positions"
         );
         let e = check_service_regex(r"(u)\1").unwrap_err();
-        assert!(e.to_string().ends_with("back-references are not accepted by the service"));
+        assert!(
+            e.to_string()
+                .ends_with("back-references are not accepted by the service")
+        );
     }
 
     #[test]

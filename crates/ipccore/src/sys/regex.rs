@@ -96,7 +96,10 @@ impl Regex {
     /// - [regexec(3)](https://man7.org/linux/man-pages/man3/regexec.3.html)
     #[doc(alias = "regexec")]
     pub fn is_match(&self, subject: &[u8]) -> bool {
-        let end = subject.iter().position(|&b| b == 0).unwrap_or(subject.len());
+        let end = subject
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(subject.len());
         let subject = subject.get(..end).unwrap_or_default();
         // fd-holder ids (at most 255 bytes) fit on the stack: no allocation per request.
         let mut small = [0u8; 320];
@@ -121,9 +124,8 @@ impl Regex {
         };
         // SAFETY: `re` was initialised by a successful regcomp and not freed; `c` is
         // NUL-terminated and outlives the call; nmatch is 0, so pmatch may be null.
-        let r = unsafe {
-            libc::regexec(&raw const *self.re, c.as_ptr(), 0, std::ptr::null_mut(), 0)
-        };
+        let r =
+            unsafe { libc::regexec(&raw const *self.re, c.as_ptr(), 0, std::ptr::null_mut(), 0) };
         r == 0
     }
 }
@@ -323,10 +325,7 @@ mod tests {
     #[test]
     fn compile_errors_carry_regerror_text() {
         let e = Regex::compile(b"a(", Cflags::EXTENDED).err();
-        assert_eq!(
-            e.map(|e| e.text),
-            Some("Unmatched ( or \\(".to_string())
-        );
+        assert_eq!(e.map(|e| e.text), Some("Unmatched ( or \\(".to_string()));
         let e = Regex::compile(b"a\0b", Cflags::EXTENDED).err();
         assert_eq!(e.map(|e| e.code), Some(0));
     }
@@ -344,7 +343,10 @@ mod tests {
         assert_eq!(w("[]{}]{4}").size, 4);
         assert_eq!(w("[[:alpha:]]{3}").size, 3);
         assert_eq!(w("a{").size, 2);
-        assert_eq!(w("(((((a{32767}){32767}){32767}){32767}){32767})").size, usize::MAX);
+        assert_eq!(
+            w("(((((a{32767}){32767}){32767}){32767}){32767})").size,
+            usize::MAX
+        );
         assert!(!w(r"a\.b").backref);
         assert!(w(r"(a)\1").backref);
     }

@@ -13,8 +13,8 @@ use crate::formats::fdholder::{self as wire, Frame, Receiver, Request, Sender, T
 use crate::formats::rulescdb::{self, Rule};
 use crate::prog::access::{self, Ruleset, Verdict};
 use crate::sys::diag::Diag;
-use crate::sys::sig::{SIGHUP, SIGTERM, SelfPipe};
 use crate::sys::regex::{Cflags, Regex};
+use crate::sys::sig::{SIGHUP, SIGTERM, SelfPipe};
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
