@@ -226,15 +226,17 @@ pub fn wait(
         let client_ready = watch.is_some() && fds.get(1).is_some_and(|f| !f.revents().is_empty());
         drop(fds);
         if fifo_ready && listener.read_into(&mut events)? > 0 {
-            // Checked before matching: regexec's time grows with what it is fed.
-            if events.len() > EVENTS_MAX {
+            // regexec's time grows with what it is fed: never more than EVENTS_MAX.
+            let over = events.len() > EVENTS_MAX;
+            events.truncate(EVENTS_MAX);
+            if re.is_match(&events) {
+                return Ok(Outcome::Matched(events));
+            }
+            if over {
                 return Err(Error::TooManyEvents {
                     max: EVENTS_MAX,
                     re: Some(re_src.to_string()),
                 });
-            }
-            if re.is_match(&events) {
-                return Ok(Outcome::Matched(events));
             }
         }
         if client_ready && let Some(w) = watch {
