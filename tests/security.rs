@@ -816,6 +816,43 @@ fn relative_fifodir_through_the_service() {
     );
 }
 
+/// The service compiles its clients' regexes with the C library, which copies bounded
+/// repetitions (`a{0,32767}` takes gigabytes) and matches back-references in
+/// exponential time: it refuses both, and says why; `a{0,1023}b` (1024) is still served.
+#[test]
+fn service_refuses_costly_regexes() {
+    if !need_root() {
+        return;
+    }
+    let d = Dir::new("secre");
+    let (srv, sock) = service(&d, &[], "5000");
+    let home = nobody_dir(&d, "home");
+    let ev = home.join("ev");
+    nobody_fifodir(&ev);
+    for (re, why) in [
+        ("a{0,32767}", "its repetitions expand past 1024 positions"),
+        (
+            "((a{0,40}){0,40})",
+            "its repetitions expand past 1024 positions",
+        ),
+        (r"(u)\1", "back-references are not accepted by the service"),
+    ] {
+        let o = run_timeout(npt_wait_s(&sock, "1000", ev.as_os_str(), re), 20);
+        o.assert_code(111);
+        assert_eq!(
+            o.err(),
+            format!(
+                "npt-wait: fatal: nptlistend service at {} refused the request: invalid regex {}: {why}\n",
+                sock.display(),
+                re.replace('\\', "\\\\")
+            )
+        );
+    }
+    let o = run_timeout(npt_wait_s(&sock, "300", ev.as_os_str(), "a{0,1023}b"), 20);
+    o.assert_code(99);
+    drop(srv);
+}
+
 /// W4 (audit of ipcsudod): a client cannot fill the super-server's variables. ipcserver
 /// sets `IPCREMOTEPATH` empty for an unbound client; s6-sudod lets the client's value
 /// through to the privileged command, ipcsudod does not. An empty variable the server
