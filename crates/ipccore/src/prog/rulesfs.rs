@@ -249,7 +249,7 @@ pub fn ipcrules_fs(cfg: &IpcrulesFsConfig, _diag: &Diag) -> Result<(), Error> {
 /// `unable to handle cdb record: CDB does not contain valid accessrules data`; a failed
 /// step inside, with the path it concerned; `Refusing` when the temporary directory or
 /// `dir` turned out not to be what we made. On any error, none of the tree is left
-/// (at worst an empty directory, when it was swapped before we could open it).
+/// (at worst an empty directory, when it was moved away before we could open it).
 fn decompile(dir: &Path, cdb: &Path) -> Result<(), Error> {
     let db = crate::formats::rulescdb::open(cdb)?;
     match rustix::fs::statat(CWD, dir, AtFlags::SYMLINK_NOFOLLOW) {
@@ -275,11 +275,7 @@ fn decompile(dir: &Path, cdb: &Path) -> Result<(), Error> {
     made.op_at("mkdir", &tmp_path)?;
     let outer = Private::open(pfd.as_fd(), &tmp, &tmp_path)?;
     let r = build_and_install(&pfd, &outer, &tmp, name, dir, &db, cdb);
-    // Empty by now. A name we have just checked; at worst, swapped in between, the
-    // rmdir removes someone's empty directory.
-    if outer.is_at(pfd.as_fd(), &tmp) {
-        let _ = rustix::fs::unlinkat(&pfd, &tmp, AtFlags::REMOVEDIR);
-    }
+    outer.remove(pfd.as_fd(), &tmp);
     r
 }
 
@@ -327,6 +323,34 @@ impl Private {
             return Err(replaced(&self.path));
         }
         Ok(())
+    }
+
+    /// rmdir this directory (empty by now) from `dir`, under `name` or wherever it was
+    /// moved to in `dir` (the kernel's name for our fd). Only a name just checked to
+    /// lead to it; at worst, swapped in between, the rmdir removes someone's empty
+    /// directory.
+    fn remove(&self, dir: BorrowedFd<'_>, name: &Path) {
+        let moved = || -> Option<PathBuf> {
+            let at = |fd: BorrowedFd<'_>| {
+                let link = format!("/proc/self/fd/{}", crate::sys::fd::number(fd));
+                rustix::fs::readlinkat(CWD, link, Vec::new())
+                    .ok()
+                    .map(|p| PathBuf::from(OsString::from_vec(p.into_bytes())))
+            };
+            let now = at(self.fd.as_fd())?;
+            let base = PathBuf::from(now.file_name()?);
+            (now.parent()? == at(dir)?).then_some(base)
+        };
+        let name = if self.is_at(dir, name) {
+            Some(name.to_path_buf())
+        } else {
+            moved()
+        };
+        if let Some(n) = name
+            && self.is_at(dir, &n)
+        {
+            let _ = rustix::fs::unlinkat(dir, &n, AtFlags::REMOVEDIR);
+        }
     }
 
     /// Whether `name` in `dir` is this directory (not following a link).
