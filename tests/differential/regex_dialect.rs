@@ -257,6 +257,73 @@ fn start_wait(listen: &Path, notify: &Path, dir: &Path, pattern: &str, subject: 
     c.spawn().unwrap()
 }
 
+/// Events with a NUL byte (no notifier sends one, but anyone may write it to a fifo):
+/// s6-ftrigrd hands the events to regexec as a C string, so the regex sees them up to
+/// the first NUL; so does ours. Subjects are printf(1) formats.
+const NUL_CASES: &[(&str, &str)] = &[
+    ("^a$", r"a\000b"),
+    ("b", r"a\000b"),
+    ("^a", r"\000a"),
+    ("", r"\000"),
+    ("^$", r"\000x"),
+    ("a.b", r"a\000b"),
+];
+
+#[test]
+fn events_with_nul_bytes_decide_as_s6_ftrigrd() {
+    let Some(listen) = upstream("s6-ftrig-listen1") else {
+        return;
+    };
+    let d = Dir::new("drx-nul");
+    let mut running = Vec::new();
+    for (i, (pattern, subject)) in NUL_CASES.iter().enumerate() {
+        let script = format!("for f in \"$1\"/ftrig1:*; do printf '{subject}' > \"$f\"; done");
+        let mut both = Vec::new();
+        for (tag, prog) in [("o", bin("npt-wait")), ("s", listen.clone())] {
+            let dir = d.join(format!("{i}{tag}"));
+            std::fs::create_dir(&dir).unwrap();
+            let child = Command::new(prog)
+                .args(["-t", "3000"])
+                .arg(&dir)
+                .arg(pattern)
+                .args(["sh", "-c", &script, "sh"])
+                .arg(&dir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            both.push(child);
+        }
+        running.push((pattern, subject, both));
+    }
+    let mut diffs = Vec::new();
+    let mut matched = 0;
+    for (pattern, subject, both) in running {
+        let what = format!("{pattern:?} on {subject:?}");
+        let codes: Vec<Option<i32>> = both
+            .into_iter()
+            .map(|mut c| wait_output(&mut c, 60, &what).status.code())
+            .collect();
+        // npt-wait times out with 99, s6-ftrig-listen1 with 1.
+        let ours = codes.first().copied().flatten() == Some(0);
+        let peer = codes.get(1).copied().flatten() == Some(0);
+        matched += usize::from(peer);
+        if ours != peer {
+            diffs.push(format!("{what}: {codes:?}"));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "differences (ours, s6 2.15):\n{}",
+        diffs.join("\n")
+    );
+    assert!(
+        matched > 0 && matched < NUL_CASES.len(),
+        "{matched} matched"
+    );
+}
+
 #[test]
 fn fifodir_events_decide_as_s6_ftrigrd() {
     let (Some(listen), Some(notify)) = (upstream("s6-ftrig-listen1"), upstream("s6-ftrig-notify"))
