@@ -29,6 +29,7 @@ mod npt_cleanfifodir;
 mod npt_listen;
 mod options;
 mod probe;
+mod regex_dialect;
 mod security;
 
 use crate::util::*;
