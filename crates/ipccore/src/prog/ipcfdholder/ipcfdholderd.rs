@@ -880,11 +880,17 @@ fn fd_limit() -> Result<usize, Error> {
     }
 }
 
-/// How many fds are open now (those of `/proc/self/fd`, else a scan below `limit`).
+/// How many fds below `limit` are open now (from `/proc/self/fd`, else a scan): only
+/// those take places new fds could have, whatever is open above the limit.
 fn open_fds(limit: usize) -> usize {
+    let below = |n: usize| n < limit;
     match std::fs::read_dir("/proc/self/fd") {
-        // Less the one read_dir itself holds.
-        Ok(rd) => rd.count().saturating_sub(1),
+        // Less the one read_dir itself holds (it is below the limit: it was just made).
+        Ok(rd) => rd
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<usize>().ok())
+            .filter(|&n| below(n))
+            .count()
+            .saturating_sub(1),
         Err(_) => (0..limit.min(1 << 16))
             .filter(|&n| i32::try_from(n).is_ok_and(crate::sys::fd::is_open))
             .count(),
