@@ -1195,3 +1195,25 @@ fn storing_a_connection_to_the_daemon_itself_is_refused() {
     let fd: OwnedFd = a.into();
     client(Side::Ours, "store", &[&sock, &"unix:pair"], Some(fd)).assert_code(0);
 }
+
+/// A rules directory that is not there: the daemon starts (it may appear later), says
+/// so once, naming it, and serves as soon as it exists.
+#[test]
+fn a_missing_rules_directory_is_named_at_start() {
+    let dir = Dir::new("fdh-norules");
+    let r = dir.join("rules");
+    let sock = dir.join("s");
+    let srv = daemon(Side::Ours, &sock, &["-i", r.to_str().unwrap()]);
+    assert!(eventually(10, || !srv.log().is_empty()));
+    assert_eq!(
+        srv.log(),
+        format!(
+            "ipcfdholderd: warning: unable to read rules directory {}: No such file or \
+             directory; every client is refused until it can be read\n",
+            r.display()
+        )
+    );
+    client(Side::Ours, "list", &[&sock], None).assert_code(1);
+    rules(&r, "uid/0", ALL);
+    client(Side::Ours, "list", &[&sock], None).assert_code(0);
+}

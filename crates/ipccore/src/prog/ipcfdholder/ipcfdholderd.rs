@@ -330,7 +330,7 @@ fn load_rules(rules: &Rules, diag: &Diag) -> Result<Loaded, Error> {
             if let Err(e) = std::fs::metadata(d) {
                 let e = Errno::from_io_error(&e).unwrap_or(Errno::IO);
                 diag.warn(format!(
-                    "unable to read rules directory {}: {}: every client is refused until it can be read",
+                    "unable to read rules directory {}: {}; every client is refused until it can be read",
                     crate::base::text::path(d),
                     crate::base::text::strerror(e)
                 ));
