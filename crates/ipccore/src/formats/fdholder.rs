@@ -564,7 +564,8 @@ impl Receiver {
         if self.fds.len() + fds.len() > QUEUE_MAXFDS {
             return Err(Errno::NOBUFS);
         }
-        if !self.has_partial() && !(bytes.is_empty() && fds.is_empty()) {
+        let news = !bytes.is_empty() || !fds.is_empty();
+        if news && !self.has_partial() {
             self.since = Some(Instant::now());
         }
         if self.start > 0 && self.start == self.buf.len() {
@@ -922,6 +923,12 @@ mod tests {
         Ok(())
     }
 
+    fn frame_l() -> Vec<u8> {
+        let mut v = header(1, 0).to_vec();
+        v.push(b'L');
+        v
+    }
+
     #[test]
     fn receiver_cuts_frames_and_checks_fds() -> Result<(), Box<dyn std::error::Error>> {
         let mut rx = Receiver::new(100);
@@ -937,6 +944,37 @@ mod tests {
         // Announced fds that did not come: refused.
         let mut rx = Receiver::new(100);
         rx.feed(&header(1, 1), Vec::new())?;
+        assert_eq!(rx.next_frame().unwrap_err(), Errno::PROTO);
+        // A message whose fds the kernel could not give us: cut as usual, its fds
+        // counted as lost, the next message unaffected.
+        let mut rx = Receiver::new(100);
+        let store = encode_request(&Request::Store {
+            limit: Tain::default(),
+            id: b"a".to_vec(),
+        });
+        let mut one = header(store.len(), 1).to_vec();
+        one.extend_from_slice(&store);
+        rx.feed(&header(1, 0), Vec::new())?;
+        rx.feed(b"L", Vec::new())?;
+        assert!(rx.partial_since().is_some());
+        rx.mark_lost();
+        rx.feed(&one[..3], Vec::new())?;
+        assert_eq!(rx.next_frame()?.ok_or("no L")?.lost, 0);
+        assert!(!rx.has_frame());
+        rx.feed(&one[3..], Vec::new())?;
+        assert!(rx.has_frame());
+        let f = rx.next_frame()?.ok_or("no S")?;
+        assert_eq!((f.lost, f.fds.len(), f.data), (1, 0, store.clone()));
+        assert!(rx.partial_since().is_none());
+        // Lost fds marked inside a message, or on one that announced none: refused.
+        let mut rx = Receiver::new(100);
+        rx.feed(&one[..8], Vec::new())?;
+        rx.mark_lost();
+        rx.feed(&one[8..], Vec::new())?;
+        assert_eq!(rx.next_frame().unwrap_err(), Errno::PROTO);
+        let mut rx = Receiver::new(100);
+        rx.mark_lost();
+        rx.feed(&frame_l(), Vec::new())?;
         assert_eq!(rx.next_frame().unwrap_err(), Errno::PROTO);
         // Over the size limit: refused before buffering.
         let mut rx = Receiver::new(100);
