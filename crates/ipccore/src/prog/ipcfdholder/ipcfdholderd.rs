@@ -11,7 +11,7 @@ use super::store::Store;
 use crate::base::error::Error;
 use crate::formats::fdholder::{self as wire, Frame, Receiver, Request, Sender, Tain, code};
 use crate::formats::rulescdb::{self, Rule};
-use crate::prog::ipcserver_access::{self as access, Ruleset, Verdict};
+use crate::prog::ipcserver_access::{self as access, Verdict};
 use crate::sys::diag::Diag;
 use crate::sys::sig::{SIGHUP, SIGTERM, SelfPipe};
 use regex_automata::meta::Regex;
@@ -174,13 +174,14 @@ enum Loaded {
 }
 
 impl Loaded {
-    fn check(&self, uid: u32, gid: u32) -> Result<Verdict, Error> {
+    /// The verdict for a client, with the daemon's `euid` and `egid` (they never
+    /// change: asking the kernel at each connection costs two system calls).
+    fn check(&self, uid: u32, gid: u32, euid: u32, egid: u32) -> Result<Verdict, Error> {
+        let keys = access::keys(uid, gid, euid, egid);
         match self {
-            Loaded::Dir(d) => access::check(&Ruleset::Dir(d.clone()), uid, gid),
+            Loaded::Dir(d) => access::dir_check(d, &keys),
             Loaded::Cdb(path, db) => {
-                let euid = rustix::process::geteuid().as_raw();
-                let egid = rustix::process::getegid().as_raw();
-                for key in access::keys(uid, gid, euid, egid) {
+                for key in keys {
                     let v = match db.get(key.as_bytes()) {
                         None => continue,
                         Some(Err(e)) => {
@@ -275,6 +276,8 @@ struct Daemon<'a> {
     regexes: RegexCache,
     budget: FdBudget,
     pid: rustix::process::Pid,
+    /// Our euid and egid, for the rules' `uid/self` and `gid/self` keys.
+    ids: (u32, u32),
     /// False once SIGTERM came.
     cont: bool,
     lameduck: Option<Instant>,
@@ -315,6 +318,10 @@ pub fn ipcfdholderd(cfg: &IpcfdholderdConfig, diag: &Diag) -> Result<u8, Error> 
         regexes: RegexCache::default(),
         budget: FdBudget { limit, base },
         pid: rustix::process::getpid(),
+        ids: (
+            rustix::process::geteuid().as_raw(),
+            rustix::process::getegid().as_raw(),
+        ),
         cont: true,
         lameduck: None,
         accept_pause: None,
@@ -543,7 +550,15 @@ impl Daemon<'_> {
         }
         let flags = SocketFlags::CLOEXEC | SocketFlags::NONBLOCK;
         match rustix::net::accept_with(&self.listener, flags) {
-            Ok(sock) => self.admit(sock),
+            Ok(sock) => {
+                let n = self.clients.len();
+                self.admit(sock);
+                // Clients send their request right after connecting: by the time the
+                // rule is read it is usually there, so read now and save a poll.
+                if self.clients.len() > n && !self.service(n, PollFlags::IN) {
+                    self.clients.swap_remove(n);
+                }
+            }
             Err(Errno::AGAIN | Errno::INTR | Errno::CONNABORTED) => {}
             Err(e @ (Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM)) => {
                 let e = crate::base::text::strerror(e);
@@ -566,7 +581,8 @@ impl Daemon<'_> {
             }
         };
         let (uid, gid) = (cred.uid.as_raw(), cred.gid.as_raw());
-        let env = match self.rules.check(uid, gid) {
+        let (euid, egid) = self.ids;
+        let env = match self.rules.check(uid, gid, euid, egid) {
             Ok(Verdict::Allow { env, exec, .. }) => {
                 if exec.is_some() {
                     self.diag.warn(format!(
