@@ -1217,3 +1217,93 @@ fn a_missing_rules_directory_is_named_at_start() {
     rules(&r, "uid/0", ALL);
     client(Side::Ours, "list", &[&sock], None).assert_code(0);
 }
+
+/// The shipped recipe `service/fdholder/upgrade`, under a real s6-svscan: the holder
+/// is restarted (a new process) with every fd it held still held, the very same
+/// pipes, and the echo service it keeps a socket for then restarts without one
+/// refused connection.
+#[test]
+fn upgrade_keeps_every_held_fd_and_refuses_no_connection() {
+    if !have("s6-svscan") || !have("s6-svc") || !have("s6-svstat") || !have("s6-svok") {
+        return;
+    }
+    let d = Dir::new("fdh-upg");
+    let scan = d.join("scan");
+    std::fs::create_dir(&scan).unwrap();
+    for s in ["fdholder", "fdholder-echo"] {
+        crate::service::copy_service(s, &scan);
+    }
+    let ours = bin("ipcserver").parent().unwrap().display().to_string();
+    let path = format!("{ours}:{}", std::env::var("PATH").unwrap_or_default());
+    let (holder, held) = (d.join("holder"), d.join("held"));
+    let mut svscan = Command::new("s6-svscan");
+    svscan
+        .arg(&scan)
+        .env("PATH", &path)
+        .env("FDHOLDER_SOCKET", &holder)
+        .env("FDHOLDER_ECHO_SOCKET", &held)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut svscan = svscan.spawn().unwrap();
+    let (hsvc, esvc) = (scan.join("fdholder"), scan.join("fdholder-echo"));
+    let ready = |svc: &Path| eventually(30, || svstat(svc).1);
+    assert!(ready(&hsvc) && ready(&esvc), "services never became ready");
+    let mut ends = Vec::new();
+    for i in 0..3 {
+        let (r, w) = pipe();
+        let id = format!("unix:/pipe/{i}");
+        client(Side::Ours, "store", &[&holder, &id], Some(w)).assert_code(0);
+        ends.push(r);
+    }
+    let before = list(Side::Ours, &holder);
+    assert_eq!(before.len(), 4, "{before:?}");
+    let (pid, _) = svstat(&hsvc);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let h = hammer(held.clone(), stop.clone());
+    let mut up = Command::new(hsvc.join("upgrade"));
+    up.current_dir(&hsvc)
+        .env("PATH", &path)
+        .env("FDHOLDER_SOCKET", &holder);
+    let o = run_timeout(up, 60);
+    o.assert_code(0);
+    assert_eq!(
+        o.err(),
+        format!(
+            "fdholder upgrade: info: 4 fds copied to {0}.standby\n\
+             fdholder upgrade: info: 4 fds back in {0}\n",
+            holder.display()
+        )
+    );
+    let (new, _) = svstat(&hsvc);
+    assert!(
+        new != pid && new != "-1",
+        "the holder was not restarted: {pid} {new}"
+    );
+    assert_eq!(list(Side::Ours, &holder), before);
+    for (i, r) in ends.iter().enumerate() {
+        let id = format!("unix:/pipe/{i}");
+        let prog = [&"sh" as &dyn AsRef<std::ffi::OsStr>, &"-c", &"printf x >&0"];
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&holder, &id];
+        args.extend(prog);
+        client(Side::Ours, "retrieve", &args, None).assert_code(0);
+        assert_eq!(read_with_timeout(r, 1), b"x", "{id}");
+    }
+    for _ in 0..3 {
+        let (pid, _) = svstat(&esvc);
+        run_timeout(cmd(&["s6-svc", "-t", esvc.to_str().unwrap()]), 10).assert_code(0);
+        assert!(eventually(30, || {
+            let (p, r) = svstat(&esvc);
+            p != pid && p != "-1" && r
+        }));
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let c = h.join().unwrap();
+    let _ = run_timeout(cmd(&["s6-svscanctl", "-t", scan.to_str().unwrap()]), 10);
+    if wait_deadline(&mut svscan, 30).is_none() {
+        let _ = svscan.kill();
+        let _ = svscan.wait();
+    }
+    assert_eq!((c.refused, c.other), (0, 0), "{c:?}");
+    assert!(c.served > 0, "{c:?}");
+}
