@@ -1307,3 +1307,42 @@ fn upgrade_keeps_every_held_fd_and_refuses_no_connection() {
     assert_eq!((c.refused, c.other), (0, 0), "{c:?}");
     assert!(c.served > 0, "{c:?}");
 }
+
+/// A message must be whole 2 s after its first byte, with no `-t` or a long one, even
+/// when it trickles in a byte at a time (s6-fdholderd drops a message that is not
+/// complete in one read): its fds are never held longer.
+#[test]
+fn an_unfinished_message_is_dropped_after_2_s_whatever_t() {
+    let dir = Dir::new("fdh-msgtime");
+    let r = dir.join("rules");
+    rules(&r, "uid/0", ALL);
+    for t in [None, Some("60000")] {
+        let sock = dir.join(format!("s{}", t.is_some()));
+        let mut args = vec!["-i", r.to_str().unwrap()];
+        if let Some(t) = t {
+            args.extend(["-t", t]);
+        }
+        let _srv = daemon(Side::Ours, &sock, &args);
+        let (rd, _w) = pipe();
+        let s = raw(&sock);
+        let start = std::time::Instant::now();
+        let bytes = frame(b"S\x40\0\0\0\0\0\0\0\0\0\0\0\x01a\0", 1);
+        send_fds(&s, &bytes[..1], &[&rd]);
+        // A byte every 300 ms: never silent for long, never finished.
+        let mut gone = false;
+        for b in &bytes[1..bytes.len() - 1] {
+            std::thread::sleep(Duration::from_millis(300));
+            if (&s).write_all(&[*b]).is_err() {
+                gone = true;
+                break;
+            }
+        }
+        let mut s = s;
+        assert!(gone || closed_by_peer(&mut s), "-t {t:?}: never dropped");
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_millis(1900) && took < Duration::from_secs(15),
+            "-t {t:?}: dropped after {took:?}"
+        );
+    }
+}

@@ -242,9 +242,12 @@ struct Client {
 
 impl Client {
     /// When the client goes: silent for `-t`, or a message unfinished for
-    /// [`MESSAGE_TIME`].
+    /// [`MESSAGE_TIME`] (a whole message waiting for its turn is ours to handle:
+    /// only `-t` and the fd budget bound a client that does not read its answers).
     fn until(&self) -> Option<Instant> {
-        let msg = self.rx.partial_since().map(|t| t + MESSAGE_TIME);
+        let unfinished = !self.rx.has_frame();
+        let msg = self.rx.partial_since().filter(|_| unfinished);
+        let msg = msg.map(|t| t + MESSAGE_TIME);
         match (self.deadline, msg) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -396,7 +399,8 @@ impl Daemon<'_> {
             self.trace(format!("expired {n} fd(s)"));
         }
         let now = Instant::now();
-        self.clients.retain(|c| c.until().is_none_or(|t| t > now));
+        self.clients
+            .retain(|c| !c.evicted && c.until().is_none_or(|t| t > now));
     }
 
     /// After SIGTERM: whether every operation ended, or the lame-duck time did.
