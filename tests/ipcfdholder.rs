@@ -1216,6 +1216,24 @@ fn a_missing_rules_directory_is_named_at_start() {
     client(Side::Ours, "list", &[&sock], None).assert_code(1);
     rules(&r, "uid/0", ALL);
     client(Side::Ours, "list", &[&sock], None).assert_code(0);
+    // One the daemon's user (after -u/-g) may not read is named too.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&r, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let sock = dir.join("s2");
+    let srv = daemon(
+        Side::Ours,
+        &sock,
+        &["-u", "65534", "-g", "65534", "-i", r.to_str().unwrap()],
+    );
+    assert!(eventually(10, || !srv.log().is_empty()));
+    assert_eq!(
+        srv.log(),
+        format!(
+            "ipcfdholderd: warning: unable to read rules directory {}: Permission \
+             denied; every client is refused until it can be read\n",
+            r.display()
+        )
+    );
 }
 
 /// The shipped recipe `service/fdholder/upgrade`, under a real s6-svscan: the holder

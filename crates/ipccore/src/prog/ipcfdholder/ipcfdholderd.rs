@@ -337,8 +337,9 @@ pub fn ipcfdholderd(cfg: &IpcfdholderdConfig, diag: &Diag) -> Result<u8, Error> 
 fn load_rules(rules: &Rules, diag: &Diag) -> Result<Loaded, Error> {
     match rules {
         Rules::Dir(d) => {
-            if let Err(e) = std::fs::metadata(d) {
-                let e = Errno::from_io_error(&e).unwrap_or(Errno::IO);
+            // Read and search rights: the rules are read as the daemon's user.
+            let rx = rustix::fs::Access::READ_OK | rustix::fs::Access::EXEC_OK;
+            if let Err(e) = rustix::fs::access(d, rx) {
                 diag.warn(format!(
                     "unable to read rules directory {}: {}; every client is refused until it can be read",
                     crate::base::text::path(d),
