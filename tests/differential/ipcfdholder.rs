@@ -300,6 +300,23 @@ fn daemon_log_as_s6_at_each_verbosity() {
         assert_eq!(logs[0], logs[1], "-v {v}: ours, then s6-fdholderd");
         assert_eq!(logs[0], (Some(1), String::new()), "-v {v}");
     }
+    // Our addition, -v 3: the clients allowed and SIGTERM.
+    let d = Dir::new("dfh-log3");
+    rules(&d.join("rules"), "uid/0", ALL);
+    let r = d.join("rules");
+    let sock = d.join("s");
+    let srv = daemon(Side::Ours, &sock, &["-v", "3", "-i", r.to_str().unwrap()]);
+    client(Side::Ours, "list", &[&sock], None).assert_code(0);
+    assert!(eventually(10, || srv.log().contains("allow")));
+    let out = srv.stop_with(libc::SIGTERM);
+    assert_eq!(
+        out.err(),
+        "ipcfdholderd: info: allow uid 0 gid 0\n\
+         ipcfdholderd: info: received SIGTERM, finishing pending operations\n"
+    );
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("doc/ipcfdholderd.1");
+    let page = std::fs::read_to_string(page).unwrap();
+    assert!(page.contains("At verbosity 0, 1 and 2 the log is s6-fdholderd's."));
 }
 
 /// ipcfdholder-list into a closed pipe dies of SIGPIPE, silently, as s6-fdholder-list
