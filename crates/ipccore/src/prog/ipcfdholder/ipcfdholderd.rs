@@ -5,6 +5,14 @@
 //! milliseconds is dropped, at any point of its connection (s6-fdholderd stops timing
 //! a client once its first answer is out, so an idle client can keep a slot forever).
 //! A malformed message drops its client; fds that came with it are closed then.
+//!
+//! Whatever clients send, the daemon keeps the fds it needs for its own work: every
+//! fd above those open at start is counted (`in_use`), `maxfds` is clamped so that
+//! held fds and clients fit under the open-file limit with room to spare, and before
+//! each read or accept, clients holding fds for messages they do not finish are
+//! evicted to make room (`make_room`); a message must be whole [`MESSAGE_TIME`]
+//! after its first byte. A store whose fd the kernel could not hand over is answered
+//! ENFILE, like a full holder.
 //! Left out: socket creation and privileges (`ipcfdholder-daemon`), the codec (`wire`).
 
 use super::store::Store;
