@@ -271,3 +271,81 @@ fn daemon_backlog_0_means_1() {
     let page = std::fs::read_to_string(page).unwrap();
     assert!(page.contains("s6's socket binder does not listen then"));
 }
+
+/// The daemon's log, against s6-fdholderd 2.11 (Debian), at verbosity 0, 1 and 2: a
+/// store, a list, a refused client and SIGTERM leave both logs the same (empty), and
+/// both exit 1 (fds still held). Our extra lines start at `-v 3` (ipcfdholderd(1)).
+#[test]
+fn daemon_log_as_s6_at_each_verbosity() {
+    if !have_s6() {
+        return;
+    }
+    for v in ["0", "1", "2"] {
+        let mut logs = Vec::new();
+        for side in [Side::Ours, Side::S6] {
+            let d = Dir::new("dfh-log");
+            rules(&d.join("rules"), "uid/0", ALL);
+            let r = d.join("rules");
+            let sock = d.join("s");
+            let srv = daemon(side, &sock, &["-v", v, "-i", r.to_str().unwrap()]);
+            let (_r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
+            client(Side::Ours, "store", &[&sock, &"pipe:x"], Some(w)).assert_code(0);
+            client(Side::Ours, "list", &[&sock], None).assert_code(0);
+            let bin = crate::ipcfdholder::prog(Side::Ours, "list");
+            let o = run_timeout(as_nobody(&[bin.as_os_str(), sock.as_os_str()]), 20);
+            o.assert_code(1);
+            let out = srv.stop_with(libc::SIGTERM);
+            logs.push((out.status.code(), out.err()));
+        }
+        assert_eq!(logs[0], logs[1], "-v {v}: ours, then s6-fdholderd");
+        assert_eq!(logs[0], (Some(1), String::new()), "-v {v}");
+    }
+    // Our addition, -v 3: the clients allowed and SIGTERM.
+    let d = Dir::new("dfh-log3");
+    rules(&d.join("rules"), "uid/0", ALL);
+    let r = d.join("rules");
+    let sock = d.join("s");
+    let srv = daemon(Side::Ours, &sock, &["-v", "3", "-i", r.to_str().unwrap()]);
+    client(Side::Ours, "list", &[&sock], None).assert_code(0);
+    assert!(eventually(10, || srv.log().contains("allow")));
+    let out = srv.stop_with(libc::SIGTERM);
+    assert_eq!(
+        out.err(),
+        "ipcfdholderd: info: allow uid 0 gid 0\n\
+         ipcfdholderd: info: received SIGTERM, finishing pending operations\n"
+    );
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("doc/ipcfdholderd.1");
+    let page = std::fs::read_to_string(page).unwrap();
+    assert!(page.contains("At verbosity 0, 1 and 2 the log is s6-fdholderd's."));
+}
+
+/// ipcfdholder-list into a closed pipe dies of SIGPIPE, silently, as s6-fdholder-list
+/// 2.11 does (`set -o pipefail` sees 141).
+#[test]
+fn list_into_a_closed_pipe_dies_of_sigpipe_as_s6() {
+    use std::os::unix::process::ExitStatusExt;
+    if !have_s6() {
+        return;
+    }
+    let d = Dir::new("dfh-pipe");
+    rules(&d.join("rules"), "uid/0", ALL);
+    let r = d.join("rules");
+    let sock = d.join("s");
+    let _srv = daemon(Side::Ours, &sock, &["-i", r.to_str().unwrap()]);
+    let (_r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
+    client(Side::Ours, "store", &[&sock, &"pipe:x"], Some(w)).assert_code(0);
+    let mut seen = Vec::new();
+    for side in [Side::Ours, Side::S6] {
+        let (rd, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
+        drop(rd);
+        let mut c = std::process::Command::new(crate::ipcfdholder::prog(side, "list"));
+        c.arg(&sock)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::from(w))
+            .stderr(std::process::Stdio::piped());
+        let o = c.output().unwrap();
+        seen.push((o.status.signal(), o.status.code(), o.stderr));
+    }
+    assert_eq!(seen[0], seen[1], "ours, then s6-fdholder-list");
+    assert_eq!(seen[0], (Some(libc::SIGPIPE), None, Vec::new()));
+}
