@@ -1,7 +1,7 @@
 //! ipcserverd vs s6-ipcserverd: behind s6-ipcserver-socketbinder with every option,
 //! and on every kind of stdin that is not a listening socket.
 
-use super::ipcserver::{Handler, serve_once, split_exec_line};
+use super::ipcserver::{Handler, as_s6_2_15, serve_once, verbosity_of};
 use super::probe::*;
 use crate::util::*;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
@@ -114,12 +114,15 @@ fn ipcserverd_table() {
         }
         let (ours, peer) = (&sides[0], &sides[1]);
         r.check(k.name, "exit code", &ours.code, &peer.code);
-        r.check(
-            k.name,
-            "log",
-            &split_exec_line(&ours.stderr),
-            &split_exec_line(&peer.stderr),
-        );
+        match k.handler {
+            Handler::Probe => r.check(k.name, "log", &ours.stderr, &peer.stderr),
+            _ => r.check(
+                k.name,
+                "log (s6 2.15's exec failure)",
+                &ours.stderr,
+                &as_s6_2_15(&peer.stderr, verbosity_of(k.opts)),
+            ),
+        }
         r.check(k.name, "stdout (-1)", &ours.stdout, &peer.stdout);
         // The handler's signal state is documented apart (ipcserver(1)); the rest of
         // its view (fds, environment, groups) must be s6's.

@@ -33,10 +33,6 @@ pub const MAXCONN_MAX: u32 = 1000;
 /// The most concurrent connections without `-c` (s6-ipcserverd's default).
 pub const MAXCONN_DEFAULT: u32 = 40;
 
-/// How long an exiting server waits for handlers still starting, to report their exec
-/// failures (a handler stopped before its exec must not hold the exit up for ever).
-const SPAWN_SETTLE: Duration = Duration::from_secs(2);
-
 /// How long the listener rests after accept ran out of fds or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
 
@@ -287,7 +283,6 @@ pub(super) fn serve_after(
         if sig_ready {
             for s in sigs.pending() {
                 if srv.on_signal(s) {
-                    srv.report_unreaped();
                     diag.info("exiting");
                     return Ok(());
                 }
@@ -362,15 +357,11 @@ impl Server<'_> {
 
     fn reap(&mut self) {
         loop {
-            // With the exec failure of an asynchronous spawn, known only now.
-            match self.spawner.reap() {
-                Ok(Some((pid, status, failed))) => {
+            match rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG) {
+                Ok(Some((pid, status))) => {
                     let Some(child) = self.children.remove(&pid) else {
                         continue;
                     };
-                    if let Some(e) = failed {
-                        self.exec_failed(e);
-                    }
                     if let Some(n) = self.per_uid.get_mut(&child.uid) {
                         *n = n.saturating_sub(1);
                         if *n == 0 {
@@ -397,25 +388,6 @@ impl Server<'_> {
                 Err(Errno::INTR) => {}
                 Err(_) => return,
             }
-        }
-    }
-
-    /// As s6-ipcserverd's forked child: an exec failure is reported at every verbosity,
-    /// and the child (exit 127 or 126) is logged like any other, after this line.
-    fn exec_failed(&self, e: Errno) {
-        let mut msg = b"unable to exec ".to_vec();
-        msg.extend_from_slice(self.spawner.prog());
-        msg.extend_from_slice(b": ");
-        msg.extend_from_slice(text::strerror(e).as_bytes());
-        self.diag.fatal_msg(msg);
-    }
-
-    /// Before exiting: the exec failures of handlers not reaped yet, which a forked
-    /// child would have reported itself (SPAWN_SETTLE bounds the wait for those still
-    /// starting).
-    fn report_unreaped(&mut self) {
-        for e in self.spawner.unreaped_exec_errors(SPAWN_SETTLE) {
-            self.exec_failed(e);
         }
     }
 
@@ -485,8 +457,8 @@ impl Server<'_> {
         if let Some(lp) = &self.local_path {
             env.push(lp.clone());
         }
-        // The child's exec failure, if any, is reported when it is reaped (`reap`).
-        match self.spawner.spawn_async(conn.as_fd(), env) {
+        let c = Some(conn.as_fd());
+        match self.spawner.spawn([c, c, None], &env) {
             Ok(pid) => {
                 self.children.insert(pid, Child { uid });
                 *self.per_uid.entry(uid).or_insert(0) += 1;
@@ -504,6 +476,8 @@ impl Server<'_> {
                     self.status();
                 }
             }
+            // As s6-ipcserverd ≥ 2.12 (posix_spawn): the exec's failure is known here; the
+            // connection is closed and not counted.
             Err(e) => {
                 let mut msg = b"unable to spawn ".to_vec();
                 msg.extend_from_slice(self.spawner.prog());

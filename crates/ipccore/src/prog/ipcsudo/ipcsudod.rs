@@ -161,11 +161,14 @@ pub fn ipcsudod(cfg: &IpcsudodConfig, diag: &Diag) -> Result<u8, Error> {
     let mut sigs = SelfPipe::new(&[SIGCHLD])?;
     // A SIGCHLD blocked by our caller would hide the command's end.
     crate::sys::spawn::unblock(&[SIGCHLD]);
-    let spawned = spawner.spawn_stdio([
-        infd.as_ref().map(|f| f.as_fd()),
-        outfd.as_ref().map(|f| f.as_fd()),
-        errfd.as_ref().map(|f| f.as_fd()),
-    ]);
+    let spawned = spawner.spawn(
+        [
+            infd.as_ref().map(|f| f.as_fd()),
+            outfd.as_ref().map(|f| f.as_fd()),
+            errfd.as_ref().map(|f| f.as_fd()),
+        ],
+        &[],
+    );
     let pid = match spawned {
         Ok(pid) => pid,
         Err(errno) => {
