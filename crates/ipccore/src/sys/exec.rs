@@ -53,13 +53,12 @@ extern "C" fn record_ignored() {
     let mut bits = 0u64;
     for sig in 1..=64 {
         // SAFETY: libc's sigaction is plain integers (`sa_sigaction` is a usize), so
-        // all-zero is a valid value; a query (NULL new action) only writes into `old`,
-        // which we own, and needs nothing of the Rust runtime, not yet set up here.
-        let ignored = unsafe {
-            let mut old: libc::sigaction = std::mem::zeroed();
-            libc::sigaction(sig, ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
-        };
-        if ignored {
+        // all-zero is a valid value.
+        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: a query (NULL new action) only writes into `old`, which we own, and
+        // needs nothing of the Rust runtime, not yet set up here.
+        let rc = unsafe { libc::sigaction(sig, ptr::null(), &mut old) };
+        if rc == 0 && old.sa_sigaction == libc::SIG_IGN {
             bits |= 1 << (sig - 1);
         }
     }
@@ -74,18 +73,26 @@ extern "C" fn record_ignored() {
         }
     }
     CLOSED_AT_START.store(closed, Ordering::Relaxed);
-    // SAFETY: sigset_t is plain integers (all-zero is valid); a query (NULL new set)
-    // only writes into `set`, and sigismember only reads it, both ours.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        if libc::pthread_sigmask(libc::SIG_BLOCK, ptr::null(), &mut set) == 0 {
-            let bits = (1..=64)
-                .filter(|&sig| libc::sigismember(&set, sig) == 1)
-                .fold(0u64, |b, sig| b | 1u64 << (sig - 1));
-            MASK_AT_START.store(bits, Ordering::Relaxed);
-            MASK_RECORDED.store(true, Ordering::Relaxed);
-        }
+    let mut set = empty_sigset();
+    // SAFETY: a query (NULL new set) only writes the current mask into `set`, ours.
+    if unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, ptr::null(), &mut set) } == 0 {
+        let bits = (1..=64)
+            // SAFETY: sigismember only reads `set`, a valid set, and refuses a signal
+            // number it does not know.
+            .filter(|&sig| unsafe { libc::sigismember(&set, sig) } == 1)
+            .fold(0u64, |b, sig| b | 1u64 << (sig - 1));
+        MASK_AT_START.store(bits, Ordering::Relaxed);
+        MASK_RECORDED.store(true, Ordering::Relaxed);
     }
+}
+
+/// An empty signal set.
+fn empty_sigset() -> libc::sigset_t {
+    // SAFETY: sigset_t is plain integers, for which all-zero is a valid value.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: sigemptyset only writes into `set`, ours.
+    unsafe { libc::sigemptyset(&mut set) };
+    set
 }
 
 /// The signal mask at start (the kernel's 64 bits), for a transparent spawn.
@@ -99,19 +106,15 @@ pub fn mask_at_start() -> Option<libc::sigset_t> {
         return None;
     }
     let bits = MASK_AT_START.load(Ordering::Relaxed);
-    // SAFETY: sigset_t is plain integers (all-zero is valid), emptied by sigemptyset and
-    // filled by sigaddset, which only write into `set`, ours (and reject a signal
-    // number they do not know).
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for sig in 1..=64 {
-            if bits & (1u64 << (sig - 1)) != 0 {
-                libc::sigaddset(&mut set, sig);
-            }
+    let mut set = empty_sigset();
+    for sig in 1..=64 {
+        if bits & (1u64 << (sig - 1)) != 0 {
+            // SAFETY: sigaddset only writes into `set`, ours, and refuses a signal
+            // number it does not know.
+            unsafe { libc::sigaddset(&mut set, sig) };
         }
-        Some(set)
     }
+    Some(set)
 }
 
 /// Which of fds 0, 1, 2 were closed at start (bit n+1 for fd n, bit 0 once recorded):
