@@ -208,6 +208,26 @@ pub(super) fn serve_after(
     diag: Diag,
     leftover: Leftover,
 ) -> Result<(), Error> {
+    let (spawner, local_path) = prepare_spawn(cfg)?;
+    let mut sigs = install_signals()?;
+    rustix::io::ioctl_fionbio(&listener, true).op("set listening socket non-blocking")?;
+    announce_ready(cfg, leftover)?;
+    let mut srv = Server {
+        cfg,
+        diag,
+        spawner,
+        children: HashMap::new(),
+        per_uid: HashMap::new(),
+        local_path,
+    };
+    diag.info("starting");
+    srv.status();
+    srv.run(&listener, &mut sigs)
+}
+
+/// The handlers' spawner: prog, and our environment without the per-connection
+/// variables (set at each spawn) and `cfg.remove_env`; and the `IPCLOCALPATH` entry.
+fn prepare_spawn(cfg: &IpcserverdConfig) -> Result<(Spawner, Option<CString>), Error> {
     let mut remove: Vec<&str> = vec![
         ucspi::PROTO,
         ucspi::IPCREMOTEEUID,
@@ -228,6 +248,11 @@ pub(super) fn serve_after(
         ),
         None => None,
     };
+    Ok((spawner, local_path))
+}
+
+/// Trap the signals the loop handles, on a self-pipe.
+fn install_signals() -> Result<SelfPipe, Error> {
     let trapped = [
         sig::SIGCHLD,
         sig::SIGTERM,
@@ -235,11 +260,16 @@ pub(super) fn serve_after(
         sig::SIGQUIT,
         sig::SIGABRT,
     ];
-    let mut sigs = SelfPipe::new(&trapped)?;
+    let sigs = SelfPipe::new(&trapped)?;
     // A caller's mask must not keep them from us (s6-ipcserverd unblocks what it
     // traps): a blocked SIGCHLD would leave every handler unreaped.
     crate::sys::spawn::unblock(&trapped);
-    rustix::io::ioctl_fionbio(&listener, true).op("set listening socket non-blocking")?;
+    Ok(sigs)
+}
+
+/// Point stdin and stdout at /dev/null, writing the `-1` readiness line in between,
+/// and close `leftover` right after it.
+fn announce_ready(cfg: &IpcserverdConfig, leftover: Leftover) -> Result<(), Error> {
     // Once the readiness line is out no fd may appear (supervisors and tests count fds
     // from then on): open /dev/null before it, and after it only copy stdin.
     fd::null_stdin()?;
@@ -247,67 +277,60 @@ pub(super) fn serve_after(
         fd::write_all(rustix::stdio::stdout(), msg).op("write readiness notification")?;
     }
     drop(leftover);
-    fd::stdout_from_stdin()?;
-    let mut srv = Server {
-        cfg,
-        diag,
-        spawner,
-        children: HashMap::new(),
-        per_uid: HashMap::new(),
-        local_path,
-    };
-    diag.info("starting");
-    srv.status();
-    let mut resting_until: Option<Instant> = None;
-    let mut starved = false;
-    loop {
-        let now = Instant::now();
-        if resting_until.is_some_and(|t| now >= t) {
-            resting_until = None;
-        }
-        let accepting = srv.children.len() < cfg.limits.maxconn as usize && resting_until.is_none();
-        let timeout = crate::sys::time::poll_timeout(resting_until);
-        let sigfd = sigs.fd();
-        let mut fds = vec![PollFd::new(&sigfd, PollFlags::IN)];
-        if accepting {
-            fds.push(PollFd::new(&listener, PollFlags::IN));
-        }
-        match rustix::event::poll(&mut fds, timeout.as_ref()) {
-            Ok(_) => {}
-            Err(Errno::INTR) => continue,
-            Err(e) => return Err(Error::sys("poll", e)),
-        }
-        let sig_ready = !fds[0].revents().is_empty();
-        let conn_ready = accepting && fds.get(1).is_some_and(|f| !f.revents().is_empty());
-        drop(fds);
-        if sig_ready {
-            for s in sigs.pending() {
-                if srv.on_signal(s) {
-                    diag.info("exiting");
-                    return Ok(());
-                }
+    fd::stdout_from_stdin()
+}
+
+impl Server<'_> {
+    /// The loop: poll the self-pipe, and the listener while fewer than maxconn handlers
+    /// run and accept is not resting; until TERM, QUIT or ABRT.
+    fn run(&mut self, listener: &OwnedFd, sigs: &mut SelfPipe) -> Result<(), Error> {
+        let diag = self.diag;
+        let mut resting_until: Option<Instant> = None;
+        let mut starved = false;
+        loop {
+            let now = Instant::now();
+            if resting_until.is_some_and(|t| now >= t) {
+                resting_until = None;
             }
-        }
-        if conn_ready {
-            match srv.accept_some(&listener) {
-                Accepted::Drained => starved = false,
-                Accepted::Starved(e) => {
-                    // Warn once per episode, not at every retry.
-                    if !starved {
-                        diag.warn(format!(
-                            "unable to accept: {}: pausing accept until resources free up",
-                            text::strerror(e)
-                        ));
+            let accepting =
+                self.children.len() < self.cfg.limits.maxconn as usize && resting_until.is_none();
+            let timeout = crate::sys::time::poll_timeout(resting_until);
+            let sigfd = sigs.fd();
+            let mut fds = vec![PollFd::new(&sigfd, PollFlags::IN)];
+            if accepting {
+                fds.push(PollFd::new(listener, PollFlags::IN));
+            }
+            match rustix::event::poll(&mut fds, timeout.as_ref()) {
+                Ok(_) => {}
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(Error::sys("poll", e)),
+            }
+            let sig_ready = !fds[0].revents().is_empty();
+            let conn_ready = accepting && fds.get(1).is_some_and(|f| !f.revents().is_empty());
+            drop(fds);
+            if sig_ready && sigs.pending().into_iter().any(|s| self.on_signal(s)) {
+                diag.info("exiting");
+                return Ok(());
+            }
+            if conn_ready {
+                match self.accept_some(listener) {
+                    Accepted::Drained => starved = false,
+                    Accepted::Starved(e) => {
+                        // Warn once per episode, not at every retry.
+                        if !starved {
+                            diag.warn(format!(
+                                "unable to accept: {}: pausing accept until resources free up",
+                                text::strerror(e)
+                            ));
+                        }
+                        starved = true;
+                        resting_until = Some(Instant::now() + ACCEPT_BACKOFF);
                     }
-                    starved = true;
-                    resting_until = Some(Instant::now() + ACCEPT_BACKOFF);
                 }
             }
         }
     }
-}
 
-impl Server<'_> {
     fn status(&self) {
         self.diag.info(format!(
             "status: {}/{}",

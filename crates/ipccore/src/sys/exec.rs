@@ -52,13 +52,23 @@ static IGNORED_RECORDED: AtomicBool = AtomicBool::new(false);
 extern "C" fn record_ignored() {
     let mut bits = 0u64;
     for sig in 1..=64 {
-        // SAFETY: libc's sigaction is plain integers (`sa_sigaction` is a usize), so
-        // all-zero is a valid value.
-        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-        // SAFETY: a query (NULL new action) only writes into `old`, which we own, and
-        // needs nothing of the Rust runtime, not yet set up here.
-        let rc = unsafe { libc::sigaction(sig, ptr::null(), &mut old) };
-        if rc == 0 && old.sa_sigaction == libc::SIG_IGN {
+        // A kernel `struct sigaction` (handler first), larger than the kernel's.
+        let mut old = [0u64; 8];
+        // SAFETY: a query (NULL new action) through the raw syscall, which sees glibc's
+        // own signals 32 and 33 too (glibc's sigaction refuses them, and a caller's
+        // posix_spawn may have left them ignored); the kernel writes at most its struct
+        // into `old`, ours and larger; 8 is the kernel's sigset size. Nothing of the
+        // Rust runtime is needed, and it is not set up yet.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                ptr::null::<u64>(),
+                old.as_mut_ptr(),
+                8usize,
+            )
+        };
+        if rc == 0 && old[0] == libc::SIG_IGN as u64 {
             bits |= 1 << (sig - 1);
         }
     }
@@ -137,7 +147,7 @@ pub fn closed_at_start(fd: i32) -> Option<bool> {
 static RECORD_IGNORED: extern "C" fn() = record_ignored;
 
 /// Whether signal `sig` (1 to 64) was ignored when this process started (`None`: not
-/// recorded, or not a signal number). glibc's own signals 32 and 33 read as not ignored.
+/// recorded, or not a signal number).
 pub fn ignored_at_start(sig: i32) -> Option<bool> {
     // Referencing the entry keeps its object file in the link: an unreferenced member
     // of the ipccore archive would be dropped, entry and all.

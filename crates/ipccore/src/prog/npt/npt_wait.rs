@@ -97,6 +97,39 @@ struct Reply {
     stuck: bool,
 }
 
+/// What a listener sent first.
+enum First {
+    /// Its first byte: the NUL, or `REFUSED`.
+    Byte(u8),
+    /// EOF (or a reset) before any byte.
+    Eof,
+    /// Nothing before the deadline.
+    Stuck,
+}
+
+/// Read the listener's first byte, within `hard`. The NUL comes first and alone, since
+/// nothing can match before it is sent; one byte is read so the answer is not mixed
+/// into it.
+fn first_byte(from: BorrowedFd<'_>, hard: Option<Instant>) -> Result<First, Error> {
+    let mut first = [0u8; 1];
+    loop {
+        let t = time::poll_timeout(hard);
+        let mut fds = [PollFd::new(&from, PollFlags::IN)];
+        match rustix::event::poll(&mut fds, t.as_ref()) {
+            Ok(0) => return Ok(First::Stuck),
+            Ok(_) => {}
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        match fd::read(from, &mut first) {
+            Ok(0) | Err(Errno::CONNRESET) => return Ok(First::Eof),
+            Ok(_) => return Ok(First::Byte(first[0])),
+            Err(Errno::AGAIN) => {}
+            Err(e) => return Err(Error::sys("read from listener", e)),
+        }
+    }
+}
+
 /// Talk to a listener at the other end of `to`/`from`: send `req`, wait for its NUL,
 /// run prog, read its answer.
 fn converse(
@@ -111,42 +144,28 @@ fn converse(
     // "Broken pipe".
     let sent = crate::sys::fd::write_all(to, &req.encode()?);
     let hard = time::deadline(guard);
-    // The NUL comes first and alone, since nothing can match before it is sent; read
-    // one byte so the answer is not mixed into it.
-    let mut first = [0u8; 1];
-    loop {
-        let t = time::poll_timeout(hard);
-        let mut fds = [PollFd::new(&from, PollFlags::IN)];
-        match rustix::event::poll(&mut fds, t.as_ref()) {
-            Ok(0) => {
-                return Ok(Reply {
-                    listening: false,
-                    refused: None,
-                    answer: Vec::new(),
-                    stuck: true,
-                });
-            }
-            Ok(_) => {}
-            Err(Errno::INTR) => continue,
-            Err(e) => return Err(Error::sys("poll", e)),
+    let first = match first_byte(from, hard)? {
+        First::Byte(b) => [b],
+        First::Stuck => {
+            return Ok(Reply {
+                listening: false,
+                refused: None,
+                answer: Vec::new(),
+                stuck: true,
+            });
         }
-        match fd::read(from, &mut first) {
-            Ok(0) | Err(Errno::CONNRESET) => {
-                if let Err(e) = sent {
-                    return Err(Error::sys("send request", e));
-                }
-                return Ok(Reply {
-                    listening: false,
-                    refused: None,
-                    answer: Vec::new(),
-                    stuck: false,
-                });
+        First::Eof => {
+            if let Err(e) = sent {
+                return Err(Error::sys("send request", e));
             }
-            Ok(_) => break,
-            Err(Errno::AGAIN) => {}
-            Err(e) => return Err(Error::sys("read from listener", e)),
+            return Ok(Reply {
+                listening: false,
+                refused: None,
+                answer: Vec::new(),
+                stuck: false,
+            });
         }
-    }
+    };
     if let Err(e) = sent
         && first != [REFUSED]
     {
