@@ -23,7 +23,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 /// One environment edit: set NAME to a value, or unset it (`None`).
-pub type EnvMod = (OsString, Option<OsString>);
+pub(crate) type EnvMod = (OsString, Option<OsString>);
 
 /// An edit that sets `name` to `value` in the next program's environment
 /// (`IPCREMOTEEUID=1000`, a rule's `env/` file).
@@ -110,7 +110,7 @@ static MASK_AT_START: AtomicU64 = AtomicU64::new(0);
 static MASK_RECORDED: AtomicBool = AtomicBool::new(false);
 
 /// The signal mask the process started with, if recorded.
-pub fn mask_at_start() -> Option<libc::sigset_t> {
+pub(crate) fn mask_at_start() -> Option<libc::sigset_t> {
     let _ = std::hint::black_box(&RECORD_IGNORED);
     if !MASK_RECORDED.load(Ordering::Relaxed) {
         return None;
@@ -134,7 +134,7 @@ static CLOSED_AT_START: AtomicU8 = AtomicU8::new(0);
 
 /// Whether fd `fd` (0, 1 or 2) was closed when the process started (`None`: not
 /// recorded, or another fd).
-pub fn closed_at_start(fd: i32) -> Option<bool> {
+pub(crate) fn closed_at_start(fd: i32) -> Option<bool> {
     let _ = std::hint::black_box(&RECORD_IGNORED);
     let bits = CLOSED_AT_START.load(Ordering::Relaxed);
     (bits & 1 == 1 && (0..3).contains(&fd)).then(|| bits & (2 << fd) != 0)
@@ -148,7 +148,7 @@ static RECORD_IGNORED: extern "C" fn() = record_ignored;
 
 /// Whether signal `sig` (1 to 64) was ignored when this process started (`None`: not
 /// recorded, or not a signal number).
-pub fn ignored_at_start(sig: i32) -> Option<bool> {
+pub(crate) fn ignored_at_start(sig: i32) -> Option<bool> {
     // Referencing the entry keeps its object file in the link: an unreferenced member
     // of the ipccore archive would be dropped, entry and all.
     let _ = std::hint::black_box(&RECORD_IGNORED);

@@ -47,7 +47,7 @@ fn start(prog: &[OsString]) -> Result<(), Error> {
 ///
 /// # Errors
 /// Those of `compile`, `Listener::subscribe`, `wait`; `spawn` for prog; `Timeout`.
-pub fn wait_here(req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
+pub(crate) fn wait_here(req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
     let re = compile(&req.regex)?;
     let mut sigs = SelfPipe::new(&TRAPPED)?;
     let listener = Listener::subscribe(&req.fifodir)?;
@@ -261,7 +261,11 @@ pub fn wait_child(listend: &Path, req: &Request, prog: &[OsString]) -> Result<Ve
 /// request`, `read from listener`; `Timeout`; `Protocol` when the service refused, failed,
 /// or never answered (it never took the connection in time: busy, at its connection
 /// limit, or stuck), which is not a timeout of the wait.
-pub fn wait_service(path: &SockPath, req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
+pub(crate) fn wait_service(
+    path: &SockPath,
+    req: &Request,
+    prog: &[OsString],
+) -> Result<Vec<u8>, Error> {
     let mut req = req.clone();
     if !req.fifodir.is_absolute() {
         let cwd = std::env::current_dir().op("get current directory")?;
@@ -322,7 +326,7 @@ pub struct NptWaitConfig {
     pub prog: Vec<OsString>,
 }
 
-/// npt-wait: wait here ([`wait_here`]) or through the service ([`wait_service`]) and
+/// npt-wait: wait here (`wait_here`) or through the service (`wait_service`) and
 /// write the matching events, and a newline, on stdout.
 ///
 /// # Errors

@@ -31,14 +31,14 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Where the nptlistend service listens unless `$NPT_IPCPATH` says otherwise.
-pub const DEFAULT_IPCPATH: &str = "/run/nptlistend/socket";
+pub(crate) const DEFAULT_IPCPATH: &str = "/run/nptlistend/socket";
 
 /// The longest request accepted: a service must not buffer whatever a client sends.
 pub const REQUEST_MAX: usize = 65536;
 
 /// The most event bytes kept while nothing matches. Anyone may write to a listener
 /// fifo (mode 0622), so the buffer must have a ceiling.
-pub const EVENTS_MAX: usize = 1 << 20;
+pub(crate) const EVENTS_MAX: usize = 1 << 20;
 
 /// Signals that end a wait cleanly (fifo removed, exit 111) instead of killing it:
 /// ipcserver's HUP and QUIT send TERM to its children.

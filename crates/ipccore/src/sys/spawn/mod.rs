@@ -9,11 +9,11 @@
 //! and munmaps a child stack on every call (the munmap needs a TLB shootdown) and checks
 //! each dup2 action against RLIMIT_NOFILE; our child stack is allocated once. Two child
 //! states:
-//! - clean ([`Spawner::spawn`]: a server's handler, ipcsudod's command): its stdio from
+//! - clean (`Spawner::spawn`: a server's handler, ipcsudod's command): its stdio from
 //!   given fds, an empty signal mask and every signal at its default disposition, glibc's
 //!   32 and 33 included (a server started with SIGINT ignored by a shell must not pass
 //!   that on);
-//! - transparent ([`Spawner::spawn_inheriting`]: npt-wait's prog): the signal mask and
+//! - transparent (`Spawner::spawn_inheriting`: npt-wait's prog): the signal mask and
 //!   ignored signals this process was started with, as an exec would pass them, SIGPIPE
 //!   included (see `exec`).
 //!
@@ -41,7 +41,7 @@ use std::ptr;
 const STACK_WORDS: usize = 64 * 1024 / 16;
 
 /// A prepared command line and base environment, spawned as often as needed.
-pub struct Spawner {
+pub(crate) struct Spawner {
     argv: Vec<CString>,
     env: Vec<CString>,
     /// Where to exec argv[0], in order (`path::candidates`, from our own PATH, as
@@ -80,7 +80,7 @@ impl Spawner {
 
     /// Prepare `argv` with exactly `env` as its environment (`NAME=value` strings). The
     /// program is searched in our own `PATH`, as posix_spawnp does.
-    pub fn with_env(argv: &[OsString], env: Vec<CString>) -> Option<Spawner> {
+    pub(crate) fn with_env(argv: &[OsString], env: Vec<CString>) -> Option<Spawner> {
         if argv.is_empty() {
             return None;
         }
@@ -148,8 +148,8 @@ impl Spawner {
     /// it); every other signal is at its default, as exec(2) would leave it.
     ///
     /// # Errors
-    /// As [`Spawner::spawn`].
-    pub fn spawn_inheriting(&self) -> Result<Pid, Errno> {
+    /// As `Spawner::spawn`.
+    pub(crate) fn spawn_inheriting(&self) -> Result<Pid, Errno> {
         self.run([-1, -1, -1], true, &[])
     }
 
@@ -254,8 +254,8 @@ pub fn unblock(signals: &[i32]) {
     unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, ptr::null_mut()) };
 }
 
-/// `NAME=value` as a C string, for [`Spawner::spawn`]'s `extra`.
-pub fn env_entry(name: &str, value: &[u8]) -> Option<CString> {
+/// `NAME=value` as a C string, for `Spawner::spawn`'s `extra`.
+pub(crate) fn env_entry(name: &str, value: &[u8]) -> Option<CString> {
     let mut v = Vec::with_capacity(name.len() + 1 + value.len());
     v.extend_from_slice(name.as_bytes());
     v.push(b'=');
