@@ -16,6 +16,7 @@ mod ipcclient;
 mod ipcconnlimit;
 mod ipcfdholder;
 mod ipcioconnect;
+mod ipcnotify;
 mod ipcrules_cdb;
 mod ipcrules_fs;
 mod ipcserver;
@@ -66,6 +67,14 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("npt-cleanfifodir", "s6-cleanfifodir"),
     ("ipcrules-fs", "s6-accessrules-fs-from-cdb"),
     ("npt-listen", "s6-ftrig-listen"),
+    (
+        "ipcnotify-socket-from-fd",
+        "target/s6-upstream/bin/s6-notify-socket-from-fd",
+    ),
+    (
+        "ipcnotify-fd-from-socket",
+        "target/s6-upstream/bin/s6-notify-fd-from-socket",
+    ),
     (
         "local-stream-socket-listen",
         "(nosh local-stream-socket-listen)",

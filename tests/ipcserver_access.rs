@@ -989,7 +989,10 @@ fn readme_example_group_only() {
     assert_eq!(nobody, "hello 65534\n");
     assert_eq!(root, "");
     assert!(
-        log.contains(": info: deny pid ") && log.contains(" uid 0 gid 0: Permission denied"),
+        // Behind a real socket, -v 2 also names the client's process and groups.
+        log.contains(": info: deny pid ")
+            && log.contains(" uid 0 gid 0 client pid ")
+            && log.contains(": Permission denied"),
         "{log}"
     );
 }

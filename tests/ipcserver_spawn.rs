@@ -201,6 +201,12 @@ fn each_handler_gets_its_own_env_and_clean_signals() {
                     let local = format!("IPCLOCALPATH={}", p.display());
                     assert!(env.iter().any(|l| l.starts_with("IPCCONNNUM=")), "{out}");
                     env.retain(|l| !l.starts_with("IPCCONNNUM="));
+                    // Our additions: this process, its groups (tests/identity.rs).
+                    let (gids, pid) = crate::identity::our_gidlist_and_pid();
+                    for l in [gids, pid] {
+                        assert!(env.contains(&l.as_str()), "{out}: {l}");
+                        env.retain(|e| *e != l);
+                    }
                     let mut want = vec![
                         "IPCREMOTEEGID=0",
                         "IPCREMOTEEUID=0",

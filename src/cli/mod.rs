@@ -21,6 +21,8 @@ use std::process::ExitCode;
 pub mod ipcclient;
 pub mod ipcconnlimit;
 pub mod ipcioconnect;
+pub mod ipcnotify_fd_from_socket;
+pub mod ipcnotify_socket_from_fd;
 pub mod ipcrules_cdb;
 pub mod ipcrules_fs;
 pub mod ipcserver;
@@ -263,6 +265,68 @@ pub fn id(opt: &str, v: &OsStr, user: bool, prog: &str) -> Parsed<u32> {
             e
         }
     })
+}
+
+/// An option s6's `gol` parser (s6 2.14+: the ipcnotify pair) does not know, refused
+/// in its words: `unrecognized short option: x`, `unrecognized boolean option: --x`,
+/// `unrecognized option with argument: --x=v`, `invalid option: --=v`.
+pub enum GolBad {
+    /// An unknown short option letter.
+    Short(char),
+    /// An unknown long option name (its value, if any, is still in the parser).
+    Long(String),
+    /// Anything else lexopt hands back (cannot happen after `Value` is matched).
+    Other(String),
+}
+
+impl GolBad {
+    /// The refused `arg`, owned, so that the parser can be asked for its value.
+    pub fn of(arg: lexopt::Arg<'_>) -> GolBad {
+        match arg {
+            lexopt::Arg::Short(c) => GolBad::Short(c),
+            lexopt::Arg::Long(l) => GolBad::Long(l.to_owned()),
+            lexopt::Arg::Value(v) => GolBad::Other(show(&v)),
+        }
+    }
+
+    /// The reason, in gol's words.
+    pub fn reason(self, p: &mut lexopt::Parser) -> UsageError {
+        UsageError(match self {
+            GolBad::Short(c) => format!("unrecognized short option: {c}"),
+            GolBad::Long(l) => match p.optional_value() {
+                Some(v) if l.is_empty() => format!("invalid option: --={}", show(&v)),
+                Some(v) => format!("unrecognized option with argument: --{l}={}", show(&v)),
+                None => format!("unrecognized boolean option: --{l}"),
+            },
+            GolBad::Other(v) => format!("unexpected argument {v}"),
+        })
+    }
+}
+
+/// A gol boolean long option (`--doublefork`): `value` if it came alone; gol refuses
+/// it with a value attached (`--doublefork=1`).
+pub fn gol_flag(p: &mut lexopt::Parser, name: &str, value: bool) -> Parsed<bool> {
+    match p.optional_value() {
+        Some(v) => Err(UsageError(format!(
+            "unrecognized option with argument: --{name}={}",
+            show(&v)
+        ))),
+        None => Ok(value),
+    }
+}
+
+/// An optional number refused in s6 2.15's words (`timeout must be an unsigned
+/// integer`), read as [`uint`] reads one.
+pub fn gol_uint(v: Option<OsString>, what: &str) -> Parsed<Option<u32>> {
+    v.map(|v| uint(what, &v).map_err(|_| UsageError(format!("{what} must be an unsigned integer"))))
+        .transpose()
+}
+
+/// A `-t` timeout in milliseconds as s6 2.15 reads it: 0 (or none) is no timeout.
+pub fn gol_timeout(v: Option<OsString>) -> Parsed<Option<std::time::Duration>> {
+    Ok(gol_uint(v, "timeout")?
+        .filter(|&ms| ms != 0)
+        .map(|ms| std::time::Duration::from_millis(ms.into())))
 }
 
 /// The first positional argument and everything after it, unparsed (`raw_args`): the

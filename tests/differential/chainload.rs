@@ -49,6 +49,17 @@ fn loaders(d: &Path) -> Vec<Loader> {
             ucspi,
         ),
     ];
+    // The ipcnotify pair forks its watcher first (NOTIFY_SOCKET set: the fork path).
+    v.push((
+        "ipcnotify-socket-from-fd",
+        vec!["ipcnotify-socket-from-fd".into(), "-d".into(), "5".into()],
+        vec![("NOTIFY_SOCKET", "/nonexistent/ipct-notify")],
+    ));
+    v.push((
+        "ipcnotify-fd-from-socket",
+        vec!["ipcnotify-fd-from-socket".into(), "-3".into(), "2".into()],
+        vec![],
+    ));
     for (i, kind) in ["stream", "seqpacket", "datagram"].iter().enumerate() {
         let name: &'static str = match i {
             0 => "local-stream-socket-listen",

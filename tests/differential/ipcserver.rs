@@ -477,6 +477,55 @@ pub fn verbosity_of(opts: &[&str]) -> u32 {
     v
 }
 
+/// Whether these options leave credential lookups on (the last of `-p`/`-P` wins).
+pub fn peercred(opts: &[&str]) -> bool {
+    opts.iter().rev().find(|o| **o == "-p" || **o == "-P") != Some(&"-P")
+}
+
+/// Our log without the documented addition to `allow` lines (` client pid N groups
+/// G,…`, ipcserver(1) COMPATIBILITY), checked: present on every allow line when
+/// credentials are looked up, absent otherwise.
+pub fn documented_log(log: &str, peercred: bool, r: &mut Report, case: &str) -> String {
+    let mut rest = String::new();
+    for l in log.lines() {
+        let (head, added) = match l.find(" client pid ") {
+            Some(i) if l.contains("info: allow ") => (&l[..i], true),
+            _ => (l, false),
+        };
+        if l.contains("info: allow ") {
+            r.check(case, "our allow line names the client", &added, &peercred);
+        }
+        rest.push_str(head);
+        rest.push('\n');
+    }
+    rest
+}
+
+/// The handler's view without our additions `IPCREMOTEGIDLIST` and `IPCREMOTEPID`,
+/// checked: both set when credentials are looked up, neither otherwise.
+pub fn without_identity_vars(h: &str, peercred: bool, r: &mut Report, case: &str) -> String {
+    let mut n = 0;
+    let mut rest = String::new();
+    for l in h.lines() {
+        if l.starts_with("env IPCREMOTEGIDLIST=") || l.starts_with("env IPCREMOTEPID=") {
+            n += 1;
+        } else {
+            rest.push_str(l);
+            rest.push('\n');
+        }
+    }
+    // Only a handler that ran can print them.
+    if h.contains("env PROTO=") {
+        r.check(
+            case,
+            "our IPCREMOTEGIDLIST and IPCREMOTEPID",
+            &n,
+            &(if peercred { 2 } else { 0 }),
+        );
+    }
+    rest
+}
+
 /// The log without its `fatal: unable to exec` lines, and those lines.
 pub fn split_exec_line(log: &str) -> (String, Vec<String>) {
     let (mut rest, mut exec) = (String::new(), Vec::new());
@@ -504,6 +553,7 @@ fn ipcserver_table() {
         return;
     }
     assert_documented("ipcserver", "are additions");
+    assert_documented("ipcserver", "client pid CPID groups G,...");
     assert_documented(
         "ipcserver",
         "Handlers start with every signal at its default disposition",
@@ -538,18 +588,21 @@ fn ipcserver_table() {
         match k.expect {
             Expect::Same => {
                 r.check(k.name, "exit code", &ours.code, &peer.code);
+                let pc = peercred(k.opts);
+                let log = documented_log(&ours.stderr, pc, &mut r, k.name);
                 if let Handler::Probe = k.handler {
-                    r.check(k.name, "log", &ours.stderr, &peer.stderr);
+                    r.check(k.name, "log", &log, &peer.stderr);
                 } else {
                     r.check(
                         k.name,
                         "log (s6 2.15's exec failure)",
-                        &ours.stderr,
+                        &log,
                         &as_s6_2_15(&peer.stderr, verbosity_of(k.opts)),
                     );
                 }
                 r.check(k.name, "socket mode", &ours.mode, &peer.mode);
-                let view = documented_handler_view(&ours.handler, k.path, &mut r, k.name);
+                let view = without_identity_vars(&ours.handler, pc, &mut r, k.name);
+                let view = documented_handler_view(&view, k.path, &mut r, k.name);
                 r.check(
                     k.name,
                     "handler's view",
@@ -700,6 +753,9 @@ fn localmaxconn_deny_lines() {
             assert_eq!(wait_deadline(&mut srv, 20).unwrap().code(), Some(0));
             logs.push(log_of(&sd, &d.path));
         }
+        let mut ok = Report::default();
+        logs[0] = documented_log(&logs[0], true, &mut ok, "deny");
+        ok.finish("allow lines");
         let peer_as_documented = logs[1].replace(": Success", "");
         if v == "-q" {
             assert_eq!(logs[0], "", "-q: no deny line");
@@ -764,8 +820,79 @@ fn signal_lines() {
                 log.push_str(l);
                 log.push('\n');
             }
+            if prog == "ipcserver" {
+                let mut ok = Report::default();
+                log = documented_log(&log, true, &mut ok, tag);
+                ok.finish("allow lines");
+            }
             seen.push((code, log, alive));
         }
         assert_eq!(seen[0], seen[1], "{tag}");
+    }
+}
+
+/// The row for our two additions, `IPCREMOTEGIDLIST` and `IPCREMOTEPID` (ipcserver(1)
+/// COMPATIBILITY): both servers inherit them set to `inherited`; s6 passes them on
+/// untouched, ours replaces them with the client's (root's groups and this test's pid)
+/// or, with `-P`, removes them. The rest of the handler's view is the same.
+#[test]
+fn identity_variables_row() {
+    if !have("s6-ipcserver") || !have("perl") {
+        return;
+    }
+    assert_documented("ipcserver", "IPCREMOTEGIDLIST");
+    let d = Dir::new("dsid");
+    let inherited = [
+        ("IPCREMOTEGIDLIST", "inherited"),
+        ("IPCREMOTEPID", "inherited"),
+    ];
+    let (gids, pid) = crate::identity::our_gidlist_and_pid();
+    for (tag, opts) in [("p", &[][..]), ("P", &["-P"][..])] {
+        let mut views = Vec::new();
+        for (side, prog) in [("ours", "ipcserver"), ("peer", "s6-ipcserver")] {
+            let sd = side_dir(&d.path, &format!("id-{tag}"), side);
+            let mut argv = vec![prog.to_string()];
+            argv.extend(opts.iter().map(|s| s.to_string()));
+            argv.push("s".into());
+            argv.extend(probe(&d.path));
+            let got = serve_once(&argv, &inherited, &[], &sd, &sd.join("s"), PROGS, &d.path);
+            views.push(got.handler);
+        }
+        let pick = |h: &str| -> Vec<String> {
+            h.lines()
+                .filter(|l| {
+                    l.starts_with("env IPCREMOTEGIDLIST=") || l.starts_with("env IPCREMOTEPID=")
+                })
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(
+            pick(&views[1]),
+            [
+                "env IPCREMOTEGIDLIST=inherited",
+                "env IPCREMOTEPID=inherited"
+            ],
+            "s6 passes them on ({tag})"
+        );
+        let ours_want: Vec<String> = if opts.is_empty() {
+            vec![format!("env {gids}"), format!("env {pid}")]
+        } else {
+            Vec::new()
+        };
+        let mut ours = pick(&views[0]);
+        ours.sort();
+        assert_eq!(ours, ours_want, "ours ({tag})");
+        let rest = |h: &str| -> String {
+            h.lines()
+                .filter(|l| {
+                    !l.starts_with("env IPCREMOTEGIDLIST=")
+                        && !l.starts_with("env IPCREMOTEPID=")
+                        && !l.starts_with("env IPCLOCALPATH=")
+                        && !l.starts_with("Sig")
+                })
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
+        assert_eq!(rest(&views[0]), rest(&views[1]), "the rest ({tag})");
     }
 }

@@ -1,7 +1,9 @@
 //! ipcserverd vs s6-ipcserverd: behind s6-ipcserver-socketbinder with every option,
 //! and on every kind of stdin that is not a listening socket.
 
-use super::ipcserver::{Handler, as_s6_2_15, serve_once, verbosity_of};
+use super::ipcserver::{
+    Handler, as_s6_2_15, documented_log, peercred, serve_once, verbosity_of, without_identity_vars,
+};
 use super::probe::*;
 use crate::util::*;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
@@ -84,6 +86,7 @@ fn ipcserverd_table() {
     if !have("s6-ipcserverd") || !have("s6-ipcserver-socketbinder") || !have("perl") {
         return;
     }
+    assert_documented("ipcserverd", "client pid CPID groups G,...");
     let d = Dir::new("dsd");
     let mut r = Report::default();
     for k in CASES {
@@ -114,12 +117,14 @@ fn ipcserverd_table() {
         }
         let (ours, peer) = (&sides[0], &sides[1]);
         r.check(k.name, "exit code", &ours.code, &peer.code);
+        let pc = peercred(k.opts);
+        let log = documented_log(&ours.stderr, pc, &mut r, k.name);
         match k.handler {
-            Handler::Probe => r.check(k.name, "log", &ours.stderr, &peer.stderr),
+            Handler::Probe => r.check(k.name, "log", &log, &peer.stderr),
             _ => r.check(
                 k.name,
                 "log (s6 2.15's exec failure)",
-                &ours.stderr,
+                &log,
                 &as_s6_2_15(&peer.stderr, verbosity_of(k.opts)),
             ),
         }
@@ -132,10 +137,11 @@ fn ipcserverd_table() {
                 .map(|l| format!("{l}\n"))
                 .collect()
         };
+        let view = without_identity_vars(&ours.handler, pc, &mut r, k.name);
         r.check(
             k.name,
             "handler's view",
-            &strip(&ours.handler),
+            &strip(&view),
             &strip(&peer.handler),
         );
     }

@@ -819,6 +819,25 @@ const ROWS: &[Row] = rows! {
         code: 100, msg: "-b: +5 is not a number (decimal, 0octal or 0xhex)",
         peer_code: None, compat: "reported with its reason before the usage line",
     };
+    // ---- the ipcnotify pair: s6 2.15's programs are not in Debian; the rows against
+    // target/s6-upstream are in ipcnotify.rs. Here, ours alone.
+    "ipcnotify-socket-from-fd" / "" ["-t", "x", "true"] => Ours {
+        code: 100, msg: "PROG: fatal: timeout must be an unsigned integer\nPROG: usage: ",
+        peer_code: None, compat: REASON_FIRST,
+    };
+    "ipcnotify-socket-from-fd" / "" ["-d", "3", "-fk", "--timeout=5", "{D}/none"] => Ours {
+        code: 127, msg: "PROG: fatal: unable to exec {D}/none: No such file or directory\n",
+        peer_code: None, compat: REASON_FIRST,
+    };
+    "ipcnotify-fd-from-socket" / "" ["-3", "x", "true"] => Ours {
+        code: 100, msg: "PROG: fatal: notification-fd must be an unsigned integer\nPROG: usage: ",
+        peer_code: None, compat: REASON_FIRST,
+    };
+    "ipcnotify-fd-from-socket" / "" ["-f", "true"] => Ours {
+        code: 111,
+        msg: "PROG: fatal: unable to read ./notification-fd: No such file or directory\n",
+        peer_code: None, compat: REASON_FIRST,
+    };
     "nptlistend" / "" ["-t", "+5"] => Ours {
         code: 100, msg: "PROG: fatal: -t: +5 is not a number (digits only, no sign)\nPROG: usage: ",
         peer_code: None, compat: "reported with its reason before the usage line",
@@ -891,6 +910,7 @@ fn run_row(prog: &str, row: &Row) -> ((Option<i32>, String, String), Dir) {
         "IPCREMOTEEUID",
         "IPCREMOTEEGID",
         "LISTEN_FDS",
+        "NOTIFY_SOCKET",
         "LISTEN_PID",
         "IPCCONNNUM",
         "IPCCONNMAX",

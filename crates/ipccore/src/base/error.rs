@@ -153,6 +153,15 @@ pub enum Error {
         /// The fd as messages name it ("stdin", "fd 3").
         what: String,
     },
+    /// A check on an inherited fd failed (`notification-fd sanity check failed: Bad
+    /// file descriptor`, s6-notify-fd-from-socket's words).
+    #[error("{what} sanity check failed: {}", crate::base::text::strerror(*.errno))]
+    SanityCheck {
+        /// The fd as the message names it ("notification-fd").
+        what: &'static str,
+        /// Why the check failed.
+        errno: Errno,
+    },
     /// Bad environment or bad request data, reported like a usage error (exit 100).
     #[error("{0}")]
     Usage(String),
@@ -234,9 +243,10 @@ impl Error {
     /// The errno, for a system or exec error.
     pub fn errno(&self) -> Option<Errno> {
         match self {
-            Error::Sys { errno, .. } | Error::Rename { errno, .. } | Error::Exec { errno, .. } => {
-                Some(*errno)
-            }
+            Error::Sys { errno, .. }
+            | Error::Rename { errno, .. }
+            | Error::Exec { errno, .. }
+            | Error::SanityCheck { errno, .. } => Some(*errno),
             _ => None,
         }
     }
@@ -261,7 +271,8 @@ impl Error {
             | Error::InvalidRule { .. }
             | Error::InvalidCdb { .. }
             | Error::BadFile { .. }
-            | Error::NotListening { .. } => 111,
+            | Error::NotListening { .. }
+            | Error::SanityCheck { .. } => 111,
             Error::Usage(_) => 100,
             Error::Exec { errno, .. } => {
                 if *errno == Errno::NOENT {
@@ -446,6 +457,13 @@ mod tests {
                     what: "stdin".into(),
                 },
                 "stdin is not a listening socket",
+            ),
+            (
+                Error::SanityCheck {
+                    what: "notification-fd",
+                    errno: Errno::BADF,
+                },
+                "notification-fd sanity check failed: Bad file descriptor",
             ),
         ] {
             assert_eq!((e.to_string().as_str(), e.exit_code()), (text, 111));

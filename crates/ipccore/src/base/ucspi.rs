@@ -17,6 +17,12 @@ pub const PROTO: &str = "PROTO";
 pub const IPCREMOTEEUID: &str = "IPCREMOTEEUID";
 /// The peer's effective gid, in decimal.
 pub const IPCREMOTEEGID: &str = "IPCREMOTEEGID";
+/// The peer's supplementary groups as the kernel recorded them at connect time,
+/// comma-separated (an ipctools addition; the `GIDLIST` convention).
+pub const IPCREMOTEGIDLIST: &str = "IPCREMOTEGIDLIST";
+/// The pid of the peer process, set only while it is known to name that process (an
+/// ipctools addition).
+pub const IPCREMOTEPID: &str = "IPCREMOTEPID";
 /// The path the peer's socket is bound to (usually empty).
 pub const IPCREMOTEPATH: &str = "IPCREMOTEPATH";
 /// The path of our own end of the connection.

@@ -2,4 +2,5 @@
 //! framing I/O that carries them with their fds.
 pub mod fdholder;
 pub mod rulescdb;
+pub mod sdnotify;
 pub mod sudo;

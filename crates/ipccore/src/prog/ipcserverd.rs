@@ -11,6 +11,7 @@ use crate::base::error::{Error, ResultExt};
 use crate::base::text;
 use crate::base::ucspi;
 use crate::fs::listen::Leftover;
+use crate::prog::peer::{self, Peer};
 use crate::sys::diag::Diag;
 use crate::sys::exec;
 use crate::sys::fd;
@@ -232,6 +233,8 @@ fn prepare_spawn(cfg: &IpcserverdConfig) -> Result<(Spawner, Option<CString>), E
         ucspi::PROTO,
         ucspi::IPCREMOTEEUID,
         ucspi::IPCREMOTEEGID,
+        ucspi::IPCREMOTEGIDLIST,
+        ucspi::IPCREMOTEPID,
         ucspi::IPCREMOTEPATH,
         ucspi::IPCCONNNUM,
     ];
@@ -438,16 +441,16 @@ impl Server<'_> {
 
     fn handle(&mut self, conn: OwnedFd, peer_path: &[u8]) {
         let d = self.diag;
-        let (uid, gid) = if self.cfg.peercred {
-            match crate::sys::cred::peer(&conn) {
-                Ok(c) => (c.uid.as_raw(), c.gid.as_raw()),
+        let (uid, gid, cred_pid) = if self.cfg.peercred {
+            match crate::sys::cred::peer_creds(&conn) {
+                Ok(c) => (c.uid, c.gid, c.pid),
                 Err(e) => {
                     d.warn(format!("unable to getpeereid: {}", text::strerror(e)));
                     return;
                 }
             }
         } else {
-            (0, 0)
+            (0, 0, 0)
         };
         let ids = |u: u32, g: u32| {
             if self.cfg.peercred {
@@ -462,7 +465,9 @@ impl Server<'_> {
             d.notice(format!("deny {} count {count}/{local}", ids(uid, gid)));
             return;
         }
-        let mut env: Vec<CString> = Vec::with_capacity(6);
+        // Our additions (`prog::peer`): groups and pid, with the credentials.
+        let peer = self.cfg.peercred.then(|| peer::lookup(&conn, cred_pid));
+        let mut env: Vec<CString> = Vec::with_capacity(8);
         let mut push = |name: &str, v: &[u8]| {
             if let Some(c) = env_entry(name, v) {
                 env.push(c);
@@ -480,6 +485,7 @@ impl Server<'_> {
         if let Some(lp) = &self.local_path {
             env.push(lp.clone());
         }
+        env.extend(peer.iter().flat_map(Peer::env));
         let c = Some(conn.as_fd());
         match self.spawner.spawn([c, c, None], &env) {
             Ok(pid) => {
@@ -491,11 +497,9 @@ impl Server<'_> {
                     } else {
                         "?".into()
                     };
-                    d.info(format!(
-                        "allow {} pid {} count {who}/{local}",
-                        ids(uid, gid),
-                        pid.as_raw_nonzero()
-                    ));
+                    let client = peer.as_ref().map(Peer::log_suffix).unwrap_or_default();
+                    let (ids, pid) = (ids(uid, gid), pid.as_raw_nonzero());
+                    d.info(format!("allow {ids} pid {pid} count {who}/{local}{client}"));
                     self.status();
                 }
             }

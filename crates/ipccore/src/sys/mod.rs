@@ -6,6 +6,8 @@ pub mod diag;
 pub mod exec;
 pub mod fd;
 pub mod fdpass;
+pub mod fork;
+pub mod pidfd;
 pub mod privs;
 pub mod sig;
 pub mod sock;
