@@ -83,48 +83,23 @@ extern "C" fn record_ignored() {
         }
     }
     CLOSED_AT_START.store(closed, Ordering::Relaxed);
-    let mut set = empty_sigset();
-    // SAFETY: a query (NULL new set) only writes the current mask into `set`, ours.
-    if unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, ptr::null(), &mut set) } == 0 {
-        let bits = (1..=64)
-            // SAFETY: sigismember only reads `set`, a valid set, and refuses a signal
-            // number it does not know.
-            .filter(|&sig| unsafe { libc::sigismember(&set, sig) } == 1)
-            .fold(0u64, |b, sig| b | 1u64 << (sig - 1));
-        MASK_AT_START.store(bits, Ordering::Relaxed);
-        MASK_RECORDED.store(true, Ordering::Relaxed);
-    }
-}
-
-/// An empty signal set.
-fn empty_sigset() -> libc::sigset_t {
-    // SAFETY: sigset_t is plain integers, for which all-zero is a valid value.
-    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: sigemptyset only writes into `set`, ours.
-    unsafe { libc::sigemptyset(&mut set) };
-    set
+    MASK_AT_START.store(
+        crate::sys::sig::mask(libc::SIG_BLOCK, None),
+        Ordering::Relaxed,
+    );
+    MASK_RECORDED.store(true, Ordering::Relaxed);
 }
 
 /// The signal mask at start (the kernel's 64 bits), for a transparent spawn.
 static MASK_AT_START: AtomicU64 = AtomicU64::new(0);
 static MASK_RECORDED: AtomicBool = AtomicBool::new(false);
 
-/// The signal mask the process started with, if recorded.
-pub(crate) fn mask_at_start() -> Option<libc::sigset_t> {
+/// The signal mask the process started with (the kernel's 64 bits), if recorded.
+pub(crate) fn mask_at_start() -> Option<u64> {
     let _ = std::hint::black_box(&RECORD_IGNORED);
-    if !MASK_RECORDED.load(Ordering::Relaxed) {
-        return None;
-    }
-    let bits = MASK_AT_START.load(Ordering::Relaxed);
-    let mut set = empty_sigset();
-    for sig in 1..=64 {
-        if bits & (1u64 << (sig - 1)) != 0 {
-            // SAFETY: sigaddset only writes into `set`, ours, and refuses a signal
-            // number it does not know.
-            unsafe { libc::sigaddset(&mut set, sig) };
-        }
-    }
-    Some(set)
+    MASK_RECORDED
+        .load(Ordering::Relaxed)
+        .then(|| MASK_AT_START.load(Ordering::Relaxed))
 }
 
 /// Which of fds 0, 1, 2 were closed at start (bit n+1 for fd n, bit 0 once recorded):

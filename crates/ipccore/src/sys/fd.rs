@@ -3,7 +3,7 @@
 //! adopting an inherited listening socket (fd 0 of ipcserverd, `LISTEN_FDS`).
 //!
 //! Every fd ipctools opens is born CLOEXEC; CLOEXEC is cleared only here, on the fds
-//! that are handed on, just before exec. This module (with `spawn`, `exec` and `sockopt`) needs
+//! that are handed on, just before exec. Like a few other sys modules, this one needs
 //! `unsafe`, for three things only: `dup2` onto a fixed number that no owner refers to
 //! (`dup2_raw`, behind the checked `move_to`/`copy_to`), taking ownership of an
 //! inherited fd once ([`claim`]), and reading an fd number's flags (`fcntl(F_GETFD)`).

@@ -12,6 +12,7 @@
 //! after the `Spawner` was made.
 
 use super::path::Search;
+use crate::sys::sig;
 use std::ffi::{c_char, c_int, c_void};
 use std::ptr;
 
@@ -40,8 +41,9 @@ pub(super) struct ChildArgs {
     pub(super) transparent: bool,
     /// The signals ignored when the process started: bit n-1 for signal n.
     pub(super) ignored: u64,
-    /// The mask to give a transparent child (the one the process started with).
-    pub(super) mask: *const libc::sigset_t,
+    /// The mask to set before the exec (bit n-1 for signal n): the one the process
+    /// started with for a transparent child, empty for a clean one.
+    pub(super) mask: u64,
     /// Set by the child: the errno of its failure (dup2 or exec); 0 if it exec'ed.
     pub(super) err: c_int,
 }
@@ -109,21 +111,6 @@ fn move_stdio(fds: &[c_int; 3]) -> Result<(), c_int> {
     Ok(())
 }
 
-/// Set the signal mask to `*mask`, or to the empty set if `mask` is NULL. Only after
-/// `reset_signals`: lowering the mask must not run a handler of the parent's.
-fn set_mask(mask: *const libc::sigset_t) {
-    // SAFETY: sigset_t is plain integers, for which all-zero is a valid (empty) set.
-    let empty: libc::sigset_t = unsafe { std::mem::zeroed() };
-    let set = if mask.is_null() {
-        &raw const empty
-    } else {
-        mask
-    };
-    // SAFETY: `set` is `empty` or the parent's live sigset (`Spawner::run` keeps it
-    // alive while we run); sigprocmask only reads it.
-    unsafe { libc::sigprocmask(libc::SIG_SETMASK, set, ptr::null_mut()) };
-}
-
 /// Exec the first candidate that runs (`path::Search`). Returns only on failure, with
 /// the errno to report.
 fn exec_candidates(a: &ChildArgs) -> c_int {
@@ -168,7 +155,8 @@ pub(super) extern "C" fn child(arg: *mut c_void) -> c_int {
         a.err = e;
         child_exit(127);
     }
-    set_mask(if a.transparent { a.mask } else { ptr::null() });
+    // Only now: lowering the mask must not run a handler of the parent's.
+    sig::mask(libc::SIG_SETMASK, Some(a.mask));
     a.err = exec_candidates(a);
     // The exec convention (skalibs, shells): 127 not found, 126 found but not run.
     child_exit(if a.err == libc::ENOENT { 127 } else { 126 })

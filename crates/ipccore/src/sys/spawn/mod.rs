@@ -26,6 +26,7 @@
 mod child;
 pub(crate) mod path;
 
+use crate::sys::sig;
 use child::ChildArgs;
 use rustix::fd::{AsRawFd, BorrowedFd};
 use rustix::io::Errno;
@@ -162,10 +163,13 @@ impl Spawner {
         let ignored = (1..=64)
             .filter(|&s| crate::sys::exec::ignored_at_start(s) == Some(true))
             .fold(0u64, |b, s| b | 1u64 << (s - 1));
+        let old = sig::mask(libc::SIG_SETMASK, Some(!0));
         // The transparent child gets the mask the process started with, not one this
         // program changed since (a server unblocking what it traps).
-        let start_mask = crate::sys::exec::mask_at_start();
-        let old = block_all();
+        let mask = match transparent {
+            true => crate::sys::exec::mask_at_start().unwrap_or(old),
+            false => 0,
+        };
         let mut args = ChildArgs {
             candidates: candidates.as_ptr(),
             argv: argv.as_ptr(),
@@ -173,15 +177,15 @@ impl Spawner {
             fds,
             transparent,
             ignored,
-            mask: start_mask.as_ref().map_or(&raw const old, ptr::from_ref),
+            mask,
             err: 0,
         };
         let top = self.stack.as_ptr_range().end.cast_mut().cast::<c_void>();
         // SAFETY: the stack is memory we own, used by no one else while the child runs
         // (`Spawner` is neither Send nor Sync, and CLONE_VFORK suspends this thread until
         // the child has exec'ed or exited); its end is 16-byte aligned. So `args` and
-        // everything it points to (argv, envp, candidates, the masks: locals of this
-        // function) outlive the child's use of them, and the child's writes to
+        // everything it points to (argv, envp, candidates: locals of this function)
+        // outlive the child's use of them, and the child's writes to
         // `args.err` and to errno happen while we are not running. Every signal is
         // blocked around the clone, so no handler of ours runs in the child before it
         // has reset them all.
@@ -194,7 +198,7 @@ impl Spawner {
             )
         };
         let clone_err = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-        set_mask(&old);
+        sig::mask(libc::SIG_SETMASK, Some(old));
         if pid < 0 {
             return Err(Errno::from_raw_os_error(clone_err));
         }
@@ -213,45 +217,11 @@ fn null_terminated<'a>(strings: impl Iterator<Item = &'a CString>) -> Vec<*const
     strings.map(|s| s.as_ptr()).chain([ptr::null()]).collect()
 }
 
-/// A signal set with `signals` in it (all 64 if `None`).
-fn sigset(signals: Option<&[i32]>) -> libc::sigset_t {
-    // SAFETY: sigset_t is plain integers, for which all-zero is a valid value.
-    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
-    let Some(sigs) = signals else {
-        // SAFETY: sigfillset writes into `set`, ours.
-        unsafe { libc::sigfillset(&mut set) };
-        return set;
-    };
-    for &s in sigs {
-        // SAFETY: sigaddset writes into `set`, ours, and refuses an invalid signal number.
-        unsafe { libc::sigaddset(&mut set, s) };
-    }
-    set
-}
-
-/// Block every signal in this thread; returns the mask to put back.
-fn block_all() -> libc::sigset_t {
-    let all = sigset(None);
-    // SAFETY: sigset_t is plain integers, for which all-zero is a valid value.
-    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: pthread_sigmask reads `all` and writes the old mask into `old`, both ours.
-    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old) };
-    old
-}
-
-/// Set this thread's mask to `mask`.
-fn set_mask(mask: &libc::sigset_t) {
-    // SAFETY: pthread_sigmask only reads `mask`, a valid set.
-    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, mask, ptr::null_mut()) };
-}
-
 /// `sigprocmask(SIG_UNBLOCK, signals)`—let the signals a program traps through, whatever
 /// mask its caller gave it (s6's selfpipe does the same). The clean spawn empties the
 /// mask anyway, and the transparent one restores the mask the process started with.
 pub fn unblock(signals: &[i32]) {
-    let set = sigset(Some(signals));
-    // SAFETY: pthread_sigmask only reads `set`, a valid set; unblocking touches no memory.
-    unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, ptr::null_mut()) };
+    sig::mask(libc::SIG_UNBLOCK, Some(sig::mask_bits(signals)));
 }
 
 /// `NAME=value` as a C string, for `Spawner::spawn`'s `extra`.
