@@ -240,18 +240,13 @@ mod tests {
 
     #[test]
     fn spawn_reports_exec_errors_and_runs() -> Result<(), Errno> {
-        use rustix::net::{AddressFamily, SocketFlags, SocketType};
-        let (a, _b) = rustix::net::socketpair(
-            AddressFamily::UNIX,
-            SocketType::STREAM,
-            SocketFlags::CLOEXEC,
-            None,
-        )?;
-        let conn = Some(a.as_fd());
+        // A pipe stands in for the connection: the handler's fds 0 and 1.
+        let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+        let stdio = [Some(r.as_fd()), Some(w.as_fd()), None];
         let missing = Spawner::new(&["/nonexistent/prog".into()], &[]).ok_or(Errno::INVAL)?;
-        assert_eq!(missing.spawn([conn, conn, None], &[]), Err(Errno::NOENT));
+        assert_eq!(missing.spawn(stdio, &[]), Err(Errno::NOENT));
         let t = Spawner::new(&["true".into()], &[]).ok_or(Errno::INVAL)?;
-        let pid = t.spawn([conn, conn, None], &[])?;
+        let pid = t.spawn(stdio, &[])?;
         let st = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty())?;
         assert_eq!(st.and_then(|(_, s)| s.exit_status()), Some(0));
         Ok(())
