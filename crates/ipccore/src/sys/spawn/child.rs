@@ -4,8 +4,10 @@
 //! It runs on the `Spawner`'s stack, in the parent's memory and with its TLS, while the
 //! parent thread is suspended (`CLONE_VFORK`). So it must not allocate, lock, unwind or
 //! panic, and it reads only what `ChildArgs` points to. It calls libc's wrappers, which
-//! may set the shared `errno`: the parent is suspended, and reads `errno` for the clone
-//! only before the child runs. Errors stay raw `c_int`s until the parent converts them.
+//! may set the shared `errno`: the parent reads `errno` only when the clone failed, and
+//! then no child ran. Errors stay raw `c_int`s until the parent converts them. It is
+//! entered through glibc's `clone` wrapper, whose child side touches no TLS since glibc
+//! 2.25 (which dropped the cached pid that older wrappers reset).
 //!
 //! Every signal, 1 to 64, gets its disposition set before the mask is lowered, whatever
 //! this process did with it: a handler of ours must never run here, even one installed
