@@ -604,3 +604,101 @@ fn socket_proxy_postgresql_peer_authentication() {
     assert!(out.err().contains("Permission denied"), "{}", out.err());
     drop(pg);
 }
+
+/// ipchttpgate in front of a real WSGI application served by gunicorn on a Unix socket:
+/// the application learns who is calling from `X-Remote-Uid`/`X-Remote-Groups`, which
+/// only the gate can set, and each method and path is allowed per uid or group.
+#[test]
+fn ipchttpgate_in_front_of_gunicorn_passes_the_kernel_identity() {
+    if !have("gunicorn") || !have("curl") {
+        return;
+    }
+    let d = Dir::new("brgate");
+    std::fs::write(
+        d.join("whoami.py"),
+        "def app(environ, start_response):\n\
+         \x20   body = ('%s %s uid=%s groups=%s\\n' % (environ['REQUEST_METHOD'],\n\
+         \x20       environ['PATH_INFO'], environ.get('HTTP_X_REMOTE_UID'),\n\
+         \x20       environ.get('HTTP_X_REMOTE_GROUPS'))).encode()\n\
+         \x20   start_response('200 OK', [('Content-Type', 'text/plain'),\n\
+         \x20       ('Content-Length', str(len(body)))])\n\
+         \x20   return [body]\n",
+    )
+    .unwrap();
+    let app = d.join("app.sock");
+    let mut g = Command::new("gunicorn");
+    g.arg("--chdir")
+        .arg(&d.path)
+        .arg("-b")
+        .arg(format!("unix:{}", app.display()))
+        .args(["--workers", "1", "whoami:app"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(d.join("gunicorn.log")).unwrap());
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _gunicorn = Kill(g.spawn().unwrap());
+    assert!(
+        eventually(30, || listening(&app)),
+        "gunicorn: {}",
+        std::fs::read_to_string(d.join("gunicorn.log")).unwrap_or_default()
+    );
+    std::fs::write(
+        d.join("rules"),
+        "allow GET /whoami *\nallow POST /whoami gid=4243\n",
+    )
+    .unwrap();
+    let public = d.join("pub.sock");
+    let gate = bin("ipchttpgate");
+    let _gate = Server::start(cmd(&[
+        bin("ipcserver").to_str().unwrap(),
+        "-1",
+        "-a",
+        "0666",
+        public.to_str().unwrap(),
+        gate.to_str().unwrap(),
+        "-r",
+        d.join("rules").to_str().unwrap(),
+        app.to_str().unwrap(),
+    ]));
+    let url = "http://localhost/whoami";
+    // The forged field is replaced: gunicorn would join two into "1500,0".
+    let out = curl_as(MEMBER, &public, &["-H", "X-Remote-Uid: 0", url]);
+    assert_eq!(
+        out.assert_code(0).out(),
+        "GET /whoami uid=1500 groups=4243\n"
+    );
+    let out = curl_as(MEMBER, &public, &["-d", "x", url]);
+    assert_eq!(
+        out.assert_code(0).out(),
+        "POST /whoami uid=1500 groups=4243\n"
+    );
+    let out = curl_as(OUTSIDER, &public, &[url]);
+    assert_eq!(
+        out.assert_code(0).out(),
+        "GET /whoami uid=1502 groups=1502\n"
+    );
+    let out = curl_as(
+        OUTSIDER,
+        &public,
+        &["-w", "%{http_code}", "-o", "/dev/null", "-d", "x", url],
+    );
+    assert_eq!(out.assert_code(0).out(), "403");
+    let out = curl_as(
+        MEMBER,
+        &public,
+        &[
+            "-w",
+            "%{http_code}",
+            "-o",
+            "/dev/null",
+            "http://localhost/other",
+        ],
+    );
+    assert_eq!(out.assert_code(0).out(), "403");
+}

@@ -29,6 +29,7 @@ mod npt_cleanfifodir;
 mod npt_listen;
 mod options;
 mod probe;
+mod regex_dialect;
 mod security;
 
 use crate::util::*;
@@ -63,6 +64,7 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("npt-wait", "s6-ftrig-wait"),
     ("nptlistend", "(pipe-tools nptlistend)"),
     ("ipcioconnect", "s6-ioconnect"),
+    ("ipchttpgate", "(HAProxy path ACL)"),
     ("ipcconnlimit", "s6-connlimit"),
     ("npt-cleanfifodir", "s6-cleanfifodir"),
     ("ipcrules-fs", "s6-accessrules-fs-from-cdb"),

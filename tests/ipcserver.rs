@@ -774,6 +774,30 @@ fn privileges_are_dropped_after_bind() {
     assert_eq!(std::fs::metadata(&p).unwrap().uid(), 0);
 }
 
+/// `-u` without `-g` keeps the gid (root's 0), as s6-ipcserver does; ipcserver says so
+/// at start, unless `-q`.
+#[test]
+fn u_without_g_warns_and_keeps_gid_0() {
+    let d = Dir::new("uwog");
+    let prog = ["sh", "-c", "id -u; id -g"];
+    let p = d.join("s");
+    let srv = server(&["-u", "65534"], &p, &prog);
+    assert_eq!(read_string(&mut connect(&p)), "65534\n0\n");
+    assert_eq!(
+        srv.stop_with(libc::SIGTERM).err(),
+        "ipcserver: warning: -u without -g: the server and its handlers keep gid 0\n"
+    );
+    let q = d.join("q");
+    let srv = server(&["-q", "-u", "65534"], &q, &prog);
+    assert_eq!(read_string(&mut connect(&q)), "65534\n0\n");
+    assert_eq!(srv.stop_with(libc::SIGTERM).err(), "");
+    // With -g, nothing to say.
+    let g = d.join("g");
+    let srv = server(&["-u", "65534", "-g", "65534"], &g, &prog);
+    assert_eq!(read_string(&mut connect(&g)), "65534\n65534\n");
+    assert_eq!(srv.stop_with(libc::SIGTERM).err(), "");
+}
+
 #[test]
 fn minus_capital_u_reads_and_unsets_uid_gid_gidlist() {
     let d = Dir::new("bigu");

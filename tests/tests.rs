@@ -15,6 +15,7 @@ mod identity;
 mod ipcclient;
 mod ipcconnlimit;
 mod ipcfdholder;
+mod ipchttpgate;
 mod ipcioconnect;
 mod ipcnotify;
 mod ipcrules_fs;

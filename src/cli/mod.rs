@@ -20,6 +20,7 @@ use std::process::ExitCode;
 
 pub mod ipcclient;
 pub mod ipcconnlimit;
+pub mod ipchttpgate;
 pub mod ipcioconnect;
 pub mod ipcnotify_fd_from_socket;
 pub mod ipcnotify_socket_from_fd;

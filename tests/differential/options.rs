@@ -850,6 +850,30 @@ const ROWS: &[Row] = rows! {
         code: 100, msg: "unexpected argument x", peer_code: None,
         compat: "reported with its reason before the usage line",
     };
+    "ipchttpgate" / "" ["-t", "1s", "-r", "{D}/r", "{D}/b"] => Ours {
+        code: 100, msg: "PROG: fatal: -t: 1s is not a number\nPROG: usage: ", peer_code: None,
+        compat: "reported with its reason before the usage line",
+    };
+    "ipchttpgate" / "" ["{D}/b"] => Ours {
+        code: 100, msg: "PROG: fatal: -r rulesfile is required\nPROG: usage: ", peer_code: None,
+        compat: "reported with its reason before the usage line",
+    };
+    "ipchttpgate" / "" ["-r", "{D}/r", "{D}/b", "x"] => Ours {
+        code: 100, msg: "PROG: fatal: unexpected argument x\nPROG: usage: ", peer_code: None,
+        compat: "reported with its reason before the usage line",
+    };
+    "ipchttpgate" / "" ["-r", "{D}/r", "{D}/b"] => Ours {
+        code: 100, msg: "PROG: fatal: IPCREMOTEEUID not set\n", peer_code: None,
+        compat: "refuses to run (exit 100)",
+    };
+    "ipchttpgate" / "" ["-r", "{D}/r", "{D}/b"] env ["IPCREMOTEEUID" = "0", "IPCREMOTEEGID" = "x"] => Ours {
+        code: 100, msg: "PROG: fatal: invalid $IPCREMOTEEGID\n", peer_code: None,
+        compat: "refuses to run (exit 100)",
+    };
+    "ipchttpgate" / "" ["-r", "{D}/r", "{D}/b"] env ["IPCREMOTEEUID" = "0", "IPCREMOTEEGID" = "0"] => Ours {
+        code: 111, msg: "PROG: fatal: unable to open {D}/r: No such file or directory\n",
+        peer_code: None, compat: "the rules file unreadable",
+    };
 };
 
 /// Normalise `out` of `name` run in `dir`: program names (ours, the peers and the

@@ -147,6 +147,17 @@ pub enum Error {
         /// What is wrong with its content.
         why: String,
     },
+    /// A configuration file (ipchttpgate's rules) with a line that cannot be used: the
+    /// program refuses to start (exit 100). Line 0 is the file as a whole.
+    #[error("{}: line {line}: {why}", crate::base::text::path(.path))]
+    BadConfig {
+        /// The file.
+        path: PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong with it (escaped where it quotes the file).
+        why: String,
+    },
     /// An inherited fd that is a socket, but not a listening one.
     #[error("{what} is not a listening socket")]
     NotListening {
@@ -273,7 +284,7 @@ impl Error {
             | Error::BadFile { .. }
             | Error::NotListening { .. }
             | Error::SanityCheck { .. } => 111,
-            Error::Usage(_) => 100,
+            Error::Usage(_) | Error::BadConfig { .. } => 100,
             Error::Exec { errno, .. } => {
                 if *errno == Errno::NOENT {
                     127
@@ -474,6 +485,14 @@ mod tests {
     fn codes_outside_111() {
         for (e, code) in [
             (Error::Usage("PROTO not set".into()), 100),
+            (
+                Error::BadConfig {
+                    path: "/r\n".into(),
+                    line: 3,
+                    why: "unknown action x".into(),
+                },
+                100,
+            ),
             (Error::Denied("denied".into()), 1),
             (Error::Timeout("timed out".into()), 99),
             (Error::Internal("x".into()), 101),

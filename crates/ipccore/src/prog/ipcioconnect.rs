@@ -400,10 +400,46 @@ fn relay(cfg: &IpcioconnectConfig, diag: &Diag) -> Result<Outcome, Error> {
     let mut dirs = open_directions(cfg)?;
     let term = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGTERM, term).op("trap SIGTERM")?;
+    run(&mut dirs, cfg.timeout, diag)
+}
+
+/// The same relay between fds the caller owns: `local_in` to `remote`, `remote` to
+/// `local_out`, each end of input passed on as a half-close (ipchttpgate after a 101
+/// Switching Protocols). Unlike [`ipcioconnect`], it leaves SIGTERM alone. Returns
+/// whether both directions are done (false: the idle `timeout` passed).
+///
+/// # Errors
+/// As [`ipcioconnect`]'s, and `dup fd`.
+pub fn relay_fds(
+    local_in: OwnedFd,
+    local_out: OwnedFd,
+    remote: OwnedFd,
+    timeout: Option<Duration>,
+    diag: &Diag,
+) -> Result<bool, Error> {
+    let kind = |fd: &OwnedFd| -> Result<FileType, Error> {
+        let st = rustix::fs::fstat(fd).op("fstat")?;
+        Ok(FileType::from_raw_mode(st.st_mode))
+    };
+    let (tin, tout, tr) = (kind(&local_in)?, kind(&local_out)?, kind(&remote)?);
+    let remote_read = rustix::io::fcntl_dupfd_cloexec(&remote, 3).op("dup fd")?;
+    let mut dirs = [
+        Direction::new(End::new(local_in, tin)?, End::new(remote, tr)?)?,
+        Direction::new(End::new(remote_read, tr)?, End::new(local_out, tout)?)?,
+    ];
+    run(&mut dirs, timeout, diag).map(|o| o == Outcome::Done)
+}
+
+/// The poll loop of both relays.
+fn run(
+    dirs: &mut [Direction; 2],
+    timeout: Option<Duration>,
+    diag: &Diag,
+) -> Result<Outcome, Error> {
     let mut last = Instant::now();
     loop {
         let mut busy = false;
-        for d in &mut dirs {
+        for d in dirs.iter_mut() {
             let (moved, more) = d.pump(diag)?;
             busy |= more;
             if moved {
@@ -414,12 +450,12 @@ fn relay(cfg: &IpcioconnectConfig, diag: &Diag) -> Result<Outcome, Error> {
         if dirs.iter().all(Direction::done) {
             return Ok(Outcome::Done);
         }
-        let (slots, mut fds) = poll_set(&dirs);
+        let (slots, mut fds) = poll_set(dirs);
         let idle = dirs.iter().all(|d| d.store.pending() == 0);
         let wait = if busy {
             Some(Duration::ZERO)
         } else if idle {
-            cfg.timeout.map(|t| t.saturating_sub(last.elapsed()))
+            timeout.map(|t| t.saturating_sub(last.elapsed()))
         } else {
             None
         };
@@ -430,7 +466,7 @@ fn relay(cfg: &IpcioconnectConfig, diag: &Diag) -> Result<Outcome, Error> {
             Err(e) => return Err(Error::sys("poll", e)),
         };
         if n == 0 && !busy {
-            if idle && cfg.timeout.is_some_and(|t| last.elapsed() >= t) {
+            if idle && timeout.is_some_and(|t| last.elapsed() >= t) {
                 return Ok(Outcome::Idle);
             }
             continue;
@@ -440,7 +476,7 @@ fn relay(cfg: &IpcioconnectConfig, diag: &Diag) -> Result<Outcome, Error> {
         if n > 0 {
             last = Instant::now();
         }
-        dispatch(&mut dirs, slots, revents, diag);
+        dispatch(dirs, slots, revents, diag);
     }
 }
 

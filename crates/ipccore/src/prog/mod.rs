@@ -39,6 +39,7 @@
 //! | ipcfdholderd | [`ipcfdholder::ipcfdholderd::ipcfdholderd`] |
 //! | ipcfdholder-{delete,getdump,list,retrieve,setdump,store,transferdump} | `ipcfdholder::ipcfdholder_*::ipcfdholder_*` |
 //! | ipcioconnect | [`ipcioconnect::ipcioconnect`] |
+//! | ipchttpgate | [`ipchttpgate::ipchttpgate`] |
 //! | ipcnotify-socket-from-fd, ipcnotify-fd-from-socket | [`ipcnotify::ipcnotify_socket_from_fd::ipcnotify_socket_from_fd`], [`ipcnotify::ipcnotify_fd_from_socket::ipcnotify_fd_from_socket`] |
 //! | ipcrules-cdb | [`ipcrules_cdb::ipcrules_cdb`] |
 //! | ipcrules-fs | [`ipcrules_fs::ipcrules_fs`] |
@@ -57,6 +58,7 @@ pub mod binprefix;
 pub mod ipcclient;
 pub mod ipcconnlimit;
 pub mod ipcfdholder;
+pub mod ipchttpgate;
 pub mod ipcioconnect;
 pub mod ipcnotify;
 pub mod ipcrules_cdb;

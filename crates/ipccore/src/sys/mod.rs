@@ -9,6 +9,7 @@ pub mod fdpass;
 pub mod fork;
 pub mod pidfd;
 pub mod privs;
+pub mod regex;
 pub mod sig;
 pub mod sock;
 pub mod sockopt;

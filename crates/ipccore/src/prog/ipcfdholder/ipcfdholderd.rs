@@ -13,8 +13,8 @@ use crate::formats::fdholder::{self as wire, Frame, Receiver, Request, Sender, T
 use crate::formats::rulescdb::{self, Rule};
 use crate::prog::ipcserver_access::{self as access, Ruleset, Verdict};
 use crate::sys::diag::Diag;
+use crate::sys::regex::{Cflags, Regex};
 use crate::sys::sig::{SIGHUP, SIGTERM, SelfPipe};
-use regex_automata::meta::Regex;
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
@@ -68,34 +68,21 @@ pub struct IpcfdholderdConfig {
 
 /// What a connected client may do, from the env part of its rule.
 struct Perms {
-    store: Option<Regex>,
-    retrieve: Option<Regex>,
+    store: Option<Rc<Regex>>,
+    retrieve: Option<Rc<Regex>>,
     list: bool,
     getdump: bool,
     setdump: bool,
 }
 
-/// Compile a POSIX ERE the way s6-fdholderd uses it: unanchored, on bytes, `.`
-/// matching any byte; an empty regex matches everything (skalibs_regcomp).
+/// Compile a POSIX ERE as s6-fdholderd does: the C library's regcomp with
+/// `REG_EXTENDED | REG_NOSUB`, unanchored; an empty regex matches everything
+/// (skalibs_regcomp).
 fn compile_regex(re: &[u8]) -> Result<Regex, String> {
-    let pat = if re.is_empty() {
-        ".*"
-    } else {
-        std::str::from_utf8(re).map_err(|_| "not UTF-8".to_string())?
-    };
-    Regex::builder()
-        .syntax(
-            regex_automata::util::syntax::Config::new()
-                .unicode(false)
-                .utf8(false)
-                .dot_matches_new_line(true),
-        )
-        .configure(Regex::config().utf8_empty(false))
-        .build(pat)
-        .map_err(|e| e.to_string())
+    Regex::compile(re, Cflags::EXTENDED_NOSUB).map_err(|e| e.to_string())
 }
 
-fn matches(re: &Option<Regex>, id: &[u8]) -> bool {
+fn matches(re: &Option<Rc<Regex>>, id: &[u8]) -> bool {
     re.as_ref().is_some_and(|r| r.is_match(id))
 }
 
@@ -150,15 +137,15 @@ fn perms_from_env(
 /// more than serving a request. Bounded: cleared when it grows past 256.
 #[derive(Default)]
 struct RegexCache {
-    map: std::collections::HashMap<Vec<u8>, Regex>,
+    map: std::collections::HashMap<Vec<u8>, Rc<Regex>>,
 }
 
 impl RegexCache {
-    fn get(&mut self, src: &[u8]) -> Result<Regex, String> {
+    fn get(&mut self, src: &[u8]) -> Result<Rc<Regex>, String> {
         if let Some(r) = self.map.get(src) {
             return Ok(r.clone());
         }
-        let r = compile_regex(src)?;
+        let r = Rc::new(compile_regex(src)?);
         if self.map.len() >= 256 {
             self.map.clear();
         }

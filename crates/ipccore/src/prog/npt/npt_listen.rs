@@ -9,6 +9,7 @@
 use crate::base::error::{Error, ResultExt};
 use crate::fs::fifodir::Listener;
 use crate::sys::diag::Diag;
+use crate::sys::regex::{Cflags, Regex};
 use crate::sys::sig::{self, SelfPipe};
 use crate::sys::spawn::Spawner;
 use rustix::event::{PollFd, PollFlags};
@@ -85,7 +86,7 @@ const TRAPPED: [i32; 3] = [sig::SIGTERM, sig::SIGINT, sig::SIGHUP];
 /// One fifodir listened to, its regex, and the events it has sent so far.
 struct Sub {
     listener: Listener,
-    re: regex_automata::meta::Regex,
+    re: Regex,
     events: Vec<u8>,
     done: bool,
 }
@@ -152,11 +153,9 @@ fn subscribe_all(cfg: &NptListenConfig) -> Result<Vec<Sub>, Error> {
                 why,
             }
         };
-        let src = re
-            .to_str()
-            .ok_or_else(|| fail(&Error::sys("compile", Errno::INVAL)))?;
-        let compiled =
-            super::proto::compile(src).map_err(|_| fail(&Error::sys("compile", Errno::INVAL)))?;
+        // Bytes, as s6-ftrigrd compiles them (s6 reports EINVAL, not regerror's text).
+        let compiled = Regex::compile(re.as_bytes(), Cflags::EXTENDED)
+            .map_err(|_| fail(&Error::sys("compile", Errno::INVAL)))?;
         let listener = Listener::subscribe(dir).map_err(|e| fail(&e))?;
         subs.push(Sub {
             listener,
@@ -188,9 +187,12 @@ fn handle_signals(sigs: &mut SelfPipe) -> Result<(), Error> {
 fn read_events(subs: &mut [Sub], ready: &[bool]) -> Result<(), Error> {
     for (i, s) in subs.iter_mut().filter(|s| !s.done).enumerate() {
         if ready.get(i).copied().unwrap_or(false) && s.listener.read_into(&mut s.events)? > 0 {
+            // regexec's time grows with what it is fed: never more than EVENTS_MAX.
+            let over = s.events.len() > super::proto::EVENTS_MAX;
+            s.events.truncate(super::proto::EVENTS_MAX);
             if s.re.is_match(&s.events) {
                 s.done = true;
-            } else if s.events.len() > super::proto::EVENTS_MAX {
+            } else if over {
                 return Err(Error::TooManyEvents {
                     max: super::proto::EVENTS_MAX,
                     re: None,
