@@ -403,9 +403,14 @@ fn prog_not_found_warns_and_keeps_serving() {
     }
     let out = srv.stop_with(libc::SIGTERM);
     out.assert_code(0);
-    // As s6-ipcserverd's child: reported at every verbosity, one line per connection.
-    let warn = "ipcserver: fatal: unable to exec /nonexistent/prog: No such file or directory\n";
+    // As s6-ipcserverd 2.15: a warning per connection, at verbosity 1 and up.
+    let warn = "ipcserver: warning: unable to spawn /nonexistent/prog: No such file or directory\n";
     assert_eq!(out.err().matches(warn).count(), 3, "{}", out.err());
+    let quiet = server(&["-q"], &d.join("q"), &["/nonexistent/prog"]);
+    assert_eq!(read_string(&mut connect(&d.join("q"))), "");
+    let out = quiet.stop_with(libc::SIGTERM);
+    out.assert_code(0);
+    assert_eq!(out.err(), "");
 }
 
 #[test]

@@ -102,38 +102,56 @@ fn owner(v: &OsStr) -> Parsed<(Option<u32>, Option<u32>)> {
     Ok((side(&b[..colon], true)?, side(&b[colon + 1..], false)?))
 }
 
+/// What the options said, before it becomes the core's config.
+struct Given {
+    verbosity: u32,
+    ready: bool,
+    peercred: bool,
+    maxconn: Option<u32>,
+    local: Option<u32>,
+    listen: ListenOpts,
+    ids: Ids,
+    from_env: bool,
+}
+
 /// Options from `args` (argv without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let mut p = parser(args);
-    let (mut verbosity, mut ready, mut peercred) = (1, false, true);
-    let (mut maxconn, mut local) = (None, None);
-    let mut lo = ListenOpts::default();
-    let mut ids = Ids::default();
-    let mut from_env = false;
+    let mut g = Given {
+        verbosity: 1,
+        ready: false,
+        peercred: true,
+        maxconn: None,
+        local: None,
+        listen: ListenOpts::default(),
+        ids: Ids::default(),
+        from_env: false,
+    };
+    let (lo, ids) = (&mut g.listen, &mut g.ids);
     let mut path = None;
     let mut argv: Vec<OsString> = Vec::new();
     while let Some(arg) = p.next()? {
         match arg {
-            Short('1') => ready = true,
-            Short('q') => verbosity = 0,
-            Short('Q') => verbosity = 1,
-            Short('v') => verbosity = 2,
+            Short('1') => g.ready = true,
+            Short('q') => g.verbosity = 0,
+            Short('Q') => g.verbosity = 1,
+            Short('v') => g.verbosity = 2,
             Short('d') => lo.replace_stale = true,
             Short('D') => lo.replace_stale = false,
-            Short('P') => peercred = false,
-            Short('p') => peercred = true,
+            Short('P') => g.peercred = false,
+            Short('p') => g.peercred = true,
             // s6-ipcserver bumps -c0 and -C0 to 1 (s6-ipcserverd -C0 would deny all).
-            Short('c') => maxconn = Some(uint("-c", &p.value()?)?.max(1)),
-            Short('C') => local = Some(uint("-C", &p.value()?)?.max(1)),
+            Short('c') => g.maxconn = Some(uint("-c", &p.value()?)?.max(1)),
+            Short('C') => g.local = Some(uint("-C", &p.value()?)?.max(1)),
             // s6-ipcserver bumps -b0 to 1: a socket that never listens serves nobody.
             Short('b') => {
                 lo.backlog = Some(uint("-b", &p.value()?)?.clamp(1, i32::MAX as u32) as i32)
             }
             Short('a') => lo.mode = perms(&p.value()?)?,
             Short('o') => {
-                let (u, g) = owner(&p.value()?)?;
-                lo.uid = u.map(rustix::process::Uid::from_raw);
-                lo.gid = g.map(rustix::process::Gid::from_raw);
+                let (uid, gid) = owner(&p.value()?)?;
+                lo.uid = uid.map(rustix::process::Uid::from_raw);
+                lo.gid = gid.map(rustix::process::Gid::from_raw);
             }
             // As s6-ipcserver: an id of 0 means "not set".
             Short('u') => ids.uid = nonzero_uid(id("-u", &p.value()?, true, "ipcserver")?),
@@ -141,8 +159,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
             Short('G') => ids.groups = Some(gidlist(&p.value()?)?),
             // As s6-ipcserver: -U forgets earlier -u, -g and -G; later ones still apply.
             Short('U') => {
-                from_env = true;
-                ids = Ids::default();
+                g.from_env = true;
+                *ids = Ids::default();
             }
             Value(v) => {
                 path = Some(v);
@@ -152,6 +170,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
             _ => return Err(arg.unexpected().into()),
         }
     }
+    config(g, path, argv)
+}
+
+/// The core's config from what the options said, PATH and prog.
+fn config(g: Given, path: Option<OsString>, argv: Vec<OsString>) -> Parsed<Opts> {
     let path = path.ok_or("missing path")?;
     match argv.first() {
         None => return Err("missing prog".into()),
@@ -160,32 +183,32 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         _ => {}
     }
     let sp = SockPath::parse(&path).map_err(|e| UsageError(e.to_string()))?;
-    let limits = Limits::new(maxconn, local, peercred);
+    let limits = Limits::new(g.maxconn, g.local, g.peercred);
     let mut line = path.as_bytes().to_vec();
     line.push(b'\n');
-    let ids = if from_env {
-        IdSource::Env(ids)
-    } else if ids.is_empty() {
+    let ids = if g.from_env {
+        IdSource::Env(g.ids)
+    } else if g.ids.is_empty() {
         IdSource::Keep
     } else {
-        IdSource::Given(ids)
+        IdSource::Given(g.ids)
     };
     let serve = IpcserverdConfig {
         limits,
-        peercred,
+        peercred: g.peercred,
         local_path: Some(path),
-        readiness: ready.then_some(line),
+        readiness: g.ready.then_some(line),
         argv,
         remove_env: Vec::new(),
     };
     Ok(Opts {
         cfg: IpcserverConfig {
             path: sp,
-            listen: lo,
+            listen: g.listen,
             ids,
             serve,
         },
-        verbosity,
+        verbosity: g.verbosity,
     })
 }
 

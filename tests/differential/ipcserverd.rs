@@ -2,7 +2,7 @@
 //! and on every kind of stdin that is not a listening socket.
 
 use super::ipcserver::{
-    Handler, documented_log, peercred, serve_once, split_exec_line, without_identity_vars,
+    Handler, as_s6_2_15, documented_log, peercred, serve_once, verbosity_of, without_identity_vars,
 };
 use super::probe::*;
 use crate::util::*;
@@ -119,12 +119,15 @@ fn ipcserverd_table() {
         r.check(k.name, "exit code", &ours.code, &peer.code);
         let pc = peercred(k.opts);
         let log = documented_log(&ours.stderr, pc, &mut r, k.name);
-        r.check(
-            k.name,
-            "log",
-            &split_exec_line(&log),
-            &split_exec_line(&peer.stderr),
-        );
+        match k.handler {
+            Handler::Probe => r.check(k.name, "log", &log, &peer.stderr),
+            _ => r.check(
+                k.name,
+                "log (s6 2.15's exec failure)",
+                &log,
+                &as_s6_2_15(&peer.stderr, verbosity_of(k.opts)),
+            ),
+        }
         r.check(k.name, "stdout (-1)", &ours.stdout, &peer.stdout);
         // The handler's signal state is documented apart (ipcserver(1)); the rest of
         // its view (fds, environment, groups) must be s6's.

@@ -277,11 +277,16 @@ fn sudo_table() {
             let name = format!("{} ({what})", k.name);
             r.check(&name, "client exit code", &got.code, &base.code);
             // The command's view: the signal state is documented apart (ipcsudod(1)),
-            // and IPCLOCALPATH is an addition of our super-server (ipcserver(1)).
+            // and IPCLOCALPATH, IPCREMOTEGIDLIST and IPCREMOTEPID are additions of our
+            // super-server (ipcserver(1); tests/differential/ipcserver.rs checks them).
             let view = |s: &str| -> String {
                 s.lines()
                     .filter(|l| !l.starts_with("SigIgn:") && !l.starts_with("SigBlk:"))
-                    .filter(|l| !l.starts_with("env IPCLOCALPATH="))
+                    .filter(|l| {
+                        !l.starts_with("env IPCLOCALPATH=")
+                            && !l.starts_with("env IPCREMOTEGIDLIST=")
+                            && !l.starts_with("env IPCREMOTEPID=")
+                    })
                     .map(|l| format!("{l}\n"))
                     .collect()
             };

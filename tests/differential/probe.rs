@@ -149,13 +149,14 @@ pub fn exec_case(
         Stdin::Closed => {
             use std::os::unix::process::CommandExt;
             c.stdin(Stdio::null());
-            // SAFETY: close(2) is async-signal-safe.
-            unsafe {
-                c.pre_exec(|| {
-                    libc::close(0);
-                    Ok(())
-                });
-            }
+            let close_stdin = || {
+                // SAFETY: close(2) is async-signal-safe, and fd 0 of the child about to
+                // exec is nobody else's.
+                unsafe { libc::close(0) };
+                Ok(())
+            };
+            // SAFETY: the closure only calls close(2), which is async-signal-safe.
+            unsafe { c.pre_exec(close_stdin) };
         }
         Stdin::Socket => {
             let (a, b) = UnixStream::pair().unwrap();

@@ -14,7 +14,8 @@
 //! The library never exits, and never prints a fatal error: the programs in `src/bin`
 //! do (one exception, `prog::npt::nptlistend::nptlistend`, which must log before it tells its
 //! client). `unsafe` is denied here and allowed back, with a `SAFETY` comment on every block,
-//! only in `sys::fd`, `sys::sockopt`, `sys::spawn`, `sys::exec` and `sys::fork`.
+//! only in the files of `sys` that say `#![allow(unsafe_code)]` at their top (the workspace
+//! lints deny it everywhere else).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(

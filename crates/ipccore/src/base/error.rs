@@ -243,7 +243,7 @@ impl Error {
     }
 
     /// A system error for `op` on `path`.
-    pub fn sys_at(op: &'static str, path: impl Into<PathBuf>, errno: Errno) -> Self {
+    pub(crate) fn sys_at(op: &'static str, path: impl Into<PathBuf>, errno: Errno) -> Self {
         Error::Sys {
             op,
             path: Some(path.into()),

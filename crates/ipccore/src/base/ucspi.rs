@@ -7,9 +7,9 @@
 use rustix::fd::RawFd;
 
 /// The fd a client's prog reads the connection from (s6-ipcclient's 6).
-pub const FD_READ: RawFd = 6;
+pub(crate) const FD_READ: RawFd = 6;
 /// The fd a client's prog writes the connection to (a dup of fd 6, s6-ipcclient's 7).
-pub const FD_WRITE: RawFd = 7;
+pub(crate) const FD_WRITE: RawFd = 7;
 
 /// The protocol name, `IPC`; the prefix of the other `IPC*` variables.
 pub const PROTO: &str = "PROTO";

@@ -397,22 +397,7 @@ pub fn ipcioconnect(cfg: &IpcioconnectConfig, diag: &Diag) -> Result<u8, Error> 
 
 /// [`ipcioconnect`]'s relay, telling how it ended.
 fn relay(cfg: &IpcioconnectConfig, diag: &Diag) -> Result<Outcome, Error> {
-    // In s6's order: stdin, remote write, remote read, stdout.
-    let (stdin, tin) = crate::sys::fd::adopt(0)?;
-    let (rw, trw) = crate::sys::fd::adopt(cfg.remote_write)?;
-    let (rr, trr) = if cfg.remote_read == cfg.remote_write {
-        // One fd for both ways: take a second number, so each direction owns its own
-        // (closing one must not close, or let a new fd reuse, the other).
-        let dup = rustix::io::fcntl_dupfd_cloexec(&rw, 3).op("dup fd")?;
-        (dup, trw)
-    } else {
-        crate::sys::fd::adopt(cfg.remote_read)?
-    };
-    let (stdout, tout) = crate::sys::fd::adopt(1)?;
-    let mut dirs = [
-        Direction::new(End::new(stdin, tin)?, End::new(rw, trw)?)?,
-        Direction::new(End::new(rr, trr)?, End::new(stdout, tout)?)?,
-    ];
+    let mut dirs = open_directions(cfg)?;
     let term = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGTERM, term).op("trap SIGTERM")?;
     run(&mut dirs, cfg.timeout, diag)
@@ -465,27 +450,7 @@ fn run(
         if dirs.iter().all(Direction::done) {
             return Ok(Outcome::Done);
         }
-        // Poll: sources we wait input from, destinations we wait room on; every live
-        // destination is polled for errors too (a reader that went away while idle).
-        let mut slots: Vec<(usize, bool)> = Vec::with_capacity(4);
-        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(4);
-        for (i, d) in dirs.iter().enumerate() {
-            if d.wants_input()
-                && let Some(src) = &d.src
-            {
-                fds.push(PollFd::new(&src.fd, PollFlags::IN));
-                slots.push((i, false));
-            }
-            if let Some(dst) = &d.dst {
-                let ev = if d.store.pending() > 0 && !d.can_write {
-                    PollFlags::OUT
-                } else {
-                    PollFlags::empty()
-                };
-                fds.push(PollFd::new(&dst.fd, ev));
-                slots.push((i, true));
-            }
-        }
+        let (slots, mut fds) = poll_set(dirs);
         let idle = dirs.iter().all(|d| d.store.pending() == 0);
         let wait = if busy {
             Some(Duration::ZERO)
@@ -511,17 +476,73 @@ fn run(
         if n > 0 {
             last = Instant::now();
         }
-        for ((i, is_dst), ev) in slots.into_iter().zip(revents) {
-            let Some(d) = dirs.get_mut(i) else { continue };
-            if is_dst {
-                if ev.intersects(PollFlags::ERR | PollFlags::HUP | PollFlags::NVAL) {
-                    d.dst_broken(diag);
-                } else if ev.contains(PollFlags::OUT) {
-                    d.can_write = true;
-                }
-            } else if ev.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
-                d.can_read = true;
+        dispatch(dirs, slots, revents, diag);
+    }
+}
+
+/// The two directions, from the fds in s6's order: stdin, remote write, remote read,
+/// stdout.
+fn open_directions(cfg: &IpcioconnectConfig) -> Result<[Direction; 2], Error> {
+    let (stdin, tin) = crate::sys::fd::adopt(0)?;
+    let (rw, trw) = crate::sys::fd::adopt(cfg.remote_write)?;
+    let (rr, trr) = if cfg.remote_read == cfg.remote_write {
+        // One fd for both ways: take a second number, so each direction owns its own
+        // (closing one must not close, or let a new fd reuse, the other).
+        let dup = rustix::io::fcntl_dupfd_cloexec(&rw, 3).op("dup fd")?;
+        (dup, trw)
+    } else {
+        crate::sys::fd::adopt(cfg.remote_read)?
+    };
+    let (stdout, tout) = crate::sys::fd::adopt(1)?;
+    Ok([
+        Direction::new(End::new(stdin, tin)?, End::new(rw, trw)?)?,
+        Direction::new(End::new(rr, trr)?, End::new(stdout, tout)?)?,
+    ])
+}
+
+/// What to poll: sources we wait input from, destinations we wait room on; every live
+/// destination is polled for errors too (a reader that went away while idle). Each fd
+/// comes with its direction and whether it is the destination.
+fn poll_set(dirs: &[Direction; 2]) -> (Vec<(usize, bool)>, Vec<PollFd<'_>>) {
+    let mut slots: Vec<(usize, bool)> = Vec::with_capacity(4);
+    let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(4);
+    for (i, d) in dirs.iter().enumerate() {
+        if d.wants_input()
+            && let Some(src) = &d.src
+        {
+            fds.push(PollFd::new(&src.fd, PollFlags::IN));
+            slots.push((i, false));
+        }
+        if let Some(dst) = &d.dst {
+            let ev = if d.store.pending() > 0 && !d.can_write {
+                PollFlags::OUT
+            } else {
+                PollFlags::empty()
+            };
+            fds.push(PollFd::new(&dst.fd, ev));
+            slots.push((i, true));
+        }
+    }
+    (slots, fds)
+}
+
+/// Act on what poll reported for each fd of `poll_set`.
+fn dispatch(
+    dirs: &mut [Direction; 2],
+    slots: Vec<(usize, bool)>,
+    revents: Vec<PollFlags>,
+    diag: &Diag,
+) {
+    for ((i, is_dst), ev) in slots.into_iter().zip(revents) {
+        let Some(d) = dirs.get_mut(i) else { continue };
+        if is_dst {
+            if ev.intersects(PollFlags::ERR | PollFlags::HUP | PollFlags::NVAL) {
+                d.dst_broken(diag);
+            } else if ev.contains(PollFlags::OUT) {
+                d.can_write = true;
             }
+        } else if ev.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
+            d.can_read = true;
         }
     }
 }

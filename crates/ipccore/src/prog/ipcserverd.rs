@@ -34,10 +34,6 @@ pub const MAXCONN_MAX: u32 = 1000;
 /// The most concurrent connections without `-c` (s6-ipcserverd's default).
 pub const MAXCONN_DEFAULT: u32 = 40;
 
-/// How long an exiting server waits for handlers still starting, to report their exec
-/// failures (a handler stopped before its exec must not hold the exit up for ever).
-const SPAWN_SETTLE: Duration = Duration::from_secs(2);
-
 /// How long the listener rests after accept ran out of fds or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
 
@@ -213,6 +209,26 @@ pub(super) fn serve_after(
     diag: Diag,
     leftover: Leftover,
 ) -> Result<(), Error> {
+    let (spawner, local_path) = prepare_spawn(cfg)?;
+    let mut sigs = install_signals()?;
+    rustix::io::ioctl_fionbio(&listener, true).op("set listening socket non-blocking")?;
+    announce_ready(cfg, leftover)?;
+    let mut srv = Server {
+        cfg,
+        diag,
+        spawner,
+        children: HashMap::new(),
+        per_uid: HashMap::new(),
+        local_path,
+    };
+    diag.info("starting");
+    srv.status();
+    srv.run(&listener, &mut sigs)
+}
+
+/// The handlers' spawner: prog, and our environment without the per-connection
+/// variables (set at each spawn) and `cfg.remove_env`; and the `IPCLOCALPATH` entry.
+fn prepare_spawn(cfg: &IpcserverdConfig) -> Result<(Spawner, Option<CString>), Error> {
     let mut remove: Vec<&str> = vec![
         ucspi::PROTO,
         ucspi::IPCREMOTEEUID,
@@ -235,6 +251,11 @@ pub(super) fn serve_after(
         ),
         None => None,
     };
+    Ok((spawner, local_path))
+}
+
+/// Trap the signals the loop handles, on a self-pipe.
+fn install_signals() -> Result<SelfPipe, Error> {
     let trapped = [
         sig::SIGCHLD,
         sig::SIGTERM,
@@ -242,11 +263,16 @@ pub(super) fn serve_after(
         sig::SIGQUIT,
         sig::SIGABRT,
     ];
-    let mut sigs = SelfPipe::new(&trapped)?;
+    let sigs = SelfPipe::new(&trapped)?;
     // A caller's mask must not keep them from us (s6-ipcserverd unblocks what it
     // traps): a blocked SIGCHLD would leave every handler unreaped.
     crate::sys::spawn::unblock(&trapped);
-    rustix::io::ioctl_fionbio(&listener, true).op("set listening socket non-blocking")?;
+    Ok(sigs)
+}
+
+/// Point stdin and stdout at /dev/null, writing the `-1` readiness line in between,
+/// and close `leftover` right after it.
+fn announce_ready(cfg: &IpcserverdConfig, leftover: Leftover) -> Result<(), Error> {
     // Once the readiness line is out no fd may appear (supervisors and tests count fds
     // from then on): open /dev/null before it, and after it only copy stdin.
     fd::null_stdin()?;
@@ -254,68 +280,60 @@ pub(super) fn serve_after(
         fd::write_all(rustix::stdio::stdout(), msg).op("write readiness notification")?;
     }
     drop(leftover);
-    fd::stdout_from_stdin()?;
-    let mut srv = Server {
-        cfg,
-        diag,
-        spawner,
-        children: HashMap::new(),
-        per_uid: HashMap::new(),
-        local_path,
-    };
-    diag.info("starting");
-    srv.status();
-    let mut resting_until: Option<Instant> = None;
-    let mut starved = false;
-    loop {
-        let now = Instant::now();
-        if resting_until.is_some_and(|t| now >= t) {
-            resting_until = None;
-        }
-        let accepting = srv.children.len() < cfg.limits.maxconn as usize && resting_until.is_none();
-        let timeout = crate::sys::time::poll_timeout(resting_until);
-        let sigfd = sigs.fd();
-        let mut fds = vec![PollFd::new(&sigfd, PollFlags::IN)];
-        if accepting {
-            fds.push(PollFd::new(&listener, PollFlags::IN));
-        }
-        match rustix::event::poll(&mut fds, timeout.as_ref()) {
-            Ok(_) => {}
-            Err(Errno::INTR) => continue,
-            Err(e) => return Err(Error::sys("poll", e)),
-        }
-        let sig_ready = !fds[0].revents().is_empty();
-        let conn_ready = accepting && fds.get(1).is_some_and(|f| !f.revents().is_empty());
-        drop(fds);
-        if sig_ready {
-            for s in sigs.pending() {
-                if srv.on_signal(s) {
-                    srv.report_unreaped();
-                    diag.info("exiting");
-                    return Ok(());
-                }
+    fd::stdout_from_stdin()
+}
+
+impl Server<'_> {
+    /// The loop: poll the self-pipe, and the listener while fewer than maxconn handlers
+    /// run and accept is not resting; until TERM, QUIT or ABRT.
+    fn run(&mut self, listener: &OwnedFd, sigs: &mut SelfPipe) -> Result<(), Error> {
+        let diag = self.diag;
+        let mut resting_until: Option<Instant> = None;
+        let mut starved = false;
+        loop {
+            let now = Instant::now();
+            if resting_until.is_some_and(|t| now >= t) {
+                resting_until = None;
             }
-        }
-        if conn_ready {
-            match srv.accept_some(&listener) {
-                Accepted::Drained => starved = false,
-                Accepted::Starved(e) => {
-                    // Warn once per episode, not at every retry.
-                    if !starved {
-                        diag.warn(format!(
-                            "unable to accept: {}: pausing accept until resources free up",
-                            text::strerror(e)
-                        ));
+            let accepting =
+                self.children.len() < self.cfg.limits.maxconn as usize && resting_until.is_none();
+            let timeout = crate::sys::time::poll_timeout(resting_until);
+            let sigfd = sigs.fd();
+            let mut fds = vec![PollFd::new(&sigfd, PollFlags::IN)];
+            if accepting {
+                fds.push(PollFd::new(listener, PollFlags::IN));
+            }
+            match rustix::event::poll(&mut fds, timeout.as_ref()) {
+                Ok(_) => {}
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(Error::sys("poll", e)),
+            }
+            let sig_ready = !fds[0].revents().is_empty();
+            let conn_ready = accepting && fds.get(1).is_some_and(|f| !f.revents().is_empty());
+            drop(fds);
+            if sig_ready && sigs.pending().into_iter().any(|s| self.on_signal(s)) {
+                diag.info("exiting");
+                return Ok(());
+            }
+            if conn_ready {
+                match self.accept_some(listener) {
+                    Accepted::Drained => starved = false,
+                    Accepted::Starved(e) => {
+                        // Warn once per episode, not at every retry.
+                        if !starved {
+                            diag.warn(format!(
+                                "unable to accept: {}: pausing accept until resources free up",
+                                text::strerror(e)
+                            ));
+                        }
+                        starved = true;
+                        resting_until = Some(Instant::now() + ACCEPT_BACKOFF);
                     }
-                    starved = true;
-                    resting_until = Some(Instant::now() + ACCEPT_BACKOFF);
                 }
             }
         }
     }
-}
 
-impl Server<'_> {
     fn status(&self) {
         self.diag.info(format!(
             "status: {}/{}",
@@ -365,15 +383,11 @@ impl Server<'_> {
 
     fn reap(&mut self) {
         loop {
-            // With the exec failure of an asynchronous spawn, known only now.
-            match self.spawner.reap() {
-                Ok(Some((pid, status, failed))) => {
+            match rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG) {
+                Ok(Some((pid, status))) => {
                     let Some(child) = self.children.remove(&pid) else {
                         continue;
                     };
-                    if let Some(e) = failed {
-                        self.exec_failed(e);
-                    }
                     if let Some(n) = self.per_uid.get_mut(&child.uid) {
                         *n = n.saturating_sub(1);
                         if *n == 0 {
@@ -400,25 +414,6 @@ impl Server<'_> {
                 Err(Errno::INTR) => {}
                 Err(_) => return,
             }
-        }
-    }
-
-    /// As s6-ipcserverd's forked child: an exec failure is reported at every verbosity,
-    /// and the child (exit 127 or 126) is logged like any other, after this line.
-    fn exec_failed(&self, e: Errno) {
-        let mut msg = b"unable to exec ".to_vec();
-        msg.extend_from_slice(self.spawner.prog());
-        msg.extend_from_slice(b": ");
-        msg.extend_from_slice(text::strerror(e).as_bytes());
-        self.diag.fatal_msg(msg);
-    }
-
-    /// Before exiting: the exec failures of handlers not reaped yet, which a forked
-    /// child would have reported itself (SPAWN_SETTLE bounds the wait for those still
-    /// starting).
-    fn report_unreaped(&mut self) {
-        for e in self.spawner.unreaped_exec_errors(SPAWN_SETTLE) {
-            self.exec_failed(e);
         }
     }
 
@@ -491,8 +486,8 @@ impl Server<'_> {
             env.push(lp.clone());
         }
         env.extend(peer.iter().flat_map(Peer::env));
-        // The child's exec failure, if any, is reported when it is reaped (`reap`).
-        match self.spawner.spawn_async(conn.as_fd(), env) {
+        let c = Some(conn.as_fd());
+        match self.spawner.spawn([c, c, None], &env) {
             Ok(pid) => {
                 self.children.insert(pid, Child { uid });
                 *self.per_uid.entry(uid).or_insert(0) += 1;
@@ -508,6 +503,8 @@ impl Server<'_> {
                     self.status();
                 }
             }
+            // As s6-ipcserverd ≥ 2.12 (posix_spawn): the exec's failure is known here; the
+            // connection is closed and not counted.
             Err(e) => {
                 let mut msg = b"unable to spawn ".to_vec();
                 msg.extend_from_slice(self.spawner.prog());

@@ -69,7 +69,7 @@ impl Diag {
     }
 
     /// `PROG: info: MSG` at verbosity ≥ 1 (for events s6 reports even when not verbose).
-    pub fn notice(&self, msg: impl AsRef<[u8]>) {
+    pub(crate) fn notice(&self, msg: impl AsRef<[u8]>) {
         if self.verbosity >= 1 {
             self.line("info", msg.as_ref());
         }

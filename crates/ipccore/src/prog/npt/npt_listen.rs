@@ -83,6 +83,14 @@ pub fn split_block(args: &[OsString]) -> Result<(Vec<OsString>, Vec<OsString>), 
 /// Signals that end the wait cleanly (our fifos removed) instead of killing us.
 const TRAPPED: [i32; 3] = [sig::SIGTERM, sig::SIGINT, sig::SIGHUP];
 
+/// One fifodir listened to, its regex, and the events it has sent so far.
+struct Sub {
+    listener: Listener,
+    re: Regex,
+    events: Vec<u8>,
+    done: bool,
+}
+
 /// Subscribe to every fifodir, spawn the program, wait.
 ///
 /// # Errors
@@ -92,12 +100,46 @@ const TRAPPED: [i32; 3] = [sig::SIGTERM, sig::SIGINT, sig::SIGHUP];
 pub fn npt_listen(cfg: &NptListenConfig, _diag: &Diag) -> Result<(), Error> {
     let mut sigs = SelfPipe::new(&[sig::SIGTERM, sig::SIGINT, sig::SIGHUP, sig::SIGCHLD])?;
     let deadline = crate::sys::time::deadline(cfg.timeout);
-    struct Sub {
-        listener: Listener,
-        re: Regex,
-        events: Vec<u8>,
-        done: bool,
+    let mut subs = subscribe_all(cfg)?;
+    let sp = Spawner::new(&cfg.prog, &[])
+        .ok_or_else(|| Error::Usage("an argument contains a NUL byte".into()))?;
+    let p = cfg.prog.first().cloned().unwrap_or_default();
+    sp.spawn_inheriting().op_at("spawn", PathBuf::from(p))?;
+    loop {
+        let matched = subs.iter().filter(|s| s.done).count();
+        if (cfg.any && matched > 0) || matched == subs.len() {
+            return Ok(());
+        }
+        handle_signals(&mut sigs)?;
+        let timeout = crate::sys::time::poll_timeout(deadline);
+        if timeout
+            .as_ref()
+            .is_some_and(|t| t.tv_sec == 0 && t.tv_nsec == 0)
+        {
+            return Err(Error::Timeout(
+                "unable to get expected event: Connection timed out".into(),
+            ));
+        }
+        let mut fds: Vec<PollFd<'_>> = subs
+            .iter()
+            .filter(|s| !s.done)
+            .map(|s| PollFd::from_borrowed_fd(s.listener.fd(), PollFlags::IN))
+            .collect();
+        let sigfd = sigs.fd();
+        fds.push(PollFd::from_borrowed_fd(sigfd, PollFlags::IN));
+        match rustix::event::poll(&mut fds, timeout.as_ref()) {
+            Ok(_) => {}
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        let ready: Vec<bool> = fds.iter().map(|f| !f.revents().is_empty()).collect();
+        drop(fds);
+        read_events(&mut subs, &ready)?;
     }
+}
+
+/// Subscribe to each fifodir of `cfg`, with its regex compiled.
+fn subscribe_all(cfg: &NptListenConfig) -> Result<Vec<Sub>, Error> {
     let mut subs = Vec::with_capacity(cfg.subs.len());
     for (dir, re) in &cfg.subs {
         let fail = |e: &Error| {
@@ -122,66 +164,43 @@ pub fn npt_listen(cfg: &NptListenConfig, _diag: &Diag) -> Result<(), Error> {
             done: false,
         });
     }
-    let sp = Spawner::new(&cfg.prog, &[])
-        .ok_or_else(|| Error::Usage("an argument contains a NUL byte".into()))?;
-    let p = cfg.prog.first().cloned().unwrap_or_default();
-    sp.spawn_inheriting().op_at("spawn", PathBuf::from(p))?;
+    Ok(subs)
+}
 
-    loop {
-        let matched = subs.iter().filter(|s| s.done).count();
-        if (cfg.any && matched > 0) || matched == subs.len() {
-            return Ok(());
+/// Reap whatever ended (prog: we do not wait for it otherwise); a trapped signal ends
+/// the wait (`Interrupted`), so that our fifos are removed.
+fn handle_signals(sigs: &mut SelfPipe) -> Result<(), Error> {
+    for n in sigs.pending() {
+        if n == sig::SIGCHLD {
+            while let Ok(Some(_)) =
+                rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG)
+            {}
+        } else if TRAPPED.contains(&n) {
+            return Err(Error::Interrupted(sig::name(n)));
         }
-        for n in sigs.pending() {
-            if n == sig::SIGCHLD {
-                // Reap whatever ended (prog); we do not wait for it otherwise.
-                while let Ok(Some(_)) =
-                    rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG)
-                {
-                }
-            } else if TRAPPED.contains(&n) {
-                return Err(Error::Interrupted(sig::name(n)));
-            }
-        }
-        let timeout = crate::sys::time::poll_timeout(deadline);
-        if timeout
-            .as_ref()
-            .is_some_and(|t| t.tv_sec == 0 && t.tv_nsec == 0)
-        {
-            return Err(Error::Timeout(
-                "unable to get expected event: Connection timed out".into(),
-            ));
-        }
-        let mut fds: Vec<PollFd<'_>> = subs
-            .iter()
-            .filter(|s| !s.done)
-            .map(|s| PollFd::from_borrowed_fd(s.listener.fd(), PollFlags::IN))
-            .collect();
-        let sigfd = sigs.fd();
-        fds.push(PollFd::from_borrowed_fd(sigfd, PollFlags::IN));
-        match rustix::event::poll(&mut fds, timeout.as_ref()) {
-            Ok(_) => {}
-            Err(Errno::INTR) => continue,
-            Err(e) => return Err(Error::sys("poll", e)),
-        }
-        let ready: Vec<bool> = fds.iter().map(|f| !f.revents().is_empty()).collect();
-        drop(fds);
-        for (i, s) in subs.iter_mut().filter(|s| !s.done).enumerate() {
-            if ready.get(i).copied().unwrap_or(false) && s.listener.read_into(&mut s.events)? > 0 {
-                // regexec's time grows with what it is fed: never more than EVENTS_MAX.
-                let over = s.events.len() > super::proto::EVENTS_MAX;
-                s.events.truncate(super::proto::EVENTS_MAX);
-                if s.re.is_match(&s.events) {
-                    s.done = true;
-                } else if over {
-                    return Err(Error::TooManyEvents {
-                        max: super::proto::EVENTS_MAX,
-                        re: None,
-                    });
-                }
+    }
+    Ok(())
+}
+
+/// Read the events of the subscriptions still waiting that poll found `ready` (in the
+/// order of the poll set), and mark those that match.
+fn read_events(subs: &mut [Sub], ready: &[bool]) -> Result<(), Error> {
+    for (i, s) in subs.iter_mut().filter(|s| !s.done).enumerate() {
+        if ready.get(i).copied().unwrap_or(false) && s.listener.read_into(&mut s.events)? > 0 {
+            // regexec's time grows with what it is fed: never more than EVENTS_MAX.
+            let over = s.events.len() > super::proto::EVENTS_MAX;
+            s.events.truncate(super::proto::EVENTS_MAX);
+            if s.re.is_match(&s.events) {
+                s.done = true;
+            } else if over {
+                return Err(Error::TooManyEvents {
+                    max: super::proto::EVENTS_MAX,
+                    re: None,
+                });
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]

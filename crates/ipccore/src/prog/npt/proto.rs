@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Where the nptlistend service listens unless `$NPT_IPCPATH` says otherwise.
-pub const DEFAULT_IPCPATH: &str = "/run/nptlistend/socket";
+pub(crate) const DEFAULT_IPCPATH: &str = "/run/nptlistend/socket";
 
 /// The longest request accepted: a service must not buffer whatever a client sends.
 pub const REQUEST_MAX: usize = 65536;
