@@ -265,6 +265,13 @@ pub fn id(opt: &str, v: &OsStr, user: bool, prog: &str) -> Parsed<u32> {
     })
 }
 
+/// The value of a long option given as `--name=value`, the one form s6 2.15's skalibs
+/// `gol` takes (`--timeout 300` is refused there, and here).
+pub fn eq_value(p: &mut lexopt::Parser, opt: &str) -> Parsed<OsString> {
+    p.optional_value()
+        .ok_or_else(|| UsageError(format!("{opt}: missing value (write {opt}=value)")))
+}
+
 /// The first positional argument and everything after it, unparsed (`raw_args`): the
 /// next program's command line is never read as our options.
 pub fn rest(p: &mut lexopt::Parser, first: OsString) -> Parsed<Vec<OsString>> {

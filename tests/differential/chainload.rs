@@ -75,13 +75,13 @@ fn sig_lines(out: &[u8]) -> Vec<String> {
         .collect()
 }
 
-#[test]
+row! { [V2_11, V2_15]
 fn chain_loaders_pass_the_callers_signal_state() {
     if !have("s6-ipcserver") || !have("perl") {
         return;
     }
     let d = Dir::new("dch");
-    let mut c = std::process::Command::new("s6-ipcserver");
+    let mut c = std::process::Command::new(s6("s6-ipcserver"));
     c.arg("-1").arg(d.join("srv")).arg("true");
     let _srv = Server::start(c);
     let mut r = Report::default();
@@ -120,4 +120,5 @@ fn chain_loaders_pass_the_callers_signal_state() {
         }
     }
     r.finish("chain-loaders");
+}
 }

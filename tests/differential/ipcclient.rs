@@ -175,14 +175,14 @@ fn prog_argv(p: Prog, dir: &Path) -> Vec<String> {
     }
 }
 
-#[test]
+row! { [V2_11, V2_15]
 fn ipcclient_table() {
     if !have("s6-ipcclient") || !have("s6-ipcserver") || !have("perl") {
         return;
     }
     let d = Dir::new("dcl");
     let live = d.join("srv");
-    let mut c = std::process::Command::new("s6-ipcserver");
+    let mut c = std::process::Command::new(s6("s6-ipcserver"));
     c.arg("-1").arg(&live).arg("true");
     let _srv = Server::start(c);
     std::fs::write(d.join("file"), "").unwrap();
@@ -237,4 +237,5 @@ fn ipcclient_table() {
         }
     }
     r.finish("ipcclient");
+}
 }

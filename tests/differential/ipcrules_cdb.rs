@@ -187,7 +187,7 @@ const CASES: &[Case] = &[
     },
 ];
 
-#[test]
+row! { [V2_11, V2_15]
 fn rulescdb_table() {
     if !have("s6-accessrules-cdb-from-fs") {
         return;
@@ -251,9 +251,10 @@ fn rulescdb_table() {
     }
     r.finish("ipcrules-cdb");
 }
+}
 
+row! { [V2_11, V2_15]
 /// The default file mode: ours 0644, s6 2.11's 0600 (mkstemp), as documented.
-#[test]
 fn default_mode() {
     if !have("s6-accessrules-cdb-from-fs") {
         return;
@@ -280,4 +281,5 @@ fn default_mode() {
         let m = std::fs::metadata(d.join(format!("{prog}.cdb"))).unwrap();
         assert_eq!(m.permissions().mode() & 0o7777, want, "{prog}");
     }
+}
 }

@@ -22,7 +22,7 @@ fn pair(args: &[&str], cwd: &Path) -> (Seen, Seen) {
     (ours, peer)
 }
 
-#[test]
+row! { [V2_11, V2_15]
 fn arguments_and_errors_as_s6() {
     if !have(PEER) {
         return;
@@ -40,8 +40,9 @@ fn arguments_and_errors_as_s6() {
         assert_eq!(without_reason(ours), peer, "args {args:?}");
     }
 }
+}
 
-#[test]
+row! { [V2_11, V2_15]
 fn trees_from_the_same_cdbs_are_identical() {
     if !have(PEER) || !have("s6-accessrules-cdb-from-fs") {
         return;
@@ -50,7 +51,7 @@ fn trees_from_the_same_cdbs_are_identical() {
     let r = sample_rules(&d);
     run_timeout(
         cmd(&[
-            "s6-accessrules-cdb-from-fs".as_ref(),
+            s6("s6-accessrules-cdb-from-fs").as_os_str(),
             d.join("s6.cdb").as_os_str(),
             r.as_os_str(),
         ]),
@@ -86,8 +87,9 @@ fn trees_from_the_same_cdbs_are_identical() {
         assert_eq!(tree(&d.join(&a)), tree(&d.join(&b)), "{c}");
     }
 }
+}
 
-#[test]
+row! { [V2_11, V2_15]
 fn invalid_data_same_code_cleaner_message() {
     // ipcrules-fs(1) COMPATIBILITY: s6 prints "fatal: : unable to …" (an empty
     // field); same exit code, no tree left by either.
@@ -112,8 +114,9 @@ fn invalid_data_same_code_cleaner_message() {
     );
     assert!(!d.join("t").exists());
 }
+}
 
-#[test]
+row! { [V2_11, V2_15]
 fn dotdot_keys_differ() {
     // ipcrules-fs(1) COMPATIBILITY: s6 follows `..` in a key out of DIR; we refuse.
     if !have(PEER) {
@@ -130,8 +133,9 @@ fn dotdot_keys_differ() {
     assert_eq!(ours.status.code(), Some(111));
     assert_eq!(std::fs::read_dir(d.join("ours")).unwrap().count(), 0);
 }
+}
 
-#[test]
+row! { [V2_11, V2_15]
 fn missing_cdb_message_names_the_file() {
     // ipcrules-fs(1) COMPATIBILITY: s6 says "unable to cdb_init: …".
     if !have(PEER) {
@@ -148,4 +152,5 @@ fn missing_cdb_message_names_the_file() {
         peer.stderr,
         "PROG: fatal: unable to cdb_init: No such file or directory\n"
     );
+}
 }

@@ -281,7 +281,7 @@ const CASES: &[Case] = &[
     },
 ];
 
-#[test]
+row! { [V2_11, V2_15]
 fn access_table() {
     if !have("s6-ipcserver-access") || !have("s6-accessrules-cdb-from-fs") || !have("perl") {
         return;
@@ -346,4 +346,5 @@ fn access_table() {
         }
     }
     r.finish("ipcserver-access");
+}
 }

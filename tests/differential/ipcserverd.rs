@@ -79,7 +79,7 @@ const PROGS: &[&str] = &[
     "s6-ipcserver-socketbinder",
 ];
 
-#[test]
+row! { [V2_11, V2_15]
 fn ipcserverd_table() {
     if !have("s6-ipcserverd") || !have("s6-ipcserver-socketbinder") || !have("perl") {
         return;
@@ -138,6 +138,7 @@ fn ipcserverd_table() {
     }
     r.finish("ipcserverd");
 }
+}
 
 /// What is on stdin.
 enum In {
@@ -195,7 +196,7 @@ const STDIN_CASES: &[StdinCase] = &[
     },
 ];
 
-#[test]
+row! { [V2_11, V2_15]
 fn ipcserverd_stdin_table() {
     if !have("s6-ipcserverd") {
         return;
@@ -248,9 +249,10 @@ fn ipcserverd_stdin_table() {
     }
     r.finish("ipcserverd stdin");
 }
+}
 
+row! { [V2_11, V2_15]
 /// `-1` with stdout closed: a usage error in both.
-#[test]
 fn readiness_on_closed_stdout() {
     if !have("s6-ipcserverd") || !have("s6-ipcserver-socketbinder") {
         return;
@@ -275,10 +277,11 @@ fn readiness_on_closed_stdout() {
     assert_eq!(got[0], got[1]);
     assert_eq!(got[0].code, Some(100));
 }
+}
 
+row! { [V2_11, V2_15]
 /// `-C 0`: ours means 1 (as s6-ipcserver bumps it); a direct s6-ipcserverd -C0 denies
 /// every client.
-#[test]
 fn localmaxconn_zero() {
     if !have("s6-ipcserverd") || !have("s6-ipcserver-socketbinder") {
         return;
@@ -311,4 +314,5 @@ fn localmaxconn_zero() {
     assert_eq!(sides[0].handler, "");
     assert_eq!(sides[1].handler, "");
     assert_eq!(sides[0].code, sides[1].code);
+}
 }

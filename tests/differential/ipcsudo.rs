@@ -207,7 +207,7 @@ fn refusal(stderr: &str) -> String {
         .collect()
 }
 
-#[test]
+row! { [V2_11, V2_15]
 fn sudo_table() {
     if !have("s6-sudo") || !have("s6-sudod") || !have("s6-ipcserver") || !have("perl") {
         return;
@@ -243,8 +243,8 @@ fn sudo_table() {
             ];
             sargs.extend(k.sopts.iter().map(|s| s.to_string()));
             sargs.extend(sargv(k.cmd, &d.path));
-            let mut c = Command::new(&sargs[0]);
-            c.args(&sargs[1..]).current_dir(&sd);
+            let mut c = Command::new(resolve(&sargs[0]));
+            c.args(&sargs[1..]).current_dir(&sd).env("PATH", peer_path());
             for (n, v) in k.senv {
                 c.env(n, v);
             }
@@ -312,4 +312,5 @@ fn sudo_table() {
         }
     }
     r.finish("sudo");
+}
 }

@@ -117,7 +117,7 @@ fn stat(p: &Path) -> Option<(u32, u32, u32)> {
         .map(|m| (m.permissions().mode() & 0o7777, m.uid(), m.gid()))
 }
 
-#[test]
+row! { [V2_11, V2_15]
 fn mkfifodir_table() {
     if !have("s6-mkfifodir") {
         return;
@@ -156,6 +156,7 @@ fn mkfifodir_table() {
         r.check(k.name, "mode, uid, gid", &got[0].1, &got[1].1);
     }
     r.finish("npt-mkfifodir");
+}
 }
 
 struct NotifyCase {
@@ -213,7 +214,7 @@ const NOTIFY: &[NotifyCase] = &[
     },
 ];
 
-#[test]
+row! { [V2_11, V2_15]
 fn notify_table() {
     if !have("s6-ftrig-notify") {
         return;
@@ -252,6 +253,7 @@ fn notify_table() {
         r.check(k.name, "fifos left", &got[0].1, &got[1].1);
     }
     r.finish("npt-notify");
+}
 }
 
 #[derive(Clone, Copy)]
@@ -388,7 +390,7 @@ const WAIT: &[WaitCase] = &[
     },
 ];
 
-#[test]
+row! { [V2_11, V2_15]
 fn wait_table() {
     if !have("s6-ftrig-wait") || !have("s6-ftrig-listen1") || !have("s6-ftrig-notify") {
         return;
@@ -462,11 +464,12 @@ fn wait_table() {
     }
     r.finish("npt-wait");
 }
+}
 
+row! { [V2_11, V2_15]
 /// npt-wait's prog gets the caller's signal state, as an exec would give it;
 /// s6-ftrig-listen1 clears the mask and resets SIGPIPE (and leaves glibc's 32 and 33
 /// ignored), as npt-wait(1) COMPATIBILITY says.
-#[test]
 fn wait_prog_signal_state() {
     if !have("s6-ftrig-listen1") || !have("perl") {
         return;
@@ -556,4 +559,5 @@ fn wait_prog_signal_state() {
             assert_ne!(views[1], want, "s6-ftrig-listen1 is expected to reset it");
         }
     }
+}
 }
