@@ -153,7 +153,7 @@ pub fn without_reason(s: Seen) -> Seen {
 /// `env` added, `stdin` as input, in `cwd`, killed after 10 s.
 pub fn run(prog: &str, args: &[&str], env: &[(&str, &str)], stdin: &[u8], cwd: &Path) -> Output {
     let path: OsString = if prog.starts_with("s6-") || !bin(prog).exists() {
-        s6(prog)
+        probe::in_path(&s6(prog))
     } else {
         bin(prog).into_os_string()
     };
@@ -173,6 +173,27 @@ pub fn run(prog: &str, args: &[&str], env: &[(&str, &str)], stdin: &[u8], cwd: &
         let _ = i.write_all(stdin);
     }
     wait_output(&mut child, 10, &desc)
+}
+
+/// Whether `ours` and `peer` refuse a command line alike in s6 2.15's wording: its
+/// option parser (skalibs gol) prints its own reason alone (`PROG: fatal: timeout must
+/// be an unsigned integer`, exit 100) where 2.11 printed the usage line; ours prints
+/// its reason and then the usage line (every page: "reported with its reason before
+/// the usage line"). The exit code (or a script's `rc=` on stdout) must be the same.
+pub fn same_refusal_2_15(ours: &Seen, peer: &Seen) -> bool {
+    let one_fatal = peer.stderr.lines().count() == 1 && peer.stderr.starts_with("PROG: fatal: ");
+    let reason_usage = ours.stderr.lines().count() == 2
+        && ours.stderr.starts_with("PROG: fatal: ")
+        && ours
+            .stderr
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("PROG: usage: "));
+    peer_is(S6::V2_15)
+        && one_fatal
+        && reason_usage
+        && ours.code == peer.code
+        && ours.stdout == peer.stdout
 }
 
 /// Run the same arguments through `ours` and `peer`; return both, normalised.

@@ -469,25 +469,38 @@ fn ipcserver_table() {
                 &d.path,
             ));
         }
+        if k.name.starts_with("c2000") && peer_is(S6::V2_11) {
+            // s6 2.11 caps -c at 1000, 2.13 and later (and ours) at 16384
+            // (ipcserver(1) COMPATIBILITY).
+            assert_documented("ipcserver", "with s6 2.13's ceiling of 16384");
+            let n = &k.name[1..5];
+            sides[0].stderr = sides[0].stderr.replace(&format!("/{n}\n"), "/1000\n");
+        }
         let (ours, peer) = (&sides[0], &sides[1]);
         match k.expect {
             Expect::Same => {
                 r.check(k.name, "exit code", &ours.code, &peer.code);
                 // s6's forked child reports a failed exec whenever it gets to run, before
                 // or after the parent's allow lines: compare that line apart.
-                r.check(
-                    k.name,
-                    "log",
-                    &split_exec_line(&ours.stderr),
-                    &split_exec_line(&peer.stderr),
-                );
+                // s6 2.15 reports a handler it cannot spawn in one warning, and does not
+                // count it: that report is decided apart (the exec-failure rows), so
+                // against 2.15 these cases compare everything but the log.
+                let exec_fails = !matches!(k.handler, Handler::Probe);
+                if !(exec_fails && peer_is(S6::V2_15)) {
+                    r.check(
+                        k.name,
+                        "log",
+                        &split_exec_line(&ours.stderr),
+                        &split_exec_line(&peer.stderr),
+                    );
+                }
                 r.check(k.name, "socket mode", &ours.mode, &peer.mode);
                 let view = documented_handler_view(&ours.handler, k.path, &mut r, k.name);
                 r.check(
                     k.name,
                     "handler's view",
                     &view,
-                    &peer_handler_view(&peer.handler),
+                    &connnum_as_2_11(&peer_handler_view(&peer.handler)),
                 );
                 r.check(k.name, "stdout", &ours.stdout, &peer.stdout);
             }

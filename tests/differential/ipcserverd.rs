@@ -112,14 +112,27 @@ fn ipcserverd_table() {
                 &d.path,
             ));
         }
+        if k.name.starts_with("c3000") && peer_is(S6::V2_11) {
+            // s6 2.11 caps -c at 1000, 2.13 and later (and ours) at 16384
+            // (ipcserver(1) COMPATIBILITY).
+            assert_documented("ipcserver", "with s6 2.13's ceiling of 16384");
+            let n = &k.name[1..5];
+            sides[0].stderr = sides[0].stderr.replace(&format!("/{n}\n"), "/1000\n");
+        }
         let (ours, peer) = (&sides[0], &sides[1]);
         r.check(k.name, "exit code", &ours.code, &peer.code);
-        r.check(
-            k.name,
-            "log",
-            &split_exec_line(&ours.stderr),
-            &split_exec_line(&peer.stderr),
-        );
+        // s6 2.15's report of a handler it cannot spawn (one warning, not counted) is
+        // decided apart (the exec-failure rows): against 2.15 those cases compare
+        // everything but the log.
+        let exec_fails = !matches!(k.handler, Handler::Probe);
+        if !(exec_fails && peer_is(S6::V2_15)) {
+            r.check(
+                k.name,
+                "log",
+                &split_exec_line(&ours.stderr),
+                &split_exec_line(&peer.stderr),
+            );
+        }
         r.check(k.name, "stdout (-1)", &ours.stdout, &peer.stdout);
         // The handler's signal state is documented apart (ipcserver(1)); the rest of
         // its view (fds, environment, groups) must be s6's.
@@ -133,7 +146,7 @@ fn ipcserverd_table() {
             k.name,
             "handler's view",
             &strip(&ours.handler),
-            &strip(&peer.handler),
+            &connnum_as_2_11(&strip(&peer.handler)),
         );
     }
     r.finish("ipcserverd");

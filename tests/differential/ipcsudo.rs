@@ -261,7 +261,15 @@ fn sudo_table() {
             argv.push("s".into());
             argv.extend(k.cargs.iter().map(|s| s.to_string()));
             let out = exec_case(&argv, k.cenv, &[], Stdin::Null, &sd);
-            let got = Got::of(&out, PROGS, &d.path);
+            let mut got = Got::of(&out, PROGS, &d.path);
+            if srv == "peer" && peer_is(S6::V2_15) {
+                // s6-ipcserverd 2.15 counts the earlier connections only (0 for this
+                // one); ours keeps 2.11's count (ipcserver(1) COMPATIBILITY).
+                assert_documented("ipcserver", "counts this connection (the first is 1)");
+                got.stdout = got
+                    .stdout
+                    .replace("env IPCCONNNUM=0\n", "env IPCCONNNUM=1\n");
+            }
             // Let the server log the end of the connection, then stop it.
             eventually(20, || children_of(server.id() as i32).is_empty());
             eventually(5, || {
@@ -291,12 +299,26 @@ fn sudo_table() {
                 &view(&got.stdout),
                 &view(&base.stdout),
             );
-            r.check(
-                &name,
-                "client stderr",
-                &split_exec_line(&refusal(&got.stderr)),
-                &split_exec_line(&refusal(&base.stderr)),
-            );
+            // s6-sudod 2.15 spawns (cspawn): a command it cannot start is logged on
+            // its own stderr and the client only sees the connection close
+            // (`unable to get confirmation from server: Success`); 2.11 and ours
+            // send the reason to the client. doc/compat.md, "s6 2.11 and 2.15".
+            let spawn_2_15 = peer_is(S6::V2_15) && matches!(k.cmd, Cmd::Missing);
+            if spawn_2_15 {
+                r.check(
+                    &name,
+                    "s6 2.15 client stderr",
+                    &base.stderr.contains("unable to get confirmation from server"),
+                    &true,
+                );
+            } else {
+                r.check(
+                    &name,
+                    "client stderr",
+                    &split_exec_line(&refusal(&got.stderr)),
+                    &split_exec_line(&refusal(&base.stderr)),
+                );
+            }
             r.check(&name, "server's end lines", got_ends, base_ends);
         }
         // Our command starts clean: nothing blocked, nothing ignored but what perl
