@@ -122,3 +122,126 @@ fn chain_loaders_pass_the_callers_signal_state() {
     r.finish("chain-loaders");
 }
 }
+
+/// The fd lines (`fd N …`) of a probe's report.
+fn fd_lines(report: &str) -> Vec<String> {
+    report
+        .lines()
+        .filter(|l| l.starts_with("fd "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `fd 0`, `fd 1`, `fd 2` lines of a probe's report.
+fn stdio_lines(report: &str) -> Vec<String> {
+    fd_lines(report)
+        .into_iter()
+        .filter(|l| ["fd 0 ", "fd 1 ", "fd 2 "].iter().any(|p| l.starts_with(p)))
+        .collect()
+}
+
+/// Run `argv` with `redir` (`>&-`, `<&-`, `2>&-`) applied by the shell that execs it,
+/// the probe at its end reporting into `out`; return the exit code and the report.
+fn closed_case(
+    argv: &[String],
+    env: &[(&str, &str)],
+    redir: &str,
+    d: &Path,
+    out: &Path,
+) -> (Option<i32>, String) {
+    let _ = std::fs::remove_file(out);
+    let mut sh = vec![
+        "sh".to_string(),
+        "-c".into(),
+        format!("exec \"$@\" {redir}"),
+        "sh".into(),
+    ];
+    sh.push(resolve(&argv[0]).to_string_lossy().into_owned());
+    sh.extend(argv[1..].iter().cloned());
+    let mut env = env.to_vec();
+    let o = out.to_string_lossy().into_owned();
+    env.push(("PROBE_OUT", &o));
+    let got = exec_case(&sh, &env, &[], Stdin::Socket, d);
+    (
+        got.status.code(),
+        std::fs::read_to_string(out).unwrap_or_default(),
+    )
+}
+
+row! { [V2_11, V2_15]
+/// A chain-loader started with fd 0, 1 or 2 closed hands it on closed, as s6's do (and
+/// as an exec would): the Rust runtime's /dev/null there is closed again before the
+/// exec. Each of ours is compared with its s6 counterpart, or (the nosh-style
+/// listeners) with the probe run directly.
+fn closed_stdio_stays_closed() {
+    if !have("s6-ipcserver") || !have("s6-ftrig-listen1") || !have("perl") {
+        return;
+    }
+    let d = Dir::new("dclosed");
+    let mut c = std::process::Command::new(s6("s6-ipcserver"));
+    c.arg("-1").arg(d.join("srv")).arg("true");
+    let _srv = Server::start(c);
+    let fifo = d.join("f");
+    let out = d.join("report");
+    std::process::Command::new(s6("s6-mkfifodir")).arg(&fifo).status().unwrap();
+    let f = fifo.to_string_lossy().into_owned();
+    let connlimit_env = vec![("PROTO", "IPC"), ("IPCCONNNUM", "1")];
+    let mut pairs: Vec<(Loader, Option<Loader>)> = Vec::new();
+    let mut ls = loaders(&d.path).into_iter();
+    while let Some(l) = ls.next() {
+        if l.0.starts_with("local-") {
+            pairs.push((l, None));
+        } else {
+            let peer = ls.next().unwrap();
+            pairs.push((l, Some(peer)));
+        }
+    }
+    for (ours, peer) in [("ipcconnlimit", "s6-connlimit")] {
+        pairs.push((
+            (ours, vec![ours.into()], connlimit_env.clone()),
+            Some((peer, vec![peer.into()], connlimit_env.clone())),
+        ));
+    }
+    for (ours, peer) in [("ipcserver-socketbinder", "s6-ipcserver-socketbinder")] {
+        let s = d.join("sb").to_string_lossy().into_owned();
+        pairs.push((
+            (ours, vec![ours.into(), s.clone()], vec![]),
+            Some((peer, vec![peer.into(), s], vec![])),
+        ));
+    }
+    pairs.push((
+        ("npt-wait", vec!["npt-wait".into(), "-t".into(), "300".into(), f.clone(), "x".into()], vec![]),
+        Some(("s6-ftrig-listen1", vec!["s6-ftrig-listen1".into(), "-t".into(), "300".into(), f, "x".into()], vec![])),
+    ));
+    let mut r = Report::default();
+    for redir in [">&-", "<&-", "2>&-"] {
+        let direct = closed_case(&probe(&d.path), &[], redir, &d.path, &out);
+        assert_eq!(direct.0, Some(0), "{redir}: {direct:?}");
+        let want = stdio_lines(&direct.1);
+        for (ours, peer) in &pairs {
+            let run = |l: &Loader| {
+                for p in ["l-stream", "l-seqpacket", "l-datagram", "sb"] {
+                    let _ = std::fs::remove_file(d.join(p));
+                }
+                let mut argv = l.1.clone();
+                argv.extend(probe(&d.path));
+                closed_case(&argv, &l.2, redir, &d.path, &out)
+            };
+            let a = run(ours);
+            let case = format!("{} {redir}", ours.0);
+            match peer {
+                Some(p) => {
+                    let b = run(p);
+                    r.check(&case, "exit code", &a.0, &b.0);
+                    r.check(&case, "next program's fds", &fd_lines(&a.1), &fd_lines(&b.1));
+                }
+                None => {
+                    r.check(&case, "exit code", &a.0, &Some(0));
+                    r.check(&case, "next program's fds 0-2", &stdio_lines(&a.1), &want);
+                }
+            }
+        }
+    }
+    r.finish("closed stdio");
+}
+}

@@ -162,3 +162,32 @@ fn datagram_without_b0_fails_to_listen() {
     );
 }
 }
+
+row! { [V2_11, V2_15]
+/// `BINDER S s6-ipcserverd -1 prog >&-`: the binder hands the closed stdout on, so the
+/// server's readiness check refuses it (100), with s6's binder and with ours.
+fn closed_stdout_reaches_the_server() {
+    if !have(PEER) || !have("s6-ipcserverd") {
+        return;
+    }
+    let mut seen = Vec::new();
+    for prog in [OURS, PEER] {
+        let d = Dir::new("sbclosed");
+        let binder = if prog == OURS {
+            bin(OURS).into_os_string()
+        } else {
+            s6(PEER)
+        };
+        let mut c = Command::new("sh");
+        c.args(["-c", "exec \"$@\" >&-", "sh"])
+            .arg(binder)
+            .arg(d.join("s"))
+            .arg(s6("s6-ipcserverd"))
+            .args(["-1", "true"]);
+        let out = run_timeout(c, 10);
+        seen.push((out.status.code(), out.err()));
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0].0, Some(100), "{seen:?}");
+}
+}

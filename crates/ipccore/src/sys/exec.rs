@@ -123,6 +123,43 @@ pub fn closed_at_start(fd: i32) -> Option<bool> {
     (bits & 1 == 1 && (0..3).contains(&fd)).then(|| bits & (2 << fd) != 0)
 }
 
+/// Whether fd `fd` (0, 1 or 2) was closed at start and still holds what the Rust
+/// runtime put there: /dev/null (character device 1:3). A chain-loader hands such an
+/// fd on closed, as exec(2) would have; one the program has filled since (the socket
+/// ipcserver-socketbinder puts on fd 0) is left alone.
+pub fn runtime_null(fd: i32) -> bool {
+    use std::os::fd::AsFd;
+    if closed_at_start(fd) != Some(true) {
+        return false;
+    }
+    let st = match fd {
+        0 => rustix::fs::fstat(std::io::stdin().as_fd()),
+        1 => rustix::fs::fstat(std::io::stdout().as_fd()),
+        2 => rustix::fs::fstat(std::io::stderr().as_fd()),
+        _ => return false,
+    };
+    st.is_ok_and(|st| {
+        rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::CharacterDevice
+            && rustix::fs::major(st.st_rdev) == 1
+            && rustix::fs::minor(st.st_rdev) == 3
+    })
+}
+
+/// Close again each of fds 0, 1, 2 that was closed at start and still holds the
+/// runtime's /dev/null ([`runtime_null`]): just before an exec, so that the next
+/// program finds them closed, as s6's chain-loaders leave them.
+fn reclose_stdio() {
+    for fd in 0..3 {
+        if runtime_null(fd) {
+            // SAFETY: close only changes the fd table; fd `fd` is the runtime's
+            // /dev/null, which nothing of ours reads or writes from here to the exec
+            // (a failed exec reports on fd 2, which then fails as it would have had
+            // the fd never been opened).
+            unsafe { libc::close(fd) };
+        }
+    }
+}
+
 /// The `.init_array` entry: the C start-up code calls it before `main`, so before the
 /// Rust runtime ignores SIGPIPE.
 #[used]
@@ -222,6 +259,7 @@ pub fn exec(argv: &[OsString], env: &[EnvMod]) -> Error {
         .map(|e| e.as_ptr())
         .chain([ptr::null()])
         .collect();
+    reclose_stdio();
     let old = restore_inherited_sigpipe();
     // execvp's rules (glibc __execvpex): EACCES is remembered and the search goes on, as
     // do the "not here" errors; anything else stops it.
