@@ -732,3 +732,135 @@ fn signal_lines() {
     }
 }
 }
+
+row! { [V2_11, V2_15]
+/// The handler's ignored signals, the server's caller ignoring INT and QUIT: ours
+/// clears every ignore (perl then ignores SIGFPE itself: 0x80); s6 2.11 passes the
+/// caller's on (what the probe shows run directly by the same caller), and 2.15,
+/// spawning with posix_spawn, also leaves glibc's signals 32 and 33 ignored.
+/// ipcserver(1) and ipcserverd(1) COMPATIBILITY.
+fn handler_ignored_signals_per_version() {
+    if !have("s6-ipcserver") || !have("s6-ipcserver-socketbinder") || !have("perl") {
+        return;
+    }
+    assert_documented("ipcserver", "leaves glibc's signals 32 and 33 ignored");
+    assert_documented("ipcserverd", "leaves glibc's signals 32 and 33 ignored");
+    let d = Dir::new("dsigign");
+    let caller = Caller {
+        ignore: &["INT", "QUIT"],
+        block: &[],
+    };
+    let sig_ign = |report: &str| {
+        report
+            .lines()
+            .find_map(|l| l.strip_prefix("SigIgn:\t"))
+            .and_then(|v| u64::from_str_radix(v, 16).ok())
+    };
+    let direct = exec_case(&caller.wrap(&probe(&d.path)), &[], &[], Stdin::Null, &d.path);
+    let direct = sig_ign(&String::from_utf8_lossy(&direct.stdout)).unwrap();
+    assert_eq!(direct & 0x86, 0x86, "{direct:x}");
+    let s6_want = if peer_is(S6::V2_15) {
+        direct | 0x1_8000_0000
+    } else {
+        direct
+    };
+    for (ours, peer) in [("ipcserver", "s6-ipcserver"), ("ipcserverd", "s6-ipcserverd")] {
+        for (prog, want) in [(ours, 0x80), (peer, s6_want)] {
+            let sd = side_dir(&d.path, "sigign", prog);
+            let mut argv: Vec<String> = if prog.ends_with('d') {
+                vec![
+                    "s6-ipcserver-socketbinder".into(),
+                    "s".into(),
+                    resolve(prog).to_string_lossy().into_owned(),
+                ]
+            } else {
+                vec![prog.into(), "s".into()]
+            };
+            argv.extend(probe(&d.path));
+            let side = serve_once(&caller.wrap(&argv), &[], &[], &sd, &sd.join("s"), &[], &d.path);
+            assert_eq!(sig_ign(&side.handler), Some(want), "{prog}: {}", side.handler);
+        }
+    }
+}
+}
+
+row! { [V2_11, V2_15]
+/// `-1` with a closed stdout: both refuse (100, s6-ipcserverd's message); ours removes
+/// its socket, s6's leaves the socket and `PATH.lock` behind (ipcserver(1)
+/// COMPATIBILITY).
+fn readiness_on_closed_stdout_leaves_nothing_behind() {
+    if !have("s6-ipcserver") {
+        return;
+    }
+    assert_documented("ipcserver", "leaves the socket and its path.lock behind");
+    let d = Dir::new("dsclosed");
+    let mut seen = Vec::new();
+    for prog in ["ipcserver", "s6-ipcserver"] {
+        let sd = side_dir(&d.path, "closed", prog);
+        let argv = [
+            "sh".to_string(),
+            "-c".into(),
+            "exec \"$@\" >&-".into(),
+            "sh".into(),
+            resolve(prog).to_string_lossy().into_owned(),
+            "-1".into(),
+            "s".into(),
+            "true".into(),
+        ];
+        let out = exec_case(&argv, &[], &[], Stdin::Null, &sd);
+        seen.push(Got::of(&out, &["ipcserver", "s6-ipcserverd"], &d.path));
+        let mut left: Vec<String> = std::fs::read_dir(&sd)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let want: &[&str] = if prog == "ipcserver" { &[] } else { &["s", "s.lock"] };
+        assert_eq!(left, want, "{prog}");
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0].code, Some(100));
+    assert_eq!(
+        seen[0].stderr,
+        "PROG: fatal: called with option -1 but stdout said: Bad file descriptor\n"
+    );
+}
+}
+
+row! { [V2_11, V2_15]
+/// The open-file limit each needs to start: s6-ipcserver serves with 4, ours with 7
+/// (it holds the directory, the lock and the socket at once, and checks the socket by
+/// name); below, ours exits 111 naming the step (ipcserver(1) COMPATIBILITY).
+fn open_file_limit_to_start() {
+    if !have("s6-ipcserver") || !have("prlimit") {
+        return;
+    }
+    assert_documented("ipcserver", "needs an open-file limit of 7 to start");
+    let d = Dir::new("dsnofile");
+    let start = |prog: &str, n: u32| {
+        let s = d.join(format!("{prog}-{n}"));
+        let mut c = Command::new("prlimit");
+        c.arg(format!("--nofile={n}"))
+            .arg(resolve(prog))
+            .arg("-1")
+            .arg(&s)
+            .arg("true");
+        c
+    };
+    let _s6 = Server::start(start("s6-ipcserver", 4));
+    let _ours = Server::start(start("ipcserver", 7));
+    for (n, step) in [
+        (4, "open directory"),
+        (5, "create socket"),
+        (6, "open /"),
+    ] {
+        let out = run_timeout(start("ipcserver", n), 10);
+        out.assert_code(111);
+        let err = out.err();
+        assert!(
+            err.starts_with(&format!("ipcserver: fatal: unable to {step}"))
+                && err.ends_with(": Too many open files\n"),
+            "{n}: {err}"
+        );
+    }
+}
+}
