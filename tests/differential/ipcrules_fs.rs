@@ -2,6 +2,7 @@
 //! tree made from the same cdb, and the documented differences.
 
 use super::*;
+use super::probe::assert_documented;
 use crate::ipcrules_fs::{sample_rules, tree, write_cdb};
 
 const PEER: &str = "s6-accessrules-fs-from-cdb";
@@ -155,6 +156,29 @@ fn missing_cdb_message_names_the_file() {
     assert_eq!(
         peer.stderr,
         "PROG: fatal: unable to cdb_init: No such file or directory\n"
+    );
+}
+}
+
+row! { [V2_11, V2_15]
+/// A missing parent of dir: same exit code; ours names the parent it could not open,
+/// s6 the mkdir (ipcrules-fs(1) COMPATIBILITY).
+fn missing_parent_names_the_parent() {
+    if !have(PEER) {
+        return;
+    }
+    assert_documented("ipcrules-fs", "is reported at the step that meets it");
+    let d = Dir::new("drfsparent");
+    write_cdb(&d.join("r.cdb"), &[(b"uid/0", b"A")]);
+    let (ours, peer) = pair(&["no/t", "r.cdb"], &d.path);
+    assert_eq!((ours.code, peer.code), (Some(111), Some(111)));
+    assert_eq!(
+        ours.stderr,
+        "PROG: fatal: unable to open directory no: No such file or directory\n"
+    );
+    assert_eq!(
+        peer.stderr,
+        "PROG: fatal: unable to mkdir no/t: No such file or directory\n"
     );
 }
 }

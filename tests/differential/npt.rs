@@ -558,3 +558,47 @@ fn wait_prog_signal_state() {
     }
 }
 }
+
+row! { [V2_11, V2_15]
+/// Out of fds: the same exit code (111); ours names the step (selfpipe, subscription,
+/// fifo), s6 the helper it could not start (npt-wait(1) COMPATIBILITY).
+fn out_of_fds_names_the_step() {
+    if !have("s6-ftrig-wait") || !have("prlimit") {
+        return;
+    }
+    assert_documented("npt-wait", "Running out of fds is reported at the step that met it");
+    let d = Dir::new("dnofds");
+    let f = mkfifodir(&d, "f");
+    let f = f.to_string_lossy().into_owned();
+    for n in ["4", "5", "6"] {
+        let limit = format!("--nofile={n}");
+        let run = |prog: &str| {
+            let argv = [
+                "prlimit".to_string(),
+                limit.clone(),
+                resolve(prog).to_string_lossy().into_owned(),
+                "-t".into(),
+                "100".into(),
+                f.clone(),
+                "x".into(),
+            ];
+            exec_case(&argv, &[], &[], Stdin::Null, &d.path)
+        };
+        let (ours, peer) = (run("npt-wait"), run("s6-ftrig-wait"));
+        assert_eq!((ours.status.code(), peer.status.code()), (Some(111), Some(111)), "{n}");
+        assert!(
+            String::from_utf8_lossy(&peer.stderr)
+                .starts_with("s6-ftrig-wait: fatal: unable to ftrigr_startf: Too many open files"),
+            "{n}: {peer:?}"
+        );
+        let ours = String::from_utf8_lossy(&ours.stderr).into_owned();
+        assert!(
+            ["unable to create selfpipe", "unable to subscribe to", "unable to open fifo in"]
+                .iter()
+                .any(|s| ours.starts_with(&format!("npt-wait: fatal: {s}")))
+                && ours.ends_with(": Too many open files\n"),
+            "{n}: {ours}"
+        );
+    }
+}
+}
