@@ -1,8 +1,8 @@
 //! ipcrules-fs against s6-accessrules-fs-from-cdb: arguments, messages, exit codes, the
 //! tree made from the same cdb, and the documented differences.
 
-use super::*;
 use super::probe::assert_documented;
+use super::*;
 use crate::ipcrules_fs::{sample_rules, tree, write_cdb};
 
 const PEER: &str = "s6-accessrules-fs-from-cdb";
