@@ -759,6 +759,7 @@ fn handler_ignored_signals_per_version() {
     let direct = exec_case(&caller.wrap(&probe(&d.path)), &[], &[], Stdin::Null, &d.path);
     let direct = sig_ign(&String::from_utf8_lossy(&direct.stdout)).unwrap();
     assert_eq!(direct & 0x86, 0x86, "{direct:x}");
+    assert_eq!(direct & 0x1_8000_0000, 0, "the caller resets 32 and 33: {direct:x}");
     let s6_want = if peer_is(S6::V2_15) {
         direct | 0x1_8000_0000
     } else {

@@ -141,21 +141,38 @@ fn prog_signal_state() {
     assert_documented("npt-listen", "leaves glibc's internal signals 32 and 33 ignored");
     let d = Dir::new("dnlsig");
     fifodirs(&d);
+    let caller = super::probe::Caller {
+        ignore: &["INT"],
+        block: &[],
+    };
     let probe = super::probe::probe(&d.path);
     let sig_ign = |s: &str| {
         s.lines()
             .find_map(|l| l.strip_prefix("SigIgn:\t"))
             .and_then(|v| u64::from_str_radix(v, 16).ok())
     };
-    let direct = super::probe::exec_case(&probe, &[], &[], super::probe::Stdin::Null, &d.path);
+    let direct = super::probe::exec_case(
+        &caller.wrap(&probe),
+        &[],
+        &[],
+        super::probe::Stdin::Null,
+        &d.path,
+    );
     let direct = sig_ign(&String::from_utf8_lossy(&direct.stdout)).unwrap();
+    assert_eq!(direct & 0x1_8000_0000, 0, "the caller resets 32 and 33: {direct:x}");
     for (prog, want) in [
         ("npt-listen", direct),
         ("s6-ftrig-listen", direct | 0x1_8000_0000),
     ] {
         let mut argv = vec![prog.to_string(), "-t".into(), "300".into(), "f1".into(), "x".into(), "".into()];
         argv.extend(probe.iter().cloned());
-        let out = super::probe::exec_case(&argv, &[], &[], super::probe::Stdin::Null, &d.path);
+        let out = super::probe::exec_case(
+            &caller.wrap(&argv),
+            &[],
+            &[],
+            super::probe::Stdin::Null,
+            &d.path,
+        );
         assert_eq!(sig_ign(&String::from_utf8_lossy(&out.stdout)), Some(want), "{prog}: {out:?}");
     }
 }

@@ -76,6 +76,15 @@ impl Caller {
             return argv.to_vec();
         }
         let mut code = String::from("use POSIX;");
+        // glibc's posix_spawn, which starts this harness's programs, leaves its
+        // internal signals 32 and 33 ignored; the caller puts them back to their
+        // default (raw rt_sigaction: glibc's sigaction refuses them), so that a row
+        // sees exactly the state listed here and what the program under test adds.
+        if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+            code.push_str(
+                "for my $s (32, 33) { my $a = pack('Q4', 0, 0, 0, 0); syscall(13, $s, $a, 0, 8) }",
+            );
+        }
         for s in self.ignore {
             code.push_str(&format!("$SIG{{{s}}}='IGNORE';"));
         }
