@@ -535,15 +535,15 @@ const ROWS: &[Row] = rows! {
     "npt-cleanfifodir" / "s6-cleanfifodir" [] => Usage("missing fifodir");
 
     // ---- npt-listen / s6-ftrig-listen: accepted command lines time out (exit 1).
-    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", "{D}", "a", "", "true"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-t1000", "{D}", "a", "", "true"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-o", "-t", "1000", "{D}", "a", "", "true"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-a", "-t", "1000", "{D}", "a", "", "true"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-aot1000", "{D}", "a", "", "true"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", "--", "{D}", "a", "", "true"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", " {D}", " a", "", "true", "-t", "x"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", "{D}/none", "a", "", "true"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", "{D}", "a", "{D}", "b", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t", "100", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t100", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-o", "-t", "100", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-a", "-t", "100", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-aot100", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t", "100", "--", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t", "100", " {D}", " a", "", "true", "-t", "x"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t", "100", "{D}/none", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t", "100", "{D}", "a", "{D}", "b", "true"] => Same;
     "npt-listen" / "s6-ftrig-listen" [] => Usage("too few arguments");
     "npt-listen" / "s6-ftrig-listen" ["{D}", "a", ""] => Usage("too few arguments");
     "npt-listen" / "s6-ftrig-listen" ["", "a", "b", "c"] => Usage("empty block");
