@@ -196,19 +196,23 @@ fn closed_stdio_stays_closed() {
             pairs.push((l, Some(peer)));
         }
     }
-    for (ours, peer) in [("ipcconnlimit", "s6-connlimit")] {
-        pairs.push((
-            (ours, vec![ours.into()], connlimit_env.clone()),
-            Some((peer, vec![peer.into()], connlimit_env.clone())),
-        ));
-    }
-    for (ours, peer) in [("ipcserver-socketbinder", "s6-ipcserver-socketbinder")] {
-        let s = d.join("sb").to_string_lossy().into_owned();
-        pairs.push((
-            (ours, vec![ours.into(), s.clone()], vec![]),
-            Some((peer, vec![peer.into(), s], vec![])),
-        ));
-    }
+    pairs.push((
+        ("ipcconnlimit", vec!["ipcconnlimit".into()], connlimit_env.clone()),
+        Some(("s6-connlimit", vec!["s6-connlimit".into()], connlimit_env)),
+    ));
+    let sb = d.join("sb").to_string_lossy().into_owned();
+    pairs.push((
+        (
+            "ipcserver-socketbinder",
+            vec!["ipcserver-socketbinder".into(), sb.clone()],
+            vec![],
+        ),
+        Some((
+            "s6-ipcserver-socketbinder",
+            vec!["s6-ipcserver-socketbinder".into(), sb],
+            vec![],
+        )),
+    ));
     pairs.push((
         ("npt-wait", vec!["npt-wait".into(), "-t".into(), "300".into(), f.clone(), "x".into()], vec![]),
         Some(("s6-ftrig-listen1", vec!["s6-ftrig-listen1".into(), "-t".into(), "300".into(), f, "x".into()], vec![])),
