@@ -137,3 +137,20 @@ fn one_fd_for_both_remote_ways_differs() {
     );
 }
 }
+
+row! { [V2_11, V2_15]
+/// fd 0 or 1 closed at start: the same refusal as s6-ioconnect (`unable to fstat fd N:
+/// Bad file descriptor`, 111), not a relay to the Rust runtime's /dev/null.
+fn closed_stdio_is_refused_as_s6() {
+    if !have("s6-ioconnect") {
+        return;
+    }
+    let d = Dir::new("dioclosed");
+    for redir in ["<&-", ">&-"] {
+        let script = format!("exec 6</dev/null 7>/dev/null; exec \"$P\" {redir}");
+        let (ours, peer) = pair(&script, &[], &d.path);
+        assert_eq!(ours, peer, "{redir}");
+        assert_eq!(ours.code, Some(111), "{redir}: {ours:?}");
+    }
+}
+}

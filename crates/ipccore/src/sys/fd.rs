@@ -311,9 +311,13 @@ pub fn number(fd: impl AsFd) -> RawFd {
 /// [`claim`], and return it with its file type.
 ///
 /// # Errors
-/// `unable to fstat fd N` (s6-ioconnect's wording) for a closed fd; a usage error for
-/// a number given twice.
+/// `unable to fstat fd N` (s6-ioconnect's wording) for a closed fd (fd 0, 1 or 2 closed
+/// at start counts as closed: the runtime's /dev/null there is not the caller's); a
+/// usage error for a number given twice.
 pub fn adopt(n: RawFd) -> Result<(OwnedFd, FileType), Error> {
+    if crate::sys::exec::runtime_null(n) {
+        return Err(Error::sys_at("fstat", format!("fd {n}"), Errno::BADF));
+    }
     let fd = claim(n).map_err(|e| match e {
         Errno::BUSY => Error::Usage(format!("fd {n} is given twice")),
         e => Error::sys_at("fstat", format!("fd {n}"), e),
