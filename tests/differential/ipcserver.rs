@@ -90,6 +90,7 @@ pub const CASES: &[Case] = &[
     case("C1-v", &["-C", "1", "-v"]),
     case("C100-v", &["-C", "100", "-v"]),
     case("c2000-v", &["-c", "2000", "-v"]),
+    case("c20000-v", &["-c", "20000", "-v"]),
     case("P-C1-v", &["-P", "-C", "1", "-v"]),
     case("b1", &["-b", "1"]),
     case("b0", &["-b", "0"]),
@@ -469,11 +470,12 @@ fn ipcserver_table() {
                 &d.path,
             ));
         }
-        if k.name.starts_with("c2000") && peer_is(S6::V2_11) {
+        if let Some(n) = maxconn_over_1000(k.opts)
+            && peer_is(S6::V2_11)
+        {
             // s6 2.11 caps -c at 1000, 2.13 and later (and ours) at 16384
             // (ipcserver(1) COMPATIBILITY).
             assert_documented("ipcserver", "with s6 2.13's ceiling of 16384");
-            let n = &k.name[1..5];
             sides[0].stderr = sides[0].stderr.replace(&format!("/{n}\n"), "/1000\n");
         }
         let (ours, peer) = (&sides[0], &sides[1]);
@@ -655,6 +657,14 @@ fn localmaxconn_deny_lines() {
         assert_eq!(logs[0], peer_as_documented, "{v}");
     }
 }
+}
+
+/// The maxconn that `opts` (`-c N`) asks for, capped at 16384, when it is over 2.11's
+/// ceiling of 1000.
+pub fn maxconn_over_1000(opts: &[&str]) -> Option<u32> {
+    let i = opts.iter().position(|o| *o == "-c")?;
+    let n: u32 = opts.get(i + 1)?.parse().ok()?;
+    (n > 1000).then_some(n.min(16384))
 }
 
 /// `log` with the errno text s6 leaves after each deny line (`deny U:G count N/M: X`)

@@ -1,7 +1,7 @@
 //! ipcserverd vs s6-ipcserverd: behind s6-ipcserver-socketbinder with every option,
 //! and on every kind of stdin that is not a listening socket.
 
-use super::ipcserver::{Handler, serve_once, split_exec_line};
+use super::ipcserver::{Handler, maxconn_over_1000, serve_once, split_exec_line};
 use super::probe::*;
 use crate::util::*;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
@@ -38,6 +38,7 @@ const CASES: &[Case] = &[
     case("c1-v2", &["-c", "1", "-v", "2"]),
     case("c0-v2", &["-c", "0", "-v", "2"]),
     case("c3000-v2", &["-c", "3000", "-v", "2"]),
+    case("c16385-v2", &["-c", "16385", "-v", "2"]),
     case("C1-v2", &["-C", "1", "-v", "2"]),
     case("C50-v2", &["-C", "50", "-v", "2"]),
     case("c3-C9-v2", &["-c", "3", "-C", "9", "-v", "2"]),
@@ -112,11 +113,12 @@ fn ipcserverd_table() {
                 &d.path,
             ));
         }
-        if k.name.starts_with("c3000") && peer_is(S6::V2_11) {
+        if let Some(n) = maxconn_over_1000(k.opts)
+            && peer_is(S6::V2_11)
+        {
             // s6 2.11 caps -c at 1000, 2.13 and later (and ours) at 16384
             // (ipcserver(1) COMPATIBILITY).
             assert_documented("ipcserver", "with s6 2.13's ceiling of 16384");
-            let n = &k.name[1..5];
             sides[0].stderr = sides[0].stderr.replace(&format!("/{n}\n"), "/1000\n");
         }
         let (ours, peer) = (&sides[0], &sides[1]);
