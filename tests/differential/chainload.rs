@@ -174,10 +174,24 @@ row! { [V2_11, V2_15]
 /// exec. Each of ours is compared with its s6 counterpart, or (the nosh-style
 /// listeners) with the probe run directly.
 fn closed_stdio_stays_closed() {
-    if !have("s6-ipcserver") || !have("s6-ftrig-listen1") || !have("perl") {
+    if !have("s6-ipcserver")
+        || !have("s6-ftrig-listen1")
+        || !have("s6-fdholder-retrieve")
+        || !have("perl")
+    {
         return;
     }
     let d = Dir::new("dclosed");
+    // An fd held by ipcfdholderd, for the ipcfdholder-retrieve pair.
+    crate::ipcfdholder::rules(&d.join("rules"), "uid/0", crate::ipcfdholder::ALL);
+    let holder = d.join("fdh");
+    let _fdh = crate::ipcfdholder::daemon(
+        crate::ipcfdholder::Side::Ours,
+        &holder,
+        &["-i", d.join("rules").to_str().unwrap()],
+    );
+    let holder = holder.to_string_lossy().into_owned();
+    crate::differential::run("ipcfdholder-store", &[&holder, "held"], &[], b"x", &d.path).assert_code(0);
     let mut c = std::process::Command::new(s6("s6-ipcserver"));
     c.arg("-1").arg(d.join("srv")).arg("true");
     let _srv = Server::start(c);
@@ -217,6 +231,18 @@ fn closed_stdio_stays_closed() {
         ("npt-wait", vec!["npt-wait".into(), "-t".into(), "300".into(), f.clone(), "x".into()], vec![]),
         Some(("s6-ftrig-listen1", vec!["s6-ftrig-listen1".into(), "-t".into(), "300".into(), f, "x".into()], vec![])),
     ));
+    pairs.push((
+        (
+            "ipcfdholder-retrieve",
+            vec!["ipcfdholder-retrieve".into(), holder.clone(), "held".into()],
+            vec![],
+        ),
+        Some((
+            "s6-fdholder-retrieve",
+            vec!["s6-fdholder-retrieve".into(), holder, "held".into()],
+            vec![],
+        )),
+    ));
     let mut r = Report::default();
     for redir in [">&-", "<&-", "2>&-"] {
         let direct = closed_case(&probe(&d.path), &[], redir, &d.path, &out);
@@ -233,6 +259,7 @@ fn closed_stdio_stays_closed() {
             };
             let a = run(ours);
             let case = format!("{} {redir}", ours.0);
+            r.check(&case, "the probe ran", &!a.1.is_empty(), &true);
             match peer {
                 Some(p) => {
                     let b = run(p);
