@@ -74,7 +74,7 @@ pub fn daemon(side: Side, sock: &Path, args: &[&str]) -> Server {
         Side::S6 => PathBuf::from(s6("s6-fdholder-daemon")),
     };
     let mut c = Command::new(p);
-    c.arg("-1").args(args).arg(sock);
+    c.arg("-1").args(args).arg(sock).env("PATH", peer_path());
     Server::start(c)
 }
 

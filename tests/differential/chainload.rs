@@ -82,6 +82,7 @@ fn chain_loaders_pass_the_callers_signal_state() {
     }
     let d = Dir::new("dch");
     let mut c = std::process::Command::new(s6("s6-ipcserver"));
+    c.env("PATH", peer_path());
     c.arg("-1").arg(d.join("srv")).arg("true");
     let _srv = Server::start(c);
     let mut r = Report::default();
@@ -193,6 +194,7 @@ fn closed_stdio_stays_closed() {
     let holder = holder.to_string_lossy().into_owned();
     crate::differential::run("ipcfdholder-store", &[&holder, "held"], &[], b"x", &d.path).assert_code(0);
     let mut c = std::process::Command::new(s6("s6-ipcserver"));
+    c.env("PATH", peer_path());
     c.arg("-1").arg(d.join("srv")).arg("true");
     let _srv = Server::start(c);
     let fifo = d.join("f");

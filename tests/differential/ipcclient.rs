@@ -183,6 +183,7 @@ fn ipcclient_table() {
     let d = Dir::new("dcl");
     let live = d.join("srv");
     let mut c = std::process::Command::new(s6("s6-ipcserver"));
+    c.env("PATH", peer_path());
     c.arg("-1").arg(&live).arg("true");
     let _srv = Server::start(c);
     std::fs::write(d.join("file"), "").unwrap();
@@ -249,6 +250,7 @@ fn low_fd_limit_names_the_same_fd() {
     }
     let d = Dir::new("dclnofile");
     let mut c = std::process::Command::new(s6("s6-ipcserver"));
+    c.env("PATH", peer_path());
     c.arg("-1").arg(d.join("srv")).arg("true");
     let _srv = Server::start(c);
     let srv = d.join("srv").to_string_lossy().into_owned();

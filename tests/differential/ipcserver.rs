@@ -586,6 +586,7 @@ fn readiness_line() {
 /// localmaxconn when the test's first client arrives).
 fn start_holding(prog: &str, opts: &[&str], sd: &Path) -> std::process::Child {
     let mut c = Command::new(resolve(prog));
+    c.env("PATH", peer_path());
     c.arg("-1")
         .args(opts)
         .arg("s")

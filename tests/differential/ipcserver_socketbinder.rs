@@ -179,7 +179,8 @@ fn closed_stdout_reaches_the_server() {
             s6(PEER)
         };
         let mut c = Command::new("sh");
-        c.args(["-c", "exec \"$@\" >&-", "sh"])
+        c.env("PATH", peer_path())
+            .args(["-c", "exec \"$@\" >&-", "sh"])
             .arg(binder)
             .arg(d.join("s"))
             .arg(s6("s6-ipcserverd"))

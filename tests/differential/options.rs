@@ -902,6 +902,7 @@ fn run_row(prog: &str, row: &Row) -> ((Option<i32>, String, String), Dir) {
         bin(prog)
     };
     let mut c = Command::new(path);
+    c.env("PATH", peer_path());
     c.args(&args).current_dir(&ds);
     // The variables rows play with are unset unless the row sets them.
     for k in [
@@ -1086,6 +1087,8 @@ fn ipcserverd_c0_denies_every_connection_as_s6() {
         let d = Dir::new("c0");
         let p = d.join("s");
         let mut c = Command::new(s6("s6-ipcserver-socketbinder"));
+        c.env("PATH", peer_path());
+    c.env("PATH", peer_path());
         c.arg("--").arg(&p).arg(&server);
         c.args(["-1", "-C", "0", "--", "echo", "served"]);
         let srv = Server::start(c);
@@ -1144,6 +1147,7 @@ fn serve_once(prog: &str, args: &[&str], env: &[(&str, &str)], script: &str) -> 
     } else {
         bin(prog)
     });
+    c.env("PATH", peer_path());
     for k in ["UID", "GID", "GIDLIST"] {
         c.env_remove(k);
     }
@@ -1242,6 +1246,8 @@ fn non_utf8_regex_is_refused() {
     assert!(page("npt-wait").contains("A regex that is not valid UTF-8 is refused"));
     if have("s6-ftrig-wait") {
         let mut c = Command::new(s6("s6-ftrig-wait"));
+        c.env("PATH", peer_path());
+    c.env("PATH", peer_path());
         c.args(["-t", "300"]).arg(&fd).arg(re);
         // s6-ftrig-wait's timeout: 1 in 2.11, 99 in 2.15 (as npt-wait).
         run_timeout(c, 10).assert_code(if peer_is(S6::V2_15) { 99 } else { 1 });
