@@ -336,3 +336,51 @@ fn sudo_table() {
     r.finish("sudo");
 }
 }
+
+row! { [V2_11, V2_15]
+/// The command's ignored signals, the server's caller ignoring INT and QUIT: ours
+/// clears every ignore (perl then ignores SIGFPE itself: 0x80); s6 2.11 passes the
+/// caller's on, and 2.15, spawning with posix_spawn, also leaves glibc's signals 32 and
+/// 33 ignored (ipcsudod(1) COMPATIBILITY).
+fn command_ignored_signals_per_version() {
+    if !have("s6-ipcserver") || !have("s6-sudod") || !have("s6-sudo") || !have("perl") {
+        return;
+    }
+    assert_documented("ipcsudod", "also leaves glibc's signals 32 and 33 ignored");
+    let d = Dir::new("dsudosig");
+    let caller = Caller {
+        ignore: &["INT", "QUIT"],
+        block: &[],
+    };
+    let sig_ign = |report: &[u8]| {
+        String::from_utf8_lossy(report)
+            .lines()
+            .find_map(|l| l.strip_prefix("SigIgn:\t").map(str::to_string))
+            .and_then(|v| u64::from_str_radix(&v, 16).ok())
+    };
+    let direct = exec_case(&caller.wrap(&probe(&d.path)), &[], &[], Stdin::Null, &d.path);
+    let direct = sig_ign(&direct.stdout).unwrap();
+    assert_eq!(direct & 0x1_8000_0086, 0x86, "{direct:x}");
+    let s6_want = if peer_is(S6::V2_15) {
+        direct | 0x1_8000_0000
+    } else {
+        direct
+    };
+    for (server, sudod, client, want) in [
+        ("ipcserver", "ipcsudod", "ipcsudo", 0x80),
+        ("s6-ipcserver", "s6-sudod", "s6-sudo", s6_want),
+    ] {
+        let sd = side_dir(&d.path, "sig", server);
+        let mut argv = vec![
+            server.to_string(),
+            "-1".into(),
+            "s".into(),
+            resolve(sudod).to_string_lossy().into_owned(),
+        ];
+        argv.extend(probe(&d.path));
+        let _srv = Server::start(case_command(&caller.wrap(&argv), &[], &[], &sd));
+        let out = exec_case(&[client.to_string(), "s".into()], &[], &[], Stdin::Null, &sd);
+        assert_eq!(sig_ign(&out.stdout), Some(want), "{server}: {out:?}");
+    }
+}
+}
