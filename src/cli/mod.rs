@@ -114,6 +114,9 @@ pub fn run<O>(
     parse: impl FnOnce(Vec<OsString>) -> Parsed<O>,
     body: impl FnOnce(O, Diag) -> ExitCode,
 ) -> ExitCode {
+    // An fd among 0-2 closed when we started reaches the next program closed, as
+    // through s6 (the Rust runtime put /dev/null there).
+    ipccore::sys::exec::hand_on_closed_stdio();
     let diag = Diag::new(prog);
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     if let Some(text) = args

@@ -876,3 +876,42 @@ fn open_file_limit_to_start() {
     }
 }
 }
+
+row! { [V2_11, V2_15]
+/// A server started with stderr closed: its handlers find fd 2 closed, as s6's do (the
+/// Rust runtime's /dev/null there is close-on-exec), with ipcserver and with ipcserverd.
+fn closed_stderr_reaches_the_handler_closed() {
+    if !have("s6-ipcserver") || !have("s6-ipcserver-socketbinder") || !have("perl") {
+        return;
+    }
+    let d = Dir::new("dsclosed2");
+    let fds = |h: &str| -> Vec<String> {
+        h.lines()
+            .filter(|l| l.starts_with("fd "))
+            .map(str::to_string)
+            .collect()
+    };
+    for (ours, peer) in [("ipcserver", "s6-ipcserver"), ("ipcserverd", "s6-ipcserverd")] {
+        let mut seen = Vec::new();
+        for prog in [ours, peer] {
+            let sd = side_dir(&d.path, "closed2", prog);
+            let mut argv: Vec<String> = vec!["sh".into(), "-c".into(), "exec \"$@\" 2>&-".into(), "sh".into()];
+            if prog.ends_with('d') {
+                argv.push(resolve("s6-ipcserver-socketbinder").to_string_lossy().into_owned());
+                argv.push("s".into());
+            }
+            argv.push(resolve(prog).to_string_lossy().into_owned());
+            if !prog.ends_with('d') {
+                argv.push("s".into());
+            }
+            argv.extend(probe(&d.path));
+            let side = serve_once(&argv, &[], &[], &sd, &sd.join("s"), &[], &d.path);
+            seen.push(fds(&side.handler));
+        }
+        assert!(!seen[0].is_empty(), "{ours}: no handler report");
+        // fd 2 was free when perl started: its script landed there.
+        assert!(seen[0].iter().any(|l| l == "fd 2 probe.pl"), "{ours}: {:?}", seen[0]);
+        assert_eq!(seen[0], seen[1], "{ours}");
+    }
+}
+}

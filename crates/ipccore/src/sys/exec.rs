@@ -8,7 +8,8 @@
 //! std's `CommandExt::exec` would also force SIGPIPE to SIG_DFL, losing a caller's
 //! SIG_IGN, as s6 (written in C) never does. The same entry records which of fds 0-2
 //! were closed and the signal mask at start, for ipcserverd's checks and npt-wait's
-//! transparent spawn.
+//! transparent spawn; [`hand_on_closed_stdio`] then makes the runtime's /dev/null on
+//! those fds close-on-exec, so that every next program finds them closed, as under s6.
 //!
 //! This module opts back into `unsafe` for the sigaction query, the `.init_array` entry
 //! and `execve`.
@@ -145,17 +146,25 @@ pub fn runtime_null(fd: i32) -> bool {
     })
 }
 
-/// Close again each of fds 0, 1, 2 that was closed at start and still holds the
-/// runtime's /dev/null ([`runtime_null`]): just before an exec, so that the next
-/// program finds them closed, as s6's chain-loaders leave them.
-fn reclose_stdio() {
+/// Make each of fds 0, 1, 2 that was closed at start, and is now the runtime's
+/// /dev/null ([`runtime_null`]), close-on-exec: every program we exec or spawn then
+/// finds it closed, as it would under s6 (its chain-loaders, s6-ipcserverd's handlers,
+/// s6-sudod's command, s6-ftrig-listen1's prog). The fd itself stays open here, so
+/// nothing we open later lands on 0, 1 or 2 (our messages keep going to /dev/null, and
+/// never into a socket that took fd 2's number). Called once, at start, by every
+/// program; a program that puts an fd of its own there later (dup2 clears
+/// close-on-exec) hands that one on.
+pub fn hand_on_closed_stdio() {
+    use std::os::fd::AsFd;
     for fd in 0..3 {
         if runtime_null(fd) {
-            // SAFETY: close only changes the fd table; fd `fd` is the runtime's
-            // /dev/null, which nothing of ours reads or writes from here to the exec
-            // (a failed exec reports on fd 2, which then fails as it would have had
-            // the fd never been opened).
-            unsafe { libc::close(fd) };
+            let cloexec = rustix::io::FdFlags::CLOEXEC;
+            // Nothing to do if it fails: the fd then stays as the runtime left it.
+            let _ = match fd {
+                0 => rustix::io::fcntl_setfd(std::io::stdin().as_fd(), cloexec),
+                1 => rustix::io::fcntl_setfd(std::io::stdout().as_fd(), cloexec),
+                _ => rustix::io::fcntl_setfd(std::io::stderr().as_fd(), cloexec),
+            };
         }
     }
 }
@@ -259,7 +268,6 @@ pub fn exec(argv: &[OsString], env: &[EnvMod]) -> Error {
         .map(|e| e.as_ptr())
         .chain([ptr::null()])
         .collect();
-    reclose_stdio();
     let old = restore_inherited_sigpipe();
     // execvp's rules (glibc __execvpex): EACCES is remembered and the search goes on, as
     // do the "not here" errors; anything else stops it.

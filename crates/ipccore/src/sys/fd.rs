@@ -143,7 +143,11 @@ pub fn copy_to(fd: BorrowedFd<'_>, target: RawFd) -> Result<(), Error> {
 fn unowned(target: RawFd) -> bool {
     // SAFETY: F_GETFD only reads the flags of the fd numbered `target`, if any.
     let flags = unsafe { libc::fcntl(target, libc::F_GETFD) };
-    flags < 0 || (flags & libc::FD_CLOEXEC == 0 && !claimed(target))
+    // The runtime's /dev/null on an fd closed at start is close-on-exec and nobody's
+    // (`exec::hand_on_closed_stdio`): free to be replaced, as a closed fd would be.
+    flags < 0
+        || (flags & libc::FD_CLOEXEC == 0 && !claimed(target))
+        || crate::sys::exec::runtime_null(target)
 }
 
 /// `write(fd, buf)` until all of `buf` is written, retrying on EINTR; a write of 0

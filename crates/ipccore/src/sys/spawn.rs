@@ -77,8 +77,7 @@ struct ChildArgs {
     candidates: *const *const libc::c_char,
     argv: *const *const libc::c_char,
     envp: *const *const libc::c_char,
-    /// What to put on fds 0, 1 and 2: an fd of ours, -1 to leave it alone, or
-    /// [`CLOSE`].
+    /// What to put on fds 0, 1 and 2: an fd of ours, or -1 to leave it alone.
     fds: [libc::c_int; 3],
     /// Chain-loading (`spawn_inheriting`): keep the mask and ignored signals as they
     /// are, SIGPIPE as inherited; else the clean state.
@@ -263,16 +262,7 @@ impl Spawner {
     /// # Errors
     /// As [`Spawner::spawn`].
     pub fn spawn_inheriting(&self) -> Result<Pid, Errno> {
-        // An fd closed at start (now the runtime's /dev/null) is closed in the child,
-        // as an exec would have left it.
-        let fds = [0, 1, 2].map(|n| {
-            if crate::sys::exec::runtime_null(n) {
-                CLOSE
-            } else {
-                -1
-            }
-        });
-        self.spawn_raw(fds, true, &[])
+        self.spawn_raw([-1, -1, -1], true, &[])
     }
 
     fn spawn_raw(
@@ -438,12 +428,8 @@ fn reset_signals(sigs: &[libc::c_int], transparent: bool, ignored: u32) {
     }
 }
 
-/// In `ChildArgs::fds`: close fd n in the child.
-const CLOSE: libc::c_int = -2;
-
-/// Put `fds[n]` on fd n for n in 0..3 (-1: leave fd n alone, [`CLOSE`]: close it),
-/// without CLOEXEC, as posix_spawn's dup2 and close actions do. Returns the errno of
-/// the first failure.
+/// Put `fds[n]` on fd n for n in 0..3 (-1: leave fd n alone), without CLOEXEC, as
+/// posix_spawn's dup2 actions do. Returns the errno of the first failure.
 ///
 /// # Safety
 ///
@@ -452,12 +438,6 @@ const CLOSE: libc::c_int = -2;
 /// parent's memory this child shares; nothing runs after the exec to use them.
 unsafe fn move_stdio(fds: &[libc::c_int; 3]) -> Result<(), libc::c_int> {
     for (target, &src) in (0..).zip(fds) {
-        if src == CLOSE {
-            // SAFETY: close acts on the fd table only; replacing `target` is what the
-            // caller allows (see `# Safety`). EBADF (already closed) is no failure.
-            unsafe { libc::close(target) };
-            continue;
-        }
         if src < 0 {
             continue;
         }
