@@ -22,7 +22,7 @@ pub const SIDES: [Side; 2] = [Side::Ours, Side::S6];
 pub fn prog(side: Side, name: &str) -> PathBuf {
     match side {
         Side::Ours => bin(&format!("ipcfdholder-{name}")),
-        Side::S6 => PathBuf::from(format!("s6-fdholder-{name}")),
+        Side::S6 => PathBuf::from(s6(&format!("s6-fdholder-{name}"))),
     }
 }
 
@@ -71,10 +71,10 @@ pub fn rules(dir: &Path, key: &str, g: Grant<'_>) {
 pub fn daemon(side: Side, sock: &Path, args: &[&str]) -> Server {
     let p = match side {
         Side::Ours => bin("ipcfdholder-daemon"),
-        Side::S6 => PathBuf::from("s6-fdholder-daemon"),
+        Side::S6 => PathBuf::from(s6("s6-fdholder-daemon")),
     };
     let mut c = Command::new(p);
-    c.arg("-1").args(args).arg(sock);
+    c.arg("-1").args(args).arg(sock).env("PATH", peer_path());
     Server::start(c)
 }
 

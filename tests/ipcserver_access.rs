@@ -867,7 +867,8 @@ fn ipcrules_cdb_matches_s6_tool() {
         assert_eq!(o.err(), "");
         assert_eq!(
             std::fs::metadata(&mine).unwrap().permissions().mode() & 0o7777,
-            0o644
+            0o600,
+            "without -m the cdb is 0600, as s6 leaves it"
         );
         if have("s6-accessrules-cdb-from-fs") {
             let theirs = d.join("s6.cdb");

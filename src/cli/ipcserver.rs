@@ -26,7 +26,7 @@ pub const HELP: &str = concat!(
     "  -D               refuse to start if path exists\n",
     "  -P               do not look up client credentials\n",
     "  -p               look up client credentials with SO_PEERCRED (the default)\n",
-    "  -c maxconn       at most maxconn handlers at once (default 40, at most 1000)\n",
+    "  -c maxconn       at most maxconn handlers at once (default 40, at most 16384)\n",
     "  -C localmaxconn  at most localmaxconn handlers per client uid (default 40)\n",
     "  -b backlog       the listen(2) backlog\n",
     "  -a perms         octal permissions of the socket file (default 0777)\n",

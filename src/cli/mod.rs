@@ -117,6 +117,9 @@ pub fn run<O>(
     parse: impl FnOnce(Vec<OsString>) -> Parsed<O>,
     body: impl FnOnce(O, Diag) -> ExitCode,
 ) -> ExitCode {
+    // An fd among 0-2 closed when we started reaches the next program closed, as
+    // through s6 (the Rust runtime put /dev/null there).
+    ipccore::sys::exec::hand_on_closed_stdio();
     let diag = Diag::new(prog);
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     if let Some(text) = args
@@ -328,6 +331,13 @@ pub fn gol_timeout(v: Option<OsString>) -> Parsed<Option<std::time::Duration>> {
     Ok(gol_uint(v, "timeout")?
         .filter(|&ms| ms != 0)
         .map(|ms| std::time::Duration::from_millis(ms.into())))
+}
+
+/// The value of a long option given as `--name=value`, the one form s6 2.15's skalibs
+/// `gol` takes (`--timeout 300` is refused there, and here).
+pub fn eq_value(p: &mut lexopt::Parser, opt: &str) -> Parsed<OsString> {
+    p.optional_value()
+        .ok_or_else(|| UsageError(format!("{opt}: missing value (write {opt}=value)")))
 }
 
 /// The first positional argument and everything after it, unparsed (`raw_args`): the

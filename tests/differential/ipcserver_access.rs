@@ -307,7 +307,7 @@ fn documented_stderr(log: &str, named: bool, r: &mut Report, case: &str) -> Stri
     rest
 }
 
-#[test]
+row! { [V2_11, V2_15]
 fn access_table() {
     if !have("s6-ipcserver-access") || !have("s6-accessrules-cdb-from-fs") || !have("perl") {
         return;
@@ -381,6 +381,7 @@ fn access_table() {
         }
     }
     r.finish("ipcserver-access");
+}
 }
 
 /// Real clients with supplementary groups, behind ipcserver: a rules set without

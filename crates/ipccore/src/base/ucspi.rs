@@ -29,6 +29,11 @@ pub const IPCREMOTEPATH: &str = "IPCREMOTEPATH";
 pub const IPCLOCALPATH: &str = "IPCLOCALPATH";
 /// How many connections the server's peer uid has open, this one included.
 pub const IPCCONNNUM: &str = "IPCCONNNUM";
+/// Ours: what the super-server's `IPCCONNNUM` counts from, for ipcconnlimit. `0`: the
+/// earlier connections only (s6-ipcserverd 2.15); `1` or unset: this one included
+/// (ipcserverd, s6-ipcserverd 2.11). ipcserverd removes it from a handler's
+/// environment, since it knows its own count.
+pub const IPCCONNNUMBASE: &str = "IPCCONNNUMBASE";
 /// systemd socket activation: how many fds from fd 3 on are listening sockets.
 pub const LISTEN_FDS: &str = "LISTEN_FDS";
 /// systemd socket activation: the pid `LISTEN_FDS` is meant for.

@@ -29,8 +29,8 @@ use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
-/// s6's documented ceiling for maxconn.
-pub const MAXCONN_MAX: u32 = 1000;
+/// s6's ceiling for maxconn: 16384 since 2.13 (2.11 and the manuals of both say 1000).
+pub const MAXCONN_MAX: u32 = 16384;
 /// The most concurrent connections without `-c` (s6-ipcserverd's default).
 pub const MAXCONN_DEFAULT: u32 = 40;
 
@@ -40,7 +40,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
 /// Connection limits, clamped as s6 does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// `-c`: most connections at once (1 to 1000).
+    /// `-c`: most connections at once (1 to 16384).
     pub maxconn: u32,
     /// `-C`: most connections at once from one uid (at most `maxconn`).
     pub localmaxconn: u32,
@@ -48,7 +48,7 @@ pub struct Limits {
 
 impl Limits {
     /// `-c` and `-C` as s6-ipcserverd takes them: maxconn 0 becomes 1 and is capped at
-    /// 1000; localmaxconn is capped at maxconn (and equals it with `-P`, where every
+    /// 16384; localmaxconn is capped at maxconn (and equals it with `-P`, where every
     /// client counts as one user), and 0 denies every connection, as in s6-ipcserverd
     /// (ipcserver, like s6-ipcserver, turns `-C 0` into 1 before it gets here).
     pub fn new(maxconn: Option<u32>, localmaxconn: Option<u32>, peercred: bool) -> Limits {
@@ -237,6 +237,9 @@ fn prepare_spawn(cfg: &IpcserverdConfig) -> Result<(Spawner, Option<CString>), E
         ucspi::IPCREMOTEPID,
         ucspi::IPCREMOTEPATH,
         ucspi::IPCCONNNUM,
+        // Our count includes the new connection: a stale "counts from 0" must not
+        // reach an ipcconnlimit behind us.
+        ucspi::IPCCONNNUMBASE,
     ];
     if cfg.local_path.is_some() {
         remove.push(ucspi::IPCLOCALPATH);
@@ -462,7 +465,8 @@ impl Server<'_> {
         let local = self.cfg.limits.localmaxconn;
         let count = self.per_uid.get(&uid).copied().unwrap_or(0);
         if count >= local {
-            d.notice(format!("deny {} count {count}/{local}", ids(uid, gid)));
+            // At every verbosity, -q included, as s6-ipcserverd (2.11 and 2.15).
+            d.always_info(format!("deny {} count {count}/{local}", ids(uid, gid)));
             return;
         }
         // Our additions (`prog::peer`): groups and pid, with the credentials.
@@ -536,7 +540,8 @@ mod tests {
                 localmaxconn: 0
             }
         );
-        assert_eq!(Limits::new(Some(5000), None, true).maxconn, 1000);
+        assert_eq!(Limits::new(Some(5000), None, true).maxconn, 5000);
+        assert_eq!(Limits::new(Some(20000), None, true).maxconn, 16384);
         assert_eq!(Limits::new(Some(10), Some(20), true).localmaxconn, 10);
         assert_eq!(Limits::new(Some(10), Some(2), false).localmaxconn, 10);
     }

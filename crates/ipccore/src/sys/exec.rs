@@ -8,7 +8,8 @@
 //! std's `CommandExt::exec` would also force SIGPIPE to SIG_DFL, losing a caller's
 //! SIG_IGN, as s6 (written in C) never does. The same entry records which of fds 0-2
 //! were closed and the signal mask at start, for ipcserverd's checks and npt-wait's
-//! transparent spawn.
+//! transparent spawn; [`hand_on_closed_stdio`] then makes the runtime's /dev/null on
+//! those fds close-on-exec, so that every next program finds them closed, as under s6.
 //!
 //! This module opts back into `unsafe` for the sigaction query, the `.init_array` entry
 //! and `execve`.
@@ -113,6 +114,51 @@ pub(crate) fn closed_at_start(fd: i32) -> Option<bool> {
     let _ = std::hint::black_box(&RECORD_IGNORED);
     let bits = CLOSED_AT_START.load(Ordering::Relaxed);
     (bits & 1 == 1 && (0..3).contains(&fd)).then(|| bits & (2 << fd) != 0)
+}
+
+/// Whether fd `fd` (0, 1 or 2) was closed at start and still holds what the Rust
+/// runtime put there: /dev/null (character device 1:3). A chain-loader hands such an
+/// fd on closed, as exec(2) would have; one the program has filled since (the socket
+/// ipcserver-socketbinder puts on fd 0) is left alone.
+pub fn runtime_null(fd: i32) -> bool {
+    use std::os::fd::AsFd;
+    if closed_at_start(fd) != Some(true) {
+        return false;
+    }
+    let st = match fd {
+        0 => rustix::fs::fstat(std::io::stdin().as_fd()),
+        1 => rustix::fs::fstat(std::io::stdout().as_fd()),
+        2 => rustix::fs::fstat(std::io::stderr().as_fd()),
+        _ => return false,
+    };
+    st.is_ok_and(|st| {
+        rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::CharacterDevice
+            && rustix::fs::major(st.st_rdev) == 1
+            && rustix::fs::minor(st.st_rdev) == 3
+    })
+}
+
+/// Make each of fds 0, 1, 2 that was closed at start, and is now the runtime's
+/// /dev/null ([`runtime_null`]), close-on-exec: every program we exec or spawn then
+/// finds it closed, as it would under s6 (its chain-loaders, s6-ipcserverd's handlers,
+/// s6-sudod's command, s6-ftrig-listen1's prog). The fd itself stays open here, so
+/// nothing we open later lands on 0, 1 or 2 (our messages keep going to /dev/null, and
+/// never into a socket that took fd 2's number). Called once, at start, by every
+/// program; a program that puts an fd of its own there later (dup2 clears
+/// close-on-exec) hands that one on.
+pub fn hand_on_closed_stdio() {
+    use std::os::fd::AsFd;
+    for fd in 0..3 {
+        if runtime_null(fd) {
+            let cloexec = rustix::io::FdFlags::CLOEXEC;
+            // Nothing to do if it fails: the fd then stays as the runtime left it.
+            let _ = match fd {
+                0 => rustix::io::fcntl_setfd(std::io::stdin().as_fd(), cloexec),
+                1 => rustix::io::fcntl_setfd(std::io::stdout().as_fd(), cloexec),
+                _ => rustix::io::fcntl_setfd(std::io::stderr().as_fd(), cloexec),
+            };
+        }
+    }
 }
 
 /// The `.init_array` entry: the C start-up code calls it before `main`, so before the

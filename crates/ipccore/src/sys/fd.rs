@@ -143,7 +143,11 @@ pub(crate) fn copy_to(fd: BorrowedFd<'_>, target: RawFd) -> Result<(), Error> {
 fn unowned(target: RawFd) -> bool {
     // SAFETY: F_GETFD only reads the flags of the fd numbered `target`, if any.
     let flags = unsafe { libc::fcntl(target, libc::F_GETFD) };
-    flags < 0 || (flags & libc::FD_CLOEXEC == 0 && !claimed(target))
+    // The runtime's /dev/null on an fd closed at start is close-on-exec and nobody's
+    // (`exec::hand_on_closed_stdio`): free to be replaced, as a closed fd would be.
+    flags < 0
+        || (flags & libc::FD_CLOEXEC == 0 && !claimed(target))
+        || crate::sys::exec::runtime_null(target)
 }
 
 /// `write(fd, buf)` until all of `buf` is written, retrying on EINTR; a write of 0
@@ -311,9 +315,13 @@ pub fn number(fd: impl AsFd) -> RawFd {
 /// [`claim`], and return it with its file type.
 ///
 /// # Errors
-/// `unable to fstat fd N` (s6-ioconnect's wording) for a closed fd; a usage error for
-/// a number given twice.
+/// `unable to fstat fd N` (s6-ioconnect's wording) for a closed fd (fd 0, 1 or 2 closed
+/// at start counts as closed: the runtime's /dev/null there is not the caller's); a
+/// usage error for a number given twice.
 pub(crate) fn adopt(n: RawFd) -> Result<(OwnedFd, FileType), Error> {
+    if crate::sys::exec::runtime_null(n) {
+        return Err(Error::sys_at("fstat", format!("fd {n}"), Errno::BADF));
+    }
     let fd = claim(n).map_err(|e| match e {
         Errno::BUSY => Error::Usage(format!("fd {n} is given twice")),
         e => Error::sys_at("fstat", format!("fd {n}"), e),

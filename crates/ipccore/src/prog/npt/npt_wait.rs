@@ -339,5 +339,10 @@ pub fn npt_wait(cfg: &NptWaitConfig, _diag: &Diag) -> Result<(), Error> {
         wait_here(&cfg.req, &cfg.prog)?
     };
     ev.push(b'\n');
+    // A stdout closed at start is the runtime's /dev/null now: fail as the write to the
+    // closed fd fails in s6-ftrig-wait and s6-ftrig-listen1 (111), not into the void.
+    if crate::sys::exec::runtime_null(1) {
+        return Err(Error::sys("write to stdout", rustix::io::Errno::BADF));
+    }
     std::io::Write::write_all(&mut std::io::stdout(), &ev).op("write to stdout")
 }
