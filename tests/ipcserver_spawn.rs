@@ -88,7 +88,7 @@ fn missing_prog_is_reported_when_reaped() {
     assert_reported_at_reap(
         &["/nonexistent/prog"],
         &[],
-        "ipcserver: fatal: unable to exec /nonexistent/prog: No such file or directory",
+        "ipcserver: fatal: unable to exec /nonexistent/prog: No such file or directory (this connection got end of file; the server goes on: install prog, or fix its name or PATH)",
         127,
     );
 }
@@ -103,7 +103,9 @@ fn non_executable_prog_is_reported_when_reaped() {
     assert_reported_at_reap(
         &[f],
         &[],
-        &format!("ipcserver: fatal: unable to exec {f}: Permission denied"),
+        &format!(
+            "ipcserver: fatal: unable to exec {f}: Permission denied (this connection got end of file; the server goes on: make prog executable for the server's uid)"
+        ),
         126,
     );
 }
@@ -119,7 +121,7 @@ fn prog_searched_in_path_is_reported_when_reaped() {
     assert_reported_at_reap(
         &["ipct-no-such-prog"],
         &[("PATH", &path)],
-        "ipcserver: fatal: unable to exec ipct-no-such-prog: No such file or directory",
+        "ipcserver: fatal: unable to exec ipct-no-such-prog: No such file or directory (this connection got end of file; the server goes on: install prog, or fix its name or PATH)",
         127,
     );
     // Found, but not executable: EACCES wins over the other directories' ENOENT, as
@@ -127,7 +129,7 @@ fn prog_searched_in_path_is_reported_when_reaped() {
     assert_reported_at_reap(
         &["ipct-noexec"],
         &[("PATH", &path)],
-        "ipcserver: fatal: unable to exec ipct-noexec: Permission denied",
+        "ipcserver: fatal: unable to exec ipct-noexec: Permission denied (this connection got end of file; the server goes on: make prog executable for the server's uid)",
         126,
     );
 }
@@ -142,7 +144,7 @@ fn every_exec_failure_is_reported_even_when_the_server_exits_at_once() {
     assert!(eventually(10, || srv.log().matches(": allow ").count() == 20));
     let out = srv.stop_with(libc::SIGTERM);
     out.assert_code(0);
-    let warn = "ipcserver: fatal: unable to exec /nonexistent/prog: No such file or directory\n";
+    let warn = "ipcserver: fatal: unable to exec /nonexistent/prog: No such file or directory (this connection got end of file; the server goes on: install prog, or fix its name or PATH)\n";
     assert_eq!(out.err().matches(warn).count(), 20, "{}", out.err());
     assert!(
         out.err().ends_with("ipcserver: info: exiting\n"),

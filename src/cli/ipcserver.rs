@@ -46,6 +46,21 @@ pub struct Opts {
     pub cfg: IpcserverConfig,
     /// `-q` 0 (fatal errors only), `-Q` 1 (warnings, the default), `-v` 2 (info too).
     pub verbosity: u32,
+    /// A command line that is valid but most likely not what was meant (`-v 2 PATH`).
+    pub warnings: Vec<String>,
+}
+
+/// `ipcserver -v 2 PATH prog` binds a socket named `2` and runs PATH, as s6-ipcserver
+/// does: `-v` takes no value here, unlike ipcserverd's and ipcserver-access's.
+fn verbosity_value_warning(path: &OsStr) -> Option<String> {
+    let b = path.as_bytes();
+    (!b.is_empty() && b.iter().all(u8::is_ascii_digit)).then(|| {
+        format!(
+            "-v takes no value (unlike ipcserverd's and ipcserver-access's -v): {0} is the \
+             socket path, ./{0}, and the next argument the program; write -v PATH prog",
+            show(path)
+        )
+    })
 }
 
 /// `-G LIST`: numeric gids as s6 reads them ([`parse_gidlist`]).
@@ -112,7 +127,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let mut from_env = false;
     let mut path = None;
     let mut argv: Vec<OsString> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut after_v = false;
     while let Some(arg) = p.next()? {
+        let was_after_v = std::mem::replace(&mut after_v, matches!(arg, Short('v')));
         match arg {
             Short('1') => ready = true,
             Short('q') => verbosity = 0,
@@ -145,6 +163,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
                 ids = Ids::default();
             }
             Value(v) => {
+                if was_after_v {
+                    warnings.extend(verbosity_value_warning(&v));
+                }
                 path = Some(v);
                 argv = p.raw_args()?.collect();
                 break;
@@ -186,6 +207,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
             serve,
         },
         verbosity,
+        warnings,
     })
 }
 
@@ -193,6 +215,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
 pub fn main() -> ExitCode {
     super::run(PROG, USAGE, HELP, parse, |o: Opts, mut diag: Diag| {
         diag.verbosity = o.verbosity;
+        for w in &o.warnings {
+            diag.warn(w);
+        }
         super::exit(&diag, ipccore::prog::ipcserver::ipcserver(&o.cfg, &diag))
     })
 }
@@ -210,6 +235,33 @@ mod tests {
             Ok(_) => format!("{args:?} accepted"),
             Err(e) => e.0,
         }
+    }
+
+    #[test]
+    fn a_number_after_v_is_warned_about() -> Parsed<()> {
+        let o = try_parse(&["-v", "2", "/run/s", "cat"])?;
+        assert_eq!(o.cfg.serve.argv, ["/run/s", "cat"]);
+        assert_eq!(
+            o.warnings,
+            [
+                "-v takes no value (unlike ipcserverd's and ipcserver-access's -v): 2 is the \
+              socket path, ./2, and the next argument the program; write -v PATH prog"
+            ]
+        );
+        assert_eq!(try_parse(&["-1v", "2", "/s", "cat"])?.warnings.len(), 1);
+        for quiet in [
+            &["-v", "/run/s", "cat"][..],
+            &["-v", "-1", "2", "cat"],
+            &["2", "cat"],
+            &["-v", "s2", "cat"],
+        ] {
+            assert_eq!(
+                try_parse(quiet)?.warnings,
+                Vec::<String>::new(),
+                "{quiet:?}"
+            );
+        }
+        Ok(())
     }
 
     #[test]
