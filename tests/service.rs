@@ -586,3 +586,49 @@ fn fdholder_without_rules_does_not_spin() {
         assert!(sup.is_down(&svc), "{sup:?}: up again");
     }
 }
+
+/// `make install` puts the service directories where the .deb does
+/// (PREFIX/share/doc/ipctools/examples/service), run scripts still executable, and
+/// `make uninstall` takes them away again. (install-examples is the part of install
+/// that does it; install itself first builds the static release binaries.)
+#[test]
+fn make_install_puts_the_service_examples_where_the_deb_does() {
+    if !have("make") || !have("git") {
+        return;
+    }
+    let d = Dir::new("mkinst");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let make = |target: &str| {
+        let mut c = Command::new("make");
+        c.current_dir(root)
+            .args(["--no-print-directory", "-s", target, "PREFIX=/usr/local"])
+            .arg(format!("DESTDIR={}", d.path.display()));
+        run_timeout(c, 60).assert_code(0);
+    };
+    make("install-examples");
+    let examples = d.join("usr/local/share/doc/ipctools/examples");
+    let tracked = run_timeout(
+        {
+            let mut c = Command::new("git");
+            c.current_dir(root).args(["ls-files", "service"]);
+            c
+        },
+        10,
+    );
+    let tracked: Vec<String> = tracked.out().lines().map(str::to_string).collect();
+    assert!(tracked.len() > 20, "{tracked:?}");
+    for f in &tracked {
+        let src = std::fs::metadata(root.join(f)).unwrap();
+        let dst = std::fs::metadata(examples.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            dst.permissions().mode() & 0o111 != 0,
+            src.permissions().mode() & 0o111 != 0,
+            "{f}: executable bit"
+        );
+    }
+    let run = examples.join("service/ipcserver-echo/run");
+    assert!(run.is_file(), "{}", run.display());
+    make("uninstall");
+    assert!(!examples.exists(), "left behind: {}", examples.display());
+}
