@@ -1050,3 +1050,54 @@ fn an_unwritable_directory_is_named() {
     );
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
 }
+
+/// Names for -o, -u, -g and -G, read from /etc/passwd and /etc/group (Debian: nobody
+/// is 65534, nogroup 65534, staff 50): the socket's owner and the handler's ids are
+/// the numbers, as with the numbers themselves.
+#[test]
+fn user_and_group_names_are_read_from_etc() {
+    let d = Dir::new("names");
+    let p = d.join("s");
+    let srv = start_in(
+        &d.path,
+        &[
+            "-a",
+            "0660",
+            "-o",
+            "root:staff",
+            "-u",
+            "nobody",
+            "-g",
+            "nogroup",
+            "-G",
+            "staff,7",
+            p.to_str().unwrap(),
+            "sh",
+            "-c",
+            "echo $(id -u) $(id -g) $(id -G)",
+        ],
+    );
+    let m = std::fs::metadata(&p).unwrap();
+    assert_eq!((m.uid(), m.gid()), (0, 50));
+    assert_eq!(read_string(&mut connect(&p)), "65534 65534 65534 7 50\n");
+    drop(srv);
+    let o = run_timeout(
+        cmd(&[
+            bin("ipcserver").to_str().unwrap(),
+            "-u",
+            "ipct-no-such-user",
+            p.to_str().unwrap(),
+            "true",
+        ]),
+        10,
+    );
+    o.assert_code(100);
+    assert!(
+        o.err().starts_with(
+            "ipcserver: fatal: -u: no user ipct-no-such-user in /etc/passwd (it is read directly, \
+             without NSS: for an LDAP or sssd user, use s6-envuidgid ipct-no-such-user ipcserver -U …)\n"
+        ),
+        "{}",
+        o.err()
+    );
+}

@@ -63,19 +63,31 @@ fn verbosity_value_warning(path: &OsStr) -> Option<String> {
     })
 }
 
-/// `-G LIST`: numeric gids as s6 reads them ([`parse_gidlist`]).
+/// `-G LIST`: gids as s6 reads them ([`parse_gidlist`]); or, an addition, a
+/// comma-separated list in which some are group names (looked up in `/etc/group`).
 pub(crate) fn gidlist(v: &OsStr) -> Parsed<Vec<rustix::process::Gid>> {
-    v.to_str().and_then(parse_gidlist).ok_or_else(|| {
-        let hint = if v.as_bytes().iter().any(|c| c.is_ascii_alphabetic()) {
-            " (numeric gids only: getent group NAME gives the number)"
-        } else {
-            ""
-        };
-        UsageError(format!(
-            "-G: {} is not a list of numeric gids separated by commas{hint}",
-            show(v)
-        ))
-    })
+    if let Some(list) = v.to_str().and_then(parse_gidlist) {
+        return Ok(list);
+    }
+    let b = v.as_bytes();
+    if b.split(|&c| c == b',').any(ipccore::base::idnames::is_name) {
+        return b
+            .split(|&c| c == b',')
+            .map(|g| {
+                let g = OsStr::from_bytes(g);
+                if ipccore::base::idnames::is_name(g.as_bytes()) {
+                    super::name_to_id(super::etc(), "-G", g, false, Some(PROG))
+                } else {
+                    super::uint("-G", g)
+                }
+                .map(rustix::process::Gid::from_raw)
+            })
+            .collect();
+    }
+    Err(UsageError(format!(
+        "-G: {} is not a list of gids or group names separated by commas",
+        show(v)
+    )))
 }
 
 /// `-a PERMS`: any octal number (s6 `uint0_oscan`), of which only the permission bits
@@ -84,12 +96,13 @@ pub(crate) fn perms(v: &OsStr) -> Parsed<rustix::fs::Mode> {
     Ok(ipccore::fs::listen::mode(octal("-a", v)? & 0o777))
 }
 
-/// `-o UID:GID`: numeric owner and group of the socket file; either may be empty.
+/// `-o UID:GID`: owner and group of the socket file, numbers or names (looked up in
+/// `/etc/passwd` and `/etc/group`); either may be empty.
 fn owner(v: &OsStr) -> Parsed<(Option<u32>, Option<u32>)> {
     let b = v.as_bytes();
     let Some(colon) = b.iter().position(|&c| c == b':') else {
         return Err(UsageError(format!(
-            "-o: {} is not UID:GID (numbers, either may be empty)",
+            "-o: {} is not UID:GID (numbers or names, either may be empty)",
             show(v)
         )));
     };
@@ -97,22 +110,7 @@ fn owner(v: &OsStr) -> Parsed<(Option<u32>, Option<u32>)> {
         if s.is_empty() {
             return Ok(None);
         }
-        id("-o", OsStr::from_bytes(s), user, "ipcserver")
-            .map(Some)
-            .map_err(|_| {
-                let what = if user { "uid" } else { "gid" };
-                let hint = if s.iter().any(|c| c.is_ascii_alphabetic()) {
-                    let cmd = if user { "id -u" } else { "getent group" };
-                    format!(" ({cmd} {} gives the number)", show(OsStr::from_bytes(s)))
-                } else {
-                    String::new()
-                };
-                UsageError(format!(
-                    "-o: {}: {} is not a numeric {what}{hint}",
-                    show(v),
-                    show(OsStr::from_bytes(s))
-                ))
-            })
+        id("-o", OsStr::from_bytes(s), user, PROG).map(Some)
     };
     Ok((side(&b[..colon], true)?, side(&b[colon + 1..], false)?))
 }
@@ -267,17 +265,23 @@ mod tests {
     #[test]
     fn reasons() {
         assert_eq!(
-            err(&["-u", "nobody", "/s", "true"]),
-            "-u: nobody is not a number (use s6-envuidgid nobody ipcserver -U …)"
+            err(&["-u", "ipct-no-such-user", "/s", "true"]),
+            "-u: no user ipct-no-such-user in /etc/passwd (it is read directly, without NSS: \
+             for an LDAP or sssd user, use s6-envuidgid ipct-no-such-user ipcserver -U …)"
         );
         assert_eq!(err(&["-c", "x", "/s", "true"]), "-c: x is not a number");
         assert_eq!(
-            err(&["-o", "www-data:www-data", "/s", "true"]),
-            "-o: www-data:www-data: www-data is not a numeric uid (id -u www-data gives the number)"
+            err(&["-o", "root:ipct-no-such-group", "/s", "true"]),
+            "-o: no group ipct-no-such-group in /etc/group (it is read directly, without NSS: \
+             for an LDAP or sssd group, give the number: getent group ipct-no-such-group)"
         );
         assert_eq!(
             err(&["-o", "33", "/s", "true"]),
-            "-o: 33 is not UID:GID (numbers, either may be empty)"
+            "-o: 33 is not UID:GID (numbers or names, either may be empty)"
+        );
+        assert_eq!(
+            err(&["-G", "1,+2", "/s", "true"]),
+            "-G: 1,+2 is not a list of gids or group names separated by commas"
         );
         assert_eq!(err(&["-c"]), "-c: missing argument");
         assert_eq!(err(&["-Z", "/s", "true"]), "unknown option -Z");
@@ -288,6 +292,26 @@ mod tests {
             err(&["-a", "8", "/s", "true"]),
             "-a: 8 is not an octal number"
         );
+    }
+
+    /// Names from /etc/passwd and /etc/group (root is uid and gid 0 everywhere), and
+    /// numbers as before, alone or mixed in a -G list.
+    #[test]
+    fn names() -> Result<(), UsageError> {
+        let o = try_parse(&["-o", "root:root", "-G", "root,7", "/s", "true"])?;
+        assert_eq!(o.cfg.listen.uid.map(|u| u.as_raw()), Some(0));
+        assert_eq!(o.cfg.listen.gid.map(|g| g.as_raw()), Some(0));
+        let IdSource::Given(ids) = o.cfg.ids else {
+            panic!("no ids")
+        };
+        assert_eq!(
+            ids.groups
+                .map(|g| g.iter().map(|g| g.as_raw()).collect::<Vec<_>>()),
+            Some(vec![0, 7])
+        );
+        let o = try_parse(&["-o", "5:", "/s", "true"])?;
+        assert_eq!(o.cfg.listen.uid.map(|u| u.as_raw()), Some(5));
+        Ok(())
     }
 
     #[test]
