@@ -405,6 +405,103 @@ fn services_under_daemontools_supervise() {
     lifecycle_all(Sup::Daemontools);
 }
 
+impl Sup {
+    /// The restart each service README documents as keeping connections in progress:
+    /// SIGTERM to the server alone (it exits and leaves its handlers running; the
+    /// supervisor starts a new server). s6: `s6-svc -t`; daemontools: `svc -t`; runit:
+    /// `kill -TERM` of supervise/pid (`sv term` and `sv restart` run control/t).
+    fn restart_keeping_connections(self, svc: &Path) {
+        let dir = svc.to_str().unwrap();
+        let pid = self.pid(svc).expect("no pid").to_string();
+        let c = match self {
+            Sup::S6 => cmd(&["s6-svc", "-t", dir]),
+            Sup::Daemontools => cmd(&["svc", "-t", dir]),
+            Sup::Runit => cmd(&["kill", "-TERM", &pid]),
+        };
+        run_timeout(c, 20).assert_code(0);
+    }
+
+    /// The restart that also stops the connections in progress, as the READMEs say:
+    /// s6-svc -r (down-signal, SIGQUIT), sv restart (control/t), svc -h then svc -t.
+    fn restart_dropping_connections(self, svc: &Path) {
+        let dir = svc.to_str().unwrap();
+        let c = match self {
+            Sup::S6 => cmd(&["s6-svc", "-r", dir]),
+            Sup::Runit => cmd(&["sv", "restart", dir]),
+            Sup::Daemontools => {
+                run_timeout(cmd(&["svc", "-h", dir]), 20).assert_code(0);
+                cmd(&["svc", "-t", dir])
+            }
+        };
+        run_timeout(c, 20).assert_code(0);
+    }
+}
+
+/// Whether an echo connection opened before a restart still echoes.
+fn still_echoes(c: &mut UnixStream) -> bool {
+    let _ = c.set_read_timeout(Some(Duration::from_secs(20)));
+    let mut buf = [0u8; 6];
+    c.write_all(b"again\n").is_ok() && c.read_exact(&mut buf).is_ok() && &buf == b"again\n"
+}
+
+/// Restart the service under `sup` with `restart` while `N` connections are in
+/// progress, wait for the new server, and return how many of them were dropped.
+fn dropped_by_restart(
+    sup: Sup,
+    s: &Supervised,
+    svc: &Path,
+    sock: &Path,
+    restart: fn(Sup, &Path),
+) -> usize {
+    const N: usize = 5;
+    let pid = sup.pid(svc).unwrap();
+    let mut held: Vec<UnixStream> = (0..N).map(|_| echo_connection(sock)).collect();
+    restart(sup, svc);
+    assert!(
+        eventually(30, || sup.pid(svc).is_some_and(|p| p != pid)),
+        "{sup:?}: not restarted; log:\n{}",
+        s.log()
+    );
+    s.wait_ready(sock);
+    drop(echo_connection(sock));
+    held.iter_mut().map(still_echoes).filter(|ok| !ok).count()
+}
+
+/// The documented restart (README: `s6-svc -t`, `svc -t`, runit's `kill -TERM`) of
+/// the services that serve long connections drops none of the connections in
+/// progress, under each real supervisor; the restart documented as stopping them
+/// (`s6-svc -r`, `sv restart`, `svc -h`) drops them all. (fdholder-echo: the same run
+/// script shape, and tests/ipcfdholder.rs restarts it under load.)
+#[test]
+fn documented_restarts_keep_connections_in_progress() {
+    for sup in Sup::ALL {
+        if !sup.available() {
+            continue;
+        }
+        for name in ["ipcserver-echo", "socket-proxy"] {
+            let d = Dir::new("rst");
+            std::fs::create_dir(d.join("sv")).unwrap();
+            let (svc, sock) = configured(name, &d);
+            let _backend = backend(name, &d);
+            let s = Supervised::start(sup, &svc, d.join("log"));
+            s.wait_ready(&sock);
+            let kept = dropped_by_restart(sup, &s, &svc, &sock, Sup::restart_keeping_connections);
+            assert_eq!(
+                kept, 0,
+                "{sup:?} {name}: connections dropped by the documented restart"
+            );
+            let dropped =
+                dropped_by_restart(sup, &s, &svc, &sock, Sup::restart_dropping_connections);
+            assert_eq!(dropped, 5, "{sup:?} {name}: the dropping restart kept some");
+            sup.down(&svc);
+            assert!(
+                eventually(30, || sup.is_down(&svc)),
+                "{sup:?} {name}: not down"
+            );
+        }
+    }
+}
+
 /// Every directory under service/ is one the tests above run.
 #[test]
 fn every_shipped_service_is_tested() {
