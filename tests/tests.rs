@@ -6,6 +6,7 @@ mod util;
 mod bridges;
 mod differential;
 mod docs;
+mod examples;
 mod fifodir;
 mod ipcclient;
 mod ipcconnlimit;

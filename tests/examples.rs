@@ -1,0 +1,119 @@
+//! README examples run as written: each test takes the README's own lines (found by a
+//! piece of their text, so a test fails when its example changes or disappears), moves
+//! `/run`, `/srv` and `/etc` under a test directory, and runs them with `sh -e`, our
+//! programs first in PATH. Between the lines, only what a person at a shell does
+//! without thinking: wait for a server started with `&` to listen, look at the result.
+
+use crate::util::*;
+use std::path::Path;
+use std::process::Command;
+
+/// The one code line of README.md that contains `needle`, relocated under `d`.
+fn readme_line(needle: &str, d: &Path) -> String {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let found: Vec<&str> = readme.lines().filter(|l| l.contains(needle)).collect();
+    assert_eq!(found.len(), 1, "README lines with {needle:?}: {found:?}");
+    let root = d.display().to_string();
+    // A trailing comment (`   # restart at will`) is the README's, not the shell's.
+    let line = found[0].split("  #").next().unwrap_or_default().trim_end();
+    line
+        .replace("/run/", &format!("{root}/run/"))
+        .replace("/srv/", &format!("{root}/srv/"))
+        .replace("/etc/", &format!("{root}/etc/"))
+}
+
+/// Shell lines that wait (up to 20 s) for a socket to appear.
+fn wait_for(sock: &str) -> String {
+    format!("i=0; until [ -S {sock} ]; do i=$((i+1)); [ $i -lt 400 ]; sleep 0.05; done")
+}
+
+/// Run `script` with `sh -e` in `d`, our programs first in PATH; it adds the pid of
+/// each job it starts with `&` to `$pids` (see [`bg`]), and those are killed when it
+/// ends. Its output goes to files, which a server left running cannot hold open.
+/// Returns (exit code, stdout, stderr).
+fn run_script(d: &Path, script: &str) -> (Option<i32>, String, String) {
+    let mut c = Command::new("sh");
+    let wrapped = format!(
+        "exec >script.out 2>script.err\npids=\ntrap 'rc=$?; kill $pids 2>/dev/null || :; exit $rc' EXIT\nset -e\n{script}\n"
+    );
+    c.args(["-c", &wrapped])
+        .current_dir(d)
+        .env("PATH", path_with_our_bins());
+    let o = run_timeout(c, 120);
+    let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap_or_default();
+    (o.status.code(), read("script.out"), read("script.err"))
+}
+
+/// A README line that ends with `&`, then the shell line that records its pid.
+fn bg(line: String) -> String {
+    assert!(line.trim_end().ends_with('&'), "{line}");
+    format!("{line}\npids=\"$pids $!\"")
+}
+
+/// README, "Relays": rsync's daemon behind ipcserver, reached with RSYNC_CONNECT_PROG.
+#[test]
+fn readme_rsync_example_runs_as_written() {
+    if !have("rsync") {
+        return;
+    }
+    let d = Dir::new("exrsync");
+    let script = [
+        "mkdir -p run etc srv/data/sub && echo through rsync > srv/data/sub/f".to_string(),
+        readme_line("> /etc/rsyncd-ipc.conf", &d.path),
+        bg(readme_line(
+            "ipcserver /run/rsync.sock rsync --daemon",
+            &d.path,
+        )),
+        wait_for("run/rsync.sock"),
+        readme_line("RSYNC_CONNECT_PROG='ipcclient /run/rsync.sock", &d.path),
+        "cat copy/sub/f".to_string(),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!((code, out.as_str()), (Some(0), "through rsync\n"), "{err}");
+}
+
+/// README, "Restarts that refuse no connection": the fd holder recipe, its rules
+/// included, then the echo service restarted at will on the held socket.
+#[test]
+fn readme_fdholder_recipe_runs_as_written() {
+    let d = Dir::new("exfdh");
+    let echo = format!("{}/run/echo", d.path.display());
+    let talk = format!("ipcclient {echo} sh -c 'echo hello >&7; exec 7>&-; head -n 1 <&6'");
+    let script = [
+        readme_line("mkdir -p rules/uid/0/env /run/fdholder", &d.path),
+        readme_line("> rules/uid/0/env/S6_FDHOLDER_STORE_REGEX", &d.path),
+        readme_line("> rules/uid/0/env/S6_FDHOLDER_RETRIEVE_REGEX", &d.path),
+        readme_line("> rules/uid/0/env/S6_FDHOLDER_LIST", &d.path),
+        readme_line(
+            "ipcfdholder-daemon -1 -i rules /run/fdholder/socket &",
+            &d.path,
+        ),
+        wait_for("run/fdholder/socket"),
+        readme_line(
+            "local-stream-socket-listen /run/echo ipcfdholder-store",
+            &d.path,
+        ),
+        // "restart at will": twice, each time in the background, then stopped.
+        format!(
+            "{} &\npids=\"$pids $!\"\n{talk}\nkill $!",
+            readme_line(
+                "ipcfdholder-retrieve /run/fdholder/socket unix:/run/echo",
+                &d.path
+            )
+        ),
+        format!(
+            "{} &\npids=\"$pids $!\"\n{talk}\nkill $!",
+            readme_line(
+                "ipcfdholder-retrieve /run/fdholder/socket unix:/run/echo",
+                &d.path
+            )
+        ),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    // The daemon's readiness line (-1: a bare newline, as s6-fdholder-daemon), then
+    // one echo per restart.
+    assert_eq!((code, out.as_str()), (Some(0), "\nhello\nhello\n"), "{err}");
+}
