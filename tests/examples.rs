@@ -17,8 +17,7 @@ fn readme_line(needle: &str, d: &Path) -> String {
     let root = d.display().to_string();
     // A trailing comment (`   # restart at will`) is the README's, not the shell's.
     let line = found[0].split("  #").next().unwrap_or_default().trim_end();
-    line
-        .replace("/run/", &format!("{root}/run/"))
+    line.replace("/run/", &format!("{root}/run/"))
         .replace("/srv/", &format!("{root}/srv/"))
         .replace("/etc/", &format!("{root}/etc/"))
 }

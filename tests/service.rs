@@ -213,7 +213,7 @@ fn use_service(name: &str, d: &Dir, sock: &Path) {
     match name {
         "fdholder" => use_fdholder(sock),
         "fdholder-echo" => drop(echo_connection(sock)),
-        "ipcserver-echo" => drop(echo_connection(sock)),
+        "ipcserver-echo" | "ipcserver-echo-execline" => drop(echo_connection(sock)),
         "ipcsudo-group" => {
             // gid 65534 is the group of env/GROUP (nogroup): uid 65534 may.
             let out = run_timeout(
@@ -281,7 +281,9 @@ fn configured(name: &str, d: &Dir) -> (PathBuf, PathBuf) {
             set(&svc, "FDHOLDER_SOCKET", d.join("h").to_str().unwrap());
             set(&svc, "FDHOLDER_ECHO_SOCKET", sock.to_str().unwrap());
         }
-        "ipcserver-echo" => set(&svc, "IPCSERVER_ECHO_SOCKET", sock.to_str().unwrap()),
+        "ipcserver-echo" | "ipcserver-echo-execline" => {
+            set(&svc, "IPCSERVER_ECHO_SOCKET", sock.to_str().unwrap())
+        }
         "nptlistend" => set(&svc, "NPT_IPCPATH", sock.to_str().unwrap()),
         "ipcsudo-group" => {
             set(&svc, "SOCKET", sock.to_str().unwrap());
@@ -377,8 +379,11 @@ fn lifecycle(sup: Sup, name: &str) {
 }
 
 fn echo_or_none(name: &str, sock: &Path) -> Option<UnixStream> {
-    matches!(name, "ipcserver-echo" | "fdholder-echo" | "socket-proxy")
-        .then(|| echo_connection(sock))
+    matches!(
+        name,
+        "ipcserver-echo" | "ipcserver-echo-execline" | "fdholder-echo" | "socket-proxy"
+    )
+    .then(|| echo_connection(sock))
 }
 
 fn lifecycle_all(sup: Sup) {
@@ -393,6 +398,24 @@ fn lifecycle_all(sup: Sup) {
 #[test]
 fn services_under_s6_supervise() {
     lifecycle_all(Sup::S6);
+}
+
+/// Services that need s6-supervise's notification fd (an execline run script with the
+/// fd-3 readiness idiom).
+const S6_ONLY_SERVICES: [&str; 1] = ["ipcserver-echo-execline"];
+
+/// Directories under service/ that are not supervision services, each with its own
+/// test: systemd units (tests/examples.rs), the nginx front (tests/examples.rs).
+const TESTED_ELSEWHERE: [&str; 0] = [];
+
+#[test]
+fn execline_service_under_s6_supervise() {
+    if !Sup::S6.available() || !have("execlineb") || !have("s6-envdir") {
+        return;
+    }
+    for name in S6_ONLY_SERVICES {
+        lifecycle(Sup::S6, name);
+    }
 }
 
 #[test]
@@ -478,7 +501,12 @@ fn documented_restarts_keep_connections_in_progress() {
         if !sup.available() {
             continue;
         }
-        for name in ["ipcserver-echo", "socket-proxy"] {
+        let names: &[&str] = if sup == Sup::S6 && have("execlineb") {
+            &["ipcserver-echo", "socket-proxy", "ipcserver-echo-execline"]
+        } else {
+            &["ipcserver-echo", "socket-proxy"]
+        };
+        for &name in names {
             let d = Dir::new("rst");
             std::fs::create_dir(d.join("sv")).unwrap();
             let (svc, sock) = configured(name, &d);
@@ -511,7 +539,13 @@ fn every_shipped_service_is_tested() {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
     found.sort();
-    let mut tested: Vec<&str> = SERVICES.iter().chain(&FDHOLDER_SERVICES).copied().collect();
+    let mut tested: Vec<&str> = SERVICES
+        .iter()
+        .chain(&FDHOLDER_SERVICES)
+        .chain(&S6_ONLY_SERVICES)
+        .chain(&TESTED_ELSEWHERE)
+        .copied()
+        .collect();
     tested.sort_unstable();
     assert_eq!(found, tested);
 }
