@@ -116,3 +116,64 @@ fn readme_fdholder_recipe_runs_as_written() {
     // one echo per restart.
     assert_eq!((code, out.as_str()), (Some(0), "\nhello\nhello\n"), "{err}");
 }
+
+/// The value of `key=` in a systemd unit file of service/systemd.
+fn unit_value(unit: &str, key: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("service/systemd")
+        .join(unit);
+    let text = std::fs::read_to_string(&p).unwrap();
+    let prefix = format!("{key}=");
+    let found: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .collect();
+    assert_eq!(found.len(), 1, "{unit}: {key}= lines: {found:?}");
+    found[0].to_string()
+}
+
+/// service/systemd: the .socket's path and the .service's ExecStart, run the way
+/// systemd would (`systemd-socket-activate` passes the socket as systemd does:
+/// LISTEN_FDS, LISTEN_PID, fd 3); no systemd runs on the test machines.
+#[test]
+fn systemd_units_run_under_systemd_socket_activate() {
+    if !have("systemd-socket-activate") {
+        return;
+    }
+    let d = Dir::new("exsd");
+    let listen = unit_value("ipcserver-echo.socket", "ListenStream");
+    assert_eq!(listen, "/run/ipcserver-echo.sock");
+    let sock = d.join("ipcserver-echo.sock");
+    let exec = unit_value("ipcserver-echo.service", "ExecStart");
+    let mut argv = exec.split_whitespace();
+    assert_eq!(argv.next(), Some("/usr/bin/ipcserverd"), "{exec}");
+    let mut c = Command::new("systemd-socket-activate");
+    c.arg("-l").arg(&sock).arg(bin("ipcserverd")).args(argv);
+    c.env("PATH", path_with_our_bins())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _child = Kill(c.spawn().unwrap());
+    assert!(eventually(20, || sock.exists()), "no socket");
+    // Each connection gets its own cat; the first starts ipcserverd.
+    for word in ["one", "two"] {
+        let o = run_timeout(
+            cmd(&[
+                bin("ipcclient").to_str().unwrap(),
+                sock.to_str().unwrap(),
+                "sh",
+                "-c",
+                &format!("echo {word} >&7; head -n 1 <&6"),
+            ]),
+            20,
+        );
+        assert_eq!(o.assert_code(0).out(), format!("{word}\n"));
+    }
+}
