@@ -29,19 +29,33 @@ fn wait_for(sock: &str) -> String {
 
 /// Run `script` with `sh -e` in `d`, our programs first in PATH; it adds the pid of
 /// each job it starts with `&` to `$pids` (see [`bg`]), and those are killed when it
-/// ends. Its output goes to files, which a server left running cannot hold open.
+/// ends (SIGTERM, then SIGKILL for any left: a test must leave nothing running). Its output goes to files, which a server left running cannot hold open.
 /// Returns (exit code, stdout, stderr).
 fn run_script(d: &Path, script: &str) -> (Option<i32>, String, String) {
     let mut c = Command::new("sh");
     let wrapped = format!(
-        "exec >script.out 2>script.err\npids=\ntrap 'rc=$?; kill $pids 2>/dev/null || :; exit $rc' EXIT\nset -e\n{script}\n"
+        "exec >script.out 2>script.err\npids=\ntrap 'rc=$?; kill $pids 2>/dev/null || :; sleep 0.2; kill -KILL $pids 2>/dev/null || :; exit $rc' EXIT\nset -e\n{script}\n"
     );
     c.args(["-c", &wrapped])
         .current_dir(d)
         .env("PATH", path_with_our_bins());
     let o = run_timeout(c, 120);
+    kill_left_in(d);
     let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap_or_default();
     (o.status.code(), read("script.out"), read("script.err"))
+}
+
+/// SIGKILL every process still running in `d` (its cwd there): the daemon an example
+/// starts with `&` must not outlive the test, whatever the trap above managed.
+fn kill_left_in(d: &Path) {
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        if std::fs::read_link(e.path().join("cwd")).is_ok_and(|c| c.starts_with(d)) {
+            unsafe_kill(pid, libc::SIGKILL);
+        }
+    }
 }
 
 /// A README line that ends with `&`, then the shell line that records its pid.
@@ -175,5 +189,129 @@ fn systemd_units_run_under_systemd_socket_activate() {
             20,
         );
         assert_eq!(o.assert_code(0).out(), format!("{word}\n"));
+    }
+}
+
+/// A running nginx, stopped on drop.
+struct Nginx(std::process::Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM, not SIGKILL: the master stops its workers before it exits.
+        unsafe_kill(self.0.id() as i32, libc::SIGTERM);
+        if wait_deadline(&mut self.0, 20).is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// nginx in `dir` with service/http-nginx/nginx.conf included (its socket path and
+/// port replaced), its workers run as `user` (the `user` directive).
+fn nginx_with_shipped_conf(dir: &Path, sock: &Path, port: u16, user: &str) -> Nginx {
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("service/http-nginx/nginx.conf"),
+    )
+    .unwrap();
+    assert!(shipped.contains("unix:/run/http-nginx/socket;"));
+    assert!(shipped.contains("listen 127.0.0.1:8080;"));
+    let site = shipped
+        .replace(
+            "unix:/run/http-nginx/socket;",
+            &format!("unix:{};", sock.display()),
+        )
+        .replace(
+            "listen 127.0.0.1:8080;",
+            &format!("listen 127.0.0.1:{port};"),
+        );
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
+    std::fs::write(dir.join("site.conf"), site).unwrap();
+    let d = dir.display();
+    let main = format!(
+        "daemon off; worker_processes 1; user {user}; pid {d}/nginx.pid;\n\
+         error_log {d}/error.log;\n\
+         events {{}}\n\
+         http {{ access_log off; client_body_temp_path {d}/tmp/body; proxy_temp_path {d}/tmp/proxy;\n\
+         fastcgi_temp_path {d}/tmp/fcgi; uwsgi_temp_path {d}/tmp/uwsgi; scgi_temp_path {d}/tmp/scgi;\n\
+         include {d}/site.conf; }}\n"
+    );
+    std::fs::write(dir.join("nginx.conf"), main).unwrap();
+    let child = Command::new("nginx")
+        .args(["-p", &d.to_string(), "-c", &format!("{d}/nginx.conf")])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let n = Nginx(child);
+    assert!(
+        eventually(20, || std::net::TcpStream::connect(("127.0.0.1", port))
+            .is_ok()),
+        "nginx did not listen: {}",
+        std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+    );
+    n
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// service/http-nginx: its run script behind nginx configured with its nginx.conf.
+/// nginx's workers in the socket's group (www-data) are served; workers outside it
+/// get EACCES on connect, and nginx answers 502, as its README says.
+#[test]
+fn http_nginx_service_behind_nginx() {
+    if !have("nginx") || !have("busybox") || !have("curl") {
+        return;
+    }
+    let d = Dir::new("exnginx");
+    let svc = crate::service::copy_service("http-nginx", &d.path);
+    let sock = d.join("http.sock");
+    let mut c = Command::new("sh");
+    // fd 3 open for readiness, as under s6 with notification-fd 3; the log to stderr.
+    c.args(["-c", "exec ./run 3>&1 1>&2"])
+        .current_dir(&svc)
+        .env("PATH", path_with_our_bins())
+        .env("SOCKET", &sock);
+    let _backend = Server::start(c);
+    let m = std::fs::metadata(&sock).unwrap();
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    assert_eq!((m.permissions().mode() & 0o777, m.gid()), (0o660, 33));
+    for (user, code, body) in [
+        (
+            "www-data",
+            "200",
+            "<h1>served over a Unix socket, through nginx</h1>\n",
+        ),
+        ("nobody nogroup", "502", ""),
+    ] {
+        let nd = d.join(format!("nginx-{}", user.replace(' ', "-")));
+        std::fs::create_dir_all(&nd).unwrap();
+        let port = free_port();
+        let _nginx = nginx_with_shipped_conf(&nd, &sock, port, user);
+        let o = run_timeout(
+            cmd(&[
+                "curl",
+                "-sS",
+                "--max-time",
+                "20",
+                "-o",
+                nd.join("body").to_str().unwrap(),
+                "-w",
+                "%{http_code}",
+                &format!("http://127.0.0.1:{port}/"),
+            ]),
+            30,
+        );
+        assert_eq!(o.assert_code(0).out(), code, "{user}");
+        if !body.is_empty() {
+            assert_eq!(std::fs::read_to_string(nd.join("body")).unwrap(), body);
+        } else {
+            let log = std::fs::read_to_string(nd.join("error.log")).unwrap();
+            assert!(log.contains("(13: Permission denied)"), "{log}");
+        }
     }
 }

@@ -406,7 +406,7 @@ const S6_ONLY_SERVICES: [&str; 1] = ["ipcserver-echo-execline"];
 
 /// Directories under service/ that are not supervision services, each with its own
 /// test: systemd units (tests/examples.rs), the nginx front (tests/examples.rs).
-const TESTED_ELSEWHERE: [&str; 1] = ["systemd"];
+const TESTED_ELSEWHERE: [&str; 2] = ["http-nginx", "systemd"];
 
 #[test]
 fn execline_service_under_s6_supervise() {
