@@ -98,7 +98,7 @@ pub(crate) fn perms(v: &OsStr) -> Parsed<rustix::fs::Mode> {
 
 /// `-o UID:GID`: owner and group of the socket file, numbers or names (looked up in
 /// `/etc/passwd` and `/etc/group`); either may be empty.
-fn owner(v: &OsStr) -> Parsed<(Option<u32>, Option<u32>)> {
+fn owner(v: &OsStr) -> Parsed<(Option<rustix::process::Uid>, Option<rustix::process::Gid>)> {
     let b = v.as_bytes();
     let Some(colon) = b.iter().position(|&c| c == b':') else {
         return Err(UsageError(format!(
@@ -112,7 +112,32 @@ fn owner(v: &OsStr) -> Parsed<(Option<u32>, Option<u32>)> {
         }
         id("-o", OsStr::from_bytes(s), user, PROG).map(Some)
     };
-    Ok((side(&b[..colon], true)?, side(&b[colon + 1..], false)?))
+    Ok((
+        side(&b[..colon], true)?.map(rustix::process::Uid::from_raw),
+        side(&b[colon + 1..], false)?.map(rustix::process::Gid::from_raw),
+    ))
+}
+
+/// A prog to run: present and not empty (s6-ipcserverd refuses an empty one with its
+/// usage line).
+fn check_prog(argv: &[OsString]) -> Parsed<()> {
+    match argv.first() {
+        None => Err("missing prog".into()),
+        Some(p) if p.is_empty() => Err("prog is empty".into()),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Where the ids to run as come from: `-U` (the environment, `ids` overriding), `-u`,
+/// `-g`, `-G`, or nowhere.
+fn id_source(ids: Ids, from_env: bool) -> IdSource {
+    if from_env {
+        IdSource::Env(ids)
+    } else if ids.is_empty() {
+        IdSource::Keep
+    } else {
+        IdSource::Given(ids)
+    }
 }
 
 /// Options from `args` (argv without the program name).
@@ -146,11 +171,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
                 lo.backlog = Some(uint("-b", &p.value()?)?.clamp(1, i32::MAX as u32) as i32)
             }
             Short('a') => lo.mode = perms(&p.value()?)?,
-            Short('o') => {
-                let (u, g) = owner(&p.value()?)?;
-                lo.uid = u.map(rustix::process::Uid::from_raw);
-                lo.gid = g.map(rustix::process::Gid::from_raw);
-            }
+            Short('o') => (lo.uid, lo.gid) = owner(&p.value()?)?,
             // As s6-ipcserver: an id of 0 means "not set".
             Short('u') => ids.uid = nonzero_uid(id("-u", &p.value()?, true, "ipcserver")?),
             Short('g') => ids.gid = nonzero_gid(id("-g", &p.value()?, false, "ipcserver")?),
@@ -172,23 +193,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         }
     }
     let path = path.ok_or("missing path")?;
-    match argv.first() {
-        None => return Err("missing prog".into()),
-        // s6-ipcserverd refuses an empty prog with its usage line.
-        Some(p) if p.is_empty() => return Err("prog is empty".into()),
-        _ => {}
-    }
+    check_prog(&argv)?;
     let sp = SockPath::parse(&path).map_err(|e| UsageError(e.to_string()))?;
     let limits = Limits::new(maxconn, local, peercred);
     let mut line = path.as_bytes().to_vec();
     line.push(b'\n');
-    let ids = if from_env {
-        IdSource::Env(ids)
-    } else if ids.is_empty() {
-        IdSource::Keep
-    } else {
-        IdSource::Given(ids)
-    };
+    let ids = id_source(ids, from_env);
     let serve = IpcserverdConfig {
         limits,
         peercred,
