@@ -12,7 +12,11 @@
 # Usage: bench/run.sh            (environment: ROUNDS=5 STARTS=10 SEQ=2000 CLIENTS=16
 #                                  PER=300 NO_EXTRA=1 ROUND_TIMEOUT=120,
 #                                  OURS=path to benchmark another ipcserver build,
-#                                  STATIC=0 to build and benchmark a dynamic one)
+#                                  STATIC=0 to build and benchmark a dynamic one,
+#                                  S6=path to benchmark another s6-ipcserver, e.g.
+#                                  target/s6-upstream/bin/s6-ipcserver for s6 2.15,
+#                                  ALT=path to a second build of ours, run as a third
+#                                  implementation in every round: A B C A B C …)
 # Only local sockets in a private temp dir, removed on exit. Bounded: every round runs
 # under `timeout`, and each connection has a read/write deadline.
 #
@@ -41,7 +45,7 @@ cd "$top"
 . bench/lib.sh
 need_ipcbench || exit 111
 OURS=${OURS:-$TARGET/ipcserver}
-S6=$(command -v s6-ipcserver || true)
+S6=${S6:-$(command -v s6-ipcserver || true)}
 for f in "$IPCBENCH" "$OURS"; do
   [ -x "$f" ] || { echo "run.sh: $f not built" >&2; exit 111; }
 done
@@ -63,11 +67,12 @@ trap 'exit 130' INT TERM
 results=$tmp/results
 : >"$results"
 echo "ipcserver vs s6-ipcserver: $ROUNDS rounds, A=ours B=s6, seq 1x$SEQ, conc ${CLIENTS}x$PER, $SIZE-byte echo via /bin/cat"
+echo "ours: $OURS; peer: $S6"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(uname -sr)"
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
-  for impl in ours s6; do
-    if [ "$impl" = ours ]; then server=$OURS; else server=$S6; fi
+  for impl in ours s6 ${ALT:+alt}; do
+    case $impl in ours) server=$OURS ;; alt) server=$ALT ;; *) server=$S6 ;; esac
     d=$tmp/$impl$r
     mkdir "$d"
     line=$(timeout -k 5 "$ROUND_TIMEOUT" "$IPCBENCH" round -r "$STARTS" -n "$SEQ" \
@@ -93,9 +98,9 @@ function med(impl, key,   n, i, a) {
   return median(a, n)
 }
 # Paired: ours/s6 within each round (A and B ran back to back), then the median.
-function pmed(key,   n, i, a) {
+function pmed(key, impl,   n, i, a) {
   n = cnt["s6", key]
-  for (i = 1; i <= n; i++) a[i] = (val["s6", key, i] > 0) ? val["ours", key, i] / val["s6", key, i] : 0
+  for (i = 1; i <= n; i++) a[i] = (val["s6", key, i] > 0) ? val[impl, key, i] / val["s6", key, i] : 0
   return median(a, n)
 }
 {
@@ -111,14 +116,20 @@ END {
   m[3] = "conc_cps";        label[3] = "concurrent connections/s";    op[3] = ">="; tgt[3] = 1.0
   m[4] = "rss_kb";          label[4] = "idle RSS (kB)";               op[4] = "<="; tgt[4] = 1.0
   m[5] = "ready_us";        label[5] = "start-to-ready (us)";         op[5] = "<="; tgt[5] = 0.6
+  m[6] = "conc_p99_us";     label[6] = "concurrent p99 latency (us)"; op[6] = "<="; tgt[6] = 1.0
+  m[7] = "seq_p99_us";      label[7] = "sequential p99 latency (us)"; op[7] = "<="; tgt[7] = 1.0
   printf "\n| metric (median of %d rounds) | ipcserver | s6-ipcserver | ratio of medians | paired ratio | target | met |\n", cnt["ours", "seq_cps"]
   printf "|---|---:|---:|---:|---:|---:|:---:|\n"
-  for (i = 1; i <= 5; i++) {
-    a = med("ours", m[i]); b = med("s6", m[i]); q = (b > 0) ? a / b : 0; pq = pmed(m[i])
+  for (i = 1; i <= 7; i++) {
+    a = med("ours", m[i]); b = med("s6", m[i]); q = (b > 0) ? a / b : 0; pq = pmed(m[i], "ours")
     ok = (op[i] == "<=") ? (pq <= tgt[i]) : (pq >= tgt[i])
     printf "| %s | %.1f | %.1f | %.2f | %.2f | %s %.2f | %s |\n", label[i], a, b, q, pq, op[i], tgt[i], ok ? "yes" : "**no**"
   }
   printf "\n(paired ratio: median over rounds of ours/s6 within the round; \"met\" judges it)\n"
+  if (cnt["alt", "seq_cps"] > 0) {
+    printf "\n| metric | ALT build | paired ratio ALT/s6 | paired ratio ours/s6 |\n|---|---:|---:|---:|\n"
+    for (i = 1; i <= 7; i++) printf "| %s | %.1f | %.2f | %.2f |\n", label[i], med("alt", m[i]), pmed(m[i], "alt"), pmed(m[i], "ours")
+  }
   printf "\nextra: RSS after load (kB) %.0f vs %.0f; CPU/conn sequential %.1f vs %.1f us, concurrent %.1f vs %.1f us\n", \
     med("ours", "rss_after_kb"), med("s6", "rss_after_kb"), med("ours", "seq_cpu_us"), med("s6", "seq_cpu_us"), \
     med("ours", "conc_cpu_us"), med("s6", "conc_cpu_us")

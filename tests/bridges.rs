@@ -266,13 +266,16 @@ fn socket_proxy_in_front_of_busybox_httpd() {
     // The proxy's log names the refusal and the rule that made it (the run script's
     // `ipcserver-access -v 2`), and not only the allowed clients.
     let deny = format!(
-        " uid 1501 gid 4243: Permission denied (rule {}/uid/1501/deny)",
+        ": Permission denied (rule {}/uid/1501/deny)",
         d.join("rules").display()
     );
     assert!(
-        eventually(10, || proxy.log().lines().any(|l| l
-            .starts_with("ipcserver-access: info: deny pid ")
-            && l.ends_with(&deny))),
+        eventually(10, || proxy
+            .log()
+            .lines()
+            .any(|l| l.starts_with("ipcserver-access: info: deny pid ")
+                && l.contains(" uid 1501 gid 4243 ")
+                && l.ends_with(&deny))),
         "proxy log: {}",
         proxy.log()
     );
@@ -376,4 +379,343 @@ fn socket_proxy_under_s6_supervise_signals_readiness() {
         wait_deadline(&mut sup, 10).is_some(),
         "s6-supervise did not exit"
     );
+}
+
+/// service/socket-proxy with `CONNECT_AS=client` in `d`, fronting `backend` at
+/// `public`, for the members of group 4243 (supplementary members too: `group/`).
+fn start_proxy_as_client(d: &Dir, backend: &Path, public: &Path, extra: &[(&str, &str)]) -> Server {
+    let svc = crate::service::copy_service("socket-proxy", &d.path);
+    let rules = d.join("rules");
+    std::fs::create_dir_all(rules.join("group/4243")).unwrap();
+    std::fs::create_dir_all(rules.join("uid/1501")).unwrap();
+    std::fs::write(rules.join("group/4243/allow"), b"").unwrap();
+    std::fs::write(rules.join("uid/1501/deny"), b"").unwrap();
+    let mut c = Command::new("sh");
+    c.args(["-c", "exec ./run 3>&1"])
+        .current_dir(&svc)
+        .env("PATH", path_with_our_bins())
+        .env("PUBLIC", public)
+        .env("BACKEND", backend)
+        .env("GROUP", "4243")
+        .env("RULES", &rules)
+        .env("CONNECT_AS", "client");
+    for (k, v) in extra {
+        c.env(k, v);
+    }
+    Server::start(c)
+}
+
+/// A backend that prints the peer credentials and groups the kernel gives it (read by
+/// python, not by us): behind `CONNECT_AS=client` they are the client's.
+#[test]
+fn socket_proxy_connects_as_the_client() {
+    if !have("s6-applyuidgid") || !have("socat") || !Path::new("/usr/bin/python3").exists() {
+        return;
+    }
+    let d = Dir::new("brasclient");
+    let backend = d.join("backend.sock");
+    let py = "import socket, struct\n\
+              s = socket.socket(fileno=0)\n\
+              p, u, g = struct.unpack('iII', s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))\n\
+              b = s.getsockopt(socket.SOL_SOCKET, 59, 1024)\n\
+              gs = sorted(struct.unpack('%dI' % (len(b) // 4), b))\n\
+              print('uid=%d gid=%d groups=%s' % (u, g, ','.join(map(str, gs))), flush=True)\n";
+    let _b = Server::start(cmd(&[
+        bin("ipcserver").to_str().unwrap(),
+        "-1",
+        backend.to_str().unwrap(),
+        "/usr/bin/python3",
+        "-c",
+        py,
+    ]));
+    let public = d.join("pub.sock");
+    let _proxy = start_proxy_as_client(&d, &backend, &public, &[]);
+    let ask = |ids: &[&str]| {
+        let mut c = Command::new("setpriv");
+        c.args(ids)
+            .args(["--", "socat", "-"])
+            .arg(format!("UNIX-CONNECT:{}", public.display()));
+        run_timeout(c, 30)
+    };
+    // A member by a supplementary group: the backend sees uid 1500, gid 1500 and its
+    // groups (s6-applyuidgid adds the gid to the list, as initgroups does).
+    let out = ask(&[
+        "--reuid",
+        "1500",
+        "--regid",
+        "1500",
+        "--groups",
+        "4243,4244",
+    ]);
+    assert_eq!(
+        out.assert_code(0).out(),
+        "uid=1500 gid=1500 groups=1500,4243,4244\n",
+        "proxy: {}\nbackend: {}",
+        _proxy.log(),
+        _b.log()
+    );
+    let out = ask(&["--reuid", "1502", "--regid", "4243", "--clear-groups"]);
+    assert_eq!(out.assert_code(0).out(), "uid=1502 gid=4243 groups=4243\n");
+    // Denied by uid: nothing reaches the backend.
+    let out = ask(&["--reuid", "1501", "--regid", "1501", "--groups", "4243"]);
+    assert_eq!(out.out(), "");
+}
+
+/// PostgreSQL peer authentication through the proxy: the backend's socket is in a
+/// directory only its group (4250) may enter, so users cannot reach it directly; the
+/// proxy connects as each client with that group added (`BACKEND_GROUP`), and
+/// PostgreSQL maps the client's own uid to its role. uid 1 (daemon) has a role and gets
+/// in; uid 65534 (nobody) asking for that role is refused by PostgreSQL itself.
+#[test]
+fn socket_proxy_postgresql_peer_authentication() {
+    let pgbin = Path::new("/usr/lib/postgresql/15/bin");
+    if !pgbin.join("postgres").exists() || !have("psql") || !have("s6-applyuidgid") {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("postgresql 15 is not installed");
+        }
+        return;
+    }
+    let d = Dir::new("brpg");
+    let (data, sock) = (d.join("data"), d.join("pgsock"));
+    std::fs::create_dir(&data).unwrap();
+    std::fs::create_dir(&sock).unwrap();
+    let as_postgres = |argv: &[&str]| {
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid",
+            "postgres",
+            "--regid",
+            "postgres",
+            "--clear-groups",
+            "--",
+        ])
+        .args(argv)
+        .current_dir(&d.path);
+        c
+    };
+    run_timeout(
+        cmd(&[
+            "chown",
+            "postgres:4250",
+            data.to_str().unwrap(),
+            sock.to_str().unwrap(),
+        ]),
+        10,
+    )
+    .assert_code(0);
+    std::fs::set_permissions(&sock, std::os::unix::fs::PermissionsExt::from_mode(0o750)).unwrap();
+    let initdb = pgbin.join("initdb");
+    let out = run_timeout(
+        as_postgres(&[
+            initdb.to_str().unwrap(),
+            "-D",
+            data.to_str().unwrap(),
+            "-U",
+            "postgres",
+            "--auth=peer",
+        ]),
+        120,
+    );
+    assert!(out.status.success(), "initdb: {}", out.err());
+    std::fs::write(data.join("pg_hba.conf"), "local all all peer\n").unwrap();
+    let mut pg = as_postgres(&[
+        pgbin.join("postgres").to_str().unwrap(),
+        "-D",
+        data.to_str().unwrap(),
+        "-k",
+        sock.to_str().unwrap(),
+        "-c",
+        "listen_addresses=",
+    ]);
+    pg.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(d.join("pg.log")).unwrap());
+    let mut pg = pg.spawn().unwrap();
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            // SIGINT: PostgreSQL's fast shutdown.
+            unsafe_kill(self.0.id() as i32, libc::SIGINT);
+            if wait_deadline(&mut self.0, 30).is_none() {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+            }
+        }
+    }
+    let backend = sock.join(".s.PGSQL.5432");
+    let ready = eventually(60, || {
+        as_postgres(&[
+            "psql",
+            "-X",
+            "-h",
+            sock.to_str().unwrap(),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-Atc",
+            "select 1",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    });
+    let _ = pg.try_wait();
+    let pg = Stop(pg);
+    assert!(
+        ready,
+        "postgres did not start: {}",
+        std::fs::read_to_string(d.join("pg.log")).unwrap_or_default()
+    );
+    let out = run_timeout(
+        as_postgres(&[
+            "psql",
+            "-X",
+            "-h",
+            sock.to_str().unwrap(),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            "create role daemon login",
+        ]),
+        30,
+    );
+    assert!(out.status.success(), "{}", out.err());
+
+    let public_dir = d.join("proxy");
+    std::fs::create_dir(&public_dir).unwrap();
+    let public = public_dir.join(".s.PGSQL.5432");
+    let _proxy = start_proxy_as_client(&d, &backend, &public, &[("BACKEND_GROUP", "4250")]);
+    let psql = |uid: &str, host: &Path| {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid", uid, "--regid", uid, "--groups", "4243", "--"])
+            .args(["psql", "-X", "-h"])
+            .arg(host)
+            .args([
+                "-U",
+                "daemon",
+                "-d",
+                "postgres",
+                "-Atc",
+                "select current_user",
+            ])
+            .current_dir("/");
+        run_timeout(c, 60)
+    };
+    // daemon through the proxy: PostgreSQL sees uid 1 and lets it in as role daemon.
+    let out = psql("1", &public_dir);
+    assert_eq!(out.out(), "daemon\n", "{}", out.err());
+    // nobody through the proxy asking for role daemon: PostgreSQL refuses it by uid.
+    let out = psql("65534", &public_dir);
+    assert!(!out.status.success());
+    assert!(
+        out.err()
+            .contains("Peer authentication failed for user \"daemon\""),
+        "{}",
+        out.err()
+    );
+    // daemon directly: the backend's directory is closed to it.
+    let out = psql("1", &sock);
+    assert!(!out.status.success());
+    assert!(out.err().contains("Permission denied"), "{}", out.err());
+    drop(pg);
+}
+
+/// ipchttpgate in front of a real WSGI application served by gunicorn on a Unix socket:
+/// the application learns who is calling from `X-Remote-Uid`/`X-Remote-Groups`, which
+/// only the gate can set, and each method and path is allowed per uid or group.
+#[test]
+fn ipchttpgate_in_front_of_gunicorn_passes_the_kernel_identity() {
+    if !have("gunicorn") || !have("curl") {
+        return;
+    }
+    let d = Dir::new("brgate");
+    std::fs::write(
+        d.join("whoami.py"),
+        "def app(environ, start_response):\n\
+         \x20   body = ('%s %s uid=%s groups=%s\\n' % (environ['REQUEST_METHOD'],\n\
+         \x20       environ['PATH_INFO'], environ.get('HTTP_X_REMOTE_UID'),\n\
+         \x20       environ.get('HTTP_X_REMOTE_GROUPS'))).encode()\n\
+         \x20   start_response('200 OK', [('Content-Type', 'text/plain'),\n\
+         \x20       ('Content-Length', str(len(body)))])\n\
+         \x20   return [body]\n",
+    )
+    .unwrap();
+    let app = d.join("app.sock");
+    let mut g = Command::new("gunicorn");
+    g.arg("--chdir")
+        .arg(&d.path)
+        .arg("-b")
+        .arg(format!("unix:{}", app.display()))
+        .args(["--workers", "1", "whoami:app"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(d.join("gunicorn.log")).unwrap());
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _gunicorn = Kill(g.spawn().unwrap());
+    assert!(
+        eventually(30, || listening(&app)),
+        "gunicorn: {}",
+        std::fs::read_to_string(d.join("gunicorn.log")).unwrap_or_default()
+    );
+    std::fs::write(
+        d.join("rules"),
+        "allow GET /whoami *\nallow POST /whoami gid=4243\n",
+    )
+    .unwrap();
+    let public = d.join("pub.sock");
+    let gate = bin("ipchttpgate");
+    let _gate = Server::start(cmd(&[
+        bin("ipcserver").to_str().unwrap(),
+        "-1",
+        "-a",
+        "0666",
+        public.to_str().unwrap(),
+        gate.to_str().unwrap(),
+        "-r",
+        d.join("rules").to_str().unwrap(),
+        app.to_str().unwrap(),
+    ]));
+    let url = "http://localhost/whoami";
+    // The forged field is replaced: gunicorn would join two into "1500,0".
+    let out = curl_as(MEMBER, &public, &["-H", "X-Remote-Uid: 0", url]);
+    assert_eq!(
+        out.assert_code(0).out(),
+        "GET /whoami uid=1500 groups=4243\n"
+    );
+    let out = curl_as(MEMBER, &public, &["-d", "x", url]);
+    assert_eq!(
+        out.assert_code(0).out(),
+        "POST /whoami uid=1500 groups=4243\n"
+    );
+    let out = curl_as(OUTSIDER, &public, &[url]);
+    assert_eq!(
+        out.assert_code(0).out(),
+        "GET /whoami uid=1502 groups=1502\n"
+    );
+    let out = curl_as(
+        OUTSIDER,
+        &public,
+        &["-w", "%{http_code}", "-o", "/dev/null", "-d", "x", url],
+    );
+    assert_eq!(out.assert_code(0).out(), "403");
+    let out = curl_as(
+        MEMBER,
+        &public,
+        &[
+            "-w",
+            "%{http_code}",
+            "-o",
+            "/dev/null",
+            "http://localhost/other",
+        ],
+    );
+    assert_eq!(out.assert_code(0).out(), "403");
 }

@@ -7,15 +7,41 @@
 //! (`Case::differs`). There is nothing in between: see the rule in doc/compat.md (and
 //! each page's COMPATIBILITY).
 //!
+//! Every row names the s6 version(s) it compares with (`row!`): Debian's 2.11, upstream's
+//! 2.15, or both. A row for both runs as two tests (`NAME::V2_11`, `NAME::V2_15`), so
+//! the suite stays parallel. Where the versions differ, the row asserts each version's
+//! behaviour and which one ours follows, and the man page's COMPATIBILITY says why;
+//! doc/compat.md "s6 2.11 and 2.15" collects those decisions.
+//!
 //! One child module per program family; every program in `src/bin` has a row in
 //! `PAIRS` (checked by `every_program_has_a_peer_row`).
 #![allow(dead_code)]
+
+/// A differential row: `row! { [V2_11, V2_15] fn name() { … } }` makes a module `name`
+/// with one test per listed version, each running the body inside `with_peer`.
+macro_rules! row {
+    ([$($v:ident),+] $(#[$m:meta])* fn $name:ident() $body:block) => {
+        $(#[$m])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                #[allow(non_snake_case)]
+                fn $v() {
+                    $crate::util::with_peer($crate::util::S6::$v, || $body)
+                }
+            )+
+        }
+    };
+}
 
 mod chainload;
 mod ipcclient;
 mod ipcconnlimit;
 mod ipcfdholder;
 mod ipcioconnect;
+mod ipcnotify;
 mod ipcrules_cdb;
 mod ipcrules_fs;
 mod ipcserver;
@@ -28,6 +54,7 @@ mod npt_cleanfifodir;
 mod npt_listen;
 mod options;
 mod probe;
+mod regex_dialect;
 mod security;
 
 use crate::util::*;
@@ -62,10 +89,19 @@ pub const PAIRS: &[(&str, &str)] = &[
     ("npt-wait", "s6-ftrig-wait"),
     ("nptlistend", "(pipe-tools nptlistend)"),
     ("ipcioconnect", "s6-ioconnect"),
+    ("ipchttpgate", "(HAProxy path ACL)"),
     ("ipcconnlimit", "s6-connlimit"),
     ("npt-cleanfifodir", "s6-cleanfifodir"),
     ("ipcrules-fs", "s6-accessrules-fs-from-cdb"),
     ("npt-listen", "s6-ftrig-listen"),
+    (
+        "ipcnotify-socket-from-fd",
+        "target/s6-upstream/bin/s6-notify-socket-from-fd",
+    ),
+    (
+        "ipcnotify-fd-from-socket",
+        "target/s6-upstream/bin/s6-notify-fd-from-socket",
+    ),
     (
         "local-stream-socket-listen",
         "(nosh local-stream-socket-listen)",
@@ -128,12 +164,12 @@ pub fn without_reason(s: Seen) -> Seen {
 /// `env` added, `stdin` as input, in `cwd`, killed after 10 s.
 pub fn run(prog: &str, args: &[&str], env: &[(&str, &str)], stdin: &[u8], cwd: &Path) -> Output {
     let path: OsString = if prog.starts_with("s6-") || !bin(prog).exists() {
-        prog.into()
+        probe::in_path(&s6(prog))
     } else {
         bin(prog).into_os_string()
     };
     let mut c = Command::new(path);
-    c.args(args).current_dir(cwd);
+    c.args(args).current_dir(cwd).env("PATH", peer_path());
     for (k, v) in env {
         c.env(k, v);
     }
@@ -148,6 +184,27 @@ pub fn run(prog: &str, args: &[&str], env: &[(&str, &str)], stdin: &[u8], cwd: &
         let _ = i.write_all(stdin);
     }
     wait_output(&mut child, 10, &desc)
+}
+
+/// Whether `ours` and `peer` refuse a command line alike in s6 2.15's wording: its
+/// option parser (skalibs gol) prints its own reason alone (`PROG: fatal: timeout must
+/// be an unsigned integer`, exit 100) where 2.11 printed the usage line; ours prints
+/// its reason and then the usage line (every page: "reported with its reason before
+/// the usage line"). The exit code (or a script's `rc=` on stdout) must be the same.
+pub fn same_refusal_2_15(ours: &Seen, peer: &Seen) -> bool {
+    let one_fatal = peer.stderr.lines().count() == 1 && peer.stderr.starts_with("PROG: fatal: ");
+    let reason_usage = ours.stderr.lines().count() == 2
+        && ours.stderr.starts_with("PROG: fatal: ")
+        && ours
+            .stderr
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("PROG: usage: "));
+    peer_is(S6::V2_15)
+        && one_fatal
+        && reason_usage
+        && ours.code == peer.code
+        && ours.stdout == peer.stdout
 }
 
 /// Run the same arguments through `ours` and `peer`; return both, normalised.

@@ -1,4 +1,4 @@
-//! README examples run as written: each test takes the README's own lines (found by a
+//! Guide examples run as written: each test takes doc/guide.md's own lines (found by a
 //! piece of their text, so a test fails when its example changes or disappears), moves
 //! `/run`, `/srv` and `/etc` under a test directory, and runs them with `sh -e`, our
 //! programs first in PATH. Between the lines, only what a person at a shell does
@@ -8,12 +8,17 @@ use crate::util::*;
 use std::path::Path;
 use std::process::Command;
 
-/// The one code line of README.md that contains `needle`, relocated under `d`.
-fn readme_line(needle: &str, d: &Path) -> String {
+/// The one line of doc/guide.md that contains `needle`, relocated under `d`.
+fn guide_line(needle: &str, d: &Path) -> String {
     let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("doc/guide.md"))
+            .unwrap();
     let found: Vec<&str> = readme.lines().filter(|l| l.contains(needle)).collect();
-    assert_eq!(found.len(), 1, "README lines with {needle:?}: {found:?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "doc/guide.md lines with {needle:?}: {found:?}"
+    );
     let root = d.display().to_string();
     // A trailing comment (`   # restart at will`) is the README's, not the shell's.
     let line = found[0].split("  #").next().unwrap_or_default().trim_end();
@@ -64,22 +69,22 @@ fn bg(line: String) -> String {
     format!("{line}\npids=\"$pids $!\"")
 }
 
-/// README, "Relays": rsync's daemon behind ipcserver, reached with RSYNC_CONNECT_PROG.
+/// doc/guide.md, "Relays": rsync's daemon behind ipcserver, reached with RSYNC_CONNECT_PROG.
 #[test]
-fn readme_rsync_example_runs_as_written() {
+fn guide_rsync_example_runs_as_written() {
     if !have("rsync") {
         return;
     }
     let d = Dir::new("exrsync");
     let script = [
         "mkdir -p run etc srv/data/sub && echo through rsync > srv/data/sub/f".to_string(),
-        readme_line("> /etc/rsyncd-ipc.conf", &d.path),
-        bg(readme_line(
+        guide_line("> /etc/rsyncd-ipc.conf", &d.path),
+        bg(guide_line(
             "ipcserver /run/rsync.sock rsync --daemon",
             &d.path,
         )),
         wait_for("run/rsync.sock"),
-        readme_line("RSYNC_CONNECT_PROG='ipcclient /run/rsync.sock", &d.path),
+        guide_line("RSYNC_CONNECT_PROG='ipcclient /run/rsync.sock", &d.path),
         "cat copy/sub/f".to_string(),
     ]
     .join("\n");
@@ -87,38 +92,38 @@ fn readme_rsync_example_runs_as_written() {
     assert_eq!((code, out.as_str()), (Some(0), "through rsync\n"), "{err}");
 }
 
-/// README, "Restarts that refuse no connection": the fd holder recipe, its rules
+/// doc/guide.md, "Restarts that refuse no connection": the fd holder recipe, its rules
 /// included, then the echo service restarted at will on the held socket.
 #[test]
-fn readme_fdholder_recipe_runs_as_written() {
+fn guide_fdholder_recipe_runs_as_written() {
     let d = Dir::new("exfdh");
     let echo = format!("{}/run/echo", d.path.display());
     let talk = format!("ipcclient {echo} sh -c 'echo hello >&7; exec 7>&-; head -n 1 <&6'");
     let script = [
-        readme_line("mkdir -p rules/uid/0/env /run/fdholder", &d.path),
-        readme_line("> rules/uid/0/env/S6_FDHOLDER_STORE_REGEX", &d.path),
-        readme_line("> rules/uid/0/env/S6_FDHOLDER_RETRIEVE_REGEX", &d.path),
-        readme_line("> rules/uid/0/env/S6_FDHOLDER_LIST", &d.path),
-        readme_line(
+        guide_line("mkdir -p rules/uid/0/env /run/fdholder", &d.path),
+        guide_line("> rules/uid/0/env/S6_FDHOLDER_STORE_REGEX", &d.path),
+        guide_line("> rules/uid/0/env/S6_FDHOLDER_RETRIEVE_REGEX", &d.path),
+        guide_line("> rules/uid/0/env/S6_FDHOLDER_LIST", &d.path),
+        guide_line(
             "ipcfdholder-daemon -1 -i rules /run/fdholder/socket &",
             &d.path,
         ),
         wait_for("run/fdholder/socket"),
-        readme_line(
+        guide_line(
             "local-stream-socket-listen /run/echo ipcfdholder-store",
             &d.path,
         ),
         // "restart at will": twice, each time in the background, then stopped.
         format!(
             "{} &\npids=\"$pids $!\"\n{talk}\nkill $!",
-            readme_line(
+            guide_line(
                 "ipcfdholder-retrieve /run/fdholder/socket unix:/run/echo",
                 &d.path
             )
         ),
         format!(
             "{} &\npids=\"$pids $!\"\n{talk}\nkill $!",
-            readme_line(
+            guide_line(
                 "ipcfdholder-retrieve /run/fdholder/socket unix:/run/echo",
                 &d.path
             )

@@ -209,7 +209,7 @@ fn child_bad_requests_are_111() {
         ),
         (
             format!("{dir}\0a(\x00100\0").into_bytes(),
-            "invalid regex a(: error: unclosed group".into(),
+            "invalid regex a(: Unmatched ( or \\(".into(),
         ),
         (
             format!("{none}\0u\x00100\0").into_bytes(),
@@ -812,4 +812,39 @@ fn service_dir_under_s6_supervise_signals_readiness() {
     up.unwrap().assert_code(0);
     got.assert_code(0);
     assert_eq!(got.out(), "x\n");
+}
+
+/// The regex is never fed more than 16 KiB of events (glibc's regexec can take time
+/// quadratic in its subject): a 20000-byte burst is matched on its first 16384 bytes,
+/// and one that does not match there fails the wait instead of growing the buffer.
+#[test]
+fn events_past_16_kib_are_not_matched() {
+    let d = Dir::new("evmax");
+    let fd = d.join("fd");
+    run_timeout(cmd(&[bin("npt-mkfifodir").as_os_str(), fd.as_os_str()]), 10).assert_code(0);
+    let burst = "a".repeat(20000);
+    let wait = |re: &str| {
+        run_timeout(
+            cmd(&[
+                bin("npt-wait").as_os_str(),
+                "-t".as_ref(),
+                "5000".as_ref(),
+                fd.as_os_str(),
+                re.as_ref(),
+                bin("npt-notify").as_os_str(),
+                fd.as_os_str(),
+                burst.as_ref(),
+            ]),
+            20,
+        )
+    };
+    let o = wait("^a+$");
+    o.assert_code(0);
+    assert_eq!(o.out(), format!("{}\n", "a".repeat(16384)));
+    let o = wait("b");
+    o.assert_code(111);
+    assert_eq!(
+        o.err(),
+        "npt-wait: fatal: more than 16384 bytes of events without a match for b\n"
+    );
 }

@@ -22,7 +22,7 @@ pub const SIDES: [Side; 2] = [Side::Ours, Side::S6];
 pub fn prog(side: Side, name: &str) -> PathBuf {
     match side {
         Side::Ours => bin(&format!("ipcfdholder-{name}")),
-        Side::S6 => PathBuf::from(format!("s6-fdholder-{name}")),
+        Side::S6 => PathBuf::from(s6(&format!("s6-fdholder-{name}"))),
     }
 }
 
@@ -71,10 +71,10 @@ pub fn rules(dir: &Path, key: &str, g: Grant<'_>) {
 pub fn daemon(side: Side, sock: &Path, args: &[&str]) -> Server {
     let p = match side {
         Side::Ours => bin("ipcfdholder-daemon"),
-        Side::S6 => PathBuf::from("s6-fdholder-daemon"),
+        Side::S6 => PathBuf::from(s6("s6-fdholder-daemon")),
     };
     let mut c = Command::new(p);
-    c.arg("-1").args(args).arg(sock);
+    c.arg("-1").args(args).arg(sock).env("PATH", peer_path());
     Server::start(c)
 }
 
@@ -922,4 +922,445 @@ fn daemon_drops_privileges_and_keeps_live_sockets() {
     assert_eq!(status_field(srv.pid(), "Groups:"), "65534");
     let environ = std::fs::read(format!("/proc/{}/environ", srv.pid())).unwrap();
     assert!(!environ.split(|&b| b == 0).any(|v| v.starts_with(b"UID=")));
+}
+
+// ---- The fd budget: stalled messages, open-file limits, self-stored connections.
+
+/// A daemon of ours under `prlimit --nofile=LIMIT:LIMIT`, waiting for `-1`.
+fn limited_daemon(limit: u32, sock: &Path, args: &[&str]) -> Server {
+    let mut c = Command::new("prlimit");
+    c.arg(format!("--nofile={limit}:{limit}"))
+        .arg(bin("ipcfdholder-daemon"))
+        .arg("-1")
+        .args(args)
+        .arg(sock);
+    Server::start(c)
+}
+
+/// The attacker of F1 (python3, run as another uid with a bare `allow`): on each of N
+/// connections the header of a set-dump chunk announcing 253 fds, the fds and one
+/// byte of payload, then nothing. With `loop`, it stalls again at once whenever the
+/// daemon drops it. It prints `stalled` once all N are in, and runs SECS seconds.
+const STALLER: &str = r#"
+import sys, os, time, struct, socket, array, select
+path, n, secs, again = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4] == "loop"
+r, w = os.pipe(); end = time.time() + secs
+def stall():
+    while time.time() < end:
+        try:
+            s = socket.socket(socket.AF_UNIX); s.connect(path)
+            s.sendmsg([struct.pack('>IH', 1 + 253 * 15, 253) + b'.'],
+                       [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [r] * 253))])
+            return s
+        except OSError:
+            time.sleep(0.02)
+ss = [stall() for i in range(n)]
+print("stalled", flush=True)
+rounds = 0
+while time.time() < end:
+    live = [s for s in ss if s]
+    rd = select.select(live, [], [], 0.05)[0] if again and live else []
+    if not again: time.sleep(0.05)
+    for s in rd:
+        try: gone = s.recv(1) == b''
+        except OSError: gone = True
+        if gone:
+            s.close(); ss[ss.index(s)] = stall(); rounds += 1
+print("re-stalls", rounds, flush=True)
+"#;
+
+/// Root stores, lists, retrieves and deletes, `rounds` times, each within 3 s.
+fn root_is_served(sock: &Path, rounds: usize, what: &str) {
+    for i in 0..rounds {
+        let id = format!("unix:/root/{i}");
+        let (_r, w) = pipe();
+        let t: &dyn AsRef<std::ffi::OsStr> = &"-t";
+        client(Side::Ours, "store", &[t, &"3000", &sock, &id], Some(w)).assert_code(0);
+        let o = client(Side::Ours, "list", &[t, &"3000", &sock], None);
+        o.assert_code(0);
+        assert!(o.out().lines().any(|l| l == id), "{what}: {}", o.out());
+        client(
+            Side::Ours,
+            "retrieve",
+            &[t, &"3000", &sock, &id, &"true"],
+            None,
+        )
+        .assert_code(0);
+        client(Side::Ours, "delete", &[t, &"3000", &sock, &id], None).assert_code(0);
+    }
+}
+
+/// F1: stalled messages that carry fds, from a client with no right at all, must not
+/// keep root out: not while they stay (no `-t`), not when they stall again after each
+/// drop (with and without `-t`). The daemon has 1024 fds; 5 stalls bring 1265.
+fn stalled_fds_never_lock_root_out(extra: &[&str], mode: &str) {
+    if !have("/usr/bin/python3") || !have("prlimit") || !have("setpriv") {
+        return;
+    }
+    let dir = Dir::new("fdh-f1");
+    let r = dir.join("rules");
+    rules(&r, "uid/0", ALL);
+    rules(&r, "uid/2222", Grant::default());
+    let sock = dir.join("s");
+    let script = dir.join("stall.py");
+    std::fs::write(&script, STALLER).unwrap();
+    let mut args = extra.to_vec();
+    args.extend(["-i", r.to_str().unwrap()]);
+    let srv = limited_daemon(1024, &sock, &args);
+    let argv = [
+        "/usr/bin/python3",
+        script.to_str().unwrap(),
+        sock.to_str().unwrap(),
+    ];
+    let mut att = as_user(2222, &argv);
+    att.args(["5", "30", mode]).stdout(Stdio::piped());
+    let mut att = att.spawn().unwrap();
+    let out = att.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+    assert_eq!(line, "stalled\n", "the attacker never got its stalls in");
+    let what = format!("{extra:?} {mode}");
+    root_is_served(&sock, 5, &what);
+    // Never past the limit less the daemon's own reserve.
+    assert!(srv.fd_count() <= 1022, "{what}: {} fds", srv.fd_count());
+    let _ = att.kill();
+    let _ = att.wait();
+    // Once the attacker is gone, every fd it sent is closed again.
+    assert!(
+        eventually(10, || srv.fd_count() <= 8),
+        "{what}: {} fds",
+        srv.fd_count()
+    );
+}
+
+#[test]
+fn stalled_messages_with_fds_never_lock_root_out() {
+    stalled_fds_never_lock_root_out(&[], "hold");
+}
+
+#[test]
+fn stalling_again_after_each_drop_never_locks_root_out() {
+    stalled_fds_never_lock_root_out(&["-t", "2000"], "loop");
+    stalled_fds_never_lock_root_out(&[], "loop");
+}
+
+/// Store fds through one raw connection until the daemon answers other than 0; return
+/// how many were stored and the last answer.
+fn fill_raw(sock: &Path, max: usize) -> (usize, u8) {
+    let mut s = raw(sock);
+    for i in 0..max {
+        let (rd, w) = pipe();
+        drop(w);
+        let id = format!("fill:{i}");
+        let mut req = b"S".to_vec();
+        req.extend_from_slice(&[0x40, 0, 0, 0, 0x7f, 0, 0, 0, 0, 0, 0, 0]);
+        req.push(id.len() as u8);
+        req.extend_from_slice(id.as_bytes());
+        req.push(0);
+        send_fds(&s, &frame(&req, 1), &[&rd]);
+        let mut ans = [0u8; 7];
+        s.read_exact(&mut ans).unwrap();
+        if ans[6] != 0 {
+            return (i, ans[6]);
+        }
+    }
+    (max, 0)
+}
+
+/// At its open-file limit the holder answers the store over the limit with ENFILE, and
+/// goes on serving list, retrieve, delete and the next store once a slot is free.
+fn serves_when_full(limit: u32, args: &[&str], want: Option<usize>) {
+    let dir = Dir::new("fdh-full");
+    let sock = dir.join("s");
+    let mut a = args.to_vec();
+    let r = dir.join("rules");
+    rules(&r, "uid/0", ALL);
+    let cdb = dir.join("rules.cdb");
+    let cdb_arg = cdb.to_str().unwrap().to_string();
+    if a.last() == Some(&"cdb") {
+        run_timeout(
+            cmd(&[
+                bin("ipcrules-cdb").to_str().unwrap(),
+                &cdb_arg,
+                r.to_str().unwrap(),
+            ]),
+            20,
+        )
+        .assert_code(0);
+        a.pop();
+        a.extend(["-x", &cdb_arg]);
+    } else {
+        a.extend(["-i", r.to_str().unwrap()]);
+    }
+    let what = format!("limit {limit} {a:?}");
+    let srv = limited_daemon(limit, &sock, &a);
+    let (n, code) = fill_raw(&sock, 1100);
+    assert_eq!(code, libc::ENFILE as u8, "{what}: after {n} fds");
+    assert!(n >= 1, "{what}");
+    if let Some(w) = want {
+        assert_eq!(n, w, "{what}");
+    }
+    let t: &dyn AsRef<std::ffi::OsStr> = &"-t";
+    let enfile = |o: Output| {
+        o.assert_code(1);
+        assert_eq!(
+            o.err(),
+            "ipcfdholder-store: fatal: unable to store fd: Too many open files in system\n",
+            "{what}"
+        );
+    };
+    let (_r1, w1) = pipe();
+    enfile(client(
+        Side::Ours,
+        "store",
+        &[t, &"5000", &sock, &"over"],
+        Some(w1),
+    ));
+    let o = client(Side::Ours, "list", &[t, &"5000", &sock], None);
+    o.assert_code(0);
+    assert_eq!(o.out().lines().count(), n, "{what}");
+    client(
+        Side::Ours,
+        "retrieve",
+        &[t, &"5000", &sock, &"fill:0", &"true"],
+        None,
+    )
+    .assert_code(0);
+    client(Side::Ours, "delete", &[t, &"5000", &sock, &"fill:0"], None).assert_code(0);
+    let (_r2, w2) = pipe();
+    client(
+        Side::Ours,
+        "store",
+        &[t, &"5000", &sock, &"again"],
+        Some(w2),
+    )
+    .assert_code(0);
+    let (_r3, w3) = pipe();
+    enfile(client(
+        Side::Ours,
+        "store",
+        &[t, &"5000", &sock, &"over"],
+        Some(w3),
+    ));
+    assert!(srv.log().is_empty(), "{what}: {}", srv.log());
+}
+
+#[test]
+fn a_full_holder_answers_enfile_and_keeps_serving_at_every_limit() {
+    if !have("prlimit") {
+        return;
+    }
+    for limit in [7, 20, 24, 64, 1024] {
+        serves_when_full(limit, &[], None);
+        serves_when_full(limit, &["cdb"], None);
+    }
+    // -n below what the limit allows is kept as it is.
+    serves_when_full(20, &["-n", "3"], Some(3));
+    serves_when_full(1024, &["-n", "3", "cdb"], Some(3));
+}
+
+/// F3: a client stores its own connections to the daemon (the daemon would then hold
+/// the peer of its own client socket, and the slot would never free): refused with
+/// EPERM, so that after the client exits root is served, even without `-t`.
+#[test]
+fn storing_a_connection_to_the_daemon_itself_is_refused() {
+    let dir = Dir::new("fdh-self");
+    let r = dir.join("rules");
+    rules(&r, "uid/0", ALL);
+    let sock = dir.join("s");
+    let _srv = daemon(Side::Ours, &sock, &["-c", "2", "-i", r.to_str().unwrap()]);
+    let conns: Vec<UnixStream> = (0..2).map(|_| raw(&sock)).collect();
+    for (i, s) in conns.iter().enumerate() {
+        let mut req = b"S".to_vec();
+        req.extend_from_slice(&[0x40, 0, 0, 0, 0x7f, 0, 0, 0, 0, 0, 0, 0]);
+        req.extend_from_slice(&[6, b's', b'e', b'l', b'f', b':', b'0' + i as u8, 0]);
+        let me: OwnedFd = s.try_clone().unwrap().into();
+        send_fds(s, &frame(&req, 1), &[&me]);
+        let mut ans = [0u8; 7];
+        (&*s).read_exact(&mut ans).unwrap();
+        assert_eq!(ans[6], libc::EPERM as u8, "connection {i}");
+    }
+    drop(conns);
+    // Both slots free again: root lists (an empty holder) within 5 s.
+    let o = client(Side::Ours, "list", &[&"-t", &"5000", &sock], None);
+    o.assert_code(0);
+    assert_eq!(o.out(), "");
+    // Any other socket is stored as before.
+    let (a, _b) = UnixStream::pair().unwrap();
+    let fd: OwnedFd = a.into();
+    client(Side::Ours, "store", &[&sock, &"unix:pair"], Some(fd)).assert_code(0);
+}
+
+/// A rules directory that is not there: the daemon starts (it may appear later), says
+/// so once, naming it, and serves as soon as it exists.
+#[test]
+fn a_missing_rules_directory_is_named_at_start() {
+    let dir = Dir::new("fdh-norules");
+    let r = dir.join("rules");
+    let sock = dir.join("s");
+    let srv = daemon(Side::Ours, &sock, &["-i", r.to_str().unwrap()]);
+    assert!(eventually(10, || !srv.log().is_empty()));
+    assert_eq!(
+        srv.log(),
+        format!(
+            "ipcfdholderd: warning: unable to read rules directory {}: No such file or \
+             directory; every client is refused until it can be read\n",
+            r.display()
+        )
+    );
+    client(Side::Ours, "list", &[&sock], None).assert_code(1);
+    rules(&r, "uid/0", ALL);
+    client(Side::Ours, "list", &[&sock], None).assert_code(0);
+    // One the daemon's user (after -u/-g) may not read is named too.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&r, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let sock = dir.join("s2");
+    let srv = daemon(
+        Side::Ours,
+        &sock,
+        &["-u", "65534", "-g", "65534", "-i", r.to_str().unwrap()],
+    );
+    assert!(eventually(10, || !srv.log().is_empty()));
+    assert_eq!(
+        srv.log(),
+        format!(
+            "ipcfdholderd: warning: unable to read rules directory {}: Permission \
+             denied; every client is refused until it can be read\n",
+            r.display()
+        )
+    );
+}
+
+/// The shipped recipe `service/fdholder/upgrade`, under a real s6-svscan: the holder
+/// is restarted (a new process) with every fd it held still held, the very same
+/// pipes, and the echo service it keeps a socket for then restarts without one
+/// refused connection.
+#[test]
+fn upgrade_keeps_every_held_fd_and_refuses_no_connection() {
+    if !have("s6-svscan") || !have("s6-svc") || !have("s6-svstat") || !have("s6-svok") {
+        return;
+    }
+    let d = Dir::new("fdh-upg");
+    let scan = d.join("scan");
+    std::fs::create_dir(&scan).unwrap();
+    for s in ["fdholder", "fdholder-echo"] {
+        crate::service::copy_service(s, &scan);
+    }
+    let ours = bin("ipcserver").parent().unwrap().display().to_string();
+    let path = format!("{ours}:{}", std::env::var("PATH").unwrap_or_default());
+    let (holder, held) = (d.join("holder"), d.join("held"));
+    let mut svscan = Command::new("s6-svscan");
+    svscan
+        .arg(&scan)
+        .env("PATH", &path)
+        .env("FDHOLDER_SOCKET", &holder)
+        .env("FDHOLDER_ECHO_SOCKET", &held)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut svscan = svscan.spawn().unwrap();
+    let (hsvc, esvc) = (scan.join("fdholder"), scan.join("fdholder-echo"));
+    let ready = |svc: &Path| eventually(30, || svstat(svc).1);
+    assert!(ready(&hsvc) && ready(&esvc), "services never became ready");
+    let mut ends = Vec::new();
+    for i in 0..3 {
+        let (r, w) = pipe();
+        let id = format!("unix:/pipe/{i}");
+        client(Side::Ours, "store", &[&holder, &id], Some(w)).assert_code(0);
+        ends.push(r);
+    }
+    let before = list(Side::Ours, &holder);
+    assert_eq!(before.len(), 4, "{before:?}");
+    let (pid, _) = svstat(&hsvc);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let h = hammer(held.clone(), stop.clone());
+    let mut up = Command::new(hsvc.join("upgrade"));
+    up.current_dir(&hsvc)
+        .env("PATH", &path)
+        .env("FDHOLDER_SOCKET", &holder);
+    let o = run_timeout(up, 60);
+    o.assert_code(0);
+    assert_eq!(
+        o.err(),
+        format!(
+            "fdholder upgrade: info: 4 fds copied to {0}.standby\n\
+             fdholder upgrade: info: 4 fds back in {0}\n",
+            holder.display()
+        )
+    );
+    let (new, _) = svstat(&hsvc);
+    assert!(
+        new != pid && new != "-1",
+        "the holder was not restarted: {pid} {new}"
+    );
+    assert_eq!(list(Side::Ours, &holder), before);
+    for (i, r) in ends.iter().enumerate() {
+        let id = format!("unix:/pipe/{i}");
+        let prog = [&"sh" as &dyn AsRef<std::ffi::OsStr>, &"-c", &"printf x >&0"];
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&holder, &id];
+        args.extend(prog);
+        client(Side::Ours, "retrieve", &args, None).assert_code(0);
+        assert_eq!(read_with_timeout(r, 1), b"x", "{id}");
+    }
+    for _ in 0..3 {
+        let (pid, _) = svstat(&esvc);
+        run_timeout(cmd(&["s6-svc", "-t", esvc.to_str().unwrap()]), 10).assert_code(0);
+        assert!(eventually(30, || {
+            let (p, r) = svstat(&esvc);
+            p != pid && p != "-1" && r
+        }));
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let c = h.join().unwrap();
+    let _ = run_timeout(cmd(&["s6-svscanctl", "-t", scan.to_str().unwrap()]), 10);
+    if wait_deadline(&mut svscan, 30).is_none() {
+        let _ = svscan.kill();
+        let _ = svscan.wait();
+    }
+    assert_eq!((c.refused, c.other), (0, 0), "{c:?}");
+    assert!(c.served > 0, "{c:?}");
+}
+
+/// A message must be whole 2 s after its first byte, with no `-t` or a long one, even
+/// when it trickles in a byte at a time (s6-fdholderd drops a message that is not
+/// complete in one read): its fds are never held longer.
+#[test]
+fn an_unfinished_message_is_dropped_after_2_s_whatever_t() {
+    let dir = Dir::new("fdh-msgtime");
+    let r = dir.join("rules");
+    rules(&r, "uid/0", ALL);
+    for t in [None, Some("60000")] {
+        let sock = dir.join(format!("s{}", t.is_some()));
+        let mut args = vec!["-i", r.to_str().unwrap()];
+        if let Some(t) = t {
+            args.extend(["-t", t]);
+        }
+        let _srv = daemon(Side::Ours, &sock, &args);
+        let (rd, _w) = pipe();
+        let s = raw(&sock);
+        let start = std::time::Instant::now();
+        let bytes = frame(b"S\x40\0\0\0\0\0\0\0\0\0\0\0\x01a\0", 1);
+        send_fds(&s, &bytes[..1], &[&rd]);
+        // A byte every 300 ms: never silent for long, never finished.
+        let mut gone = false;
+        for b in &bytes[1..bytes.len() - 1] {
+            std::thread::sleep(Duration::from_millis(300));
+            if (&s).write_all(&[*b]).is_err() {
+                gone = true;
+                break;
+            }
+        }
+        let mut s = s;
+        assert!(gone || closed_by_peer(&mut s), "-t {t:?}: never dropped");
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_millis(1900) && took < Duration::from_secs(15),
+            "-t {t:?}: dropped after {took:?}"
+        );
+    }
 }

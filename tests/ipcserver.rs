@@ -58,8 +58,15 @@ fn env_with_s6_ipcclient_as_root_and_nobody() {
     };
     let out = run_timeout(cmd(&client(None)), 10);
     out.assert_code(0);
+    // IPCREMOTEGIDLIST and IPCREMOTEPID: tests/identity.rs.
+    let s6_env = |out: &str| -> Vec<String> {
+        env_lines(out, &["PROTO", "IPC"])
+            .into_iter()
+            .filter(|l| !l.starts_with("IPCREMOTEGIDLIST=") && !l.starts_with("IPCREMOTEPID="))
+            .collect()
+    };
     assert_eq!(
-        env_lines(&out.out(), &["PROTO", "IPC"]),
+        s6_env(&out.out()),
         vec![
             "IPCCONNNUM=1".to_string(),
             format!("IPCLOCALPATH={}", p.display()),
@@ -72,13 +79,15 @@ fn env_with_s6_ipcclient_as_root_and_nobody() {
     let cpath = d.join("c");
     let out = run_timeout(as_nobody(&client(Some(&cpath))), 10);
     out.assert_code(0);
-    let env = env_lines(&out.out(), &["IPCREMOTE"]);
     assert_eq!(
-        env,
+        s6_env(&out.out()),
         vec![
+            "IPCCONNNUM=1".to_string(),
+            format!("IPCLOCALPATH={}", p.display()),
             "IPCREMOTEEGID=65534".to_string(),
             "IPCREMOTEEUID=65534".into(),
             format!("IPCREMOTEPATH={}", cpath.display()),
+            "PROTO=IPC".into(),
         ]
     );
 }
@@ -394,9 +403,14 @@ fn prog_not_found_warns_and_keeps_serving() {
     }
     let out = srv.stop_with(libc::SIGTERM);
     out.assert_code(0);
-    // As s6-ipcserverd's child: reported at every verbosity, one line per connection.
-    let warn = "ipcserver: fatal: unable to exec /nonexistent/prog: No such file or directory (this connection got end of file; the server goes on: install prog, or fix its name or PATH)\n";
+    // As s6-ipcserverd 2.15: a warning per connection, at verbosity 1 and up.
+    let warn = "ipcserver: warning: unable to spawn /nonexistent/prog: No such file or directory (this connection got end of file; the server goes on: install prog, or fix its name or PATH)\n";
     assert_eq!(out.err().matches(warn).count(), 3, "{}", out.err());
+    let quiet = server(&["-q"], &d.join("q"), &["/nonexistent/prog"]);
+    assert_eq!(read_string(&mut connect(&d.join("q"))), "");
+    let out = quiet.stop_with(libc::SIGTERM);
+    out.assert_code(0);
+    assert_eq!(out.err(), "");
 }
 
 #[test]
@@ -653,7 +667,7 @@ fn bad_usage_exits_100() {
         ),
         (
             vec!["-o", "1", "/tmp/x", "true"],
-            "-o: 1 is not UID:GID (numbers, either may be empty)",
+            "-o: 1 is not UID:GID (numbers or names, either may be empty)",
         ),
         (vec!["-Z", "/tmp/x", "true"], "unknown option -Z"),
         (vec!["/tmp/x"], "missing prog"),
@@ -760,6 +774,30 @@ fn privileges_are_dropped_after_bind() {
     assert_eq!(std::fs::metadata(&p).unwrap().uid(), 0);
 }
 
+/// `-u` without `-g` keeps the gid (root's 0), as s6-ipcserver does; ipcserver says so
+/// at start, unless `-q`.
+#[test]
+fn u_without_g_warns_and_keeps_gid_0() {
+    let d = Dir::new("uwog");
+    let prog = ["sh", "-c", "id -u; id -g"];
+    let p = d.join("s");
+    let srv = server(&["-u", "65534"], &p, &prog);
+    assert_eq!(read_string(&mut connect(&p)), "65534\n0\n");
+    assert_eq!(
+        srv.stop_with(libc::SIGTERM).err(),
+        "ipcserver: warning: -u without -g: the server and its handlers keep gid 0\n"
+    );
+    let q = d.join("q");
+    let srv = server(&["-q", "-u", "65534"], &q, &prog);
+    assert_eq!(read_string(&mut connect(&q)), "65534\n0\n");
+    assert_eq!(srv.stop_with(libc::SIGTERM).err(), "");
+    // With -g, nothing to say.
+    let g = d.join("g");
+    let srv = server(&["-u", "65534", "-g", "65534"], &g, &prog);
+    assert_eq!(read_string(&mut connect(&g)), "65534\n65534\n");
+    assert_eq!(srv.stop_with(libc::SIGTERM).err(), "");
+}
+
 #[test]
 fn minus_capital_u_reads_and_unsets_uid_gid_gidlist() {
     let d = Dir::new("bigu");
@@ -805,7 +843,8 @@ fn verbose_log_lines() {
         lines[2].starts_with("ipcserver: info: allow 0:0 pid "),
         "{err}"
     );
-    assert!(lines[2].ends_with(" count 1/40"), "{err}");
+    // Our addition (tests/identity.rs checks its values).
+    assert!(lines[2].contains(" count 1/40 client pid "), "{err}");
     assert_eq!(lines[3], "ipcserver: info: status: 1/40");
     assert!(
         lines[4].starts_with("ipcserver: info: end pid ")

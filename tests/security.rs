@@ -59,30 +59,39 @@ fn assert_victim_intact(p: &Path) {
 /// is installed outside CI.
 fn swapper() -> Option<PathBuf> {
     static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            if !have("cc") {
-                return None;
-            }
-            let dir = PathBuf::from(format!("/tmp/ipct{}-swapper", std::process::id()));
-            let _ = std::fs::create_dir(&dir);
-            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-            let exe = dir.join("swapper");
-            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/security/swapper.c");
-            run_timeout(
-                cmd(&[
-                    os("cc"),
-                    os("-O2"),
-                    os("-o"),
-                    exe.as_os_str(),
-                    src.as_os_str(),
-                ]),
-                120,
-            )
-            .assert_code(0);
-            Some(exe)
-        })
-        .clone()
+    BUILT.get_or_init(|| build_tool("swapper")).clone()
+}
+
+/// The directory swapper against ipcrules-fs (tests/security/rswap.c), built the same
+/// way.
+fn rswap() -> Option<PathBuf> {
+    static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    BUILT.get_or_init(|| build_tool("rswap")).clone()
+}
+
+/// Compile tests/security/NAME.c into a root-owned directory uid 65534 may execute
+/// from.
+fn build_tool(name: &str) -> Option<PathBuf> {
+    if !have("cc") {
+        return None;
+    }
+    let dir = PathBuf::from(format!("/tmp/ipct{}-swapper", std::process::id()));
+    let _ = std::fs::create_dir(&dir);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = dir.join(name);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/security/{name}.c"));
+    run_timeout(
+        cmd(&[
+            os("cc"),
+            os("-O2"),
+            os("-o"),
+            exe.as_os_str(),
+            src.as_os_str(),
+        ]),
+        120,
+    )
+    .assert_code(0);
+    Some(exe)
 }
 
 /// The swapper running as uid 65534, its stdout in a file; killed on drop.
@@ -93,19 +102,21 @@ struct Swapper {
 
 impl Swapper {
     fn start(exe: &Path, how: &str, dir: &Path, target: &Path) -> Swapper {
+        Swapper::start_with(exe, &[os(how), dir.as_os_str(), target.as_os_str()], dir)
+    }
+
+    /// Run `exe args…`; its log goes beside `dir`.
+    fn start_with(exe: &Path, args: &[&OsStr], dir: &Path) -> Swapper {
         let out = PathBuf::from(format!("{}.swaps", dir.display()));
         let f = std::fs::File::create(&out).unwrap();
-        let child = as_nobody(&[
-            exe.as_os_str(),
-            os(how),
-            dir.as_os_str(),
-            target.as_os_str(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(f)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        let mut argv = vec![exe.as_os_str()];
+        argv.extend_from_slice(args);
+        let child = as_nobody(&argv)
+            .stdin(Stdio::null())
+            .stdout(f)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let s = Swapper { child, out };
         assert!(
             eventually(20, || s.log().starts_with("ready\n")),
@@ -805,6 +816,43 @@ fn relative_fifodir_through_the_service() {
     );
 }
 
+/// The service compiles its clients' regexes with the C library, which copies bounded
+/// repetitions (`a{0,32767}` takes gigabytes) and matches back-references in
+/// exponential time: it refuses both, and says why; `a{0,1023}b` (1024) is still served.
+#[test]
+fn service_refuses_costly_regexes() {
+    if !need_root() {
+        return;
+    }
+    let d = Dir::new("secre");
+    let (srv, sock) = service(&d, &[], "5000");
+    let home = nobody_dir(&d, "home");
+    let ev = home.join("ev");
+    nobody_fifodir(&ev);
+    for (re, why) in [
+        ("a{0,32767}", "its repetitions expand past 1024 positions"),
+        (
+            "((a{0,40}){0,40})",
+            "its repetitions expand past 1024 positions",
+        ),
+        (r"(u)\1", "back-references are not accepted by the service"),
+    ] {
+        let o = run_timeout(npt_wait_s(&sock, "1000", ev.as_os_str(), re), 20);
+        o.assert_code(111);
+        assert_eq!(
+            o.err(),
+            format!(
+                "npt-wait: fatal: nptlistend service at {} refused the request: invalid regex {}: {why}\n",
+                sock.display(),
+                re.replace('\\', "\\\\")
+            )
+        );
+    }
+    let o = run_timeout(npt_wait_s(&sock, "300", ev.as_os_str(), "a{0,1023}b"), 20);
+    o.assert_code(99);
+    drop(srv);
+}
+
 /// W4 (audit of ipcsudod): a client cannot fill the super-server's variables. ipcserver
 /// sets `IPCREMOTEPATH` empty for an unbound client; s6-sudod lets the client's value
 /// through to the privileged command, ipcsudod does not. An empty variable the server
@@ -928,5 +976,122 @@ fn diagnostics_escape_paths_in_every_program() {
         let o = run_timeout(cmd(&argv), 10);
         o.assert_code(111);
         assert_eq!(String::from_utf8(o.stderr.clone()).unwrap(), want, "{prog}");
+    }
+}
+
+/// F5: uid 65534, who may write to the directory where root makes a rules directory,
+/// renames root's fresh temporary directory away and puts its own directory (or a
+/// symlink to one) under that name. The old code filled and installed whatever was
+/// there: DIR was the attacker's in 30 runs out of 30. Now ipcrules-fs either installs
+/// the tree it made (root's, mode 0755 as s6 makes it here) or fails (111) and leaves no tree: in 30 runs
+/// each, in a 0777 parent (own directory, then symlink) and in a 01777 one.
+#[test]
+fn rules_fs_installs_only_what_it_built() {
+    if !need_root() {
+        return;
+    }
+    let Some(exe) = rswap() else { return };
+    let d = Dir::new("secrfs");
+    let src = crate::ipcrules_fs::sample_rules(&d);
+    let cdb = d.join("rules.cdb");
+    run_timeout(
+        cmd(&[
+            bin("ipcrules-cdb").as_os_str(),
+            cdb.as_os_str(),
+            src.as_os_str(),
+        ]),
+        20,
+    )
+    .assert_code(0);
+    // The tree when nobody attacks.
+    let reference = d.join("ref");
+    run_timeout(
+        cmd(&[
+            bin("ipcrules-fs").as_os_str(),
+            reference.as_os_str(),
+            cdb.as_os_str(),
+        ]),
+        20,
+    )
+    .assert_code(0);
+    let expected = crate::ipcrules_fs::tree(&reference);
+    assert!(expected.len() > 10, "{expected:?}");
+    let evil = nobody_dir(&d, "evil");
+    std::fs::set_permissions(&evil, std::fs::Permissions::from_mode(0o777)).unwrap();
+    for (name, parent_mode, how) in [
+        ("pub", 0o777, "own"),
+        ("publ", 0o777, "link"),
+        ("spub", 0o1777, "own"),
+    ] {
+        let parent = d.join(name);
+        std::fs::create_dir(&parent).unwrap();
+        std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(parent_mode)).unwrap();
+        let sw = Swapper::start_with(
+            &exe,
+            &[
+                os(how),
+                parent.as_os_str(),
+                os(".rules.ipcrules-fs."),
+                evil.as_os_str(),
+            ],
+            &parent,
+        );
+        let rules = parent.join("rules");
+        let (mut made, mut refused) = (0, 0);
+        for _ in 0..30 {
+            let o = run_timeout(
+                cmd(&[
+                    bin("ipcrules-fs").as_os_str(),
+                    rules.as_os_str(),
+                    cdb.as_os_str(),
+                ]),
+                20,
+            );
+            let what = format!("{name} ({how}): {:?} {}", o.status, o.err());
+            match o.code() {
+                Some(0) => {
+                    made += 1;
+                    let m = std::fs::symlink_metadata(&rules).unwrap();
+                    assert!(m.is_dir() && m.uid() == 0, "{what}: DIR is not root's");
+                    assert_eq!(m.mode() & 0o7777, 0o755, "{what}");
+                    assert_eq!(crate::ipcrules_fs::tree(&rules), expected, "{what}");
+                    std::fs::remove_dir_all(&rules).unwrap();
+                }
+                Some(111) => {
+                    refused += 1;
+                    assert!(o.err().starts_with("ipcrules-fs: fatal: "), "{what}");
+                    assert!(
+                        std::fs::symlink_metadata(&rules).is_err(),
+                        "{what}: DIR exists"
+                    );
+                }
+                _ => panic!("unexpected outcome: {what}"),
+            }
+            // Nothing of root's stays behind but, at worst, an empty directory.
+            for e in std::fs::read_dir(&parent).unwrap() {
+                let p = e.unwrap().path();
+                // The swapper may still be renaming.
+                let Ok(m) = std::fs::symlink_metadata(&p) else {
+                    continue;
+                };
+                if m.uid() == 0 {
+                    assert!(
+                        m.is_dir() && std::fs::read_dir(&p).is_ok_and(|mut d| d.next().is_none()),
+                        "{what}: root's {} left behind",
+                        p.display()
+                    );
+                }
+            }
+            assert!(
+                std::fs::read_dir(&evil).unwrap().next().is_none(),
+                "{what}: root wrote into the attacker's directory"
+            );
+        }
+        let swaps = sw.swaps();
+        drop(sw);
+        eprintln!("{name} ({how}): {swaps} swaps, {made} made, {refused} refused");
+        if parent_mode == 0o777 {
+            assert!(swaps > 0, "{name}: the attack never ran");
+        }
     }
 }

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const SERVICES: [&str; 4] = [
+const SERVICES: [&str; 5] = [
+    "httpgate",
     "ipcserver-echo",
     "ipcsudo-group",
     "nptlistend",
@@ -252,6 +253,23 @@ fn use_service(name: &str, d: &Dir, sock: &Path) {
             out.assert_code(0);
             assert_eq!(out.out(), "x\n");
         }
+        "httpgate" => {
+            // The shipped read-only preset: a read passes, a create is refused.
+            let ask = |req: &str| {
+                let mut c = UnixStream::connect(sock).unwrap();
+                c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                c.write_all(req.as_bytes()).unwrap();
+                let mut got = String::new();
+                c.read_to_string(&mut got).unwrap();
+                got
+            };
+            let got = ask("GET /v1.40/containers/json HTTP/1.1\r\nHost: x\r\n\r\n");
+            assert!(got.starts_with("HTTP/1.1 200 OK\r\n") && got.ends_with("\r\n\r\nok\n"));
+            let got = ask(
+                "POST /v1.40/containers/create HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            );
+            assert!(got.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{got}");
+        }
         "socket-proxy" => {
             // Root (gid 0, GROUP) is served through the proxy by the backend's `cat`;
             // an outsider is refused by the kernel (the socket is 0660, root:root).
@@ -296,6 +314,10 @@ fn configured(name: &str, d: &Dir) -> (PathBuf, PathBuf) {
             set(&svc, "RULES", d.join("rules").to_str().unwrap());
             set(&svc, "GROUP", "root");
         }
+        "httpgate" => {
+            set(&svc, "PUBLIC", sock.to_str().unwrap());
+            set(&svc, "BACKEND", d.join("b").to_str().unwrap());
+        }
         _ => unreachable!(),
     }
     (svc, sock)
@@ -304,14 +326,19 @@ fn configured(name: &str, d: &Dir) -> (PathBuf, PathBuf) {
 /// The daemon a service fronts, started by the test: for socket-proxy, an echo server
 /// on its own socket (`configured`'s BACKEND).
 fn backend(name: &str, d: &Dir) -> Option<Server> {
-    (name == "socket-proxy").then(|| {
-        Server::start(cmd(&[
-            bin("ipcserver").to_str().unwrap(),
-            "-1",
-            d.join("b").to_str().unwrap(),
-            "cat",
-        ]))
-    })
+    // httpgate's: one HTTP answer per connection, after the request line.
+    let http = "read line; printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 3\\r\\n\
+                Connection: close\\r\\n\\r\\nok\\n'";
+    let prog: &[&str] = match name {
+        "socket-proxy" => &["cat"],
+        "httpgate" => &["sh", "-c", http],
+        _ => return None,
+    };
+    let b = d.join("b");
+    let mut argv = vec![bin("ipcserver").to_str().unwrap().to_string(), "-1".into()];
+    argv.push(b.to_str().unwrap().into());
+    argv.extend(prog.iter().map(|s| s.to_string()));
+    Some(Server::start(cmd(&argv)))
 }
 
 fn lifecycle(sup: Sup, name: &str) {

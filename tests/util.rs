@@ -58,13 +58,92 @@ pub fn bin(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Whether a peer program is installed. Outside CI a missing peer skips the test; with
-/// `CI=true` it fails it.
+/// An s6 version the differential suite compares with: Debian's 2.11 (in /usr/bin) or
+/// upstream's 2.15 (built by `.ci/run` into `target/s6-upstream/bin`, static, with
+/// absolute paths).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum S6 {
+    V2_11,
+    V2_15,
+}
+
+impl S6 {
+    /// The directory holding this version's programs.
+    pub fn bin_dir(self) -> PathBuf {
+        match self {
+            S6::V2_11 => PathBuf::from("/usr/bin"),
+            S6::V2_15 => match std::env::var_os("IPCTOOLS_S6_2_15") {
+                Some(d) => PathBuf::from(d),
+                None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target/s6-upstream/bin"),
+            },
+        }
+    }
+
+    /// `2.11` or `2.15`, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            S6::V2_11 => "2.11",
+            S6::V2_15 => "2.15",
+        }
+    }
+}
+
+thread_local! {
+    /// The version the running row compares with (each row runs in its own thread).
+    static PEER: std::cell::Cell<Option<S6>> = const { std::cell::Cell::new(None) };
+}
+
+/// Run `f` as a row comparing with s6 `v`: inside it, `s6`, `have`, `peer_path` and the
+/// differential runners resolve `s6-*` names in `v`'s directory.
+pub fn with_peer<R>(v: S6, f: impl FnOnce() -> R) -> R {
+    PEER.with(|p| p.set(Some(v)));
+    let r = f();
+    PEER.with(|p| p.set(None));
+    r
+}
+
+/// The s6 version of the running row, if the test is a row (see `with_peer`).
+pub fn peer() -> Option<S6> {
+    PEER.with(|p| p.get())
+}
+
+/// Whether the running row compares with s6 `v`.
+pub fn peer_is(v: S6) -> bool {
+    peer() == Some(v)
+}
+
+/// The program to run for s6 program `name`: its absolute path in the running row's
+/// version, or the bare name (found in PATH, i.e. Debian's 2.11) outside a row.
+pub fn s6(name: &str) -> std::ffi::OsString {
+    match peer() {
+        Some(v) if name.starts_with("s6-") => v.bin_dir().join(name).into_os_string(),
+        _ => name.into(),
+    }
+}
+
+/// PATH with the running row's s6 directory first (2.15's front-ends must find 2.15's
+/// daemons and helpers, never Debian's), for every command a row starts.
+pub fn peer_path() -> std::ffi::OsString {
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = peer().map(S6::bin_dir).into_iter().collect();
+    dirs.extend(std::env::split_paths(&rest));
+    std::env::join_paths(dirs).unwrap_or(rest)
+}
+
+/// Whether a peer program is installed (for `s6-*` in a row: in that row's version's
+/// directory). Outside CI a missing peer skips the test; with `CI=true` it fails it.
 pub fn have(prog: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
-        .unwrap_or(false);
+    let found = match peer() {
+        Some(v) if prog.starts_with("s6-") => v.bin_dir().join(prog).is_file(),
+        _ => std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
+            .unwrap_or(false),
+    };
     if !found {
+        let prog = match peer() {
+            Some(v) if prog.starts_with("s6-") => format!("{prog} {}", v.name()),
+            _ => prog.to_string(),
+        };
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("peer {prog} is not installed (CI=true: a missing peer is a failure)");
         }

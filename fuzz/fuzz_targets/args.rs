@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
         0 => {
             if let Ok(o) = ipcserver::parse(a) {
                 let l = o.cfg.serve.limits;
-                assert!(l.maxconn >= 1 && l.maxconn <= 1000);
+                assert!(l.maxconn >= 1 && l.maxconn <= 16384);
                 assert!(l.localmaxconn >= 1 && l.localmaxconn <= l.maxconn);
                 assert!(is_tail(&args, &o.cfg.serve.argv));
             }
@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
         1 => {
             if let Ok(o) = ipcserverd::parse(a) {
                 let l = o.cfg.limits;
-                assert!(l.maxconn >= 1 && l.maxconn <= 1000);
+                assert!(l.maxconn >= 1 && l.maxconn <= 16384);
                 // localmaxconn 0 denies every connection, as in s6-ipcserverd.
                 assert!(l.localmaxconn <= l.maxconn);
                 assert!(!o.cfg.argv.is_empty() && is_tail(&args, &o.cfg.argv));

@@ -1,9 +1,41 @@
 //! What the `ipcfdholder-*` parsers share (s6-fdholder-*'s conventions): timeouts in
 //! milliseconds with 0 meaning none, and the positional arguments each client needs.
 
-use super::{Parsed, UsageError, uint};
+use super::{Parsed, UsageError, parser, rest, uint};
+use lexopt::prelude::*;
 use std::ffi::{OsStr, OsString};
 use std::time::Duration;
+
+/// `--help` of the clients whose one option is `-t` (delete, getdump, list, setdump).
+pub const HELP_T: &str = concat!(
+    "  -t timeout  fail if the whole exchange takes over timeout ms (0: no limit)\n",
+    "  --help      print this help and exit\n",
+    "  --version   print the version and exit\n",
+);
+
+/// The command line of a client whose one option is `-t timeout` (s6-fdholder-delete,
+/// -getdump, -list, -setdump): the timeout, then the first `names.len()` positional
+/// arguments and the rest (`positional`). As in s6, options end at the first argument.
+pub fn timeout_then<const N: usize>(
+    args: impl IntoIterator<Item = OsString>,
+    names: [&str; N],
+) -> Parsed<(Option<Duration>, [OsString; N], Vec<OsString>)> {
+    let mut p = parser(args);
+    let mut timeout = None;
+    let mut pos = Vec::new();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('t') => timeout = millis("-t", &p.value()?)?,
+            Value(v) => {
+                pos = rest(&mut p, v)?;
+                break;
+            }
+            _ => return Err(arg.unexpected().into()),
+        }
+    }
+    let (first, more) = positional(pos, names)?;
+    Ok((timeout, first, more))
+}
 
 /// `-t`/`-T`: milliseconds as s6 reads them (`uint0_scan`), 0 meaning no limit.
 pub fn millis(opt: &str, v: &OsStr) -> Parsed<Option<Duration>> {

@@ -1,10 +1,9 @@
 //! `ipcfdholder-delete` options (s6-fdholder-delete's).
 
-use super::fdholder::{millis, positional};
-use super::{Parsed, parser, rest};
+use super::Parsed;
+use super::fdholder::timeout_then;
 use ipccore::prog::ipcfdholder::ipcfdholder_delete::IpcfdholderDeleteConfig;
 use ipccore::sys::diag::Diag;
-use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -13,11 +12,7 @@ pub const PROG: &str = "ipcfdholder-delete";
 /// The usage line: `doc/ipcfdholder-delete.1`'s SYNOPSIS (`tests/docs.rs` checks it).
 pub const USAGE: &str = "ipcfdholder-delete [ -t timeout ] socket id";
 /// `--help`: one line per option (from the OPTIONS of `doc/ipcfdholder-delete.1`).
-pub const HELP: &str = concat!(
-    "  -t timeout  fail if the whole exchange takes over timeout ms (0: no limit)\n",
-    "  --help      print this help and exit\n",
-    "  --version   print the version and exit\n",
-);
+pub const HELP: &str = super::fdholder::HELP_T;
 
 /// What `ipcfdholder-delete` was asked to do.
 #[derive(Debug)]
@@ -28,21 +23,8 @@ pub struct Opts {
 
 /// Options from `args` (argv without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
-    let mut p = parser(args);
-    let mut timeout = None;
-    let mut pos = Vec::new();
-    while let Some(arg) = p.next()? {
-        match arg {
-            Short('t') => timeout = millis("-t", &p.value()?)?,
-            // As s6: extra arguments are ignored.
-            Value(v) => {
-                pos = rest(&mut p, v)?;
-                break;
-            }
-            _ => return Err(arg.unexpected().into()),
-        }
-    }
-    let ([socket, id], _) = positional(pos, ["socket", "id"])?;
+    // As s6: extra arguments are ignored.
+    let (timeout, [socket, id], _) = timeout_then(args, ["socket", "id"])?;
     Ok(Opts {
         cfg: IpcfdholderDeleteConfig {
             timeout,

@@ -12,11 +12,7 @@ pub const PROG: &str = "ipcfdholder-setdump";
 /// The usage line: `doc/ipcfdholder-setdump.1`'s SYNOPSIS (`tests/docs.rs` checks it).
 pub const USAGE: &str = "ipcfdholder-setdump [ -t timeout ] socket";
 /// `--help`: one line per option (from the OPTIONS of `doc/ipcfdholder-setdump.1`).
-pub const HELP: &str = concat!(
-    "  -t timeout  fail if the whole exchange takes over timeout ms (0: no limit)\n",
-    "  --help      print this help and exit\n",
-    "  --version   print the version and exit\n",
-);
+pub const HELP: &str = super::fdholder::HELP_T;
 
 /// What `ipcfdholder-setdump` was asked to do.
 #[derive(Debug)]

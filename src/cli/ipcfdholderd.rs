@@ -15,10 +15,10 @@ pub const USAGE: &str = "ipcfdholderd [ -v verbosity ] [ -1 ] [ -c maxconn ] [ -
 /// `--help`: one line per option (from the OPTIONS of `doc/ipcfdholderd.1`).
 pub const HELP: &str = concat!(
     "  -1                  write a newline to stdout once serving (readiness)\n",
-    "  -v verbosity        0 quiet, 1 warnings (default), 2 also allowed and denied clients\n",
+    "  -v verbosity        0 quiet, 1 and 2 warnings (default 1), 3 also clients allowed and denied\n",
     "  -c maxconn          serve at most maxconn clients at once (default 16, at most 256)\n",
-    "  -n maxfds           hold at most maxfds fds (default 1000)\n",
-    "  -t timeout          disconnect a client idle for timeout ms\n",
+    "  -n maxfds           hold at most maxfds fds (default 1000, lowered to fit the fd limit)\n",
+    "  -t timeout          disconnect a client idle for timeout ms (frees stuck slots)\n",
     "  -T lameducktimeout  after SIGTERM, exit within lameducktimeout ms\n",
     "  -i rulesdir         access rules in a directory\n",
     "  -x rulesfile        access rules in a cdb file\n",
@@ -32,8 +32,8 @@ pub struct Opts {
     /// `None`: no rules given (`-i` or `-x`), which s6-fdholderd refuses after parsing,
     /// with its own message rather than the usage line.
     pub cfg: Option<IpcfdholderdConfig>,
-    /// `-v N`: diagnostics level (1 the default; 2 also logs each client allowed or
-    /// denied), as s6-fdholderd.
+    /// `-v N`: diagnostics level (1 the default, 2 the same, as s6-fdholderd; 3 also
+    /// logs each client allowed or denied).
     pub verbosity: u32,
 }
 

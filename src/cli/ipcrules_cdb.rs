@@ -15,7 +15,7 @@ pub const PROG: &str = "ipcrules-cdb";
 pub const USAGE: &str = "ipcrules-cdb [ -m mode ] cdbfile rulesdir";
 /// `--help`: one line per option (from the OPTIONS of `doc/ipcrules-cdb.1`).
 pub const HELP: &str = concat!(
-    "  -m mode, --mode mode  octal permissions of cdbfile (default 0644)\n",
+    "  -m mode, --mode mode  octal permissions of cdbfile (default 0600)\n",
     "  --help                print this help and exit\n",
     "  --version             print the version and exit\n",
 );
@@ -29,13 +29,17 @@ pub struct Opts {
 /// Options from `args` (argv without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let mut p = parser(args);
-    let mut mode = 0o644;
+    // Without -m the file is 0600, as both s6 versions leave it (mkstemp's mode).
+    let mut mode = 0o600;
     let mut paths = Vec::new();
     while let Some(arg) = p.next()? {
         match arg {
             Short('m') | Long("mode") => {
                 let v = p.value()?;
-                mode = octal("-m", &v)?;
+                // s6 2.15's reason for a bad mode, word for word.
+                mode = octal("-m", &v).map_err(|_| {
+                    UsageError("mode needs to be an unsigned integer (in octal)".into())
+                })?;
                 if mode > 0o7777 {
                     return Err(UsageError(format!(
                         "-m: {} is not a file mode (at most 07777)",

@@ -26,7 +26,7 @@ pub const HELP: &str = concat!(
     "  -D               refuse to start if path exists\n",
     "  -P               do not look up client credentials\n",
     "  -p               look up client credentials with SO_PEERCRED (the default)\n",
-    "  -c maxconn       at most maxconn handlers at once (default 40, at most 1000)\n",
+    "  -c maxconn       at most maxconn handlers at once (default 40, at most 16384)\n",
     "  -C localmaxconn  at most localmaxconn handlers per client uid (default 40)\n",
     "  -b backlog       the listen(2) backlog\n",
     "  -a perms         octal permissions of the socket file (default 0777)\n",
@@ -118,54 +118,52 @@ fn owner(v: &OsStr) -> Parsed<(Option<rustix::process::Uid>, Option<rustix::proc
     ))
 }
 
-/// A prog to run: present and not empty (s6-ipcserverd refuses an empty one with its
-/// usage line).
-fn check_prog(argv: &[OsString]) -> Parsed<()> {
-    match argv.first() {
-        None => Err("missing prog".into()),
-        Some(p) if p.is_empty() => Err("prog is empty".into()),
-        Some(_) => Ok(()),
-    }
-}
-
-/// Where the ids to run as come from: `-U` (the environment, `ids` overriding), `-u`,
-/// `-g`, `-G`, or nowhere.
-fn id_source(ids: Ids, from_env: bool) -> IdSource {
-    if from_env {
-        IdSource::Env(ids)
-    } else if ids.is_empty() {
-        IdSource::Keep
-    } else {
-        IdSource::Given(ids)
-    }
+/// What the options said, before it becomes the core's config.
+struct Given {
+    verbosity: u32,
+    ready: bool,
+    peercred: bool,
+    maxconn: Option<u32>,
+    local: Option<u32>,
+    listen: ListenOpts,
+    ids: Ids,
+    from_env: bool,
+    /// A command line that is valid but most likely not what was meant.
+    warnings: Vec<String>,
 }
 
 /// Options from `args` (argv without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let mut p = parser(args);
-    let (mut verbosity, mut ready, mut peercred) = (1, false, true);
-    let (mut maxconn, mut local) = (None, None);
-    let mut lo = ListenOpts::default();
-    let mut ids = Ids::default();
-    let mut from_env = false;
+    let mut g = Given {
+        verbosity: 1,
+        ready: false,
+        peercred: true,
+        maxconn: None,
+        local: None,
+        listen: ListenOpts::default(),
+        ids: Ids::default(),
+        from_env: false,
+        warnings: Vec::new(),
+    };
+    let (lo, ids) = (&mut g.listen, &mut g.ids);
     let mut path = None;
     let mut argv: Vec<OsString> = Vec::new();
-    let mut warnings = Vec::new();
     let mut after_v = false;
     while let Some(arg) = p.next()? {
         let was_after_v = std::mem::replace(&mut after_v, matches!(arg, Short('v')));
         match arg {
-            Short('1') => ready = true,
-            Short('q') => verbosity = 0,
-            Short('Q') => verbosity = 1,
-            Short('v') => verbosity = 2,
+            Short('1') => g.ready = true,
+            Short('q') => g.verbosity = 0,
+            Short('Q') => g.verbosity = 1,
+            Short('v') => g.verbosity = 2,
             Short('d') => lo.replace_stale = true,
             Short('D') => lo.replace_stale = false,
-            Short('P') => peercred = false,
-            Short('p') => peercred = true,
+            Short('P') => g.peercred = false,
+            Short('p') => g.peercred = true,
             // s6-ipcserver bumps -c0 and -C0 to 1 (s6-ipcserverd -C0 would deny all).
-            Short('c') => maxconn = Some(uint("-c", &p.value()?)?.max(1)),
-            Short('C') => local = Some(uint("-C", &p.value()?)?.max(1)),
+            Short('c') => g.maxconn = Some(uint("-c", &p.value()?)?.max(1)),
+            Short('C') => g.local = Some(uint("-C", &p.value()?)?.max(1)),
             // s6-ipcserver bumps -b0 to 1: a socket that never listens serves nobody.
             Short('b') => {
                 lo.backlog = Some(uint("-b", &p.value()?)?.clamp(1, i32::MAX as u32) as i32)
@@ -178,12 +176,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
             Short('G') => ids.groups = Some(gidlist(&p.value()?)?),
             // As s6-ipcserver: -U forgets earlier -u, -g and -G; later ones still apply.
             Short('U') => {
-                from_env = true;
-                ids = Ids::default();
+                g.from_env = true;
+                *ids = Ids::default();
             }
             Value(v) => {
                 if was_after_v {
-                    warnings.extend(verbosity_value_warning(&v));
+                    g.warnings.extend(verbosity_value_warning(&v));
                 }
                 path = Some(v);
                 argv = p.raw_args()?.collect();
@@ -192,30 +190,46 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
             _ => return Err(arg.unexpected().into()),
         }
     }
+    config(g, path, argv)
+}
+
+/// The core's config from what the options said, PATH and prog.
+fn config(g: Given, path: Option<OsString>, argv: Vec<OsString>) -> Parsed<Opts> {
     let path = path.ok_or("missing path")?;
-    check_prog(&argv)?;
+    match argv.first() {
+        None => return Err("missing prog".into()),
+        // s6-ipcserverd refuses an empty prog with its usage line.
+        Some(p) if p.is_empty() => return Err("prog is empty".into()),
+        _ => {}
+    }
     let sp = SockPath::parse(&path).map_err(|e| UsageError(e.to_string()))?;
-    let limits = Limits::new(maxconn, local, peercred);
+    let limits = Limits::new(g.maxconn, g.local, g.peercred);
     let mut line = path.as_bytes().to_vec();
     line.push(b'\n');
-    let ids = id_source(ids, from_env);
+    let ids = if g.from_env {
+        IdSource::Env(g.ids)
+    } else if g.ids.is_empty() {
+        IdSource::Keep
+    } else {
+        IdSource::Given(g.ids)
+    };
     let serve = IpcserverdConfig {
         limits,
-        peercred,
+        peercred: g.peercred,
         local_path: Some(path),
-        readiness: ready.then_some(line),
+        readiness: g.ready.then_some(line),
         argv,
         remove_env: Vec::new(),
     };
     Ok(Opts {
         cfg: IpcserverConfig {
             path: sp,
-            listen: lo,
+            listen: g.listen,
             ids,
             serve,
         },
-        verbosity,
-        warnings,
+        verbosity: g.verbosity,
+        warnings: g.warnings,
     })
 }
 

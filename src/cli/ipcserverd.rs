@@ -19,7 +19,7 @@ pub const HELP: &str = concat!(
     "  -v verbosity     0 quiet, 1 warnings, 2 every connection\n",
     "  -P               do not look up client credentials\n",
     "  -p               look up client credentials (the default)\n",
-    "  -c maxconn       at most maxconn handlers at once (default 40, at most 1000)\n",
+    "  -c maxconn       at most maxconn handlers at once (default 40, at most 16384)\n",
     "  -C localmaxconn  at most localmaxconn handlers per client uid (default 40)\n",
     "  --help           print this help and exit\n",
     "  --version        print the version and exit\n",
@@ -108,8 +108,8 @@ mod tests {
 
     #[test]
     fn limits() -> Result<(), super::super::UsageError> {
-        let o = parse(["-c", "5000", "-C", "7", "-v", "2", "p", "-c"].map(OsString::from))?;
-        assert_eq!(o.cfg.limits.maxconn, 1000);
+        let o = parse(["-c", "20000", "-C", "7", "-v", "2", "p", "-c"].map(OsString::from))?;
+        assert_eq!(o.cfg.limits.maxconn, 16384);
         assert_eq!(o.cfg.limits.localmaxconn, 7);
         assert_eq!(o.verbosity, 2);
         assert_eq!(o.cfg.argv, ["p", "-c"]);

@@ -8,16 +8,54 @@
 
 use super::{Parsed, UsageError, parser, show};
 use ipccore::prog::local_socket_listen::{
-    Kind, LocalSocketListenConfig, gid_from, parse_number, uid_from,
+    Kind, LocalSocketListenConfig, gid_from, local_socket_listen, parse_number, uid_from,
 };
+use ipccore::sys::diag::Diag;
 use ipccore::sys::sock::SockPath;
 use lexopt::prelude::*;
 use rustix::fs::Mode;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
+use std::process::ExitCode;
 
 /// What a listener was asked to do: the core's configuration, as parsed.
 pub type Opts = LocalSocketListenConfig;
+
+/// `--help` of the options the three listeners share (all but `-b`).
+macro_rules! common_help {
+    () => {
+        concat!(
+            "  -u uid, --uid uid         owner of the socket file (a number)\n",
+            "  -g gid, --gid gid         group of the socket file (a number)\n",
+            "  -m mode, --mode mode      permissions of the socket file, in octal, at most 0777\n",
+            "  --pass-credentials        set SO_PASSCRED on the socket\n",
+            "  --pass-security           set SO_PASSSEC on the socket\n",
+            "  --upstart-compatibility   set UPSTART_FDS and UPSTART_EVENTS for next-prog\n",
+            "  --systemd-compatibility   honour and set LISTEN_FDS and LISTEN_PID for next-prog\n",
+            "  --fdname name             append name to LISTEN_FDNAMES (with --systemd-compatibility)\n",
+            "  --help                    print this help and exit\n",
+            "  --version                 print the version and exit\n",
+        )
+    };
+}
+
+/// `--help` of the stream and seqpacket listeners.
+pub const HELP_LISTENING: &str = concat!(
+    "  -b backlog, --backlog backlog\n",
+    "                            the listen(2) backlog (default 5)\n",
+    common_help!(),
+);
+
+/// `--help` of the datagram listener (no backlog).
+pub const HELP_DATAGRAM: &str = common_help!();
+
+/// A listener's `main`: parse for `kind`, run, exit.
+pub fn main(kind: Kind, prog: &'static str, usage: &str, help: &str) -> ExitCode {
+    let parse = |args| parse(kind, args);
+    super::run(prog, usage, help, parse, |cfg: Opts, diag: Diag| {
+        super::exit(&diag, local_socket_listen(&cfg, &diag))
+    })
+}
 
 /// A nosh number for `opt`, converted by `conv` (which says what a refused value is).
 fn number<T>(opt: &str, v: &OsStr, conv: impl FnOnce(u64) -> Option<T>, what: &str) -> Parsed<T> {

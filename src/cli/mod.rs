@@ -21,7 +21,10 @@ use std::process::ExitCode;
 
 pub mod ipcclient;
 pub mod ipcconnlimit;
+pub mod ipchttpgate;
 pub mod ipcioconnect;
+pub mod ipcnotify_fd_from_socket;
+pub mod ipcnotify_socket_from_fd;
 pub mod ipcrules_cdb;
 pub mod ipcrules_fs;
 pub mod ipcserver;
@@ -115,6 +118,9 @@ pub fn run<O>(
     parse: impl FnOnce(Vec<OsString>) -> Parsed<O>,
     body: impl FnOnce(O, Diag) -> ExitCode,
 ) -> ExitCode {
+    // An fd among 0-2 closed when we started reaches the next program closed, as
+    // through s6 (the Rust runtime put /dev/null there).
+    ipccore::sys::exec::hand_on_closed_stdio();
     let diag = Diag::new(prog);
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     if let Some(text) = args
@@ -309,6 +315,75 @@ pub fn name_to_id(
         ))),
         Err(e) => Err(UsageError(format!("{opt}: {name}: {e}"))),
     }
+}
+
+/// An option s6's `gol` parser (s6 2.14+: the ipcnotify pair) does not know, refused
+/// in its words: `unrecognized short option: x`, `unrecognized boolean option: --x`,
+/// `unrecognized option with argument: --x=v`, `invalid option: --=v`.
+pub enum GolBad {
+    /// An unknown short option letter.
+    Short(char),
+    /// An unknown long option name (its value, if any, is still in the parser).
+    Long(String),
+    /// Anything else lexopt hands back (cannot happen after `Value` is matched).
+    Other(String),
+}
+
+impl GolBad {
+    /// The refused `arg`, owned, so that the parser can be asked for its value.
+    pub fn of(arg: lexopt::Arg<'_>) -> GolBad {
+        match arg {
+            lexopt::Arg::Short(c) => GolBad::Short(c),
+            lexopt::Arg::Long(l) => GolBad::Long(l.to_owned()),
+            lexopt::Arg::Value(v) => GolBad::Other(show(&v)),
+        }
+    }
+
+    /// The reason, in gol's words.
+    pub fn reason(self, p: &mut lexopt::Parser) -> UsageError {
+        UsageError(match self {
+            GolBad::Short(c) => format!("unrecognized short option: {c}"),
+            GolBad::Long(l) => match p.optional_value() {
+                Some(v) if l.is_empty() => format!("invalid option: --={}", show(&v)),
+                Some(v) => format!("unrecognized option with argument: --{l}={}", show(&v)),
+                None => format!("unrecognized boolean option: --{l}"),
+            },
+            GolBad::Other(v) => format!("unexpected argument {v}"),
+        })
+    }
+}
+
+/// A gol boolean long option (`--doublefork`): `value` if it came alone; gol refuses
+/// it with a value attached (`--doublefork=1`).
+pub fn gol_flag(p: &mut lexopt::Parser, name: &str, value: bool) -> Parsed<bool> {
+    match p.optional_value() {
+        Some(v) => Err(UsageError(format!(
+            "unrecognized option with argument: --{name}={}",
+            show(&v)
+        ))),
+        None => Ok(value),
+    }
+}
+
+/// An optional number refused in s6 2.15's words (`timeout must be an unsigned
+/// integer`), read as [`uint`] reads one.
+pub fn gol_uint(v: Option<OsString>, what: &str) -> Parsed<Option<u32>> {
+    v.map(|v| uint(what, &v).map_err(|_| UsageError(format!("{what} must be an unsigned integer"))))
+        .transpose()
+}
+
+/// A `-t` timeout in milliseconds as s6 2.15 reads it: 0 (or none) is no timeout.
+pub fn gol_timeout(v: Option<OsString>) -> Parsed<Option<std::time::Duration>> {
+    Ok(gol_uint(v, "timeout")?
+        .filter(|&ms| ms != 0)
+        .map(|ms| std::time::Duration::from_millis(ms.into())))
+}
+
+/// The value of a long option given as `--name=value`, the one form s6 2.15's skalibs
+/// `gol` takes (`--timeout 300` is refused there, and here).
+pub fn eq_value(p: &mut lexopt::Parser, opt: &str) -> Parsed<OsString> {
+    p.optional_value()
+        .ok_or_else(|| UsageError(format!("{opt}: missing value (write {opt}=value)")))
 }
 
 /// The first positional argument and everything after it, unparsed (`raw_args`): the

@@ -18,9 +18,10 @@ pub const PROG: &str = "npt-listen";
 pub const USAGE: &str = "npt-listen [ -a | -o ] [ -t timeout ] fifodir1 regexp1 ... \"\" prog...";
 /// `--help`: one line per option (from the OPTIONS of `doc/npt-listen.1`).
 pub const HELP: &str = concat!(
-    "  -a          wait until every fifodir's events match (the default)\n",
-    "  -o          wait until one fifodir's events match\n",
+    "  -a, --and   wait until every fifodir's events match (the default)\n",
+    "  -o, --or    wait until one fifodir's events match\n",
     "  -t timeout  give up after timeout ms and exit 1\n",
+    "  --timeout=timeout  the same as -t\n",
     "  --help      print this help and exit\n",
     "  --version   print the version and exit\n",
 );
@@ -41,10 +42,15 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     let mut rest = Vec::new();
     while let Some(arg) = p.next()? {
         match arg {
-            Short('a') => any = false,
-            Short('o') => any = true,
+            // s6 2.15's long forms too (skalibs gol: `--timeout` only with `=`).
+            Short('a') | Long("and") => any = false,
+            Short('o') | Long("or") => any = true,
             Short('t') => {
                 let ms = uint("-t", &p.value()?)?;
+                timeout = (ms > 0).then(|| Duration::from_millis(ms.into()));
+            }
+            Long("timeout") => {
+                let ms = uint("--timeout", &super::eq_value(&mut p, "--timeout")?)?;
                 timeout = (ms > 0).then(|| Duration::from_millis(ms.into()));
             }
             Value(v) => {

@@ -1,6 +1,7 @@
 //! `npt-wait` options (s6-ftrig-wait's, or s6-ftrig-listen1's with prog, plus `-s`).
 
 use super::{Parsed, UsageError, parser, show, uint};
+use ipccore::base::error::Error;
 use ipccore::prog::npt::npt_wait::NptWaitConfig;
 use ipccore::prog::npt::proto::Request;
 use ipccore::sys::diag::Diag;
@@ -15,7 +16,8 @@ pub const PROG: &str = "npt-wait";
 pub const USAGE: &str = "npt-wait [ -t millisecs ] [ -s ] fifodir regex [ prog... ]";
 /// `--help`: one line per option (from the OPTIONS of `doc/npt-wait.1`).
 pub const HELP: &str = concat!(
-    "  -t millisecs  give up after millisecs ms and exit 99\n",
+    "  -t millisecs  give up after millisecs ms: exit 99 (1 with prog)\n",
+    "  --timeout=millisecs  the same as -t\n",
     "  -s            wait through the nptlistend service at $NPT_IPCPATH\n",
     "  --help        print this help and exit\n",
     "  --version     print the version and exit\n",
@@ -34,6 +36,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
     while let Some(arg) = p.next()? {
         match arg {
             Short('t') => timeout = uint("-t", &p.value()?)?,
+            // s6 2.15's long form; as its skalibs gol, only with `=`.
+            Long("timeout") => timeout = uint("--timeout", &super::eq_value(&mut p, "--timeout")?)?,
             Short('s') => service = true,
             Value(v) => {
                 dir = Some(v);
@@ -64,7 +68,15 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
 /// npt-wait's `main`: parse, run, exit.
 pub fn main() -> ExitCode {
     super::run(PROG, USAGE, HELP, parse, |o: Opts, diag: Diag| {
-        super::exit(&diag, ipccore::prog::npt::npt_wait::npt_wait(&o.cfg, &diag))
+        match ipccore::prog::npt::npt_wait::npt_wait(&o.cfg, &diag) {
+            // With prog it is s6-ftrig-listen1, which (2.11 and 2.15 alike) exits 1
+            // on its timeout, with this message; s6-ftrig-wait 2.15 exits 99.
+            Err(Error::Timeout(_)) if !o.cfg.prog.is_empty() => {
+                diag.fatal_msg("unable to get expected event: Connection timed out");
+                ExitCode::from(1)
+            }
+            r => super::exit(&diag, r),
+        }
     })
 }
 

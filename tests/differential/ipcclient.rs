@@ -175,14 +175,15 @@ fn prog_argv(p: Prog, dir: &Path) -> Vec<String> {
     }
 }
 
-#[test]
+row! { [V2_11, V2_15]
 fn ipcclient_table() {
     if !have("s6-ipcclient") || !have("s6-ipcserver") || !have("perl") {
         return;
     }
     let d = Dir::new("dcl");
     let live = d.join("srv");
-    let mut c = std::process::Command::new("s6-ipcserver");
+    let mut c = std::process::Command::new(s6("s6-ipcserver"));
+    c.env("PATH", peer_path());
     c.arg("-1").arg(&live).arg("true");
     let _srv = Server::start(c);
     std::fs::write(d.join("file"), "").unwrap();
@@ -237,4 +238,38 @@ fn ipcclient_table() {
         }
     }
     r.finish("ipcclient");
+}
+}
+
+row! { [V2_11, V2_15]
+/// Under a low open-file limit, the step that fails is named as s6-ipcclient names it:
+/// fd 6 first, then fd 7.
+fn low_fd_limit_names_the_same_fd() {
+    if !have("s6-ipcserver") || !have("s6-ipcclient") || !have("prlimit") {
+        return;
+    }
+    let d = Dir::new("dclnofile");
+    let mut c = std::process::Command::new(s6("s6-ipcserver"));
+    c.env("PATH", peer_path());
+    c.arg("-1").arg(d.join("srv")).arg("true");
+    let _srv = Server::start(c);
+    let srv = d.join("srv").to_string_lossy().into_owned();
+    for n in ["6", "7", "8"] {
+        let got: Vec<Got> = ["ipcclient", "s6-ipcclient"]
+            .iter()
+            .map(|prog| {
+                let argv = [
+                    "prlimit".to_string(),
+                    format!("--nofile={n}"),
+                    resolve(prog).to_string_lossy().into_owned(),
+                    srv.clone(),
+                    "true".into(),
+                ];
+                let out = exec_case(&argv, &[], &[], Stdin::Null, &d.path);
+                Got::of(&out, &["ipcclient", "s6-ipcclient"], &d.path)
+            })
+            .collect();
+        assert_eq!(got[0], got[1], "--nofile={n}");
+    }
+}
 }

@@ -6,7 +6,7 @@ use super::*;
 /// (ours or the peer) and `"$@"` for `args`, in `cwd`; normalised.
 fn sh(prog: &str, script: &str, args: &[&str], cwd: &Path) -> Seen {
     let path: OsString = if prog.starts_with("s6-") {
-        prog.into()
+        s6(prog)
     } else {
         bin(prog).into_os_string()
     };
@@ -16,6 +16,7 @@ fn sh(prog: &str, script: &str, args: &[&str], cwd: &Path) -> Seen {
         .arg("sh")
         .args(args)
         .env("P", path)
+        .env("PATH", peer_path())
         .current_dir(cwd);
     let out = run_timeout(c, 20);
     Seen::from(&out, prog, &[])
@@ -28,7 +29,7 @@ fn pair(script: &str, args: &[&str], cwd: &Path) -> (Seen, Seen) {
     )
 }
 
-#[test]
+row! { [V2_11, V2_15]
 fn options_valid_edge_invalid() {
     if !have("s6-ioconnect") {
         return;
@@ -66,8 +67,9 @@ fn options_valid_edge_invalid() {
         assert_eq!(without_reason(ours), peer_norm, "args {args:?}");
     }
 }
+}
 
-#[test]
+row! { [V2_11, V2_15]
 fn relays_files_and_fds_the_same() {
     if !have("s6-ioconnect") {
         return;
@@ -82,8 +84,9 @@ fn relays_files_and_fds_the_same() {
     assert_eq!(ours.code, Some(0));
     assert!(ours.stdout.ends_with("the other way\n"));
 }
+}
 
-#[test]
+row! { [V2_11, V2_15]
 fn idle_timeout_is_exit_1_silently() {
     if !have("s6-ioconnect") {
         return;
@@ -94,8 +97,9 @@ fn idle_timeout_is_exit_1_silently() {
     assert_eq!(ours, peer);
     assert_eq!(ours.code, Some(1));
 }
+}
 
-#[test]
+row! { [V2_11, V2_15]
 fn gone_reader_and_sigterm_as_s6() {
     if !have("s6-ioconnect") {
         return;
@@ -112,8 +116,9 @@ fn gone_reader_and_sigterm_as_s6() {
     assert_eq!(ours, peer);
     assert_eq!(ours.stderr, "rc=0\n");
 }
+}
 
-#[test]
+row! { [V2_11, V2_15]
 fn one_fd_for_both_remote_ways_differs() {
     // ipcioconnect(1) COMPATIBILITY: with -r N -w N, s6-ioconnect closes N twice and
     // warns "unable to read from fd N: Bad file descriptor"; we relay through both.
@@ -130,4 +135,22 @@ fn one_fd_for_both_remote_ways_differs() {
         peer.stderr,
         "PROG: warning: unable to read from fd 6: Bad file descriptor\n"
     );
+}
+}
+
+row! { [V2_11, V2_15]
+/// fd 0 or 1 closed at start: the same refusal as s6-ioconnect (`unable to fstat fd N:
+/// Bad file descriptor`, 111), not a relay to the Rust runtime's /dev/null.
+fn closed_stdio_is_refused_as_s6() {
+    if !have("s6-ioconnect") {
+        return;
+    }
+    let d = Dir::new("dioclosed");
+    for redir in ["<&-", ">&-"] {
+        let script = format!("exec 6</dev/null 7>/dev/null; exec \"$P\" {redir}");
+        let (ours, peer) = pair(&script, &[], &d.path);
+        assert_eq!(ours, peer, "{redir}");
+        assert_eq!(ours.code, Some(111), "{redir}: {ours:?}");
+    }
+}
 }

@@ -1,6 +1,7 @@
 //! ipcrules-fs against s6-accessrules-fs-from-cdb: arguments, messages, exit codes, the
 //! tree made from the same cdb, and the documented differences.
 
+use super::probe::assert_documented;
 use super::*;
 use crate::ipcrules_fs::{sample_rules, tree, write_cdb};
 
@@ -22,7 +23,7 @@ fn pair(args: &[&str], cwd: &Path) -> (Seen, Seen) {
     (ours, peer)
 }
 
-#[test]
+row! { [V2_11, V2_15]
 fn arguments_and_errors_as_s6() {
     if !have(PEER) {
         return;
@@ -40,8 +41,9 @@ fn arguments_and_errors_as_s6() {
         assert_eq!(without_reason(ours), peer, "args {args:?}");
     }
 }
+}
 
-#[test]
+row! { [V2_11, V2_15]
 fn trees_from_the_same_cdbs_are_identical() {
     if !have(PEER) || !have("s6-accessrules-cdb-from-fs") {
         return;
@@ -50,7 +52,7 @@ fn trees_from_the_same_cdbs_are_identical() {
     let r = sample_rules(&d);
     run_timeout(
         cmd(&[
-            "s6-accessrules-cdb-from-fs".as_ref(),
+            s6("s6-accessrules-cdb-from-fs").as_os_str(),
             d.join("s6.cdb").as_os_str(),
             r.as_os_str(),
         ]),
@@ -86,11 +88,12 @@ fn trees_from_the_same_cdbs_are_identical() {
         assert_eq!(tree(&d.join(&a)), tree(&d.join(&b)), "{c}");
     }
 }
+}
 
-#[test]
+row! { [V2_11, V2_15]
 fn invalid_data_same_code_cleaner_message() {
-    // ipcrules-fs(1) COMPATIBILITY: s6 prints "fatal: : unable to …" (an empty
-    // field); same exit code, no tree left by either.
+    // ipcrules-fs(1) COMPATIBILITY: s6 2.11 prints "fatal: : unable to …" (an empty
+    // field), 2.15 our line; same exit code, no tree left by either.
     if !have(PEER) {
         return;
     }
@@ -106,14 +109,19 @@ fn invalid_data_same_code_cleaner_message() {
         ours.stderr,
         "PROG: fatal: unable to handle cdb record: bad.cdb does not contain valid accessrules data\n"
     );
-    assert_eq!(
-        peer.stderr,
-        "PROG: fatal: : unable to handle cdb record: bad.cdb does not contain valid accessrules data\n"
-    );
+    if peer_is(S6::V2_15) {
+        assert_eq!(peer.stderr, ours.stderr);
+    } else {
+        assert_eq!(
+            peer.stderr,
+            "PROG: fatal: : unable to handle cdb record: bad.cdb does not contain valid accessrules data\n"
+        );
+    }
     assert!(!d.join("t").exists());
 }
+}
 
-#[test]
+row! { [V2_11, V2_15]
 fn dotdot_keys_differ() {
     // ipcrules-fs(1) COMPATIBILITY: s6 follows `..` in a key out of DIR; we refuse.
     if !have(PEER) {
@@ -130,8 +138,9 @@ fn dotdot_keys_differ() {
     assert_eq!(ours.status.code(), Some(111));
     assert_eq!(std::fs::read_dir(d.join("ours")).unwrap().count(), 0);
 }
+}
 
-#[test]
+row! { [V2_11, V2_15]
 fn missing_cdb_message_names_the_file() {
     // ipcrules-fs(1) COMPATIBILITY: s6 says "unable to cdb_init: …".
     if !have(PEER) {
@@ -148,4 +157,28 @@ fn missing_cdb_message_names_the_file() {
         peer.stderr,
         "PROG: fatal: unable to cdb_init: No such file or directory\n"
     );
+}
+}
+
+row! { [V2_11, V2_15]
+/// A missing parent of dir: same exit code; ours names the parent it could not open,
+/// s6 the mkdir (ipcrules-fs(1) COMPATIBILITY).
+fn missing_parent_names_the_parent() {
+    if !have(PEER) {
+        return;
+    }
+    assert_documented("ipcrules-fs", "is reported at the step that meets it");
+    let d = Dir::new("drfsparent");
+    write_cdb(&d.join("r.cdb"), &[(b"uid/0", b"A")]);
+    let (ours, peer) = pair(&["no/t", "r.cdb"], &d.path);
+    assert_eq!((ours.code, peer.code), (Some(111), Some(111)));
+    assert_eq!(
+        ours.stderr,
+        "PROG: fatal: unable to open directory no: No such file or directory\n"
+    );
+    assert_eq!(
+        peer.stderr,
+        "PROG: fatal: unable to mkdir no/t: No such file or directory\n"
+    );
+}
 }

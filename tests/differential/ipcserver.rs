@@ -90,6 +90,7 @@ pub const CASES: &[Case] = &[
     case("C1-v", &["-C", "1", "-v"]),
     case("C100-v", &["-C", "100", "-v"]),
     case("c2000-v", &["-c", "2000", "-v"]),
+    case("c20000-v", &["-c", "20000", "-v"]),
     case("P-C1-v", &["-P", "-C", "1", "-v"]),
     case("b1", &["-b", "1"]),
     case("b0", &["-b", "0"]),
@@ -413,20 +414,142 @@ fn documented_handler_view(h: &str, path: &str, r: &mut Report, case: &str) -> S
     rest
 }
 
-/// The log without its `fatal: unable to exec` lines, and those lines. Our additions
-/// about a handler that cannot run (ipcserver(1), COMPATIBILITY; their text is
-/// asserted in tests/ipcserver.rs) are taken off: the start-time warning, and the
-/// hint that ends each exec line.
+/// Our log without our additions about a handler that cannot run (ipcserver(1),
+/// COMPATIBILITY; their text is asserted in tests/ipcserver.rs): the start-time
+/// warning, and the hint that ends each `unable to spawn` line.
+pub fn without_spawn_hints(log: &str) -> String {
+    let mut out = String::new();
+    for l in log.lines() {
+        if l.contains(": warning: ") && l.contains(" cannot be run: ") {
+            continue;
+        }
+        let l = l
+            .find(" (this connection got end of file; the server goes on")
+            .map_or(l, |i| &l[..i]);
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
+}
+
+/// s6-ipcserverd 2.11's log of connections whose handler cannot be executed, as 2.15
+/// (which spawns with posix_spawn) and we log them (ipcserver(1) COMPATIBILITY): the
+/// forked child's `fatal: unable to exec X: E` becomes `warning: unable to spawn X: E`,
+/// printed at verbosity 1 and up only, and the connection's `allow` and `end` lines go,
+/// each with the `status` line that follows it.
+pub fn as_s6_2_15(log: &str, verbosity: u32) -> String {
+    let mut out = String::new();
+    let mut after_dropped = false;
+    for l in log.lines() {
+        let status = l.contains(": info: status: ");
+        if std::mem::take(&mut after_dropped) && status {
+            continue;
+        }
+        if l.contains(": info: allow ") || l.contains(": info: end pid ") {
+            after_dropped = true;
+            continue;
+        }
+        if let Some((who, rest)) = l.split_once(": fatal: unable to exec ") {
+            if verbosity >= 1 {
+                out.push_str(&format!("{who}: warning: unable to spawn {rest}\n"));
+            }
+            continue;
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn s6_2_15_form_of_a_failed_exec() {
+    let log = "PROG: info: starting\nPROG: info: status: 0/40\n\
+               PROG: info: allow 0:0 pid 5 count 1/40\nPROG: info: status: 1/40\n\
+               PROG: fatal: unable to exec /x: No such file or directory\n\
+               PROG: info: end pid 5 uid 0 exitcode 127\nPROG: info: status: 0/40\n";
+    assert_eq!(
+        as_s6_2_15(log, 2),
+        "PROG: info: starting\nPROG: info: status: 0/40\n\
+         PROG: warning: unable to spawn /x: No such file or directory\n"
+    );
+    assert_eq!(as_s6_2_15("PROG: fatal: unable to exec /x: E\n", 0), "");
+}
+
+/// The verbosity `opts` give ipcserver or ipcserverd (`-q`, `-Q`, `-v`, `-v N`).
+pub fn verbosity_of(opts: &[&str]) -> u32 {
+    let mut v = 1;
+    let mut it = opts.iter();
+    while let Some(o) = it.next() {
+        v = match *o {
+            "-q" => 0,
+            "-Q" => 1,
+            "-v" => match it.clone().next().and_then(|n| n.parse().ok()) {
+                Some(n) => {
+                    it.next();
+                    n
+                }
+                None => 2,
+            },
+            _ => v,
+        };
+    }
+    v
+}
+
+/// Whether these options leave credential lookups on (the last of `-p`/`-P` wins).
+pub fn peercred(opts: &[&str]) -> bool {
+    opts.iter().rev().find(|o| **o == "-p" || **o == "-P") != Some(&"-P")
+}
+
+/// Our log without the documented addition to `allow` lines (` client pid N groups
+/// G,…`, ipcserver(1) COMPATIBILITY), checked: present on every allow line when
+/// credentials are looked up, absent otherwise.
+pub fn documented_log(log: &str, peercred: bool, r: &mut Report, case: &str) -> String {
+    let mut rest = String::new();
+    for l in log.lines() {
+        let (head, added) = match l.find(" client pid ") {
+            Some(i) if l.contains("info: allow ") => (&l[..i], true),
+            _ => (l, false),
+        };
+        if l.contains("info: allow ") {
+            r.check(case, "our allow line names the client", &added, &peercred);
+        }
+        rest.push_str(head);
+        rest.push('\n');
+    }
+    rest
+}
+
+/// The handler's view without our additions `IPCREMOTEGIDLIST` and `IPCREMOTEPID`,
+/// checked: both set when credentials are looked up, neither otherwise.
+pub fn without_identity_vars(h: &str, peercred: bool, r: &mut Report, case: &str) -> String {
+    let mut n = 0;
+    let mut rest = String::new();
+    for l in h.lines() {
+        if l.starts_with("env IPCREMOTEGIDLIST=") || l.starts_with("env IPCREMOTEPID=") {
+            n += 1;
+        } else {
+            rest.push_str(l);
+            rest.push('\n');
+        }
+    }
+    // Only a handler that ran can print them.
+    if h.contains("env PROTO=") {
+        r.check(
+            case,
+            "our IPCREMOTEGIDLIST and IPCREMOTEPID",
+            &n,
+            &(if peercred { 2 } else { 0 }),
+        );
+    }
+    rest
+}
+
+/// The log without its `fatal: unable to exec` lines, and those lines.
 pub fn split_exec_line(log: &str) -> (String, Vec<String>) {
     let (mut rest, mut exec) = (String::new(), Vec::new());
     for l in log.lines() {
-        if l.starts_with("PROG: warning: ") && l.contains(" cannot be run: ") {
-            continue;
-        }
         if l.contains("fatal: unable to exec ") {
-            let l = l
-                .find(" (this connection got end of file; the server goes on")
-                .map_or(l, |i| &l[..i]);
             exec.push(l.to_string());
         } else {
             rest.push_str(l);
@@ -443,18 +566,20 @@ fn peer_handler_view(h: &str) -> String {
         .collect()
 }
 
-#[test]
+row! { [V2_11, V2_15]
 fn ipcserver_table() {
     if !have("s6-ipcserver") || !have("perl") {
         return;
     }
     assert_documented("ipcserver", "are additions");
+    assert_documented("ipcserver", "client pid CPID groups G,...");
     assert_documented(
         "ipcserver",
         "Handlers start with every signal at its default disposition",
     );
     assert_documented("ipcserver", "s6-ipcserverd write a bare newline");
     assert_documented("ipcserver", "A handler program that cannot be run");
+    assert_documented("ipcserver", "is reported as s6-ipcserverd 2.15 reports it");
     let d = Dir::new("dsv");
     let mut r = Report::default();
     for k in CASES {
@@ -479,25 +604,38 @@ fn ipcserver_table() {
                 &d.path,
             ));
         }
+        if let Some(n) = maxconn_over_1000(k.opts)
+            && peer_is(S6::V2_11)
+        {
+            // s6 2.11 caps -c at 1000, 2.13 and later (and ours) at 16384
+            // (ipcserver(1) COMPATIBILITY).
+            assert_documented("ipcserver", "with s6 2.13's ceiling of 16384");
+            sides[0].stderr = sides[0].stderr.replace(&format!("/{n}\n"), "/1000\n");
+        }
         let (ours, peer) = (&sides[0], &sides[1]);
         match k.expect {
             Expect::Same => {
                 r.check(k.name, "exit code", &ours.code, &peer.code);
-                // s6's forked child reports a failed exec whenever it gets to run, before
-                // or after the parent's allow lines: compare that line apart.
-                r.check(
-                    k.name,
-                    "log",
-                    &split_exec_line(&ours.stderr),
-                    &split_exec_line(&peer.stderr),
-                );
+                let pc = peercred(k.opts);
+                let log = documented_log(&without_spawn_hints(&ours.stderr), pc, &mut r, k.name);
+                if let Handler::Probe = k.handler {
+                    r.check(k.name, "log", &log, &peer.stderr);
+                } else {
+                    r.check(
+                        k.name,
+                        "log (s6 2.15's exec failure)",
+                        &log,
+                        &as_s6_2_15(&peer.stderr, verbosity_of(k.opts)),
+                    );
+                }
                 r.check(k.name, "socket mode", &ours.mode, &peer.mode);
-                let view = documented_handler_view(&ours.handler, k.path, &mut r, k.name);
+                let view = without_identity_vars(&ours.handler, pc, &mut r, k.name);
+                let view = documented_handler_view(&view, k.path, &mut r, k.name);
                 r.check(
                     k.name,
                     "handler's view",
                     &view,
-                    &peer_handler_view(&peer.handler),
+                    &connnum_as_2_11(&peer_handler_view(&peer.handler)),
                 );
                 r.check(k.name, "stdout", &ours.stdout, &peer.stdout);
             }
@@ -539,16 +677,16 @@ fn ipcserver_table() {
     }
     r.finish("ipcserver");
 }
+}
 
+row! { [V2_11, V2_15]
 /// `-1`: ours writes PATH and a newline (the s6-ipcserver manual), s6-ipcserverd a bare
 /// newline; everything else about the start is the same.
-#[test]
 fn readiness_line() {
     if !have("s6-ipcserver") {
         return;
     }
     assert_documented("ipcserver", "s6-ipcserverd write a bare newline");
-    assert_documented("ipcserver", "A handler program that cannot be run");
     let d = Dir::new("dsr");
     for (prog, want) in [("ipcserver", "s\n"), ("s6-ipcserver", "\n")] {
         let sd = side_dir(&d.path, "ready", prog);
@@ -574,12 +712,14 @@ fn readiness_line() {
     assert_eq!(got[0], got[1]);
     assert_eq!(got[0].code, Some(100));
 }
+}
 
 /// Start `prog -1 opts s sh -c 'exec cat >/dev/null'` in `sd` and wait for its
 /// readiness line (no probe connection: its handler could still count against
 /// localmaxconn when the test's first client arrives).
 fn start_holding(prog: &str, opts: &[&str], sd: &Path) -> std::process::Child {
     let mut c = Command::new(resolve(prog));
+    c.env("PATH", peer_path());
     c.arg("-1")
         .args(opts)
         .arg("s")
@@ -599,15 +739,15 @@ fn log_of(sd: &Path, base: &Path) -> String {
     norm(&std::fs::read(sd.join("log")).unwrap(), PROGS, base)
 }
 
-/// Over localmaxconn: both servers close the extra connection at once. s6 logs the
-/// deny at every verbosity, with a `: Success` tail; ours not with -q, and without the
-/// tail (ipcserver(1) COMPATIBILITY).
-#[test]
+row! { [V2_11, V2_15]
+/// Over localmaxconn: both servers close the extra connection at once, and log the deny
+/// at every verbosity (-q included). s6 adds a leftover errno text (`: Success` in 2.11,
+/// whatever errno held in 2.15); ours has no tail (ipcserver(1) COMPATIBILITY).
 fn localmaxconn_deny_lines() {
     if !have("s6-ipcserver") {
         return;
     }
-    assert_documented("ipcserver", "lines are not printed with");
+    assert_documented("ipcserver", "ends with leftover errno text");
     let d = Dir::new("dsl");
     for (tag, v) in [("v", "-v"), ("Q", "-Q"), ("q", "-q")] {
         let mut logs = Vec::new();
@@ -644,19 +784,44 @@ fn localmaxconn_deny_lines() {
             assert_eq!(wait_deadline(&mut srv, 20).unwrap().code(), Some(0));
             logs.push(log_of(&sd, &d.path));
         }
-        let peer_as_documented = logs[1].replace(": Success", "");
+        let mut ok = Report::default();
+        logs[0] = documented_log(&logs[0], true, &mut ok, "deny");
+        ok.finish("allow lines");
+        let peer_as_documented = without_errno_tail(&logs[1]);
         if v == "-q" {
-            assert_eq!(logs[0], "", "-q: no deny line");
-            assert_eq!(peer_as_documented, "PROG: info: deny 0:0 count 1/1\n");
-        } else {
-            assert_eq!(logs[0], peer_as_documented, "{v}");
+            assert_eq!(logs[0], "PROG: info: deny 0:0 count 1/1\n", "-q");
         }
+        assert_eq!(logs[0], peer_as_documented, "{v}");
     }
 }
+}
 
+/// The maxconn that `opts` (`-c N`) asks for, capped at 16384, when it is over 2.11's
+/// ceiling of 1000.
+pub fn maxconn_over_1000(opts: &[&str]) -> Option<u32> {
+    let i = opts.iter().position(|o| *o == "-c")?;
+    let n: u32 = opts.get(i + 1)?.parse().ok()?;
+    (n > 1000).then_some(n.min(16384))
+}
+
+/// `log` with the errno text s6 leaves after each deny line (`deny U:G count N/M: X`)
+/// cut off.
+fn without_errno_tail(log: &str) -> String {
+    log.lines()
+        .map(|l| match l.find(" count ") {
+            Some(i) if l.contains("info: deny ") => match l[i..].find(": ") {
+                Some(j) => l[..i + j].to_string(),
+                None => l.to_string(),
+            },
+            _ => l.to_string(),
+        })
+        .map(|l| l + "\n")
+        .collect()
+}
+
+row! { [V2_11, V2_15]
 /// HUP, QUIT and ABRT: the same log lines, the same effect on a running handler, the
 /// same exit code.
-#[test]
 fn signal_lines() {
     if !have("s6-ipcserver") {
         return;
@@ -708,8 +873,252 @@ fn signal_lines() {
                 log.push_str(l);
                 log.push('\n');
             }
+            if prog == "ipcserver" {
+                let mut ok = Report::default();
+                log = documented_log(&log, true, &mut ok, tag);
+                ok.finish("allow lines");
+            }
             seen.push((code, log, alive));
         }
         assert_eq!(seen[0], seen[1], "{tag}");
     }
+}
+}
+
+/// The row for our two additions, `IPCREMOTEGIDLIST` and `IPCREMOTEPID` (ipcserver(1)
+/// COMPATIBILITY): both servers inherit them set to `inherited`; s6 passes them on
+/// untouched, ours replaces them with the client's (root's groups and this test's pid)
+/// or, with `-P`, removes them. The rest of the handler's view is the same.
+#[test]
+fn identity_variables_row() {
+    if !have("s6-ipcserver") || !have("perl") {
+        return;
+    }
+    assert_documented("ipcserver", "IPCREMOTEGIDLIST");
+    let d = Dir::new("dsid");
+    let inherited = [
+        ("IPCREMOTEGIDLIST", "inherited"),
+        ("IPCREMOTEPID", "inherited"),
+    ];
+    let (gids, pid) = crate::identity::our_gidlist_and_pid();
+    for (tag, opts) in [("p", &[][..]), ("P", &["-P"][..])] {
+        let mut views = Vec::new();
+        for (side, prog) in [("ours", "ipcserver"), ("peer", "s6-ipcserver")] {
+            let sd = side_dir(&d.path, &format!("id-{tag}"), side);
+            let mut argv = vec![prog.to_string()];
+            argv.extend(opts.iter().map(|s| s.to_string()));
+            argv.push("s".into());
+            argv.extend(probe(&d.path));
+            let got = serve_once(&argv, &inherited, &[], &sd, &sd.join("s"), PROGS, &d.path);
+            views.push(got.handler);
+        }
+        let pick = |h: &str| -> Vec<String> {
+            h.lines()
+                .filter(|l| {
+                    l.starts_with("env IPCREMOTEGIDLIST=") || l.starts_with("env IPCREMOTEPID=")
+                })
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(
+            pick(&views[1]),
+            [
+                "env IPCREMOTEGIDLIST=inherited",
+                "env IPCREMOTEPID=inherited"
+            ],
+            "s6 passes them on ({tag})"
+        );
+        let ours_want: Vec<String> = if opts.is_empty() {
+            vec![format!("env {gids}"), format!("env {pid}")]
+        } else {
+            Vec::new()
+        };
+        let mut ours = pick(&views[0]);
+        ours.sort();
+        assert_eq!(ours, ours_want, "ours ({tag})");
+        let rest = |h: &str| -> String {
+            h.lines()
+                .filter(|l| {
+                    !l.starts_with("env IPCREMOTEGIDLIST=")
+                        && !l.starts_with("env IPCREMOTEPID=")
+                        && !l.starts_with("env IPCLOCALPATH=")
+                        && !l.starts_with("Sig")
+                })
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
+        assert_eq!(rest(&views[0]), rest(&views[1]), "the rest ({tag})");
+    }
+}
+
+row! { [V2_11, V2_15]
+/// The handler's ignored signals, the server's caller ignoring INT and QUIT: ours
+/// clears every ignore (perl then ignores SIGFPE itself: 0x80); s6 2.11 passes the
+/// caller's on (what the probe shows run directly by the same caller), and 2.15,
+/// spawning with posix_spawn, also leaves glibc's signals 32 and 33 ignored.
+/// ipcserver(1) and ipcserverd(1) COMPATIBILITY.
+fn handler_ignored_signals_per_version() {
+    if !have("s6-ipcserver") || !have("s6-ipcserver-socketbinder") || !have("perl") {
+        return;
+    }
+    assert_documented("ipcserver", "leaves glibc's signals 32 and 33 ignored");
+    assert_documented("ipcserverd", "leaves glibc's signals 32 and 33 ignored");
+    let d = Dir::new("dsigign");
+    let caller = Caller {
+        ignore: &["INT", "QUIT"],
+        block: &[],
+    };
+    let sig_ign = |report: &str| {
+        report
+            .lines()
+            .find_map(|l| l.strip_prefix("SigIgn:\t"))
+            .and_then(|v| u64::from_str_radix(v, 16).ok())
+    };
+    let direct = exec_case(&caller.wrap(&probe(&d.path)), &[], &[], Stdin::Null, &d.path);
+    let direct = sig_ign(&String::from_utf8_lossy(&direct.stdout)).unwrap();
+    assert_eq!(direct & 0x86, 0x86, "{direct:x}");
+    assert_eq!(direct & 0x1_8000_0000, 0, "the caller resets 32 and 33: {direct:x}");
+    let s6_want = if peer_is(S6::V2_15) {
+        direct | 0x1_8000_0000
+    } else {
+        direct
+    };
+    for (ours, peer) in [("ipcserver", "s6-ipcserver"), ("ipcserverd", "s6-ipcserverd")] {
+        for (prog, want) in [(ours, 0x80), (peer, s6_want)] {
+            let sd = side_dir(&d.path, "sigign", prog);
+            let mut argv: Vec<String> = if prog.ends_with('d') {
+                vec![
+                    "s6-ipcserver-socketbinder".into(),
+                    "s".into(),
+                    resolve(prog).to_string_lossy().into_owned(),
+                ]
+            } else {
+                vec![prog.into(), "s".into()]
+            };
+            argv.extend(probe(&d.path));
+            let side = serve_once(&caller.wrap(&argv), &[], &[], &sd, &sd.join("s"), &[], &d.path);
+            assert_eq!(sig_ign(&side.handler), Some(want), "{prog}: {}", side.handler);
+        }
+    }
+}
+}
+
+row! { [V2_11, V2_15]
+/// `-1` with a closed stdout: both refuse (100, s6-ipcserverd's message); ours removes
+/// its socket, s6's leaves the socket and `PATH.lock` behind (ipcserver(1)
+/// COMPATIBILITY).
+fn readiness_on_closed_stdout_leaves_nothing_behind() {
+    if !have("s6-ipcserver") {
+        return;
+    }
+    assert_documented("ipcserver", "leaves the socket and its path.lock behind");
+    let d = Dir::new("dsclosed");
+    let mut seen = Vec::new();
+    for prog in ["ipcserver", "s6-ipcserver"] {
+        let sd = side_dir(&d.path, "closed", prog);
+        let argv = [
+            "sh".to_string(),
+            "-c".into(),
+            "exec \"$@\" >&-".into(),
+            "sh".into(),
+            resolve(prog).to_string_lossy().into_owned(),
+            "-1".into(),
+            "s".into(),
+            "true".into(),
+        ];
+        let out = exec_case(&argv, &[], &[], Stdin::Null, &sd);
+        seen.push(Got::of(&out, &["ipcserver", "s6-ipcserverd"], &d.path));
+        let mut left: Vec<String> = std::fs::read_dir(&sd)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let want: &[&str] = if prog == "ipcserver" { &[] } else { &["s", "s.lock"] };
+        assert_eq!(left, want, "{prog}");
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0].code, Some(100));
+    assert_eq!(
+        seen[0].stderr,
+        "PROG: fatal: called with option -1 but stdout said: Bad file descriptor\n"
+    );
+}
+}
+
+row! { [V2_11, V2_15]
+/// The open-file limit each needs to start: s6-ipcserver serves with 4, ours with 7
+/// (it holds the directory, the lock and the socket at once, and checks the socket by
+/// name); below, ours exits 111 naming the step (ipcserver(1) COMPATIBILITY).
+fn open_file_limit_to_start() {
+    if !have("s6-ipcserver") || !have("prlimit") {
+        return;
+    }
+    assert_documented("ipcserver", "needs an open-file limit of 7 to start");
+    let d = Dir::new("dsnofile");
+    let start = |prog: &str, n: u32| {
+        let s = d.join(format!("{prog}-{n}"));
+        let mut c = Command::new("prlimit");
+        c.arg(format!("--nofile={n}"))
+            .arg(resolve(prog))
+            .arg("-1")
+            .arg(&s)
+            .arg("true");
+        c
+    };
+    let _s6 = Server::start(start("s6-ipcserver", 4));
+    let _ours = Server::start(start("ipcserver", 7));
+    for (n, step) in [
+        (4, "open directory"),
+        (5, "create socket"),
+        (6, "open /"),
+    ] {
+        let out = run_timeout(start("ipcserver", n), 10);
+        out.assert_code(111);
+        let err = out.err();
+        assert!(
+            err.starts_with(&format!("ipcserver: fatal: unable to {step}"))
+                && err.ends_with(": Too many open files\n"),
+            "{n}: {err}"
+        );
+    }
+}
+}
+
+row! { [V2_11, V2_15]
+/// A server started with stderr closed: its handlers find fd 2 closed, as s6's do (the
+/// Rust runtime's /dev/null there is close-on-exec), with ipcserver and with ipcserverd.
+fn closed_stderr_reaches_the_handler_closed() {
+    if !have("s6-ipcserver") || !have("s6-ipcserver-socketbinder") || !have("perl") {
+        return;
+    }
+    let d = Dir::new("dsclosed2");
+    let fds = |h: &str| -> Vec<String> {
+        h.lines()
+            .filter(|l| l.starts_with("fd "))
+            .map(str::to_string)
+            .collect()
+    };
+    for (ours, peer) in [("ipcserver", "s6-ipcserver"), ("ipcserverd", "s6-ipcserverd")] {
+        let mut seen = Vec::new();
+        for prog in [ours, peer] {
+            let sd = side_dir(&d.path, "closed2", prog);
+            let mut argv: Vec<String> = vec!["sh".into(), "-c".into(), "exec \"$@\" 2>&-".into(), "sh".into()];
+            if prog.ends_with('d') {
+                argv.push(resolve("s6-ipcserver-socketbinder").to_string_lossy().into_owned());
+                argv.push("s".into());
+            }
+            argv.push(resolve(prog).to_string_lossy().into_owned());
+            if !prog.ends_with('d') {
+                argv.push("s".into());
+            }
+            argv.extend(probe(&d.path));
+            let side = serve_once(&argv, &[], &[], &sd, &sd.join("s"), &[], &d.path);
+            seen.push(fds(&side.handler));
+        }
+        assert!(!seen[0].is_empty(), "{ours}: no handler report");
+        // fd 2 was free when perl started: its script landed there.
+        assert!(seen[0].iter().any(|l| l == "fd 2 probe.pl"), "{ours}: {:?}", seen[0]);
+        assert_eq!(seen[0], seen[1], "{ours}");
+    }
+}
 }

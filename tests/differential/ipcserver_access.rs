@@ -339,7 +339,38 @@ const CASES: &[Case] = &[
     },
 ];
 
-#[test]
+/// Our stderr without the `-v 2` addition to allow and deny lines (` client pid N
+/// groups G,…`, ipcserver-access(1) COMPATIBILITY), checked: there on every such line
+/// at `-v 2` when fd 0 is the client's socket (`named`), absent otherwise.
+fn documented_stderr(log: &str, named: bool, r: &mut Report, case: &str) -> String {
+    let mut rest = String::new();
+    for l in log.lines() {
+        let verdict_line = l.contains("info: allow pid ") || l.contains("info: deny pid ");
+        match l.find(" client pid ") {
+            Some(i) if verdict_line => {
+                // Up to the errno text (deny) or our deciding rule, whichever comes first.
+                let end = [": ", " (rule ", " (no rule "]
+                    .iter()
+                    .filter_map(|m| l[i..].find(m))
+                    .min()
+                    .map_or(l.len(), |j| i + j);
+                rest.push_str(&l[..i]);
+                rest.push_str(&l[end..]);
+                r.check(case, "our verdict line names the client", &true, &named);
+            }
+            _ => {
+                if verdict_line {
+                    r.check(case, "our verdict line names the client", &false, &named);
+                }
+                rest.push_str(l);
+            }
+        }
+        rest.push('\n');
+    }
+    rest
+}
+
+row! { [V2_11, V2_15]
 fn access_table() {
     if !have("s6-ipcserver-access") || !have("s6-accessrules-cdb-from-fs") || !have("perl") {
         return;
@@ -388,7 +419,16 @@ fn access_table() {
         r.check(k.name, "exit code", &ours.code, &peer.code);
         r.check(k.name, "stdout (prog's view)", &ours.stdout, &peer.stdout);
         match k.expect {
-            Expect::Same => r.check(k.name, "stderr", &ours.stderr, &peer.stderr),
+            Expect::Same => {
+                let v2 = k.opts.windows(2).any(|w| w == ["-v", "2"]);
+                // The socket's peer is this (root) process: it speaks for a 0:0 client.
+                let root = ["IPCREMOTEEUID", "IPCREMOTEEGID"]
+                    .iter()
+                    .all(|n| k.env.contains(&(*n, "0")));
+                let named = k.socket && v2 && root;
+                let ours = documented_stderr(&ours.stderr, named, &mut r, k.name);
+                r.check(k.name, "stderr", &ours, &peer.stderr)
+            }
             Expect::Documented {
                 compat,
                 ours_stderr,
@@ -399,9 +439,108 @@ fn access_table() {
                     &documented("ipcserver-access", compat),
                     &true,
                 );
-                r.check(k.name, "our stderr", &ours.stderr.as_str(), &ours_stderr);
+                let v2 = k.opts.windows(2).any(|w| w == ["-v", "2"]);
+                let root = ["IPCREMOTEEUID", "IPCREMOTEEGID"]
+                    .iter()
+                    .all(|n| k.env.contains(&(*n, "0")));
+                let ours = documented_stderr(&ours.stderr, k.socket && v2 && root, &mut r, k.name);
+                r.check(k.name, "our stderr", &ours.as_str(), &ours_stderr);
             }
         }
     }
     r.finish("ipcserver-access");
+}
+}
+
+/// Real clients with supplementary groups, behind ipcserver: a rules set without
+/// `group/` decides exactly as s6-ipcserver-access (`gid/` is the egid only); with
+/// `group/` rules, ours admits the members s6 cannot see (the documented addition).
+#[test]
+fn supplementary_groups_against_s6() {
+    if !have("s6-ipcserver-access") || !have("socat") {
+        return;
+    }
+    assert_documented("ipcserver-access", "group/");
+    let d = Dir::new("dsupp");
+    type Rules = &'static [(&'static str, &'static str)];
+    let sets: &[(&str, Rules, bool)] = &[
+        (
+            "gid-supp",
+            &[("gid/4244/allow", ""), ("uid/default/deny", "")],
+            true,
+        ),
+        (
+            "gid-egid",
+            &[("gid/1500/allow", ""), ("uid/4244/deny", "")],
+            true,
+        ),
+        (
+            "gid-deny",
+            &[("gid/4243/deny", ""), ("uid/default/allow", "")],
+            true,
+        ),
+        (
+            "uid-first",
+            &[("uid/1500/deny", ""), ("gid/1500/allow", "")],
+            true,
+        ),
+        (
+            "group",
+            &[("group/4244/allow", ""), ("uid/default/deny", "")],
+            false,
+        ),
+    ];
+    let clients: &[(u32, &[u32])] = &[
+        (1500, &[4243, 4244]),
+        (1500, &[4244]),
+        (1500, &[]),
+        (4244, &[4243]),
+    ];
+    for (name, tree, same) in sets {
+        let rules = d.join(name);
+        write_tree(&rules, tree);
+        let mut verdicts = Vec::new();
+        for prog in ["ipcserver-access", "s6-ipcserver-access"] {
+            let sock = d.join(format!("{name}-{prog}.s"));
+            let mut c = std::process::Command::new(bin("ipcserver"));
+            c.arg("-1")
+                .arg(&sock)
+                .arg(resolve(prog))
+                .arg("-i")
+                .arg(&rules)
+                .args(["sh", "-c", "echo ok"]);
+            let srv = Server::start(c);
+            let mut got = Vec::new();
+            for (id, groups) in clients {
+                let list: Vec<String> = groups.iter().map(u32::to_string).collect();
+                let mut argv = vec![
+                    "setpriv".to_string(),
+                    "--reuid".into(),
+                    id.to_string(),
+                    "--regid".into(),
+                    id.to_string(),
+                ];
+                if list.is_empty() {
+                    argv.push("--clear-groups".into());
+                } else {
+                    argv.extend(["--groups".into(), list.join(",")]);
+                }
+                argv.extend([
+                    "socat".into(),
+                    "-".into(),
+                    format!("UNIX-CONNECT:{}", sock.display()),
+                ]);
+                got.push(run_timeout(cmd(&argv), 20).out());
+            }
+            drop(srv);
+            verdicts.push(got);
+        }
+        if *same {
+            assert_eq!(verdicts[0], verdicts[1], "{name}");
+        } else {
+            // s6 does not know group/: every client falls through to the default deny.
+            assert_eq!(verdicts[1], ["", "", "", ""], "{name}");
+            assert_eq!(verdicts[0], ["ok\n", "ok\n", "", "ok\n"], "{name}");
+        }
+    }
 }

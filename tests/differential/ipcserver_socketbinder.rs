@@ -24,7 +24,7 @@ const SHOW: &str = "import socket,os,stat\n\
     print(s.type, s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN), s.getblocking(), n, oct(stat.S_IMODE(st.st_mode)), stat.S_ISSOCK(st.st_mode))\n\
     s.detach()\n";
 
-#[test]
+row! { [V2_11, V2_15]
 fn same_socket_for_prog_as_s6() {
     if !have(PEER) {
         return;
@@ -46,8 +46,9 @@ fn same_socket_for_prog_as_s6() {
         assert_eq!(a.code, Some(0), "{opts:?}: {a:?}");
     }
 }
+}
 
-#[test]
+row! { [V2_11, V2_15]
 fn same_usage_errors_and_exec_failures_as_s6() {
     if !have(PEER) {
         return;
@@ -103,11 +104,12 @@ fn same_usage_errors_and_exec_failures_as_s6() {
         "PROG: fatal: unable to open directory nodir: No such file or directory\n"
     );
 }
+}
 
+row! { [V2_11, V2_15]
 /// -D on an existing PATH: both refuse with the same message. -d on a regular file:
 /// s6 removes it, we refuse and leave it (ipcserver-socketbinder(1) COMPATIBILITY:
 /// "an existing PATH is replaced only when it is a stale socket").
-#[test]
 fn existing_path() {
     if !have(PEER) {
         return;
@@ -135,10 +137,11 @@ fn existing_path() {
     let peer = run(PEER, &["s", "true"], &[], b"", &d.path);
     assert_eq!(peer.status.code(), Some(0));
 }
+}
 
+row! { [V2_11, V2_15]
 /// `-m` without `-b 0`: both fail to listen (111), with their own wording, and we
 /// remove the socket we made (COMPATIBILITY: "a failed start leaves nothing behind").
-#[test]
 fn datagram_without_b0_fails_to_listen() {
     if !have(PEER) {
         return;
@@ -157,4 +160,35 @@ fn datagram_without_b0_fails_to_listen() {
         String::from_utf8_lossy(&peer.stderr),
         "s6-ipcserver-socketbinder: fatal: unable to listen to s: Operation not supported\n"
     );
+}
+}
+
+row! { [V2_11, V2_15]
+/// `BINDER S s6-ipcserverd -1 prog >&-`: the binder hands the closed stdout on, so the
+/// server's readiness check refuses it (100), with s6's binder and with ours.
+fn closed_stdout_reaches_the_server() {
+    if !have(PEER) || !have("s6-ipcserverd") {
+        return;
+    }
+    let mut seen = Vec::new();
+    for prog in [OURS, PEER] {
+        let d = Dir::new("sbclosed");
+        let binder = if prog == OURS {
+            bin(OURS).into_os_string()
+        } else {
+            s6(PEER)
+        };
+        let mut c = Command::new("sh");
+        c.env("PATH", peer_path())
+            .args(["-c", "exec \"$@\" >&-", "sh"])
+            .arg(binder)
+            .arg(d.join("s"))
+            .arg(s6("s6-ipcserverd"))
+            .args(["-1", "true"]);
+        let out = run_timeout(c, 10);
+        seen.push((out.status.code(), out.err()));
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0].0, Some(100), "{seen:?}");
+}
 }

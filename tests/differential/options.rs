@@ -37,6 +37,8 @@ enum Want {
         peer_code: Option<i32>,
         compat: &'static str,
     },
+    /// What is wanted against s6 2.11, and against 2.15, where the versions differ.
+    Versions(&'static Want, &'static Want),
 }
 
 /// One case.
@@ -344,10 +346,29 @@ const ROWS: &[Row] = rows! {
     "ipcrules-cdb" / "s6-accessrules-cdb-from-fs" ["{D}/c.cdb", "{D}/none", "extra"] => SameCode("s6 says `opendir`, we say `open directory`");
     "ipcrules-cdb" / "s6-accessrules-cdb-from-fs" [] => Usage("missing cdbfile");
     "ipcrules-cdb" / "s6-accessrules-cdb-from-fs" ["{D}/c.cdb"] => Usage("missing rulesdir");
-    "ipcrules-cdb" / "s6-accessrules-cdb-from-fs" ["-m", "8", "{D}/c.cdb", "{D}/none"] => Ours {
-        code: 100, msg: "-m: 8 is not an octal number", peer_code: Some(111),
-        compat: "as s6 2.14 and later",
-    };
+    "ipcrules-cdb" / "s6-accessrules-cdb-from-fs" ["-m", "8", "{D}/c.cdb", "{D}/none"] => Versions(
+        &Ours {
+            code: 100, msg: "mode needs to be an unsigned integer (in octal)", peer_code: Some(111),
+            compat: "as s6 2.14 and later",
+        },
+        &Usage("mode needs to be an unsigned integer (in octal)"),
+    );
+    "npt-wait" / "s6-ftrig-wait" ["--timeout=300", "{D}", "re"] => Versions(
+        &Ours {
+            code: 99, msg: "", peer_code: Some(100),
+            compat: "accepted as by s6 2.15",
+        },
+        &SameCode("s6 also names the regex"),
+    );
+    "npt-wait" / "s6-ftrig-listen1" ["--timeout=300", "{D}", "re", "true"] => Versions(
+        &Ours {
+            code: 1, msg: "", peer_code: Some(100),
+            compat: "accepted as by s6 2.15",
+        },
+        &Same,
+    );
+    "npt-wait" / "s6-ftrig-listen1" ["-t", "300", "{D}", "re", "true"] => Same;
+    "npt-wait" / "s6-ftrig-wait" ["--timeout", "300", "{D}", "re"] => Usage("--timeout: missing value (write --timeout=value)");
     "ipcrules-cdb" / "s6-accessrules-cdb-from-fs" ["-m", "10000", "{D}/c.cdb", "{D}/none"] => Ours {
         code: 100, msg: "-m: 10000 is not a file mode (at most 07777)", peer_code: Some(111),
         compat: "as s6 2.14 and later",
@@ -524,15 +545,15 @@ const ROWS: &[Row] = rows! {
     "npt-cleanfifodir" / "s6-cleanfifodir" [] => Usage("missing fifodir");
 
     // ---- npt-listen / s6-ftrig-listen: accepted command lines time out (exit 1).
-    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", "{D}", "a", "", "true"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-t1000", "{D}", "a", "", "true"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-o", "-t", "1000", "{D}", "a", "", "true"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-a", "-t", "1000", "{D}", "a", "", "true"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-aot1000", "{D}", "a", "", "true"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", "--", "{D}", "a", "", "true"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", " {D}", " a", "", "true", "-t", "x"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", "{D}/none", "a", "", "true"] => Same;
-    "npt-listen" / "s6-ftrig-listen" ["-t", "1000", "{D}", "a", "{D}", "b", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t", "100", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t100", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-o", "-t", "100", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-a", "-t", "100", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-aot100", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t", "100", "--", "{D}", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t", "100", " {D}", " a", "", "true", "-t", "x"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t", "100", "{D}/none", "a", "", "true"] => Same;
+    "npt-listen" / "s6-ftrig-listen" ["-t", "100", "{D}", "a", "{D}", "b", "true"] => Same;
     "npt-listen" / "s6-ftrig-listen" [] => Usage("too few arguments");
     "npt-listen" / "s6-ftrig-listen" ["{D}", "a", ""] => Usage("too few arguments");
     "npt-listen" / "s6-ftrig-listen" ["", "a", "b", "c"] => Usage("empty block");
@@ -832,6 +853,25 @@ const ROWS: &[Row] = rows! {
         code: 100, msg: "-b: +5 is not a number (decimal, 0octal or 0xhex)",
         peer_code: None, compat: "reported with its reason before the usage line",
     };
+    // ---- the ipcnotify pair: s6 2.15's programs are not in Debian; the rows against
+    // target/s6-upstream are in ipcnotify.rs. Here, ours alone.
+    "ipcnotify-socket-from-fd" / "" ["-t", "x", "true"] => Ours {
+        code: 100, msg: "PROG: fatal: timeout must be an unsigned integer\nPROG: usage: ",
+        peer_code: None, compat: REASON_FIRST,
+    };
+    "ipcnotify-socket-from-fd" / "" ["-d", "3", "-fk", "--timeout=5", "{D}/none"] => Ours {
+        code: 127, msg: "PROG: fatal: unable to exec {D}/none: No such file or directory\n",
+        peer_code: None, compat: REASON_FIRST,
+    };
+    "ipcnotify-fd-from-socket" / "" ["-3", "x", "true"] => Ours {
+        code: 100, msg: "PROG: fatal: notification-fd must be an unsigned integer\nPROG: usage: ",
+        peer_code: None, compat: REASON_FIRST,
+    };
+    "ipcnotify-fd-from-socket" / "" ["-f", "true"] => Ours {
+        code: 111,
+        msg: "PROG: fatal: unable to read ./notification-fd: No such file or directory\n",
+        peer_code: None, compat: REASON_FIRST,
+    };
     "nptlistend" / "" ["-t", "+5"] => Ours {
         code: 100, msg: "PROG: fatal: -t: +5 is not a number (digits only, no sign)\nPROG: usage: ",
         peer_code: None, compat: "reported with its reason before the usage line",
@@ -843,6 +883,30 @@ const ROWS: &[Row] = rows! {
     "nptlistend" / "" ["x"] => Ours {
         code: 100, msg: "unexpected argument x", peer_code: None,
         compat: "reported with its reason before the usage line",
+    };
+    "ipchttpgate" / "" ["-t", "1s", "-r", "{D}/r", "{D}/b"] => Ours {
+        code: 100, msg: "PROG: fatal: -t: 1s is not a number\nPROG: usage: ", peer_code: None,
+        compat: "reported with its reason before the usage line",
+    };
+    "ipchttpgate" / "" ["{D}/b"] => Ours {
+        code: 100, msg: "PROG: fatal: -r rulesfile is required\nPROG: usage: ", peer_code: None,
+        compat: "reported with its reason before the usage line",
+    };
+    "ipchttpgate" / "" ["-r", "{D}/r", "{D}/b", "x"] => Ours {
+        code: 100, msg: "PROG: fatal: unexpected argument x\nPROG: usage: ", peer_code: None,
+        compat: "reported with its reason before the usage line",
+    };
+    "ipchttpgate" / "" ["-r", "{D}/r", "{D}/b"] => Ours {
+        code: 100, msg: "PROG: fatal: IPCREMOTEEUID not set\n", peer_code: None,
+        compat: "refuses to run (exit 100)",
+    };
+    "ipchttpgate" / "" ["-r", "{D}/r", "{D}/b"] env ["IPCREMOTEEUID" = "0", "IPCREMOTEEGID" = "x"] => Ours {
+        code: 100, msg: "PROG: fatal: invalid $IPCREMOTEEGID\n", peer_code: None,
+        compat: "refuses to run (exit 100)",
+    };
+    "ipchttpgate" / "" ["-r", "{D}/r", "{D}/b"] env ["IPCREMOTEEUID" = "0", "IPCREMOTEEGID" = "0"] => Ours {
+        code: 111, msg: "PROG: fatal: unable to open {D}/r: No such file or directory\n",
+        peer_code: None, compat: "the rules file unreadable",
     };
 };
 
@@ -889,11 +953,12 @@ fn run_row(prog: &str, row: &Row) -> ((Option<i32>, String, String), Dir) {
         .collect();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let path = if prog.starts_with("s6-") {
-        prog.into()
+        s6(prog).into()
     } else {
         bin(prog)
     };
     let mut c = Command::new(path);
+    c.env("PATH", peer_path());
     c.args(&args).current_dir(&ds);
     // The variables rows play with are unset unless the row sets them.
     for k in [
@@ -904,6 +969,7 @@ fn run_row(prog: &str, row: &Row) -> ((Option<i32>, String, String), Dir) {
         "IPCREMOTEEUID",
         "IPCREMOTEEGID",
         "LISTEN_FDS",
+        "NOTIFY_SOCKET",
         "LISTEN_PID",
         "IPCCONNNUM",
         "IPCCONNMAX",
@@ -934,7 +1000,22 @@ fn check(row: &Row) -> Result<(), String> {
     let (ours, _d1) = run_row(row.ours, row);
     let peer = || run_row(row.peer, row);
     let usage_of = |s: &str| s.lines().last().unwrap_or("").starts_with("PROG: usage: ");
-    match row.want {
+    // s6 2.15's option parser (skalibs gol) prints its own reason, without the usage
+    // line, where 2.11 printed the usage line alone.
+    let refused_2_15 =
+        |s: &str| peer_is(S6::V2_15) && s.lines().count() == 1 && s.starts_with("PROG: fatal: ");
+    let want = match row.want {
+        Versions(a, b) => {
+            if peer_is(S6::V2_15) {
+                *b
+            } else {
+                *a
+            }
+        }
+        w => w,
+    };
+    match want {
+        Versions(..) => return Err("nested Versions".into()),
         Same => {
             let (theirs, _d2) = peer();
             if ours != theirs {
@@ -964,7 +1045,10 @@ fn check(row: &Row) -> Result<(), String> {
                     "ours {ours:?}, wanted 100 and {want:?} then the usage line"
                 ));
             }
-            if theirs.0 != Some(100) || theirs.2.lines().count() != 1 || !usage_of(&theirs.2) {
+            if theirs.0 != Some(100)
+                || theirs.2.lines().count() != 1
+                || !(usage_of(&theirs.2) || refused_2_15(&theirs.2))
+            {
                 return Err(format!(
                     "peer {theirs:?}, wanted 100 and its usage line alone"
                 ));
@@ -996,7 +1080,7 @@ fn check(row: &Row) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
+row! { [V2_11, V2_15]
 fn options_against_the_peers() {
     let peers: Vec<&str> = ROWS
         .iter()
@@ -1030,6 +1114,7 @@ fn options_against_the_peers() {
     );
     assert!(ROWS.len() >= 200, "{} rows", ROWS.len());
 }
+}
 
 #[test]
 fn every_program_has_option_rows() {
@@ -1041,10 +1126,10 @@ fn every_program_has_option_rows() {
     }
 }
 
+row! { [V2_11, V2_15]
 /// `-C 0` as each server takes it: s6-ipcserverd (and so ipcserverd) refuses every
 /// connection, s6-ipcserver (and so ipcserver) means 1. Both servers are run on a socket
 /// bound by `s6-ipcserver-socketbinder`, and a client must read end of file at once.
-#[test]
 fn ipcserverd_c0_denies_every_connection_as_s6() {
     use std::io::Read;
     if !have("s6-ipcserver-socketbinder") {
@@ -1055,10 +1140,12 @@ fn ipcserverd_c0_denies_every_connection_as_s6() {
         return;
     }
     let mut logs = Vec::new();
-    for server in [bin("ipcserverd").into_os_string(), "s6-ipcserverd".into()] {
+    for server in [bin("ipcserverd").into_os_string(), s6("s6-ipcserverd")] {
         let d = Dir::new("c0");
         let p = d.join("s");
-        let mut c = Command::new("s6-ipcserver-socketbinder");
+        let mut c = Command::new(s6("s6-ipcserver-socketbinder"));
+        c.env("PATH", peer_path());
+    c.env("PATH", peer_path());
         c.arg("--").arg(&p).arg(&server);
         c.args(["-1", "-C", "0", "--", "echo", "served"]);
         let srv = Server::start(c);
@@ -1086,10 +1173,15 @@ fn ipcserverd_c0_denies_every_connection_as_s6() {
     }
     // s6 ends the line with ": Success" (ipcserverd(1) COMPATIBILITY, `deny` lines).
     assert_eq!(logs[0], "PROG: info: deny 0:0 count 0/0");
-    assert_eq!(logs[1], "PROG: info: deny 0:0 count 0/0: Success");
+    assert!(
+        logs[1].starts_with("PROG: info: deny 0:0 count 0/0: "),
+        "{}",
+        logs[1]
+    );
     // And ipcserver -C 0 serves one client per uid, as s6-ipcserver.
     let o = ipctools_limits(&["-C", "0", "/s", "true"]);
     assert_eq!(o, 1);
+}
 }
 
 fn ipctools_limits(args: &[&str]) -> u32 {
@@ -1108,10 +1200,11 @@ fn serve_once(prog: &str, args: &[&str], env: &[(&str, &str)], script: &str) -> 
     let d = Dir::new("optsrv");
     let p = d.join("s");
     let mut c = Command::new(if prog.starts_with("s6-") {
-        prog.into()
+        s6(prog).into()
     } else {
         bin(prog)
     });
+    c.env("PATH", peer_path());
     for k in ["UID", "GID", "GIDLIST"] {
         c.env_remove(k);
     }
@@ -1139,10 +1232,10 @@ fn groups(out: &str) -> Vec<u32> {
     g
 }
 
+row! { [V2_11, V2_15]
 /// `-a 7777` keeps only the permission bits, and `-G 4242,,4243` and
 /// `GIDLIST=4242,,4243` (empty elements) give groups 4242 and 4243, as with s6.
 /// (Whether the primary gid is in the list too is compared in the ids family.)
-#[test]
 fn modes_and_gid_lists_on_a_real_server_as_s6() {
     if !have("s6-ipcserver") {
         assert!(
@@ -1184,10 +1277,11 @@ fn modes_and_gid_lists_on_a_real_server_as_s6() {
         assert_eq!(out, "65534\n", "{prog} -U -u");
     }
 }
+}
 
+row! { [V2_11, V2_15]
 /// A regex that is not UTF-8: refused by npt-wait (npt-wait(1) COMPATIBILITY), taken by
 /// s6-ftrig-wait, which then times out (exit 1) on a fifodir nobody notifies.
-#[test]
 fn non_utf8_regex_is_refused() {
     use std::os::unix::ffi::OsStrExt;
     let d = Dir::new("rx");
@@ -1208,13 +1302,17 @@ fn non_utf8_regex_is_refused() {
     );
     assert!(page("npt-wait").contains("A regex that is not valid UTF-8 is refused"));
     if have("s6-ftrig-wait") {
-        let mut c = Command::new("s6-ftrig-wait");
+        let mut c = Command::new(s6("s6-ftrig-wait"));
+        c.env("PATH", peer_path());
+    c.env("PATH", peer_path());
         c.args(["-t", "300"]).arg(&fd).arg(re);
-        run_timeout(c, 10).assert_code(1);
+        // s6-ftrig-wait's timeout: 1 in 2.11, 99 in 2.15 (as npt-wait).
+        run_timeout(c, 10).assert_code(if peer_is(S6::V2_15) { 99 } else { 1 });
     } else {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI=true and s6 is missing"
         );
     }
+}
 }

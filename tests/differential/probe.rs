@@ -76,6 +76,15 @@ impl Caller {
             return argv.to_vec();
         }
         let mut code = String::from("use POSIX;");
+        // glibc's posix_spawn, which starts this harness's programs, leaves its
+        // internal signals 32 and 33 ignored; the caller puts them back to their
+        // default (raw rt_sigaction: glibc's sigaction refuses them), so that a row
+        // sees exactly the state listed here and what the program under test adds.
+        if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+            code.push_str(
+                "for my $s (32, 33) { my $a = pack('Q4', 0, 0, 0, 0); syscall(13, $s, $a, 0, 8) }",
+            );
+        }
         for s in self.ignore {
             code.push_str(&format!("$SIG{{{s}}}='IGNORE';"));
         }
@@ -108,20 +117,49 @@ pub enum Stdin {
     Fd(std::os::fd::OwnedFd),
 }
 
-/// The resolved path of a program: ours from the build directory, peers from PATH.
+/// A handler's view from s6-ipcserverd with its `IPCCONNNUM` as 2.11 (and ours) count
+/// it: 2.15 counts only the earlier connections (0 for a uid's first), ours this one
+/// too (ipcserver(1) COMPATIBILITY; ipcconnlimit's `connnum_pairings_…` row shows what
+/// that changes). The tables make one connection per server, so 0 becomes 1.
+pub fn connnum_as_2_11(view: &str) -> String {
+    if peer_is(S6::V2_15) {
+        assert_documented("ipcserver", "counts this connection (the first is 1)");
+        view.replace("env IPCCONNNUM=0\n", "env IPCCONNNUM=1\n")
+    } else {
+        view.to_string()
+    }
+}
+
+/// The resolved path of a program: ours from the build directory, s6's from the running
+/// row's version (`s6`), others from PATH.
 pub fn resolve(prog: &str) -> OsString {
     if !prog.starts_with("s6-") && !prog.contains('/') && bin(prog).exists() {
         bin(prog).into_os_string()
     } else {
-        prog.into()
+        in_path(&s6(prog))
     }
+}
+
+/// `prog` found in `peer_path()` (as is if it has a slash or is not there). A command
+/// run with a changed PATH and a bare name is started by fork and exec, one with an
+/// absolute path by posix_spawn, and the two leave different signals ignored: every
+/// case is started the same way.
+pub fn in_path(prog: &std::ffi::OsStr) -> OsString {
+    use std::os::unix::ffi::OsStrExt;
+    if prog.as_bytes().contains(&b'/') {
+        return prog.into();
+    }
+    std::env::split_paths(&peer_path())
+        .map(|d| d.join(prog))
+        .find(|p| p.is_file())
+        .map_or_else(|| prog.into(), PathBuf::into_os_string)
 }
 
 /// `argv` (argv[0] resolved with `resolve`) to run in `cwd`, with `env` added and
 /// the variables `unset` removed.
 pub fn case_command(argv: &[String], env: &[(&str, &str)], unset: &[&str], cwd: &Path) -> Command {
     let mut c = Command::new(resolve(&argv[0]));
-    c.args(&argv[1..]).current_dir(cwd);
+    c.args(&argv[1..]).current_dir(cwd).env("PATH", peer_path());
     for (k, v) in env {
         c.env(k, v);
     }
@@ -149,13 +187,14 @@ pub fn exec_case(
         Stdin::Closed => {
             use std::os::unix::process::CommandExt;
             c.stdin(Stdio::null());
-            // SAFETY: close(2) is async-signal-safe.
-            unsafe {
-                c.pre_exec(|| {
-                    libc::close(0);
-                    Ok(())
-                });
-            }
+            let close_stdin = || {
+                // SAFETY: close(2) is async-signal-safe, and fd 0 of the child about to
+                // exec is nobody else's.
+                unsafe { libc::close(0) };
+                Ok(())
+            };
+            // SAFETY: the closure only calls close(2), which is async-signal-safe.
+            unsafe { c.pre_exec(close_stdin) };
         }
         Stdin::Socket => {
             let (a, b) = UnixStream::pair().unwrap();

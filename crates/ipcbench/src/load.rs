@@ -3,17 +3,18 @@
 //! file and checks it got the same bytes back, so a connection is counted only once the
 //! handler has read, echoed and exited. CLIENTS threads make CONNS connections each,
 //! one after another. Prints one line:
-//! `conns=N errors=E secs=S conn_per_s=R us_per_conn=U` (U: wall time per connection
-//! of one client, secs × clients / conns).
+//! `conns=N errors=E secs=S conn_per_s=R us_per_conn=U p50_us=A p99_us=B` (U: wall
+//! time per connection of one client, secs × clients / conns; A and B: the latency of
+//! one exchange, connect to end of file, by rank over every client's exchanges).
 
-use crate::opts;
+use crate::{opts, stats};
 use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 pub const USAGE: &str = "ipcbench load [ -n conns ] [ -c clients ] [ -s size ] [ -t secs ] path";
@@ -60,12 +61,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Config, lexopt:
 pub fn run(c: &Config) -> Result<(), String> {
     let r = load(&c.path, &c.load);
     println!(
-        "conns={} errors={} secs={:.4} conn_per_s={:.1} us_per_conn={:.1}",
+        "conns={} errors={} secs={:.4} conn_per_s={:.1} us_per_conn={:.1} p50_us={:.0} p99_us={:.0}",
         r.conns,
         r.errors,
         r.elapsed.as_secs_f64(),
         r.rate(),
-        r.elapsed.as_secs_f64() * 1e6 * c.load.clients as f64 / r.conns as f64
+        r.elapsed.as_secs_f64() * 1e6 * c.load.clients as f64 / r.conns as f64,
+        r.latency_us(0.5),
+        r.latency_us(0.99),
     );
     Ok(())
 }
@@ -74,12 +77,20 @@ pub struct LoadResult {
     pub conns: u64,
     pub errors: u64,
     pub elapsed: Duration,
+    /// The duration of every successful exchange, in microseconds.
+    pub latencies_us: Vec<f64>,
 }
 
 impl LoadResult {
     /// Connections per second.
     pub fn rate(&self) -> f64 {
         self.conns as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The `p`-th quantile of one exchange's latency, in microseconds (NaN if none
+    /// succeeded).
+    pub fn latency_us(&self, p: f64) -> f64 {
+        stats::percentile(&self.latencies_us, p)
     }
 }
 
@@ -102,16 +113,25 @@ fn exchange(path: &Path, payload: &[u8], timeout: Duration, buf: &mut Vec<u8>) -
 pub fn load(path: &Path, l: &Load) -> LoadResult {
     let payload: Vec<u8> = (0..l.size).map(|i| b'a' + (i % 26) as u8).collect();
     let errors = AtomicU64::new(0);
+    let latencies = Mutex::new(Vec::with_capacity(l.clients * l.per_client));
     let start = Barrier::new(l.clients + 1);
     let t0 = std::thread::scope(|sc| {
         for _ in 0..l.clients {
             sc.spawn(|| {
                 let mut buf = Vec::with_capacity(l.size);
+                // Kept per thread and merged at the end: no lock on the measured path.
+                let mut mine = Vec::with_capacity(l.per_client);
                 start.wait();
                 for _ in 0..l.per_client {
-                    if !exchange(path, &payload, l.timeout, &mut buf) {
+                    let t = Instant::now();
+                    if exchange(path, &payload, l.timeout, &mut buf) {
+                        mine.push(t.elapsed().as_secs_f64() * 1e6);
+                    } else {
                         errors.fetch_add(1, Ordering::Relaxed);
                     }
+                }
+                if let Ok(mut all) = latencies.lock() {
+                    all.extend(mine);
                 }
             });
         }
@@ -119,10 +139,12 @@ pub fn load(path: &Path, l: &Load) -> LoadResult {
         // The scope joins every client before returning; time until then.
         Instant::now()
     });
+    let elapsed = t0.elapsed();
     LoadResult {
         conns: (l.clients * l.per_client) as u64,
         errors: errors.into_inner(),
-        elapsed: t0.elapsed(),
+        elapsed,
+        latencies_us: latencies.into_inner().unwrap_or_default(),
     }
 }
 
@@ -164,5 +186,9 @@ mod tests {
         };
         let r = load(&dir.join("none"), &l);
         assert_eq!((r.conns, r.errors), (6, 6));
+        assert!(
+            r.latency_us(0.99).is_nan(),
+            "no exchange succeeded, so no latency"
+        );
     }
 }

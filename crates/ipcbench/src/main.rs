@@ -9,6 +9,7 @@
 //! | `hold` | hold connections to saturate a server | bench/reliability.sh |
 //! | `fdholder` | store+retrieve pairs against an fd holder | bench/fdholder.sh |
 //! | `time` | wall time of programs run alternately | bench/ipcclient.sh, bench/npt.sh |
+//! | `http` | HTTP/1.1 requests, kept-alive or one per connection | bench/httpgate.sh |
 //!
 //! Shared pieces: `opts` (option parsing), `stats` (median, mean, percentiles), `io`
 //! (reads with a deadline), `proc` (what /proc says about a server).
@@ -16,6 +17,7 @@
 
 mod fdholder;
 mod hold;
+mod http;
 mod io;
 mod load;
 mod opts;
@@ -64,13 +66,14 @@ fn main() -> ExitCode {
         Some("hold") => go(hold::USAGE, args, hold::parse, hold::run),
         Some("fdholder") => go(fdholder::USAGE, args, fdholder::parse, fdholder::run),
         Some("time") => go(time::USAGE, args, time::parse, time::run),
+        Some("http") => go(http::USAGE, args, http::parse, http::run),
         _ => {
             let why = match &sub {
                 Some(s) => format!("unknown subcommand {}", s.to_string_lossy()),
                 None => "missing subcommand".into(),
             };
             eprintln!(
-                "{PROG}: {why}\n{PROG}: usage: {PROG} load|round|soak|hold|fdholder|time ..."
+                "{PROG}: {why}\n{PROG}: usage: {PROG} load|round|soak|hold|fdholder|time|http ..."
             );
             ExitCode::from(100)
         }

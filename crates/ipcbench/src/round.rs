@@ -193,7 +193,8 @@ pub fn run(r: &Config) -> Result<(), String> {
     println!(
         "comm={comm} ready_us={:.0} rss_kb={rss_idle} rss_after_kb={rss_after} \
          seq_cps={:.1} conc_cps={:.1} cpu_us_per_conn={:.2} seq_cpu_us={:.2} conc_cpu_us={:.2} \
-         tick_cpu_us_per_conn={:.2} errors={} children_idle={children_before}",
+         tick_cpu_us_per_conn={:.2} seq_p99_us={:.0} conc_p50_us={:.0} conc_p99_us={:.0} \
+         errors={} children_idle={children_before}",
         stats::median(&ready_us),
         sr.rate(),
         cr.rate(),
@@ -201,6 +202,9 @@ pub fn run(r: &Config) -> Result<(), String> {
         s_ns as f64 / 1e3 / sr.conns as f64,
         c_ns as f64 / 1e3 / cr.conns as f64,
         (s_ticks + c_ticks) as f64 / hz * 1e6 / conns,
+        sr.latency_us(0.99),
+        cr.latency_us(0.5),
+        cr.latency_us(0.99),
         sr.errors + cr.errors,
     );
     drop(srv);

@@ -147,11 +147,31 @@ pub enum Error {
         /// What is wrong with its content.
         why: String,
     },
+    /// A configuration file (ipchttpgate's rules) with a line that cannot be used: the
+    /// program refuses to start (exit 100). Line 0 is the file as a whole.
+    #[error("{}: line {line}: {why}", crate::base::text::path(.path))]
+    BadConfig {
+        /// The file.
+        path: PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong with it (escaped where it quotes the file).
+        why: String,
+    },
     /// An inherited fd that is a socket, but not a listening one.
     #[error("{what} is not a listening socket")]
     NotListening {
         /// The fd as messages name it ("stdin", "fd 3").
         what: String,
+    },
+    /// A check on an inherited fd failed (`notification-fd sanity check failed: Bad
+    /// file descriptor`, s6-notify-fd-from-socket's words).
+    #[error("{what} sanity check failed: {}", crate::base::text::strerror(*.errno))]
+    SanityCheck {
+        /// The fd as the message names it ("notification-fd").
+        what: &'static str,
+        /// Why the check failed.
+        errno: Errno,
     },
     /// Bad environment or bad request data, reported like a usage error (exit 100).
     #[error("{0}")]
@@ -223,7 +243,7 @@ impl Error {
     }
 
     /// A system error for `op` on `path`.
-    pub fn sys_at(op: &'static str, path: impl Into<PathBuf>, errno: Errno) -> Self {
+    pub(crate) fn sys_at(op: &'static str, path: impl Into<PathBuf>, errno: Errno) -> Self {
         Error::Sys {
             op,
             path: Some(path.into()),
@@ -234,9 +254,10 @@ impl Error {
     /// The errno, for a system or exec error.
     pub fn errno(&self) -> Option<Errno> {
         match self {
-            Error::Sys { errno, .. } | Error::Rename { errno, .. } | Error::Exec { errno, .. } => {
-                Some(*errno)
-            }
+            Error::Sys { errno, .. }
+            | Error::Rename { errno, .. }
+            | Error::Exec { errno, .. }
+            | Error::SanityCheck { errno, .. } => Some(*errno),
             _ => None,
         }
     }
@@ -261,8 +282,9 @@ impl Error {
             | Error::InvalidRule { .. }
             | Error::InvalidCdb { .. }
             | Error::BadFile { .. }
-            | Error::NotListening { .. } => 111,
-            Error::Usage(_) => 100,
+            | Error::NotListening { .. }
+            | Error::SanityCheck { .. } => 111,
+            Error::Usage(_) | Error::BadConfig { .. } => 100,
             Error::Exec { errno, .. } => {
                 if *errno == Errno::NOENT {
                     127
@@ -447,6 +469,13 @@ mod tests {
                 },
                 "stdin is not a listening socket",
             ),
+            (
+                Error::SanityCheck {
+                    what: "notification-fd",
+                    errno: Errno::BADF,
+                },
+                "notification-fd sanity check failed: Bad file descriptor",
+            ),
         ] {
             assert_eq!((e.to_string().as_str(), e.exit_code()), (text, 111));
         }
@@ -456,6 +485,14 @@ mod tests {
     fn codes_outside_111() {
         for (e, code) in [
             (Error::Usage("PROTO not set".into()), 100),
+            (
+                Error::BadConfig {
+                    path: "/r\n".into(),
+                    line: 3,
+                    why: "unknown action x".into(),
+                },
+                100,
+            ),
             (Error::Denied("denied".into()), 1),
             (Error::Timeout("timed out".into()), 99),
             (Error::Internal("x".into()), 101),

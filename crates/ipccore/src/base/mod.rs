@@ -2,5 +2,6 @@
 //! text of messages (strerror, escaping), and the UCSPI fd numbers and variable names.
 pub mod error;
 pub mod idnames;
+pub mod rulekey;
 pub mod text;
 pub mod ucspi;

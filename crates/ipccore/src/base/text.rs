@@ -6,7 +6,7 @@
 //! [`path`]): only printable ASCII is kept, a backslash is doubled, so the text is
 //! unambiguous, and nothing else (controls, ESC, bidi or zero-width characters, bytes
 //! that are not UTF-8) reaches a log or a terminal raw. As a safety net, every whole line
-//! is escaped again on its way out ([`escape_line`], used by `sys::diag`): that pass keeps
+//! is escaped again on its way out (`escape_line`, used by `sys::diag`): that pass keeps
 //! our own text (UTF-8 such as `…`) and backslashes, so it leaves escaped values
 //! unchanged, and only catches a control byte a caller forgot.
 
@@ -43,7 +43,7 @@ pub fn escape(bytes: &[u8]) -> String {
 /// the C1 controls U+0080–U+009F) and for every byte that is not part of valid UTF-8;
 /// everything else is kept, UTF-8 and backslashes included, so that text [`escape`]
 /// made passes unchanged (the pass is idempotent on it).
-pub fn escape_line(bytes: &[u8]) -> String {
+pub(crate) fn escape_line(bytes: &[u8]) -> String {
     escape_as(bytes, Mode::Line)
 }
 

@@ -7,9 +7,9 @@
 use rustix::fd::RawFd;
 
 /// The fd a client's prog reads the connection from (s6-ipcclient's 6).
-pub const FD_READ: RawFd = 6;
+pub(crate) const FD_READ: RawFd = 6;
 /// The fd a client's prog writes the connection to (a dup of fd 6, s6-ipcclient's 7).
-pub const FD_WRITE: RawFd = 7;
+pub(crate) const FD_WRITE: RawFd = 7;
 
 /// The protocol name, `IPC`; the prefix of the other `IPC*` variables.
 pub const PROTO: &str = "PROTO";
@@ -17,12 +17,23 @@ pub const PROTO: &str = "PROTO";
 pub const IPCREMOTEEUID: &str = "IPCREMOTEEUID";
 /// The peer's effective gid, in decimal.
 pub const IPCREMOTEEGID: &str = "IPCREMOTEEGID";
+/// The peer's supplementary groups as the kernel recorded them at connect time,
+/// comma-separated (an ipctools addition; the `GIDLIST` convention).
+pub const IPCREMOTEGIDLIST: &str = "IPCREMOTEGIDLIST";
+/// The pid of the peer process, set only while it is known to name that process (an
+/// ipctools addition).
+pub const IPCREMOTEPID: &str = "IPCREMOTEPID";
 /// The path the peer's socket is bound to (usually empty).
 pub const IPCREMOTEPATH: &str = "IPCREMOTEPATH";
 /// The path of our own end of the connection.
 pub const IPCLOCALPATH: &str = "IPCLOCALPATH";
 /// How many connections the server's peer uid has open, this one included.
 pub const IPCCONNNUM: &str = "IPCCONNNUM";
+/// Ours: what the super-server's `IPCCONNNUM` counts from, for ipcconnlimit. `0`: the
+/// earlier connections only (s6-ipcserverd 2.15); `1` or unset: this one included
+/// (ipcserverd, s6-ipcserverd 2.11). ipcserverd removes it from a handler's
+/// environment, since it knows its own count.
+pub const IPCCONNNUMBASE: &str = "IPCCONNNUMBASE";
 /// systemd socket activation: how many fds from fd 3 on are listening sockets.
 pub const LISTEN_FDS: &str = "LISTEN_FDS";
 /// systemd socket activation: the pid `LISTEN_FDS` is meant for.

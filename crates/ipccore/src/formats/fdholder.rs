@@ -488,6 +488,9 @@ pub struct Frame {
     pub data: Vec<u8>,
     /// The fds that came with it, in order.
     pub fds: Vec<OwnedFd>,
+    /// How many fds the message announced but the kernel could not give us (the
+    /// receiver was out of fds: control data truncated). `fds` is then empty.
+    pub lost: usize,
 }
 
 /// The receiving half: a byte queue and an fd queue, cut into [`Frame`]s.
@@ -495,7 +498,13 @@ pub struct Frame {
 pub struct Receiver {
     buf: Vec<u8>,
     start: usize,
+    /// Stream offset of `buf[0]`: positions in `lost` are stream offsets.
+    base: u64,
     fds: VecDeque<OwnedFd>,
+    /// Stream offsets where a message starts whose fds were truncated away.
+    lost: VecDeque<u64>,
+    /// When the first byte of the message now at the head arrived.
+    since: Option<Instant>,
     max_len: usize,
 }
 
@@ -505,7 +514,10 @@ impl Receiver {
         Receiver {
             buf: Vec::new(),
             start: 0,
+            base: 0,
             fds: VecDeque::new(),
+            lost: VecDeque::new(),
+            since: None,
             max_len,
         }
     }
@@ -513,6 +525,34 @@ impl Receiver {
     /// Whether part of a message is buffered.
     pub fn has_partial(&self) -> bool {
         self.start < self.buf.len() || !self.fds.is_empty()
+    }
+
+    /// How many received fds wait for their message to be complete or handled.
+    pub fn pending_fds(&self) -> usize {
+        self.fds.len()
+    }
+
+    /// When the first byte of the message being received arrived (`None` when no
+    /// partial message is buffered). A daemon bounds how long a message may take
+    /// from there, whatever its `-t`.
+    pub fn partial_since(&self) -> Option<Instant> {
+        self.since
+    }
+
+    /// Whether a whole message is buffered (or a header [`Receiver::next_frame`]
+    /// refuses): reading more would not help.
+    pub fn has_frame(&self) -> bool {
+        let avail = self.buf.get(self.start..).unwrap_or_default();
+        avail.first_chunk::<HEADER_LEN>().is_some_and(|h| {
+            let len = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize;
+            len > self.max_len || avail.len() >= HEADER_LEN + len
+        })
+    }
+
+    /// Close every fd waiting in the queue (an eviction); the connection cannot be
+    /// read any more after this and must be dropped.
+    pub fn drop_fds(&mut self) {
+        self.fds.clear();
     }
 
     /// Append received bytes and fds (what [`Receiver::fill`] does after `recvmsg`).
@@ -524,16 +564,28 @@ impl Receiver {
         if self.fds.len() + fds.len() > QUEUE_MAXFDS {
             return Err(Errno::NOBUFS);
         }
+        let news = !bytes.is_empty() || !fds.is_empty();
+        if news && !self.has_partial() {
+            self.since = Some(Instant::now());
+        }
         if self.start > 0 && self.start == self.buf.len() {
+            self.base += self.start as u64;
             self.buf.clear();
             self.start = 0;
         } else if self.start > 4096 && self.start * 2 > self.buf.len() {
+            self.base += self.start as u64;
             self.buf.drain(..self.start);
             self.start = 0;
         }
         self.buf.extend_from_slice(bytes);
         self.fds.extend(fds);
         Ok(())
+    }
+
+    /// Record that the message starting with the next byte fed lost its fds.
+    /// (Compacting the buffer moves `base` and `buf` together: stream offsets stay.)
+    fn mark_lost(&mut self) {
+        self.lost.push_back(self.base + self.buf.len() as u64);
     }
 
     /// One non-blocking `recvmsg` (fds born CLOEXEC). `Ok(0)` at end of file.
@@ -561,10 +613,21 @@ impl Receiver {
                             got.extend(it);
                         }
                     }
-                    if msg.flags.contains(ReturnFlags::CTRUNC) {
-                        return Err(Errno::PROTO);
-                    }
                     let n = msg.bytes.min(chunk.len());
+                    if msg.flags.contains(ReturnFlags::CTRUNC) {
+                        // Out of fds (or more than a message may carry): the kernel
+                        // closed what did not fit. A sender attaches fds to a
+                        // message's first byte, so the message starting here lost
+                        // them; `next_frame` says so, and the daemon answers ENFILE
+                        // instead of dropping the client. What did arrive is closed.
+                        drop(got);
+                        if n == 0 {
+                            return Err(Errno::PROTO);
+                        }
+                        self.mark_lost();
+                        self.feed(chunk.get(..n).unwrap_or_default(), Vec::new())?;
+                        return Ok(n);
+                    }
                     self.feed(chunk.get(..n).unwrap_or_default(), got)?;
                     return Ok(n);
                 }
@@ -586,7 +649,15 @@ impl Receiver {
         };
         let len = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize;
         let nfds = usize::from(u16::from_be_bytes([h[4], h[5]]));
-        if len > self.max_len || nfds > MSG_MAXFDS || nfds > self.fds.len() {
+        let at = self.base + self.start as u64;
+        let lost = self.lost.front() == Some(&at);
+        if len > self.max_len || nfds > MSG_MAXFDS || (!lost && nfds > self.fds.len()) {
+            return Err(Errno::PROTO);
+        }
+        let end = at + (HEADER_LEN + len) as u64;
+        // Lost fds belong to the message they were attached to: one that starts
+        // inside another message, or a message that announced none, is malformed.
+        if (lost && nfds == 0) || self.lost.iter().any(|&m| m > at && m < end) {
             return Err(Errno::PROTO);
         }
         let Some(data) = avail.get(HEADER_LEN..HEADER_LEN + len) else {
@@ -594,8 +665,17 @@ impl Receiver {
         };
         let data = data.to_vec();
         self.start += HEADER_LEN + len;
+        self.since = self.has_partial().then(Instant::now);
+        if lost {
+            self.lost.pop_front();
+            return Ok(Some(Frame {
+                data,
+                fds: Vec::new(),
+                lost: nfds,
+            }));
+        }
         let fds = self.fds.drain(..nfds).collect();
-        Ok(Some(Frame { data, fds }))
+        Ok(Some(Frame { data, fds, lost: 0 }))
     }
 }
 
@@ -654,7 +734,8 @@ pub fn send_frame(
 /// file is `EPIPE`, as skalibs reports it.
 ///
 /// # Errors
-/// `ETIMEDOUT`, `EPIPE`, `EPROTO`, or the errno of `poll`/`recvmsg`.
+/// `ETIMEDOUT`, `EPIPE`, `EPROTO`, `EMFILE` when we had no room for the fds the
+/// message carried, or the errno of `poll`/`recvmsg`.
 pub fn recv_frame(
     sock: BorrowedFd<'_>,
     rx: &mut Receiver,
@@ -662,7 +743,7 @@ pub fn recv_frame(
 ) -> Result<Frame, Errno> {
     loop {
         if let Some(f) = rx.next_frame()? {
-            return Ok(f);
+            return if f.lost > 0 { Err(Errno::MFILE) } else { Ok(f) };
         }
         match rx.fill(sock) {
             Ok(0) => return Err(Errno::PIPE),
@@ -695,6 +776,13 @@ impl Sender {
     /// Whether nothing waits to be sent.
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
+    }
+
+    /// How many queued fds only this queue holds (a held fd shared with the store is
+    /// not counted: the store counts it).
+    pub fn owned_fds(&self) -> usize {
+        let fds = self.queue.iter().flat_map(|o| o.fds.iter());
+        fds.filter(|f| Rc::strong_count(f) == 1).count()
     }
 
     /// Queue `data` with `fds` (at most [`SCM_MAX_FD`]).
@@ -835,6 +923,12 @@ mod tests {
         Ok(())
     }
 
+    fn frame_l() -> Vec<u8> {
+        let mut v = header(1, 0).to_vec();
+        v.push(b'L');
+        v
+    }
+
     #[test]
     fn receiver_cuts_frames_and_checks_fds() -> Result<(), Box<dyn std::error::Error>> {
         let mut rx = Receiver::new(100);
@@ -850,6 +944,37 @@ mod tests {
         // Announced fds that did not come: refused.
         let mut rx = Receiver::new(100);
         rx.feed(&header(1, 1), Vec::new())?;
+        assert_eq!(rx.next_frame().unwrap_err(), Errno::PROTO);
+        // A message whose fds the kernel could not give us: cut as usual, its fds
+        // counted as lost, the next message unaffected.
+        let mut rx = Receiver::new(100);
+        let store = encode_request(&Request::Store {
+            limit: Tain::default(),
+            id: b"a".to_vec(),
+        });
+        let mut one = header(store.len(), 1).to_vec();
+        one.extend_from_slice(&store);
+        rx.feed(&header(1, 0), Vec::new())?;
+        rx.feed(b"L", Vec::new())?;
+        assert!(rx.partial_since().is_some());
+        rx.mark_lost();
+        rx.feed(&one[..3], Vec::new())?;
+        assert_eq!(rx.next_frame()?.ok_or("no L")?.lost, 0);
+        assert!(!rx.has_frame());
+        rx.feed(&one[3..], Vec::new())?;
+        assert!(rx.has_frame());
+        let f = rx.next_frame()?.ok_or("no S")?;
+        assert_eq!((f.lost, f.fds.len(), f.data), (1, 0, store.clone()));
+        assert!(rx.partial_since().is_none());
+        // Lost fds marked inside a message, or on one that announced none: refused.
+        let mut rx = Receiver::new(100);
+        rx.feed(&one[..8], Vec::new())?;
+        rx.mark_lost();
+        rx.feed(&one[8..], Vec::new())?;
+        assert_eq!(rx.next_frame().unwrap_err(), Errno::PROTO);
+        let mut rx = Receiver::new(100);
+        rx.mark_lost();
+        rx.feed(&frame_l(), Vec::new())?;
         assert_eq!(rx.next_frame().unwrap_err(), Errno::PROTO);
         // Over the size limit: refused before buffering.
         let mut rx = Receiver::new(100);

@@ -21,12 +21,12 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 /// One cdb record: a key (`uid/1000`) and its encoded value.
-pub type Record = (Vec<u8>, Vec<u8>);
+pub(crate) type Record = (Vec<u8>, Vec<u8>);
 
 /// Longest env part of a value s6's reader accepts.
 const MAX_ENV: usize = 4096;
 /// Longest exec part of a value s6's reader accepts.
-pub const MAX_EXEC: usize = 4096;
+pub(crate) const MAX_EXEC: usize = 4096;
 /// Longest value s6's reader accepts: `A`, two lengths, env and exec (8197). s6 checks
 /// this before it looks at the tag, so a longer `D` value is an error, not a denial.
 const MAX_VALUE: usize = 5 + MAX_ENV + MAX_EXEC;
@@ -63,7 +63,7 @@ pub enum DecodeError {
     /// An env part over 4096 bytes, which s6's reader refuses.
     #[error("env part longer than {MAX_ENV} bytes")]
     EnvTooLong,
-    /// An exec part over [`MAX_EXEC`] bytes, which s6's reader refuses.
+    /// An exec part over `MAX_EXEC` bytes, which s6's reader refuses.
     #[error("exec part longer than {MAX_EXEC} bytes")]
     ExecTooLong,
     /// The last `NAME=value` of the env part has no NUL after it.
@@ -136,7 +136,7 @@ fn decode_env(b: &[u8]) -> Result<Vec<EnvMod>, DecodeError> {
 
 /// The script s6 would run: it hands the bytes to execlineb as a C string, so a NUL
 /// ends it; an empty exec part means "no script".
-pub fn exec_script(b: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn exec_script(b: &[u8]) -> Option<Vec<u8>> {
     if b.is_empty() {
         return None;
     }
@@ -150,7 +150,7 @@ pub enum EncodeError {
     /// The `env/` edits take more than 4096 bytes once encoded.
     #[error("env too big")]
     EnvTooBig,
-    /// The `exec` script is longer than [`MAX_EXEC`] bytes.
+    /// The `exec` script is longer than `MAX_EXEC` bytes.
     #[error("exec too big")]
     ExecTooBig,
 }

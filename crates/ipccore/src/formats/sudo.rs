@@ -19,19 +19,19 @@ use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 /// What the server says first.
-pub const BANNER_SERVER: &[u8; 15] = b"s6-sudo b v1.0\n";
+pub(crate) const BANNER_SERVER: &[u8; 15] = b"s6-sudo b v1.0\n";
 /// What the client's message starts with.
-pub const BANNER_CLIENT: &[u8; 15] = b"s6-sudo a v1.0\n";
+pub(crate) const BANNER_CLIENT: &[u8; 15] = b"s6-sudo a v1.0\n";
 /// Most arguments, and most environment variables, a client may send (s6-sudod's).
-pub const MAX_COUNT: u32 = 131_072;
+pub(crate) const MAX_COUNT: u32 = 131_072;
 /// Largest payload accepted: far above what exec itself can take (ARG_MAX).
-pub const MAX_MESSAGE: u32 = 16 << 20;
+pub(crate) const MAX_MESSAGE: u32 = 16 << 20;
 /// The unixmessage header: u32 BE length, u16 BE number of fds.
 pub const HEADER_LEN: usize = 6;
 /// Payload bytes before the strings: banner and four u32.
-pub const FIXED_LEN: usize = 15 + 16;
+pub(crate) const FIXED_LEN: usize = 15 + 16;
 /// How many fds a request carries: the client's 0, 1 and 2.
-pub const NFDS: usize = 3;
+pub(crate) const NFDS: usize = 3;
 
 /// A decoded client request.
 #[derive(Clone, Debug, PartialEq, Eq)]

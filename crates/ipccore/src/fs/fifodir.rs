@@ -123,7 +123,7 @@ fn check_dir(st: &rustix::fs::Stat, dir: &Path, fresh: bool) -> Result<(), Error
 }
 
 /// Whether `name` is a listener fifo's name (what s6-ftrig-notify looks at).
-pub fn is_listener_name(name: &[u8]) -> bool {
+pub(crate) fn is_listener_name(name: &[u8]) -> bool {
     name.len() == NAME_LEN && name.starts_with(PREFIX)
 }
 
@@ -266,7 +266,7 @@ impl Listener {
     ///
     /// # Errors
     /// `read fifo in`, with the directory.
-    pub fn read_into(&self, buf: &mut Vec<u8>) -> Result<usize, Error> {
+    pub(crate) fn read_into(&self, buf: &mut Vec<u8>) -> Result<usize, Error> {
         let mut chunk = [0u8; 4096];
         let mut total = 0;
         loop {

@@ -125,7 +125,7 @@ type AfterBind<'a> = dyn FnMut(BorrowedFd<'_>) -> Result<(), Error> + 'a;
 ///
 /// # Errors
 /// As [`create`], plus whatever `after_bind` returns (the socket is then not created).
-pub fn create_with(
+pub(crate) fn create_with(
     path: &SockPath,
     o: &ListenOpts,
     after_bind: &mut AfterBind<'_>,
@@ -141,7 +141,7 @@ pub fn create_with(
 /// its readiness notification, so that cost is off the start-to-ready path; nothing is
 /// visible in the filesystem either way.
 #[derive(Debug, Default)]
-pub struct Leftover {
+pub(crate) struct Leftover {
     // Held only to be closed on drop.
     _dir: Option<OwnedFd>,
 }
@@ -151,7 +151,10 @@ pub struct Leftover {
 ///
 /// # Errors
 /// As [`create`].
-pub fn create_deferred(path: &SockPath, o: &ListenOpts) -> Result<(OwnedFd, Leftover), Error> {
+pub(crate) fn create_deferred(
+    path: &SockPath,
+    o: &ListenOpts,
+) -> Result<(OwnedFd, Leftover), Error> {
     create_deferred_with(path, o, &mut |_| Ok(()))
 }
 

@@ -177,8 +177,11 @@ fn place_fds(conn: OwnedFd) -> Result<(), Error> {
     } else {
         conn
     };
-    fd::copy_to(conn.as_fd(), ucspi::FD_WRITE).op_fd("set up fd 7")?;
-    fd::move_to(conn, ucspi::FD_READ).op_fd("set up fd 6")
+    // fd 6 first, then 7, as s6-ipcclient: under a low open-file limit the step that
+    // fails, and so the message, is the same.
+    fd::copy_to(conn.as_fd(), ucspi::FD_READ).op_fd("set up fd 6")?;
+    fd::copy_to(conn.as_fd(), ucspi::FD_WRITE).op_fd("set up fd 7")
+    // `conn` (close-on-exec, on neither 6 nor 7) is closed here.
 }
 
 /// Give a placement error the step it failed at (s6-ipcclient's wording).

@@ -3,8 +3,12 @@
 //! the super-server set it (ipcserver: `IPCCONNNUM`, this connection included).
 //!
 //! [`check`] is pure logic over the values given; [`ipcconnlimit`] reads the
-//! environment and chain-loads. Follows the s6 2.11 binary, not its manual: a client is refused only
-//! when CONNNUM is *above* CONNMAX (the manual says "superior or equal").
+//! environment and chain-loads. Follows the s6 binary (2.11 and 2.15 alike), not its
+//! manual: a client is refused only when CONNNUM is *above* CONNMAX (the manual says
+//! "superior or equal"). That admits exactly CONNMAX clients behind a server whose count
+//! includes the new connection (ipcserverd, s6-ipcserverd 2.11), and CONNMAX + 1 behind
+//! s6-ipcserverd 2.15, which counts the earlier ones only: `${PROTO}CONNNUMBASE=0` says
+//! so, and then the new connection is added before the test.
 
 use crate::base::error::Error;
 use crate::base::ucspi;
@@ -48,11 +52,18 @@ pub fn check(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<(), Error> {
     let num =
         get(&num_name).ok_or_else(|| Error::Usage(format!("{} not set", shown(&num_name))))?;
     let num = scan(&num).ok_or_else(|| Error::Usage(format!("invalid {}", shown(&num_name))))?;
+    let base_name = name("CONNNUMBASE");
+    let num = match get(&base_name).as_deref().map(OsStr::as_bytes) {
+        None | Some(b"1") => u64::from(num),
+        // The server counted the earlier connections only: add this one.
+        Some(b"0") => u64::from(num) + 1,
+        Some(_) => return Err(Error::Usage(format!("invalid {}", shown(&base_name)))),
+    };
     let max_name = name("CONNMAX");
     if let Some(max) = get(&max_name) {
         let m = scan(&max).ok_or_else(|| Error::Usage(format!("invalid {}", shown(&max_name))))?;
         // s6-connlimit 2.11 compares with `>`: CONNNUM == CONNMAX is still served.
-        if num > m {
+        if num > u64::from(m) {
             return Err(Error::Denied(format!(
                 "number of connections from this client limited to {}",
                 String::from_utf8_lossy(max.as_bytes())
@@ -105,6 +116,26 @@ mod tests {
             "number of connections from this client limited to 3"
         );
         assert!(with(&[("PROTO", "TCP"), ("TCPCONNNUM", "400")]).is_ok());
+    }
+
+    #[test]
+    fn base_0_counts_the_new_connection() {
+        let v = |num, base| {
+            with(&[
+                ("PROTO", "IPC"),
+                ("IPCCONNNUM", num),
+                ("IPCCONNMAX", "3"),
+                ("IPCCONNNUMBASE", base),
+            ])
+            .map_err(|e| e.exit_code())
+        };
+        assert_eq!(v("2", "0"), Ok(()));
+        assert_eq!(v("3", "0"), Err(1));
+        assert_eq!(v("3", "1"), Ok(()));
+        assert_eq!(v("4", "1"), Err(1));
+        assert_eq!(v("4294967295", "0"), Err(1));
+        assert_eq!(v("1", "2"), Err(100));
+        assert_eq!(v("1", ""), Err(100));
     }
 
     #[test]

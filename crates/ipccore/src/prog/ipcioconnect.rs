@@ -397,7 +397,92 @@ pub fn ipcioconnect(cfg: &IpcioconnectConfig, diag: &Diag) -> Result<u8, Error> 
 
 /// [`ipcioconnect`]'s relay, telling how it ended.
 fn relay(cfg: &IpcioconnectConfig, diag: &Diag) -> Result<Outcome, Error> {
-    // In s6's order: stdin, remote write, remote read, stdout.
+    let mut dirs = open_directions(cfg)?;
+    let term = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, term).op("trap SIGTERM")?;
+    run(&mut dirs, cfg.timeout, diag)
+}
+
+/// The same relay between fds the caller owns: `local_in` to `remote`, `remote` to
+/// `local_out`, each end of input passed on as a half-close (ipchttpgate after a 101
+/// Switching Protocols). Unlike [`ipcioconnect`], it leaves SIGTERM alone. Returns
+/// whether both directions are done (false: the idle `timeout` passed).
+///
+/// # Errors
+/// As [`ipcioconnect`]'s, and `dup fd`.
+pub fn relay_fds(
+    local_in: OwnedFd,
+    local_out: OwnedFd,
+    remote: OwnedFd,
+    timeout: Option<Duration>,
+    diag: &Diag,
+) -> Result<bool, Error> {
+    let kind = |fd: &OwnedFd| -> Result<FileType, Error> {
+        let st = rustix::fs::fstat(fd).op("fstat")?;
+        Ok(FileType::from_raw_mode(st.st_mode))
+    };
+    let (tin, tout, tr) = (kind(&local_in)?, kind(&local_out)?, kind(&remote)?);
+    let remote_read = rustix::io::fcntl_dupfd_cloexec(&remote, 3).op("dup fd")?;
+    let mut dirs = [
+        Direction::new(End::new(local_in, tin)?, End::new(remote, tr)?)?,
+        Direction::new(End::new(remote_read, tr)?, End::new(local_out, tout)?)?,
+    ];
+    run(&mut dirs, timeout, diag).map(|o| o == Outcome::Done)
+}
+
+/// The poll loop of both relays.
+fn run(
+    dirs: &mut [Direction; 2],
+    timeout: Option<Duration>,
+    diag: &Diag,
+) -> Result<Outcome, Error> {
+    let mut last = Instant::now();
+    loop {
+        let mut busy = false;
+        for d in dirs.iter_mut() {
+            let (moved, more) = d.pump(diag)?;
+            busy |= more;
+            if moved {
+                // Activity, for -t: a source that never blocks (a file) is never polled.
+                last = Instant::now();
+            }
+        }
+        if dirs.iter().all(Direction::done) {
+            return Ok(Outcome::Done);
+        }
+        let (slots, mut fds) = poll_set(dirs);
+        let idle = dirs.iter().all(|d| d.store.pending() == 0);
+        let wait = if busy {
+            Some(Duration::ZERO)
+        } else if idle {
+            timeout.map(|t| t.saturating_sub(last.elapsed()))
+        } else {
+            None
+        };
+        let ts = wait.map(crate::sys::time::timespec);
+        let n = match rustix::event::poll(&mut fds, ts.as_ref()) {
+            Ok(n) => n,
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(Error::sys("poll", e)),
+        };
+        if n == 0 && !busy {
+            if idle && timeout.is_some_and(|t| last.elapsed() >= t) {
+                return Ok(Outcome::Idle);
+            }
+            continue;
+        }
+        let revents: Vec<PollFlags> = fds.iter().map(PollFd::revents).collect();
+        drop(fds);
+        if n > 0 {
+            last = Instant::now();
+        }
+        dispatch(dirs, slots, revents, diag);
+    }
+}
+
+/// The two directions, from the fds in s6's order: stdin, remote write, remote read,
+/// stdout.
+fn open_directions(cfg: &IpcioconnectConfig) -> Result<[Direction; 2], Error> {
     let (stdin, tin) = crate::sys::fd::adopt(0)?;
     let (rw, trw) = crate::sys::fd::adopt(cfg.remote_write)?;
     let (rr, trr) = if cfg.remote_read == cfg.remote_write {
@@ -409,84 +494,55 @@ fn relay(cfg: &IpcioconnectConfig, diag: &Diag) -> Result<Outcome, Error> {
         crate::sys::fd::adopt(cfg.remote_read)?
     };
     let (stdout, tout) = crate::sys::fd::adopt(1)?;
-    let mut dirs = [
+    Ok([
         Direction::new(End::new(stdin, tin)?, End::new(rw, trw)?)?,
         Direction::new(End::new(rr, trr)?, End::new(stdout, tout)?)?,
-    ];
-    let term = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGTERM, term).op("trap SIGTERM")?;
+    ])
+}
 
-    let mut last = Instant::now();
-    loop {
-        let mut busy = false;
-        for d in &mut dirs {
-            let (moved, more) = d.pump(diag)?;
-            busy |= more;
-            if moved {
-                // Activity, for -t: a source that never blocks (a file) is never polled.
-                last = Instant::now();
-            }
+/// What to poll: sources we wait input from, destinations we wait room on; every live
+/// destination is polled for errors too (a reader that went away while idle). Each fd
+/// comes with its direction and whether it is the destination.
+fn poll_set(dirs: &[Direction; 2]) -> (Vec<(usize, bool)>, Vec<PollFd<'_>>) {
+    let mut slots: Vec<(usize, bool)> = Vec::with_capacity(4);
+    let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(4);
+    for (i, d) in dirs.iter().enumerate() {
+        if d.wants_input()
+            && let Some(src) = &d.src
+        {
+            fds.push(PollFd::new(&src.fd, PollFlags::IN));
+            slots.push((i, false));
         }
-        if dirs.iter().all(Direction::done) {
-            return Ok(Outcome::Done);
+        if let Some(dst) = &d.dst {
+            let ev = if d.store.pending() > 0 && !d.can_write {
+                PollFlags::OUT
+            } else {
+                PollFlags::empty()
+            };
+            fds.push(PollFd::new(&dst.fd, ev));
+            slots.push((i, true));
         }
-        // Poll: sources we wait input from, destinations we wait room on; every live
-        // destination is polled for errors too (a reader that went away while idle).
-        let mut slots: Vec<(usize, bool)> = Vec::with_capacity(4);
-        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(4);
-        for (i, d) in dirs.iter().enumerate() {
-            if d.wants_input()
-                && let Some(src) = &d.src
-            {
-                fds.push(PollFd::new(&src.fd, PollFlags::IN));
-                slots.push((i, false));
+    }
+    (slots, fds)
+}
+
+/// Act on what poll reported for each fd of `poll_set`.
+fn dispatch(
+    dirs: &mut [Direction; 2],
+    slots: Vec<(usize, bool)>,
+    revents: Vec<PollFlags>,
+    diag: &Diag,
+) {
+    for ((i, is_dst), ev) in slots.into_iter().zip(revents) {
+        let Some(d) = dirs.get_mut(i) else { continue };
+        if is_dst {
+            if ev.intersects(PollFlags::ERR | PollFlags::HUP | PollFlags::NVAL) {
+                d.dst_broken(diag);
+            } else if ev.contains(PollFlags::OUT) {
+                d.can_write = true;
             }
-            if let Some(dst) = &d.dst {
-                let ev = if d.store.pending() > 0 && !d.can_write {
-                    PollFlags::OUT
-                } else {
-                    PollFlags::empty()
-                };
-                fds.push(PollFd::new(&dst.fd, ev));
-                slots.push((i, true));
-            }
-        }
-        let idle = dirs.iter().all(|d| d.store.pending() == 0);
-        let wait = if busy {
-            Some(Duration::ZERO)
-        } else if idle {
-            cfg.timeout.map(|t| t.saturating_sub(last.elapsed()))
-        } else {
-            None
-        };
-        let ts = wait.map(crate::sys::time::timespec);
-        let n = match rustix::event::poll(&mut fds, ts.as_ref()) {
-            Ok(n) => n,
-            Err(Errno::INTR) => continue,
-            Err(e) => return Err(Error::sys("poll", e)),
-        };
-        if n == 0 && !busy {
-            if idle && cfg.timeout.is_some_and(|t| last.elapsed() >= t) {
-                return Ok(Outcome::Idle);
-            }
-            continue;
-        }
-        let revents: Vec<PollFlags> = fds.iter().map(PollFd::revents).collect();
-        drop(fds);
-        if n > 0 {
-            last = Instant::now();
-        }
-        for ((i, is_dst), ev) in slots.into_iter().zip(revents) {
-            let Some(d) = dirs.get_mut(i) else { continue };
-            if is_dst {
-                if ev.intersects(PollFlags::ERR | PollFlags::HUP | PollFlags::NVAL) {
-                    d.dst_broken(diag);
-                } else if ev.contains(PollFlags::OUT) {
-                    d.can_write = true;
-                }
-            } else if ev.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
-                d.can_read = true;
-            }
+        } else if ev.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
+            d.can_read = true;
         }
     }
 }

@@ -8,10 +8,19 @@
 //! the whole run, when its lengths do not add up or its env part is not NUL-terminated).
 //!
 //! Unlike s6, which builds `DIR` in place and removes it on failure (not when killed),
-//! the tree is built in a fresh directory next to `DIR` and renamed to `DIR` with
-//! `RENAME_NOREPLACE` only once complete: `DIR` never exists half-made, and an existing
-//! `DIR` (even one made in between) is never replaced. Every step inside is relative to
-//! the temporary directory's fd, never following a link. Keys are relative paths
+//! the tree is built in a fresh directory and renamed to `DIR` with `RENAME_NOREPLACE`
+//! only once complete: `DIR` never exists half-made, and an existing `DIR` (even one
+//! made in between) is never replaced.
+//!
+//! `DIR`'s parent may be writable by others (the review's F5: a user renamed the
+//! temporary directory away and put their own under its name, which then became
+//! `DIR`). So the temporary directory `.NAME.ipcrules-fs.XXXXXX` is made mode 0700,
+//! opened `O_NOFOLLOW` and checked by `fstat` (a directory, ours, 0700, no entry yet);
+//! the tree is built in `tree` inside it, which nobody else can reach, through
+//! directory fds (`mkdirat`, `openat` with `O_NOFOLLOW`, files `O_EXCL`), checked again
+//! once filled, given its final mode by `fchmod`, and renamed from there to `DIR`;
+//! then `DIR` must be the inode we filled. A swap anywhere fails the run (111), and
+//! the tree is removed through its fd. Keys are relative paths
 //! made of plain components: a key with an empty, `.` or `..` component (which s6 would
 //! follow out of `DIR`) makes the cdb invalid. Reading the cdb is `rulescdb`'s job.
 
@@ -43,7 +52,9 @@ fn invalid(cdb: &Path) -> Error {
     }
 }
 
-/// `mkdirat(dir, name, 02755)` with umask 0; an existing directory is fine.
+/// `mkdirat(dir, name, 02755)` with umask 0 (an existing directory is fine), then
+/// open it `O_NOFOLLOW` and check it is a directory of ours. The set-group-ID bit and
+/// the group come from the parent, as with s6's `mkdir`.
 fn mkdir_in(dir: BorrowedFd<'_>, name: &[u8]) -> Result<OwnedFd, Errno> {
     let old = rustix::process::umask(Mode::empty());
     let r = rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(DIR_MODE));
@@ -52,6 +63,15 @@ fn mkdir_in(dir: BorrowedFd<'_>, name: &[u8]) -> Result<OwnedFd, Errno> {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(e),
     }
+    let fd = open_dir(dir, name)?;
+    let st = rustix::fs::fstat(&fd)?;
+    if !is_dir(&st) || st.st_uid != rustix::process::geteuid().as_raw() {
+        return Err(Errno::PERM);
+    }
+    Ok(fd)
+}
+
+fn open_dir(dir: BorrowedFd<'_>, name: impl rustix::path::Arg) -> Result<OwnedFd, Errno> {
     rustix::fs::openat(
         dir,
         name,
@@ -60,12 +80,16 @@ fn mkdir_in(dir: BorrowedFd<'_>, name: &[u8]) -> Result<OwnedFd, Errno> {
     )
 }
 
-/// Create or truncate `name` in `dir` and write `parts` to it.
+fn is_dir(st: &rustix::fs::Stat) -> bool {
+    rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
+}
+
+/// Create `name` in `dir` (it must not exist) and write `parts` to it.
 fn write_in(dir: BorrowedFd<'_>, name: &[u8], parts: &[&[u8]]) -> Result<(), Errno> {
     let fd = rustix::fs::openat(
         dir,
         name,
-        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::from_raw_mode(FILE_MODE),
     )?;
     for p in parts {
@@ -223,7 +247,9 @@ pub fn ipcrules_fs(cfg: &IpcrulesFsConfig, _diag: &Diag) -> Result<(), Error> {
 /// `open cdb ruleset CDB` and an invalid cdb as in [`crate::formats::rulescdb::open`]; `mkdir DIR:
 /// File exists` when `dir` exists (checked first, and again by the final rename);
 /// `unable to handle cdb record: CDB does not contain valid accessrules data`; a failed
-/// step inside, with the path it concerned. On any error, nothing is left behind.
+/// step inside, with the path it concerned; `Refusing` when the temporary directory or
+/// `dir` turned out not to be what we made. On any error, none of the tree is left
+/// (at worst an empty directory, when it was moved away before we could open it).
 fn decompile(dir: &Path, cdb: &Path) -> Result<(), Error> {
     let db = crate::formats::rulescdb::open(cdb)?;
     match rustix::fs::statat(CWD, dir, AtFlags::SYMLINK_NOFOLLOW) {
@@ -232,6 +258,9 @@ fn decompile(dir: &Path, cdb: &Path) -> Result<(), Error> {
         Err(e) => return Err(Error::sys_at("mkdir", dir, e)),
     }
     let (parent, tmp) = temp_name(dir)?;
+    let name = dir
+        .file_name()
+        .ok_or_else(|| Error::sys_at("mkdir", dir, Errno::INVAL))?;
     let pfd = rustix::fs::openat(
         CWD,
         &parent,
@@ -239,27 +268,158 @@ fn decompile(dir: &Path, cdb: &Path) -> Result<(), Error> {
         Mode::empty(),
     )
     .op_at("open directory", &parent)?;
+    let tmp_path = parent.join(&tmp);
     let old = rustix::process::umask(Mode::empty());
-    let made = rustix::fs::mkdirat(&pfd, &tmp, Mode::from_raw_mode(DIR_MODE));
+    let made = rustix::fs::mkdirat(&pfd, &tmp, Mode::from_raw_mode(0o700));
     rustix::process::umask(old);
-    made.op_at("mkdir", parent.join(&tmp))?;
-    let r = fill(&pfd, &tmp, dir, &db, cdb).and_then(|()| {
-        rustix::fs::renameat_with(&pfd, &tmp, CWD, dir, RenameFlags::NOREPLACE).op_at("mkdir", dir)
-    });
-    if r.is_err() {
-        remove_tree(&pfd, &tmp);
-    }
+    made.op_at("mkdir", &tmp_path)?;
+    let outer = Private::open(pfd.as_fd(), &tmp, &tmp_path)?;
+    let r = build_and_install(&pfd, &outer, &tmp, name, dir, &db, cdb);
+    outer.remove(pfd.as_fd(), &tmp);
     r
 }
 
-fn fill(pfd: &OwnedFd, tmp: &Path, dir: &Path, db: &cdb2::CDB, cdb: &Path) -> Result<(), Error> {
-    let root = rustix::fs::openat(
-        pfd,
-        tmp,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .op_at("open directory", tmp)?;
+/// A directory we made and hold open, and its identity.
+struct Private {
+    fd: OwnedFd,
+    id: (u64, u64),
+    /// For messages.
+    path: PathBuf,
+}
+
+impl Private {
+    /// Open the directory just made as `name` in `dir`, and check that it is the one we
+    /// made: a directory, ours, mode 0700 (and set-group-ID if inherited), no entry.
+    fn open(dir: BorrowedFd<'_>, name: &Path, path: &Path) -> Result<Private, Error> {
+        let replaced = || replaced(path);
+        let fd = match open_dir(dir, name) {
+            Ok(fd) => fd,
+            // A symlink put in its place.
+            Err(Errno::LOOP | Errno::NOTDIR) => return Err(replaced()),
+            Err(e) => return Err(Error::sys_at("open directory", path, e)),
+        };
+        let st = rustix::fs::fstat(&fd).op_at("stat", path)?;
+        if !is_dir(&st)
+            || st.st_uid != rustix::process::geteuid().as_raw()
+            || st.st_mode & 0o5777 != 0o700
+            || st.st_nlink != 2
+        {
+            return Err(replaced());
+        }
+        Ok(Private {
+            fd,
+            id: (st.st_dev, st.st_ino),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Check again, once filled: the same directory, still ours and private.
+    fn recheck(&self) -> Result<(), Error> {
+        let st = rustix::fs::fstat(&self.fd).op_at("stat", &self.path)?;
+        if (st.st_dev, st.st_ino) != self.id
+            || st.st_uid != rustix::process::geteuid().as_raw()
+            || st.st_mode & 0o5777 != 0o700
+        {
+            return Err(replaced(&self.path));
+        }
+        Ok(())
+    }
+
+    /// rmdir this directory (empty by now) from `dir`, under `name` or wherever it was
+    /// moved to in `dir` (the kernel's name for our fd). Only a name just checked to
+    /// lead to it; at worst, swapped in between, the rmdir removes someone's empty
+    /// directory.
+    fn remove(&self, dir: BorrowedFd<'_>, name: &Path) {
+        let moved = || -> Option<PathBuf> {
+            let at = |fd: BorrowedFd<'_>| {
+                let link = format!("/proc/self/fd/{}", crate::sys::fd::number(fd));
+                rustix::fs::readlinkat(CWD, link, Vec::new())
+                    .ok()
+                    .map(|p| PathBuf::from(OsString::from_vec(p.into_bytes())))
+            };
+            let now = at(self.fd.as_fd())?;
+            let base = PathBuf::from(now.file_name()?);
+            (now.parent()? == at(dir)?).then_some(base)
+        };
+        let name = if self.is_at(dir, name) {
+            Some(name.to_path_buf())
+        } else {
+            moved()
+        };
+        if let Some(n) = name
+            && self.is_at(dir, &n)
+        {
+            let _ = rustix::fs::unlinkat(dir, &n, AtFlags::REMOVEDIR);
+        }
+    }
+
+    /// Whether `name` in `dir` is this directory (not following a link).
+    fn is_at(&self, dir: BorrowedFd<'_>, name: impl rustix::path::Arg) -> bool {
+        rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+            .is_ok_and(|st| (st.st_dev, st.st_ino) == self.id)
+    }
+}
+
+fn replaced(path: &Path) -> Error {
+    Error::Refusing {
+        path: path.to_path_buf(),
+        why: "was replaced by someone else (its parent is writable by others)".into(),
+        act: "install",
+    }
+}
+
+/// Build the tree in `tree` inside the private `outer`, check, set its final mode,
+/// rename it to `name` in `pfd`, and check that `name` is then our tree. On failure the
+/// tree is emptied through its fd (and removed, while still inside `outer`).
+fn build_and_install(
+    pfd: &OwnedFd,
+    outer: &Private,
+    tmp: &Path,
+    name: &OsStr,
+    dir: &Path,
+    db: &cdb2::CDB,
+    cdb: &Path,
+) -> Result<(), Error> {
+    let old = rustix::process::umask(Mode::empty());
+    let made = rustix::fs::mkdirat(&outer.fd, "tree", Mode::from_raw_mode(0o700));
+    rustix::process::umask(old);
+    let tree_path = outer.path.join("tree");
+    made.op_at("mkdir", &tree_path)?;
+    let tree = Private::open(outer.fd.as_fd(), Path::new("tree"), &tree_path)?;
+    let r = fill(&tree.fd, dir, db, cdb)
+        .and_then(|()| tree.recheck())
+        .and_then(|()| outer.recheck())
+        .and_then(|()| {
+            if outer.is_at(pfd.as_fd(), tmp) {
+                Ok(())
+            } else {
+                Err(replaced(&outer.path))
+            }
+        })
+        .and_then(|()| {
+            // The final mode only now, through the fd; keep an inherited set-group-ID.
+            let st = rustix::fs::fstat(&tree.fd).op_at("stat", &tree_path)?;
+            let mode = (st.st_mode & 0o2000) | 0o755;
+            rustix::fs::fchmod(&tree.fd, Mode::from_raw_mode(mode)).op_at("chmod", &tree_path)
+        })
+        .and_then(|()| {
+            rustix::fs::renameat_with(&outer.fd, "tree", pfd, name, RenameFlags::NOREPLACE)
+                .op_at("mkdir", dir)
+        });
+    if let Err(e) = r {
+        let _ = empty_dir(tree.fd.as_fd());
+        let _ = rustix::fs::unlinkat(&outer.fd, "tree", AtFlags::REMOVEDIR);
+        return Err(e);
+    }
+    if !tree.is_at(pfd.as_fd(), name) {
+        // Renamed, then swapped at once: what is at DIR now is not ours to remove.
+        let _ = empty_dir(tree.fd.as_fd());
+        return Err(replaced(dir));
+    }
+    Ok(())
+}
+
+fn fill(root: &OwnedFd, dir: &Path, db: &cdb2::CDB, cdb: &Path) -> Result<(), Error> {
     for item in db.iter() {
         let (key, data) = item.map_err(|_| Error::InvalidCdb {
             op: "cdb_traverse_next",
@@ -279,11 +439,29 @@ fn fill(pfd: &OwnedFd, tmp: &Path, dir: &Path, db: &cdb2::CDB, cdb: &Path) -> Re
     Ok(())
 }
 
-/// Remove the temporary tree (ours: made with a random name, mode 02755, never
-/// reachable under `dir`'s name). std's `remove_dir_all` does not follow links.
-fn remove_tree(pfd: &OwnedFd, tmp: &Path) {
-    let path = PathBuf::from(format!("/proc/self/fd/{}", crate::sys::fd::number(pfd))).join(tmp);
-    let _ = std::fs::remove_dir_all(path);
+/// Remove everything in the directory `fd` (ours, and private while we fill it),
+/// through fds only: a subdirectory is opened `O_NOFOLLOW` and emptied before its
+/// `rmdir`.
+fn empty_dir(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    let mut names = Vec::new();
+    for e in rustix::fs::Dir::read_from(fd)? {
+        let e = e?;
+        let n = e.file_name();
+        if n != c"." && n != c".." {
+            names.push(n.to_owned());
+        }
+    }
+    for n in names {
+        match rustix::fs::unlinkat(fd, n.as_c_str(), AtFlags::empty()) {
+            Err(Errno::ISDIR) => {
+                let sub = open_dir(fd, n.as_c_str())?;
+                empty_dir(sub.as_fd())?;
+                rustix::fs::unlinkat(fd, n.as_c_str(), AtFlags::REMOVEDIR)?;
+            }
+            r => r?,
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

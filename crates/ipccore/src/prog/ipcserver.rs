@@ -68,6 +68,13 @@ pub fn ipcserver(cfg: &IpcserverConfig, diag: &Diag) -> Result<(), Error> {
     if !ids.is_empty() && !rustix::process::geteuid().is_root() {
         return Err(Error::sys("drop privileges", Errno::PERM));
     }
+    if ids.uid.is_some() && ids.gid.is_none() {
+        // s6-applyuidgid leaves the gid alone too: the handlers then run as root's group.
+        let gid = rustix::process::getegid().as_raw();
+        diag.warn(format!(
+            "-u without -g: the server and its handlers keep gid {gid}"
+        ));
+    }
     // As s6-ipcserver-socketbinder (a umask of ~perms & 0777): only the permission bits
     // of -a count; setuid, setgid and sticky bits mean nothing on a socket.
     cfg.listen.mode = rustix::fs::Mode::from_bits_truncate(cfg.listen.mode.bits() & 0o777);

@@ -2,13 +2,20 @@
 //! lookup order, the two rule backends (an s6 rules directory, or a cdb made from one),
 //! the s6-envdir reader, the decision, and the environment handed to the program.
 //!
+//! Beyond s6, rules on every group of the client (`group/GID`), on its cgroup v2
+//! (`cgroup/NAME`) and on its executable (`exe/NAME`) are looked up after s6's `uid/`
+//! and `gid/` keys and before `uid/default`; the facts they need come from the kernel
+//! on fd 0 (`prog::peer::Stdin`), and only when the lookup gets to them.
+//!
 //! Rules made for s6 work unchanged. Where s6 silently clamps (an env file whose first
 //! line exceeds 4095 bytes, an exec file over 4096 bytes) we refuse instead: a rule that
 //! is cut is not the rule that was written. Encoding values in a cdb is `rulescdb`'s job.
 
 use crate::base::error::{Error, ResultExt};
+use crate::base::rulekey;
 use crate::base::ucspi;
 use crate::formats::rulescdb::{self, Rule};
+pub use crate::prog::peer::Facts;
 use crate::sys::diag::Diag;
 use crate::sys::exec::{self, EnvMod, set, unset};
 use rustix::fs::Access;
@@ -74,29 +81,190 @@ pub enum Verdict {
     },
     /// No key held a rule.
     NoRule,
+    /// Rules on the client's `kind` (`group`, `cgroup`, `exe`) exist, and the kernel
+    /// could not say what it is (`why`): refused, since a deny rule might have applied.
+    Unknown {
+        /// The kind of key that could not be looked up.
+        kind: &'static str,
+        /// Why the fact is not known.
+        why: String,
+    },
 }
 
-/// Look the client up in `rules`. A missing rules directory holds no rule (as in s6);
-/// a missing cdb file is an error.
+/// Look the client up in `rules` by uid and gid only, as s6 does (ipcfdholderd's
+/// rules). A missing rules directory holds no rule (as in s6); a missing cdb file is an
+/// error.
 ///
 /// # Errors
 /// A system error names the offending path; a corrupt cdb value is `InvalidRule`.
 pub fn check(rules: &Ruleset, uid: u32, gid: u32) -> Result<Verdict, Error> {
+    check_client(rules, uid, gid, None)
+}
+
+/// Look the client up in `rules`: s6's keys, then, with `facts`, `group/GID` for each
+/// of its groups (egid first, then the supplementary ones; a deny on any of them wins,
+/// else the first allow), `cgroup/NAME` for its cgroup and then each ancestor (the
+/// first rule decides), `exe/NAME` for its executable, and last `uid/default`.
+///
+/// # Errors
+/// Those of [`check`].
+pub fn check_client(
+    rules: &Ruleset,
+    uid: u32,
+    gid: u32,
+    facts: Option<&mut dyn Facts>,
+) -> Result<Verdict, Error> {
     let euid = rustix::process::geteuid().as_raw();
     let egid = rustix::process::getegid().as_raw();
-    let keys = keys(uid, gid, euid, egid);
-    match rules {
-        Ruleset::None => Ok(Verdict::Allow {
-            key: None,
-            env: Vec::new(),
-            exec: None,
-        }),
-        Ruleset::Dir(dir) => first(&keys, |k| fs_rule(dir, k)),
-        Ruleset::Cdb(file) => {
-            let db = rulescdb::open(file)?;
-            first(&keys, |k| cdb_rule(&db, file, k))
+    let opened = match rules {
+        Ruleset::None => {
+            return Ok(Verdict::Allow {
+                key: None,
+                env: Vec::new(),
+                exec: None,
+            });
+        }
+        Ruleset::Dir(dir) => Opened::Dir(dir),
+        Ruleset::Cdb(file) => Opened::Cdb(file, rulescdb::open(file)?),
+    };
+    let mut keys = keys(uid, gid, euid, egid);
+    let default = keys.split_off(keys.len().saturating_sub(1));
+    match first(&keys, |k| opened.rule(k))? {
+        Verdict::NoRule => {}
+        v => return Ok(v),
+    }
+    if let Some(f) = facts {
+        if let Some(v) = by_groups(&opened, gid, f)? {
+            return Ok(v);
+        }
+        if let Some(v) = by_process(&opened, f)? {
+            return Ok(v);
         }
     }
+    first(&default, |k| opened.rule(k))
+}
+
+/// The rules, opened for one lookup.
+enum Opened<'a> {
+    Dir(&'a Path),
+    Cdb(&'a Path, cdb2::CDB),
+}
+
+impl Opened<'_> {
+    fn rule(&self, key: &str) -> Result<Option<Rule>, Error> {
+        match self {
+            Opened::Dir(dir) => fs_rule(dir, key),
+            Opened::Cdb(file, db) => cdb_rule(db, file, key),
+        }
+    }
+
+    /// Whether rules may be filed under `kind/`: a directory tells at once (and spares
+    /// the client's facts); a cdb is asked key by key.
+    fn may_have(&self, kind: &str) -> Result<bool, Error> {
+        match self {
+            Opened::Dir(dir) => probe(&dir.join(kind), Probe::Exists),
+            Opened::Cdb(..) => Ok(true),
+        }
+    }
+
+    /// Whether rules are filed under `kind/` (a cdb is read through: only when a fact
+    /// is not known).
+    fn has(&self, kind: &str) -> Result<bool, Error> {
+        match self {
+            Opened::Dir(_) => self.may_have(kind),
+            Opened::Cdb(file, db) => {
+                let prefix = format!("{kind}/");
+                for rec in db.iter() {
+                    let (k, _) = rec.map_err(|e| cdb_error(file, &e))?;
+                    if k.starts_with(prefix.as_bytes()) {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    /// `Unknown` if rules of `kind` exist, else no verdict.
+    fn unknown(&self, kind: &'static str, why: String) -> Result<Option<Verdict>, Error> {
+        Ok(self.has(kind)?.then_some(Verdict::Unknown { kind, why }))
+    }
+}
+
+/// `group/GID` for the egid and every supplementary group: any deny wins, else the
+/// first allow.
+fn by_groups(
+    rules: &Opened<'_>,
+    egid: u32,
+    facts: &mut dyn Facts,
+) -> Result<Option<Verdict>, Error> {
+    if !rules.may_have("group")? {
+        return Ok(None);
+    }
+    let mut all = vec![egid];
+    match facts.groups() {
+        Ok(sup) => all.extend(sup),
+        Err(why) => return rules.unknown("group", why),
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut allow = None;
+    for g in all {
+        if !seen.insert(g) {
+            continue;
+        }
+        let key = format!("group/{g}");
+        match rules.rule(&key)? {
+            Some(Rule::Deny) => return Ok(Some(Verdict::Deny { key })),
+            Some(Rule::Allow { env, exec }) if allow.is_none() => {
+                allow = Some(Verdict::Allow {
+                    key: Some(key),
+                    env,
+                    exec,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(allow)
+}
+
+/// `cgroup/` keys (the client's cgroup, then its ancestors), then `exe/`.
+fn by_process(rules: &Opened<'_>, facts: &mut dyn Facts) -> Result<Option<Verdict>, Error> {
+    if rules.may_have("cgroup")? {
+        match facts.cgroup() {
+            Ok(path) => match first(&rulekey::cgroup_keys(&path), |k| rules.rule(k))? {
+                Verdict::NoRule => {}
+                v => return Ok(Some(v)),
+            },
+            Err(why) => {
+                if let Some(v) = rules.unknown("cgroup", why)? {
+                    return Ok(Some(v));
+                }
+            }
+        }
+    }
+    if rules.may_have("exe")? {
+        match facts.exe() {
+            Ok(path) => {
+                let keys: Vec<String> = rulekey::exe_key(&path).into_iter().collect();
+                match first(&keys, |k| rules.rule(k))? {
+                    Verdict::NoRule => {}
+                    v => return Ok(Some(v)),
+                }
+            }
+            Err(why) => return rules.unknown("exe", why),
+        }
+    }
+    Ok(None)
+}
+
+/// [`check`] in a rules directory, with the lookup keys already made ([`keys`]): a
+/// daemon that knows its own euid and egid saves two system calls per client.
+///
+/// # Errors
+/// As [`check`].
+pub fn dir_check(dir: &Path, keys: &[String]) -> Result<Verdict, Error> {
+    first(keys, |k| fs_rule(dir, k))
 }
 
 fn first(
@@ -207,15 +375,49 @@ fn read_fs_rule(base: &Path, how: Probe) -> Result<Option<Rule>, Error> {
     Ok(Some(Rule::Allow { env, exec }))
 }
 
-/// Read at most `max` bytes of `path`. Opened non-blocking so that a fifo left in a
-/// rules directory reads as empty instead of hanging the connection.
-fn read_limited(path: &Path, max: usize) -> Result<Vec<u8>, Errno> {
+/// Open `path` to read, non-blocking, so that a fifo left in a rules directory reads
+/// as empty instead of hanging the connection.
+fn open_rule_file(path: &Path) -> Result<std::fs::File, Errno> {
     let io = |e: std::io::Error| Errno::from_io_error(&e).unwrap_or(Errno::IO);
-    let f = std::fs::OpenOptions::new()
+    std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
-        .map_err(io)?;
+        .map_err(io)
+}
+
+/// The start of `path` up to its first newline, or all of it, at most `max` bytes:
+/// all an env file's value needs ([`envfile_value`] reads the first line only). Once
+/// a newline is in, nothing after it can change the value, so the read that would
+/// only see end of file is saved (one read per file instead of two: rules are read
+/// at every connection).
+fn read_first_line(path: &Path, max: usize) -> Result<Vec<u8>, Errno> {
+    let io = |e: std::io::Error| Errno::from_io_error(&e).unwrap_or(Errno::IO);
+    let mut f = open_rule_file(path)?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; MAX_ENV_FILE + 1];
+    while buf.len() < max {
+        let want = (max - buf.len()).min(chunk.len());
+        let n = match f.read(chunk.get_mut(..want).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(io(e)),
+        };
+        let got = chunk.get(..n).unwrap_or_default();
+        buf.extend_from_slice(got);
+        if got.contains(&b'\n') {
+            break;
+        }
+    }
+    Ok(buf)
+}
+
+/// Read at most `max` bytes of `path` (see [`open_rule_file`]).
+fn read_limited(path: &Path, max: usize) -> Result<Vec<u8>, Errno> {
+    let io = |e: std::io::Error| Errno::from_io_error(&e).unwrap_or(Errno::IO);
+    let f = open_rule_file(path)?;
     let mut buf = Vec::with_capacity(max.min(4097));
     let mut take = f.take(max as u64);
     match take.read_to_end(&mut buf) {
@@ -300,7 +502,7 @@ fn envdir_in_order(
     let mut mods = Vec::with_capacity(names.len());
     for name in names {
         let path = dir.join(&name);
-        let content = read_limited(&path, MAX_ENV_FILE + 1).map_err(|e| {
+        let content = read_first_line(&path, MAX_ENV_FILE + 1).map_err(|e| {
             // As skalibs: a file that vanished between readdir and open is EIDRM.
             let e = if e == Errno::NOENT { Errno::IDRM } else { e };
             Error::sys_at("read", &path, e)
@@ -448,6 +650,8 @@ fn ucspi_env(
         for s in [
             "REMOTEEUID",
             "REMOTEEGID",
+            "REMOTEGIDLIST",
+            "REMOTEPID",
             "REMOTEPATH",
             "LOCALPATH",
             "CONNNUM",
@@ -467,6 +671,8 @@ pub fn reason(rules: &Ruleset, verdict: &Verdict) -> String {
         Verdict::Allow { key: Some(k), .. } => (k, "allow"),
         Verdict::Allow { key: None, .. } => return String::new(),
         Verdict::Deny { key } => (key, "deny"),
+        // Its line says why itself.
+        Verdict::Unknown { .. } => return String::new(),
         Verdict::NoRule => {
             return match rules {
                 Ruleset::None => String::new(),
@@ -509,12 +715,22 @@ fn find_execlineb() -> Option<PathBuf> {
 pub fn ipcserver_access(cfg: &IpcserverAccessConfig, diag: &Diag) -> Result<Infallible, Error> {
     let client = client_from(|k| std::env::var_os(k))?;
     let pid = rustix::process::getpid().as_raw_nonzero();
-    let who = format!("pid {pid} uid {} gid {}", client.uid, client.gid);
+    let mut facts = crate::prog::peer::Stdin::new(client.uid, client.gid);
+    let verdict = check_client(&cfg.rules, client.uid, client.gid, Some(&mut facts))?;
+    // At -v 2 the lines also name the client's process and groups (ours).
+    let client_facts = if diag.verbosity >= 2 {
+        crate::prog::peer::Facts::log_suffix(&mut facts)
+    } else {
+        String::new()
+    };
+    let who = format!(
+        "pid {pid} uid {} gid {}{client_facts}",
+        client.uid, client.gid
+    );
     // A warning, but only when verbose, as s6 prints it.
     if matches!(cfg.rules, Ruleset::None) && diag.verbosity >= 2 {
         diag.warn("invoked without a ruleset!");
     }
-    let verdict = check(&cfg.rules, client.uid, client.gid)?;
     let why = reason(&cfg.rules, &verdict);
     let (env, exec) = match verdict {
         Verdict::Allow { env, exec, .. } => (env, exec),
@@ -525,6 +741,12 @@ pub fn ipcserver_access(cfg: &IpcserverAccessConfig, diag: &Diag) -> Result<Infa
         Verdict::NoRule => {
             warn_missing_rules(&cfg.rules, diag);
             diag.info(format!("deny {who}: No such file or directory{why}"));
+            return Err(Error::Denied(format!("deny {who}")));
+        }
+        Verdict::Unknown { kind, why } => {
+            diag.warn(format!(
+                "deny {who}: there are {kind}/ rules, and the client's {kind} is not known: {why}"
+            ));
             return Err(Error::Denied(format!("deny {who}")));
         }
     };
@@ -599,6 +821,137 @@ mod tests {
             }
         );
         assert_eq!(first(&keys, |_| Ok(None))?, Verdict::NoRule);
+        Ok(())
+    }
+
+    /// Facts that count how often each is asked for.
+    #[derive(Default)]
+    struct Fake {
+        groups: Option<Vec<u32>>,
+        cgroup: Option<&'static str>,
+        asked: Vec<&'static str>,
+    }
+
+    impl Facts for Fake {
+        fn groups(&mut self) -> Result<Vec<u32>, String> {
+            self.asked.push("groups");
+            self.groups.clone().ok_or_else(|| "unknown".into())
+        }
+        fn cgroup(&mut self) -> Result<Vec<u8>, String> {
+            self.asked.push("cgroup");
+            self.cgroup
+                .map(|c| c.as_bytes().to_vec())
+                .ok_or_else(|| "unknown".into())
+        }
+        fn exe(&mut self) -> Result<Vec<u8>, String> {
+            self.asked.push("exe");
+            Err("unknown".into())
+        }
+        fn log_suffix(&mut self) -> String {
+            String::new()
+        }
+    }
+
+    /// A rules directory under /tmp with `rules` (`KEY/allow` or `KEY/deny`).
+    fn rulesdir(tag: &str, rules: &[&str]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ipccore-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for r in rules {
+            let p = dir.join(r);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "").unwrap();
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn verdict_key(v: &Verdict) -> String {
+        match v {
+            Verdict::Allow { key, .. } => format!("allow {}", key.clone().unwrap_or_default()),
+            Verdict::Deny { key } => format!("deny {key}"),
+            Verdict::NoRule => "none".into(),
+            Verdict::Unknown { kind, .. } => format!("unknown {kind}"),
+        }
+    }
+
+    #[test]
+    fn facts_are_asked_only_when_needed_and_deny_wins() -> Result<(), Error> {
+        // No group/, cgroup/ or exe/ directory: nothing asked, s6's verdict.
+        let plain = rulesdir("plain", &["uid/default/allow"]);
+        let mut f = Fake::default();
+        let v = check_client(&Ruleset::Dir(plain.clone()), 4000, 4000, Some(&mut f))?;
+        assert_eq!(verdict_key(&v), "allow uid/default");
+        assert!(f.asked.is_empty(), "{:?}", f.asked);
+        // A uid rule decides first: nothing asked either.
+        let dir = rulesdir(
+            "groups",
+            &[
+                "uid/4001/allow",
+                "group/10/allow",
+                "group/11/deny",
+                "group/4000/allow",
+                "cgroup/a/allow",
+                "cgroup/a-b\\x2dc/deny",
+                "uid/default/deny",
+            ],
+        );
+        let rules = Ruleset::Dir(dir.clone());
+        let mut f = Fake::default();
+        assert_eq!(
+            verdict_key(&check_client(&rules, 4001, 4001, Some(&mut f))?),
+            "allow uid/4001"
+        );
+        assert!(f.asked.is_empty());
+        // The egid's allow, then a supplementary deny: the deny wins.
+        let mut f = Fake {
+            groups: Some(vec![10, 11]),
+            ..Fake::default()
+        };
+        assert_eq!(
+            verdict_key(&check_client(&rules, 5, 4000, Some(&mut f))?),
+            "deny group/11"
+        );
+        // An allow on a supplementary group.
+        let mut f = Fake {
+            groups: Some(vec![10]),
+            ..Fake::default()
+        };
+        assert_eq!(
+            verdict_key(&check_client(&rules, 5, 5, Some(&mut f))?),
+            "allow group/10"
+        );
+        // Unknown groups with group/ rules: refused.
+        let mut f = Fake::default();
+        assert_eq!(
+            verdict_key(&check_client(&rules, 5, 5, Some(&mut f))?),
+            "unknown group"
+        );
+        // The most specific cgroup first, then its ancestors.
+        for (cg, want) in [
+            ("/a/b-c/d", "deny cgroup/a-b\\x2dc"),
+            ("/a/x", "allow cgroup/a"),
+            ("/z", "deny uid/default"),
+        ] {
+            let mut f = Fake {
+                groups: Some(vec![]),
+                cgroup: Some(cg),
+                ..Fake::default()
+            };
+            assert_eq!(
+                verdict_key(&check_client(&rules, 5, 5, Some(&mut f))?),
+                want,
+                "{cg}"
+            );
+            assert_eq!(
+                f.asked,
+                ["groups", "cgroup"],
+                "no exe/ rules: exe not asked"
+            );
+        }
+        // Without facts (ipcfdholderd): s6's keys only.
+        assert_eq!(verdict_key(&check(&rules, 5, 4000)?), "deny uid/default");
+        let _ = std::fs::remove_dir_all(&plain);
+        let _ = std::fs::remove_dir_all(&dir);
         Ok(())
     }
 

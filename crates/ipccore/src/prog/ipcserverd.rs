@@ -11,6 +11,7 @@ use crate::base::error::{Error, ResultExt};
 use crate::base::text;
 use crate::base::ucspi;
 use crate::fs::listen::Leftover;
+use crate::prog::peer::{self, Peer};
 use crate::sys::diag::Diag;
 use crate::sys::exec;
 use crate::sys::fd;
@@ -28,14 +29,10 @@ use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
-/// s6's documented ceiling for maxconn.
-pub const MAXCONN_MAX: u32 = 1000;
+/// s6's ceiling for maxconn: 16384 since 2.13 (2.11 and the manuals of both say 1000).
+pub const MAXCONN_MAX: u32 = 16384;
 /// The most concurrent connections without `-c` (s6-ipcserverd's default).
 pub const MAXCONN_DEFAULT: u32 = 40;
-
-/// How long an exiting server waits for handlers still starting, to report their exec
-/// failures (a handler stopped before its exec must not hold the exit up for ever).
-const SPAWN_SETTLE: Duration = Duration::from_secs(2);
 
 /// How long the listener rests after accept ran out of fds or memory.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
@@ -43,7 +40,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
 /// Connection limits, clamped as s6 does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// `-c`: most connections at once (1 to 1000).
+    /// `-c`: most connections at once (1 to 16384).
     pub maxconn: u32,
     /// `-C`: most connections at once from one uid (at most `maxconn`).
     pub localmaxconn: u32,
@@ -51,7 +48,7 @@ pub struct Limits {
 
 impl Limits {
     /// `-c` and `-C` as s6-ipcserverd takes them: maxconn 0 becomes 1 and is capped at
-    /// 1000; localmaxconn is capped at maxconn (and equals it with `-P`, where every
+    /// 16384; localmaxconn is capped at maxconn (and equals it with `-P`, where every
     /// client counts as one user), and 0 denies every connection, as in s6-ipcserverd
     /// (ipcserver, like s6-ipcserver, turns `-C 0` into 1 before it gets here).
     pub fn new(maxconn: Option<u32>, localmaxconn: Option<u32>, peercred: bool) -> Limits {
@@ -212,12 +209,37 @@ pub(super) fn serve_after(
     diag: Diag,
     leftover: Leftover,
 ) -> Result<(), Error> {
+    let (spawner, local_path) = prepare_spawn(cfg)?;
+    let mut sigs = install_signals()?;
+    rustix::io::ioctl_fionbio(&listener, true).op("set listening socket non-blocking")?;
+    announce_ready(cfg, leftover)?;
+    let mut srv = Server {
+        cfg,
+        diag,
+        spawner,
+        children: HashMap::new(),
+        per_uid: HashMap::new(),
+        local_path,
+    };
+    diag.info("starting");
+    srv.status();
+    srv.run(&listener, &mut sigs)
+}
+
+/// The handlers' spawner: prog, and our environment without the per-connection
+/// variables (set at each spawn) and `cfg.remove_env`; and the `IPCLOCALPATH` entry.
+fn prepare_spawn(cfg: &IpcserverdConfig) -> Result<(Spawner, Option<CString>), Error> {
     let mut remove: Vec<&str> = vec![
         ucspi::PROTO,
         ucspi::IPCREMOTEEUID,
         ucspi::IPCREMOTEEGID,
+        ucspi::IPCREMOTEGIDLIST,
+        ucspi::IPCREMOTEPID,
         ucspi::IPCREMOTEPATH,
         ucspi::IPCCONNNUM,
+        // Our count includes the new connection: a stale "counts from 0" must not
+        // reach an ipcconnlimit behind us.
+        ucspi::IPCCONNNUMBASE,
     ];
     if cfg.local_path.is_some() {
         remove.push(ucspi::IPCLOCALPATH);
@@ -232,6 +254,11 @@ pub(super) fn serve_after(
         ),
         None => None,
     };
+    Ok((spawner, local_path))
+}
+
+/// Trap the signals the loop handles, on a self-pipe.
+fn install_signals() -> Result<SelfPipe, Error> {
     let trapped = [
         sig::SIGCHLD,
         sig::SIGTERM,
@@ -239,11 +266,16 @@ pub(super) fn serve_after(
         sig::SIGQUIT,
         sig::SIGABRT,
     ];
-    let mut sigs = SelfPipe::new(&trapped)?;
+    let sigs = SelfPipe::new(&trapped)?;
     // A caller's mask must not keep them from us (s6-ipcserverd unblocks what it
     // traps): a blocked SIGCHLD would leave every handler unreaped.
     crate::sys::spawn::unblock(&trapped);
-    rustix::io::ioctl_fionbio(&listener, true).op("set listening socket non-blocking")?;
+    Ok(sigs)
+}
+
+/// Point stdin and stdout at /dev/null, writing the `-1` readiness line in between,
+/// and close `leftover` right after it.
+fn announce_ready(cfg: &IpcserverdConfig, leftover: Leftover) -> Result<(), Error> {
     // Once the readiness line is out no fd may appear (supervisors and tests count fds
     // from then on): open /dev/null before it, and after it only copy stdin.
     fd::null_stdin()?;
@@ -251,68 +283,60 @@ pub(super) fn serve_after(
         fd::write_all(rustix::stdio::stdout(), msg).op("write readiness notification")?;
     }
     drop(leftover);
-    fd::stdout_from_stdin()?;
-    let mut srv = Server {
-        cfg,
-        diag,
-        spawner,
-        children: HashMap::new(),
-        per_uid: HashMap::new(),
-        local_path,
-    };
-    diag.info("starting");
-    srv.status();
-    let mut resting_until: Option<Instant> = None;
-    let mut starved = false;
-    loop {
-        let now = Instant::now();
-        if resting_until.is_some_and(|t| now >= t) {
-            resting_until = None;
-        }
-        let accepting = srv.children.len() < cfg.limits.maxconn as usize && resting_until.is_none();
-        let timeout = crate::sys::time::poll_timeout(resting_until);
-        let sigfd = sigs.fd();
-        let mut fds = vec![PollFd::new(&sigfd, PollFlags::IN)];
-        if accepting {
-            fds.push(PollFd::new(&listener, PollFlags::IN));
-        }
-        match rustix::event::poll(&mut fds, timeout.as_ref()) {
-            Ok(_) => {}
-            Err(Errno::INTR) => continue,
-            Err(e) => return Err(Error::sys("poll", e)),
-        }
-        let sig_ready = !fds[0].revents().is_empty();
-        let conn_ready = accepting && fds.get(1).is_some_and(|f| !f.revents().is_empty());
-        drop(fds);
-        if sig_ready {
-            for s in sigs.pending() {
-                if srv.on_signal(s) {
-                    srv.report_unreaped();
-                    diag.info("exiting");
-                    return Ok(());
-                }
+    fd::stdout_from_stdin()
+}
+
+impl Server<'_> {
+    /// The loop: poll the self-pipe, and the listener while fewer than maxconn handlers
+    /// run and accept is not resting; until TERM, QUIT or ABRT.
+    fn run(&mut self, listener: &OwnedFd, sigs: &mut SelfPipe) -> Result<(), Error> {
+        let diag = self.diag;
+        let mut resting_until: Option<Instant> = None;
+        let mut starved = false;
+        loop {
+            let now = Instant::now();
+            if resting_until.is_some_and(|t| now >= t) {
+                resting_until = None;
             }
-        }
-        if conn_ready {
-            match srv.accept_some(&listener) {
-                Accepted::Drained => starved = false,
-                Accepted::Starved(e) => {
-                    // Warn once per episode, not at every retry.
-                    if !starved {
-                        diag.warn(format!(
-                            "unable to accept: {}: pausing accept until resources free up",
-                            text::strerror(e)
-                        ));
+            let accepting =
+                self.children.len() < self.cfg.limits.maxconn as usize && resting_until.is_none();
+            let timeout = crate::sys::time::poll_timeout(resting_until);
+            let sigfd = sigs.fd();
+            let mut fds = vec![PollFd::new(&sigfd, PollFlags::IN)];
+            if accepting {
+                fds.push(PollFd::new(listener, PollFlags::IN));
+            }
+            match rustix::event::poll(&mut fds, timeout.as_ref()) {
+                Ok(_) => {}
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(Error::sys("poll", e)),
+            }
+            let sig_ready = !fds[0].revents().is_empty();
+            let conn_ready = accepting && fds.get(1).is_some_and(|f| !f.revents().is_empty());
+            drop(fds);
+            if sig_ready && sigs.pending().into_iter().any(|s| self.on_signal(s)) {
+                diag.info("exiting");
+                return Ok(());
+            }
+            if conn_ready {
+                match self.accept_some(listener) {
+                    Accepted::Drained => starved = false,
+                    Accepted::Starved(e) => {
+                        // Warn once per episode, not at every retry.
+                        if !starved {
+                            diag.warn(format!(
+                                "unable to accept: {}: pausing accept until resources free up",
+                                text::strerror(e)
+                            ));
+                        }
+                        starved = true;
+                        resting_until = Some(Instant::now() + ACCEPT_BACKOFF);
                     }
-                    starved = true;
-                    resting_until = Some(Instant::now() + ACCEPT_BACKOFF);
                 }
             }
         }
     }
-}
 
-impl Server<'_> {
     fn status(&self) {
         self.diag.info(format!(
             "status: {}/{}",
@@ -362,15 +386,11 @@ impl Server<'_> {
 
     fn reap(&mut self) {
         loop {
-            // With the exec failure of an asynchronous spawn, known only now.
-            match self.spawner.reap() {
-                Ok(Some((pid, status, failed))) => {
+            match rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG) {
+                Ok(Some((pid, status))) => {
                     let Some(child) = self.children.remove(&pid) else {
                         continue;
                     };
-                    if let Some(e) = failed {
-                        self.exec_failed(e);
-                    }
                     if let Some(n) = self.per_uid.get_mut(&child.uid) {
                         *n = n.saturating_sub(1);
                         if *n == 0 {
@@ -400,26 +420,6 @@ impl Server<'_> {
         }
     }
 
-    /// As s6-ipcserverd's forked child: an exec failure is reported at every verbosity,
-    /// and the child (exit 127 or 126) is logged like any other, after this line.
-    fn exec_failed(&self, e: Errno) {
-        let mut msg = b"unable to exec ".to_vec();
-        msg.extend_from_slice(self.spawner.prog());
-        msg.extend_from_slice(b": ");
-        msg.extend_from_slice(text::strerror(e).as_bytes());
-        msg.extend_from_slice(exec_hint(e).as_bytes());
-        self.diag.fatal_msg(msg);
-    }
-
-    /// Before exiting: the exec failures of handlers not reaped yet, which a forked
-    /// child would have reported itself (SPAWN_SETTLE bounds the wait for those still
-    /// starting).
-    fn report_unreaped(&mut self) {
-        for e in self.spawner.unreaped_exec_errors(SPAWN_SETTLE) {
-            self.exec_failed(e);
-        }
-    }
-
     /// Accept while connections are waiting and slots are free.
     fn accept_some(&mut self, listener: &OwnedFd) -> Accepted {
         while self.children.len() < self.cfg.limits.maxconn as usize {
@@ -444,16 +444,16 @@ impl Server<'_> {
 
     fn handle(&mut self, conn: OwnedFd, peer_path: &[u8]) {
         let d = self.diag;
-        let (uid, gid) = if self.cfg.peercred {
-            match crate::sys::cred::peer(&conn) {
-                Ok(c) => (c.uid.as_raw(), c.gid.as_raw()),
+        let (uid, gid, cred_pid) = if self.cfg.peercred {
+            match crate::sys::cred::peer_creds(&conn) {
+                Ok(c) => (c.uid, c.gid, c.pid),
                 Err(e) => {
                     d.warn(format!("unable to getpeereid: {}", text::strerror(e)));
                     return;
                 }
             }
         } else {
-            (0, 0)
+            (0, 0, 0)
         };
         let ids = |u: u32, g: u32| {
             if self.cfg.peercred {
@@ -465,10 +465,13 @@ impl Server<'_> {
         let local = self.cfg.limits.localmaxconn;
         let count = self.per_uid.get(&uid).copied().unwrap_or(0);
         if count >= local {
-            d.notice(format!("deny {} count {count}/{local}", ids(uid, gid)));
+            // At every verbosity, -q included, as s6-ipcserverd (2.11 and 2.15).
+            d.always_info(format!("deny {} count {count}/{local}", ids(uid, gid)));
             return;
         }
-        let mut env: Vec<CString> = Vec::with_capacity(6);
+        // Our additions (`prog::peer`): groups and pid, with the credentials.
+        let peer = self.cfg.peercred.then(|| peer::lookup(&conn, cred_pid));
+        let mut env: Vec<CString> = Vec::with_capacity(8);
         let mut push = |name: &str, v: &[u8]| {
             if let Some(c) = env_entry(name, v) {
                 env.push(c);
@@ -486,8 +489,9 @@ impl Server<'_> {
         if let Some(lp) = &self.local_path {
             env.push(lp.clone());
         }
-        // The child's exec failure, if any, is reported when it is reaped (`reap`).
-        match self.spawner.spawn_async(conn.as_fd(), env) {
+        env.extend(peer.iter().flat_map(Peer::env));
+        let c = Some(conn.as_fd());
+        match self.spawner.spawn([c, c, None], &env) {
             Ok(pid) => {
                 self.children.insert(pid, Child { uid });
                 *self.per_uid.entry(uid).or_insert(0) += 1;
@@ -497,27 +501,28 @@ impl Server<'_> {
                     } else {
                         "?".into()
                     };
-                    d.info(format!(
-                        "allow {} pid {} count {who}/{local}",
-                        ids(uid, gid),
-                        pid.as_raw_nonzero()
-                    ));
+                    let client = peer.as_ref().map(Peer::log_suffix).unwrap_or_default();
+                    let (ids, pid) = (ids(uid, gid), pid.as_raw_nonzero());
+                    d.info(format!("allow {ids} pid {pid} count {who}/{local}{client}"));
                     self.status();
                 }
             }
+            // As s6-ipcserverd ≥ 2.12 (posix_spawn): the exec's failure is known here; the
+            // connection is closed and not counted.
             Err(e) => {
                 let mut msg = b"unable to spawn ".to_vec();
                 msg.extend_from_slice(self.spawner.prog());
                 msg.extend_from_slice(b": ");
                 msg.extend_from_slice(text::strerror(e).as_bytes());
+                msg.extend_from_slice(exec_hint(e).as_bytes());
                 d.warn(msg);
             }
         }
     }
 }
 
-/// What the end of an `unable to exec` line tells the operator: this connection only
-/// (the server goes on: "fatal" is the handler's, as in s6's child), and what to fix.
+/// What the end of an `unable to spawn` line tells the operator: this connection only
+/// (the server goes on), and what to fix.
 fn exec_hint(e: Errno) -> &'static str {
     match e {
         Errno::NOENT => {
@@ -550,7 +555,8 @@ mod tests {
                 localmaxconn: 0
             }
         );
-        assert_eq!(Limits::new(Some(5000), None, true).maxconn, 1000);
+        assert_eq!(Limits::new(Some(5000), None, true).maxconn, 5000);
+        assert_eq!(Limits::new(Some(20000), None, true).maxconn, 16384);
         assert_eq!(Limits::new(Some(10), Some(20), true).localmaxconn, 10);
         assert_eq!(Limits::new(Some(10), Some(2), false).localmaxconn, 10);
     }

@@ -3,7 +3,7 @@
 //! systemd (`LISTEN_FDS`, `LISTEN_PID`, `LISTEN_FDNAMES`) or upstart (`UPSTART_FDS`,
 //! `UPSTART_EVENTS`) would, and exec the next program.
 //!
-//! The socket itself comes from [`listen::create_with`], so nobody can connect to it
+//! The socket itself comes from `listen::create_with`, so nobody can connect to it
 //! before its mode and owner are final and only a stale socket is ever replaced, unlike nosh, whose
 //! manual documents its unlink and chmod/chown races. Accepting connections is left to
 //! the next program (`ipcserverd`, or any `sd_listen_fds` consumer).
@@ -218,7 +218,7 @@ fn current_umask() -> Mode {
 ///
 /// # Errors
 /// `--fdname` without `--systemd-compatibility` or an invalid name (usage); those of
-/// [`listen::create_with`]; `set SO_PASSCRED on socket`, `set SO_PASSSEC on socket`;
+/// `listen::create_with`; `set SO_PASSCRED on socket`, `set SO_PASSSEC on socket`;
 /// `move fd`; the exec error.
 pub fn local_socket_listen(
     cfg: &LocalSocketListenConfig,

@@ -39,6 +39,8 @@
 //! | ipcfdholderd | [`ipcfdholder::ipcfdholderd::ipcfdholderd`] |
 //! | ipcfdholder-{delete,getdump,list,retrieve,setdump,store,transferdump} | `ipcfdholder::ipcfdholder_*::ipcfdholder_*` |
 //! | ipcioconnect | [`ipcioconnect::ipcioconnect`] |
+//! | ipchttpgate | [`ipchttpgate::ipchttpgate`] |
+//! | ipcnotify-socket-from-fd, ipcnotify-fd-from-socket | [`ipcnotify::ipcnotify_socket_from_fd::ipcnotify_socket_from_fd`], [`ipcnotify::ipcnotify_fd_from_socket::ipcnotify_fd_from_socket`] |
 //! | ipcrules-cdb | [`ipcrules_cdb::ipcrules_cdb`] |
 //! | ipcrules-fs | [`ipcrules_fs::ipcrules_fs`] |
 //! | ipcserver | [`ipcserver::ipcserver`] |
@@ -56,7 +58,9 @@ pub mod binprefix;
 pub mod ipcclient;
 pub mod ipcconnlimit;
 pub mod ipcfdholder;
+pub mod ipchttpgate;
 pub mod ipcioconnect;
+pub mod ipcnotify;
 pub mod ipcrules_cdb;
 pub mod ipcrules_fs;
 pub mod ipcserver;
@@ -66,3 +70,4 @@ pub mod ipcserverd;
 pub mod ipcsudo;
 pub mod local_socket_listen;
 pub mod npt;
+pub mod peer;

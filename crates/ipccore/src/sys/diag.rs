@@ -68,8 +68,13 @@ impl Diag {
         }
     }
 
+    /// `PROG: info: MSG` at every verbosity (s6-ipcserverd's deny line).
+    pub fn always_info(&self, msg: impl AsRef<[u8]>) {
+        self.line("info", msg.as_ref());
+    }
+
     /// `PROG: info: MSG` at verbosity ≥ 1 (for events s6 reports even when not verbose).
-    pub fn notice(&self, msg: impl AsRef<[u8]>) {
+    pub(crate) fn notice(&self, msg: impl AsRef<[u8]>) {
         if self.verbosity >= 1 {
             self.line("info", msg.as_ref());
         }

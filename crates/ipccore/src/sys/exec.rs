@@ -8,21 +8,23 @@
 //! std's `CommandExt::exec` would also force SIGPIPE to SIG_DFL, losing a caller's
 //! SIG_IGN, as s6 (written in C) never does. The same entry records which of fds 0-2
 //! were closed and the signal mask at start, for ipcserverd's checks and npt-wait's
-//! transparent spawn.
+//! transparent spawn; [`hand_on_closed_stdio`] then makes the runtime's /dev/null on
+//! those fds close-on-exec, so that every next program finds them closed, as under s6.
 //!
 //! This module opts back into `unsafe` for the sigaction query, the `.init_array` entry
 //! and `execve`.
 #![allow(unsafe_code)]
 
 use crate::base::error::Error;
+use crate::sys::spawn::path::Search;
 use rustix::io::Errno;
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 /// One environment edit: set NAME to a value, or unset it (`None`).
-pub type EnvMod = (OsString, Option<OsString>);
+pub(crate) type EnvMod = (OsString, Option<OsString>);
 
 /// An edit that sets `name` to `value` in the next program's environment
 /// (`IPCREMOTEEUID=1000`, a rule's `env/` file).
@@ -36,31 +38,43 @@ pub fn unset(name: impl AsRef<OsStr>) -> EnvMod {
     (name.as_ref().to_owned(), None)
 }
 
-/// The standard signals (1 to 31) that were ignored when the process started, bit n
-/// for signal n, with bit 0 set once recorded (0: the `.init_array` entry did not run,
-/// e.g. a harness linking us another way). Only SIG_DFL and SIG_IGN survive an exec, so
-/// "ignored or not" is all there is to know. Realtime signals are never changed by us.
-static IGNORED_AT_START: AtomicU32 = AtomicU32::new(0);
+/// The signals (1 to 64) that were ignored when the process started, bit n-1 for signal
+/// n. Only SIG_DFL and SIG_IGN survive an exec, so "ignored or not" is all there is to
+/// know.
+static IGNORED_AT_START: AtomicU64 = AtomicU64::new(0);
+/// Whether `IGNORED_AT_START` was recorded (false: the `.init_array` entry did not run,
+/// e.g. a harness linking us another way).
+static IGNORED_RECORDED: AtomicBool = AtomicBool::new(false);
 
 /// Record the start-up state the Rust runtime is about to change or hide: which standard
 /// signals were ignored (SIGPIPE, which the runtime ignores, and those a program traps
 /// for itself, npt-wait's TERM, INT, HUP, and must hand on as the caller left them),
 /// which of fds 0, 1, 2 were closed (the runtime puts /dev/null there), and the mask.
 extern "C" fn record_ignored() {
-    let mut bits = 1u32;
-    for sig in 1..32 {
-        // SAFETY: libc's sigaction is plain integers (`sa_sigaction` is a usize), so
-        // all-zero is a valid value; a query (NULL new action) only writes into `old`,
-        // which we own, and needs nothing of the Rust runtime, not yet set up here.
-        let ignored = unsafe {
-            let mut old: libc::sigaction = std::mem::zeroed();
-            libc::sigaction(sig, ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    let mut bits = 0u64;
+    for sig in 1..=64 {
+        // A kernel `struct sigaction` (handler first), larger than the kernel's.
+        let mut old = [0u64; 8];
+        // SAFETY: a query (NULL new action) through the raw syscall, which sees glibc's
+        // own signals 32 and 33 too (glibc's sigaction refuses them, and a caller's
+        // posix_spawn may have left them ignored); the kernel writes at most its struct
+        // into `old`, ours and larger; 8 is the kernel's sigset size. Nothing of the
+        // Rust runtime is needed, and it is not set up yet.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                ptr::null::<u64>(),
+                old.as_mut_ptr(),
+                8usize,
+            )
         };
-        if ignored {
-            bits |= 1 << sig;
+        if rc == 0 && old[0] == libc::SIG_IGN as u64 {
+            bits |= 1 << (sig - 1);
         }
     }
     IGNORED_AT_START.store(bits, Ordering::Relaxed);
+    IGNORED_RECORDED.store(true, Ordering::Relaxed);
     let mut closed = 1u8;
     for fd in 0..3 {
         // SAFETY: F_GETFD only reads the flags of fd `fd`, touches no memory, and is
@@ -70,44 +84,23 @@ extern "C" fn record_ignored() {
         }
     }
     CLOSED_AT_START.store(closed, Ordering::Relaxed);
-    // SAFETY: sigset_t is plain integers (all-zero is valid); a query (NULL new set)
-    // only writes into `set`, and sigismember only reads it, both ours.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        if libc::pthread_sigmask(libc::SIG_BLOCK, ptr::null(), &mut set) == 0 {
-            let bits = (1..=64)
-                .filter(|&sig| libc::sigismember(&set, sig) == 1)
-                .fold(0u64, |b, sig| b | 1u64 << (sig - 1));
-            MASK_AT_START.store(bits, Ordering::Relaxed);
-            MASK_RECORDED.store(true, Ordering::Relaxed);
-        }
-    }
+    MASK_AT_START.store(
+        crate::sys::sig::mask(libc::SIG_BLOCK, None),
+        Ordering::Relaxed,
+    );
+    MASK_RECORDED.store(true, Ordering::Relaxed);
 }
 
 /// The signal mask at start (the kernel's 64 bits), for a transparent spawn.
 static MASK_AT_START: AtomicU64 = AtomicU64::new(0);
 static MASK_RECORDED: AtomicBool = AtomicBool::new(false);
 
-/// The signal mask the process started with, if recorded.
-pub fn mask_at_start() -> Option<libc::sigset_t> {
+/// The signal mask the process started with (the kernel's 64 bits), if recorded.
+pub(crate) fn mask_at_start() -> Option<u64> {
     let _ = std::hint::black_box(&RECORD_IGNORED);
-    if !MASK_RECORDED.load(Ordering::Relaxed) {
-        return None;
-    }
-    let bits = MASK_AT_START.load(Ordering::Relaxed);
-    // SAFETY: sigset_t is plain integers (all-zero is valid), emptied by sigemptyset and
-    // filled by sigaddset, which only write into `set`, ours (and reject a signal
-    // number they do not know).
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for sig in 1..=64 {
-            if bits & (1u64 << (sig - 1)) != 0 {
-                libc::sigaddset(&mut set, sig);
-            }
-        }
-        Some(set)
-    }
+    MASK_RECORDED
+        .load(Ordering::Relaxed)
+        .then(|| MASK_AT_START.load(Ordering::Relaxed))
 }
 
 /// Which of fds 0, 1, 2 were closed at start (bit n+1 for fd n, bit 0 once recorded):
@@ -117,10 +110,55 @@ static CLOSED_AT_START: AtomicU8 = AtomicU8::new(0);
 
 /// Whether fd `fd` (0, 1 or 2) was closed when the process started (`None`: not
 /// recorded, or another fd).
-pub fn closed_at_start(fd: i32) -> Option<bool> {
+pub(crate) fn closed_at_start(fd: i32) -> Option<bool> {
     let _ = std::hint::black_box(&RECORD_IGNORED);
     let bits = CLOSED_AT_START.load(Ordering::Relaxed);
     (bits & 1 == 1 && (0..3).contains(&fd)).then(|| bits & (2 << fd) != 0)
+}
+
+/// Whether fd `fd` (0, 1 or 2) was closed at start and still holds what the Rust
+/// runtime put there: /dev/null (character device 1:3). A chain-loader hands such an
+/// fd on closed, as exec(2) would have; one the program has filled since (the socket
+/// ipcserver-socketbinder puts on fd 0) is left alone.
+pub fn runtime_null(fd: i32) -> bool {
+    use std::os::fd::AsFd;
+    if closed_at_start(fd) != Some(true) {
+        return false;
+    }
+    let st = match fd {
+        0 => rustix::fs::fstat(std::io::stdin().as_fd()),
+        1 => rustix::fs::fstat(std::io::stdout().as_fd()),
+        2 => rustix::fs::fstat(std::io::stderr().as_fd()),
+        _ => return false,
+    };
+    st.is_ok_and(|st| {
+        rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::CharacterDevice
+            && rustix::fs::major(st.st_rdev) == 1
+            && rustix::fs::minor(st.st_rdev) == 3
+    })
+}
+
+/// Make each of fds 0, 1, 2 that was closed at start, and is now the runtime's
+/// /dev/null ([`runtime_null`]), close-on-exec: every program we exec or spawn then
+/// finds it closed, as it would under s6 (its chain-loaders, s6-ipcserverd's handlers,
+/// s6-sudod's command, s6-ftrig-listen1's prog). The fd itself stays open here, so
+/// nothing we open later lands on 0, 1 or 2 (our messages keep going to /dev/null, and
+/// never into a socket that took fd 2's number). Called once, at start, by every
+/// program; a program that puts an fd of its own there later (dup2 clears
+/// close-on-exec) hands that one on.
+pub fn hand_on_closed_stdio() {
+    use std::os::fd::AsFd;
+    for fd in 0..3 {
+        if runtime_null(fd) {
+            let cloexec = rustix::io::FdFlags::CLOEXEC;
+            // Nothing to do if it fails: the fd then stays as the runtime left it.
+            let _ = match fd {
+                0 => rustix::io::fcntl_setfd(std::io::stdin().as_fd(), cloexec),
+                1 => rustix::io::fcntl_setfd(std::io::stdout().as_fd(), cloexec),
+                _ => rustix::io::fcntl_setfd(std::io::stderr().as_fd(), cloexec),
+            };
+        }
+    }
 }
 
 /// The `.init_array` entry: the C start-up code calls it before `main`, so before the
@@ -129,14 +167,15 @@ pub fn closed_at_start(fd: i32) -> Option<bool> {
 #[unsafe(link_section = ".init_array")]
 static RECORD_IGNORED: extern "C" fn() = record_ignored;
 
-/// Whether standard signal `sig` was ignored when this process started (`None`: not
-/// recorded, or not a standard signal).
-pub fn ignored_at_start(sig: i32) -> Option<bool> {
+/// Whether signal `sig` (1 to 64) was ignored when this process started (`None`: not
+/// recorded, or not a signal number).
+pub(crate) fn ignored_at_start(sig: i32) -> Option<bool> {
     // Referencing the entry keeps its object file in the link: an unreferenced member
     // of the ipccore archive would be dropped, entry and all.
     let _ = std::hint::black_box(&RECORD_IGNORED);
+    let recorded = IGNORED_RECORDED.load(Ordering::Relaxed);
     let bits = IGNORED_AT_START.load(Ordering::Relaxed);
-    (bits & 1 == 1 && (1..32).contains(&sig)).then(|| bits & (1 << sig) != 0)
+    (recorded && (1..=64).contains(&sig)).then(|| bits & (1u64 << (sig - 1)) != 0)
 }
 
 /// Whether SIGPIPE was ignored when this process started (`None`: not recorded).
@@ -211,7 +250,7 @@ pub fn exec(argv: &[OsString], env: &[EnvMod]) -> Error {
         .iter()
         .find_map(|e| e.to_bytes().strip_prefix(b"PATH="))
         .map(<[u8]>::to_vec);
-    let cands = crate::sys::spawn::candidates(prog.as_bytes(), path.as_deref());
+    let cands = crate::sys::spawn::path::candidates(prog.as_bytes(), path.as_deref());
     let argv_p: Vec<*const libc::c_char> = cargv
         .iter()
         .map(|a| a.as_ptr())
@@ -223,32 +262,20 @@ pub fn exec(argv: &[OsString], env: &[EnvMod]) -> Error {
         .chain([ptr::null()])
         .collect();
     let old = restore_inherited_sigpipe();
-    // execvp's rules (glibc __execvpex): EACCES is remembered and the search goes on, as
-    // do the "not here" errors; anything else stops it.
-    let mut err = Errno::NOENT;
-    let mut eacces = false;
+    let mut search = Search::new();
     for c in &cands {
         // SAFETY: `c`, and the NULL-terminated arrays `argv_p` and `envp_p` of pointers
         // to valid C strings (owned by `cargv`, `envp`), outlive the call; an execve
         // that returns has changed nothing.
         unsafe { libc::execve(c.as_ptr(), argv_p.as_ptr(), envp_p.as_ptr()) };
-        err = Errno::from_raw_os_error(
-            std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::ENOENT),
-        );
-        match err {
-            Errno::ACCESS => eacces = true,
-            Errno::NOENT | Errno::STALE | Errno::NOTDIR | Errno::NODEV | Errno::TIMEDOUT => {}
-            _ => {
-                eacces = false;
-                break;
-            }
+        let errno = std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::ENOENT);
+        if !search.failed(errno) {
+            break;
         }
     }
-    if eacces {
-        err = Errno::ACCESS;
-    }
+    let err = Errno::from_raw_os_error(search.errno());
     // SAFETY: `old` is what `restore_inherited_sigpipe` replaced: SIG_IGN (ipctools
     // programs never catch SIGPIPE) or SIG_DFL (or SIG_ERR, which signal(2) refuses),
     // so no handler is installed. Putting it back means our own error message cannot
@@ -267,7 +294,7 @@ mod tests {
         // and not as the runtime's SIG_IGN unless cargo passed it so.
         assert!(sigpipe_ignored_at_start().is_some());
         assert_eq!(ignored_at_start(0), None);
-        assert_eq!(ignored_at_start(32), None);
+        assert_eq!(ignored_at_start(65), None);
         assert!(closed_at_start(0).is_some());
         assert_eq!(closed_at_start(3), None);
     }

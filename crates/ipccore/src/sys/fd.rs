@@ -3,9 +3,9 @@
 //! adopting an inherited listening socket (fd 0 of ipcserverd, `LISTEN_FDS`).
 //!
 //! Every fd ipctools opens is born CLOEXEC; CLOEXEC is cleared only here, on the fds
-//! that are handed on, just before exec. This module (with `spawn` and `sockopt`) needs
+//! that are handed on, just before exec. Like a few other sys modules, this one needs
 //! `unsafe`, for three things only: `dup2` onto a fixed number that no owner refers to
-//! (`dup2_raw`, behind the checked [`move_to`]/[`copy_to`]), taking ownership of an
+//! (`dup2_raw`, behind the checked `move_to`/`copy_to`), taking ownership of an
 //! inherited fd once ([`claim`]), and reading an fd number's flags (`fcntl(F_GETFD)`).
 //! Fds 0–2 are reached through `rustix::stdio`.
 #![allow(unsafe_code)]
@@ -27,7 +27,7 @@ use std::sync::Mutex;
 ///
 /// # References
 /// - [open(2)](https://man7.org/linux/man-pages/man2/open.2.html) (lowest free fd)
-pub fn ensure_std_fds() -> Result<(), Error> {
+pub(crate) fn ensure_std_fds() -> Result<(), Error> {
     for n in 0..3 {
         if !is_open(n) {
             // open returns the lowest free fd, which is `n` since 0..n are open. The
@@ -52,14 +52,14 @@ fn open_devnull() -> Result<OwnedFd, Error> {
 ///
 /// # References
 /// - [dup2(2)](https://man7.org/linux/man-pages/man2/dup2.2.html)
-pub fn null_stdin_stdout() -> Result<(), Error> {
+pub(crate) fn null_stdin_stdout() -> Result<(), Error> {
     let null = open_devnull()?;
     rustix::stdio::dup2_stdin(&null).op("dup2 /dev/null to stdin")?;
     rustix::stdio::dup2_stdout(&null).op("dup2 /dev/null to stdout")?;
     Ok(())
 }
 
-/// Replace stdin with /dev/null (the first half of [`null_stdin_stdout`]).
+/// Replace stdin with /dev/null (the first half of `null_stdin_stdout`).
 pub fn null_stdin() -> Result<(), Error> {
     let null = open_devnull()?;
     rustix::stdio::dup2_stdin(&null).op("dup2 /dev/null to stdin")
@@ -67,7 +67,7 @@ pub fn null_stdin() -> Result<(), Error> {
 
 /// Make stdout a copy of stdin (after [`null_stdin`]: /dev/null) without opening
 /// anything, so that no fd comes and goes once a readiness line is out.
-pub fn stdout_from_stdin() -> Result<(), Error> {
+pub(crate) fn stdout_from_stdin() -> Result<(), Error> {
     rustix::stdio::dup2_stdout(rustix::stdio::stdin()).op("dup2 /dev/null to stdout")
 }
 
@@ -113,7 +113,7 @@ unsafe fn dup2_raw(src: BorrowedFd<'_>, target: RawFd) -> Result<(), Errno> {
 /// - [dup2(2)](https://man7.org/linux/man-pages/man2/dup2.2.html)
 /// - [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html) (`F_SETFD`)
 #[doc(alias = "fd_move")]
-pub fn move_to(fd: OwnedFd, target: RawFd) -> Result<(), Error> {
+pub(crate) fn move_to(fd: OwnedFd, target: RawFd) -> Result<(), Error> {
     if number(&fd) == target {
         rustix::io::fcntl_setfd(&fd, FdFlags::empty()).op("clear close-on-exec")?;
         // The fd now belongs to the program we exec: leave it open.
@@ -127,7 +127,7 @@ pub fn move_to(fd: OwnedFd, target: RawFd) -> Result<(), Error> {
 ///
 /// # Errors
 /// `EBUSY` when `target` is an fd this process owns (close-on-exec, or [`claim`]ed).
-pub fn copy_to(fd: BorrowedFd<'_>, target: RawFd) -> Result<(), Error> {
+pub(crate) fn copy_to(fd: BorrowedFd<'_>, target: RawFd) -> Result<(), Error> {
     if !unowned(target) {
         return Err(Error::sys("move fd", Errno::BUSY));
     }
@@ -143,7 +143,11 @@ pub fn copy_to(fd: BorrowedFd<'_>, target: RawFd) -> Result<(), Error> {
 fn unowned(target: RawFd) -> bool {
     // SAFETY: F_GETFD only reads the flags of the fd numbered `target`, if any.
     let flags = unsafe { libc::fcntl(target, libc::F_GETFD) };
-    flags < 0 || (flags & libc::FD_CLOEXEC == 0 && !claimed(target))
+    // The runtime's /dev/null on an fd closed at start is close-on-exec and nobody's
+    // (`exec::hand_on_closed_stdio`): free to be replaced, as a closed fd would be.
+    flags < 0
+        || (flags & libc::FD_CLOEXEC == 0 && !claimed(target))
+        || crate::sys::exec::runtime_null(target)
 }
 
 /// `write(fd, buf)` until all of `buf` is written, retrying on EINTR; a write of 0
@@ -179,7 +183,7 @@ pub fn read(fd: impl AsFd, buf: &mut [u8]) -> Result<usize, Errno> {
 }
 
 /// [`read`] until `buf` is full or end of file; the number of bytes read.
-pub fn read_full(fd: impl AsFd, buf: &mut [u8]) -> Result<usize, Errno> {
+pub(crate) fn read_full(fd: impl AsFd, buf: &mut [u8]) -> Result<usize, Errno> {
     let mut got = 0;
     while let Some(rest) = buf.get_mut(got..).filter(|r| !r.is_empty()) {
         match read(fd.as_fd(), rest)? {
@@ -194,7 +198,7 @@ pub fn read_full(fd: impl AsFd, buf: &mut [u8]) -> Result<usize, Errno> {
 ///
 /// # References
 /// - [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html)
-pub fn is_open(n: RawFd) -> bool {
+pub(crate) fn is_open(n: RawFd) -> bool {
     // SAFETY: F_GETFD only reads the flags of the fd numbered `n`, if there is one; it
     // is defined for any integer (EBADF when nothing is open there) and touches no
     // memory of ours.
@@ -242,7 +246,7 @@ pub fn claim(n: RawFd) -> Result<OwnedFd, Errno> {
 /// Set CLOEXEC on the inherited fd number `n` if it is open, so that an inherited fd
 /// we do not use (a further `LISTEN_FDS` listener) does not reach our children. The fd
 /// stays open, and unowned.
-pub fn close_on_exec(n: RawFd) -> Result<(), Error> {
+pub(crate) fn close_on_exec(n: RawFd) -> Result<(), Error> {
     match claim(n) {
         Ok(fd) => {
             let r = rustix::io::fcntl_setfd(&fd, FdFlags::CLOEXEC);
@@ -268,7 +272,7 @@ pub fn close_on_exec(n: RawFd) -> Result<(), Error> {
 /// - [fstat(2)](https://man7.org/linux/man-pages/man2/fstat.2.html)
 /// - [socket(7)](https://man7.org/linux/man-pages/man7/socket.7.html) (`SO_TYPE`,
 ///   `SO_ACCEPTCONN`)
-pub fn adopt_listener(n: RawFd, what: &str) -> Result<OwnedFd, Error> {
+pub(crate) fn adopt_listener(n: RawFd, what: &str) -> Result<OwnedFd, Error> {
     let fd = claim(n).map_err(|e| match e {
         Errno::BADF => Error::Usage(format!("{what} is not open")),
         e => Error::sys("adopt listening socket", e),
@@ -311,9 +315,13 @@ pub fn number(fd: impl AsFd) -> RawFd {
 /// [`claim`], and return it with its file type.
 ///
 /// # Errors
-/// `unable to fstat fd N` (s6-ioconnect's wording) for a closed fd; a usage error for
-/// a number given twice.
-pub fn adopt(n: RawFd) -> Result<(OwnedFd, FileType), Error> {
+/// `unable to fstat fd N` (s6-ioconnect's wording) for a closed fd (fd 0, 1 or 2 closed
+/// at start counts as closed: the runtime's /dev/null there is not the caller's); a
+/// usage error for a number given twice.
+pub(crate) fn adopt(n: RawFd) -> Result<(OwnedFd, FileType), Error> {
+    if crate::sys::exec::runtime_null(n) {
+        return Err(Error::sys_at("fstat", format!("fd {n}"), Errno::BADF));
+    }
     let fd = claim(n).map_err(|e| match e {
         Errno::BUSY => Error::Usage(format!("fd {n} is given twice")),
         e => Error::sys_at("fstat", format!("fd {n}"), e),

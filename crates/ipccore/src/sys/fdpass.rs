@@ -21,7 +21,7 @@ use std::mem::MaybeUninit;
 use std::time::Instant;
 
 /// At most this many fds are accepted in one message; more is a truncation (`EPROTO`).
-pub const MAX_FDS: usize = 16;
+pub(crate) const MAX_FDS: usize = 16;
 
 /// Wait until `fd` is ready for `events` or `deadline` passes (`ETIMEDOUT`).
 /// `None` waits forever. Returns the events seen (`POLLHUP`/`POLLERR` included).
@@ -58,7 +58,7 @@ pub fn wait(
 /// - [sendmsg](https://man7.org/linux/man-pages/man2/sendmsg.2.html)
 /// - [unix(7), SCM_RIGHTS](https://man7.org/linux/man-pages/man7/unix.7.html)
 #[doc(alias = "SCM_RIGHTS")]
-pub fn send_with_fds(
+pub(crate) fn send_with_fds(
     sock: BorrowedFd<'_>,
     data: &[u8],
     fds: &[BorrowedFd<'_>],
@@ -142,7 +142,7 @@ fn recv_with_fds(
 
 /// Fill `buf` with `recv_with_fds` calls. Returns the bytes read, less than
 /// `buf.len()` only at end of file.
-pub fn recv_exact_with_fds(
+pub(crate) fn recv_exact_with_fds(
     sock: BorrowedFd<'_>,
     buf: &mut [u8],
     fds: &mut Vec<OwnedFd>,
@@ -162,7 +162,7 @@ pub fn recv_exact_with_fds(
 
 /// Read exactly `buf.len()` bytes from a socket before `deadline`, refusing any fd
 /// (`EPROTO`). Returns fewer bytes only at end of file.
-pub fn recv_exact(
+pub(crate) fn recv_exact(
     sock: impl AsFd,
     buf: &mut [u8],
     deadline: Option<Instant>,
@@ -172,7 +172,11 @@ pub fn recv_exact(
 }
 
 /// Send all of `data` on a socket before `deadline`, without SIGPIPE.
-pub fn send_all(sock: impl AsFd, data: &[u8], deadline: Option<Instant>) -> Result<(), Errno> {
+pub(crate) fn send_all(
+    sock: impl AsFd,
+    data: &[u8],
+    deadline: Option<Instant>,
+) -> Result<(), Errno> {
     send_with_fds(sock.as_fd(), data, &[], deadline)
 }
 

@@ -16,7 +16,7 @@ pub struct Ids {
     /// The primary gid to run as (`-g`, `$GID` with `-U`).
     pub gid: Option<Gid>,
     /// The supplementary groups (`-G`, `$GIDLIST` with `-U`); the primary gid is
-    /// added to them. `None`: see [`drop_to`].
+    /// added to them. `None`: see `drop_to`.
     pub groups: Option<Vec<Gid>>,
 }
 
@@ -130,7 +130,7 @@ fn with_primary(list: &[Gid], gid: Option<Gid>) -> Vec<Gid> {
 /// - [setresuid(2), setresgid(2)](https://man7.org/linux/man-pages/man2/setresuid.2.html)
 #[doc(alias = "setgroups")]
 #[doc(alias = "setresuid")]
-pub fn drop_to(ids: &Ids) -> Result<(), Error> {
+pub(crate) fn drop_to(ids: &Ids) -> Result<(), Error> {
     if ids.is_empty() {
         return Ok(());
     }

@@ -1,5 +1,9 @@
 //! Signals as events: a self-pipe (signal-hook's), polled by the accept loop with
-//! everything else. The handlers only write a byte; all work happens in the loop.
+//! everything else. The handlers only write a byte; all work happens in the loop. And
+//! the signal mask, as the kernel's 64 bits ([`mask`]).
+//!
+//! This module opts back into `unsafe` for the one `rt_sigprocmask` call.
+#![allow(unsafe_code)]
 
 use crate::base::error::{Error, ResultExt};
 use rustix::fd::{AsFd, BorrowedFd};
@@ -40,4 +44,44 @@ pub fn name(sig: i32) -> String {
         Some(n) => n.to_string(),
         None => format!("signal {sig}"),
     }
+}
+
+/// `rt_sigprocmask(how, set, &old, 8)`—change the calling thread's signal mask by `set`
+/// (`SIG_BLOCK`, `SIG_UNBLOCK` or `SIG_SETMASK`; `None`: only read it), and return the
+/// mask before, as the kernel's 64 bits (bit n-1 for signal n).
+///
+/// The raw syscall, not glibc's `pthread_sigmask`, which hides its own signals 32 and
+/// 33 from both the new mask and the old one: a transparent spawn must hand on the
+/// exact mask the process started with. No allocation, no lock, no unwinding: the
+/// vfork child calls it too. The kernel never fails it with these arguments (it
+/// ignores SIGKILL and SIGSTOP in `set`).
+///
+/// # References
+/// - [rt_sigprocmask(2)](https://man7.org/linux/man-pages/man2/rt_sigprocmask.2.html)
+#[doc(alias = "rt_sigprocmask")]
+#[doc(alias = "pthread_sigmask")]
+pub(crate) fn mask(how: libc::c_int, set: Option<u64>) -> u64 {
+    let mut old = 0u64;
+    let new = set.as_ref().map_or(std::ptr::null(), std::ptr::from_ref);
+    // SAFETY: `new` is NULL or points to a u64 we own, the kernel's 8-byte sigset, which
+    // it only reads; it writes the old mask into `old`, ours and of that size. Changing
+    // the mask touches no memory.
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            how,
+            new,
+            &raw mut old,
+            std::mem::size_of::<u64>(),
+        )
+    };
+    old
+}
+
+/// The mask bits of `signals` (bit n-1 for signal n; numbers outside 1 to 64 ignored).
+pub(crate) fn mask_bits(signals: &[i32]) -> u64 {
+    signals
+        .iter()
+        .filter(|&&s| (1..=64).contains(&s))
+        .fold(0, |b, &s| b | 1u64 << (s - 1))
 }

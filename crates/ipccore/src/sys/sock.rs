@@ -15,7 +15,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 /// Longest path that fits in `sun_path` with its NUL.
-pub const SUN_PATH_MAX: usize = 107;
+pub(crate) const SUN_PATH_MAX: usize = 107;
 
 /// A socket address as users write it: a filesystem path, or `@name` for a Linux
 /// abstract socket (the notation of systemd and ss).
@@ -58,7 +58,7 @@ impl SockPath {
 
     /// The address as the user wrote it, as a path: the `path` of an error about it
     /// (`unable to connect to @name: …`).
-    pub fn display_path(&self) -> PathBuf {
+    pub(crate) fn display_path(&self) -> PathBuf {
         PathBuf::from(self.as_os_string())
     }
 }
@@ -107,7 +107,7 @@ pub fn connect(fd: impl AsFd, path: &SockPath) -> Result<(), Errno> {
 /// # References
 /// - [connect(2)](https://man7.org/linux/man-pages/man2/connect.2.html)
 /// - [proc(5)](https://man7.org/linux/man-pages/man5/proc.5.html) (`/proc/pid/fd`)
-pub fn connect_via_proc(fd: impl AsFd, file: &OwnedFd) -> Result<(), Errno> {
+pub(crate) fn connect_via_proc(fd: impl AsFd, file: &OwnedFd) -> Result<(), Errno> {
     let alias = format!("/proc/self/fd/{}", file.as_raw_fd());
     rustix::net::connect(fd, &SocketAddrUnix::new(alias.as_str())?)
 }
@@ -119,7 +119,7 @@ pub fn connect_via_proc(fd: impl AsFd, file: &OwnedFd) -> Result<(), Errno> {
 /// # References
 /// - [bind(2)](https://man7.org/linux/man-pages/man2/bind.2.html)
 /// - [unix(7)](https://man7.org/linux/man-pages/man7/unix.7.html)
-pub fn bind_short(fd: impl AsFd, path: &Path) -> Result<(), Errno> {
+pub(crate) fn bind_short(fd: impl AsFd, path: &Path) -> Result<(), Errno> {
     rustix::net::bind(fd, &SocketAddrUnix::new(path)?)
 }
 
@@ -128,13 +128,13 @@ pub fn bind_short(fd: impl AsFd, path: &Path) -> Result<(), Errno> {
 /// # References
 /// - [bind(2)](https://man7.org/linux/man-pages/man2/bind.2.html)
 /// - [unix(7)](https://man7.org/linux/man-pages/man7/unix.7.html) (abstract names)
-pub fn bind_abstract(fd: impl AsFd, name: &[u8]) -> Result<(), Errno> {
+pub(crate) fn bind_abstract(fd: impl AsFd, name: &[u8]) -> Result<(), Errno> {
     rustix::net::bind(fd, &SocketAddrUnix::new_abstract_name(name)?)
 }
 
 /// The filesystem path a Unix address names, as raw bytes: empty when unnamed or
 /// abstract (s6 cuts `IPCREMOTEPATH` at the first NUL, giving the same result).
-pub fn addr_path_bytes(addr: &SocketAddrUnix) -> Vec<u8> {
+pub(crate) fn addr_path_bytes(addr: &SocketAddrUnix) -> Vec<u8> {
     match addr.path_bytes() {
         Some(b) => {
             let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());

@@ -22,7 +22,7 @@ use rustix::io::Errno;
 /// # Errors
 /// `set SO_PASSCRED on socket`.
 #[doc(alias = "SO_PASSCRED")]
-pub fn set_passcred(fd: BorrowedFd<'_>) -> Result<(), Error> {
+pub(crate) fn set_passcred(fd: BorrowedFd<'_>) -> Result<(), Error> {
     rustix::net::sockopt::set_socket_passcred(fd, true).op("set SO_PASSCRED on socket")
 }
 
@@ -36,7 +36,7 @@ pub fn set_passcred(fd: BorrowedFd<'_>) -> Result<(), Error> {
 /// # Errors
 /// `set SO_PASSSEC on socket`.
 #[doc(alias = "SO_PASSSEC")]
-pub fn set_passsec(fd: BorrowedFd<'_>) -> Result<(), Error> {
+pub(crate) fn set_passsec(fd: BorrowedFd<'_>) -> Result<(), Error> {
     let one: libc::c_int = 1;
     // SAFETY: `fd` is a live borrowed fd; the option value points to a c_int that
     // outlives the call, and its size is passed alongside.

@@ -18,12 +18,12 @@ pub fn deadline(timeout: Option<Duration>) -> Option<Instant> {
 ///
 /// # References
 /// - [poll](https://man7.org/linux/man-pages/man2/poll.2.html)
-pub fn poll_timeout(deadline: Option<Instant>) -> Option<Timespec> {
+pub(crate) fn poll_timeout(deadline: Option<Instant>) -> Option<Timespec> {
     deadline.map(|d| timespec(d.saturating_duration_since(Instant::now())))
 }
 
 /// `d` as a `Timespec`; seconds beyond `i64::MAX` saturate.
-pub fn timespec(d: Duration) -> Timespec {
+pub(crate) fn timespec(d: Duration) -> Timespec {
     Timespec {
         tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         tv_nsec: i64::from(d.subsec_nanos()),

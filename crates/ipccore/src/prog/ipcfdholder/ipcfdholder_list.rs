@@ -32,6 +32,10 @@ pub fn ipcfdholder_list(cfg: &IpcfdholderListConfig, _diag: &Diag) -> Result<(),
         out.extend_from_slice(&quote_id(&id));
         out.push(b'\n');
     }
+    // A closed stdout kills us with SIGPIPE, silently, as it does s6-fdholder-list
+    // (`set -o pipefail` scripts see 141), unless our caller ignored SIGPIPE: the
+    // Rust runtime's SIG_IGN is undone here, after the daemon's socket is done with.
+    crate::sys::exec::restore_inherited_sigpipe();
     let mut so = std::io::stdout().lock();
     so.write_all(&out).and_then(|()| so.flush()).map_err(|e| {
         Error::sys(

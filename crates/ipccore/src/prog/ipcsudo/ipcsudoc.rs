@@ -7,11 +7,11 @@ use crate::sys::diag::Diag;
 use crate::sys::fd;
 use crate::sys::fdpass;
 use crate::sys::time;
-use rustix::fd::AsFd;
+use rustix::fd::{AsFd, BorrowedFd};
 use rustix::io::Errno;
 use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What ipcsudoc was asked to do.
 #[derive(Clone, Debug, Default)]
@@ -45,50 +45,8 @@ pub fn ipcsudoc(cfg: &IpcsudocConfig, _diag: &Diag) -> Result<u8, Error> {
     fd::ensure_std_fds()?;
 
     let dl = time::deadline(cfg.conn_timeout);
-    let mut banner = [0u8; 15];
-    match fdpass::recv_exact(rd, &mut banner, dl).op("read banner from server")? {
-        // The connection was made (ipcclient did that); the server hung up before
-        // saying anything, which is what an access check that says no looks like.
-        // s6-sudoc calls this "unable to connect"; say what happened instead.
-        0 => {
-            return Err(Error::RefusedByServer);
-        }
-        15 => {}
-        _ => {
-            return Err(Error::ShortRead {
-                op: "read banner from server",
-            });
-        }
-    }
-    if &banner != BANNER_SERVER {
-        return Err(Error::Usage(
-            "wrong banner - check that you are connecting to an ipcsudod or s6-sudod server".into(),
-        ));
-    }
-
-    let env: Vec<OsString> = if cfg.send_env {
-        std::env::vars_os()
-            .map(|(k, v)| {
-                let mut s = k;
-                s.push("=");
-                s.push(v);
-                s
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let payload = encode_request(&cfg.args, &env)?;
-    let hdr = header(payload.len(), NFDS).ok_or_else(|| Error::Usage("request too big".into()))?;
-    let mut msg = Vec::with_capacity(HEADER_LEN + payload.len());
-    msg.extend_from_slice(&hdr);
-    msg.extend_from_slice(&payload);
-    {
-        // fds 0, 1, 2 are open (ensure_std_fds).
-        use rustix::stdio::{stderr, stdin, stdout};
-        let std_fds = [stdin(), stdout(), stderr()];
-        fdpass::send_with_fds(wr, &msg, &std_fds, dl).op("send request to server")?;
-    }
+    read_banner(rd, dl)?;
+    send_request(cfg, wr, dl)?;
     // As s6-sudoc: our stdin and stdout now belong to the command; holding them would
     // keep a pipe open after the command closed it. stderr stays for our messages.
     fd::null_stdin_stdout()?;
@@ -114,6 +72,61 @@ pub fn ipcsudoc(cfg: &IpcsudocConfig, _diag: &Diag) -> Result<u8, Error> {
         });
     }
     Ok(exit_code(u32::from_be_bytes(st)))
+}
+
+/// Read the server's banner, within `dl`.
+fn read_banner(rd: BorrowedFd<'_>, dl: Option<Instant>) -> Result<(), Error> {
+    let mut banner = [0u8; 15];
+    match fdpass::recv_exact(rd, &mut banner, dl).op("read banner from server")? {
+        // The connection was made (ipcclient did that); the server hung up before
+        // saying anything, which is what an access check that says no looks like.
+        // s6-sudoc calls this "unable to connect"; say what happened instead.
+        0 => return Err(Error::RefusedByServer),
+        15 => {}
+        _ => {
+            return Err(Error::ShortRead {
+                op: "read banner from server",
+            });
+        }
+    }
+    if &banner != BANNER_SERVER {
+        return Err(Error::Usage(
+            "wrong banner - check that you are connecting to an ipcsudod or s6-sudod server".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Send the request (args, our environment unless `-e`) with our fds 0, 1 and 2.
+fn send_request(
+    cfg: &IpcsudocConfig,
+    wr: BorrowedFd<'_>,
+    dl: Option<Instant>,
+) -> Result<(), Error> {
+    let env: Vec<OsString> = if cfg.send_env {
+        std::env::vars_os()
+            .map(|(k, v)| {
+                let mut s = k;
+                s.push("=");
+                s.push(v);
+                s
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let payload = encode_request(&cfg.args, &env)?;
+    let hdr = header(payload.len(), NFDS).ok_or_else(|| Error::Usage("request too big".into()))?;
+    let mut msg = Vec::with_capacity(HEADER_LEN + payload.len());
+    msg.extend_from_slice(&hdr);
+    msg.extend_from_slice(&payload);
+    {
+        // fds 0, 1, 2 are open (ensure_std_fds).
+        use rustix::stdio::{stderr, stdin, stdout};
+        let std_fds = [stdin(), stdout(), stderr()];
+        fdpass::send_with_fds(wr, &msg, &std_fds, dl).op("send request to server")?;
+    }
+    Ok(())
 }
 
 /// The exit code a client reports for the command's raw wait status: its exit code (at

@@ -90,8 +90,62 @@ pub fn ipcsudod(cfg: &IpcsudodConfig, diag: &Diag) -> Result<u8, Error> {
     let (rd, wr) = (rustix::stdio::stdin(), rustix::stdio::stdout());
     let dl = time::deadline(cfg.timeout);
     fdpass::send_all(wr, BANNER_SERVER, dl).op("write banner to client")?;
-    let (payload, mut fds) = receive_request(rd, dl)?;
-    let req = match decode_request(&payload) {
+    let (payload, fds) = receive_request(rd, dl)?;
+    let spawner = command(cfg, &payload, wr, dl)?;
+    let [infd, outfd, errfd] = command_stdio(cfg, fds)?;
+    // Trapped before the spawn, so that an exit right away is not missed.
+    let mut sigs = SelfPipe::new(&[SIGCHLD])?;
+    // A SIGCHLD blocked by our caller would hide the command's end.
+    crate::sys::spawn::unblock(&[SIGCHLD]);
+    let spawned = spawner.spawn(
+        [
+            infd.as_ref().map(|f| f.as_fd()),
+            outfd.as_ref().map(|f| f.as_fd()),
+            errfd.as_ref().map(|f| f.as_fd()),
+        ],
+        &[],
+    );
+    let pid = match spawned {
+        Ok(pid) => pid,
+        Err(errno) => {
+            exec_failed(&spawner, errno, errfd.as_ref());
+            let _ = refuse(wr, errno, dl, Error::sys("spawn", errno));
+            return Ok(111);
+        }
+    };
+    // Our copies of the client's fds must go, or its pipes would never see EOF.
+    drop((infd, outfd, errfd));
+    diag.info(format!("started pid {}", pid.as_raw_nonzero()));
+    if let Err(e) = fdpass::send_all(wr, &[0], dl) {
+        // The client is gone already (killed, timed out): a hang-up, so unless detached
+        // the command must not run on for nobody. s6-sudod exits here and leaves it
+        // running either way.
+        if !cfg.detach {
+            terminate(Some(pid));
+        }
+        return Err(Error::sys("send confirmation to client", e));
+    }
+    match wait_command(cfg, diag, pid, rd, &mut sigs)? {
+        Some(status) => {
+            let raw = status.as_raw() as u32;
+            fdpass::send_all(wr, &raw.to_be_bytes(), None).op("write status to client")?;
+            Ok(0)
+        }
+        None if cfg.detach => Ok(0),
+        None => Ok(1),
+    }
+}
+
+/// The command of a request: `sargv cargv`, with the server's environment merged with
+/// the client's (`merge_env`), ready to spawn. A request that cannot make one is
+/// refused (the client gets `EINVAL`).
+fn command(
+    cfg: &IpcsudodConfig,
+    payload: &[u8],
+    wr: BorrowedFd<'_>,
+    dl: Option<Instant>,
+) -> Result<Spawner, Error> {
+    let req = match decode_request(payload) {
         Ok(r) => r,
         Err(e) => return Err(refuse(wr, Errno::INVAL, dl, e)),
     };
@@ -115,15 +169,22 @@ pub fn ipcsudod(cfg: &IpcsudodConfig, diag: &Diag) -> Result<u8, Error> {
             std::ffi::CString::new(kv).ok()
         })
         .collect();
-    let Some(spawner) = Spawner::with_env(&argv, env) else {
-        return Err(refuse(
+    Spawner::with_env(&argv, env).ok_or_else(|| {
+        refuse(
             wr,
             Errno::INVAL,
             dl,
             Error::Usage("client sent an argument with a NUL byte".into()),
-        ));
-    };
+        )
+    })
+}
 
+/// The command's fds 0, 1 and 2 from the client's three (`None`: ours): /dev/null for
+/// `-0`/`-1` (and `-d`), our stderr for `-2` (and `-d`), each moved above fd 2.
+fn command_stdio(
+    cfg: &IpcsudodConfig,
+    mut fds: Vec<OwnedFd>,
+) -> Result<[Option<OwnedFd>; 3], Error> {
     let errfd = fds.pop();
     let outfd = fds.pop();
     let infd = fds.pop();
@@ -156,59 +217,45 @@ pub fn ipcsudod(cfg: &IpcsudodConfig, diag: &Diag) -> Result<u8, Error> {
             f => Ok(f),
         }
     };
-    let (infd, outfd, errfd) = (low(infd)?, low(outfd)?, low(errfd)?);
-    // Trapped before the spawn, so that an exit right away is not missed.
-    let mut sigs = SelfPipe::new(&[SIGCHLD])?;
-    // A SIGCHLD blocked by our caller would hide the command's end.
-    crate::sys::spawn::unblock(&[SIGCHLD]);
-    let spawned = spawner.spawn_stdio([
-        infd.as_ref().map(|f| f.as_fd()),
-        outfd.as_ref().map(|f| f.as_fd()),
-        errfd.as_ref().map(|f| f.as_fd()),
-    ]);
-    let pid = match spawned {
-        Ok(pid) => pid,
-        Err(errno) => {
-            // As s6-sudod, whose forked child reports the failed exec on the command's
-            // stderr (the client's, unless -2): the message is for the one who asked.
-            // The server itself exits 111 without a word.
-            let mut msg = b"ipcsudod: fatal: unable to exec ".to_vec();
-            msg.extend_from_slice(spawner.prog());
-            msg.extend_from_slice(b": ");
-            msg.extend_from_slice(crate::base::text::strerror(errno).as_bytes());
-            msg.push(b'\n');
-            let to = errfd
-                .as_ref()
-                .map_or_else(|| rustix::stdio::stderr(), |f| f.as_fd());
-            let _ = fd::write_all(to, &msg);
-            let _ = refuse(wr, errno, dl, Error::sys("spawn", errno));
-            return Ok(111);
-        }
-    };
-    // Our copies of the client's fds must go, or its pipes would never see EOF.
-    drop((infd, outfd, errfd));
-    diag.info(format!("started pid {}", pid.as_raw_nonzero()));
-    if let Err(e) = fdpass::send_all(wr, &[0], dl) {
-        // The client is gone already (killed, timed out): a hang-up, so unless detached
-        // the command must not run on for nobody. s6-sudod exits here and leaves it
-        // running either way.
-        if !cfg.detach {
-            terminate(Some(pid));
-        }
-        return Err(Error::sys("send confirmation to client", e));
-    }
+    Ok([low(infd)?, low(outfd)?, low(errfd)?])
+}
 
+/// As s6-sudod, whose forked child reports the failed exec on the command's stderr
+/// (`errfd`, the client's, unless `-2`; `None`: ours): the message is for the one who
+/// asked. The server itself exits 111 without a word.
+fn exec_failed(spawner: &Spawner, errno: Errno, errfd: Option<&OwnedFd>) {
+    let mut msg = b"ipcsudod: fatal: unable to exec ".to_vec();
+    msg.extend_from_slice(spawner.prog());
+    msg.extend_from_slice(b": ");
+    msg.extend_from_slice(crate::base::text::strerror(errno).as_bytes());
+    msg.push(b'\n');
+    let _ = match errfd {
+        Some(f) => fd::write_all(f.as_fd(), &msg),
+        None => fd::write_all(rustix::stdio::stderr(), &msg),
+    };
+}
+
+/// Wait for the command `pid` to end, watching the client on `rd`. Its wait status, or
+/// `None` when the client hung up first: then the command is sent SIGTERM and SIGCONT
+/// at once, or, with `-d`, waited for all the same.
+fn wait_command(
+    cfg: &IpcsudodConfig,
+    diag: &Diag,
+    pid: Pid,
+    rd: BorrowedFd<'_>,
+    sigs: &mut SelfPipe,
+) -> Result<Option<rustix::process::WaitStatus>, Error> {
     let mut hung_up = false;
-    let status = loop {
+    loop {
         match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::NOHANG) {
-            Ok(Some((_, st))) => break st,
+            Ok(Some((_, st))) => return Ok((!hung_up).then_some(st)),
             Ok(None) | Err(Errno::INTR) => {}
             Err(e) => return Err(Error::sys("wait for command", e)),
         }
         let mut pfds = vec![PollFd::from_borrowed_fd(sigs.fd(), PollFlags::IN)];
         if !hung_up {
             // No events asked: POLLHUP/POLLERR alone say the client has gone.
-            pfds.push(PollFd::from_borrowed_fd(rd.as_fd(), PollFlags::empty()));
+            pfds.push(PollFd::from_borrowed_fd(rd, PollFlags::empty()));
         }
         match rustix::event::poll(&mut pfds, None) {
             Ok(_) | Err(Errno::INTR) => {}
@@ -223,15 +270,10 @@ pub fn ipcsudod(cfg: &IpcsudodConfig, diag: &Diag) -> Result<u8, Error> {
             if !cfg.detach {
                 terminate(Some(pid));
                 diag.info("client hung up, sent SIGTERM and SIGCONT to the command");
-                return Ok(1);
+                return Ok(None);
             }
         }
-    };
-    if !hung_up {
-        let raw = status.as_raw() as u32;
-        fdpass::send_all(wr, &raw.to_be_bytes(), None).op("write status to client")?;
     }
-    Ok(0)
 }
 
 /// SIGTERM then SIGCONT (a stopped command must wake up to die), as s6-sudod.

@@ -9,6 +9,7 @@
 use crate::base::error::{Error, ResultExt};
 use crate::fs::fifodir::Listener;
 use crate::sys::diag::Diag;
+use crate::sys::regex::{Cflags, Regex};
 use crate::sys::sig::{self, SelfPipe};
 use crate::sys::spawn::Spawner;
 use rustix::event::{PollFd, PollFlags};
@@ -82,6 +83,14 @@ pub fn split_block(args: &[OsString]) -> Result<(Vec<OsString>, Vec<OsString>), 
 /// Signals that end the wait cleanly (our fifos removed) instead of killing us.
 const TRAPPED: [i32; 3] = [sig::SIGTERM, sig::SIGINT, sig::SIGHUP];
 
+/// One fifodir listened to, its regex, and the events it has sent so far.
+struct Sub {
+    listener: Listener,
+    re: Regex,
+    events: Vec<u8>,
+    done: bool,
+}
+
 /// Subscribe to every fifodir, spawn the program, wait.
 ///
 /// # Errors
@@ -91,59 +100,17 @@ const TRAPPED: [i32; 3] = [sig::SIGTERM, sig::SIGINT, sig::SIGHUP];
 pub fn npt_listen(cfg: &NptListenConfig, _diag: &Diag) -> Result<(), Error> {
     let mut sigs = SelfPipe::new(&[sig::SIGTERM, sig::SIGINT, sig::SIGHUP, sig::SIGCHLD])?;
     let deadline = crate::sys::time::deadline(cfg.timeout);
-    struct Sub {
-        listener: Listener,
-        re: regex_automata::meta::Regex,
-        events: Vec<u8>,
-        done: bool,
-    }
-    let mut subs = Vec::with_capacity(cfg.subs.len());
-    for (dir, re) in &cfg.subs {
-        let fail = |e: &Error| {
-            let why = match e.errno() {
-                Some(n) => crate::base::text::strerror(n),
-                None => e.to_string(),
-            };
-            Error::Subscribe {
-                dir: dir.clone(),
-                re: re.clone(),
-                why,
-            }
-        };
-        let src = re
-            .to_str()
-            .ok_or_else(|| fail(&Error::sys("compile", Errno::INVAL)))?;
-        let compiled =
-            super::proto::compile(src).map_err(|_| fail(&Error::sys("compile", Errno::INVAL)))?;
-        let listener = Listener::subscribe(dir).map_err(|e| fail(&e))?;
-        subs.push(Sub {
-            listener,
-            re: compiled,
-            events: Vec::new(),
-            done: false,
-        });
-    }
+    let mut subs = subscribe_all(cfg)?;
     let sp = Spawner::new(&cfg.prog, &[])
         .ok_or_else(|| Error::Usage("an argument contains a NUL byte".into()))?;
     let p = cfg.prog.first().cloned().unwrap_or_default();
     sp.spawn_inheriting().op_at("spawn", PathBuf::from(p))?;
-
     loop {
         let matched = subs.iter().filter(|s| s.done).count();
         if (cfg.any && matched > 0) || matched == subs.len() {
             return Ok(());
         }
-        for n in sigs.pending() {
-            if n == sig::SIGCHLD {
-                // Reap whatever ended (prog); we do not wait for it otherwise.
-                while let Ok(Some(_)) =
-                    rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG)
-                {
-                }
-            } else if TRAPPED.contains(&n) {
-                return Err(Error::Interrupted(sig::name(n)));
-            }
-        }
+        handle_signals(&mut sigs)?;
         let timeout = crate::sys::time::poll_timeout(deadline);
         if timeout
             .as_ref()
@@ -167,19 +134,73 @@ pub fn npt_listen(cfg: &NptListenConfig, _diag: &Diag) -> Result<(), Error> {
         }
         let ready: Vec<bool> = fds.iter().map(|f| !f.revents().is_empty()).collect();
         drop(fds);
-        for (i, s) in subs.iter_mut().filter(|s| !s.done).enumerate() {
-            if ready.get(i).copied().unwrap_or(false) && s.listener.read_into(&mut s.events)? > 0 {
-                if s.re.is_match(&s.events) {
-                    s.done = true;
-                } else if s.events.len() > super::proto::EVENTS_MAX {
-                    return Err(Error::TooManyEvents {
-                        max: super::proto::EVENTS_MAX,
-                        re: None,
-                    });
-                }
+        read_events(&mut subs, &ready)?;
+    }
+}
+
+/// Subscribe to each fifodir of `cfg`, with its regex compiled.
+fn subscribe_all(cfg: &NptListenConfig) -> Result<Vec<Sub>, Error> {
+    let mut subs = Vec::with_capacity(cfg.subs.len());
+    for (dir, re) in &cfg.subs {
+        let fail = |e: &Error| {
+            let why = match e.errno() {
+                Some(n) => crate::base::text::strerror(n),
+                None => e.to_string(),
+            };
+            Error::Subscribe {
+                dir: dir.clone(),
+                re: re.clone(),
+                why,
+            }
+        };
+        // Bytes, as s6-ftrigrd compiles them (s6 reports EINVAL, not regerror's text).
+        let compiled = Regex::compile(re.as_bytes(), Cflags::EXTENDED)
+            .map_err(|_| fail(&Error::sys("compile", Errno::INVAL)))?;
+        let listener = Listener::subscribe(dir).map_err(|e| fail(&e))?;
+        subs.push(Sub {
+            listener,
+            re: compiled,
+            events: Vec::new(),
+            done: false,
+        });
+    }
+    Ok(subs)
+}
+
+/// Reap whatever ended (prog: we do not wait for it otherwise); a trapped signal ends
+/// the wait (`Interrupted`), so that our fifos are removed.
+fn handle_signals(sigs: &mut SelfPipe) -> Result<(), Error> {
+    for n in sigs.pending() {
+        if n == sig::SIGCHLD {
+            while let Ok(Some(_)) =
+                rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG)
+            {}
+        } else if TRAPPED.contains(&n) {
+            return Err(Error::Interrupted(sig::name(n)));
+        }
+    }
+    Ok(())
+}
+
+/// Read the events of the subscriptions still waiting that poll found `ready` (in the
+/// order of the poll set), and mark those that match.
+fn read_events(subs: &mut [Sub], ready: &[bool]) -> Result<(), Error> {
+    for (i, s) in subs.iter_mut().filter(|s| !s.done).enumerate() {
+        if ready.get(i).copied().unwrap_or(false) && s.listener.read_into(&mut s.events)? > 0 {
+            // regexec's time grows with what it is fed: never more than EVENTS_MAX.
+            let over = s.events.len() > super::proto::EVENTS_MAX;
+            s.events.truncate(super::proto::EVENTS_MAX);
+            if s.re.is_match(&s.events) {
+                s.done = true;
+            } else if over {
+                return Err(Error::TooManyEvents {
+                    max: super::proto::EVENTS_MAX,
+                    re: None,
+                });
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]

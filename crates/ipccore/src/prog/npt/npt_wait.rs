@@ -47,7 +47,7 @@ fn start(prog: &[OsString]) -> Result<(), Error> {
 ///
 /// # Errors
 /// Those of `compile`, `Listener::subscribe`, `wait`; `spawn` for prog; `Timeout`.
-pub fn wait_here(req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
+pub(crate) fn wait_here(req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
     let re = compile(&req.regex)?;
     let mut sigs = SelfPipe::new(&TRAPPED)?;
     let listener = Listener::subscribe(&req.fifodir)?;
@@ -97,6 +97,39 @@ struct Reply {
     stuck: bool,
 }
 
+/// What a listener sent first.
+enum First {
+    /// Its first byte: the NUL, or `REFUSED`.
+    Byte(u8),
+    /// EOF (or a reset) before any byte.
+    Eof,
+    /// Nothing before the deadline.
+    Stuck,
+}
+
+/// Read the listener's first byte, within `hard`. The NUL comes first and alone, since
+/// nothing can match before it is sent; one byte is read so the answer is not mixed
+/// into it.
+fn first_byte(from: BorrowedFd<'_>, hard: Option<Instant>) -> Result<First, Error> {
+    let mut first = [0u8; 1];
+    loop {
+        let t = time::poll_timeout(hard);
+        let mut fds = [PollFd::new(&from, PollFlags::IN)];
+        match rustix::event::poll(&mut fds, t.as_ref()) {
+            Ok(0) => return Ok(First::Stuck),
+            Ok(_) => {}
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        match fd::read(from, &mut first) {
+            Ok(0) | Err(Errno::CONNRESET) => return Ok(First::Eof),
+            Ok(_) => return Ok(First::Byte(first[0])),
+            Err(Errno::AGAIN) => {}
+            Err(e) => return Err(Error::sys("read from listener", e)),
+        }
+    }
+}
+
 /// Talk to a listener at the other end of `to`/`from`: send `req`, wait for its NUL,
 /// run prog, read its answer.
 fn converse(
@@ -111,42 +144,28 @@ fn converse(
     // "Broken pipe".
     let sent = crate::sys::fd::write_all(to, &req.encode()?);
     let hard = time::deadline(guard);
-    // The NUL comes first and alone, since nothing can match before it is sent; read
-    // one byte so the answer is not mixed into it.
-    let mut first = [0u8; 1];
-    loop {
-        let t = time::poll_timeout(hard);
-        let mut fds = [PollFd::new(&from, PollFlags::IN)];
-        match rustix::event::poll(&mut fds, t.as_ref()) {
-            Ok(0) => {
-                return Ok(Reply {
-                    listening: false,
-                    refused: None,
-                    answer: Vec::new(),
-                    stuck: true,
-                });
-            }
-            Ok(_) => {}
-            Err(Errno::INTR) => continue,
-            Err(e) => return Err(Error::sys("poll", e)),
+    let first = match first_byte(from, hard)? {
+        First::Byte(b) => [b],
+        First::Stuck => {
+            return Ok(Reply {
+                listening: false,
+                refused: None,
+                answer: Vec::new(),
+                stuck: true,
+            });
         }
-        match fd::read(from, &mut first) {
-            Ok(0) | Err(Errno::CONNRESET) => {
-                if let Err(e) = sent {
-                    return Err(Error::sys("send request", e));
-                }
-                return Ok(Reply {
-                    listening: false,
-                    refused: None,
-                    answer: Vec::new(),
-                    stuck: false,
-                });
+        First::Eof => {
+            if let Err(e) = sent {
+                return Err(Error::sys("send request", e));
             }
-            Ok(_) => break,
-            Err(Errno::AGAIN) => {}
-            Err(e) => return Err(Error::sys("read from listener", e)),
+            return Ok(Reply {
+                listening: false,
+                refused: None,
+                answer: Vec::new(),
+                stuck: false,
+            });
         }
-    }
+    };
     if let Err(e) = sent
         && first != [REFUSED]
     {
@@ -242,7 +261,11 @@ pub fn wait_child(listend: &Path, req: &Request, prog: &[OsString]) -> Result<Ve
 /// request`, `read from listener`; `Timeout`; `Protocol` when the service refused, failed,
 /// or never answered (it never took the connection in time: busy, at its connection
 /// limit, or stuck), which is not a timeout of the wait.
-pub fn wait_service(path: &SockPath, req: &Request, prog: &[OsString]) -> Result<Vec<u8>, Error> {
+pub(crate) fn wait_service(
+    path: &SockPath,
+    req: &Request,
+    prog: &[OsString],
+) -> Result<Vec<u8>, Error> {
     let mut req = req.clone();
     if !req.fifodir.is_absolute() {
         let cwd = std::env::current_dir().op("get current directory")?;
@@ -303,7 +326,7 @@ pub struct NptWaitConfig {
     pub prog: Vec<OsString>,
 }
 
-/// npt-wait: wait here ([`wait_here`]) or through the service ([`wait_service`]) and
+/// npt-wait: wait here (`wait_here`) or through the service (`wait_service`) and
 /// write the matching events, and a newline, on stdout.
 ///
 /// # Errors
@@ -316,5 +339,10 @@ pub fn npt_wait(cfg: &NptWaitConfig, _diag: &Diag) -> Result<(), Error> {
         wait_here(&cfg.req, &cfg.prog)?
     };
     ev.push(b'\n');
+    // A stdout closed at start is the runtime's /dev/null now: fail as the write to the
+    // closed fd fails in s6-ftrig-wait and s6-ftrig-listen1 (111), not into the void.
+    if crate::sys::exec::runtime_null(1) {
+        return Err(Error::sys("write to stdout", rustix::io::Errno::BADF));
+    }
     std::io::Write::write_all(&mut std::io::stdout(), &ev).op("write to stdout")
 }

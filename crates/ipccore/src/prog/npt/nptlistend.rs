@@ -4,7 +4,9 @@
 //! Over a socket (service mode) the caller is whoever the kernel says is at the other
 //! end (`SO_PEERCRED`), never what the environment claims: see `identify`.
 
-use super::proto::{Outcome, REFUSED, REQUEST_MAX, TRAPPED, compile, read_request, wait};
+use super::proto::{
+    Outcome, REFUSED, REQUEST_MAX, TRAPPED, check_service_regex, compile, read_request, wait,
+};
 use crate::base::error::{Error, ResultExt};
 use crate::base::ucspi;
 use crate::fs::fifodir::Listener;
@@ -221,6 +223,9 @@ fn listend(
                 "fifodir {} is not an absolute path",
                 crate::base::text::path(&req.fifodir)
             )));
+        }
+        if caller.service {
+            check_service_regex(&req.regex)?;
         }
         let re = compile(&req.regex)?;
         let sigs = SelfPipe::new(&TRAPPED)?;

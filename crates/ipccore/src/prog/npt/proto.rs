@@ -18,10 +18,9 @@
 use crate::base::error::Error;
 use crate::fs::fifodir::Listener;
 use crate::sys::fd;
+use crate::sys::regex::{Cflags, Regex};
 use crate::sys::sig::{self, SelfPipe};
 use crate::sys::time;
-use regex_automata::meta::{self, Regex};
-use regex_automata::util::syntax;
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::BorrowedFd;
 use rustix::io::Errno;
@@ -31,14 +30,17 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Where the nptlistend service listens unless `$NPT_IPCPATH` says otherwise.
-pub const DEFAULT_IPCPATH: &str = "/run/nptlistend/socket";
+pub(crate) const DEFAULT_IPCPATH: &str = "/run/nptlistend/socket";
 
 /// The longest request accepted: a service must not buffer whatever a client sends.
 pub const REQUEST_MAX: usize = 65536;
 
 /// The most event bytes kept while nothing matches. Anyone may write to a listener
-/// fifo (mode 0622), so the buffer must have a ceiling.
-pub const EVENTS_MAX: usize = 1 << 20;
+/// fifo (mode 0622), so the buffer must have a ceiling; and the regex is matched
+/// against all of it after every read, which glibc's regexec does in time about
+/// quadratic in its length for some patterns (`a.*b` over 16 KiB of `a`: about a
+/// second), so the ceiling is low.
+pub const EVENTS_MAX: usize = 16 << 10;
 
 /// Signals that end a wait cleanly (fifo removed, exit 111) instead of killing it:
 /// ipcserver's HUP and QUIT send TERM to its children.
@@ -105,36 +107,46 @@ impl Request {
     }
 }
 
-/// Compile an extended regular expression for matching event bytes: bytes, not
-/// Unicode; `.` matches any byte, newline included, and `^`/`$` anchor to the start and
-/// end of the accumulated events (POSIX `regexec` without `REG_NEWLINE`).
+/// Compile an extended regular expression for matching event bytes as s6-ftrigrd
+/// does: the C library's regcomp with `REG_EXTENDED`; `.` matches any byte, newline
+/// included, and `^`/`$` anchor to the start and end of the accumulated events
+/// (`regexec` without `REG_NEWLINE`).
 ///
 /// # Errors
-/// `InvalidRegex` (`invalid regex RE: …`).
+/// `InvalidRegex` (`invalid regex RE: …`, with the C library's reason).
 pub fn compile(re: &str) -> Result<Regex, Error> {
-    Regex::builder()
-        // One search at a time, so one cache: the default pool is sized by
-        // available_parallelism, which reads cgroup files at every start-up.
-        .configure(meta::Config::new().pool_capacity(1))
-        .syntax(
-            syntax::Config::new()
-                .unicode(false)
-                .utf8(false)
-                .dot_matches_new_line(true),
-        )
-        .build(re)
-        .map_err(|e| {
-            // The syntax error's text ends with a one-line reason under the caret diagram.
-            let why = match e.syntax_error() {
-                Some(se) => se.to_string(),
-                None => e.to_string(),
-            };
-            let last = why.lines().last().unwrap_or("").trim().to_string();
-            Error::InvalidRegex {
-                re: re.to_string(),
-                why: last,
-            }
-        })
+    Regex::compile(re.as_bytes(), Cflags::EXTENDED).map_err(|e| Error::InvalidRegex {
+        re: re.to_string(),
+        why: e.text,
+    })
+}
+
+/// The largest regex nptlistend compiles for a client, counted as
+/// [`crate::sys::regex::weigh`] counts (bounded repetitions copied out): the C
+/// library's regcomp takes time and memory about quadratic in that size
+/// (`a{0,32767}` takes gigabytes), and the client's pattern is compiled by the
+/// service.
+pub const SERVICE_REGEX_WEIGHT_MAX: usize = 1024;
+
+/// Refuse, for the nptlistend service, a regex too costly to compile or match: one
+/// whose repetitions expand past [`SERVICE_REGEX_WEIGHT_MAX`], or with a back-reference
+/// (matching time exponential in the events' length).
+///
+/// # Errors
+/// `InvalidRegex` saying which.
+pub fn check_service_regex(re: &str) -> Result<(), Error> {
+    let w = crate::sys::regex::weigh(re.as_bytes());
+    let why = if w.backref {
+        "back-references are not accepted by the service".to_string()
+    } else if w.size > SERVICE_REGEX_WEIGHT_MAX {
+        format!("its repetitions expand past {SERVICE_REGEX_WEIGHT_MAX} positions")
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidRegex {
+        re: re.to_string(),
+        why,
+    })
 }
 
 /// How a wait ended, short of an error or a timeout.
@@ -202,10 +214,13 @@ pub fn wait(
         let client_ready = watch.is_some() && fds.get(1).is_some_and(|f| !f.revents().is_empty());
         drop(fds);
         if fifo_ready && listener.read_into(&mut events)? > 0 {
+            // regexec's time grows with what it is fed: never more than EVENTS_MAX.
+            let over = events.len() > EVENTS_MAX;
+            events.truncate(EVENTS_MAX);
             if re.is_match(&events) {
                 return Ok(Outcome::Matched(events));
             }
-            if events.len() > EVENTS_MAX {
+            if over {
                 return Err(Error::TooManyEvents {
                     max: EVENTS_MAX,
                     re: Some(re_src.to_string()),
@@ -328,6 +343,25 @@ mod tests {
         assert!(compile("ab+c")?.is_match(b"xxabbbcz"));
         assert!(compile("[[:upper:]]")?.is_match(b"xU"));
         assert_eq!(compile("a(").unwrap_err().exit_code(), 111);
+        // POSIX, not Perl: `\d` is a `d`.
+        assert!(compile(r"^\d$")?.is_match(b"d"));
+        assert!(!compile(r"^\d$")?.is_match(b"1"));
         Ok(())
+    }
+
+    #[test]
+    fn service_refuses_costly_regexes() {
+        assert!(check_service_regex("^[ud]*U$").is_ok());
+        assert!(check_service_regex("a{0,1024}").is_ok());
+        let e = check_service_regex("a{0,1025}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid regex a{0,1025}: its repetitions expand past 1024 positions"
+        );
+        let e = check_service_regex(r"(u)\1").unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("back-references are not accepted by the service")
+        );
     }
 }

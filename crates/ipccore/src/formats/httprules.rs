@@ -1,0 +1,445 @@
+//! ipchttpgate's rules file: which client may send which HTTP method to which path.
+//!
+//! One rule per line, `ACTION METHODS PATH WHO`, fields separated by blanks (spaces or
+//! tabs); blank lines and lines whose first non-blank character is `#` are ignored (a
+//! `#` later in a line belongs to its field: PATH may contain one).
+//! - ACTION: `allow` or `deny`.
+//! - METHODS: `*`, or methods separated by commas (`GET,HEAD`), matched exactly (HTTP
+//!   methods are case-sensitive).
+//! - PATH: a regular expression matched against the whole request path, the query
+//!   string left out, after percent-decoding (the gate has refused every request whose
+//!   decoding could change the path's segments: `%2F`, `%2E`, `%5C`). The dialect is
+//!   regex-automata's (the `regex` crate's syntax): bytes, not Unicode; `.` matches
+//!   any byte; `(?i)` and the other inline flags work; the match is anchored at both
+//!   ends, so `/containers/json` matches that path only.
+//! - WHO: `*`, or `uid=N`, `gid=N` (the client's effective gid) and `group=N` (the
+//!   effective gid or any supplementary group) separated by commas: any one of them
+//!   matching is enough.
+//!
+//! The first rule whose three conditions match decides; with none, the request is
+//! denied. Parsing is all or nothing: one bad line refuses the whole file, naming the
+//! line. This module holds no I/O: the gate reads the file.
+
+use regex_automata::meta::Regex;
+use regex_automata::util::syntax;
+
+/// Largest rules file read, in bytes: a file this size is a mistake, not a policy.
+pub const MAX_FILE: usize = 1 << 20;
+
+/// Who is asking: the kernel's view of the client, as the super-server passed it on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Client {
+    /// The effective uid.
+    pub uid: u32,
+    /// The effective gid.
+    pub egid: u32,
+    /// The supplementary groups (may repeat the egid).
+    pub groups: Vec<u32>,
+}
+
+impl Client {
+    /// Whether `gid` is one of the client's groups: its egid or a supplementary one.
+    pub fn in_group(&self, gid: u32) -> bool {
+        self.egid == gid || self.groups.contains(&gid)
+    }
+}
+
+/// What the rules say about one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Allowed by the rule on this line.
+    Allow(usize),
+    /// Denied by the rule on this line, or (`None`) because no rule matched.
+    Deny(Option<usize>),
+}
+
+/// A line that is not a rule: its number (from 1) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadLine {
+    /// The line number, from 1.
+    pub line: usize,
+    /// What is wrong with it.
+    pub why: String,
+}
+
+/// One of the conditions of WHO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Principal {
+    Uid(u32),
+    Gid(u32),
+    Group(u32),
+}
+
+impl Principal {
+    fn matches(self, c: &Client) -> bool {
+        match self {
+            Principal::Uid(u) => c.uid == u,
+            Principal::Gid(g) => c.egid == g,
+            Principal::Group(g) => c.in_group(g),
+        }
+    }
+}
+
+/// One rule; an empty list (`methods`, `who`) is `*`.
+#[derive(Debug, Clone)]
+struct Rule {
+    line: usize,
+    allow: bool,
+    methods: Vec<String>,
+    path: Regex,
+    who: Vec<Principal>,
+}
+
+impl Rule {
+    fn matches(&self, method: &[u8], path: &[u8], c: &Client) -> bool {
+        (self.methods.is_empty() || self.methods.iter().any(|m| m.as_bytes() == method))
+            && (self.who.is_empty() || self.who.iter().any(|p| p.matches(c)))
+            && self.path.is_match(path)
+    }
+}
+
+/// A parsed rules file, in file order.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    rules: Vec<Rule>,
+}
+
+impl Rules {
+    /// The number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether the file has no rule at all (then every request is denied).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The verdict of the first rule matching `method`, `path` (percent-decoded, no
+    /// query) and client `c`; [`Verdict::Deny`]`(None)` when none does.
+    pub fn judge(&self, method: &[u8], path: &[u8], c: &Client) -> Verdict {
+        match self.rules.iter().find(|r| r.matches(method, path, c)) {
+            Some(r) if r.allow => Verdict::Allow(r.line),
+            Some(r) => Verdict::Deny(Some(r.line)),
+            None => Verdict::Deny(None),
+        }
+    }
+}
+
+/// Parse a whole rules file.
+///
+/// # Errors
+/// The first bad line, with its number and the reason (escaped where it quotes the
+/// file).
+pub fn parse(text: &[u8]) -> Result<Rules, BadLine> {
+    if text.len() > MAX_FILE {
+        return Err(BadLine {
+            line: 0,
+            why: format!("file too big (over {MAX_FILE} bytes)"),
+        });
+    }
+    let mut rules = Vec::new();
+    for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
+        let line = i + 1;
+        let bad = |why: String| BadLine { line, why };
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let fields: Vec<&[u8]> = raw
+            .split(|&b| b == b' ' || b == b'\t')
+            .filter(|f| !f.is_empty())
+            .collect();
+        match fields.first() {
+            None => continue,
+            Some(f) if f.starts_with(b"#") => continue,
+            Some(_) => {}
+        }
+        let [action, methods, path, who] = fields[..] else {
+            return Err(bad(format!(
+                "expected 4 fields (ACTION METHODS PATH WHO), found {}",
+                fields.len()
+            )));
+        };
+        rules.push(Rule {
+            line,
+            allow: parse_action(action).map_err(bad)?,
+            methods: parse_methods(methods).map_err(bad)?,
+            path: compile_path(path).map_err(bad)?,
+            who: parse_who(who).map_err(bad)?,
+        });
+    }
+    Ok(Rules { rules })
+}
+
+/// An untrusted field for a message: escaped, and `""` when empty.
+fn show(b: &[u8]) -> String {
+    if b.is_empty() {
+        return "\"\"".into();
+    }
+    crate::base::text::escape(b)
+}
+
+fn parse_action(f: &[u8]) -> Result<bool, String> {
+    match f {
+        b"allow" => Ok(true),
+        b"deny" => Ok(false),
+        _ => Err(format!("unknown action {} (allow or deny)", show(f))),
+    }
+}
+
+/// A token as RFC 9110 defines one: what a method may be made of.
+fn is_tchar(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
+}
+
+fn parse_methods(f: &[u8]) -> Result<Vec<String>, String> {
+    if f == b"*" {
+        return Ok(Vec::new());
+    }
+    f.split(|&b| b == b',')
+        .map(|m| {
+            if m.is_empty() || !m.iter().all(|&c| is_tchar(c)) {
+                return Err(format!(
+                    "invalid method {} in {} (methods are tokens such as GET, separated by commas, or *)",
+                    show(m),
+                    show(f)
+                ));
+            }
+            Ok(String::from_utf8_lossy(m).into_owned())
+        })
+        .collect()
+}
+
+fn parse_who(f: &[u8]) -> Result<Vec<Principal>, String> {
+    if f == b"*" {
+        return Ok(Vec::new());
+    }
+    f.split(|&b| b == b',')
+        .map(|p| {
+            let bad = || {
+                format!(
+                    "invalid client {} in {} (uid=N, gid=N or group=N, separated by commas, or *)",
+                    show(p),
+                    show(f)
+                )
+            };
+            let (kind, n) = p
+                .iter()
+                .position(|&c| c == b'=')
+                .map(|i| (&p[..i], &p[i + 1..]))
+                .ok_or_else(bad)?;
+            let n = decimal(n).ok_or_else(bad)?;
+            match kind {
+                b"uid" => Ok(Principal::Uid(n)),
+                b"gid" => Ok(Principal::Gid(n)),
+                b"group" => Ok(Principal::Group(n)),
+                _ => Err(bad()),
+            }
+        })
+        .collect()
+}
+
+/// ASCII digits only, fitting a `u32` (as s6 reads numbers: no sign, no space).
+pub fn decimal(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// Compile PATH anchored at both ends. The pattern is first parsed alone, so that one
+/// which is not a whole regex on its own (`a)|(b`) cannot escape the anchoring group it
+/// is then put in.
+fn compile_path(f: &[u8]) -> Result<Regex, String> {
+    let pat = std::str::from_utf8(f).map_err(|_| format!("path regex {} is not UTF-8", show(f)))?;
+    let config = syntax::Config::new()
+        .unicode(false)
+        .utf8(false)
+        .dot_matches_new_line(true);
+    let bad = |why: String| {
+        let why = why.lines().last().unwrap_or("").trim().to_string();
+        format!("invalid path regex {}: {why}", show(f))
+    };
+    syntax::parse_with(pat, &config).map_err(|e| bad(e.to_string()))?;
+    Regex::builder()
+        .syntax(config)
+        .configure(Regex::config().utf8_empty(false))
+        .build(&format!("^(?:{pat})$"))
+        .map_err(|e| bad(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(uid: u32, egid: u32, groups: &[u32]) -> Client {
+        Client {
+            uid,
+            egid,
+            groups: groups.to_vec(),
+        }
+    }
+
+    fn err(text: &str) -> BadLine {
+        parse(text.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn first_match_decides_and_none_denies() {
+        let r = parse(
+            b"# comment\n\n  \t# indented comment\n\
+              deny * /containers/[^/]+/exec uid=1000\n\
+              allow GET,HEAD /containers/.* *\r\n\
+              allow POST /containers/[^/]+/(start|stop|restart) group=4243,uid=7\n",
+        )
+        .unwrap();
+        assert_eq!(r.len(), 3);
+        let anyone = client(1000, 1000, &[]);
+        let member = client(1500, 1500, &[10, 4243]);
+        assert_eq!(
+            r.judge(b"GET", b"/containers/json", &anyone),
+            Verdict::Allow(5)
+        );
+        assert_eq!(
+            r.judge(b"GET", b"/containers/x/exec", &anyone),
+            Verdict::Deny(Some(4))
+        );
+        assert_eq!(
+            r.judge(b"GET", b"/containers/x/exec", &member),
+            Verdict::Allow(5)
+        );
+        assert_eq!(
+            r.judge(b"POST", b"/containers/x/stop", &member),
+            Verdict::Allow(6)
+        );
+        assert_eq!(
+            r.judge(b"POST", b"/containers/x/stop", &anyone),
+            Verdict::Deny(None)
+        );
+        assert_eq!(
+            r.judge(b"POST", b"/containers/x/stop", &client(7, 7, &[])),
+            Verdict::Allow(6)
+        );
+        // Methods are case-sensitive.
+        assert_eq!(
+            r.judge(b"get", b"/containers/json", &anyone),
+            Verdict::Deny(None)
+        );
+        assert_eq!(
+            parse(b"").unwrap().judge(b"GET", b"/", &anyone),
+            Verdict::Deny(None)
+        );
+    }
+
+    #[test]
+    fn path_is_anchored_at_both_ends() {
+        let r = parse(b"allow * /a|/ab *\nallow * /x/[0-9]+ *\n").unwrap();
+        let c = client(0, 0, &[]);
+        assert_eq!(r.judge(b"GET", b"/a", &c), Verdict::Allow(1));
+        assert_eq!(r.judge(b"GET", b"/ab", &c), Verdict::Allow(1));
+        assert_eq!(r.judge(b"GET", b"/abc", &c), Verdict::Deny(None));
+        assert_eq!(r.judge(b"GET", b"/x/12", &c), Verdict::Allow(2));
+        assert_eq!(r.judge(b"GET", b"/x/12/y", &c), Verdict::Deny(None));
+        assert_eq!(r.judge(b"GET", b"/pre/x/12", &c), Verdict::Deny(None));
+        // `.` is any byte, newline and non-UTF-8 included; (?i) works.
+        let r = parse(b"allow * /a.b *\nallow * (?i)/CASE *\n").unwrap();
+        assert_eq!(r.judge(b"GET", b"/a\xffb", &c), Verdict::Allow(1));
+        assert_eq!(r.judge(b"GET", b"/a\nb", &c), Verdict::Allow(1));
+        assert_eq!(r.judge(b"GET", b"/case", &c), Verdict::Allow(2));
+    }
+
+    #[test]
+    fn a_pattern_cannot_escape_the_anchors() {
+        let e = err("allow * a)|(b *\n");
+        assert_eq!(e.line, 1);
+        assert!(e.why.starts_with("invalid path regex a)|(b: "), "{}", e.why);
+        // A comment flag would swallow the closing anchor: refused, never unanchored.
+        assert!(parse(b"allow * (?x)/a# *\n").is_err());
+    }
+
+    #[test]
+    fn who_matches_uid_egid_and_any_group() {
+        let r = parse(b"allow * /u uid=5\nallow * /g gid=6\nallow * /G group=7\n").unwrap();
+        let c = client(5, 6, &[7]);
+        assert_eq!(r.judge(b"GET", b"/u", &c), Verdict::Allow(1));
+        assert_eq!(r.judge(b"GET", b"/g", &c), Verdict::Allow(2));
+        assert_eq!(r.judge(b"GET", b"/G", &c), Verdict::Allow(3));
+        // gid= is the egid only; group= is the egid too.
+        let other = client(1, 9, &[6]);
+        assert_eq!(r.judge(b"GET", b"/g", &other), Verdict::Deny(None));
+        assert_eq!(
+            r.judge(b"GET", b"/G", &client(1, 7, &[])),
+            Verdict::Allow(3)
+        );
+        assert_eq!(r.judge(b"GET", b"/u", &other), Verdict::Deny(None));
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        let cases = [
+            (
+                "allow GET /\n",
+                1,
+                "expected 4 fields (ACTION METHODS PATH WHO), found 3",
+            ),
+            (
+                "\n\nallow GET / * extra\n",
+                3,
+                "expected 4 fields (ACTION METHODS PATH WHO), found 5",
+            ),
+            (
+                "permit GET / *\n",
+                1,
+                "unknown action permit (allow or deny)",
+            ),
+            (
+                "allow GET,,POST / *\n",
+                1,
+                "invalid method \"\" in GET,,POST (methods are tokens such as GET, separated by commas, or *)",
+            ),
+            (
+                "allow GE\x1bT / *\n",
+                1,
+                "invalid method GE\\x1bT in GE\\x1bT (methods are tokens such as GET, separated by commas, or *)",
+            ),
+            (
+                "allow GET / user=1\n",
+                1,
+                "invalid client user=1 in user=1 (uid=N, gid=N or group=N, separated by commas, or *)",
+            ),
+            (
+                "allow GET / uid=-1\n",
+                1,
+                "invalid client uid=-1 in uid=-1 (uid=N, gid=N or group=N, separated by commas, or *)",
+            ),
+            (
+                "allow GET / uid=4294967296\n",
+                1,
+                "invalid client uid=4294967296 in uid=4294967296 (uid=N, gid=N or group=N, separated by commas, or *)",
+            ),
+            (
+                "allow GET / uid=1,\n",
+                1,
+                "invalid client \"\" in uid=1, (uid=N, gid=N or group=N, separated by commas, or *)",
+            ),
+        ];
+        for (text, line, why) in cases {
+            let e = err(text);
+            assert_eq!((e.line, e.why.as_str()), (line, why), "{text:?}");
+        }
+        let e = parse(b"allow GET /\xff *\n").unwrap_err();
+        assert_eq!(e.why, "path regex /\\xff is not UTF-8");
+        let e = err("allow GET /( *\n");
+        assert!(e.why.starts_with("invalid path regex /(: "), "{}", e.why);
+        assert!(!e.why.contains('\n'));
+        let big = vec![b'#'; MAX_FILE + 1];
+        assert_eq!(parse(&big).unwrap_err().line, 0);
+    }
+
+    #[test]
+    fn decimal_as_s6() {
+        assert_eq!(decimal(b"0"), Some(0));
+        assert_eq!(decimal(b"4294967295"), Some(u32::MAX));
+        for bad in [&b""[..], b"+1", b"-1", b" 1", b"1 ", b"0x1", b"4294967296"] {
+            assert_eq!(decimal(bad), None, "{bad:?}");
+        }
+    }
+}
