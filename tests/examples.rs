@@ -320,3 +320,107 @@ fn http_nginx_service_behind_nginx() {
         }
     }
 }
+
+/// The lines of `doc/PAGE.1` as a reader sees them in a literal display: `\e` is a
+/// backslash, `\&` nothing.
+fn man_lines(page: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("doc/{page}.1")),
+    )
+    .unwrap();
+    text.lines()
+        .map(|l| l.replace("\\e", "\\").replace("\\&", ""))
+        .collect()
+}
+
+/// The one line of `lines` that contains `needle`, its index, relocated under `d`.
+fn man_line(lines: &[String], needle: &str, d: &Path) -> (usize, String) {
+    let found: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains(needle))
+        .collect();
+    assert_eq!(found.len(), 1, "man page lines with {needle:?}");
+    let root = d.display().to_string();
+    (
+        found[0],
+        lines[found[0]].replace("/etc/", &format!("{root}/etc/")),
+    )
+}
+
+/// ipcserver-access(1), EXAMPLES: the rules of the first example, then "what a client
+/// would get" as written: each command prints the line the page shows (pid aside) and
+/// exits 0 (allowed) or 1 (denied).
+#[test]
+fn ipcserver_access_man_page_check_runs_as_written() {
+    let d = Dir::new("exaccess");
+    let lines = man_lines("ipcserver-access");
+    let setup = [
+        man_line(
+            &lines,
+            "mkdir -p /etc/svc/rules/gid/50 /etc/svc/rules/uid/default",
+            &d.path,
+        )
+        .1,
+        man_line(
+            &lines,
+            "touch /etc/svc/rules/gid/50/allow /etc/svc/rules/uid/default/deny",
+            &d.path,
+        )
+        .1,
+    ]
+    .join("\n");
+    let (_, _, err) = run_script(&d.path, &setup);
+    assert_eq!(err, "");
+    let root = d.path.display().to_string();
+    for (needle, code) in [
+        ("$ PROTO=IPC IPCREMOTEEUID=1000 ", 0),
+        ("$ PROTO=IPC IPCREMOTEEUID=1001 ", 1),
+    ] {
+        let (i, first) = man_line(&lines, needle, &d.path);
+        // The command is continued on the next line; the page shows its output after.
+        let command = format!(
+            "{} {}",
+            first
+                .trim_start_matches("$ ")
+                .trim_end_matches('\\')
+                .trim_end(),
+            lines[i + 1]
+                .trim()
+                .replace("/etc/", &format!("{root}/etc/"))
+        );
+        let shown = lines[i + 2].replace("/etc/", &format!("{root}/etc/"));
+        let (got, _, err) = run_script(&d.path, &format!("{command} || exit $?"));
+        assert_eq!(got, Some(code), "{command}: {err}");
+        let pid = |l: &str| -> String {
+            let (head, rest) = l.split_once(" pid ").unwrap_or((l, ""));
+            let rest = rest.split_once(' ').map_or("", |(_, r)| r);
+            format!("{head} pid P {rest}")
+        };
+        assert_eq!(pid(err.trim_end()), pid(&shown), "{command}");
+    }
+}
+
+/// ipcsudod(1), EXAMPLES: the wrapper that refuses the client's arguments, as written
+/// (`/sbin/reboot` replaced by `echo`): arguments are refused with its usage line and
+/// 100, none runs the command.
+#[test]
+fn ipcsudod_man_page_wrapper_refuses_arguments() {
+    let d = Dir::new("exsudo");
+    let lines = man_lines("ipcsudod");
+    let start = lines
+        .iter()
+        .position(|l| l == "#!/bin/sh")
+        .expect("no wrapper script");
+    let script: Vec<String> = lines[start..start + 3].to_vec();
+    assert_eq!(script[2], "exec /sbin/reboot");
+    let text = format!("{}\n{}\nexec echo rebooted\n", script[0], script[1]);
+    let w = d.join("reboot-noargs");
+    std::fs::write(&w, text).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&w, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = run_timeout(cmd(&[w.to_str().unwrap(), "-f"]), 10);
+    o.assert_code(100);
+    assert_eq!(o.err(), "usage: ipcsudo /run/reboot\n");
+    assert_eq!(o.out(), "");
+    let o = run_timeout(cmd(&[w.to_str().unwrap()]), 10);
+    assert_eq!(o.assert_code(0).out(), "rebooted\n");
+}
