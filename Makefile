@@ -4,6 +4,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man/man1
+DOCDIR ?= $(PREFIX)/share/doc/ipctools
 PROGS := $(basename $(notdir $(wildcard src/bin/*.rs)))
 # Release builds are static (glibc static-pie) for the host: a chain-loader lives a
 # millisecond, and dynamic loading is most of a dynamically linked Rust binary's start-up
@@ -18,17 +19,30 @@ BUILD_RUSTFLAGS := $(RUSTFLAGS)
 endif
 REL := target/$(HOST)/release
 
-.PHONY: all install uninstall deb demo check
+.PHONY: all install install-examples uninstall deb demo check
 all:
 	RUSTFLAGS="$(BUILD_RUSTFLAGS)" cargo build --release --bins --target $(HOST)
 
+# The service directories go where the .deb puts them (DOCDIR/examples/service), with
+# their modes (run scripts stay executable); only tracked files in a git checkout (a
+# service tried in place leaves supervise/ and env/ behind).
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DOCDIR)/examples
 	for p in $(PROGS); do install -m 755 $(REL)/$$p $(DESTDIR)$(BINDIR)/$$p; done
 	install -m 644 doc/*.1 $(DESTDIR)$(MANDIR)/
+	$(MAKE) --no-print-directory install-examples
+
+install-examples:
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then git ls-files -z service; \
+	  else find service -type f -print0; fi | tar --null -T - -cf - | \
+	  tar --no-same-owner -xf - -C $(DESTDIR)$(DOCDIR)/examples
+	chmod -R u+rwX,go+rX,go-w $(DESTDIR)$(DOCDIR)/examples
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(MANDIR)/$$p.1; done
+	rm -rf $(DESTDIR)$(DOCDIR)/examples/service
+	rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || :
 
 # A Debian package of what `make install PREFIX=/usr` installs, plus the service
 # directories and README.md as examples: target/ipctools_VERSION_ARCH.deb. Every program

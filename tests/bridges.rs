@@ -158,8 +158,9 @@ fn start_proxy(d: &Dir, backend: &Path) -> (Server, PathBuf) {
     std::fs::write(rules.join("uid/1501/deny"), b"").unwrap();
     let public = d.join("pub.sock");
     let mut c = Command::new("sh");
-    // fd 3 open: the run script uses it for readiness, as under s6 with notification-fd.
-    c.args(["-c", "exec ./run 3>&1"])
+    // fd 3 open: the run script uses it for readiness, as under s6 with notification-fd;
+    // its log (stdout and stderr) goes to the captured stderr.
+    c.args(["-c", "exec ./run 3>&1 1>&2"])
         .current_dir(&svc)
         .env("PATH", path_with_our_bins())
         .env("PUBLIC", &public)
@@ -261,6 +262,22 @@ fn socket_proxy_in_front_of_busybox_httpd() {
         eventually(10, || served(&httpd.log()) == before + 1),
         "backend log: {}",
         httpd.log()
+    );
+    // The proxy's log names the refusal and the rule that made it (the run script's
+    // `ipcserver-access -v 2`), and not only the allowed clients.
+    let deny = format!(
+        ": Permission denied (rule {}/uid/1501/deny)",
+        d.join("rules").display()
+    );
+    assert!(
+        eventually(10, || proxy
+            .log()
+            .lines()
+            .any(|l| l.starts_with("ipcserver-access: info: deny pid ")
+                && l.contains(" uid 1501 gid 4243 ")
+                && l.ends_with(&deny))),
+        "proxy log: {}",
+        proxy.log()
     );
     drop(proxy);
 }

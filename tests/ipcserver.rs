@@ -404,7 +404,7 @@ fn prog_not_found_warns_and_keeps_serving() {
     let out = srv.stop_with(libc::SIGTERM);
     out.assert_code(0);
     // As s6-ipcserverd 2.15: a warning per connection, at verbosity 1 and up.
-    let warn = "ipcserver: warning: unable to spawn /nonexistent/prog: No such file or directory\n";
+    let warn = "ipcserver: warning: unable to spawn /nonexistent/prog: No such file or directory (this connection got end of file; the server goes on: install prog, or fix its name or PATH)\n";
     assert_eq!(out.err().matches(warn).count(), 3, "{}", out.err());
     let quiet = server(&["-q"], &d.join("q"), &["/nonexistent/prog"]);
     assert_eq!(read_string(&mut connect(&d.join("q"))), "");
@@ -667,7 +667,7 @@ fn bad_usage_exits_100() {
         ),
         (
             vec!["-o", "1", "/tmp/x", "true"],
-            "-o: 1 is not UID:GID (numbers, either may be empty)",
+            "-o: 1 is not UID:GID (numbers or names, either may be empty)",
         ),
         (vec!["-Z", "/tmp/x", "true"], "unknown option -Z"),
         (vec!["/tmp/x"], "missing prog"),
@@ -935,5 +935,208 @@ fn out_of_fds_neither_spins_nor_stops_serving() {
         log.matches("ipcserver: warning: unable to accept: Too many open files: pausing accept until resources free up\n").count(),
         1,
         "{log}"
+    );
+}
+
+/// Start `ipcserver -1 ARGS…` in `cwd` and return it once ready.
+fn start_in(cwd: &Path, args: &[&str]) -> Server {
+    let mut c = Command::new(bin("ipcserver"));
+    c.current_dir(cwd).arg("-1").args(args);
+    Server::start(c)
+}
+
+/// `ipcserver -v 2 PATH prog` is valid (s6 reads it so too) but binds `./2`: warned
+/// about before anything is created, and the server still does what it was told.
+#[test]
+fn a_number_after_v_becomes_the_path_with_a_warning() {
+    let d = Dir::new("v2");
+    let srv = start_in(&d.path, &["-v", "2", "sh", "-c", "echo served"]);
+    assert!(
+        std::fs::metadata(d.join("2"))
+            .unwrap()
+            .file_type()
+            .is_socket(),
+        "no ./2"
+    );
+    let log = srv.stop_with(libc::SIGTERM).err().to_string();
+    assert_eq!(
+        log.lines().next(),
+        Some(
+            "ipcserver: warning: -v takes no value (unlike ipcserverd's and ipcserver-access's \
+             -v): 2 is the socket path, ./2, and the next argument the program; write -v PATH prog"
+        ),
+        "{log}"
+    );
+}
+
+/// A path longer than sun_path: the server starts (our clients reach it), with a
+/// warning naming the clients that cannot; socat, which connects by the path, fails.
+#[test]
+fn a_path_over_107_bytes_is_warned_about_at_start() {
+    let d = Dir::new("lp");
+    let long = d.join("l".repeat(120));
+    let long_s = long.to_str().unwrap();
+    let srv = start_in(&d.path, &["-Q", long_s, "sh", "-c", "echo served"]);
+    let c = run_timeout(
+        cmd(&[
+            bin("ipcclient").to_str().unwrap(),
+            long_s,
+            "sh",
+            "-c",
+            "cat <&6",
+        ]),
+        10,
+    );
+    assert_eq!(c.assert_code(0).out(), "served\n");
+    if have("socat") {
+        let o = run_timeout(
+            cmd(&["socat", "-u", &format!("UNIX-CONNECT:{long_s}"), "-"]),
+            10,
+        );
+        assert!(
+            !o.status.success(),
+            "socat reached a {}-byte path",
+            long_s.len()
+        );
+    }
+    let log = srv.stop_with(libc::SIGTERM).err().to_string();
+    let want = format!(
+        "ipcserver: warning: {long_s} is {} bytes, more than the 107 a socket address holds: \
+         only clients that connect through its directory (ipcclient, ipcsudo) can reach it; \
+         curl, socat, nginx and s6-ipcclient cannot (use a shorter path)\n",
+        long_s.len()
+    );
+    assert_eq!(log.matches(&want).count(), 1, "{log}");
+    // 107 bytes fit: no warning.
+    let fits = d.join("f".repeat(107 - d.path.as_os_str().len() - 1));
+    assert_eq!(fits.as_os_str().len(), 107);
+    let srv = start_in(&d.path, &[fits.to_str().unwrap(), "true"]);
+    let log = srv.stop_with(libc::SIGTERM).err().to_string();
+    assert!(!log.contains("bytes, more than"), "{log}");
+}
+
+/// A handler that cannot run: one warning at start saying what to fix (the server
+/// starts all the same: it may be installed later), and each connection's line says
+/// the server goes on.
+#[test]
+fn an_unrunnable_prog_is_warned_about_at_start() {
+    let d = Dir::new("up");
+    let noexec = d.join("noexec");
+    std::fs::write(&noexec, "#!/bin/sh\necho hi\n").unwrap();
+    std::fs::set_permissions(&noexec, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let noexec = noexec.to_str().unwrap().to_string();
+    let cases = [
+        (
+            "/nonexistent/prog".to_string(),
+            "No such file or directory: every client will get end of file until it can (fix the path)",
+        ),
+        (
+            "ipct-no-such-prog".to_string(),
+            "No such file or directory: every client will get end of file until it can (install it, or fix the name or PATH)",
+        ),
+        (
+            noexec.clone(),
+            "Permission denied: every client will get end of file until it can (make it executable for the server's uid)",
+        ),
+    ];
+    for (i, (prog, why)) in cases.iter().enumerate() {
+        let p = d.join(format!("s{i}"));
+        let srv = start_in(&d.path, &[p.to_str().unwrap(), prog]);
+        assert_eq!(read_string(&mut connect(&p)), "");
+        let log = srv.stop_with(libc::SIGTERM).err().to_string();
+        let start = format!("ipcserver: warning: {prog} cannot be run: {why}");
+        assert_eq!(log.lines().next(), Some(start.as_str()), "{log}");
+    }
+    // A program that runs, and one made runnable after the start: no warning, served.
+    let p = d.join("ok");
+    let srv = start_in(&d.path, &[p.to_str().unwrap(), "sh", "-c", "echo hi"]);
+    assert_eq!(read_string(&mut connect(&p)), "hi\n");
+    assert_eq!(srv.stop_with(libc::SIGTERM).err(), "");
+    let p = d.join("late");
+    let srv = start_in(&d.path, &[p.to_str().unwrap(), &noexec]);
+    std::fs::set_permissions(&noexec, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(read_string(&mut connect(&p)), "hi\n");
+    drop(srv);
+}
+
+/// A socket directory the server may not write to: the error names the directory
+/// (the lock file there is an implementation detail).
+#[test]
+fn an_unwritable_directory_is_named() {
+    let d = Dir::new("ro");
+    let dir = d.join("root-only");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let p = dir.join("s");
+    let o = run_timeout(
+        as_user(
+            1000,
+            &[
+                bin("ipcserver").to_str().unwrap(),
+                p.to_str().unwrap(),
+                "true",
+            ],
+        ),
+        10,
+    );
+    o.assert_code(111);
+    assert_eq!(
+        o.err(),
+        format!(
+            "ipcserver: fatal: unable to create the socket in directory {}: Permission denied\n",
+            dir.display()
+        )
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+/// Names for -o, -u, -g and -G, read from /etc/passwd and /etc/group (Debian: nobody
+/// is 65534, nogroup 65534, staff 50): the socket's owner and the handler's ids are
+/// the numbers, as with the numbers themselves.
+#[test]
+fn user_and_group_names_are_read_from_etc() {
+    let d = Dir::new("names");
+    let p = d.join("s");
+    let srv = start_in(
+        &d.path,
+        &[
+            "-a",
+            "0660",
+            "-o",
+            "root:staff",
+            "-u",
+            "nobody",
+            "-g",
+            "nogroup",
+            "-G",
+            "staff,7",
+            p.to_str().unwrap(),
+            "sh",
+            "-c",
+            "echo $(id -u) $(id -g) $(id -G)",
+        ],
+    );
+    let m = std::fs::metadata(&p).unwrap();
+    assert_eq!((m.uid(), m.gid()), (0, 50));
+    assert_eq!(read_string(&mut connect(&p)), "65534 65534 65534 7 50\n");
+    drop(srv);
+    let o = run_timeout(
+        cmd(&[
+            bin("ipcserver").to_str().unwrap(),
+            "-u",
+            "ipct-no-such-user",
+            p.to_str().unwrap(),
+            "true",
+        ]),
+        10,
+    );
+    o.assert_code(100);
+    assert!(
+        o.err().starts_with(
+            "ipcserver: fatal: -u: no user ipct-no-such-user in /etc/passwd (it is read directly, \
+             without NSS: for an LDAP or sssd user, use s6-envuidgid ipct-no-such-user ipcserver -U …)\n"
+        ),
+        "{}",
+        o.err()
     );
 }

@@ -76,7 +76,7 @@ fn missing_prog_is_a_spawn_warning() {
     assert_spawn_warning(
         &["/nonexistent/prog"],
         &[],
-        "ipcserver: warning: unable to spawn /nonexistent/prog: No such file or directory",
+        "ipcserver: warning: unable to spawn /nonexistent/prog: No such file or directory (this connection got end of file; the server goes on: install prog, or fix its name or PATH)",
     );
 }
 
@@ -90,7 +90,9 @@ fn non_executable_prog_is_a_spawn_warning() {
     assert_spawn_warning(
         &[f],
         &[],
-        &format!("ipcserver: warning: unable to spawn {f}: Permission denied"),
+        &format!(
+            "ipcserver: warning: unable to spawn {f}: Permission denied (this connection got end of file; the server goes on: make prog executable for the server's uid)"
+        ),
     );
 }
 
@@ -105,14 +107,14 @@ fn prog_searched_in_path_is_a_spawn_warning() {
     assert_spawn_warning(
         &["ipct-no-such-prog"],
         &[("PATH", &path)],
-        "ipcserver: warning: unable to spawn ipct-no-such-prog: No such file or directory",
+        "ipcserver: warning: unable to spawn ipct-no-such-prog: No such file or directory (this connection got end of file; the server goes on: install prog, or fix its name or PATH)",
     );
     // Found, but not executable: EACCES wins over the other directories' ENOENT, as
     // with posix_spawnp.
     assert_spawn_warning(
         &["ipct-noexec"],
         &[("PATH", &path)],
-        "ipcserver: warning: unable to spawn ipct-noexec: Permission denied",
+        "ipcserver: warning: unable to spawn ipct-noexec: Permission denied (this connection got end of file; the server goes on: make prog executable for the server's uid)",
     );
 }
 
@@ -129,7 +131,7 @@ fn every_spawn_failure_is_reported_before_exit() {
     }
     let out = srv.stop_with(libc::SIGTERM);
     out.assert_code(0);
-    let warn = "ipcserver: warning: unable to spawn /nonexistent/prog: No such file or directory\n";
+    let warn = "ipcserver: warning: unable to spawn /nonexistent/prog: No such file or directory (this connection got end of file; the server goes on: install prog, or fix its name or PATH)\n";
     assert_eq!(out.err().matches(warn).count(), 20, "{}", out.err());
     assert!(
         out.err().ends_with("ipcserver: info: exiting\n"),

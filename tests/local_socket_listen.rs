@@ -696,7 +696,7 @@ fn bad_usage_exits_100() {
         (STREAM, vec!["-m", "rw", ps, "true"]),
         (STREAM, vec!["--uid", "-1", ps, "true"]),
         (STREAM, vec!["--uid=4294967295", ps, "true"]),
-        (SEQ, vec!["-g", "staff", ps, "true"]),
+        (SEQ, vec!["-g", "ipct-no-such-group", ps, "true"]),
         (SEQ, vec!["--backlog", "3000000000", ps, "true"]),
         (SEQ, vec!["-b", "", ps, "true"]),
         (DGRAM, vec!["--backlog", "5", ps, "true"]),

@@ -636,7 +636,7 @@ fn socket_directory_on_a_full_filesystem() {
     let err = out.err();
     assert!(
         err.starts_with(&format!(
-            "ipcserver: fatal: unable to create lock file {}/.ipcs-lock.s: ",
+            "ipcserver: fatal: unable to create the socket in directory {}: ",
             m.display()
         )) && err.ends_with(": No space left on device\n"),
         "{err}"

@@ -214,7 +214,7 @@ fn use_service(name: &str, d: &Dir, sock: &Path) {
     match name {
         "fdholder" => use_fdholder(sock),
         "fdholder-echo" => drop(echo_connection(sock)),
-        "ipcserver-echo" => drop(echo_connection(sock)),
+        "ipcserver-echo" | "ipcserver-echo-execline" => drop(echo_connection(sock)),
         "ipcsudo-group" => {
             // gid 65534 is the group of env/GROUP (nogroup): uid 65534 may.
             let out = run_timeout(
@@ -299,7 +299,9 @@ fn configured(name: &str, d: &Dir) -> (PathBuf, PathBuf) {
             set(&svc, "FDHOLDER_SOCKET", d.join("h").to_str().unwrap());
             set(&svc, "FDHOLDER_ECHO_SOCKET", sock.to_str().unwrap());
         }
-        "ipcserver-echo" => set(&svc, "IPCSERVER_ECHO_SOCKET", sock.to_str().unwrap()),
+        "ipcserver-echo" | "ipcserver-echo-execline" => {
+            set(&svc, "IPCSERVER_ECHO_SOCKET", sock.to_str().unwrap())
+        }
         "nptlistend" => set(&svc, "NPT_IPCPATH", sock.to_str().unwrap()),
         "ipcsudo-group" => {
             set(&svc, "SOCKET", sock.to_str().unwrap());
@@ -404,8 +406,11 @@ fn lifecycle(sup: Sup, name: &str) {
 }
 
 fn echo_or_none(name: &str, sock: &Path) -> Option<UnixStream> {
-    matches!(name, "ipcserver-echo" | "fdholder-echo" | "socket-proxy")
-        .then(|| echo_connection(sock))
+    matches!(
+        name,
+        "ipcserver-echo" | "ipcserver-echo-execline" | "fdholder-echo" | "socket-proxy"
+    )
+    .then(|| echo_connection(sock))
 }
 
 fn lifecycle_all(sup: Sup) {
@@ -422,6 +427,24 @@ fn services_under_s6_supervise() {
     lifecycle_all(Sup::S6);
 }
 
+/// Services that need s6-supervise's notification fd (an execline run script with the
+/// fd-3 readiness idiom).
+const S6_ONLY_SERVICES: [&str; 1] = ["ipcserver-echo-execline"];
+
+/// Directories under service/ that are not supervision services, each with its own
+/// test: systemd units (tests/examples.rs), the nginx front (tests/examples.rs).
+const TESTED_ELSEWHERE: [&str; 2] = ["http-nginx", "systemd"];
+
+#[test]
+fn execline_service_under_s6_supervise() {
+    if !Sup::S6.available() || !have("execlineb") || !have("s6-envdir") {
+        return;
+    }
+    for name in S6_ONLY_SERVICES {
+        lifecycle(Sup::S6, name);
+    }
+}
+
 #[test]
 fn services_under_runsv() {
     lifecycle_all(Sup::Runit);
@@ -430,6 +453,108 @@ fn services_under_runsv() {
 #[test]
 fn services_under_daemontools_supervise() {
     lifecycle_all(Sup::Daemontools);
+}
+
+impl Sup {
+    /// The restart each service README documents as keeping connections in progress:
+    /// SIGTERM to the server alone (it exits and leaves its handlers running; the
+    /// supervisor starts a new server). s6: `s6-svc -t`; daemontools: `svc -t`; runit:
+    /// `kill -TERM` of supervise/pid (`sv term` and `sv restart` run control/t).
+    fn restart_keeping_connections(self, svc: &Path) {
+        let dir = svc.to_str().unwrap();
+        let pid = self.pid(svc).expect("no pid").to_string();
+        let c = match self {
+            Sup::S6 => cmd(&["s6-svc", "-t", dir]),
+            Sup::Daemontools => cmd(&["svc", "-t", dir]),
+            Sup::Runit => cmd(&["kill", "-TERM", &pid]),
+        };
+        run_timeout(c, 20).assert_code(0);
+    }
+
+    /// The restart that also stops the connections in progress, as the READMEs say:
+    /// s6-svc -r (down-signal, SIGQUIT), sv restart (control/t), svc -h then svc -t.
+    fn restart_dropping_connections(self, svc: &Path) {
+        let dir = svc.to_str().unwrap();
+        let c = match self {
+            Sup::S6 => cmd(&["s6-svc", "-r", dir]),
+            Sup::Runit => cmd(&["sv", "restart", dir]),
+            Sup::Daemontools => {
+                run_timeout(cmd(&["svc", "-h", dir]), 20).assert_code(0);
+                cmd(&["svc", "-t", dir])
+            }
+        };
+        run_timeout(c, 20).assert_code(0);
+    }
+}
+
+/// Whether an echo connection opened before a restart still echoes.
+fn still_echoes(c: &mut UnixStream) -> bool {
+    let _ = c.set_read_timeout(Some(Duration::from_secs(20)));
+    let mut buf = [0u8; 6];
+    c.write_all(b"again\n").is_ok() && c.read_exact(&mut buf).is_ok() && &buf == b"again\n"
+}
+
+/// Restart the service under `sup` with `restart` while `N` connections are in
+/// progress, wait for the new server, and return how many of them were dropped.
+fn dropped_by_restart(
+    sup: Sup,
+    s: &Supervised,
+    svc: &Path,
+    sock: &Path,
+    restart: fn(Sup, &Path),
+) -> usize {
+    const N: usize = 5;
+    let pid = sup.pid(svc).unwrap();
+    let mut held: Vec<UnixStream> = (0..N).map(|_| echo_connection(sock)).collect();
+    restart(sup, svc);
+    assert!(
+        eventually(30, || sup.pid(svc).is_some_and(|p| p != pid)),
+        "{sup:?}: not restarted; log:\n{}",
+        s.log()
+    );
+    s.wait_ready(sock);
+    drop(echo_connection(sock));
+    held.iter_mut().map(still_echoes).filter(|ok| !ok).count()
+}
+
+/// The documented restart (README: `s6-svc -t`, `svc -t`, runit's `kill -TERM`) of
+/// the services that serve long connections drops none of the connections in
+/// progress, under each real supervisor; the restart documented as stopping them
+/// (`s6-svc -r`, `sv restart`, `svc -h`) drops them all. (fdholder-echo: the same run
+/// script shape, and tests/ipcfdholder.rs restarts it under load.)
+#[test]
+fn documented_restarts_keep_connections_in_progress() {
+    for sup in Sup::ALL {
+        if !sup.available() {
+            continue;
+        }
+        let names: &[&str] = if sup == Sup::S6 && have("execlineb") {
+            &["ipcserver-echo", "socket-proxy", "ipcserver-echo-execline"]
+        } else {
+            &["ipcserver-echo", "socket-proxy"]
+        };
+        for &name in names {
+            let d = Dir::new("rst");
+            std::fs::create_dir(d.join("sv")).unwrap();
+            let (svc, sock) = configured(name, &d);
+            let _backend = backend(name, &d);
+            let s = Supervised::start(sup, &svc, d.join("log"));
+            s.wait_ready(&sock);
+            let kept = dropped_by_restart(sup, &s, &svc, &sock, Sup::restart_keeping_connections);
+            assert_eq!(
+                kept, 0,
+                "{sup:?} {name}: connections dropped by the documented restart"
+            );
+            let dropped =
+                dropped_by_restart(sup, &s, &svc, &sock, Sup::restart_dropping_connections);
+            assert_eq!(dropped, 5, "{sup:?} {name}: the dropping restart kept some");
+            sup.down(&svc);
+            assert!(
+                eventually(30, || sup.is_down(&svc)),
+                "{sup:?} {name}: not down"
+            );
+        }
+    }
 }
 
 /// Every directory under service/ is one the tests above run.
@@ -441,7 +566,13 @@ fn every_shipped_service_is_tested() {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
     found.sort();
-    let mut tested: Vec<&str> = SERVICES.iter().chain(&FDHOLDER_SERVICES).copied().collect();
+    let mut tested: Vec<&str> = SERVICES
+        .iter()
+        .chain(&FDHOLDER_SERVICES)
+        .chain(&S6_ONLY_SERVICES)
+        .chain(&TESTED_ELSEWHERE)
+        .copied()
+        .collect();
     tested.sort_unstable();
     assert_eq!(found, tested);
 }
@@ -612,4 +743,50 @@ fn fdholder_without_rules_does_not_spin() {
         );
         assert!(sup.is_down(&svc), "{sup:?}: up again");
     }
+}
+
+/// `make install` puts the service directories where the .deb does
+/// (PREFIX/share/doc/ipctools/examples/service), run scripts still executable, and
+/// `make uninstall` takes them away again. (install-examples is the part of install
+/// that does it; install itself first builds the static release binaries.)
+#[test]
+fn make_install_puts_the_service_examples_where_the_deb_does() {
+    if !have("make") || !have("git") {
+        return;
+    }
+    let d = Dir::new("mkinst");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let make = |target: &str| {
+        let mut c = Command::new("make");
+        c.current_dir(root)
+            .args(["--no-print-directory", "-s", target, "PREFIX=/usr/local"])
+            .arg(format!("DESTDIR={}", d.path.display()));
+        run_timeout(c, 60).assert_code(0);
+    };
+    make("install-examples");
+    let examples = d.join("usr/local/share/doc/ipctools/examples");
+    let tracked = run_timeout(
+        {
+            let mut c = Command::new("git");
+            c.current_dir(root).args(["ls-files", "service"]);
+            c
+        },
+        10,
+    );
+    let tracked: Vec<String> = tracked.out().lines().map(str::to_string).collect();
+    assert!(tracked.len() > 20, "{tracked:?}");
+    for f in &tracked {
+        let src = std::fs::metadata(root.join(f)).unwrap();
+        let dst = std::fs::metadata(examples.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            dst.permissions().mode() & 0o111 != 0,
+            src.permissions().mode() & 0o111 != 0,
+            "{f}: executable bit"
+        );
+    }
+    let run = examples.join("service/ipcserver-echo/run");
+    assert!(run.is_file(), "{}", run.display());
+    make("uninstall");
+    assert!(!examples.exists(), "left behind: {}", examples.display());
 }

@@ -10,6 +10,7 @@ mod util;
 mod bridges;
 mod differential;
 mod docs;
+mod examples;
 mod fifodir;
 mod identity;
 mod ipcclient;

@@ -135,12 +135,13 @@ mod tests {
         assert_eq!(err(&[]), "missing path");
         assert_eq!(err(&["-i", "r", ""]), "empty socket path");
         assert_eq!(
-            err(&["-u", "nobody", "s"]),
-            "-u: nobody is not a number (use s6-envuidgid nobody ipcfdholder-daemon -U …)"
+            err(&["-u", "ipct-no-such-user", "s"]),
+            "-u: no user ipct-no-such-user in /etc/passwd (it is read directly, without NSS: \
+             for an LDAP or sssd user, use s6-envuidgid ipct-no-such-user ipcfdholder-daemon -U …)"
         );
         assert_eq!(
             err(&["-G", "1;+2", "s"]),
-            "-G: 1;+2 is not a list of numeric gids separated by commas"
+            "-G: 1;+2 is not a list of gids or group names separated by commas"
         );
         assert_eq!(err(&["-T", "", "s"]), "-T: \"\" is not a number");
     }

@@ -46,21 +46,48 @@ pub struct Opts {
     pub cfg: IpcserverConfig,
     /// `-q` 0 (fatal errors only), `-Q` 1 (warnings, the default), `-v` 2 (info too).
     pub verbosity: u32,
+    /// A command line that is valid but most likely not what was meant (`-v 2 PATH`).
+    pub warnings: Vec<String>,
 }
 
-/// `-G LIST`: numeric gids as s6 reads them ([`parse_gidlist`]).
-pub(crate) fn gidlist(v: &OsStr) -> Parsed<Vec<rustix::process::Gid>> {
-    v.to_str().and_then(parse_gidlist).ok_or_else(|| {
-        let hint = if v.as_bytes().iter().any(|c| c.is_ascii_alphabetic()) {
-            " (numeric gids only: getent group NAME gives the number)"
-        } else {
-            ""
-        };
-        UsageError(format!(
-            "-G: {} is not a list of numeric gids separated by commas{hint}",
-            show(v)
-        ))
+/// `ipcserver -v 2 PATH prog` binds a socket named `2` and runs PATH, as s6-ipcserver
+/// does: `-v` takes no value here, unlike ipcserverd's and ipcserver-access's.
+fn verbosity_value_warning(path: &OsStr) -> Option<String> {
+    let b = path.as_bytes();
+    (!b.is_empty() && b.iter().all(u8::is_ascii_digit)).then(|| {
+        format!(
+            "-v takes no value (unlike ipcserverd's and ipcserver-access's -v): {0} is the \
+             socket path, ./{0}, and the next argument the program; write -v PATH prog",
+            show(path)
+        )
     })
+}
+
+/// `-G LIST`: gids as s6 reads them ([`parse_gidlist`]); or, an addition, a
+/// comma-separated list in which some are group names (looked up in `/etc/group`).
+pub(crate) fn gidlist(v: &OsStr) -> Parsed<Vec<rustix::process::Gid>> {
+    if let Some(list) = v.to_str().and_then(parse_gidlist) {
+        return Ok(list);
+    }
+    let b = v.as_bytes();
+    if b.split(|&c| c == b',').any(ipccore::base::idnames::is_name) {
+        return b
+            .split(|&c| c == b',')
+            .map(|g| {
+                let g = OsStr::from_bytes(g);
+                if ipccore::base::idnames::is_name(g.as_bytes()) {
+                    super::name_to_id(super::etc(), "-G", g, false, Some(PROG))
+                } else {
+                    super::uint("-G", g)
+                }
+                .map(rustix::process::Gid::from_raw)
+            })
+            .collect();
+    }
+    Err(UsageError(format!(
+        "-G: {} is not a list of gids or group names separated by commas",
+        show(v)
+    )))
 }
 
 /// `-a PERMS`: any octal number (s6 `uint0_oscan`), of which only the permission bits
@@ -69,12 +96,13 @@ pub(crate) fn perms(v: &OsStr) -> Parsed<rustix::fs::Mode> {
     Ok(ipccore::fs::listen::mode(octal("-a", v)? & 0o777))
 }
 
-/// `-o UID:GID`: numeric owner and group of the socket file; either may be empty.
-fn owner(v: &OsStr) -> Parsed<(Option<u32>, Option<u32>)> {
+/// `-o UID:GID`: owner and group of the socket file, numbers or names (looked up in
+/// `/etc/passwd` and `/etc/group`); either may be empty.
+fn owner(v: &OsStr) -> Parsed<(Option<rustix::process::Uid>, Option<rustix::process::Gid>)> {
     let b = v.as_bytes();
     let Some(colon) = b.iter().position(|&c| c == b':') else {
         return Err(UsageError(format!(
-            "-o: {} is not UID:GID (numbers, either may be empty)",
+            "-o: {} is not UID:GID (numbers or names, either may be empty)",
             show(v)
         )));
     };
@@ -82,24 +110,12 @@ fn owner(v: &OsStr) -> Parsed<(Option<u32>, Option<u32>)> {
         if s.is_empty() {
             return Ok(None);
         }
-        id("-o", OsStr::from_bytes(s), user, "ipcserver")
-            .map(Some)
-            .map_err(|_| {
-                let what = if user { "uid" } else { "gid" };
-                let hint = if s.iter().any(|c| c.is_ascii_alphabetic()) {
-                    let cmd = if user { "id -u" } else { "getent group" };
-                    format!(" ({cmd} {} gives the number)", show(OsStr::from_bytes(s)))
-                } else {
-                    String::new()
-                };
-                UsageError(format!(
-                    "-o: {}: {} is not a numeric {what}{hint}",
-                    show(v),
-                    show(OsStr::from_bytes(s))
-                ))
-            })
+        id("-o", OsStr::from_bytes(s), user, PROG).map(Some)
     };
-    Ok((side(&b[..colon], true)?, side(&b[colon + 1..], false)?))
+    Ok((
+        side(&b[..colon], true)?.map(rustix::process::Uid::from_raw),
+        side(&b[colon + 1..], false)?.map(rustix::process::Gid::from_raw),
+    ))
 }
 
 /// What the options said, before it becomes the core's config.
@@ -112,6 +128,8 @@ struct Given {
     listen: ListenOpts,
     ids: Ids,
     from_env: bool,
+    /// A command line that is valid but most likely not what was meant.
+    warnings: Vec<String>,
 }
 
 /// Options from `args` (argv without the program name).
@@ -126,11 +144,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
         listen: ListenOpts::default(),
         ids: Ids::default(),
         from_env: false,
+        warnings: Vec::new(),
     };
     let (lo, ids) = (&mut g.listen, &mut g.ids);
     let mut path = None;
     let mut argv: Vec<OsString> = Vec::new();
+    let mut after_v = false;
     while let Some(arg) = p.next()? {
+        let was_after_v = std::mem::replace(&mut after_v, matches!(arg, Short('v')));
         match arg {
             Short('1') => g.ready = true,
             Short('q') => g.verbosity = 0,
@@ -148,11 +169,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
                 lo.backlog = Some(uint("-b", &p.value()?)?.clamp(1, i32::MAX as u32) as i32)
             }
             Short('a') => lo.mode = perms(&p.value()?)?,
-            Short('o') => {
-                let (uid, gid) = owner(&p.value()?)?;
-                lo.uid = uid.map(rustix::process::Uid::from_raw);
-                lo.gid = gid.map(rustix::process::Gid::from_raw);
-            }
+            Short('o') => (lo.uid, lo.gid) = owner(&p.value()?)?,
             // As s6-ipcserver: an id of 0 means "not set".
             Short('u') => ids.uid = nonzero_uid(id("-u", &p.value()?, true, "ipcserver")?),
             Short('g') => ids.gid = nonzero_gid(id("-g", &p.value()?, false, "ipcserver")?),
@@ -163,6 +180,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
                 *ids = Ids::default();
             }
             Value(v) => {
+                if was_after_v {
+                    g.warnings.extend(verbosity_value_warning(&v));
+                }
                 path = Some(v);
                 argv = p.raw_args()?.collect();
                 break;
@@ -209,6 +229,7 @@ fn config(g: Given, path: Option<OsString>, argv: Vec<OsString>) -> Parsed<Opts>
             serve,
         },
         verbosity: g.verbosity,
+        warnings: g.warnings,
     })
 }
 
@@ -216,6 +237,9 @@ fn config(g: Given, path: Option<OsString>, argv: Vec<OsString>) -> Parsed<Opts>
 pub fn main() -> ExitCode {
     super::run(PROG, USAGE, HELP, parse, |o: Opts, mut diag: Diag| {
         diag.verbosity = o.verbosity;
+        for w in &o.warnings {
+            diag.warn(w);
+        }
         super::exit(&diag, ipccore::prog::ipcserver::ipcserver(&o.cfg, &diag))
     })
 }
@@ -236,19 +260,52 @@ mod tests {
     }
 
     #[test]
+    fn a_number_after_v_is_warned_about() -> Parsed<()> {
+        let o = try_parse(&["-v", "2", "/run/s", "cat"])?;
+        assert_eq!(o.cfg.serve.argv, ["/run/s", "cat"]);
+        assert_eq!(
+            o.warnings,
+            [
+                "-v takes no value (unlike ipcserverd's and ipcserver-access's -v): 2 is the \
+              socket path, ./2, and the next argument the program; write -v PATH prog"
+            ]
+        );
+        assert_eq!(try_parse(&["-1v", "2", "/s", "cat"])?.warnings.len(), 1);
+        for quiet in [
+            &["-v", "/run/s", "cat"][..],
+            &["-v", "-1", "2", "cat"],
+            &["2", "cat"],
+            &["-v", "s2", "cat"],
+        ] {
+            assert_eq!(
+                try_parse(quiet)?.warnings,
+                Vec::<String>::new(),
+                "{quiet:?}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
     fn reasons() {
         assert_eq!(
-            err(&["-u", "nobody", "/s", "true"]),
-            "-u: nobody is not a number (use s6-envuidgid nobody ipcserver -U …)"
+            err(&["-u", "ipct-no-such-user", "/s", "true"]),
+            "-u: no user ipct-no-such-user in /etc/passwd (it is read directly, without NSS: \
+             for an LDAP or sssd user, use s6-envuidgid ipct-no-such-user ipcserver -U …)"
         );
         assert_eq!(err(&["-c", "x", "/s", "true"]), "-c: x is not a number");
         assert_eq!(
-            err(&["-o", "www-data:www-data", "/s", "true"]),
-            "-o: www-data:www-data: www-data is not a numeric uid (id -u www-data gives the number)"
+            err(&["-o", "root:ipct-no-such-group", "/s", "true"]),
+            "-o: no group ipct-no-such-group in /etc/group (it is read directly, without NSS: \
+             for an LDAP or sssd group, give the number: getent group ipct-no-such-group)"
         );
         assert_eq!(
             err(&["-o", "33", "/s", "true"]),
-            "-o: 33 is not UID:GID (numbers, either may be empty)"
+            "-o: 33 is not UID:GID (numbers or names, either may be empty)"
+        );
+        assert_eq!(
+            err(&["-G", "1,+2", "/s", "true"]),
+            "-G: 1,+2 is not a list of gids or group names separated by commas"
         );
         assert_eq!(err(&["-c"]), "-c: missing argument");
         assert_eq!(err(&["-Z", "/s", "true"]), "unknown option -Z");
@@ -259,6 +316,26 @@ mod tests {
             err(&["-a", "8", "/s", "true"]),
             "-a: 8 is not an octal number"
         );
+    }
+
+    /// Names from /etc/passwd and /etc/group (root is uid and gid 0 everywhere), and
+    /// numbers as before, alone or mixed in a -G list.
+    #[test]
+    fn names() -> Result<(), UsageError> {
+        let o = try_parse(&["-o", "root:root", "-G", "root,7", "/s", "true"])?;
+        assert_eq!(o.cfg.listen.uid.map(|u| u.as_raw()), Some(0));
+        assert_eq!(o.cfg.listen.gid.map(|g| g.as_raw()), Some(0));
+        let IdSource::Given(ids) = o.cfg.ids else {
+            panic!("no ids")
+        };
+        assert_eq!(
+            ids.groups
+                .map(|g| g.iter().map(|g| g.as_raw()).collect::<Vec<_>>()),
+            Some(vec![0, 7])
+        );
+        let o = try_parse(&["-o", "5:", "/s", "true"])?;
+        assert_eq!(o.cfg.listen.uid.map(|u| u.as_raw()), Some(5));
+        Ok(())
     }
 
     #[test]

@@ -60,8 +60,8 @@ pub fn main(kind: Kind, prog: &'static str, usage: &str, help: &str) -> ExitCode
 /// A nosh number for `opt`, converted by `conv` (which says what a refused value is).
 fn number<T>(opt: &str, v: &OsStr, conv: impl FnOnce(u64) -> Option<T>, what: &str) -> Parsed<T> {
     let n = v.to_str().and_then(parse_number).ok_or_else(|| {
-        // An account name: nosh's --user/--group are not provided (names are not
-        // resolved in a static build); say where the number comes from.
+        // Names are looked up before numbers are parsed ([`name`]); kept for a value
+        // that only looks like one.
         let name = v.as_bytes().first().is_some_and(u8::is_ascii_alphabetic);
         let hint = match (name, what.starts_with("a uid"), what.starts_with("a gid")) {
             (true, true, _) => format!(" (id -u {} gives the number)", show(v)),
@@ -74,6 +74,15 @@ fn number<T>(opt: &str, v: &OsStr, conv: impl FnOnce(u64) -> Option<T>, what: &s
         ))
     })?;
     conv(n).ok_or_else(|| UsageError(format!("{opt}: {} is not {what}", show(v))))
+}
+
+/// A user (`user`) or group name's id, looked up in `/etc/passwd` or `/etc/group`;
+/// `None` for a value that is not a name (a number, in nosh's forms).
+fn name(opt: &str, v: &OsStr, user: bool) -> Parsed<Option<u32>> {
+    if !ipccore::base::idnames::is_name(v.as_bytes()) {
+        return Ok(None);
+    }
+    super::name_to_id(super::etc(), opt, v, user, None).map(Some)
 }
 
 /// A socket file mode: at most 0777. A mode written in decimal (`660`) is most likely
@@ -120,13 +129,19 @@ pub fn parse(kind: Kind, args: impl IntoIterator<Item = OsString>) -> Parsed<Opt
                     "a backlog (at most 2147483647)",
                 )?
             }
-            Short('u') | Long("uid") => {
+            Short('u') | Long("uid") | Long("user") => {
                 let v = p.value()?;
-                cfg.uid = Some(number(&opt, &v, uid_from, "a uid (at most 4294967294)")?)
+                cfg.uid = Some(match name(&opt, &v, true)? {
+                    Some(n) => uid_from(u64::from(n)).ok_or("-u: uid -1 is not a uid")?,
+                    None => number(&opt, &v, uid_from, "a uid (at most 4294967294)")?,
+                })
             }
-            Short('g') | Long("gid") => {
+            Short('g') | Long("gid") | Long("group") => {
                 let v = p.value()?;
-                cfg.gid = Some(number(&opt, &v, gid_from, "a gid (at most 4294967294)")?)
+                cfg.gid = Some(match name(&opt, &v, false)? {
+                    Some(n) => gid_from(u64::from(n)).ok_or("-g: gid -1 is not a gid")?,
+                    None => number(&opt, &v, gid_from, "a gid (at most 4294967294)")?,
+                })
             }
             Short('m') | Long("mode") => cfg.mode = Some(mode(&opt, &p.value()?)?),
             Long("pass-credentials") => cfg.pass_credentials = true,
@@ -193,8 +208,16 @@ mod tests {
         let e = parse(Kind::Datagram, ["-b", "5", "/s", "p"].map(OsString::from));
         assert_eq!(e.err().map(|e| e.0), Some("unknown option -b".into()));
         assert_eq!(
-            err(&["--uid", "nobody", "/s", "p"]),
-            "--uid: nobody is not a number (decimal, 0octal or 0xhex) (id -u nobody gives the number)"
+            err(&["--uid", "ipct-no-such-user", "/s", "p"]),
+            "--uid: no user ipct-no-such-user in /etc/passwd (it is read directly, without NSS: \
+             for an LDAP or sssd user, give the number: id -u ipct-no-such-user)"
         );
+        let root = parse(
+            Kind::Stream,
+            ["--user", "root", "--group=root", "/s", "p"].map(OsString::from),
+        );
+        assert!(root.is_ok_and(
+            |c| c.uid.map(|u| u.as_raw()) == Some(0) && c.gid.map(|g| g.as_raw()) == Some(0)
+        ));
     }
 }

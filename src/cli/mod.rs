@@ -16,6 +16,7 @@ use ipccore::sys::diag::Diag;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::process::ExitCode;
 
 pub mod ipcclient;
@@ -244,31 +245,76 @@ fn fmt_radix(n: u64, radix: u32) -> String {
     }
 }
 
-/// The hint after a user or group name given where s6 wants a number: `-u nobody`.
-pub fn id_hint(v: &OsStr, user: bool, prog: &str, env_opt: &str) -> String {
-    let name = show(v);
-    if user {
-        format!("(use s6-envuidgid {name} {prog} {env_opt} …)")
-    } else {
-        format!("(numeric gids only: getent group {name})")
+/// Where names given for user and group options are looked up: `/etc/passwd` and
+/// `/etc/group` (tests give their own files).
+#[derive(Clone, Copy, Debug)]
+pub struct IdFiles<'a> {
+    /// The passwd file.
+    pub passwd: &'a Path,
+    /// The group file.
+    pub group: &'a Path,
+}
+
+/// The system's files.
+pub fn etc() -> IdFiles<'static> {
+    IdFiles {
+        passwd: Path::new(ipccore::fs::idnames::PASSWD),
+        group: Path::new(ipccore::fs::idnames::GROUP),
     }
 }
 
-/// A user or group id for `opt` (s6 `uid0_scan`/`gid0_scan`): a number; a name gets a
-/// hint naming s6-envuidgid, since names are not resolved (static glibc's NSS is not
-/// reliable, and s6 does not resolve them either).
+/// A user or group id for `opt`: a number (s6 `uid0_scan`/`gid0_scan`; a number is
+/// always a number), or a name, looked up in `/etc/passwd` or `/etc/group` (an
+/// addition: s6 takes numbers only). A name not found there gets a hint naming
+/// s6-envuidgid, for accounts that live in LDAP or sssd (a static build has no NSS).
 pub fn id(opt: &str, v: &OsStr, user: bool, prog: &str) -> Parsed<u32> {
-    uint(opt, v).map_err(|e| {
-        let looks_like_name = v
-            .as_bytes()
-            .first()
-            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_');
-        if looks_like_name {
-            UsageError(format!("{e} {}", id_hint(v, user, prog, "-U")))
-        } else {
-            e
-        }
-    })
+    id_in(etc(), opt, v, user, prog)
+}
+
+/// [`id`], looking names up in `files`.
+pub fn id_in(files: IdFiles<'_>, opt: &str, v: &OsStr, user: bool, prog: &str) -> Parsed<u32> {
+    if !ipccore::base::idnames::is_name(v.as_bytes()) {
+        return uint(opt, v);
+    }
+    name_to_id(files, opt, v, user, Some(prog))
+}
+
+/// The id of the user or group named `v`, or why not. `prog`: the program whose `-U`
+/// the hint for an LDAP or sssd user names (`None`: it has no `-U`).
+pub fn name_to_id(
+    files: IdFiles<'_>,
+    opt: &str,
+    v: &OsStr,
+    user: bool,
+    prog: Option<&str>,
+) -> Parsed<u32> {
+    let name = show(v);
+    let (found, file) = if user {
+        (
+            ipccore::fs::idnames::user(v, files.passwd).map(|u| u.map(|(uid, _)| uid)),
+            files.passwd,
+        )
+    } else {
+        (ipccore::fs::idnames::group(v, files.group), files.group)
+    };
+    match found {
+        Ok(Some(n)) => Ok(n),
+        Ok(None) if user => Err(UsageError(format!(
+            "{opt}: no user {name} in {} (it is read directly, without NSS: for an LDAP or \
+             sssd user, {})",
+            file.display(),
+            match prog {
+                Some(prog) => format!("use s6-envuidgid {name} {prog} -U …"),
+                None => format!("give the number: id -u {name}"),
+            }
+        ))),
+        Ok(None) => Err(UsageError(format!(
+            "{opt}: no group {name} in {} (it is read directly, without NSS: for an LDAP or \
+             sssd group, give the number: getent group {name})",
+            file.display()
+        ))),
+        Err(e) => Err(UsageError(format!("{opt}: {name}: {e}"))),
+    }
 }
 
 /// An option s6's `gol` parser (s6 2.14+: the ipcnotify pair) does not know, refused
@@ -404,16 +450,58 @@ mod tests {
     }
 
     #[test]
-    fn names_get_a_hint() {
+    fn names_are_looked_up_and_numbers_stay_numbers() {
+        let dir = std::env::temp_dir().join(format!("ipct-cli-id-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (passwd, group) = (dir.join("passwd"), dir.join("group"));
+        std::fs::write(
+            &passwd,
+            "alice:x:1000:50::/:/bin/sh
+1234:x:7:7::/:/bin/sh
+",
+        )
+        .unwrap();
+        std::fs::write(
+            &group,
+            "staff:x:50:
+",
+        )
+        .unwrap();
+        let files = IdFiles {
+            passwd: &passwd,
+            group: &group,
+        };
+        let id = |opt, v, user| id_in(files, opt, os(v), user, "ipcserver");
+        assert_eq!(id("-u", "alice", true), Ok(1000));
+        assert_eq!(id("-g", "staff", false), Ok(50));
+        // A number is a number, even where a user has it as a name.
+        assert_eq!(id("-u", "1234", true), Ok(1234));
+        assert_eq!(id("-u", "65534", true), Ok(65534));
         assert_eq!(
-            id("-u", os("nobody"), true, "ipcserver").unwrap_err().0,
-            "-u: nobody is not a number (use s6-envuidgid nobody ipcserver -U …)"
+            id("-u", "bob", true).unwrap_err().0,
+            format!(
+                "-u: no user bob in {} (it is read directly, without NSS: for an LDAP or sssd \
+                 user, use s6-envuidgid bob ipcserver -U …)",
+                passwd.display()
+            )
         );
-        assert_eq!(id("-u", os("65534"), true, "ipcserver"), Ok(65534));
         assert_eq!(
-            id("-g", os("1x"), false, "ipcserver").unwrap_err().0,
+            id("-g", "wheel", false).unwrap_err().0,
+            format!(
+                "-g: no group wheel in {} (it is read directly, without NSS: for an LDAP or \
+                 sssd group, give the number: getent group wheel)",
+                group.display()
+            )
+        );
+        assert_eq!(
+            id("-g", "1x", false).unwrap_err().0,
             "-g: 1x is not a number"
         );
+        assert_eq!(
+            id("-u", "+5", true).unwrap_err().0,
+            "-u: +5 is not a number (digits only, no sign)"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

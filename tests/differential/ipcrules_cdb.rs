@@ -10,6 +10,12 @@ type Tree = &'static [(&'static str, &'static [u8])];
 #[derive(Clone, Copy)]
 enum Expect {
     Same,
+    /// The same exit code and cdb bytes; ours warns (this stderr), s6 says nothing;
+    /// `compat` in ipcrules-cdb(1).
+    Warns {
+        compat: &'static str,
+        stderr: &'static str,
+    },
     /// Ours: this exit code and stderr, no cdb; `compat` in ipcrules-cdb(1).
     Documented {
         compat: &'static str,
@@ -28,6 +34,17 @@ struct Case {
     /// The cdb file argument.
     cdb: &'static str,
     expect: Expect,
+}
+
+/// A tree that compiles as s6 compiles it, with our warnings `stderr`.
+const fn warns(c: Case, stderr: &'static str) -> Case {
+    Case {
+        expect: Expect::Warns {
+            compat: "warns about every entry",
+            stderr,
+        },
+        ..c
+    }
 }
 
 const fn case(name: &'static str, tree: Tree) -> Case {
@@ -51,12 +68,38 @@ const CASES: &[Case] = &[
     case("no-subdirs", &[(".keep", b"")]),
     case("allow", &[("uid/0/allow", b"")]),
     case("deny", &[("uid/0/deny", b"")]),
-    case(
-        "allow-and-deny",
-        &[("uid/0/allow", b""), ("uid/0/deny", b"")],
+    warns(
+        case(
+            "allow-and-deny",
+            &[("uid/0/allow", b""), ("uid/0/deny", b"")],
+        ),
+        "PROG: warning: r/uid/0: both allow and deny: allow wins\n",
     ),
-    case("neither", &[("uid/0/other", b"")]),
-    case("empty-entry", &[("uid/0/", b"")]),
+    warns(
+        case("neither", &[("uid/0/other", b"")]),
+        "PROG: warning: r/uid/0/other: not one of allow, deny, env, exec: ignored\nPROG: warning: r/uid/0: neither allow nor deny: holds no rule\n",
+    ),
+    warns(
+        case("misspelt", &[("gid/50/alow", b""), ("uid/0/allow", b"")]),
+        "PROG: warning: r/gid/50/alow: not one of allow, deny, env, exec: ignored\nPROG: warning: r/gid/50: neither allow nor deny: holds no rule\n",
+    ),
+    warns(
+        case(
+            "bad-keys",
+            &[
+                ("uid/bob/allow", b""),
+                ("gid/default/allow", b""),
+                ("uids/0/allow", b""),
+                ("uid/0/allow", b""),
+                ("uid/0/env/A=B", b"x"),
+            ],
+        ),
+        "PROG: warning: r/gid/default: not a number or self: no client is looked up there\nPROG: warning: r/uid/0/env/A=B: a variable name cannot contain =: ignored\nPROG: warning: r/uid/bob: not a number or default or self: no client is looked up there\nPROG: warning: r/uids: not uid or gid: no client is looked up there\n",
+    ),
+    warns(
+        case("empty-entry", &[("uid/0/", b"")]),
+        "PROG: warning: r/uid/0: neither allow nor deny: holds no rule\n",
+    ),
     case("dot-entry", &[("uid/.0/allow", b""), ("uid/1/allow", b"")]),
     case("dot-subdir", &[(".uid/0/allow", b""), ("gid/1/deny", b"")]),
     case(
@@ -142,7 +185,10 @@ const CASES: &[Case] = &[
             ("uid/0/exec", b"echo \"$FOO\""),
         ],
     ),
-    case("utf8-key", &[("uid/é/allow", b"")]),
+    warns(
+        case("utf8-key", &[("uid/é/allow", b"")]),
+        "PROG: warning: r/uid/\\xc3\\xa9: not a number or default or self: no client is looked up there\n",
+    ),
     Case {
         dir: "missing",
         expect: Expect::Documented {
@@ -224,6 +270,18 @@ fn rulescdb_table() {
             Expect::Same => {
                 r.check(k.name, "exit code", &ours.code, &peer.code);
                 r.check(k.name, "stderr", &ours.stderr, &peer.stderr);
+                r.check(k.name, "cdb bytes", ocdb, pcdb);
+            }
+            Expect::Warns { compat, stderr } => {
+                r.check(
+                    k.name,
+                    "documented",
+                    &documented("ipcrules-cdb", compat),
+                    &true,
+                );
+                r.check(k.name, "exit code", &ours.code, &peer.code);
+                r.check(k.name, "our stderr", &ours.stderr.as_str(), &stderr);
+                r.check(k.name, "peer stderr", &peer.stderr.as_str(), &"");
                 r.check(k.name, "cdb bytes", ocdb, pcdb);
             }
             Expect::Documented {

@@ -61,6 +61,20 @@ const fn case(name: &'static str, opts: &'static [&'static str], rules: Rules) -
     }
 }
 
+/// Our deny lines, and allow lines at -v2, end with the rule that decided.
+const WHY: &str = "A deny line, and an allow line at";
+
+/// `c`, whose log lines name the deciding rule: `ours` is our stderr.
+const fn why(c: Case, ours: &'static str) -> Case {
+    Case {
+        expect: Expect::Documented {
+            compat: WHY,
+            ours_stderr: ours,
+        },
+        ..c
+    }
+}
+
 const ALLOW0: Tree = &[("uid/0/allow", "")];
 const DENY0: Tree = &[("uid/0/deny", "")];
 const ENV0: Tree = &[
@@ -99,51 +113,91 @@ const CASES: &[Case] = &[
     case("none-v0", &["-v", "0"], Rules::None),
     case("allow", &["-i", "r"], Rules::Dir(ALLOW0)),
     case("allow-v0", &["-v", "0", "-i", "r"], Rules::Dir(ALLOW0)),
-    case("allow-v2", &["-v", "2", "-i", "r"], Rules::Dir(ALLOW0)),
+    why(
+        case("allow-v2", &["-v", "2", "-i", "r"], Rules::Dir(ALLOW0)),
+        "PROG: info: allow pid P uid 0 gid 0 (rule r/uid/0/allow)\n",
+    ),
     case("deny", &["-i", "r"], Rules::Dir(DENY0)),
-    case("deny-v2", &["-v", "2", "-i", "r"], Rules::Dir(DENY0)),
+    why(
+        case("deny-v2", &["-v", "2", "-i", "r"], Rules::Dir(DENY0)),
+        "PROG: info: deny pid P uid 0 gid 0: Permission denied (rule r/uid/0/deny)\n",
+    ),
     case("deny-v0", &["-v", "0", "-i", "r"], Rules::Dir(DENY0)),
-    case("norule-v2", &["-v", "2", "-i", "r"], Rules::Dir(OTHER)),
+    why(
+        case("norule-v2", &["-v", "2", "-i", "r"], Rules::Dir(OTHER)),
+        "PROG: info: deny pid P uid 0 gid 0: No such file or directory (no rule in r)\n",
+    ),
     case("norule", &["-i", "r"], Rules::Dir(OTHER)),
-    case("emptydir-v2", &["-v", "2", "-i", "r"], Rules::Dir(EMPTYDIR)),
+    why(
+        case("emptydir-v2", &["-v", "2", "-i", "r"], Rules::Dir(EMPTYDIR)),
+        "PROG: info: deny pid P uid 0 gid 0: No such file or directory (no rule in r)\n",
+    ),
     case("both-allow-wins", &["-i", "r"], Rules::Dir(BOTH)),
-    case(
-        "order-uid-first-v2",
-        &["-v", "2", "-i", "r"],
-        Rules::Dir(ORDER),
+    why(
+        case(
+            "order-uid-first-v2",
+            &["-v", "2", "-i", "r"],
+            Rules::Dir(ORDER),
+        ),
+        "PROG: info: deny pid P uid 0 gid 0: Permission denied (rule r/uid/0/deny)\n",
     ),
     case("self", &["-i", "r"], Rules::Dir(SELF)),
     case("gid-self", &["-i", "r"], Rules::Dir(GIDSELF)),
     case("gid", &["-i", "r"], Rules::Dir(GID0)),
     case("default", &["-i", "r"], Rules::Dir(DEFAULT)),
-    case(
-        "default-deny-v2",
-        &["-v", "2", "-i", "r"],
-        Rules::Dir(DEFAULT_DENY),
+    why(
+        case(
+            "default-deny-v2",
+            &["-v", "2", "-i", "r"],
+            Rules::Dir(DEFAULT_DENY),
+        ),
+        "PROG: info: deny pid P uid 0 gid 0: Permission denied (rule r/uid/default/deny)\n",
     ),
     case("env", &["-i", "r"], Rules::Dir(ENV0)),
     case("env-E", &["-E", "-i", "r"], Rules::Dir(ENV0)),
     case("env-l", &["-l", "given", "-i", "r"], Rules::Dir(ENV0)),
     case("env-eE-e", &["-E", "-e", "-i", "r"], Rules::Dir(ENV0)),
     case("exec", &["-i", "r"], Rules::Dir(EXEC0)),
-    case("exec-v2", &["-v", "2", "-i", "r"], Rules::Dir(EXEC0)),
+    why(
+        case("exec-v2", &["-v", "2", "-i", "r"], Rules::Dir(EXEC0)),
+        "PROG: info: allow pid P uid 0 gid 0 (rule r/uid/0/allow)\n",
+    ),
     case("exec-nul", &["-i", "r"], Rules::Dir(EXECNUL)),
-    case("missing-dir-v2", &["-v", "2", "-i", "r"], Rules::MissingDir),
+    why(
+        case("missing-dir-v2", &["-v", "2", "-i", "r"], Rules::MissingDir),
+        "PROG: warning: rules directory r does not exist: every client is denied\nPROG: info: deny pid P uid 0 gid 0: No such file or directory (no rule in r)\n",
+    ),
+    Case {
+        expect: Expect::Documented {
+            compat: "A rules directory that does not exist",
+            ours_stderr: "PROG: warning: rules directory r does not exist: every client is denied\n",
+        },
+        ..case("missing-dir", &["-i", "r"], Rules::MissingDir)
+    },
     case("cdb-allow", &["-x", "r.cdb"], Rules::Cdb(ALLOW0)),
-    case(
-        "cdb-deny-v2",
-        &["-v", "2", "-x", "r.cdb"],
-        Rules::Cdb(DENY0),
+    why(
+        case(
+            "cdb-deny-v2",
+            &["-v", "2", "-x", "r.cdb"],
+            Rules::Cdb(DENY0),
+        ),
+        "PROG: info: deny pid P uid 0 gid 0: Permission denied (rule uid/0 in r.cdb)\n",
     ),
-    case(
-        "cdb-norule-v2",
-        &["-v", "2", "-x", "r.cdb"],
-        Rules::Cdb(OTHER),
+    why(
+        case(
+            "cdb-norule-v2",
+            &["-v", "2", "-x", "r.cdb"],
+            Rules::Cdb(OTHER),
+        ),
+        "PROG: info: deny pid P uid 0 gid 0: No such file or directory (no rule in r.cdb)\n",
     ),
-    case(
-        "cdb-order-v2",
-        &["-v", "2", "-x", "r.cdb"],
-        Rules::Cdb(ORDER),
+    why(
+        case(
+            "cdb-order-v2",
+            &["-v", "2", "-x", "r.cdb"],
+            Rules::Cdb(ORDER),
+        ),
+        "PROG: info: deny pid P uid 0 gid 0: Permission denied (rule uid/0 in r.cdb)\n",
     ),
     case("cdb-self", &["-x", "r.cdb"], Rules::Cdb(SELF)),
     case("cdb-gid", &["-x", "r.cdb"], Rules::Cdb(GID0)),
@@ -234,6 +288,10 @@ const CASES: &[Case] = &[
             ("IPCREMOTEEUID", "7"),
             ("IPCREMOTEEGID", "8"),
         ],
+        expect: Expect::Documented {
+            compat: WHY,
+            ours_stderr: "PROG: info: deny pid P uid 7 gid 8: No such file or directory (no rule in r)\n",
+        },
         ..case("other-uid-v2", &["-v", "2", "-i", "r"], Rules::Dir(ALLOW0))
     },
     Case {
@@ -290,7 +348,12 @@ fn documented_stderr(log: &str, named: bool, r: &mut Report, case: &str) -> Stri
         let verdict_line = l.contains("info: allow pid ") || l.contains("info: deny pid ");
         match l.find(" client pid ") {
             Some(i) if verdict_line => {
-                let end = l[i..].find(": ").map_or(l.len(), |j| i + j);
+                // Up to the errno text (deny) or our deciding rule, whichever comes first.
+                let end = [": ", " (rule ", " (no rule "]
+                    .iter()
+                    .filter_map(|m| l[i..].find(m))
+                    .min()
+                    .map_or(l.len(), |j| i + j);
                 rest.push_str(&l[..i]);
                 rest.push_str(&l[end..]);
                 r.check(case, "our verdict line names the client", &true, &named);
@@ -376,7 +439,12 @@ fn access_table() {
                     &documented("ipcserver-access", compat),
                     &true,
                 );
-                r.check(k.name, "our stderr", &ours.stderr.as_str(), &ours_stderr);
+                let v2 = k.opts.windows(2).any(|w| w == ["-v", "2"]);
+                let root = ["IPCREMOTEEUID", "IPCREMOTEEGID"]
+                    .iter()
+                    .all(|n| k.env.contains(&(*n, "0")));
+                let ours = documented_stderr(&ours.stderr, k.socket && v2 && root, &mut r, k.name);
+                r.check(k.name, "our stderr", &ours.as_str(), &ours_stderr);
             }
         }
     }

@@ -3,7 +3,7 @@
 
 use super::ipcserver::{
     Handler, as_s6_2_15, documented_log, maxconn_over_1000, peercred, serve_once, verbosity_of,
-    without_identity_vars,
+    without_identity_vars, without_spawn_hints,
 };
 use super::probe::*;
 use crate::util::*;
@@ -128,7 +128,7 @@ fn ipcserverd_table() {
         let (ours, peer) = (&sides[0], &sides[1]);
         r.check(k.name, "exit code", &ours.code, &peer.code);
         let pc = peercred(k.opts);
-        let log = documented_log(&ours.stderr, pc, &mut r, k.name);
+        let log = documented_log(&without_spawn_hints(&ours.stderr), pc, &mut r, k.name);
         match k.handler {
             Handler::Probe => r.check(k.name, "log", &log, &peer.stderr),
             _ => r.check(

@@ -178,27 +178,33 @@ const ROWS: &[Row] = rows! {
     "ipcserver" / "s6-ipcserver" ["-a", "+660", "{D}/s", "true"] => Usage("-a: +660 is not an octal number (digits only, no sign)");
     "ipcserver" / "s6-ipcserver" ["-a", "", "{D}/s", "true"] => Usage("-a: \"\" is not an octal number");
     "ipcserver" / "s6-ipcserver" ["-a", "rw", "{D}/s", "true"] => Usage("-a: rw is not an octal number");
-    "ipcserver" / "s6-ipcserver" ["-u", "nobody", "{D}/s", "true"] => Usage("-u: nobody is not a number (use s6-envuidgid nobody ipcserver -U …)");
+    "ipcserver" / "s6-ipcserver" ["-u", "ipct-no-such-user", "{D}/s", "true"] => Usage("-u: no user ipct-no-such-user in /etc/passwd (it is read directly, without NSS: for an LDAP or sssd user, use s6-envuidgid ipct-no-such-user ipcserver -U …)");
+    "ipcserver" / "s6-ipcserver" ["-u", "nobody", "{D}/no/s", "true"] => Ours {
+        code: 111, msg: "unable to", peer_code: Some(100), compat: "User and group names are read from",
+    };
     "ipcserver" / "s6-ipcserver" ["-u", "+5", "{D}/s", "true"] => Usage("-u: +5 is not a number (digits only, no sign)");
     "ipcserver" / "s6-ipcserver" ["-u", "-1", "{D}/s", "true"] => Usage("-u: -1 is not a number (digits only, no sign)");
     "ipcserver" / "s6-ipcserver" ["-u", "4294967296", "{D}/s", "true"] => Usage("-u: 4294967296 is too large (at most 4294967295)");
-    "ipcserver" / "s6-ipcserver" ["-g", "staff", "{D}/s", "true"] => Usage("-g: staff is not a number (numeric gids only: getent group staff)");
+    "ipcserver" / "s6-ipcserver" ["-g", "ipct-no-such-group", "{D}/s", "true"] => Usage("-g: no group ipct-no-such-group in /etc/group (it is read directly, without NSS: for an LDAP or sssd group, give the number: getent group ipct-no-such-group)");
+    "ipcserver" / "s6-ipcserver" ["-g", "root", "-G", "root,7", "{D}/no/s", "true"] => Ours {
+        code: 111, msg: "unable to", peer_code: Some(100), compat: "User and group names are read from",
+    };
     "ipcserver" / "s6-ipcserver" ["-g", "+5", "{D}/s", "true"] => Usage("-g: +5 is not a number (digits only, no sign)");
-    "ipcserver" / "s6-ipcserver" ["-G", "x", "{D}/s", "true"] => Usage("-G: x is not a list of numeric gids separated by commas (numeric gids only: getent group NAME gives the number)");
-    "ipcserver" / "s6-ipcserver" ["-G", ",1", "{D}/s", "true"] => Usage("-G: ,1 is not a list of numeric gids separated by commas");
-    "ipcserver" / "s6-ipcserver" ["-G", " 1", "{D}/s", "true"] => Usage("-G:  1 is not a list of numeric gids separated by commas");
-    "ipcserver" / "s6-ipcserver" ["-G", "+1", "{D}/s", "true"] => Usage("-G: +1 is not a list of numeric gids separated by commas");
+    "ipcserver" / "s6-ipcserver" ["-G", "x", "{D}/s", "true"] => Usage("-G: no group x in /etc/group (it is read directly, without NSS: for an LDAP or sssd group, give the number: getent group x)");
+    "ipcserver" / "s6-ipcserver" ["-G", ",1", "{D}/s", "true"] => Usage("-G: ,1 is not a list of gids or group names separated by commas");
+    "ipcserver" / "s6-ipcserver" ["-G", " 1", "{D}/s", "true"] => Usage("-G:  1 is not a list of gids or group names separated by commas");
+    "ipcserver" / "s6-ipcserver" ["-G", "+1", "{D}/s", "true"] => Usage("-G: +1 is not a list of gids or group names separated by commas");
     "ipcserver" / "s6-ipcserver" ["-Z", "{D}/s", "true"] => Usage("unknown option -Z");
     "ipcserver" / "s6-ipcserver" ["--help"] => HELP_ADDED;
     "ipcserver" / "s6-ipcserver" ["-1", "--help"] => Usage("unknown option --help");
     "ipcserver" / "s6-ipcserver" ["--", "{D}/s"] => Usage("missing prog");
     // Intended differences.
     "ipcserver" / "s6-ipcserver" ["-G", "1,x", "{D}/no/s", "true"] => Ours {
-        code: 100, msg: "-G: 1,x is not a list of numeric gids", peer_code: Some(111),
+        code: 100, msg: "-G: no group x in /etc/group", peer_code: Some(111),
         compat: "a gid list with anything but numbers and separators is refused",
     };
     "ipcserver" / "s6-ipcserver" ["-G", "99999999999", "{D}/no/s", "true"] => Ours {
-        code: 100, msg: "-G: 99999999999 is not a list of numeric gids", peer_code: Some(111),
+        code: 100, msg: "-G: 99999999999 is not a list of gids or group names", peer_code: Some(111),
         compat: "a gid list with anything but numbers and separators is refused",
     };
     "ipcserver" / "s6-ipcserver" ["-U", "{D}/no/s", "true"]
@@ -210,16 +216,17 @@ const ROWS: &[Row] = rows! {
         code: 111, msg: "unable to", peer_code: Some(100),
         compat: "are additions",
     };
-    "ipcserver" / "s6-ipcserver" ["-o", "www-data:www-data", "{D}/s", "true"] => Ours {
-        code: 100, msg: "-o: www-data:www-data: www-data is not a numeric uid (id -u www-data gives the number)", peer_code: Some(100),
-        compat: "are additions",
+    "ipcserver" / "s6-ipcserver" ["-o", "www-data:www-data", "{D}/no/s", "true"] => Ours {
+        code: 111, msg: "unable to", peer_code: Some(100), compat: "User and group names are read from",
     };
-    "ipcserver" / "s6-ipcserver" ["-o", ":staff", "{D}/s", "true"] => Ours {
-        code: 100, msg: "-o: :staff: staff is not a numeric gid (getent group staff gives the number)", peer_code: Some(100),
-        compat: "are additions",
+    "ipcserver" / "s6-ipcserver" ["-o", "ipct-no-such-user:", "{D}/s", "true"] => Ours {
+        code: 100, msg: "-o: no user ipct-no-such-user in /etc/passwd", peer_code: Some(100), compat: "User and group names are read from",
+    };
+    "ipcserver" / "s6-ipcserver" ["-o", ":staff", "{D}/no/s", "true"] => Ours {
+        code: 111, msg: "unable to", peer_code: Some(100), compat: "User and group names are read from",
     };
     "ipcserver" / "s6-ipcserver" ["-o", "5", "{D}/s", "true"] => Ours {
-        code: 100, msg: "-o: 5 is not UID:GID (numbers, either may be empty)", peer_code: Some(100),
+        code: 100, msg: "-o: 5 is not UID:GID (numbers or names, either may be empty)", peer_code: Some(100),
         compat: "are additions",
     };
     "ipcserver" / "s6-ipcserver" ["{D}/no/s", ""] => Ours {
@@ -437,7 +444,10 @@ const ROWS: &[Row] = rows! {
     "npt-mkfifodir" / "s6-mkfifodir" ["-f"] => Usage("missing fifodir");
     "npt-mkfifodir" / "s6-mkfifodir" ["-g"] => Usage("-g: missing argument");
     "npt-mkfifodir" / "s6-mkfifodir" ["-g", "+5", "{D}/f"] => Usage("-g: +5 is not a number (digits only, no sign)");
-    "npt-mkfifodir" / "s6-mkfifodir" ["-g", "staff", "{D}/f"] => Usage("-g: staff is not a number (numeric gids only: getent group staff)");
+    "npt-mkfifodir" / "s6-mkfifodir" ["-g", "ipct-no-such-group", "{D}/f"] => Usage("-g: no group ipct-no-such-group in /etc/group (it is read directly, without NSS: for an LDAP or sssd group, give the number: getent group ipct-no-such-group)");
+    "npt-mkfifodir" / "s6-mkfifodir" ["-g", "root", "{D}/f"] => Ours {
+        code: 0, msg: "", peer_code: Some(100), compat: "User and group names are read from",
+    };
     "npt-mkfifodir" / "s6-mkfifodir" ["-g", "", "{D}/f"] => Usage("-g: \"\" is not a number");
     "npt-mkfifodir" / "s6-mkfifodir" ["-g", "4294967296", "{D}/f"] => Usage("-g: 4294967296 is too large (at most 4294967295)");
     "npt-mkfifodir" / "s6-mkfifodir" ["-x", "{D}/f"] => Usage("unknown option -x");
@@ -581,7 +591,7 @@ const ROWS: &[Row] = rows! {
     "ipcserverd" / "s6-ipcserverd" ["-c5", "-", "-c"] => Same;
     "ipcserver" / "s6-ipcserver" ["-vc5", "{D}/no/s", "true"] => BIND;
     "ipcserver" / "s6-ipcserver" ["-1qG", "1,2", "{D}/no/s", "true"] => BIND;
-    "ipcserver" / "s6-ipcserver" ["-G", "-1", "{D}/s", "true"] => Usage("-G: -1 is not a list of numeric gids separated by commas");
+    "ipcserver" / "s6-ipcserver" ["-G", "-1", "{D}/s", "true"] => Usage("-G: -1 is not a list of gids or group names separated by commas");
     "ipcserver" / "s6-ipcserver" ["-u", "-v", "{D}/s", "true"] => Usage("-u: -v is not a number");
     "ipcserver" / "s6-ipcserver" ["-a", "-1", "{D}/s", "true"] => Usage("-a: -1 is not an octal number (digits only, no sign)");
     "ipcserver" / "s6-ipcserver" ["-a", "37777777777", "{D}/no/s", "true"] => BIND;
@@ -731,20 +741,20 @@ const ROWS: &[Row] = rows! {
     "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-t", "0x5", "-i", "{D}/r", "{D}/s"] => Usage("-t: 0x5 is not a number");
     "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-T", "4294967296", "-i", "{D}/r", "{D}/s"] => Usage("-T: 4294967296 is too large (at most 4294967295)");
     "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-b", "-1", "-i", "{D}/r", "{D}/s"] => Usage("-b: -1 is not a number (digits only, no sign)");
-    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-u", "nobody", "-i", "{D}/r", "{D}/s"] => Usage("-u: nobody is not a number (use s6-envuidgid nobody ipcfdholder-daemon -U …)");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-u", "ipct-no-such-user", "-i", "{D}/r", "{D}/s"] => Usage("-u: no user ipct-no-such-user in /etc/passwd (it is read directly, without NSS: for an LDAP or sssd user, use s6-envuidgid ipct-no-such-user ipcfdholder-daemon -U …)");
     "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-u", "+5", "-i", "{D}/r", "{D}/s"] => Usage("-u: +5 is not a number (digits only, no sign)");
-    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-g", "staff", "-i", "{D}/r", "{D}/s"] => Usage("-g: staff is not a number (numeric gids only: getent group staff)");
-    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", "x", "-i", "{D}/r", "{D}/s"] => Usage("-G: x is not a list of numeric gids separated by commas (numeric gids only: getent group NAME gives the number)");
-    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", ",1", "-i", "{D}/r", "{D}/s"] => Usage("-G: ,1 is not a list of numeric gids separated by commas");
-    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", "+1", "-i", "{D}/r", "{D}/s"] => Usage("-G: +1 is not a list of numeric gids separated by commas");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-g", "ipct-no-such-group", "-i", "{D}/r", "{D}/s"] => Usage("-g: no group ipct-no-such-group in /etc/group (it is read directly, without NSS: for an LDAP or sssd group, give the number: getent group ipct-no-such-group)");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", "x", "-i", "{D}/r", "{D}/s"] => Usage("-G: no group x in /etc/group (it is read directly, without NSS: for an LDAP or sssd group, give the number: getent group x)");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", ",1", "-i", "{D}/r", "{D}/s"] => Usage("-G: ,1 is not a list of gids or group names separated by commas");
+    "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", "+1", "-i", "{D}/r", "{D}/s"] => Usage("-G: +1 is not a list of gids or group names separated by commas");
     "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-Z", "-i", "{D}/r", "{D}/s"] => Usage("unknown option -Z");
     "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-P", "-i", "{D}/r", "{D}/s"] => Usage("unknown option -P");
     "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", "1,x", "-i", "{D}/r", "{D}/no/s"] => Ours {
-        code: 100, msg: "-G: 1,x is not a list of numeric gids", peer_code: Some(111),
+        code: 100, msg: "-G: no group x in /etc/group", peer_code: Some(111),
         compat: "A gid list with anything but numbers and separators is refused",
     };
     "ipcfdholder-daemon" / "s6-fdholder-daemon" ["-G", "99999999999", "-i", "{D}/r", "{D}/no/s"] => Ours {
-        code: 100, msg: "-G: 99999999999 is not a list of numeric gids", peer_code: Some(111),
+        code: 100, msg: "-G: 99999999999 is not a list of gids or group names", peer_code: Some(111),
         compat: "A gid list with anything but numbers and separators is refused",
     };
     // s6-fdholder-daemon serves an unnamed socket until killed: the peer is not run.
@@ -832,9 +842,12 @@ const ROWS: &[Row] = rows! {
     "local-stream-socket-listen" / "" ["--mode", "0x1b6", "{D}/s", "true"] => Ours {
         code: 0, msg: "", peer_code: None, compat: "a mode with bits outside 0777 is refused",
     };
-    "local-stream-socket-listen" / "" ["--uid", "nobody", "{D}/s", "true"] => Ours {
-        code: 100, msg: "--uid: nobody is not a number (decimal, 0octal or 0xhex) (id -u nobody gives the number)",
-        peer_code: None, compat: "reported with its reason before the usage line",
+    "local-stream-socket-listen" / "" ["--uid", "ipct-no-such-user", "{D}/s", "true"] => Ours {
+        code: 100, msg: "--uid: no user ipct-no-such-user in /etc/passwd (it is read directly, without NSS: for an LDAP or sssd user, give the number: id -u ipct-no-such-user)",
+        peer_code: None, compat: "User and group names are read from",
+    };
+    "local-stream-socket-listen" / "" ["--user", "nobody", "--group", "nogroup", "{D}/s", "true"] => Ours {
+        code: 0, msg: "", peer_code: None, compat: "User and group names are read from",
     };
     "local-seqpacket-socket-listen" / "" ["-b", "+5", "{D}/s", "true"] => Ours {
         code: 100, msg: "-b: +5 is not a number (decimal, 0octal or 0xhex)",

@@ -102,8 +102,8 @@ pub fn mode(m: u32) -> Mode {
 /// methods are in the module documentation).
 ///
 /// # Errors
-/// `open directory`, `create lock file`, `lock`, `create directory`, `create socket`,
-/// `bind to`, `chmod`, `chown`, `listen on`, `rename into place`, `remove stale socket`;
+/// `open directory`, `create the socket in directory` (the lock file), `lock`, `create
+/// directory`, `create socket`, `bind to`, `chmod`, `chown`, `listen on`, `rename into place`, `remove stale socket`;
 /// a PATH that is a live socket, not a socket, or (with `-D`) exists at all is refused
 /// and left untouched.
 pub fn create(path: &SockPath, o: &ListenOpts) -> Result<OwnedFd, Error> {
@@ -394,7 +394,9 @@ impl Lock {
                     {
                         return Ok(None);
                     }
-                    return Err(Error::sys_at("create lock file", parent.join(&name), e));
+                    // The lock is ours to hide: what failed, for the user, is making
+                    // a file in the directory (EACCES, EROFS, ENOSPC), as bind would.
+                    return Err(Error::sys_at("create the socket in directory", parent, e));
                 }
             };
             let st = rustix::fs::fstat(&fd).op_at("stat", parent.join(&name))?;

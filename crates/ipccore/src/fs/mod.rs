@@ -2,4 +2,5 @@
 //! directory fds so that no planted link or swapped entry redirects them.
 pub mod fifoclean;
 pub mod fifodir;
+pub mod idnames;
 pub mod listen;

@@ -662,6 +662,45 @@ fn ucspi_env(
     Ok(mods)
 }
 
+/// What decided, for the end of a log line: ` (rule RULESDIR/uid/0/deny)`, ` (rule
+/// uid/0 in RULESFILE)`, ` (no rule in RULES)`; empty without a ruleset. s6's lines
+/// end at the errno text; this is what an operator needs to find the rule to edit.
+pub fn reason(rules: &Ruleset, verdict: &Verdict) -> String {
+    use crate::base::text::path;
+    let (key, file) = match verdict {
+        Verdict::Allow { key: Some(k), .. } => (k, "allow"),
+        Verdict::Allow { key: None, .. } => return String::new(),
+        Verdict::Deny { key } => (key, "deny"),
+        // Its line says why itself.
+        Verdict::Unknown { .. } => return String::new(),
+        Verdict::NoRule => {
+            return match rules {
+                Ruleset::None => String::new(),
+                Ruleset::Dir(p) | Ruleset::Cdb(p) => format!(" (no rule in {})", path(p)),
+            };
+        }
+    };
+    match rules {
+        Ruleset::None => String::new(),
+        Ruleset::Dir(d) => format!(" (rule {})", path(&d.join(key).join(file))),
+        Ruleset::Cdb(f) => format!(" (rule {key} in {})", path(f)),
+    }
+}
+
+/// A rules directory that does not exist denies everyone, as in s6, where it is
+/// silent: most often a typo in `-i`. Said at every denied connection (this program
+/// lives for one), as a warning, so that it shows at the default verbosity.
+fn warn_missing_rules(rules: &Ruleset, diag: &Diag) {
+    if let Ruleset::Dir(d) = rules
+        && let Err(Errno::NOENT | Errno::NOTDIR) = rustix::fs::stat(d.as_path())
+    {
+        diag.warn(format!(
+            "rules directory {} does not exist: every client is denied",
+            crate::base::text::path(d)
+        ));
+    }
+}
+
 /// Find `execlineb` in `$PATH`, for `exec` rules.
 fn find_execlineb() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -692,14 +731,16 @@ pub fn ipcserver_access(cfg: &IpcserverAccessConfig, diag: &Diag) -> Result<Infa
     if matches!(cfg.rules, Ruleset::None) && diag.verbosity >= 2 {
         diag.warn("invoked without a ruleset!");
     }
+    let why = reason(&cfg.rules, &verdict);
     let (env, exec) = match verdict {
         Verdict::Allow { env, exec, .. } => (env, exec),
         Verdict::Deny { .. } => {
-            diag.info(format!("deny {who}: Permission denied"));
+            diag.info(format!("deny {who}: Permission denied{why}"));
             return Err(Error::Denied(format!("deny {who}")));
         }
         Verdict::NoRule => {
-            diag.info(format!("deny {who}: No such file or directory"));
+            warn_missing_rules(&cfg.rules, diag);
+            diag.info(format!("deny {who}: No such file or directory{why}"));
             return Err(Error::Denied(format!("deny {who}")));
         }
         Verdict::Unknown { kind, why } => {
@@ -728,7 +769,12 @@ pub fn ipcserver_access(cfg: &IpcserverAccessConfig, diag: &Diag) -> Result<Infa
     };
     // Logged before the environment is built, as s6 does: a failure to name the local
     // socket (stdin not a socket) comes after the allow line.
-    diag.notice(format!("allow {who}"));
+    // s6's line at -v1 (logs are parsed); the deciding rule only when verbose.
+    if diag.verbosity >= 2 {
+        diag.notice(format!("allow {who}{why}"));
+    } else {
+        diag.notice(format!("allow {who}"));
+    }
     let current_local = std::env::var_os(pvar(&client.proto, "LOCALPATH"));
     let mods = ucspi_env(cfg, &client, env, current_local)?;
     Err(exec::exec(&argv, &mods))

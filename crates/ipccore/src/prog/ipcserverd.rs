@@ -514,9 +514,24 @@ impl Server<'_> {
                 msg.extend_from_slice(self.spawner.prog());
                 msg.extend_from_slice(b": ");
                 msg.extend_from_slice(text::strerror(e).as_bytes());
+                msg.extend_from_slice(exec_hint(e).as_bytes());
                 d.warn(msg);
             }
         }
+    }
+}
+
+/// What the end of an `unable to spawn` line tells the operator: this connection only
+/// (the server goes on), and what to fix.
+fn exec_hint(e: Errno) -> &'static str {
+    match e {
+        Errno::NOENT => {
+            " (this connection got end of file; the server goes on: install prog, or fix its name or PATH)"
+        }
+        Errno::ACCESS => {
+            " (this connection got end of file; the server goes on: make prog executable for the server's uid)"
+        }
+        _ => " (this connection got end of file; the server goes on)",
     }
 }
 

@@ -1,0 +1,426 @@
+//! Guide examples run as written: each test takes doc/guide.md's own lines (found by a
+//! piece of their text, so a test fails when its example changes or disappears), moves
+//! `/run`, `/srv` and `/etc` under a test directory, and runs them with `sh -e`, our
+//! programs first in PATH. Between the lines, only what a person at a shell does
+//! without thinking: wait for a server started with `&` to listen, look at the result.
+
+use crate::util::*;
+use std::path::Path;
+use std::process::Command;
+
+/// The one line of doc/guide.md that contains `needle`, relocated under `d`.
+fn guide_line(needle: &str, d: &Path) -> String {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("doc/guide.md"))
+            .unwrap();
+    let found: Vec<&str> = readme.lines().filter(|l| l.contains(needle)).collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "doc/guide.md lines with {needle:?}: {found:?}"
+    );
+    let root = d.display().to_string();
+    // A trailing comment (`   # restart at will`) is the README's, not the shell's.
+    let line = found[0].split("  #").next().unwrap_or_default().trim_end();
+    line.replace("/run/", &format!("{root}/run/"))
+        .replace("/srv/", &format!("{root}/srv/"))
+        .replace("/etc/", &format!("{root}/etc/"))
+}
+
+/// Shell lines that wait (up to 20 s) for a socket to appear.
+fn wait_for(sock: &str) -> String {
+    format!("i=0; until [ -S {sock} ]; do i=$((i+1)); [ $i -lt 400 ]; sleep 0.05; done")
+}
+
+/// Run `script` with `sh -e` in `d`, our programs first in PATH; it adds the pid of
+/// each job it starts with `&` to `$pids` (see [`bg`]), and those are killed when it
+/// ends (SIGTERM, then SIGKILL for any left: a test must leave nothing running). Its output goes to files, which a server left running cannot hold open.
+/// Returns (exit code, stdout, stderr).
+fn run_script(d: &Path, script: &str) -> (Option<i32>, String, String) {
+    let mut c = Command::new("sh");
+    let wrapped = format!(
+        "exec >script.out 2>script.err\npids=\ntrap 'rc=$?; kill $pids 2>/dev/null || :; sleep 0.2; kill -KILL $pids 2>/dev/null || :; exit $rc' EXIT\nset -e\n{script}\n"
+    );
+    c.args(["-c", &wrapped])
+        .current_dir(d)
+        .env("PATH", path_with_our_bins());
+    let o = run_timeout(c, 120);
+    kill_left_in(d);
+    let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap_or_default();
+    (o.status.code(), read("script.out"), read("script.err"))
+}
+
+/// SIGKILL every process still running in `d` (its cwd there): the daemon an example
+/// starts with `&` must not outlive the test, whatever the trap above managed.
+fn kill_left_in(d: &Path) {
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        if std::fs::read_link(e.path().join("cwd")).is_ok_and(|c| c.starts_with(d)) {
+            unsafe_kill(pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// A README line that ends with `&`, then the shell line that records its pid.
+fn bg(line: String) -> String {
+    assert!(line.trim_end().ends_with('&'), "{line}");
+    format!("{line}\npids=\"$pids $!\"")
+}
+
+/// doc/guide.md, "Relays": rsync's daemon behind ipcserver, reached with RSYNC_CONNECT_PROG.
+#[test]
+fn guide_rsync_example_runs_as_written() {
+    if !have("rsync") {
+        return;
+    }
+    let d = Dir::new("exrsync");
+    let script = [
+        "mkdir -p run etc srv/data/sub && echo through rsync > srv/data/sub/f".to_string(),
+        guide_line("> /etc/rsyncd-ipc.conf", &d.path),
+        bg(guide_line(
+            "ipcserver /run/rsync.sock rsync --daemon",
+            &d.path,
+        )),
+        wait_for("run/rsync.sock"),
+        guide_line("RSYNC_CONNECT_PROG='ipcclient /run/rsync.sock", &d.path),
+        "cat copy/sub/f".to_string(),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!((code, out.as_str()), (Some(0), "through rsync\n"), "{err}");
+}
+
+/// doc/guide.md, "Restarts that refuse no connection": the fd holder recipe, its rules
+/// included, then the echo service restarted at will on the held socket.
+#[test]
+fn guide_fdholder_recipe_runs_as_written() {
+    let d = Dir::new("exfdh");
+    let echo = format!("{}/run/echo", d.path.display());
+    let talk = format!("ipcclient {echo} sh -c 'echo hello >&7; exec 7>&-; head -n 1 <&6'");
+    let script = [
+        guide_line("mkdir -p rules/uid/0/env /run/fdholder", &d.path),
+        guide_line("> rules/uid/0/env/S6_FDHOLDER_STORE_REGEX", &d.path),
+        guide_line("> rules/uid/0/env/S6_FDHOLDER_RETRIEVE_REGEX", &d.path),
+        guide_line("> rules/uid/0/env/S6_FDHOLDER_LIST", &d.path),
+        guide_line(
+            "ipcfdholder-daemon -1 -i rules /run/fdholder/socket &",
+            &d.path,
+        ),
+        wait_for("run/fdholder/socket"),
+        guide_line(
+            "local-stream-socket-listen /run/echo ipcfdholder-store",
+            &d.path,
+        ),
+        // "restart at will": twice, each time in the background, then stopped.
+        format!(
+            "{} &\npids=\"$pids $!\"\n{talk}\nkill $!",
+            guide_line(
+                "ipcfdholder-retrieve /run/fdholder/socket unix:/run/echo",
+                &d.path
+            )
+        ),
+        format!(
+            "{} &\npids=\"$pids $!\"\n{talk}\nkill $!",
+            guide_line(
+                "ipcfdholder-retrieve /run/fdholder/socket unix:/run/echo",
+                &d.path
+            )
+        ),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    // The daemon's readiness line (-1: a bare newline, as s6-fdholder-daemon), then
+    // one echo per restart.
+    assert_eq!((code, out.as_str()), (Some(0), "\nhello\nhello\n"), "{err}");
+}
+
+/// The value of `key=` in a systemd unit file of service/systemd.
+fn unit_value(unit: &str, key: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("service/systemd")
+        .join(unit);
+    let text = std::fs::read_to_string(&p).unwrap();
+    let prefix = format!("{key}=");
+    let found: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .collect();
+    assert_eq!(found.len(), 1, "{unit}: {key}= lines: {found:?}");
+    found[0].to_string()
+}
+
+/// service/systemd: the .socket's path and the .service's ExecStart, run the way
+/// systemd would (`systemd-socket-activate` passes the socket as systemd does:
+/// LISTEN_FDS, LISTEN_PID, fd 3); no systemd runs on the test machines.
+#[test]
+fn systemd_units_run_under_systemd_socket_activate() {
+    if !have("systemd-socket-activate") {
+        return;
+    }
+    let d = Dir::new("exsd");
+    let listen = unit_value("ipcserver-echo.socket", "ListenStream");
+    assert_eq!(listen, "/run/ipcserver-echo.sock");
+    let sock = d.join("ipcserver-echo.sock");
+    let exec = unit_value("ipcserver-echo.service", "ExecStart");
+    let mut argv = exec.split_whitespace();
+    assert_eq!(argv.next(), Some("/usr/bin/ipcserverd"), "{exec}");
+    let mut c = Command::new("systemd-socket-activate");
+    c.arg("-l").arg(&sock).arg(bin("ipcserverd")).args(argv);
+    c.env("PATH", path_with_our_bins())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _child = Kill(c.spawn().unwrap());
+    assert!(eventually(20, || sock.exists()), "no socket");
+    // Each connection gets its own cat; the first starts ipcserverd.
+    for word in ["one", "two"] {
+        let o = run_timeout(
+            cmd(&[
+                bin("ipcclient").to_str().unwrap(),
+                sock.to_str().unwrap(),
+                "sh",
+                "-c",
+                &format!("echo {word} >&7; head -n 1 <&6"),
+            ]),
+            20,
+        );
+        assert_eq!(o.assert_code(0).out(), format!("{word}\n"));
+    }
+}
+
+/// A running nginx, stopped on drop.
+struct Nginx(std::process::Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM, not SIGKILL: the master stops its workers before it exits.
+        unsafe_kill(self.0.id() as i32, libc::SIGTERM);
+        if wait_deadline(&mut self.0, 20).is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// nginx in `dir` with service/http-nginx/nginx.conf included (its socket path and
+/// port replaced), its workers run as `user` (the `user` directive).
+fn nginx_with_shipped_conf(dir: &Path, sock: &Path, port: u16, user: &str) -> Nginx {
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("service/http-nginx/nginx.conf"),
+    )
+    .unwrap();
+    assert!(shipped.contains("unix:/run/http-nginx/socket;"));
+    assert!(shipped.contains("listen 127.0.0.1:8080;"));
+    let site = shipped
+        .replace(
+            "unix:/run/http-nginx/socket;",
+            &format!("unix:{};", sock.display()),
+        )
+        .replace(
+            "listen 127.0.0.1:8080;",
+            &format!("listen 127.0.0.1:{port};"),
+        );
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
+    std::fs::write(dir.join("site.conf"), site).unwrap();
+    let d = dir.display();
+    let main = format!(
+        "daemon off; worker_processes 1; user {user}; pid {d}/nginx.pid;\n\
+         error_log {d}/error.log;\n\
+         events {{}}\n\
+         http {{ access_log off; client_body_temp_path {d}/tmp/body; proxy_temp_path {d}/tmp/proxy;\n\
+         fastcgi_temp_path {d}/tmp/fcgi; uwsgi_temp_path {d}/tmp/uwsgi; scgi_temp_path {d}/tmp/scgi;\n\
+         include {d}/site.conf; }}\n"
+    );
+    std::fs::write(dir.join("nginx.conf"), main).unwrap();
+    let child = Command::new("nginx")
+        .args(["-p", &d.to_string(), "-c", &format!("{d}/nginx.conf")])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let n = Nginx(child);
+    assert!(
+        eventually(20, || std::net::TcpStream::connect(("127.0.0.1", port))
+            .is_ok()),
+        "nginx did not listen: {}",
+        std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+    );
+    n
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// service/http-nginx: its run script behind nginx configured with its nginx.conf.
+/// nginx's workers in the socket's group (www-data) are served; workers outside it
+/// get EACCES on connect, and nginx answers 502, as its README says.
+#[test]
+fn http_nginx_service_behind_nginx() {
+    if !have("nginx") || !have("busybox") || !have("curl") {
+        return;
+    }
+    let d = Dir::new("exnginx");
+    let svc = crate::service::copy_service("http-nginx", &d.path);
+    let sock = d.join("http.sock");
+    let mut c = Command::new("sh");
+    // fd 3 open for readiness, as under s6 with notification-fd 3; the log to stderr.
+    c.args(["-c", "exec ./run 3>&1 1>&2"])
+        .current_dir(&svc)
+        .env("PATH", path_with_our_bins())
+        .env("SOCKET", &sock);
+    let _backend = Server::start(c);
+    let m = std::fs::metadata(&sock).unwrap();
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    assert_eq!((m.permissions().mode() & 0o777, m.gid()), (0o660, 33));
+    for (user, code, body) in [
+        (
+            "www-data",
+            "200",
+            "<h1>served over a Unix socket, through nginx</h1>\n",
+        ),
+        ("nobody nogroup", "502", ""),
+    ] {
+        let nd = d.join(format!("nginx-{}", user.replace(' ', "-")));
+        std::fs::create_dir_all(&nd).unwrap();
+        let port = free_port();
+        let _nginx = nginx_with_shipped_conf(&nd, &sock, port, user);
+        let o = run_timeout(
+            cmd(&[
+                "curl",
+                "-sS",
+                "--max-time",
+                "20",
+                "-o",
+                nd.join("body").to_str().unwrap(),
+                "-w",
+                "%{http_code}",
+                &format!("http://127.0.0.1:{port}/"),
+            ]),
+            30,
+        );
+        assert_eq!(o.assert_code(0).out(), code, "{user}");
+        if !body.is_empty() {
+            assert_eq!(std::fs::read_to_string(nd.join("body")).unwrap(), body);
+        } else {
+            let log = std::fs::read_to_string(nd.join("error.log")).unwrap();
+            assert!(log.contains("(13: Permission denied)"), "{log}");
+        }
+    }
+}
+
+/// The lines of `doc/PAGE.1` as a reader sees them in a literal display: `\e` is a
+/// backslash, `\&` nothing.
+fn man_lines(page: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("doc/{page}.1")),
+    )
+    .unwrap();
+    text.lines()
+        .map(|l| l.replace("\\e", "\\").replace("\\&", ""))
+        .collect()
+}
+
+/// The one line of `lines` that contains `needle`, its index, relocated under `d`.
+fn man_line(lines: &[String], needle: &str, d: &Path) -> (usize, String) {
+    let found: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains(needle))
+        .collect();
+    assert_eq!(found.len(), 1, "man page lines with {needle:?}");
+    let root = d.display().to_string();
+    (
+        found[0],
+        lines[found[0]].replace("/etc/", &format!("{root}/etc/")),
+    )
+}
+
+/// ipcserver-access(1), EXAMPLES: the rules of the first example, then "what a client
+/// would get" as written: each command prints the line the page shows (pid aside) and
+/// exits 0 (allowed) or 1 (denied).
+#[test]
+fn ipcserver_access_man_page_check_runs_as_written() {
+    let d = Dir::new("exaccess");
+    let lines = man_lines("ipcserver-access");
+    let setup = [
+        man_line(
+            &lines,
+            "mkdir -p /etc/svc/rules/gid/50 /etc/svc/rules/uid/default",
+            &d.path,
+        )
+        .1,
+        man_line(
+            &lines,
+            "touch /etc/svc/rules/gid/50/allow /etc/svc/rules/uid/default/deny",
+            &d.path,
+        )
+        .1,
+    ]
+    .join("\n");
+    let (_, _, err) = run_script(&d.path, &setup);
+    assert_eq!(err, "");
+    let root = d.path.display().to_string();
+    for (needle, code) in [
+        ("$ PROTO=IPC IPCREMOTEEUID=1000 ", 0),
+        ("$ PROTO=IPC IPCREMOTEEUID=1001 ", 1),
+    ] {
+        let (i, first) = man_line(&lines, needle, &d.path);
+        // The command is continued on the next line; the page shows its output after.
+        let command = format!(
+            "{} {}",
+            first
+                .trim_start_matches("$ ")
+                .trim_end_matches('\\')
+                .trim_end(),
+            lines[i + 1]
+                .trim()
+                .replace("/etc/", &format!("{root}/etc/"))
+        );
+        let shown = lines[i + 2].replace("/etc/", &format!("{root}/etc/"));
+        let (got, _, err) = run_script(&d.path, &format!("{command} || exit $?"));
+        assert_eq!(got, Some(code), "{command}: {err}");
+        let pid = |l: &str| -> String {
+            let (head, rest) = l.split_once(" pid ").unwrap_or((l, ""));
+            let rest = rest.split_once(' ').map_or("", |(_, r)| r);
+            format!("{head} pid P {rest}")
+        };
+        assert_eq!(pid(err.trim_end()), pid(&shown), "{command}");
+    }
+}
+
+/// ipcsudod(1), EXAMPLES: the wrapper that refuses the client's arguments, as written
+/// (`/sbin/reboot` replaced by `echo`): arguments are refused with its usage line and
+/// 100, none runs the command.
+#[test]
+fn ipcsudod_man_page_wrapper_refuses_arguments() {
+    let d = Dir::new("exsudo");
+    let lines = man_lines("ipcsudod");
+    let start = lines
+        .iter()
+        .position(|l| l == "#!/bin/sh")
+        .expect("no wrapper script");
+    let script: Vec<String> = lines[start..start + 3].to_vec();
+    assert_eq!(script[2], "exec /sbin/reboot");
+    let text = format!("{}\n{}\nexec echo rebooted\n", script[0], script[1]);
+    let w = d.join("reboot-noargs");
+    std::fs::write(&w, text).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&w, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = run_timeout(cmd(&[w.to_str().unwrap(), "-f"]), 10);
+    o.assert_code(100);
+    assert_eq!(o.err(), "usage: ipcsudo /run/reboot\n");
+    assert_eq!(o.out(), "");
+    let o = run_timeout(cmd(&[w.to_str().unwrap()]), 10);
+    assert_eq!(o.assert_code(0).out(), "rebooted\n");
+}
