@@ -289,8 +289,8 @@ fn group_rules_match_every_group_and_deny_wins() {
         let log = srv.stop_with(libc::SIGTERM).err();
         assert!(
             log.contains(" uid 1500 gid 1500 client pid ")
-                && log.contains(" groups 4243,4244\n")
-                && log.contains(" groups 4244,4245: Permission denied\n"),
+                && log.contains(" groups 4243,4244 (rule ")
+                && log.contains(" groups 4244,4245: Permission denied (rule "),
             "{tag}: {log}"
         );
     }
