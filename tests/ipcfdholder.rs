@@ -294,6 +294,32 @@ fn ours_with_ours_without_s6() {
     one_mix(Side::Ours, Side::Ours);
 }
 
+/// A client the daemon cannot see in its pid namespace (the daemon in a container, the
+/// client on the host): SO_PEERCRED gives pid 0, and the client is served by its uid, as
+/// s6-fdholderd serves it.
+#[test]
+fn client_outside_the_daemons_pid_namespace_is_served() {
+    if !have("unshare") {
+        return;
+    }
+    let dir = Dir::new("fdh-pidns");
+    let rules_dir = dir.join("rules");
+    rules(&rules_dir, "uid/0", ALL);
+    let sock = dir.join("s");
+    let mut c = Command::new("unshare");
+    c.args(["-pf", "--kill-child"])
+        .arg(bin("ipcfdholder-daemon"))
+        .arg("-1")
+        .arg("-i")
+        .arg(&rules_dir)
+        .arg(&sock);
+    let srv = Server::start(c);
+    let (_r, w) = pipe();
+    let o = client(Side::Ours, "store", &[&sock, &"pipe:ns"], Some(w));
+    assert_eq!(o.status.code(), Some(0), "{}", srv.log());
+    assert_eq!(list(Side::Ours, &sock), vec!["pipe:ns"], "{}", srv.log());
+}
+
 /// getdump | setdump and transferdump between any two daemons, with either tools.
 #[test]
 fn dumps_and_transfers_every_mix() {

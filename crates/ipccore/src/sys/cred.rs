@@ -7,24 +7,6 @@
 
 use rustix::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use rustix::io::Errno;
-use rustix::net::UCred;
-
-/// `getsockopt(fd, SOL_SOCKET, SO_PEERCRED)`—uid, gid and pid of the peer, as the
-/// kernel recorded them at `connect` time: a client cannot lie about them, and passing
-/// the socket to another process does not change them.
-///
-/// The pid is translated into the caller's pid namespace when the call is made: 0
-/// when the peer is not visible there. It names the process that connected only while
-/// that process lives: once it is reaped, the number may be given to another process.
-/// [`peer_pidfd`] pins the process itself.
-///
-/// # References
-/// - [Linux](https://man7.org/linux/man-pages/man7/unix.7.html)
-#[doc(alias = "SO_PEERCRED")]
-#[doc(alias = "getpeereid")]
-pub fn peer(fd: impl AsFd) -> Result<UCred, Errno> {
-    rustix::net::sockopt::socket_peercred(fd)
-}
 
 /// Peer credentials with a plain pid: 0 when the peer is not visible in our pid
 /// namespace (rustix's `UCred` holds a non-zero `Pid`, which cannot say that).
@@ -38,7 +20,17 @@ pub struct Creds {
     pub gid: u32,
 }
 
-/// `getsockopt(fd, SOL_SOCKET, SO_PEERCRED)`—as [`peer`], with a pid that may be 0.
+/// `getsockopt(fd, SOL_SOCKET, SO_PEERCRED)`—uid, gid and pid of the peer, as the
+/// kernel recorded them at `connect` time: a client cannot lie about them, and passing
+/// the socket to another process does not change them.
+///
+/// The pid is translated into the caller's pid namespace when the call is made: 0
+/// when the peer is not visible there (a daemon in a container, its client outside).
+/// rustix's `socket_peercred` cannot say that: its `UCred` holds a non-zero `Pid`, and
+/// a 0 there made `Ok` read as `Err(0)` ("unable to getpeereid: Success"). The pid
+/// names the process that connected only while that process lives: once it is
+/// reaped, the number may be given to another process. [`peer_pidfd`] pins the
+/// process itself.
 ///
 /// # References
 /// - [unix(7)](https://man7.org/linux/man-pages/man7/unix.7.html)
@@ -46,6 +38,7 @@ pub struct Creds {
 /// # Errors
 /// `ENOTCONN`, `ENOTSOCK`, `EBADF` as any getsockopt.
 #[doc(alias = "SO_PEERCRED")]
+#[doc(alias = "getpeereid")]
 pub fn peer_creds(fd: impl AsFd) -> Result<Creds, Errno> {
     let mut uc = libc::ucred {
         pid: 0,
@@ -132,7 +125,7 @@ pub fn peer_groups(fd: impl AsFd) -> Result<Vec<u32>, Errno> {
 /// `getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD)`—a pidfd of the process that connected
 /// (Linux 6.5), opened close-on-exec.
 ///
-/// Unlike the pid of [`peer`], a pidfd always names that one process: once it exits,
+/// Unlike the pid of [`peer_creds`], a pidfd always names that one process: once it exits,
 /// the pidfd says so (see [`crate::sys::pidfd::exited`]) and never starts naming
 /// another process that got the same number.
 ///
@@ -141,7 +134,7 @@ pub fn peer_groups(fd: impl AsFd) -> Result<Vec<u32>, Errno> {
 /// - [pidfd_open(2)](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)
 ///
 /// # Errors
-/// `ENOPROTOOPT` before Linux 6.5 (callers fall back to the pid of [`peer`]); `ESRCH`
+/// `ENOPROTOOPT` before Linux 6.5 (callers fall back to the pid of [`peer_creds`]); `ESRCH`
 /// or `EINVAL` when the peer is already gone, on kernels that cannot pin a reaped
 /// process; those of any getsockopt.
 #[doc(alias = "SO_PEERPIDFD")]
