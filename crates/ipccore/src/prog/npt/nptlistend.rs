@@ -115,8 +115,7 @@ fn identify(
     if cred.uid == u32::MAX {
         return Err(refuse("its peer has no credentials".into()));
     }
-    // 0 when the peer is outside our pid namespace.
-    let pid = i32::try_from(cred.pid).unwrap_or(0);
+    let pid = i32::try_from(cred.pid).unwrap_or(0); // 0: outside our pid namespace
     let (uid, gid) = (Uid::from_raw(cred.uid), Gid::from_raw(cred.gid));
     let ppid = rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get());
     if pid != 0 && pid == ppid {
