@@ -9,12 +9,13 @@
 //! also ends when prog dies unready. At the first `READY=1` line it writes one newline
 //! on the notification fd and exits.
 
-use super::{EXIT_GONE, Heard, deadline, fork_watcher};
+use super::{EXIT_GONE, Heard, fork_watcher};
 use crate::base::error::{Error, ResultExt};
 use crate::formats::sdnotify::{self, MAX_DATAGRAM, NOTIFY_SOCKET};
 use crate::sys::diag::Diag;
 use crate::sys::exec::{self, set};
 use crate::sys::fd;
+use crate::sys::time::deadline;
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, OwnedFd, RawFd};
 use rustix::fs::{Mode, OFlags};
