@@ -4,7 +4,7 @@
 
 use crate::util::*;
 use std::io::{Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -103,13 +103,6 @@ pub fn run_with(mut c: Command, stdin: Option<OwnedFd>) -> Output {
     let mut child = c.spawn().unwrap_or_else(|e| panic!("spawn {desc}: {e}"));
     drop(c);
     wait_output(&mut child, 20, &desc)
-}
-
-/// A pipe, CLOEXEC: this process runs tests in parallel threads, and an inheritable fd
-/// would leak into every program another test spawns meanwhile.
-fn pipe() -> (OwnedFd, OwnedFd) {
-    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
-    (r, w)
 }
 
 fn read_with_timeout(fd: &OwnedFd, n: usize) -> Vec<u8> {
@@ -434,23 +427,6 @@ fn frame(data: &[u8], nfds: u16) -> Vec<u8> {
     v
 }
 
-/// Send bytes with fds attached (SCM_RIGHTS), as a client would.
-fn send_fds(s: &UnixStream, bytes: &[u8], fds: &[&OwnedFd]) {
-    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
-    let b: Vec<rustix::fd::BorrowedFd<'_>> =
-        fds.iter().map(|f| rustix::fd::AsFd::as_fd(*f)).collect();
-    let mut space = [std::mem::MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(4))];
-    let mut control = SendAncillaryBuffer::new(&mut space);
-    assert!(control.push(SendAncillaryMessage::ScmRights(&b)));
-    rustix::net::sendmsg(
-        s,
-        &[std::io::IoSlice::new(bytes)],
-        &mut control,
-        SendFlags::empty(),
-    )
-    .unwrap();
-}
-
 #[test]
 fn malformed_and_truncated_messages_are_refused_without_leaks() {
     let sides: Vec<Side> = if have_s6() {
@@ -490,7 +466,7 @@ fn malformed_and_truncated_messages_are_refused_without_leaks() {
         // A bad store carrying the write end of a pipe: the daemon must close it.
         let (rd, w) = pipe();
         let mut s = raw(&sock);
-        send_fds(&s, &frame(b"S\x00\x01", 1), &[&w]);
+        send_fds(&s, &frame(b"S\x00\x01", 1), &[w.as_fd()]);
         drop(w);
         assert!(closed_by_peer(&mut s), "{side:?}: bad store not refused");
         let mut f = std::fs::File::from(rd);
@@ -1088,7 +1064,7 @@ fn fill_raw(sock: &Path, max: usize) -> (usize, u8) {
         req.push(id.len() as u8);
         req.extend_from_slice(id.as_bytes());
         req.push(0);
-        send_fds(&s, &frame(&req, 1), &[&rd]);
+        send_fds(&s, &frame(&req, 1), &[rd.as_fd()]);
         let mut ans = [0u8; 7];
         s.read_exact(&mut ans).unwrap();
         if ans[6] != 0 {
@@ -1206,7 +1182,7 @@ fn storing_a_connection_to_the_daemon_itself_is_refused() {
         req.extend_from_slice(&[0x40, 0, 0, 0, 0x7f, 0, 0, 0, 0, 0, 0, 0]);
         req.extend_from_slice(&[6, b's', b'e', b'l', b'f', b':', b'0' + i as u8, 0]);
         let me: OwnedFd = s.try_clone().unwrap().into();
-        send_fds(s, &frame(&req, 1), &[&me]);
+        send_fds(s, &frame(&req, 1), &[me.as_fd()]);
         let mut ans = [0u8; 7];
         (&*s).read_exact(&mut ans).unwrap();
         assert_eq!(ans[6], libc::EPERM as u8, "connection {i}");
@@ -1371,7 +1347,7 @@ fn an_unfinished_message_is_dropped_after_2_s_whatever_t() {
         let s = raw(&sock);
         let start = std::time::Instant::now();
         let bytes = frame(b"S\x40\0\0\0\0\0\0\0\0\0\0\0\x01a\0", 1);
-        send_fds(&s, &bytes[..1], &[&rd]);
+        send_fds(&s, &bytes[..1], &[rd.as_fd()]);
         // A byte every 300 ms: never silent for long, never finished.
         let mut gone = false;
         for b in &bytes[1..bytes.len() - 1] {
