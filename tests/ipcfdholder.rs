@@ -67,6 +67,24 @@ pub fn rules(dir: &Path, key: &str, g: Grant<'_>) {
     set("S6_FDHOLDER_SETDUMP", g.setdump.then_some(""));
 }
 
+/// Both sides when s6's fd holder is there, else ours alone.
+fn sides() -> Vec<Side> {
+    if have_s6() {
+        SIDES.to_vec()
+    } else {
+        vec![Side::Ours]
+    }
+}
+
+/// A fresh directory `tag` whose `rules` let root do everything: the directory, its
+/// socket path `s` and the rules directory.
+fn root_dir(tag: &str) -> (Dir, PathBuf, PathBuf) {
+    let dir = Dir::new(tag);
+    rules(&dir.join("rules"), "uid/0", ALL);
+    let (sock, r) = (dir.join("s"), dir.join("rules"));
+    (dir, sock, r)
+}
+
 /// Start a daemon of `side` on `sock` with `args` (before the path), waiting for `-1`.
 pub fn daemon(side: Side, sock: &Path, args: &[&str]) -> Server {
     let p = match side {
@@ -316,11 +334,7 @@ fn client_outside_the_daemons_pid_namespace_is_served() {
 /// getdump | setdump and transferdump between any two daemons, with either tools.
 #[test]
 fn dumps_and_transfers_every_mix() {
-    let sides: Vec<Side> = if have_s6() {
-        SIDES.to_vec()
-    } else {
-        vec![Side::Ours]
-    };
+    let sides = sides();
     for &from in &sides {
         for &to in &sides {
             for &tool in &sides {
@@ -377,10 +391,7 @@ fn dumps_and_transfers_every_mix() {
 /// while nobody was accepting.
 #[test]
 fn retrieved_listening_socket_accepts_queued_clients() {
-    let dir = Dir::new("fdh-lis");
-    rules(&dir.join("rules"), "uid/0", ALL);
-    let sock = dir.join("s");
-    let r = dir.join("rules");
+    let (dir, sock, r) = root_dir("fdh-lis");
     let _srv = daemon(Side::Ours, &sock, &["-i", r.to_str().unwrap()]);
     let svc = dir.join("svc");
     let l = UnixListener::bind(&svc).unwrap();
@@ -429,16 +440,9 @@ fn frame(data: &[u8], nfds: u16) -> Vec<u8> {
 
 #[test]
 fn malformed_and_truncated_messages_are_refused_without_leaks() {
-    let sides: Vec<Side> = if have_s6() {
-        SIDES.to_vec()
-    } else {
-        vec![Side::Ours]
-    };
+    let sides = sides();
     for side in sides {
-        let dir = Dir::new("fdh-bad");
-        rules(&dir.join("rules"), "uid/0", ALL);
-        let sock = dir.join("s");
-        let r = dir.join("rules");
+        let (_dir, sock, r) = root_dir("fdh-bad");
         let srv = daemon(side, &sock, &["-i", r.to_str().unwrap()]);
         // Warm up (lazy allocations), then count the daemon's fds once it has closed the
         // warm-up connection (on a loaded machine that can take a moment): the least
@@ -491,10 +495,7 @@ fn malformed_and_truncated_messages_are_refused_without_leaks() {
 
 #[test]
 fn a_stalled_client_is_dropped_after_t() {
-    let dir = Dir::new("fdh-stall");
-    rules(&dir.join("rules"), "uid/0", ALL);
-    let sock = dir.join("s");
-    let r = dir.join("rules");
+    let (_dir, sock, r) = root_dir("fdh-stall");
     let _srv = daemon(
         Side::Ours,
         &sock,
@@ -520,17 +521,10 @@ fn a_stalled_client_is_dropped_after_t() {
 
 #[test]
 fn store_timeout_expires_the_fd() {
-    let sides: Vec<Side> = if have_s6() {
-        SIDES.to_vec()
-    } else {
-        vec![Side::Ours]
-    };
+    let sides = sides();
     for d in sides.iter().copied() {
         for cl in sides.iter().copied() {
-            let dir = Dir::new("fdh-exp");
-            rules(&dir.join("rules"), "uid/0", ALL);
-            let sock = dir.join("s");
-            let r = dir.join("rules");
+            let (_dir, sock, r) = root_dir("fdh-exp");
             let _srv = daemon(d, &sock, &["-i", r.to_str().unwrap()]);
             let (rd, w) = pipe();
             client(cl, "store", &[&"-T", &"300", &sock, &"short"], Some(w)).assert_code(0);
@@ -545,16 +539,9 @@ fn store_timeout_expires_the_fd() {
 
 #[test]
 fn identifiers_are_validated_as_s6_does() {
-    let sides: Vec<Side> = if have_s6() {
-        SIDES.to_vec()
-    } else {
-        vec![Side::Ours]
-    };
+    let sides = sides();
     for d in sides.iter().copied() {
-        let dir = Dir::new("fdh-id");
-        rules(&dir.join("rules"), "uid/0", ALL);
-        let sock = dir.join("s");
-        let r = dir.join("rules");
+        let (_dir, sock, r) = root_dir("fdh-id");
         let _srv = daemon(d, &sock, &["-i", r.to_str().unwrap()]);
         for cl in sides.iter().copied() {
             let long = "x".repeat(256);
@@ -769,10 +756,7 @@ fn vm_rss_kb(pid: i32) -> u64 {
 /// others, and drops it after -t.
 #[test]
 fn a_client_that_never_reads_cannot_grow_the_daemon() {
-    let dir = Dir::new("fdh-flood");
-    rules(&dir.join("rules"), "uid/0", ALL);
-    let sock = dir.join("s");
-    let r = dir.join("rules");
+    let (_dir, sock, r) = root_dir("fdh-flood");
     let srv = daemon(
         Side::Ours,
         &sock,
@@ -818,16 +802,9 @@ fn a_client_that_never_reads_cannot_grow_the_daemon() {
 /// arrive in one read, so it has nothing pending there: see ipcfdholderd(1).)
 #[test]
 fn sigterm_lame_duck() {
-    let sides: Vec<Side> = if have_s6() {
-        SIDES.to_vec()
-    } else {
-        vec![Side::Ours]
-    };
+    let sides = sides();
     for side in sides {
-        let dir = Dir::new("fdh-term");
-        rules(&dir.join("rules"), "uid/0", ALL);
-        let sock = dir.join("s");
-        let r = dir.join("rules");
+        let (_dir, sock, r) = root_dir("fdh-term");
         if side == Side::Ours {
             let srv = daemon(side, &sock, &["-T", "300", "-i", r.to_str().unwrap()]);
             let mut s = raw(&sock);
@@ -888,10 +865,7 @@ fn status_field(pid: i32, field: &str) -> String {
 /// left alone.
 #[test]
 fn daemon_drops_privileges_and_keeps_live_sockets() {
-    let dir = Dir::new("fdh-ids");
-    rules(&dir.join("rules"), "uid/0", ALL);
-    let sock = dir.join("s");
-    let r = dir.join("rules");
+    let (dir, sock, r) = root_dir("fdh-ids");
     let r = r.to_str().unwrap();
     let srv = daemon(
         Side::Ours,
