@@ -543,21 +543,17 @@ fn socket_proxy_postgresql_peer_authentication() {
         }
     }
     let backend = sock.join(".s.PGSQL.5432");
+    // psql as the postgres superuser, straight to the server's socket directory.
+    let admin = |sql: &[&str]| {
+        let h = sock.to_str().unwrap();
+        let mut argv = vec!["psql", "-X", "-h", h, "-U", "postgres", "-d", "postgres"];
+        argv.extend(sql);
+        as_postgres(&argv)
+    };
     let ready = eventually(60, || {
-        as_postgres(&[
-            "psql",
-            "-X",
-            "-h",
-            sock.to_str().unwrap(),
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-Atc",
-            "select 1",
-        ])
-        .output()
-        .is_ok_and(|o| o.status.success())
+        admin(&["-Atc", "select 1"])
+            .output()
+            .is_ok_and(|o| o.status.success())
     });
     let _ = pg.try_wait();
     let pg = Stop(pg);
@@ -566,21 +562,7 @@ fn socket_proxy_postgresql_peer_authentication() {
         "postgres did not start: {}",
         std::fs::read_to_string(d.join("pg.log")).unwrap_or_default()
     );
-    let out = run_timeout(
-        as_postgres(&[
-            "psql",
-            "-X",
-            "-h",
-            sock.to_str().unwrap(),
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-c",
-            "create role daemon login",
-        ]),
-        30,
-    );
+    let out = run_timeout(admin(&["-c", "create role daemon login"]), 30);
     assert!(out.status.success(), "{}", out.err());
 
     let public_dir = d.join("proxy");

@@ -285,27 +285,28 @@ fn npt_notify_wakes_s6_ftrig_wait() {
     }
     let d = Dir::new("fdnw");
     let fd = mkfifodir(&d, "ev");
-    let mut w = Command::new("s6-ftrig-wait")
+    let out = wait_and_notify(&fd, OsStr("s6-ftrig-wait"), bin("npt-notify").as_os_str());
+    // s6 ≤ 2.14 prints the last byte of the match.
+    assert_eq!(out.assert_code(0).out(), "c\n");
+}
+
+/// `waiter -t 5000 fd ab+c`, woken by `notifier fd xxab` then `notifier fd bbcz`.
+fn wait_and_notify(
+    fd: &Path,
+    waiter: &std::ffi::OsStr,
+    notifier: &std::ffi::OsStr,
+) -> std::process::Output {
+    let mut w = Command::new(waiter)
         .args([OsStr("-t"), OsStr("5000"), fd.as_os_str(), OsStr("ab+c")])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_fifos(&fd, 1);
+    wait_fifos(fd, 1);
     for m in ["xxab", "bbcz"] {
-        run_timeout(
-            cmd(&[bin("npt-notify").as_os_str(), fd.as_os_str(), OsStr(m)]),
-            10,
-        )
-        .assert_code(0);
+        run_timeout(cmd(&[notifier, fd.as_os_str(), OsStr(m)]), 10).assert_code(0);
     }
-    // s6 ≤ 2.14 prints the last byte of the match.
-    assert_eq!(
-        wait_output(&mut w, 10, "s6-ftrig-wait")
-            .assert_code(0)
-            .out(),
-        "c\n"
-    );
+    wait_output(&mut w, 10, &waiter.to_string_lossy())
 }
 
 #[test]
@@ -315,24 +316,8 @@ fn s6_notify_wakes_npt_wait() {
     }
     let d = Dir::new("fdsw");
     let fd = mkfifodir(&d, "ev");
-    let mut w = Command::new(bin("npt-wait"))
-        .args([OsStr("-t"), OsStr("5000"), fd.as_os_str(), OsStr("ab+c")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_fifos(&fd, 1);
-    for m in ["xxab", "bbcz"] {
-        run_timeout(
-            cmd(&[OsStr("s6-ftrig-notify"), fd.as_os_str(), OsStr(m)]),
-            10,
-        )
-        .assert_code(0);
-    }
-    assert_eq!(
-        wait_output(&mut w, 10, "npt-wait").assert_code(0).out(),
-        "xxabbbcz\n"
-    );
+    let out = wait_and_notify(&fd, bin("npt-wait").as_os_str(), OsStr("s6-ftrig-notify"));
+    assert_eq!(out.assert_code(0).out(), "xxabbbcz\n");
     assert!(fifos(&fd).is_empty());
 }
 

@@ -4,7 +4,7 @@
 
 use crate::util::*;
 use std::io::{Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -67,6 +67,24 @@ pub fn rules(dir: &Path, key: &str, g: Grant<'_>) {
     set("S6_FDHOLDER_SETDUMP", g.setdump.then_some(""));
 }
 
+/// Both sides when s6's fd holder is there, else ours alone.
+fn sides() -> Vec<Side> {
+    if have_s6() {
+        SIDES.to_vec()
+    } else {
+        vec![Side::Ours]
+    }
+}
+
+/// A fresh directory `tag` whose `rules` let root do everything: the directory, its
+/// socket path `s` and the rules directory.
+fn root_dir(tag: &str) -> (Dir, PathBuf, PathBuf) {
+    let dir = Dir::new(tag);
+    rules(&dir.join("rules"), "uid/0", ALL);
+    let (sock, r) = (dir.join("s"), dir.join("rules"));
+    (dir, sock, r)
+}
+
 /// Start a daemon of `side` on `sock` with `args` (before the path), waiting for `-1`.
 pub fn daemon(side: Side, sock: &Path, args: &[&str]) -> Server {
     let p = match side {
@@ -103,13 +121,6 @@ pub fn run_with(mut c: Command, stdin: Option<OwnedFd>) -> Output {
     let mut child = c.spawn().unwrap_or_else(|e| panic!("spawn {desc}: {e}"));
     drop(c);
     wait_output(&mut child, 20, &desc)
-}
-
-/// A pipe, CLOEXEC: this process runs tests in parallel threads, and an inheritable fd
-/// would leak into every program another test spawns meanwhile.
-fn pipe() -> (OwnedFd, OwnedFd) {
-    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
-    (r, w)
 }
 
 fn read_with_timeout(fd: &OwnedFd, n: usize) -> Vec<u8> {
@@ -294,14 +305,36 @@ fn ours_with_ours_without_s6() {
     one_mix(Side::Ours, Side::Ours);
 }
 
+/// A client the daemon cannot see in its pid namespace (the daemon in a container, the
+/// client on the host): SO_PEERCRED gives pid 0, and the client is served by its uid, as
+/// s6-fdholderd serves it.
+#[test]
+fn client_outside_the_daemons_pid_namespace_is_served() {
+    if !have("unshare") {
+        return;
+    }
+    let dir = Dir::new("fdh-pidns");
+    let rules_dir = dir.join("rules");
+    rules(&rules_dir, "uid/0", ALL);
+    let sock = dir.join("s");
+    let mut c = Command::new("unshare");
+    c.args(["-pf", "--kill-child"])
+        .arg(bin("ipcfdholder-daemon"))
+        .arg("-1")
+        .arg("-i")
+        .arg(&rules_dir)
+        .arg(&sock);
+    let srv = Server::start(c);
+    let (_r, w) = pipe();
+    let o = client(Side::Ours, "store", &[&sock, &"pipe:ns"], Some(w));
+    assert_eq!(o.status.code(), Some(0), "{}", srv.log());
+    assert_eq!(list(Side::Ours, &sock), vec!["pipe:ns"], "{}", srv.log());
+}
+
 /// getdump | setdump and transferdump between any two daemons, with either tools.
 #[test]
 fn dumps_and_transfers_every_mix() {
-    let sides: Vec<Side> = if have_s6() {
-        SIDES.to_vec()
-    } else {
-        vec![Side::Ours]
-    };
+    let sides = sides();
     for &from in &sides {
         for &to in &sides {
             for &tool in &sides {
@@ -358,10 +391,7 @@ fn dumps_and_transfers_every_mix() {
 /// while nobody was accepting.
 #[test]
 fn retrieved_listening_socket_accepts_queued_clients() {
-    let dir = Dir::new("fdh-lis");
-    rules(&dir.join("rules"), "uid/0", ALL);
-    let sock = dir.join("s");
-    let r = dir.join("rules");
+    let (dir, sock, r) = root_dir("fdh-lis");
     let _srv = daemon(Side::Ours, &sock, &["-i", r.to_str().unwrap()]);
     let svc = dir.join("svc");
     let l = UnixListener::bind(&svc).unwrap();
@@ -408,35 +438,11 @@ fn frame(data: &[u8], nfds: u16) -> Vec<u8> {
     v
 }
 
-/// Send bytes with fds attached (SCM_RIGHTS), as a client would.
-fn send_fds(s: &UnixStream, bytes: &[u8], fds: &[&OwnedFd]) {
-    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
-    let b: Vec<rustix::fd::BorrowedFd<'_>> =
-        fds.iter().map(|f| rustix::fd::AsFd::as_fd(*f)).collect();
-    let mut space = [std::mem::MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(4))];
-    let mut control = SendAncillaryBuffer::new(&mut space);
-    assert!(control.push(SendAncillaryMessage::ScmRights(&b)));
-    rustix::net::sendmsg(
-        s,
-        &[std::io::IoSlice::new(bytes)],
-        &mut control,
-        SendFlags::empty(),
-    )
-    .unwrap();
-}
-
 #[test]
 fn malformed_and_truncated_messages_are_refused_without_leaks() {
-    let sides: Vec<Side> = if have_s6() {
-        SIDES.to_vec()
-    } else {
-        vec![Side::Ours]
-    };
+    let sides = sides();
     for side in sides {
-        let dir = Dir::new("fdh-bad");
-        rules(&dir.join("rules"), "uid/0", ALL);
-        let sock = dir.join("s");
-        let r = dir.join("rules");
+        let (_dir, sock, r) = root_dir("fdh-bad");
         let srv = daemon(side, &sock, &["-i", r.to_str().unwrap()]);
         // Warm up (lazy allocations), then count the daemon's fds once it has closed the
         // warm-up connection (on a loaded machine that can take a moment): the least
@@ -464,7 +470,7 @@ fn malformed_and_truncated_messages_are_refused_without_leaks() {
         // A bad store carrying the write end of a pipe: the daemon must close it.
         let (rd, w) = pipe();
         let mut s = raw(&sock);
-        send_fds(&s, &frame(b"S\x00\x01", 1), &[&w]);
+        send_fds(&s, &frame(b"S\x00\x01", 1), &[w.as_fd()]);
         drop(w);
         assert!(closed_by_peer(&mut s), "{side:?}: bad store not refused");
         let mut f = std::fs::File::from(rd);
@@ -489,10 +495,7 @@ fn malformed_and_truncated_messages_are_refused_without_leaks() {
 
 #[test]
 fn a_stalled_client_is_dropped_after_t() {
-    let dir = Dir::new("fdh-stall");
-    rules(&dir.join("rules"), "uid/0", ALL);
-    let sock = dir.join("s");
-    let r = dir.join("rules");
+    let (_dir, sock, r) = root_dir("fdh-stall");
     let _srv = daemon(
         Side::Ours,
         &sock,
@@ -518,17 +521,10 @@ fn a_stalled_client_is_dropped_after_t() {
 
 #[test]
 fn store_timeout_expires_the_fd() {
-    let sides: Vec<Side> = if have_s6() {
-        SIDES.to_vec()
-    } else {
-        vec![Side::Ours]
-    };
+    let sides = sides();
     for d in sides.iter().copied() {
         for cl in sides.iter().copied() {
-            let dir = Dir::new("fdh-exp");
-            rules(&dir.join("rules"), "uid/0", ALL);
-            let sock = dir.join("s");
-            let r = dir.join("rules");
+            let (_dir, sock, r) = root_dir("fdh-exp");
             let _srv = daemon(d, &sock, &["-i", r.to_str().unwrap()]);
             let (rd, w) = pipe();
             client(cl, "store", &[&"-T", &"300", &sock, &"short"], Some(w)).assert_code(0);
@@ -543,16 +539,9 @@ fn store_timeout_expires_the_fd() {
 
 #[test]
 fn identifiers_are_validated_as_s6_does() {
-    let sides: Vec<Side> = if have_s6() {
-        SIDES.to_vec()
-    } else {
-        vec![Side::Ours]
-    };
+    let sides = sides();
     for d in sides.iter().copied() {
-        let dir = Dir::new("fdh-id");
-        rules(&dir.join("rules"), "uid/0", ALL);
-        let sock = dir.join("s");
-        let r = dir.join("rules");
+        let (_dir, sock, r) = root_dir("fdh-id");
         let _srv = daemon(d, &sock, &["-i", r.to_str().unwrap()]);
         for cl in sides.iter().copied() {
             let long = "x".repeat(256);
@@ -767,10 +756,7 @@ fn vm_rss_kb(pid: i32) -> u64 {
 /// others, and drops it after -t.
 #[test]
 fn a_client_that_never_reads_cannot_grow_the_daemon() {
-    let dir = Dir::new("fdh-flood");
-    rules(&dir.join("rules"), "uid/0", ALL);
-    let sock = dir.join("s");
-    let r = dir.join("rules");
+    let (_dir, sock, r) = root_dir("fdh-flood");
     let srv = daemon(
         Side::Ours,
         &sock,
@@ -816,16 +802,9 @@ fn a_client_that_never_reads_cannot_grow_the_daemon() {
 /// arrive in one read, so it has nothing pending there: see ipcfdholderd(1).)
 #[test]
 fn sigterm_lame_duck() {
-    let sides: Vec<Side> = if have_s6() {
-        SIDES.to_vec()
-    } else {
-        vec![Side::Ours]
-    };
+    let sides = sides();
     for side in sides {
-        let dir = Dir::new("fdh-term");
-        rules(&dir.join("rules"), "uid/0", ALL);
-        let sock = dir.join("s");
-        let r = dir.join("rules");
+        let (_dir, sock, r) = root_dir("fdh-term");
         if side == Side::Ours {
             let srv = daemon(side, &sock, &["-T", "300", "-i", r.to_str().unwrap()]);
             let mut s = raw(&sock);
@@ -886,10 +865,7 @@ fn status_field(pid: i32, field: &str) -> String {
 /// left alone.
 #[test]
 fn daemon_drops_privileges_and_keeps_live_sockets() {
-    let dir = Dir::new("fdh-ids");
-    rules(&dir.join("rules"), "uid/0", ALL);
-    let sock = dir.join("s");
-    let r = dir.join("rules");
+    let (dir, sock, r) = root_dir("fdh-ids");
     let r = r.to_str().unwrap();
     let srv = daemon(
         Side::Ours,
@@ -1062,7 +1038,7 @@ fn fill_raw(sock: &Path, max: usize) -> (usize, u8) {
         req.push(id.len() as u8);
         req.extend_from_slice(id.as_bytes());
         req.push(0);
-        send_fds(&s, &frame(&req, 1), &[&rd]);
+        send_fds(&s, &frame(&req, 1), &[rd.as_fd()]);
         let mut ans = [0u8; 7];
         s.read_exact(&mut ans).unwrap();
         if ans[6] != 0 {
@@ -1180,7 +1156,7 @@ fn storing_a_connection_to_the_daemon_itself_is_refused() {
         req.extend_from_slice(&[0x40, 0, 0, 0, 0x7f, 0, 0, 0, 0, 0, 0, 0]);
         req.extend_from_slice(&[6, b's', b'e', b'l', b'f', b':', b'0' + i as u8, 0]);
         let me: OwnedFd = s.try_clone().unwrap().into();
-        send_fds(s, &frame(&req, 1), &[&me]);
+        send_fds(s, &frame(&req, 1), &[me.as_fd()]);
         let mut ans = [0u8; 7];
         (&*s).read_exact(&mut ans).unwrap();
         assert_eq!(ans[6], libc::EPERM as u8, "connection {i}");
@@ -1345,7 +1321,7 @@ fn an_unfinished_message_is_dropped_after_2_s_whatever_t() {
         let s = raw(&sock);
         let start = std::time::Instant::now();
         let bytes = frame(b"S\x40\0\0\0\0\0\0\0\0\0\0\0\x01a\0", 1);
-        send_fds(&s, &bytes[..1], &[&rd]);
+        send_fds(&s, &bytes[..1], &[rd.as_fd()]);
         // A byte every 300 ms: never silent for long, never finished.
         let mut gone = false;
         for b in &bytes[1..bytes.len() - 1] {

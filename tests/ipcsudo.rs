@@ -2,9 +2,8 @@
 
 use crate::util::*;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
 use std::ffi::OsString;
-use std::io::{IoSlice, Read, Write};
+use std::io::{Read, Write};
 use std::mem::MaybeUninit;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -290,17 +289,6 @@ fn raw_sudod(opts: &[&str], d: &Dir) -> (UnixStream, Child, PathBuf) {
         .args(["sh", "-c", &format!("touch {}", marker.display())]);
     let (ours, child) = on_pair(c);
     (ours, child, marker)
-}
-
-fn send_fds(s: &UnixStream, data: &[u8], fds: &[BorrowedFd<'_>]) {
-    let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(32))];
-    let mut control = SendAncillaryBuffer::new(&mut space);
-    if !fds.is_empty() {
-        assert!(control.push(SendAncillaryMessage::ScmRights(fds)));
-    }
-    let n =
-        rustix::net::sendmsg(s, &[IoSlice::new(data)], &mut control, SendFlags::NOSIGNAL).unwrap();
-    assert_eq!(n, data.len());
 }
 
 fn request(banner: &[u8], counts: [u32; 4], strings: &[u8]) -> Vec<u8> {

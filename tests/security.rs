@@ -535,17 +535,42 @@ fn service_under_ipcserver_p_serves_the_peer() {
     if !need_root() {
         return;
     }
-    let d = Dir::new("secP");
+    nptlistend_under_p_serves_the_peer("secP", &[bin("ipcserver").as_os_str()]);
+}
+
+/// The same with the server and nptlistend in a pid namespace of their own (a
+/// container), the caller outside it: SO_PEERCRED's pid is 0 there, and the caller is
+/// still served by its uid.
+#[test]
+fn service_in_another_pid_namespace_serves_the_peer() {
+    if !need_root() || !have("unshare") {
+        return;
+    }
+    let ipcserver = bin("ipcserver");
+    let server = [
+        os("unshare"),
+        os("-pf"),
+        os("--kill-child"),
+        ipcserver.as_os_str(),
+    ];
+    nptlistend_under_p_serves_the_peer("secpidns", &server);
+}
+
+/// nptlistend behind `server -P` on a socket anyone may connect to.
+fn nptlistend_under_p_serves_the_peer(tag: &str, server: &[&OsStr]) {
+    let d = Dir::new(tag);
     let sock = d.join("sock");
-    let srv = Server::start(cmd(&[
-        bin("ipcserver").as_os_str(),
+    let nptlistend = bin("nptlistend");
+    let mut argv = server.to_vec();
+    argv.extend([
         os("-1"),
         os("-P"),
         os("-a"),
         os("0777"),
         sock.as_os_str(),
-        bin("nptlistend").as_os_str(),
-    ]));
+        nptlistend.as_os_str(),
+    ]);
+    let srv = Server::start(cmd(&argv));
     served_as_caller(&d, &sock, || srv.log());
 }
 
@@ -555,18 +580,7 @@ fn service_under_s6_ipcserver_p_serves_the_peer() {
     if !need_root() || !have("s6-ipcserver") {
         return;
     }
-    let d = Dir::new("secs6P");
-    let sock = d.join("sock");
-    let srv = Server::start(cmd(&[
-        os("s6-ipcserver"),
-        os("-1"),
-        os("-P"),
-        os("-a"),
-        os("0777"),
-        sock.as_os_str(),
-        bin("nptlistend").as_os_str(),
-    ]));
-    served_as_caller(&d, &sock, || srv.log());
+    nptlistend_under_p_serves_the_peer("secs6P", &[os("s6-ipcserver")]);
 }
 
 /// V2 under socat: with `nofork`, the connection is nptlistend's stdin and the caller is

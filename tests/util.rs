@@ -540,3 +540,39 @@ pub fn write_tree<C: AsRef<[u8]>>(dir: &Path, tree: &[(&str, C)]) {
         }
     }
 }
+
+/// Send `data` with `fds` attached (SCM_RIGHTS, at most 32), as a client would, whole.
+pub fn send_fds(s: &UnixStream, data: &[u8], fds: &[rustix::fd::BorrowedFd<'_>]) {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+    let mut space = [std::mem::MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(32))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    if !fds.is_empty() {
+        assert!(control.push(SendAncillaryMessage::ScmRights(fds)));
+    }
+    let n = rustix::net::sendmsg(
+        s,
+        &[std::io::IoSlice::new(data)],
+        &mut control,
+        SendFlags::NOSIGNAL,
+    )
+    .unwrap();
+    assert_eq!(n, data.len());
+}
+
+/// A pipe, CLOEXEC: this process runs tests in parallel threads, and an inheritable fd
+/// would leak into every program another test spawns meanwhile.
+pub fn pipe() -> (rustix::fd::OwnedFd, rustix::fd::OwnedFd) {
+    rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap()
+}
+
+/// The CPU time (user + system, in clock ticks) process `pid` has used; 0 once it is
+/// gone.
+pub fn cpu_ticks(pid: i32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = s.rsplit_once(") ").map(|x| x.1).unwrap_or("");
+    let f: Vec<u64> = after
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)
+}

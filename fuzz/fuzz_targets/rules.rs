@@ -91,7 +91,7 @@ fuzz_target!(|data: &[u8]| {
                 f.next().unwrap_or_default(),
                 f.next().unwrap_or_default(),
             );
-            let _ = access::parse_id(OsStr::from_bytes(u));
+            let _ = ipccore::base::ucspi::uint0_scan(u);
             let get = |name: &OsStr| -> Option<OsString> {
                 let n = name.as_bytes();
                 if n == b"PROTO" {

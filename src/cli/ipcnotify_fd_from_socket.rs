@@ -1,11 +1,10 @@
 //! `ipcnotify-fd-from-socket` options: s6-notify-fd-from-socket's, long forms included.
 
-use super::{Parsed, UsageError, parser, rest};
+use super::{Parsed, UsageError};
 use ipccore::prog::ipcnotify::ipcnotify_fd_from_socket::{
     IpcnotifyFdFromSocketConfig, ipcnotify_fd_from_socket,
 };
 use ipccore::sys::diag::Diag;
-use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -33,38 +32,19 @@ pub struct Opts {
 
 /// Options from `args` (argv without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
-    let mut p = parser(args);
-    let (mut fd, mut timeout, mut doublefork) = (None, None, true);
-    let mut prog = Vec::new();
-    while let Some(arg) = p.next()? {
-        match arg {
-            Short('3') | Long("notification-fd") => fd = Some(p.value()?),
-            Short('t') | Long("timeout") => timeout = Some(p.value()?),
-            Short('f') => doublefork = false,
-            Long("no-doublefork") => doublefork = super::gol_flag(&mut p, "no-doublefork", false)?,
-            Long("doublefork") => doublefork = super::gol_flag(&mut p, "doublefork", true)?,
-            Value(v) => {
-                prog = rest(&mut p, v)?;
-                break;
-            }
-            _ => {
-                let bad = super::GolBad::of(arg);
-                return Err(bad.reason(&mut p));
-            }
-        }
-    }
-    if prog.is_empty() {
+    let a = super::notify_args(args, '3', false)?;
+    if a.prog.is_empty() {
         return Err(UsageError("missing prog".into()));
     }
     // Checked after the rest, in s6's order (the timeout first here), with s6's words.
-    let timeout = super::gol_timeout(timeout)?;
-    let fd = super::gol_uint(fd, "notification-fd")?;
+    let timeout = super::gol_timeout(a.timeout)?;
+    let fd = super::gol_uint(a.fd, "notification-fd")?;
     Ok(Opts {
         cfg: IpcnotifyFdFromSocketConfig {
             fd,
             timeout,
-            doublefork,
-            prog,
+            doublefork: a.doublefork,
+            prog: a.prog,
         },
     })
 }
@@ -81,9 +61,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn args(v: &[&str]) -> Vec<OsString> {
-        v.iter().map(OsString::from).collect()
-    }
+    use crate::cli::os_args as args;
 
     #[test]
     fn options_as_s6() -> Parsed<()> {

@@ -1,11 +1,10 @@
 //! `ipcnotify-socket-from-fd` options: s6-notify-socket-from-fd's, long forms included.
 
-use super::{Parsed, UsageError, parser, rest};
+use super::{Parsed, UsageError};
 use ipccore::prog::ipcnotify::ipcnotify_socket_from_fd::{
     IpcnotifySocketFromFdConfig, ipcnotify_socket_from_fd,
 };
 use ipccore::sys::diag::Diag;
-use lexopt::prelude::*;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -34,43 +33,20 @@ pub struct Opts {
 
 /// Options from `args` (argv without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed<Opts> {
-    let mut p = parser(args);
-    let (mut fd, mut timeout, mut doublefork, mut keep_env) = (None, None, true, false);
-    let mut prog = Vec::new();
-    while let Some(arg) = p.next()? {
-        match arg {
-            Short('d') | Long("notification-fd") => fd = Some(p.value()?),
-            Short('t') | Long("timeout") => timeout = Some(p.value()?),
-            Short('f') => doublefork = false,
-            Short('k') => keep_env = true,
-            Long("no-doublefork") => doublefork = super::gol_flag(&mut p, "no-doublefork", false)?,
-            Long("doublefork") => doublefork = super::gol_flag(&mut p, "doublefork", true)?,
-            Long("keep-environment") => {
-                keep_env = super::gol_flag(&mut p, "keep-environment", true)?
-            }
-            Value(v) => {
-                prog = rest(&mut p, v)?;
-                break;
-            }
-            _ => {
-                let bad = super::GolBad::of(arg);
-                return Err(bad.reason(&mut p));
-            }
-        }
-    }
-    if prog.is_empty() {
+    let a = super::notify_args(args, 'd', true)?;
+    if a.prog.is_empty() {
         return Err(UsageError("missing prog".into()));
     }
     // Checked after the rest, in s6's order, with s6's words.
-    let fd = super::gol_uint(fd, "notification-fd")?.unwrap_or(1);
-    let timeout = super::gol_timeout(timeout)?;
+    let fd = super::gol_uint(a.fd, "notification-fd")?.unwrap_or(1);
+    let timeout = super::gol_timeout(a.timeout)?;
     Ok(Opts {
         cfg: IpcnotifySocketFromFdConfig {
             fd,
             timeout,
-            doublefork,
-            keep_env,
-            prog,
+            doublefork: a.doublefork,
+            keep_env: a.keep_env,
+            prog: a.prog,
         },
     })
 }
@@ -87,9 +63,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn args(v: &[&str]) -> Vec<OsString> {
-        v.iter().map(OsString::from).collect()
-    }
+    use crate::cli::os_args as args;
 
     #[test]
     fn options_as_s6() -> Parsed<()> {

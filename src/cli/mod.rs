@@ -379,6 +379,59 @@ pub fn gol_timeout(v: Option<OsString>) -> Parsed<Option<std::time::Duration>> {
         .map(|ms| std::time::Duration::from_millis(ms.into())))
 }
 
+/// What the ipcnotify pair's command lines hold (s6's notify pair, skalibs `gol`):
+/// values still unchecked, since each program checks them in its s6 model's order.
+pub struct NotifyArgs {
+    /// `-3`/`-d fd`, `--notification-fd=fd`.
+    pub fd: Option<OsString>,
+    /// `-t ms`, `--timeout=ms`.
+    pub timeout: Option<OsString>,
+    /// Cleared by `-f`, `--no-doublefork`; set by `--doublefork`.
+    pub doublefork: bool,
+    /// `-k`, `--keep-environment` (only where `keep_env` is offered).
+    pub keep_env: bool,
+    /// `prog...`, unparsed (empty when missing).
+    pub prog: Vec<OsString>,
+}
+
+/// The option loop the ipcnotify pair shares: `fd_letter` names the notification fd
+/// (`3` or `d`), and `-k`/`--keep-environment` are options only with `keep_env`.
+pub fn notify_args(
+    args: impl IntoIterator<Item = OsString>,
+    fd_letter: char,
+    keep_env: bool,
+) -> Parsed<NotifyArgs> {
+    use lexopt::Arg::{Long, Short, Value};
+    let mut p = parser(args);
+    let mut a = NotifyArgs {
+        fd: None,
+        timeout: None,
+        doublefork: true,
+        keep_env: false,
+        prog: Vec::new(),
+    };
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short(c) if c == fd_letter => a.fd = Some(p.value()?),
+            Long("notification-fd") => a.fd = Some(p.value()?),
+            Short('t') | Long("timeout") => a.timeout = Some(p.value()?),
+            Short('f') => a.doublefork = false,
+            Long("no-doublefork") => a.doublefork = gol_flag(&mut p, "no-doublefork", false)?,
+            Long("doublefork") => a.doublefork = gol_flag(&mut p, "doublefork", true)?,
+            Short('k') if keep_env => a.keep_env = true,
+            Long("keep-environment") if keep_env => {
+                a.keep_env = gol_flag(&mut p, "keep-environment", true)?;
+            }
+            Value(v) => {
+                a.prog = rest(&mut p, v)?;
+                break;
+            }
+            _ => return Err(GolBad::of(arg).reason(&mut p)),
+        }
+    }
+    Ok(a)
+}
+
 /// The value of a long option given as `--name=value`, the one form s6 2.15's skalibs
 /// `gol` takes (`--timeout 300` is refused there, and here).
 pub fn eq_value(p: &mut lexopt::Parser, opt: &str) -> Parsed<OsString> {
@@ -400,6 +453,12 @@ pub fn parser(args: impl IntoIterator<Item = OsString>) -> lexopt::Parser {
     let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
     p
+}
+
+/// `v` as a command line, for the parsers' tests.
+#[cfg(test)]
+pub fn os_args(v: &[&str]) -> Vec<OsString> {
+    v.iter().map(OsString::from).collect()
 }
 
 #[cfg(test)]

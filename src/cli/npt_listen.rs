@@ -101,9 +101,7 @@ pub fn main() -> ExitCode {
 mod tests {
     use super::*;
 
-    fn args(a: &[&str]) -> Vec<OsString> {
-        a.iter().map(OsString::from).collect()
-    }
+    use crate::cli::os_args as args;
 
     #[test]
     fn block_and_prog() -> Parsed<()> {

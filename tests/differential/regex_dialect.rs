@@ -11,7 +11,6 @@
 
 use crate::ipcfdholder::{Grant, Side, client, daemon, have_s6, rules};
 use crate::util::*;
-use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -170,10 +169,6 @@ fn store_all(
         .map(|(_, w)| w.to_string())
         .unwrap_or_default();
     (got, warning)
-}
-
-fn pipe() -> (OwnedFd, OwnedFd) {
-    rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap()
 }
 
 #[test]

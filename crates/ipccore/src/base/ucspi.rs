@@ -6,6 +6,16 @@
 
 use rustix::fd::RawFd;
 
+/// A number in a UCSPI variable or an s6 file (`IPCREMOTEEUID`, `IPCCONNMAX`,
+/// `notification-fd`), as skalibs `uint0_scan` reads it: ASCII digits only, the whole
+/// value, fitting 32 bits (`007` is 7; `+7`, ` 7`, `7 ` and `` are not numbers).
+pub fn uint0_scan(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
 /// The fd a client's prog reads the connection from (s6-ipcclient's 6).
 pub(crate) const FD_READ: RawFd = 6;
 /// The fd a client's prog writes the connection to (a dup of fd 6, s6-ipcclient's 7).
@@ -46,3 +56,28 @@ pub const UPSTART_FDS: &str = "UPSTART_FDS";
 pub const UPSTART_EVENTS: &str = "UPSTART_EVENTS";
 /// The socket of the nptlistend service (pipe-tools' name).
 pub const NPT_IPCPATH: &str = "NPT_IPCPATH";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_as_uint0_scan() {
+        assert_eq!(uint0_scan(b"0"), Some(0));
+        assert_eq!(uint0_scan(b"007"), Some(7));
+        assert_eq!(uint0_scan(b"4294967295"), Some(u32::MAX));
+        for bad in [
+            &b""[..],
+            b"+1",
+            b"-1",
+            b" 1",
+            b"1 ",
+            b"0x1",
+            b"x",
+            b"4294967296",
+            "٣".as_bytes(),
+        ] {
+            assert_eq!(uint0_scan(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -226,7 +226,7 @@ fn parse_who(f: &[u8]) -> Result<Vec<Principal>, String> {
                 .position(|&c| c == b'=')
                 .map(|i| (&p[..i], &p[i + 1..]))
                 .ok_or_else(bad)?;
-            let n = decimal(n).ok_or_else(bad)?;
+            let n = crate::base::ucspi::uint0_scan(n).ok_or_else(bad)?;
             match kind {
                 b"uid" => Ok(Principal::Uid(n)),
                 b"gid" => Ok(Principal::Gid(n)),
@@ -235,14 +235,6 @@ fn parse_who(f: &[u8]) -> Result<Vec<Principal>, String> {
             }
         })
         .collect()
-}
-
-/// ASCII digits only, fitting a `u32` (as s6 reads numbers: no sign, no space).
-pub fn decimal(b: &[u8]) -> Option<u32> {
-    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(b).ok()?.parse().ok()
 }
 
 /// Compile PATH anchored at both ends. The pattern is first parsed alone, so that one
@@ -432,14 +424,5 @@ mod tests {
         assert!(!e.why.contains('\n'));
         let big = vec![b'#'; MAX_FILE + 1];
         assert_eq!(parse(&big).unwrap_err().line, 0);
-    }
-
-    #[test]
-    fn decimal_as_s6() {
-        assert_eq!(decimal(b"0"), Some(0));
-        assert_eq!(decimal(b"4294967295"), Some(u32::MAX));
-        for bad in [&b""[..], b"+1", b"-1", b" 1", b"1 ", b"0x1", b"4294967296"] {
-            assert_eq!(decimal(bad), None, "{bad:?}");
-        }
     }
 }

@@ -17,16 +17,6 @@ use crate::sys::exec;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-/// `s6-connlimit`'s number syntax (skalibs `uint0_scan`): ASCII digits only, the whole
-/// value, fitting 32 bits.
-fn scan(v: &OsStr) -> Option<u32> {
-    let b = v.as_bytes();
-    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(b).ok()?.parse().ok()
-}
-
 /// Refuse a client that is over its limit: `${PROTO}CONNNUM` above
 /// `${PROTO}CONNMAX` (an unset CONNMAX is no limit). `get` looks a variable up (the
 /// environment).
@@ -51,7 +41,8 @@ pub fn check(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<(), Error> {
     let num_name = name("CONNNUM");
     let num =
         get(&num_name).ok_or_else(|| Error::Usage(format!("{} not set", shown(&num_name))))?;
-    let num = scan(&num).ok_or_else(|| Error::Usage(format!("invalid {}", shown(&num_name))))?;
+    let num = ucspi::uint0_scan(num.as_bytes())
+        .ok_or_else(|| Error::Usage(format!("invalid {}", shown(&num_name))))?;
     let base_name = name("CONNNUMBASE");
     let num = match get(&base_name).as_deref().map(OsStr::as_bytes) {
         None | Some(b"1") => u64::from(num),
@@ -61,7 +52,8 @@ pub fn check(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<(), Error> {
     };
     let max_name = name("CONNMAX");
     if let Some(max) = get(&max_name) {
-        let m = scan(&max).ok_or_else(|| Error::Usage(format!("invalid {}", shown(&max_name))))?;
+        let m = ucspi::uint0_scan(max.as_bytes())
+            .ok_or_else(|| Error::Usage(format!("invalid {}", shown(&max_name))))?;
         // s6-connlimit 2.11 compares with `>`: CONNNUM == CONNMAX is still served.
         if num > u64::from(m) {
             return Err(Error::Denied(format!(

@@ -591,15 +591,6 @@ fn pvar(proto: &OsStr, name: &str) -> OsString {
     v
 }
 
-/// Decimal digits only, as skalibs `uint0_scan` (`007` is 7; `+7`, ` 7`, `` are not ids).
-pub fn parse_id(s: &OsStr) -> Option<u32> {
-    let b = s.as_bytes();
-    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(b).ok()?.parse().ok()
-}
-
 /// Read `PROTO`, `${PROTO}REMOTEEUID` and `${PROTO}REMOTEEGID` through `get`.
 ///
 /// # Errors
@@ -611,7 +602,7 @@ pub fn client_from(get: impl Fn(&OsStr) -> Option<OsString>) -> Result<Client, E
         let name = pvar(&proto, suffix);
         let shown = crate::base::text::escape(name.as_bytes());
         let v = get(&name).ok_or_else(|| Error::Usage(format!("{shown} not set")))?;
-        parse_id(&v).ok_or_else(|| Error::Usage(format!("invalid ${shown}")))
+        ucspi::uint0_scan(v.as_bytes()).ok_or_else(|| Error::Usage(format!("invalid ${shown}")))
     };
     let uid = id("REMOTEEUID")?;
     let gid = id("REMOTEEGID")?;
@@ -953,15 +944,6 @@ mod tests {
         let _ = std::fs::remove_dir_all(&plain);
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())
-    }
-
-    #[test]
-    fn ids() {
-        assert_eq!(parse_id(OsStr::new("007")), Some(7));
-        assert_eq!(parse_id(OsStr::new("4294967295")), Some(u32::MAX));
-        for bad in ["", "+5", " 5", "5 ", "-1", "4294967296", "0x10"] {
-            assert_eq!(parse_id(OsStr::new(bad)), None, "{bad:?}");
-        }
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn live_pid(conn: impl AsFd, cred_pid: u32) -> Option<u32> {
     match cred::peer_pidfd(conn) {
         // The pidfd and SO_PEERCRED's pid name the same process (the one the kernel
         // recorded at connect); while it runs, the number is still its own.
-        Ok(pidfd) => matches!(crate::sys::pidfd::exited(&pidfd), Ok(false)).then_some(cred_pid),
+        Ok(pidfd) => matches!(pidfd::exited(&pidfd), Ok(false)).then_some(cred_pid),
         // A kernel older than 6.5: the pid as SO_PEERCRED says, documented as racy.
         Err(Errno::NOPROTOOPT) => Some(cred_pid),
         Err(_) => None,
@@ -158,13 +158,6 @@ impl Stdin {
         got.as_ref().map_err(Clone::clone)
     }
 
-    /// The live pid of the process that connected.
-    fn live_pid(&mut self) -> Option<u32> {
-        let pid = self.pid;
-        let fd = self.pidfd().ok()?;
-        (pid != 0 && matches!(pidfd::exited(fd), Ok(false))).then_some(pid)
-    }
-
     /// `read` under `/proc/PID`, then a check that the pid is still the client's.
     fn pinned<T>(&mut self, read: impl FnOnce(&str) -> Result<T, Errno>) -> Result<T, String> {
         let pid = self.pid;
@@ -217,16 +210,13 @@ impl Facts for Stdin {
         })
     }
 
-    /// Empty when fd 0 does not speak for the client: the line is then s6's.
+    /// Empty when fd 0 does not speak for the client: the line is then s6's. Else the
+    /// suffix ipcserverd's lines have ([`lookup`]).
     fn log_suffix(&mut self) -> String {
         if self.unusable.is_some() {
             return String::new();
         }
-        let peer = Peer {
-            groups: self.groups().ok(),
-            pid: self.live_pid(),
-        };
-        peer.log_suffix()
+        lookup(rustix::stdio::stdin(), self.pid).log_suffix()
     }
 }
 

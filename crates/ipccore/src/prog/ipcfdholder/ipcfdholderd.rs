@@ -572,7 +572,7 @@ impl Daemon<'_> {
 
     /// A new connection: its rule decides whether it stays, and what it may do.
     fn admit(&mut self, sock: OwnedFd) {
-        let cred = match crate::sys::cred::peer(&sock) {
+        let cred = match crate::sys::cred::peer_creds(&sock) {
             Ok(c) => c,
             Err(e) => {
                 let e = crate::base::text::strerror(e);
@@ -580,7 +580,7 @@ impl Daemon<'_> {
                 return;
             }
         };
-        let (uid, gid) = (cred.uid.as_raw(), cred.gid.as_raw());
+        let (uid, gid) = (cred.uid, cred.gid);
         let (euid, egid) = self.ids;
         let env = match self.rules.check(uid, gid, euid, egid) {
             Ok(Verdict::Allow { env, exec, .. }) => {
@@ -720,7 +720,8 @@ impl Daemon<'_> {
 /// recorded it at `listen`) is our pid. Held, it would keep its own connection open
 /// for ever (F3).
 fn is_own_socket(fd: &OwnedFd, pid: rustix::process::Pid) -> bool {
-    crate::sys::cred::peer(fd).is_ok_and(|c| c.pid == pid)
+    crate::sys::cred::peer_creds(fd)
+        .is_ok_and(|c| c.pid == pid.as_raw_nonzero().get().unsigned_abs())
 }
 
 /// `S`: hold the fd under `id`. A fd that did not reach us (we were out of fds) is

@@ -70,7 +70,7 @@ impl Identity {
         let number = |name: &str| -> Result<Option<u32>, Error> {
             get(name)
                 .map(|v| {
-                    httprules::decimal(v.as_encoded_bytes())
+                    ucspi::uint0_scan(v.as_encoded_bytes())
                         .ok_or_else(|| Error::Usage(format!("invalid ${name}")))
                 })
                 .transpose()

@@ -9,12 +9,13 @@
 //! also ends when prog dies unready. At the first `READY=1` line it writes one newline
 //! on the notification fd and exits.
 
-use super::{EXIT_GONE, Heard, deadline, fork_watcher};
+use super::{EXIT_GONE, Heard, fork_watcher};
 use crate::base::error::{Error, ResultExt};
 use crate::formats::sdnotify::{self, MAX_DATAGRAM, NOTIFY_SOCKET};
 use crate::sys::diag::Diag;
 use crate::sys::exec::{self, set};
 use crate::sys::fd;
+use crate::sys::time::deadline;
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, OwnedFd, RawFd};
 use rustix::fs::{Mode, OFlags};
@@ -100,15 +101,7 @@ fn read_notification_fd() -> Result<u32, Error> {
     let got = fd::read_full(&file, &mut buf).op_at("read", path.as_str())?;
     let text = buf.get(..got).unwrap_or_default();
     let line = text.split(|&c| c == b'\n').next().unwrap_or_default();
-    parse_uint(line).ok_or_else(|| Error::Usage(format!("invalid {path}")))
-}
-
-/// Decimal digits only, no sign, at most `u32::MAX` (skalibs `uint0_scan`).
-fn parse_uint(b: &[u8]) -> Option<u32> {
-    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(b).ok()?.parse().ok()
+    crate::base::ucspi::uint0_scan(line).ok_or_else(|| Error::Usage(format!("invalid {path}")))
 }
 
 /// Take the notification fd `n` over (the watcher writes on it; prog must not get it).
@@ -221,18 +214,4 @@ fn drain(sock: &OwnedFd) -> Result<bool, Error> {
         }
     }
     Ok(false)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn notification_fd_numbers_as_s6() {
-        assert_eq!(parse_uint(b"3"), Some(3));
-        assert_eq!(parse_uint(b"007"), Some(7));
-        for bad in [&b""[..], b" 3", b"3 ", b"+3", b"x", b"4294967296"] {
-            assert_eq!(parse_uint(bad), None, "{bad:?}");
-        }
-    }
 }

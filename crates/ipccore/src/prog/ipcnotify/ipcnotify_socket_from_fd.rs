@@ -7,12 +7,13 @@
 //! newline it sends `READY=1\nMAINPID=<prog's pid>\n`, then `BARRIER=1\n` with the
 //! write end of a fresh pipe, and waits until the supervisor closes that fd.
 
-use super::{EXIT_GONE, EXIT_TIMEOUT, Heard, deadline, fork_watcher};
+use super::{EXIT_GONE, EXIT_TIMEOUT, Heard, fork_watcher};
 use crate::base::error::{Error, ResultExt};
 use crate::formats::sdnotify::{self, BARRIER, NOTIFY_SOCKET};
 use crate::sys::diag::Diag;
 use crate::sys::exec::{self, unset};
 use crate::sys::fdpass::{self, send_with_fds};
+use crate::sys::time::deadline;
 use crate::sys::{fd, sock};
 use rustix::event::PollFlags;
 use rustix::fd::{AsFd, OwnedFd, RawFd};

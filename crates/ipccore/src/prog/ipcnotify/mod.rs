@@ -12,7 +12,6 @@
 
 use crate::base::error::{Error, ResultExt};
 use crate::sys::fork::{self, Forked};
-use std::time::{Duration, Instant};
 
 pub mod ipcnotify_fd_from_socket;
 pub mod ipcnotify_socket_from_fd;
@@ -45,9 +44,4 @@ fn fork_watcher(doublefork: bool) -> Result<bool, Error> {
         fork::fork().op("fork")
     };
     Ok(r? == Forked::Child)
-}
-
-/// The watcher's deadline: `timeout` from now, `None` (forever) for no timeout.
-fn deadline(timeout: Option<Duration>) -> Option<Instant> {
-    crate::sys::time::deadline(timeout)
 }

@@ -106,16 +106,17 @@ fn identify(
             )));
         }
     }
-    let cred = crate::sys::cred::peer(stdin).map_err(|e| {
+    let cred = crate::sys::cred::peer_creds(stdin).map_err(|e| {
         refuse(format!(
             "its peer credentials are unavailable: {}",
             crate::base::text::strerror(e)
         ))
     })?;
-    let pid = cred.pid.as_raw_nonzero().get();
-    if cred.uid.as_raw() == u32::MAX {
+    if cred.uid == u32::MAX {
         return Err(refuse("its peer has no credentials".into()));
     }
+    let pid = i32::try_from(cred.pid).unwrap_or(0); // 0: outside our pid namespace
+    let (uid, gid) = (Uid::from_raw(cred.uid), Gid::from_raw(cred.gid));
     let ppid = rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get());
     if pid != 0 && pid == ppid {
         return Err(refuse(format!(
@@ -125,34 +126,34 @@ fn identify(
     }
     let mut warnings = Vec::new();
     match caller_ids(env_euid, env_egid) {
-        Ok(Some(ids)) if ids.uid == Some(cred.uid) && ids.gid == Some(cred.gid) => {}
+        Ok(Some(ids)) if ids.uid == Some(uid) && ids.gid == Some(gid) => {}
         Ok(None) => {}
         _ => warnings.push(format!(
             "{}/{} disagree with the kernel's peer credentials {}:{}: using the kernel's",
             ucspi::IPCREMOTEEUID,
             ucspi::IPCREMOTEEGID,
-            cred.uid.as_raw(),
-            cred.gid.as_raw()
+            uid.as_raw(),
+            gid.as_raw()
         )),
     }
     let drop = if euid.is_root() {
-        (!cred.uid.is_root()).then(|| Ids {
-            uid: Some(cred.uid),
-            gid: Some(cred.gid),
-            groups: Some(vec![cred.gid]),
+        (!uid.is_root()).then(|| Ids {
+            uid: Some(uid),
+            gid: Some(gid),
+            groups: Some(vec![gid]),
         })
-    } else if cred.uid == euid {
+    } else if uid == euid {
         None
     } else {
         return Err(Error::Usage(format!(
             "refusing to serve uid {}: not root, and not running as that uid ({})",
-            cred.uid.as_raw(),
+            uid.as_raw(),
             euid.as_raw()
         )));
     };
     Ok(Caller {
         service: true,
-        peer: Some((cred.uid, cred.gid, pid)),
+        peer: Some((uid, gid, pid)),
         drop,
         warnings,
     })

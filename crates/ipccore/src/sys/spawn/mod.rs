@@ -31,6 +31,7 @@ use child::ChildArgs;
 use rustix::fd::{AsRawFd, BorrowedFd};
 use rustix::io::Errno;
 use rustix::process::Pid;
+use std::cell::Cell;
 use std::ffi::{CString, OsStr, OsString, c_char, c_int, c_void};
 use std::marker::PhantomData;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -48,8 +49,10 @@ pub(crate) struct Spawner {
     /// Where to exec argv[0], in order (`path::candidates`, from our own PATH, as
     /// posix_spawnp does).
     candidates: Vec<CString>,
-    /// The child's stack, allocated once (u128: 16-byte aligned).
-    stack: Vec<u128>,
+    /// The child's stack, allocated once (u128: 16-byte aligned). In `Cell`s: the child
+    /// writes it while `run` holds only `&self`, and memory behind a shared reference
+    /// may be written only inside an `UnsafeCell`.
+    stack: Vec<Cell<u128>>,
     /// Neither `Send` nor `Sync`: two threads spawning through one `Spawner` at once
     /// would run two children on one stack. vfork suspends only the calling thread.
     _one_thread: PhantomData<*const ()>,
@@ -96,7 +99,7 @@ impl Spawner {
         );
         let mut stack = Vec::new();
         stack.try_reserve_exact(STACK_WORDS).ok()?;
-        stack.resize(STACK_WORDS, 0);
+        stack.resize(STACK_WORDS, Cell::new(0));
         Some(Spawner {
             argv,
             env,
