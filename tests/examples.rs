@@ -424,3 +424,323 @@ fn ipcsudod_man_page_wrapper_refuses_arguments() {
     let o = run_timeout(cmd(&[w.to_str().unwrap()]), 10);
     assert_eq!(o.assert_code(0).out(), "rebooted\n");
 }
+
+/// `line` with `/tmp/`, `/run/`, `/srv/` and `/etc/` moved under `d` (each once: the
+/// test directory is itself under /tmp).
+fn relocate(line: &str, d: &Path) -> String {
+    let mut s = line.to_string();
+    for dir in ["/tmp/", "/run/", "/srv/", "/etc/"] {
+        s = s.replace(dir, &format!("\u{0}{}", &dir[1..]));
+    }
+    s.replace('\u{0}', &format!("{}/", d.display()))
+}
+
+/// The lines of the ```sh block of `doc` (README.md, doc/guide.md) that contains
+/// `needle`, fences excluded, relocated under `d`.
+fn md_block(doc: &str, needle: &str, d: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(doc)).unwrap();
+    let blocks: Vec<&str> = text
+        .split("```")
+        .skip(1)
+        .step_by(2)
+        .filter(|b| b.contains(needle))
+        .collect();
+    assert_eq!(blocks.len(), 1, "{doc}: blocks with {needle:?}");
+    let body = blocks[0].strip_prefix("sh\n").expect("not a ```sh block");
+    body.lines().map(|l| relocate(l, d)).collect()
+}
+
+/// The `.Dl` line of doc/PAGE.1 that contains `needle`, its macro dropped, relocated.
+fn man_dl(page: &str, needle: &str, d: &Path) -> String {
+    let lines = man_lines(page);
+    let found: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with(".Dl ") && l.contains(needle))
+        .collect();
+    assert_eq!(found.len(), 1, "{page}(1) .Dl lines with {needle:?}");
+    relocate(&found[0][4..], d)
+}
+
+/// Shell lines that talk to the stream socket `sock` once: send the line `msg`,
+/// print the line answered.
+fn talk(sock: &str, msg: &str) -> String {
+    format!("ipcclient {sock} sh -c 'echo {msg} >&7; head -n 1 <&6'")
+}
+
+/// A python3 one-liner: send `msg` on the seqpacket socket `sock`, print the
+/// packets received (`first` of them before sending).
+fn seqpacket_talk(sock: &str, first: usize, msg: &str) -> String {
+    format!(
+        "python3 -c 'import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_SEQPACKET)\ns.settimeout(20)\ns.connect(sys.argv[1])\nfor _ in range({first}): sys.stdout.write(s.recv(99).decode())\ns.send(b\"{msg}\\n\")\nsys.stdout.write(s.recv(99).decode())' {sock}"
+    )
+}
+
+/// README.md, "Access control": the whole block as written (gid 50, uids 1000 and
+/// 1001 as clients through setpriv): a member reads the greeting with its role, anyone
+/// else end of file, and the log says why.
+#[test]
+fn readme_access_control_example_runs_as_written() {
+    if !have("setpriv") {
+        return;
+    }
+    let d = Dir::new("exreadme");
+    let root = d.path.display().to_string();
+    let mut block = md_block("README.md", "Members of group 50", &d.path);
+    // The server, the block's last command, runs in the background.
+    let last = block.len() - 1;
+    block[last].push_str(" &\npids=\"$pids $!\"");
+    let client = |ids: &str| {
+        format!("setpriv {ids} --clear-groups ipcclient {root}/run/svc.sock sh -c 'cat <&6'")
+    };
+    let script = [
+        "mkdir -p run".to_string(),
+        block.join("\n"),
+        wait_for("run/svc.sock"),
+        client("--reuid 1000 --regid 50"),
+        "echo ---".to_string(),
+        client("--reuid 1001 --regid 100"),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    // -1: the readiness line first.
+    let (_, answers) = out.split_once('\n').unwrap_or_default();
+    assert_eq!(
+        (code, answers),
+        (Some(0), "hello uid 1000, role staff\n---\n"),
+        "{out}{err}"
+    );
+    assert!(
+        err.contains("ipcserver-access: info: deny pid ") && err.contains(" uid 1001 gid 100"),
+        "{err}"
+    );
+}
+
+/// doc/guide.md, "Worked example: waiting for a service": both ways, against a real
+/// s6-supervise (its service `foo` down at first, as a `down` file makes it).
+#[test]
+fn guide_npt_wait_example_runs_as_written() {
+    if !have("s6-supervise") {
+        return;
+    }
+    let d = Dir::new("exnptw");
+    let block = md_block("doc/guide.md", "npt-wait -t 5000", &d.path);
+    let find = |needle: &str| -> String {
+        let l: Vec<&String> = block.iter().filter(|l| l.contains(needle)).collect();
+        assert_eq!(l.len(), 1, "{needle}");
+        l[0].clone()
+    };
+    // The run script's line, from its comment; `exec` dropped, in the background.
+    let service = find("exec ipcserver -1 -a 0777");
+    let service = service.split("exec ").nth(1).unwrap();
+    let script = [
+        "mkdir -p run/service/foo run/nptlistend && touch run/service/foo/down".to_string(),
+        "printf '#!/bin/sh\\nexec sleep 600\\n' > run/service/foo/run && chmod +x run/service/foo/run".to_string(),
+        "s6-supervise run/service/foo &\npids=\"$pids $!\"".to_string(),
+        "i=0; until [ -p run/service/foo/supervise/control ]; do i=$((i+1)); [ $i -lt 400 ]; sleep 0.05; done".to_string(),
+        find("npt-wait -t 5000"),
+        "s6-svstat -o up run/service/foo".to_string(),
+        "s6-svc -d run/service/foo".to_string(),
+        "i=0; until [ \"$(s6-svstat -o up run/service/foo)\" = false ]; do i=$((i+1)); [ $i -lt 400 ]; sleep 0.05; done".to_string(),
+        format!("{service} &\npids=\"$pids $!\""),
+        wait_for("run/nptlistend/socket"),
+        format!("{} &\nw=$!", find("npt-wait -s -t 5000")),
+        // Once it listens (its fifo is in event/), the service is started.
+        "i=0; until ls -a run/service/foo/event | grep -q ftrig1; do i=$((i+1)); [ $i -lt 400 ]; sleep 0.05; done".to_string(),
+        "s6-svc -u run/service/foo".to_string(),
+        "wait $w".to_string(),
+        "s6-svstat -o up run/service/foo".to_string(),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let ups: Vec<&str> = out.lines().filter(|l| *l == "true").collect();
+    assert_eq!(ups.len(), 2, "{out}{err}");
+}
+
+/// doc/guide.md, "Socket activation": two sockets for one daemon, as written, with
+/// `mydaemon` a python3 program that says what it got.
+#[test]
+fn guide_two_sockets_for_one_daemon_runs_as_written() {
+    if !have("python3") {
+        return;
+    }
+    let d = Dir::new("extwo");
+    let daemon = "python3 -c 'import os,socket\nt=lambda n: socket.socket(fileno=n).type.name\nprint(os.environ[\"LISTEN_FDS\"], os.environ[\"LISTEN_FDNAMES\"], t(3), t(4))'";
+    let mine = guide_line("  mydaemon", &d.path);
+    assert_eq!(mine.trim(), "mydaemon");
+    let script = [
+        "mkdir -p run".to_string(),
+        guide_line("--fdname control /run/d.ctl", &d.path),
+        guide_line("--fdname=data /run/d.sock", &d.path),
+        format!("  {daemon}"),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "2 control:data SOCK_SEQPACKET SOCK_STREAM\n"),
+        "{err}"
+    );
+}
+
+/// doc/guide.md, "Socket activation": the seqpacket service for group 1000, as written
+/// (`myservice` → nobody): the greeting names the client's uid, then it echoes.
+#[test]
+fn guide_seqpacket_service_runs_as_written() {
+    if !have("s6-setuidgid") || !have("python3") {
+        return;
+    }
+    let d = Dir::new("exseq");
+    let root = d.path.display().to_string();
+    let block = md_block("doc/guide.md", "A seqpacket service", &d.path);
+    let end = block.iter().position(|l| l.trim().is_empty()).unwrap();
+    let mut service: Vec<String> = block[1..end]
+        .iter()
+        .map(|l| l.replace("s6-setuidgid myservice", "s6-setuidgid nobody"))
+        .collect();
+    service[end - 2].push_str(" &\npids=\"$pids $!\"");
+    let script = [
+        "mkdir -p run".to_string(),
+        service.join("\n"),
+        wait_for("run/myservice.sock"),
+        "stat -c %a:%g run/myservice.sock".to_string(),
+        seqpacket_talk(&format!("{root}/run/myservice.sock"), 1, "ping"),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "660:1000\nhello uid 0\nping\n"),
+        "{err}"
+    );
+}
+
+/// ipcserverd(1), local-stream-socket-listen(1), local-seqpacket-socket-listen(1),
+/// EXAMPLES: each echo service as written, in the background, answers.
+#[test]
+fn echo_service_man_page_examples_run_as_written() {
+    if !have("python3") {
+        return;
+    }
+    let d = Dir::new("execho");
+    let root = d.path.display().to_string();
+    let stream = [
+        ("ipcserverd", "ipcserver-socketbinder", "run/echo.sock"),
+        (
+            "local-stream-socket-listen",
+            "-g 100 -m 0660",
+            "run/app.sock",
+        ),
+    ];
+    for (page, needle, sock) in stream {
+        let script = [
+            "mkdir -p run && rm -f run/*".to_string(),
+            bg(format!("{} &", man_dl(page, needle, &d.path))),
+            wait_for(sock),
+            talk(&format!("{root}/{sock}"), "echoed"),
+        ]
+        .join("\n");
+        let (code, out, err) = run_script(&d.path, &script);
+        assert_eq!((code, out.as_str()), (Some(0), "echoed\n"), "{page}: {err}");
+    }
+    let script = [
+        "mkdir -p run && rm -f run/*".to_string(),
+        bg(format!(
+            "{} &",
+            man_dl("local-seqpacket-socket-listen", "-b 64", &d.path)
+        )),
+        wait_for("run/app.sock"),
+        seqpacket_talk(&format!("{root}/run/app.sock"), 0, "packet"),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!((code, out.as_str()), (Some(0), "packet\n"), "{err}");
+}
+
+/// local-datagram-socket-listen(1), EXAMPLES: a datagram sent to the socket is copied
+/// to standard output.
+#[test]
+fn datagram_man_page_example_runs_as_written() {
+    if !have("python3") {
+        return;
+    }
+    let d = Dir::new("exdgram");
+    let script = [
+        "mkdir -p run".to_string(),
+        bg(format!(
+            "{} &",
+            man_dl("local-datagram-socket-listen", "/run/log.sock", &d.path)
+        )),
+        wait_for("run/log.sock"),
+        "stat -c %a run/log.sock >&2".to_string(),
+        "setpriv --reuid 65534 --regid 65534 --clear-groups /usr/bin/python3 -c 'import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.sendto(b\"logged\\n\",sys.argv[1])' run/log.sock".to_string(),
+        "i=0; until grep -q logged script.out; do i=$((i+1)); [ $i -lt 400 ]; sleep 0.05; done".to_string(),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (Some(0), "logged\n", "666\n")
+    );
+}
+
+/// ipcrules-fs(1), EXAMPLES: decompile, list, edit, recompile, as written; the edit
+/// is in the new cdb.
+#[test]
+fn ipcrules_fs_man_page_example_runs_as_written() {
+    let d = Dir::new("exrfs");
+    let lines = man_lines("ipcrules-fs");
+    let start = lines
+        .iter()
+        .position(|l| l == "ipcrules-fs /tmp/rules /etc/app/rules.cdb")
+        .expect("no example");
+    let end = start + lines[start..].iter().position(|l| l == ".Ed").unwrap();
+    let example: Vec<String> = lines[start..end]
+        .iter()
+        .map(|l| relocate(l, &d.path))
+        .collect();
+    assert!(
+        example[end - start - 1].starts_with("ipcrules-cdb "),
+        "{example:?}"
+    );
+    let script = [
+        "mkdir -p tmp etc/app src/uid/1000/env && touch src/uid/1000/allow".to_string(),
+        "ipcrules-cdb etc/app/rules.cdb src".to_string(),
+        example.join("\n"),
+        "ipcrules-fs check etc/app/rules.cdb".to_string(),
+        "cat check/uid/1000/env/IPCCONNMAX".to_string(),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    let root = d.path.display();
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            Some(0),
+            format!("{root}/tmp/rules/uid/1000/allow\n5\n").as_str()
+        ),
+        "{err}"
+    );
+}
+
+/// ipcclient(1), EXAMPLES: one question to a line-based service.
+#[test]
+fn ipcclient_man_page_example_runs_as_written() {
+    let d = Dir::new("excli");
+    let script = [
+        "mkdir -p run".to_string(),
+        bg(relocate(
+            "ipcserver /run/svc sh -c 'read q; echo \"answer to $q\"' &",
+            &d.path,
+        )),
+        wait_for("run/svc"),
+        man_dl("ipcclient", "echo status", &d.path),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "answer to status\n"),
+        "{err}"
+    );
+}
