@@ -744,3 +744,109 @@ fn ipcclient_man_page_example_runs_as_written() {
         "{err}"
     );
 }
+
+/// The fd holder clients' man pages, EXAMPLES, in one sequence, as written (two
+/// daemons started by ipcfdholder-daemon(1)'s line, as uid and gid 999): store, list,
+/// getdump, retrieve and serve, getdump into setdump, transferdump, delete.
+#[test]
+fn fdholder_client_man_page_examples_run_as_written() {
+    let d = Dir::new("exfdc");
+    let root = d.path.display().to_string();
+    let id = format!("unix:{root}/run/web.sock");
+    let daemon = man_dl("ipcfdholder-daemon", "-u 999 -g 999", &d.path);
+    let rules = "etc/fdholder/rules/uid/0/env";
+    let mut script = vec![
+        format!("mkdir -p {rules} run/fdholder run/fdholder2 && touch {rules}/../allow"),
+        format!(
+            "for v in STORE_REGEX RETRIEVE_REGEX; do echo '^unix:' > {rules}/S6_FDHOLDER_$v; done"
+        ),
+        format!("for v in LIST GETDUMP SETDUMP; do echo > {rules}/S6_FDHOLDER_$v; done"),
+        "printf '#!/bin/sh\\necho served\\n' > handler && chmod +x handler".to_string(),
+        bg(format!("{daemon} &")),
+        bg(format!(
+            "{} &",
+            daemon.replace("fdholder/socket", "fdholder2/socket")
+        )),
+        wait_for("run/fdholder/socket"),
+        wait_for("run/fdholder2/socket"),
+        man_dl("ipcfdholder-store", "socketbinder /run/web.sock", &d.path),
+        "echo '# list'".to_string(),
+        man_dl("ipcfdholder-list", "-t 2000 /run/", &d.path),
+        "echo '# getdump'".to_string(),
+        format!(
+            "{} | grep '^S6_FDID_'",
+            man_dl("ipcfdholder-getdump", "socket env", &d.path)
+        ),
+        "echo '# retrieve'".to_string(),
+        bg(format!(
+            "{} &",
+            man_dl("ipcfdholder-retrieve", "ipcserverd", &d.path)
+        )),
+        format!("ipcclient {root}/run/web.sock sh -c 'head -n 1 <&6'"),
+        "kill $!".to_string(),
+        "echo '# setdump'".to_string(),
+        man_dl("ipcfdholder-setdump", "ipcfdholder-setdump /run/", &d.path),
+        "ipcfdholder-list run/fdholder2/socket".to_string(),
+        format!("ipcfdholder-delete run/fdholder2/socket {id}"),
+        "echo '# transferdump'".to_string(),
+        man_dl("ipcfdholder-transferdump", "-t 2000:2000", &d.path),
+        "ipcfdholder-list run/fdholder2/socket".to_string(),
+        "echo '# delete'".to_string(),
+        man_dl("ipcfdholder-delete", "socket unix:/run/web.sock", &d.path),
+        "ipcfdholder-list run/fdholder/socket".to_string(),
+    ];
+    script.push("echo '# end'".to_string());
+    let (code, out, err) = run_script(&d.path, &script.join("\n"));
+    // The daemons' readiness lines (-1) are empty lines, written when they are.
+    let out: Vec<&str> = out.lines().filter(|l| !l.is_empty()).collect();
+    let want = format!(
+        "# list\n{id}\n# getdump\nS6_FDID_0={id}\n# retrieve\nserved\n# setdump\n{id}\n# transferdump\n{id}\n# delete\n# end"
+    );
+    assert_eq!((code, out.join("\n")), (Some(0), want), "{err}");
+}
+
+/// ipcfdholderd(1), EXAMPLES: the rules as written; uid 1000 (through setpriv) may
+/// store an identifier under `unix:/run/app/`, not another one.
+#[test]
+fn ipcfdholderd_man_page_rules_run_as_written() {
+    if !have("setpriv") {
+        return;
+    }
+    let d = Dir::new("exfdd");
+    let root = d.path.display().to_string();
+    let lines = man_lines("ipcfdholderd");
+    let start = lines
+        .iter()
+        .position(|l| l == "mkdir -p rules/uid/1000/env")
+        .expect("no example");
+    let end = start + lines[start..].iter().position(|l| l == ".Ed").unwrap();
+    let mut example: Vec<String> = lines[start..end]
+        .iter()
+        .map(|l| relocate(l, &d.path))
+        .collect();
+    let last = example.len() - 1;
+    assert!(example[last].starts_with("ipcfdholder-daemon "));
+    example[last].push_str(" &\npids=\"$pids $!\"");
+    let store = |name: &str| {
+        format!(
+            "setpriv --reuid 1000 --regid 1000 --clear-groups ipcserver-socketbinder run/app/{name} ipcfdholder-store run/fdholder/socket unix:{root}/run/app/{name}"
+        )
+    };
+    let script = [
+        "mkdir -p run/fdholder run/app && chown 1000 run/app".to_string(),
+        example.join("\n"),
+        wait_for("run/fdholder/socket"),
+        store("a.sock"),
+        "echo stored".to_string(),
+        format!(
+            "sed -i 's,/run/app/,/run/other/,' {}",
+            "run/../rules/uid/1000/env/S6_FDHOLDER_STORE_REGEX"
+        ),
+        format!("if {}; then echo stored again; fi", store("b.sock")),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    let out: Vec<&str> = out.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!((code, out), (Some(0), vec!["stored"]), "{err}");
+    assert!(err.contains("ipcfdholder-store: fatal: "), "{err}");
+}
