@@ -850,3 +850,125 @@ fn ipcfdholderd_man_page_rules_run_as_written() {
     assert_eq!((code, out), (Some(0), vec!["stored"]), "{err}");
     assert!(err.contains("ipcfdholder-store: fatal: "), "{err}");
 }
+
+/// The lines of doc/PAGE.1's literal block that starts with the line containing
+/// `needle`, up to its `.Ed`, relocated under `d`; a line ending with `&` also adds
+/// its job to `$pids`.
+fn man_block(page: &str, needle: &str, d: &Path) -> Vec<String> {
+    let lines = man_lines(page);
+    let found: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains(needle))
+        .collect();
+    assert_eq!(found.len(), 1, "{page}(1) lines with {needle:?}");
+    let start = found[0];
+    let end = start + lines[start..].iter().position(|l| l == ".Ed").unwrap();
+    lines[start..end]
+        .iter()
+        .map(|l| relocate(l, d))
+        .map(|l| {
+            if l.ends_with(" &") {
+                format!("{l}\npids=\"$pids $!\"")
+            } else {
+                l
+            }
+        })
+        .collect()
+}
+
+/// A bare repository `srv/git/repo.git` with one commit, in the script's directory.
+const GIT_REPO: &str = "mkdir -p srv/git run && git init -q srv/src && echo through git > srv/src/f && git -C srv/src add f && git -C srv/src -c user.name=t -c user.email=t@t commit -qm one && git clone -q --bare srv/src srv/git/repo.git";
+
+/// doc/guide.md and ipcioconnect(1): `git clone` through `git daemon --inetd` behind
+/// ipcserver, as written.
+#[test]
+fn git_clone_examples_run_as_written() {
+    if !have("git") {
+        return;
+    }
+    let d = Dir::new("exgit");
+    let guide = [
+        bg(guide_line("ipcserver /run/git.sock git daemon", &d.path)),
+        wait_for("run/git.sock"),
+        guide_line("clone \"ext::ipcclient /run/git.sock", &d.path),
+    ];
+    let mut man = man_block("ipcioconnect", "ipcserver /run/git.sock", &d.path);
+    man.insert(1, wait_for("run/git.sock"));
+    for (doc, lines) in [("guide", guide.to_vec()), ("ipcioconnect(1)", man)] {
+        let script = [
+            "rm -rf srv run repo".to_string(),
+            GIT_REPO.to_string(),
+            lines.join("\n"),
+            "cat repo/f".to_string(),
+        ]
+        .join("\n");
+        let (code, out, err) = run_script(&d.path, &script);
+        assert_eq!(
+            (code, out.as_str()),
+            (Some(0), "through git\n"),
+            "{doc}: {err}"
+        );
+    }
+}
+
+/// ipcioconnect(1): the rsync example, as written (its module in the configuration
+/// file the example writes).
+#[test]
+fn ipcioconnect_man_page_rsync_runs_as_written() {
+    if !have("rsync") {
+        return;
+    }
+    let d = Dir::new("exiorsync");
+    let script = [
+        "mkdir -p run etc srv/data/sub && echo through rsync > srv/data/sub/f".to_string(),
+        man_block("ipcioconnect", "> /etc/rsyncd-ipc.conf", &d.path)[..2].join("\n"),
+        wait_for("run/rsync.sock"),
+        man_block("ipcioconnect", "> /etc/rsyncd-ipc.conf", &d.path)[2..].join("\n"),
+        "cat copy/sub/f".to_string(),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!((code, out.as_str()), (Some(0), "through rsync\n"), "{err}");
+}
+
+/// ipcioconnect(1): the proxy that adds access control, as written (group staff, the
+/// rules allowing uid 1000): uid 1000 in staff reads the backend's line; uid 1001 in staff
+/// is refused by the rules; uid 1000 outside staff cannot connect.
+#[test]
+fn ipcioconnect_man_page_proxy_runs_as_written() {
+    if !have("setpriv") {
+        return;
+    }
+    let d = Dir::new("exioproxy");
+    let root = d.path.display().to_string();
+    let mut proxy = man_block("ipcioconnect", "-o :staff /run/public.sock", &d.path);
+    let last = proxy.len() - 1;
+    proxy[last].push_str(" &\npids=\"$pids $!\"");
+    let client = |ids: &str| {
+        format!(
+            "setpriv {ids} ipcclient {root}/run/public.sock sh -c 'head -n 1 <&6' || echo refused"
+        )
+    };
+    let script = [
+        "mkdir -p run etc/proxy-rules/uid/1000 && touch etc/proxy-rules/uid/1000/allow".to_string(),
+        bg(relocate(
+            "ipcserver /run/backend.sock sh -c 'echo backend' &",
+            &d.path,
+        )),
+        proxy.join("\n"),
+        wait_for("run/backend.sock"),
+        wait_for("run/public.sock"),
+        client("--reuid 1000 --regid 1000 --groups 50"),
+        "echo ---".to_string(),
+        client("--reuid 1001 --regid 1001 --groups 50"),
+        "echo ---".to_string(),
+        client("--reuid 1000 --regid 1000 --clear-groups"),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "backend\n---\n---\nrefused\n"),
+        "{err}"
+    );
+    assert!(err.contains("Permission denied"), "{err}");
+}
