@@ -972,3 +972,269 @@ fn ipcioconnect_man_page_proxy_runs_as_written() {
     );
     assert!(err.contains("Permission denied"), "{err}");
 }
+
+/// Write an executable shell script `name` in `d`.
+fn script_file(d: &Path, name: &str, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let p = d.join(name);
+    std::fs::write(&p, format!("#!/bin/sh\n{body}")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A client line: as `ids` (setpriv options), read one line from `sock` (under the
+/// test directory), or print `refused` if the connection fails.
+fn read_as(ids: &str, sock: &str) -> String {
+    format!("setpriv {ids} ipcclient $PWD/{sock} sh -c 'head -n 1 <&6' || echo refused")
+}
+
+/// ipcserver(1), EXAMPLES: the group-50 socket served as uid 1000, and the HTTP
+/// handler behind curl, with numbers and with s6-envuidgid's names, as written
+/// (`prog` and `./http-handler` are small scripts saying who runs them).
+#[test]
+fn ipcserver_man_page_examples_run_as_written() {
+    if !have("setpriv") || !have("curl") || !have("s6-envuidgid") {
+        return;
+    }
+    let d = Dir::new("exsrv");
+    script_file(&d.path, "prog", "echo \"prog as $(id -u):$(id -g)\"\n");
+    script_file(
+        &d.path,
+        "http-handler",
+        "cr=$(printf '\\r')\nwhile IFS= read -r l && [ \"$l\" != \"$cr\" ]; do :; done\nprintf 'HTTP/1.0 200 OK\\r\\n\\r\\nhandled by %s\\n' \"$(id -u)\"\n",
+    );
+    let group = man_block(
+        "ipcserver",
+        "-o 0:50 -u 1000 -g 1000 /run/svc/socket",
+        &d.path,
+    );
+    let http = man_block("ipcserver", "-o 0:33 -u 33 -g 33 /run/app.sock", &d.path);
+    let names = man_block("ipcserver", "s6-envuidgid www-data", &d.path);
+    let script = [
+        "export PATH=\"$PWD:$PATH\"; mkdir -p run/svc".to_string(),
+        format!("{} &\npids=\"$pids $!\"", group.join("\n")),
+        wait_for("run/svc/socket"),
+        "stat -c %a:%u:%g run/svc/socket".to_string(),
+        read_as("--reuid 1001 --regid 1001 --groups 50", "run/svc/socket"),
+        read_as("--reuid 1001 --regid 1001 --clear-groups", "run/svc/socket"),
+        http[0].clone(),
+        wait_for("run/app.sock"),
+        http[1].clone(),
+        "kill $!; rm run/app.sock".to_string(),
+        format!("{} &\npids=\"$pids $!\"", names.join("\n")),
+        wait_for("run/app.sock"),
+        http[1].clone(),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    let out: Vec<&str> = out.lines().filter(|l| !l.contains("/run/")).collect();
+    assert_eq!(
+        (code, out.join("\n")),
+        (
+            Some(0),
+            "660:0:50\nprog as 1000:1000\nrefused\nhandled by 33\nhandled by 33".to_string()
+        ),
+        "{err}"
+    );
+}
+
+/// ipcserver-access(1) and ipcrules-cdb(1), EXAMPLES: the group-50 service as
+/// written (checker and `prog` as uid 1000), then the `group/50` rule that admits
+/// supplementary members.
+#[test]
+fn ipcserver_access_man_page_service_runs_as_written() {
+    if !have("setpriv") {
+        return;
+    }
+    let d = Dir::new("exacc2");
+    script_file(&d.path, "prog", "echo \"allowed uid $IPCREMOTEEUID\"\n");
+    let service = man_block(
+        "ipcserver-access",
+        "mkdir -p /etc/svc/rules/gid/50",
+        &d.path,
+    );
+    let group = man_block(
+        "ipcserver-access",
+        "mkdir -p /etc/svc/rules/group/50",
+        &d.path,
+    );
+    let cdb = &service[2];
+    assert!(cdb.starts_with("ipcrules-cdb -m 0644 "), "{cdb}");
+    let sock = "run/svc.sock";
+    let script = [
+        "export PATH=\"$PWD:$PATH\"; mkdir -p run".to_string(),
+        format!("{} &\npids=\"$pids $!\"", service.join("\n")),
+        wait_for(sock),
+        read_as("--reuid 1001 --regid 50 --clear-groups", sock),
+        read_as("--reuid 1001 --regid 100 --groups 50", sock),
+        group.join("\n"),
+        cdb.clone(),
+        read_as("--reuid 1001 --regid 100 --groups 50", sock),
+        read_as("--reuid 1001 --regid 100 --clear-groups", sock),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    // Less the readiness line (-1).
+    let out: Vec<&str> = out.lines().filter(|l| !l.contains("/run/")).collect();
+    assert_eq!(
+        (code, out),
+        (Some(0), vec!["allowed uid 1001", "allowed uid 1001"]),
+        "{err}"
+    );
+    assert_eq!(err.matches(": info: deny pid ").count(), 2, "{err}");
+}
+
+/// ipcrules-cdb(1), EXAMPLES: compile 0644, serve as uid 1000 (`prog` a script; the
+/// rules directory allows every uid).
+#[test]
+fn ipcrules_cdb_man_page_example_runs_as_written() {
+    if !have("setpriv") {
+        return;
+    }
+    let d = Dir::new("excdb");
+    script_file(
+        &d.path,
+        "prog",
+        "echo \"prog as $(id -u) for $IPCREMOTEEUID\"\n",
+    );
+    let example = man_block("ipcrules-cdb", "ipcrules-cdb -m 0644", &d.path);
+    let script = [
+        "export PATH=\"$PWD:$PATH\"; mkdir -p run etc/svc/rules/uid/default && touch etc/svc/rules/uid/default/allow".to_string(),
+        format!("{} &\npids=\"$pids $!\"", example.join("\n")),
+        "stat -c %a etc/svc/rules.cdb".to_string(),
+        wait_for("run/svc.sock"),
+        read_as("--reuid 1001 --regid 1001 --clear-groups", "run/svc.sock"),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "644\nprog as 1000 for 1001\n"),
+        "{err}"
+    );
+}
+
+/// ipcsudod(1), ipcsudo(1), ipcsudoc(1), EXAMPLES: the group-100 service as written,
+/// `/sbin/reboot` replaced by a script that records its arguments: a member's
+/// `ipcsudo /run/reboot` and `ipcclient /run/reboot ipcsudoc -T 10000` run it, with
+/// the client's arguments appended (the page's warning); a non-member is refused.
+#[test]
+fn ipcsudo_man_page_examples_run_as_written() {
+    if !have("setpriv") {
+        return;
+    }
+    let d = Dir::new("exsudod");
+    let root = d.path.display().to_string();
+    script_file(
+        &d.path,
+        "reboot",
+        &format!("echo \"ran $*\" >> {root}/ran\n"),
+    );
+    let server: Vec<String> = man_block(
+        "ipcsudod",
+        "ipcserver -a 0660 -o 0:100 /run/reboot",
+        &d.path,
+    )
+    .iter()
+    .map(|l| l.replace("/sbin/reboot", &format!("{root}/reboot")))
+    .collect();
+    let member = "setpriv --reuid 1001 --regid 100 --clear-groups";
+    let script = [
+        "mkdir -p run etc/reboot-rules/gid/100 && touch etc/reboot-rules/gid/100/allow".to_string(),
+        format!("{} &\npids=\"$pids $!\"", server.join("\n")),
+        wait_for("run/reboot"),
+        format!(
+            "{member} {}",
+            man_dl("ipcsudo", "ipcsudo /run/reboot", &d.path)
+        ),
+        format!(
+            "{member} {} -f",
+            man_dl("ipcsudo", "ipcsudo /run/reboot", &d.path)
+        ),
+        format!(
+            "{member} {}",
+            man_dl("ipcsudoc", "ipcsudoc -T 10000", &d.path)
+        ),
+        format!(
+            "if setpriv --reuid 1001 --regid 1001 --groups 100 {}; then echo ran; fi",
+            man_dl("ipcsudo", "ipcsudo /run/reboot", &d.path)
+        ),
+        "cat ran".to_string(),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "ran \nran -f\nran \n"),
+        "{err}"
+    );
+}
+
+/// ipcserver-socketbinder(1), EXAMPLES: s6's super-server and fd holder on our
+/// socket, as written.
+#[test]
+fn socketbinder_man_page_examples_run_as_written() {
+    if !have("s6-ipcserverd") || !have("s6-fdholderd") || !have("s6-fdholder-list") {
+        return;
+    }
+    let d = Dir::new("exbinder");
+    script_file(&d.path, "handler", "echo handled\n");
+    let server = man_block("ipcserver-socketbinder", "-a 0660 /run/app.sock", &d.path);
+    let holder = man_block(
+        "ipcserver-socketbinder",
+        "-a 0700 /run/fdholder.sock",
+        &d.path,
+    );
+    let rules = "etc/fdholder/rules/uid/0";
+    let script = [
+        format!(
+            "mkdir -p run {rules}/env && touch {rules}/allow && echo > {rules}/env/S6_FDHOLDER_LIST"
+        ),
+        format!("{} &\npids=\"$pids $!\"", server.join("\n")),
+        format!("{} &\npids=\"$pids $!\"", holder.join("\n")),
+        wait_for("run/app.sock"),
+        wait_for("run/fdholder.sock"),
+        "stat -c %a run/app.sock run/fdholder.sock".to_string(),
+        "ipcclient run/app.sock sh -c 'head -n 1 <&6'".to_string(),
+        "s6-fdholder-list run/fdholder.sock; echo listed".to_string(),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    let out: Vec<&str> = out.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        (code, out),
+        (Some(0), vec!["660", "700", "handled", "listed"]),
+        "{err}"
+    );
+}
+
+/// ipcconnlimit(1), EXAMPLES: as written, uid 1000 through setpriv: three
+/// connections held open, the fourth closed at once.
+#[test]
+fn ipcconnlimit_man_page_example_runs_as_written() {
+    if !have("setpriv") {
+        return;
+    }
+    let d = Dir::new("exclim");
+    script_file(&d.path, "handler", "echo in\nexec sleep 60\n");
+    let example = man_block("ipcconnlimit", "mkdir -p rules/uid/1000/env", &d.path);
+    let mut example = example.clone();
+    let last = example.len() - 1;
+    example[last].push_str(" &\npids=\"$pids $!\"");
+    let as1000 = "setpriv --reuid 1000 --regid 1000 --clear-groups";
+    let mut script = vec![
+        "mkdir -p run out && chown 1000 out".to_string(),
+        example.join("\n"),
+        wait_for("run/app.sock"),
+    ];
+    for _ in 0..3 {
+        script.push(format!(
+            "{as1000} ipcclient run/app.sock sh -c 'head -n 1 <&6 >> out/held; exec sleep 60' &\npids=\"$pids $!\""
+        ));
+    }
+    script.push("i=0; until [ \"$(cat out/held 2>/dev/null | wc -l)\" = 3 ]; do i=$((i+1)); [ $i -lt 400 ]; sleep 0.05; done".to_string());
+    script.push(format!(
+        "{as1000} timeout 20 ipcclient run/app.sock sh -c 'cat <&6; echo closed'"
+    ));
+    let (code, out, err) = run_script(&d.path, &script.join("\n"));
+    assert_eq!((code, out.as_str()), (Some(0), "closed\n"), "{err}");
+}
