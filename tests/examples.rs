@@ -453,10 +453,12 @@ fn md_block(doc: &str, needle: &str, d: &Path) -> Vec<String> {
 /// The `.Dl` line of doc/PAGE.1 that contains `needle`, its macro dropped, relocated.
 fn man_dl(page: &str, needle: &str, d: &Path) -> String {
     let lines = man_lines(page);
-    let found: Vec<&String> = lines
+    let mut found: Vec<&String> = lines
         .iter()
         .filter(|l| l.starts_with(".Dl ") && l.contains(needle))
         .collect();
+    // A page may show the same line in several places.
+    found.dedup();
     assert_eq!(found.len(), 1, "{page}(1) .Dl lines with {needle:?}");
     relocate(&found[0][4..], d)
 }
@@ -1239,4 +1241,121 @@ fn ipcconnlimit_man_page_example_runs_as_written() {
     ));
     let (code, out, err) = run_script(&d.path, &script.join("\n"));
     assert_eq!((code, out.as_str()), (Some(0), "closed\n"), "{err}");
+}
+
+/// Shell lines: the s6 service directory `dir` (a `sleep`, down at first) under a
+/// real s6-supervise, started in the background, once it listens for commands.
+fn s6_service(dir: &str) -> String {
+    [
+        format!("mkdir -p {dir} && touch {dir}/down"),
+        format!("printf '#!/bin/sh\\nexec sleep 600\\n' > {dir}/run && chmod +x {dir}/run"),
+        format!("s6-supervise {dir} &\npids=\"$pids $!\""),
+        format!("i=0; until [ -p {dir}/supervise/control ]; do i=$((i+1)); [ $i -lt 400 ]; sleep 0.05; done"),
+    ]
+    .join("\n")
+}
+
+/// Shell lines that wait (up to 20 s) until someone listens on the fifodir `dir`.
+fn wait_listener(dir: &str) -> String {
+    format!(
+        "i=0; until ls -a {dir} | grep -q ftrig1; do i=$((i+1)); [ $i -lt 400 ]; sleep 0.05; done"
+    )
+}
+
+/// npt-mkfifodir(1), npt-notify(1), npt-wait(1), npt-cleanfifodir(1), EXAMPLES, as
+/// written: the fifodir made for group 100, a waiter woken by the notify line, the
+/// hourly clean-up removing a listener fifo nobody reads.
+#[test]
+fn npt_man_page_examples_run_as_written() {
+    let d = Dir::new("exnpt");
+    let ev = "run/service/foo/event";
+    let guide = guide_line("npt-wait -t 5000 /run/service/foo/event u s6-svc", &d.path);
+    assert_eq!(
+        man_dl("npt-wait", "npt-wait -t 5000", &d.path),
+        guide,
+        "npt-wait(1) and the guide differ"
+    );
+    let cron = man_block(
+        "npt-cleanfifodir",
+        "npt-cleanfifodir /run/service/web/event",
+        &d.path,
+    );
+    let clean = cron[0].splitn(6, ' ').nth(5).unwrap().to_string();
+    let stale = "run/service/web/event/ftrig1:@400000006560000000000000:abcdef";
+    let script = [
+        "mkdir -p run/service/foo run/service/web".to_string(),
+        man_dl("npt-mkfifodir", "npt-mkfifodir -g 100", &d.path),
+        format!("stat -c %a:%g {ev}"),
+        format!(
+            "npt-wait -t 5000 $PWD/{ev} u {}",
+            man_dl("npt-notify", "npt-notify /run/", &d.path)
+        ),
+        "echo woken".to_string(),
+        "npt-mkfifodir run/service/web/event".to_string(),
+        format!("mkfifo -m 0622 '{stale}'"),
+        clean,
+        format!("[ ! -e '{stale}' ] && echo cleaned"),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "3730:100\nu\nwoken\ncleaned\n"),
+        "{err}"
+    );
+}
+
+/// npt-listen(1), EXAMPLES: both, as written: two s6-supervise services started and
+/// waited for in execline; the first of two fifodirs to say `x`.
+#[test]
+fn npt_listen_man_page_examples_run_as_written() {
+    if !have("execlineb") || !have("s6-supervise") {
+        return;
+    }
+    let d = Dir::new("exnptl");
+    let both = man_block("npt-listen", "execlineb -Pc 'npt-listen -t 5000", &d.path);
+    let first = man_block("npt-listen", "npt-listen -o \" /run/a\"", &d.path);
+    let script = [
+        s6_service("run/s/web"),
+        s6_service("run/s/db"),
+        both.join("\n"),
+        "s6-svstat -o up run/s/web && s6-svstat -o up run/s/db".to_string(),
+        "npt-mkfifodir run/a && npt-mkfifodir run/b".to_string(),
+        format!("{} &\nw=$!", first.join("\n")),
+        wait_listener("run/b"),
+        "npt-notify run/b x && wait $w && echo first".to_string(),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "true\ntrue\nfirst\n"),
+        "{err}"
+    );
+}
+
+/// nptlistend(1), EXAMPLES: the service line as written (its readiness on fd 3, as
+/// under s6), then `npt-wait -s` through it.
+#[test]
+fn nptlistend_man_page_example_runs_as_written() {
+    let d = Dir::new("exnptd");
+    let line = man_dl("nptlistend", "nptlistend -t 5000", &d.path);
+    let script = [
+        "mkdir -p run/nptlistend && npt-mkfifodir run/ev".to_string(),
+        "export NPT_IPCPATH=$PWD/run/nptlistend/socket".to_string(),
+        format!("exec 3>ready\n{line} &\npids=\"$pids $!\"\nexec 3>&-"),
+        wait_for("run/nptlistend/socket"),
+        "npt-wait -s -t 5000 $PWD/run/ev x &\nw=$!".to_string(),
+        wait_listener("run/ev"),
+        "npt-notify run/ev x && wait $w && echo woken".to_string(),
+        "i=0; until [ -s ready ]; do i=$((i+1)); [ $i -lt 400 ]; sleep 0.05; done; echo ready"
+            .to_string(),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "x\nwoken\nready\n"),
+        "{err}"
+    );
 }
