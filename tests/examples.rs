@@ -1359,3 +1359,81 @@ fn nptlistend_man_page_example_runs_as_written() {
         "{err}"
     );
 }
+
+/// ipcnotify-fd-from-socket(1), EXAMPLES: the service directory as written
+/// (`/usr/bin/food` a python3 daemon that calls sd_notify's protocol), under a real
+/// s6-supervise: `s6-svwait -U` returns once it is ready.
+#[test]
+fn ipcnotify_man_page_service_runs_as_written() {
+    if !have("s6-supervise") || !have("s6-svwait") || !have("python3") {
+        return;
+    }
+    let d = Dir::new("exnotify");
+    let root = d.path.display().to_string();
+    script_file(
+        &d.path,
+        "food",
+        "exec /usr/bin/python3 -c 'import os,socket,time\na=os.environ[\"NOTIFY_SOCKET\"]\na=\"\\0\"+a[1:] if a[0]==\"@\" else a\nsocket.socket(socket.AF_UNIX,socket.SOCK_DGRAM).sendto(b\"READY=1\",a)\ntime.sleep(600)'\n",
+    );
+    let block: Vec<String> = man_block(
+        "ipcnotify-fd-from-socket",
+        "echo 3 > /run/service/foo/notification-fd",
+        &d.path,
+    )
+    .iter()
+    .map(|l| l.replace("/usr/bin/food", &format!("{root}/food")))
+    .collect();
+    let wait = man_lines("ipcnotify-fd-from-socket")
+        .iter()
+        .find(|l| l.starts_with(".Ql s6-svwait -U /run/service/foo"))
+        .map(|l| relocate(&l[4..], &d.path))
+        .expect("no s6-svwait line");
+    let script = [
+        "mkdir -p run/service/foo".to_string(),
+        block.join("\n"),
+        "s6-supervise run/service/foo &\npids=\"$pids $!\"".to_string(),
+        format!("timeout 30 {wait}"),
+        "s6-svstat -o up,ready run/service/foo".to_string(),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!((code, out.as_str()), (Some(0), "true true\n"), "{err}");
+}
+
+/// README.md, "Running as a service": the run script's line, as written (`./handler`
+/// a script): the socket 0660 root:50, the handler as 1000:1000, a member served.
+#[test]
+fn readme_run_script_line_runs_as_written() {
+    if !have("setpriv") {
+        return;
+    }
+    let d = Dir::new("exrunline");
+    script_file(
+        &d.path,
+        "handler",
+        "echo \"handler as $(id -u):$(id -g)\"\n",
+    );
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let line: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.starts_with("    exec ipcserver "))
+        .collect();
+    assert_eq!(line.len(), 1, "{line:?}");
+    let line = relocate(line[0].trim().trim_start_matches("exec "), &d.path);
+    let script = [
+        "mkdir -p run".to_string(),
+        format!("{line} &\npids=\"$pids $!\""),
+        wait_for("run/mysvc.sock"),
+        "stat -c %a:%u:%g run/mysvc.sock".to_string(),
+        read_as("--reuid 1001 --regid 1001 --groups 50", "run/mysvc.sock"),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    let out: Vec<&str> = out.lines().filter(|l| !l.contains("/run/")).collect();
+    assert_eq!(
+        (code, out),
+        (Some(0), vec!["660:0:50", "handler as 1000:1000"]),
+        "{err}"
+    );
+}
