@@ -1,8 +1,70 @@
-//! Guide examples run as written: each test takes doc/guide.md's own lines (found by a
-//! piece of their text, so a test fails when its example changes or disappears), moves
-//! `/run`, `/srv` and `/etc` under a test directory, and runs them with `sh -e`, our
-//! programs first in PATH. Between the lines, only what a person at a shell does
-//! without thinking: wait for a server started with `&` to listen, look at the result.
+//! Documented examples run as written: each test takes the document's own lines
+//! (README.md, doc/guide.md, an EXAMPLES section of doc/*.1, found by a piece of their
+//! text, so a test fails when its example changes or disappears), moves `/run`, `/srv`,
+//! `/etc` and `/tmp` under a test directory, and runs them with `sh -e`, our programs
+//! first in PATH. Between the lines, only what a person at a shell does without
+//! thinking: wait for a server started with `&` to listen, look at the result. Other ids
+//! than root's are taken with setpriv; a placeholder program (`prog`, `./handler`,
+//! `mydaemon`, `/usr/bin/food`, `/sbin/reboot`) is a small script saying what it got.
+//!
+//! # Inventory (issue 26, item 6)
+//!
+//! One row per example: a code block of README.md or doc/guide.md, a `.Bd -literal`
+//! block or `.Dl` line of an EXAMPLES section of doc/*.1. "before": run as written by
+//! a test before this inventory (`=` only an equivalent test, not the document's lines).
+//!
+//! | example | where | before | test (here unless named) |
+//! |---|---|---|---|
+//! | `make demo`, `make check` | README, Quick start | no | none: `make check` is the whole suite (apt-get, every test); `make demo` a release build (minutes on 2 cores) |
+//! | `make install`, `make deb && dpkg -i` | README, Install | = | `service::make_install_puts_the_service_examples_where_the_deb_does`; `make deb`/`dpkg -i` installs system-wide: not in a test |
+//! | `RUSTFLAGS=… cargo install` | README, Install | no | none: a static release build of the workspace (minutes) |
+//! | `exec ipcserver -1 -a 0660 -o 0:50 …/mysvc.sock ./handler` | README, run script | no | `readme_run_script_line_runs_as_written` |
+//! | group-50 rules, `ipcrules-cdb`, `ipcserver … ipcserver-access -x` | README, Access control | = | `readme_access_control_example_runs_as_written` (`=`: `ipcserver_access::readme_example_group_only`) |
+//! | `cargo test --workspace` | README, Tests | no | none: the suite itself |
+//! | `cargo test … reliability::`, `bench/reliability.sh`, `fuzz/ci.sh` | README, Reliability | no | none: the suite, a benchmark and the fuzzers themselves |
+//! | `exec ipcserver -a 0660 -o "0:$gid" … ipcsudod` | guide, ipcsudo | = | quotes service/ipcsudo-group/run, which `service::*` run under s6, runit and daemontools |
+//! | git clone through `git daemon --inetd`; rsync | guide, Relays | rsync | `git_clone_examples_run_as_written`, `guide_rsync_example_runs_as_written` |
+//! | `ipcserver … ipchttpgate -r /etc/docker-operator.rules /run/docker.sock` + rules | guide, HTTP | = | none as written: needs a running docker; `ipchttpgate::podman_api_behind_the_readonly_preset` puts podman's API behind the shipped presets |
+//! | fd holder: rules, daemon, store, retrieve | guide, fd holder | yes | `guide_fdholder_recipe_runs_as_written` |
+//! | seqpacket service for group 1000; two sockets for one daemon | guide, Socket activation | no | `guide_seqpacket_service_runs_as_written`, `guide_two_sockets_for_one_daemon_runs_as_written` |
+//! | `npt-wait … s6-svc -u`; `npt-wait -s` through nptlistend | guide, npt | no | `guide_npt_wait_example_runs_as_written` (real s6-supervise) |
+//! | `ipcclient /run/svc sh -c 'echo status >&7; …'` | ipcclient(1) | no | `ipcclient_man_page_example_runs_as_written` |
+//! | `ipcclient -t 5000 /run/db/socket myclient` | ipcclient(1) | no | none yet |
+//! | IPCCONNMAX 3 for uid 1000 | ipcconnlimit(1) | = | `ipcconnlimit_man_page_example_runs_as_written` |
+//! | `ipcfdholder-daemon -1 -u 999 -g 999 …` | ipcfdholder-daemon(1) | no | `fdholder_client_man_page_examples_run_as_written` |
+//! | store, list, getdump, retrieve, setdump, transferdump, delete (7 `.Dl`) | ipcfdholder-*(1) | = | `fdholder_client_man_page_examples_run_as_written` |
+//! | rules for uid 1000, `unix:/run/app/` | ipcfdholderd(1) | no | `ipcfdholderd_man_page_rules_run_as_written` |
+//! | read-only docker socket; a rules file (2 blocks) | ipchttpgate(1) | = | none as written: needs a running docker (see the guide row) |
+//! | git clone; rsync; access-control proxy (3 blocks) | ipcioconnect(1) | = | `git_clone_examples_run_as_written`, `ipcioconnect_man_page_rsync_runs_as_written`, `ipcioconnect_man_page_proxy_runs_as_written` (`=`: `bridges::*`) |
+//! | service directory with notification-fd | ipcnotify-fd-from-socket(1) | no | `ipcnotify_man_page_service_runs_as_written` (real s6-supervise, `s6-svwait -U`) |
+//! | systemd unit `Type=notify` | ipcnotify-socket-from-fd(1) | = | none: needs a running systemd (`ipcnotify::*` speak its protocol) |
+//! | `ipcrules-cdb -m 0644`, served as uid 1000 | ipcrules-cdb(1) | no | `ipcrules_cdb_man_page_example_runs_as_written` |
+//! | decompile, list, edit, recompile | ipcrules-fs(1) | no | `ipcrules_fs_man_page_example_runs_as_written` |
+//! | group-50 service as uid 1000; `group/50` | ipcserver-access(1) | no | `ipcserver_access_man_page_service_runs_as_written` |
+//! | `exe/…curl`, `cgroup/…batch.service` | ipcserver-access(1) | = | none as written (`identity::*` test exe/ and cgroup/ keys) |
+//! | what a client would get (`-E`), allow and deny | ipcserver-access(1) | yes | `ipcserver_access_man_page_check_runs_as_written` |
+//! | with s6-ipcserverd; with s6-fdholderd | ipcserver-socketbinder(1) | no | `socketbinder_man_page_examples_run_as_written` |
+//! | group-50 socket as uid 1000; HTTP with curl; s6-envuidgid names (3 blocks) | ipcserver(1) | no | `ipcserver_man_page_examples_run_as_written` |
+//! | down-signal, `s6-svc -d`, `svc -hd` | ipcserver(1) | = | none as written (`service::*` stop the shipped services so) |
+//! | `ipcserver-socketbinder … ipcserverd -c 10 cat` | ipcserverd(1) | no | `echo_service_man_page_examples_run_as_written` |
+//! | `ipcsudo /run/reboot`; `ipcclient /run/reboot ipcsudoc -T 10000` | ipcsudo(1), ipcsudoc(1) | no | `ipcsudo_man_page_examples_run_as_written` |
+//! | group-100 reboot service | ipcsudod(1) | no | `ipcsudo_man_page_examples_run_as_written` (`/sbin/reboot` → a script) |
+//! | reboot-noargs wrapper | ipcsudod(1) | yes | `ipcsudod_man_page_wrapper_refuses_arguments` |
+//! | datagram to stdout | local-datagram-socket-listen(1) | no | `datagram_man_page_example_runs_as_written` |
+//! | seqpacket and stream with ipcserverd (2 `.Dl`) | local-*-socket-listen(1) | no | `echo_service_man_page_examples_run_as_written` |
+//! | hourly clean-up (crontab line) | npt-cleanfifodir(1) | no | `npt_man_page_examples_run_as_written` |
+//! | two services in execline; first of two fifodirs | npt-listen(1) | no | `npt_listen_man_page_examples_run_as_written` |
+//! | `npt-mkfifodir -g 100`; `npt-notify … u`; `npt-wait … s6-svc -u` | npt-mkfifodir(1), npt-notify(1), npt-wait(1) | no | `npt_man_page_examples_run_as_written`, `guide_npt_wait_example_runs_as_written` |
+//! | the service line, readiness on fd 3 | nptlistend(1) | no | `nptlistend_man_page_example_runs_as_written` |
+//!
+//! Counts: 59 examples (7 README, 6 guide, 46 man pages). Run as written before: 4 (the
+//! guide's rsync and fd holder, ipcserver-access's check, ipcsudod's wrapper); after:
+//! 46. Not run as written: 13 — cannot run here: 9 (the suite, builds and benchmarks
+//! themselves: 5 README rows; a running docker: 3; a running systemd: 1); not yet: 4
+//! (the guide's quote of service/ipcsudo-group/run, `ipcclient -t`, ipcserver-access's
+//! exe/cgroup rules, ipcserver's down-signal), each with an equivalent test named above.
+//! Wrong as written, fixed: ipcrules-fs(1) (env directory), ipcioconnect(1) (git
+//! `--export-all`, rsync module), ipcnotify-fd-from-socket(1) (run not executable).
 
 use crate::util::*;
 use std::path::Path;
