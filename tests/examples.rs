@@ -22,14 +22,14 @@
 //! | group-50 rules, `ipcrules-cdb`, `ipcserver … ipcserver-access -x` | README, Access control | = | `readme_access_control_example_runs_as_written` (`=`: `ipcserver_access::readme_example_group_only`) |
 //! | `cargo test --workspace` | README, Tests | no | none: the suite itself |
 //! | `cargo test … reliability::`, `bench/reliability.sh`, `fuzz/ci.sh` | README, Reliability | no | none: the suite, a benchmark and the fuzzers themselves |
-//! | `exec ipcserver -a 0660 -o "0:$gid" … ipcsudod` | guide, ipcsudo | = | quotes service/ipcsudo-group/run, which `service::*` run under s6, runit and daemontools |
+//! | `exec ipcserver -a 0660 -o "0:$gid" … ipcsudod` | guide, ipcsudo | = | `guide_ipcsudo_quote_is_the_run_script` (the same words as service/ipcsudo-group/run, which `service::*` run under s6, runit and daemontools) |
 //! | git clone through `git daemon --inetd`; rsync | guide, Relays | rsync | `git_clone_examples_run_as_written`, `guide_rsync_example_runs_as_written` |
 //! | `ipcserver … ipchttpgate -r /etc/docker-operator.rules /run/docker.sock` + rules | guide, HTTP | = | none as written: needs a running docker; `ipchttpgate::podman_api_behind_the_readonly_preset` puts podman's API behind the shipped presets |
 //! | fd holder: rules, daemon, store, retrieve | guide, fd holder | yes | `guide_fdholder_recipe_runs_as_written` |
 //! | seqpacket service for group 1000; two sockets for one daemon | guide, Socket activation | no | `guide_seqpacket_service_runs_as_written`, `guide_two_sockets_for_one_daemon_runs_as_written` |
 //! | `npt-wait … s6-svc -u`; `npt-wait -s` through nptlistend | guide, npt | no | `guide_npt_wait_example_runs_as_written` (real s6-supervise) |
 //! | `ipcclient /run/svc sh -c 'echo status >&7; …'` | ipcclient(1) | no | `ipcclient_man_page_example_runs_as_written` |
-//! | `ipcclient -t 5000 /run/db/socket myclient` | ipcclient(1) | no | none yet |
+//! | `ipcclient -t 5000 /run/db/socket myclient` | ipcclient(1) | no | `ipcclient_man_page_retry_runs_as_written` |
 //! | IPCCONNMAX 3 for uid 1000 | ipcconnlimit(1) | = | `ipcconnlimit_man_page_example_runs_as_written` |
 //! | `ipcfdholder-daemon -1 -u 999 -g 999 …` | ipcfdholder-daemon(1) | no | `fdholder_client_man_page_examples_run_as_written` |
 //! | store, list, getdump, retrieve, setdump, transferdump, delete (7 `.Dl`) | ipcfdholder-*(1) | = | `fdholder_client_man_page_examples_run_as_written` |
@@ -41,7 +41,7 @@
 //! | `ipcrules-cdb -m 0644`, served as uid 1000 | ipcrules-cdb(1) | no | `ipcrules_cdb_man_page_example_runs_as_written` |
 //! | decompile, list, edit, recompile | ipcrules-fs(1) | no | `ipcrules_fs_man_page_example_runs_as_written` |
 //! | group-50 service as uid 1000; `group/50` | ipcserver-access(1) | no | `ipcserver_access_man_page_service_runs_as_written` |
-//! | `exe/…curl`, `cgroup/…batch.service` | ipcserver-access(1) | = | none as written (`identity::*` test exe/ and cgroup/ keys) |
+//! | `exe/…curl`, `cgroup/…batch.service` | ipcserver-access(1) | = | `ipcserver_access_man_page_exe_rule_runs_as_written` (curl allowed, socat refused; the cgroup/ rule only written: `identity::*` run clients in cgroups) |
 //! | what a client would get (`-E`), allow and deny | ipcserver-access(1) | yes | `ipcserver_access_man_page_check_runs_as_written` |
 //! | with s6-ipcserverd; with s6-fdholderd | ipcserver-socketbinder(1) | no | `socketbinder_man_page_examples_run_as_written` |
 //! | group-50 socket as uid 1000; HTTP with curl; s6-envuidgid names (3 blocks) | ipcserver(1) | no | `ipcserver_man_page_examples_run_as_written` |
@@ -59,12 +59,12 @@
 //!
 //! Counts: 59 examples (7 README, 6 guide, 46 man pages). Run as written before: 4 (the
 //! guide's rsync and fd holder, ipcserver-access's check, ipcsudod's wrapper); after:
-//! 46. Not run as written: 13 — cannot run here: 9 (the suite, builds and benchmarks
-//! themselves: 5 README rows; a running docker: 3; a running systemd: 1); not yet: 4
-//! (the guide's quote of service/ipcsudo-group/run, `ipcclient -t`, ipcserver-access's
-//! exe/cgroup rules, ipcserver's down-signal), each with an equivalent test named above.
+//! 49. Not run as written: 10 — cannot run here: 9 (the suite, builds and benchmarks
+//! themselves: 5 README rows; a running docker: 3; a running systemd: 1); not yet: 1
+//! (ipcserver's down-signal lines, with an equivalent test named above).
 //! Wrong as written, fixed: ipcrules-fs(1) (env directory), ipcioconnect(1) (git
-//! `--export-all`, rsync module), ipcnotify-fd-from-socket(1) (run not executable).
+//! `--export-all`, rsync module), ipcnotify-fd-from-socket(1) (run not executable),
+//! the guide's ipcsudo-group quote (`-1` lost).
 
 use crate::util::*;
 use std::path::Path;
@@ -1498,4 +1498,82 @@ fn readme_run_script_line_runs_as_written() {
         (Some(0), vec!["660:0:50", "handler as 1000:1000"]),
         "{err}"
     );
+}
+
+/// ipcclient(1), EXAMPLES: `-t 5000` in a run script that starts before its server
+/// (`myclient` a script): it connects once the server is there.
+#[test]
+fn ipcclient_man_page_retry_runs_as_written() {
+    let d = Dir::new("exclit");
+    script_file(&d.path, "myclient", "head -n 1 <&6\n");
+    let script = [
+        "export PATH=\"$PWD:$PATH\"; mkdir -p run/db".to_string(),
+        format!("{} &\nc=$!", man_dl("ipcclient", "-t 5000", &d.path)),
+        "sleep 0.5".to_string(),
+        bg(relocate("ipcserver /run/db/socket echo db &", &d.path)),
+        "wait $c".to_string(),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!((code, out.as_str()), (Some(0), "db\n"), "{err}");
+}
+
+/// doc/guide.md, ipcsudo: the command line it shows is service/ipcsudo-group/run's
+/// own (which `service::*` run under s6, runit and daemontools).
+#[test]
+fn guide_ipcsudo_quote_is_the_run_script() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let guide = std::fs::read_to_string(root.join("doc/guide.md")).unwrap();
+    let run = std::fs::read_to_string(root.join("service/ipcsudo-group/run")).unwrap();
+    let words = |text: &str, from: &str| -> Vec<String> {
+        let start = text.find(from).unwrap_or_else(|| panic!("no {from:?}"));
+        let lines: Vec<&str> = text[start + from.len()..].lines().take(3).collect();
+        lines
+            .join(" ")
+            .split_whitespace()
+            .filter(|w| *w != "\\")
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        words(&guide, "    exec ipcserver "),
+        words(&run, "\nset -- ")
+    );
+}
+
+/// ipcserver-access(1), EXAMPLES: the exe/ and cgroup/ rules as written, behind a
+/// server: curl (/usr/bin/curl) is served; another program (socat) is refused.
+#[test]
+fn ipcserver_access_man_page_exe_rule_runs_as_written() {
+    if !have("systemd-escape") || !have("curl") || !have("socat") {
+        return;
+    }
+    let d = Dir::new("exexe");
+    script_file(
+        &d.path,
+        "http-handler",
+        "cr=$(printf '\\r')\nwhile IFS= read -r l && [ \"$l\" != \"$cr\" ]; do :; done\nprintf 'HTTP/1.0 200 OK\\r\\n\\r\\nhello curl\\n'\n",
+    );
+    let block = man_block("ipcserver-access", "cd /etc/svc/rules", &d.path);
+    let script = [
+        "mkdir -p run etc/svc/rules".to_string(),
+        format!("( {} )", block.join("\n")),
+        bg(relocate(
+            "ipcserver /run/svc.sock ipcserver-access -v2 -i /etc/svc/rules ./http-handler &",
+            &d.path,
+        )),
+        wait_for("run/svc.sock"),
+        "curl -s --unix-socket run/svc.sock http://localhost/".to_string(),
+        "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | socat - UNIX-CONNECT:run/svc.sock; echo socat: $?"
+            .to_string(),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "hello curl\nsocat: 0\n"),
+        "{err}"
+    );
+    assert!(err.contains("exe/usr-bin-curl/allow)"), "{err}");
+    assert!(err.contains("uid/default/deny)"), "{err}");
 }
