@@ -45,7 +45,7 @@
 //! | what a client would get (`-E`), allow and deny | ipcserver-access(1) | yes | `ipcserver_access_man_page_check_runs_as_written` |
 //! | with s6-ipcserverd; with s6-fdholderd | ipcserver-socketbinder(1) | no | `socketbinder_man_page_examples_run_as_written` |
 //! | group-50 socket as uid 1000; HTTP with curl; s6-envuidgid names (3 blocks) | ipcserver(1) | no | `ipcserver_man_page_examples_run_as_written` |
-//! | down-signal, `s6-svc -d`, `svc -hd` | ipcserver(1) | = | none as written (`service::*` stop the shipped services so) |
+//! | down-signal, `s6-svc -d`, `svc -hd` | ipcserver(1) | = | `ipcserver_man_page_stop_with_handlers_runs_as_written` (s6-supervise and daemontools' supervise) |
 //! | `ipcserver-socketbinder … ipcserverd -c 10 cat` | ipcserverd(1) | no | `echo_service_man_page_examples_run_as_written` |
 //! | `ipcsudo /run/reboot`; `ipcclient /run/reboot ipcsudoc -T 10000` | ipcsudo(1), ipcsudoc(1) | no | `ipcsudo_man_page_examples_run_as_written` |
 //! | group-100 reboot service | ipcsudod(1) | no | `ipcsudo_man_page_examples_run_as_written` (`/sbin/reboot` → a script) |
@@ -59,9 +59,8 @@
 //!
 //! Counts: 59 examples (7 README, 6 guide, 46 man pages). Run as written before: 4 (the
 //! guide's rsync and fd holder, ipcserver-access's check, ipcsudod's wrapper); after:
-//! 49. Not run as written: 10 — cannot run here: 9 (the suite, builds and benchmarks
-//! themselves: 5 README rows; a running docker: 3; a running systemd: 1); not yet: 1
-//! (ipcserver's down-signal lines, with an equivalent test named above).
+//! 50. Not run as written: 9, none of which can run here: the suite, builds and
+//! benchmarks themselves (5 README rows), a running docker (3), a running systemd (1).
 //! Wrong as written, fixed: ipcrules-fs(1) (env directory), ipcioconnect(1) (git
 //! `--export-all`, rsync module), ipcnotify-fd-from-socket(1) (run not executable),
 //! the guide's ipcsudo-group quote (`-1` lost).
@@ -1576,4 +1575,56 @@ fn ipcserver_access_man_page_exe_rule_runs_as_written() {
     );
     assert!(err.contains("exe/usr-bin-curl/allow)"), "{err}");
     assert!(err.contains("uid/default/deny)"), "{err}");
+}
+
+/// Shell lines: a service directory `dir` whose run script serves `sock` with a
+/// handler that says `in` and then sleeps; a client connected to it in the background
+/// that prints what it reads until end of file, then `ended`; returns once it is in.
+fn held_connection(dir: &str, sock: &str, supervisor: &str) -> String {
+    [
+        format!("mkdir -p {dir}"),
+        format!("printf '#!/bin/sh\\nexec ipcserver %s/{sock} sh -c \"echo in; exec sleep 600\"\\n' \"$PWD\" > {dir}/run && chmod +x {dir}/run"),
+        format!("{supervisor} {dir} &\npids=\"$pids $!\""),
+        wait_for(sock),
+        format!("n=$(grep -c ended script.out || :)\nipcclient {sock} sh -c 'cat <&6; echo ended' &\npids=\"$pids $!\""),
+        "i=0; until [ \"$(grep -c '^in$' script.out)\" -gt \"$n\" ]; do i=$((i+1)); [ $i -lt 400 ]; sleep 0.05; done".to_string(),
+    ]
+    .join("\n")
+}
+
+/// ipcserver(1), EXAMPLES: stopping a supervised server together with its handlers,
+/// as written, under s6-supervise (down-signal SIGQUIT, `s6-svc -d`) and daemontools'
+/// supervise (`svc -hd`, `/service/app` → the test's): the connection in progress ends.
+#[test]
+fn ipcserver_man_page_stop_with_handlers_runs_as_written() {
+    if !have("s6-supervise") || !have("supervise") || !have("svc") {
+        return;
+    }
+    let d = Dir::new("exstop");
+    let block = man_block(
+        "ipcserver",
+        "echo SIGQUIT > /run/service/app/down-signal",
+        &d.path,
+    );
+    let ended = |n: usize| {
+        format!(
+            "i=0; until [ \"$(grep -c ended script.out || :)\" = {n} ]; do i=$((i+1)); [ $i -lt 400 ]; sleep 0.05; done"
+        )
+    };
+    let script = [
+        held_connection("run/service/app", "run/app.sock", "s6-supervise"),
+        block[0].clone(),
+        block[1].clone(),
+        ended(1),
+        held_connection("service/app", "run/app2.sock", "supervise"),
+        block[2].replace("/service/app", "$PWD/service/app"),
+        ended(2),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "in\nended\nin\nended\n"),
+        "{err}"
+    );
 }
