@@ -24,7 +24,7 @@
 //! | `cargo test … reliability::`, `bench/reliability.sh`, `fuzz/ci.sh` | README, Reliability | no | none: the suite, a benchmark and the fuzzers themselves |
 //! | `exec ipcserver -a 0660 -o "0:$gid" … ipcsudod` | guide, ipcsudo | = | `guide_ipcsudo_quote_is_the_run_script` (the same words as service/ipcsudo-group/run, which `service::*` run under s6, runit and daemontools) |
 //! | git clone through `git daemon --inetd`; rsync | guide, Relays | rsync | `git_clone_examples_run_as_written`, `guide_rsync_example_runs_as_written` |
-//! | `ipcserver … ipchttpgate -r /etc/docker-operator.rules /run/docker.sock` + rules | guide, HTTP | = | none as written: needs a running docker; `ipchttpgate::podman_api_behind_the_readonly_preset` puts podman's API behind the shipped presets |
+//! | `ipcserver … ipchttpgate -r /etc/docker-operator.rules /run/docker.sock` + rules | guide, HTTP | = | `ipchttpgate_examples_run_as_written` (podman's API standing in for /run/docker.sock) |
 //! | fd holder: rules, daemon, store, retrieve | guide, fd holder | yes | `guide_fdholder_recipe_runs_as_written` |
 //! | seqpacket service for group 1000; two sockets for one daemon | guide, Socket activation | no | `guide_seqpacket_service_runs_as_written`, `guide_two_sockets_for_one_daemon_runs_as_written` |
 //! | `npt-wait … s6-svc -u`; `npt-wait -s` through nptlistend | guide, npt | no | `guide_npt_wait_example_runs_as_written` (real s6-supervise) |
@@ -34,7 +34,7 @@
 //! | `ipcfdholder-daemon -1 -u 999 -g 999 …` | ipcfdholder-daemon(1) | no | `fdholder_client_man_page_examples_run_as_written` |
 //! | store, list, getdump, retrieve, setdump, transferdump, delete (7 `.Dl`) | ipcfdholder-*(1) | = | `fdholder_client_man_page_examples_run_as_written` |
 //! | rules for uid 1000, `unix:/run/app/` | ipcfdholderd(1) | no | `ipcfdholderd_man_page_rules_run_as_written` |
-//! | read-only docker socket; a rules file (2 blocks) | ipchttpgate(1) | = | none as written: needs a running docker (see the guide row) |
+//! | read-only docker socket; a rules file (2 blocks) | ipchttpgate(1) | = | `ipchttpgate_examples_run_as_written` (`docker-readers` → gid 4243) |
 //! | git clone; rsync; access-control proxy (3 blocks) | ipcioconnect(1) | = | `git_clone_examples_run_as_written`, `ipcioconnect_man_page_rsync_runs_as_written`, `ipcioconnect_man_page_proxy_runs_as_written` (`=`: `bridges::*`) |
 //! | service directory with notification-fd | ipcnotify-fd-from-socket(1) | no | `ipcnotify_man_page_service_runs_as_written` (real s6-supervise, `s6-svwait -U`) |
 //! | systemd unit `Type=notify` | ipcnotify-socket-from-fd(1) | = | none: needs a running systemd (`ipcnotify::*` speak its protocol) |
@@ -59,8 +59,8 @@
 //!
 //! Counts: 59 examples (7 README, 6 guide, 46 man pages). Run as written before: 4 (the
 //! guide's rsync and fd holder, ipcserver-access's check, ipcsudod's wrapper); after:
-//! 50. Not run as written: 9, none of which can run here: the suite, builds and
-//! benchmarks themselves (5 README rows), a running docker (3), a running systemd (1).
+//! 53. Not run as written: 6, none of which can run here: the suite, builds and
+//! benchmarks themselves (5 README rows), a running systemd (1).
 //! Wrong as written, fixed: ipcrules-fs(1) (env directory), ipcioconnect(1) (git
 //! `--export-all`, rsync module), ipcnotify-fd-from-socket(1) (run not executable),
 //! the guide's ipcsudo-group quote (`-1` lost).
@@ -1626,5 +1626,132 @@ fn ipcserver_man_page_stop_with_handlers_runs_as_written() {
         (code, out.as_str()),
         (Some(0), "in\nended\nin\nended\n"),
         "{err}"
+    );
+}
+
+/// Shell lines: podman's Docker-compatible API on `run/docker.sock` (own storage, no
+/// network, nothing pulled), standing in for the docker daemon, once it listens.
+const PODMAN_AS_DOCKER: &str = "mkdir -p pod/root pod/runroot pod/xdg
+XDG_RUNTIME_DIR=$PWD/pod/xdg HOME=$PWD/pod/xdg podman --root $PWD/pod/root --runroot $PWD/pod/runroot --storage-driver vfs --events-backend none --cgroup-manager cgroupfs system service -t 0 unix://$PWD/run/docker.sock 2>pod.log &
+pids=\"$pids $!\"
+i=0; until [ -S run/docker.sock ]; do i=$((i+1)); [ $i -lt 1200 ]; sleep 0.05; done";
+
+/// A shell line: the HTTP status `ids` (setpriv options) get for `request` (curl
+/// options and URL path) through `sock`; 000 when it cannot connect.
+fn status_as(ids: &str, sock: &str, request: &str) -> String {
+    format!(
+        "setpriv {ids} curl -s -o /dev/null -w '%{{http_code}}\\n' --max-time 30 --unix-socket {sock} {request} || :"
+    )
+}
+
+/// doc/guide.md and ipchttpgate(1), EXAMPLES: the gates as written, podman's API
+/// standing in for /run/docker.sock (`docker-readers` → gid 4243): who may read,
+/// start, exec, as each rules file says.
+#[test]
+fn ipchttpgate_examples_run_as_written() {
+    if !have("podman") || !have("curl") || !have("setpriv") {
+        return;
+    }
+    let d = Dir::new("exgate");
+    let guide = md_block(
+        "doc/guide.md",
+        "ipchttpgate -r /etc/docker-operator.rules",
+        &d.path,
+    );
+    let rules = |lines: &[String]| -> String {
+        let r: Vec<&str> = lines
+            .iter()
+            .map(String::as_str)
+            .filter(|l| l.starts_with("allow ") || l.starts_with("deny "))
+            .collect();
+        r.join("\n") + "\n"
+    };
+    std::fs::create_dir_all(d.join("etc")).unwrap();
+    std::fs::write(d.join("etc/docker-operator.rules"), rules(&guide)).unwrap();
+    let readonly = man_block(
+        "ipchttpgate",
+        "-o :docker-readers /run/docker-ro.sock",
+        &d.path,
+    );
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("service/httpgate/docker-readonly.rules"),
+        d.join("etc/docker-readonly.rules"),
+    )
+    .unwrap();
+    let file = man_block(
+        "ipchttpgate",
+        "allow POST (/v[0-9.]+)?/containers/[^/]+/(start",
+        &d.path,
+    );
+    std::fs::write(d.join("etc/man.rules"), rules(&file)).unwrap();
+    let (member, other) = (
+        "--reuid 1501 --regid 1501 --groups 4243",
+        "--reuid 1502 --regid 1502 --clear-groups",
+    );
+    let uid1000 = "--reuid 1000 --regid 1000 --clear-groups";
+    let start = "-XPOST http://localhost/v1.40/containers/x/start";
+    let list = "http://localhost/v1.40/containers/json";
+    let script = [
+        "mkdir -p run".to_string(),
+        PODMAN_AS_DOCKER.to_string(),
+        format!("{}\n{} &\npids=\"$pids $!\"", guide[0], guide[1]),
+        format!(
+            "{}\n{} &\npids=\"$pids $!\"",
+            readonly[0].replace(":docker-readers", ":4243"),
+            readonly[1]
+        ),
+        bg(relocate(
+            "ipcserver -a 0666 /run/man.sock ipchttpgate -r /etc/man.rules /run/docker.sock &",
+            &d.path,
+        )),
+        wait_for("run/docker-gate.sock"),
+        wait_for("run/docker-ro.sock"),
+        wait_for("run/man.sock"),
+        "echo '# guide'".to_string(),
+        status_as(other, "run/docker-gate.sock", list),
+        status_as(member, "run/docker-gate.sock", start),
+        status_as(other, "run/docker-gate.sock", start),
+        "echo '# read-only'".to_string(),
+        status_as(member, "run/docker-ro.sock", list),
+        status_as(member, "run/docker-ro.sock", start),
+        status_as(other, "run/docker-ro.sock", list),
+        "echo '# rules file'".to_string(),
+        status_as(
+            uid1000,
+            "run/man.sock",
+            "-XPOST http://localhost/v1.40/containers/web/exec",
+        ),
+        status_as(
+            uid1000,
+            "run/man.sock",
+            "-XPOST http://localhost/v1.40/containers/db/exec",
+        ),
+        status_as(
+            other,
+            "run/man.sock",
+            "-XPOST http://localhost/v1.40/containers/web/exec",
+        ),
+        status_as(other, "run/man.sock", "http://localhost/v1.40/info"),
+    ]
+    .join("\n");
+    let (code, out, err) = run_script(&d.path, &script);
+    let log = std::fs::read_to_string(d.join("pod.log")).unwrap_or_default();
+    // 403: refused by the gate; 000: no connection; any other status is podman's
+    // answer to a request the gate let through.
+    let seen: Vec<&str> = out
+        .lines()
+        .map(|l| match l {
+            "403" | "000" => l,
+            _ if l.starts_with('#') => l,
+            _ => "through",
+        })
+        .collect();
+    assert_eq!(
+        (code, seen.join(" ")),
+        (
+            Some(0),
+            "# guide through through 403 # read-only through 403 000 # rules file through 403 403 through".to_string()
+        ),
+        "{out}{err}\n{log}"
     );
 }
