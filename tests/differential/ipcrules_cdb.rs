@@ -94,7 +94,7 @@ const CASES: &[Case] = &[
                 ("uid/0/env/A=B", b"x"),
             ],
         ),
-        "PROG: warning: r/gid/default: not a number or self: no client is looked up there\nPROG: warning: r/uid/0/env/A=B: a variable name cannot contain =: ignored\nPROG: warning: r/uid/bob: not a number or default or self: no client is looked up there\nPROG: warning: r/uids: not uid or gid: no client is looked up there\n",
+        "PROG: warning: r/gid/default: not a number or self: no client is looked up there\nPROG: warning: r/uid/0/env/A=B: a variable name cannot contain =: ignored\nPROG: warning: r/uid/bob: not a number or default or self: no client is looked up there\nPROG: warning: r/uids: not uid or gid or group or cgroup or exe: no client is looked up there\n",
     ),
     warns(
         case("empty-entry", &[("uid/0/", b"")]),

@@ -37,7 +37,15 @@ pub fn ipcrules_cdb(cfg: &IpcrulesCdbConfig, diag: &Diag) -> Result<(), Error> {
 
 /// The key categories a checker looks up, each with the names it takes besides
 /// decimal ids. A new kind of key (a checker that looks up more) is one row here.
-const CATEGORIES: &[(&str, &[&str])] = &[("uid", &["default", "self"]), ("gid", &["self"])];
+const CATEGORIES: &[(&str, &[&str])] = &[
+    ("uid", &["default", "self"]),
+    ("gid", &["self"]),
+    ("group", &[]),
+];
+
+/// Our categories whose names are not ids (an escaped cgroup or program path): any
+/// name may match a client, so none is warned about.
+const NAMED_CATEGORIES: &[&str] = &["cgroup", "exe"];
 
 /// s6-tcpserver-access's categories: compiled by the same tool, never warned about.
 const TCP_CATEGORIES: &[&str] = &["ip4", "ip6", "reversedns"];
@@ -48,10 +56,11 @@ const RULE_FILES: &[&str] = &["allow", "deny", "env", "exec"];
 /// What is wrong with the top-level directory `category`, if no checker looks there.
 fn bad_category(category: &[u8]) -> Option<String> {
     let known = |c: &&str| c.as_bytes() == category;
-    if CATEGORIES.iter().map(|(c, _)| c).any(known) || TCP_CATEGORIES.iter().any(known) {
+    let ours = CATEGORIES.iter().map(|(c, _)| c).chain(NAMED_CATEGORIES);
+    if ours.clone().any(known) || TCP_CATEGORIES.iter().any(known) {
         return None;
     }
-    let names: Vec<&str> = CATEGORIES.iter().map(|(c, _)| *c).collect();
+    let names: Vec<&str> = ours.copied().collect();
     Some(format!(
         "not {}: no client is looked up there",
         names.join(" or ")
@@ -66,9 +75,13 @@ fn bad_key(category: &[u8], name: &[u8]) -> Option<String> {
     if id || specials.iter().any(|s| s.as_bytes() == name) {
         return None;
     }
+    let what: Vec<&str> = ["a number"]
+        .into_iter()
+        .chain(specials.iter().copied())
+        .collect();
     Some(format!(
-        "not a number or {}: no client is looked up there",
-        specials.join(" or ")
+        "not {}: no client is looked up there",
+        what.join(" or ")
     ))
 }
 
@@ -176,9 +189,17 @@ mod tests {
         );
         assert_eq!(
             bad_category(b"uids").as_deref(),
-            Some("not uid or gid: no client is looked up there")
+            Some("not uid or gid or group or cgroup or exe: no client is looked up there")
         );
         assert_eq!(bad_category(b"gid"), None);
+        for ours in ["group", "cgroup", "exe"] {
+            assert_eq!(bad_category(ours.as_bytes()), None, "{ours}");
+        }
+        assert_eq!(bad_key(b"group", b"50"), None);
+        assert_eq!(
+            bad_key(b"group", b"staff").as_deref(),
+            Some("not a number: no client is looked up there")
+        );
         assert_eq!(bad_category(b"reversedns"), None);
         assert!(bad_key(b"uid", b"").is_some());
         assert!(bad_key(b"uid", b"-1").is_some());
