@@ -1340,3 +1340,42 @@ fn an_unfinished_message_is_dropped_after_2_s_whatever_t() {
         );
     }
 }
+
+/// The 2 s bound is on an unfinished message only: a client whose store (a message
+/// with an fd) is complete and answered may then stay silent as long as `-t` allows
+/// (no `-t`: for ever, as with s6-fdholderd). Found re-running the F3 attack of the
+/// 2026-12-06 review with a listener made by another process: ours dropped every
+/// client 2 s after its store, the receiver still counting the store's fds as a
+/// message in progress.
+#[test]
+fn a_client_idle_after_a_store_is_kept_without_t() {
+    let sides: Vec<Side> = if have_s6() {
+        SIDES.to_vec()
+    } else {
+        vec![Side::Ours]
+    };
+    for side in sides {
+        let dir = Dir::new("fdh-idle");
+        let r = dir.join("rules");
+        rules(&r, "uid/0", ALL);
+        let sock = dir.join("s");
+        let _srv = daemon(side, &sock, &["-i", r.to_str().unwrap()]);
+        let (rd, _w) = pipe();
+        let mut s = raw(&sock);
+        send_fds(
+            &s,
+            &frame(b"S\x40\0\0\0\x7f\0\0\0\0\0\0\0\x01a\0", 1),
+            &[&rd],
+        );
+        let mut ans = [0u8; 7];
+        s.read_exact(&mut ans).unwrap();
+        assert_eq!(ans[6], 0, "{side:?}: store answered {ans:?}");
+        std::thread::sleep(Duration::from_secs(4));
+        let mut ans = [0u8; 11];
+        assert!(
+            s.write_all(&frame(b"L", 0)).is_ok() && s.read_exact(&mut ans).is_ok(),
+            "{side:?}: the client was dropped while idle after its store"
+        );
+        assert_eq!(&ans[6..], b"\0\0\0\0\x01", "{side:?}: one fd listed");
+    }
+}

@@ -1109,3 +1109,144 @@ fn rules_fs_installs_only_what_it_built() {
         }
     }
 }
+
+/// R1 of the 2026-12-06 review, kept as s6 has it and documented (ipcserver(1)
+/// SECURITY): an fd the server itself inherited open reaches every handler, under
+/// ipcserver as under s6-ipcserver, while none of the server's own fds does. A shell
+/// opens fd 9 on a file and execs the server; the handler lists its fds and where fd 9
+/// leads, and must list exactly what it lists when that shell execs it directly.
+#[test]
+fn fds_the_server_inherits_reach_handlers_as_with_s6() {
+    if !have("socat") {
+        return;
+    }
+    let d = Dir::new("secinh");
+    let marker = d.join("inherited");
+    std::fs::write(&marker, "x").unwrap();
+    let handler = "cd /proc/$$/fd && echo * && readlink 9";
+    let script = "exec 9<\"$1\"; shift; exec \"$@\"";
+    let with_fd9 = |rest: &[&OsStr]| {
+        let mut argv: Vec<&OsStr> = vec![os("sh"), os("-c"), os(script), os("sh")];
+        argv.push(marker.as_os_str());
+        argv.extend(rest);
+        cmd(&argv)
+    };
+    let direct = run_timeout(with_fd9(&[os("sh"), os("-c"), os(handler)]), 20);
+    direct.assert_code(0);
+    let seen = direct.out();
+    let (fds, target) = seen.split_once('\n').unwrap();
+    assert!(fds.split(' ').any(|f| f == "9"), "{fds}");
+    assert_eq!(target, format!("{}\n", marker.display()));
+    let mut servers = vec![bin("ipcserver")];
+    if have("s6-ipcserver") {
+        servers.push(PathBuf::from("s6-ipcserver"));
+    }
+    for server in servers {
+        let sock = d.join("s");
+        let _ = std::fs::remove_file(&sock);
+        let srv = Server::start(with_fd9(&[
+            server.as_os_str(),
+            os("-1"),
+            sock.as_os_str(),
+            os("sh"),
+            os("-c"),
+            os(handler),
+        ]));
+        let to = format!("UNIX-CONNECT:{}", sock.display());
+        let o = run_timeout(cmd(&[os("socat"), os("-u"), os(&to), os("-")]), 20);
+        drop(srv);
+        o.assert_code(0);
+        assert_eq!(
+            o.out(),
+            direct.out(),
+            "{}: the handler has the fds its server's caller left open (9 among them), \
+             and nothing of the server's",
+            server.display()
+        );
+    }
+}
+
+/// F6 of the 2026-12-06 review (the same for any super-server with `-C`, documented in
+/// service/nptlistend/README, "Sizing"): valid requests that wait for ever hold a slot
+/// each, so ceil(c / C) uids fill the service. Scaled down to `-c 4 -C 2`: uid 2001's
+/// third wait is refused by `-C` and another uid is still served; once uid 2002 holds
+/// two more, a third uid is told the service did not take its request. The shipped run
+/// script's numbers must give the count its README states.
+#[test]
+fn waiting_uids_fill_nptlistend_as_its_readme_says() {
+    let svc = Path::new(env!("CARGO_MANIFEST_DIR")).join("service/nptlistend");
+    let run = std::fs::read_to_string(svc.join("run")).unwrap();
+    let readme = std::fs::read_to_string(svc.join("README")).unwrap();
+    let line = run
+        .lines()
+        .rfind(|l| l.starts_with("exec ipcserver"))
+        .unwrap();
+    let opt = |o: &str| -> u32 {
+        let (_, rest) = line.split_once(&format!(" {o} ")).unwrap();
+        rest.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let (c, cc) = (opt("-c"), opt("-C"));
+    let uids = c.div_ceil(cc);
+    assert!(
+        readme.contains(&format!("-c {c} -C {cc}, {uids} cooperating uids")),
+        "README's Sizing must state that {uids} uids fill -c {c} -C {cc}"
+    );
+    if !need_root() {
+        return;
+    }
+    let d = Dir::new("secfill");
+    let (srv, sock) = service(&d, &["-c", "4", "-C", "2"], "5000");
+    let fd = d.join("pubfd");
+    run_timeout(cmd(&[bin("npt-mkfifodir").as_os_str(), fd.as_os_str()]), 10).assert_code(0);
+    let wait_as = |uid: u32, ms: &str| {
+        let mut c = as_user(
+            uid,
+            &[bin("npt-wait").as_os_str(), os("-s"), os("-t"), os(ms)],
+        );
+        c.args([fd.as_os_str(), os("never")])
+            .env("NPT_IPCPATH", &sock);
+        c.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        c
+    };
+    let mut waiting: Vec<Child> = Vec::new();
+    let hold = |uid: u32, n: usize, waiting: &mut Vec<Child>| {
+        for _ in 0..n {
+            waiting.push(wait_as(uid, "0").spawn().unwrap());
+            let want = waiting.len().min(4);
+            assert!(
+                eventually(20, || srv.children().len() >= want),
+                "{}",
+                srv.log()
+            );
+        }
+    };
+    hold(2001, 2, &mut waiting);
+    // -C 2: a third wait of uid 2001 is refused at once, and uid 2003 is still served
+    // (its own wait times out: exit 99).
+    run_timeout(wait_as(2001, "0"), 20).assert_code(111);
+    let served = run_timeout(wait_as(2003, "300"), 20);
+    hold(2002, 2, &mut waiting);
+    let refused = run_timeout(wait_as(2003, "300"), 30);
+    for mut w in waiting {
+        let _ = w.kill();
+        let _ = w.wait();
+    }
+    assert!(
+        eventually(20, || srv.children().is_empty()),
+        "{}",
+        srv.log()
+    );
+    drop(srv);
+    served.assert_code(99);
+    refused.assert_code(111);
+    assert_eq!(
+        refused.err(),
+        format!(
+            "npt-wait: fatal: nptlistend service at {} did not take the request within \
+             5300 ms (busy or stuck)\n",
+            sock.display()
+        )
+    );
+}

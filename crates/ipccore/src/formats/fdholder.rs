@@ -665,17 +665,21 @@ impl Receiver {
         };
         let data = data.to_vec();
         self.start += HEADER_LEN + len;
-        self.since = self.has_partial().then(Instant::now);
-        if lost {
+        let frame = if lost {
             self.lost.pop_front();
-            return Ok(Some(Frame {
+            Frame {
                 data,
                 fds: Vec::new(),
                 lost: nfds,
-            }));
-        }
-        let fds = self.fds.drain(..nfds).collect();
-        Ok(Some(Frame { data, fds, lost: 0 }))
+            }
+        } else {
+            let fds = self.fds.drain(..nfds).collect();
+            Frame { data, fds, lost: 0 }
+        };
+        // Only once the frame's fds are out of the queue: what is left (if anything)
+        // is the next message, and only that one is timed.
+        self.since = self.has_partial().then(Instant::now);
+        Ok(Some(frame))
     }
 }
 
@@ -965,6 +969,13 @@ mod tests {
         assert!(rx.has_frame());
         let f = rx.next_frame()?.ok_or("no S")?;
         assert_eq!((f.lost, f.fds.len(), f.data), (1, 0, store.clone()));
+        assert!(rx.partial_since().is_none());
+        // A whole message with its fd: nothing is left in progress once it is cut.
+        let (r, _w) = rustix::pipe::pipe()?;
+        rx.feed(&one, vec![r])?;
+        let f = rx.next_frame()?.ok_or("no S with its fd")?;
+        assert_eq!((f.lost, f.fds.len()), (0, 1));
+        assert!(!rx.has_partial());
         assert!(rx.partial_since().is_none());
         // Lost fds marked inside a message, or on one that announced none: refused.
         let mut rx = Receiver::new(100);
