@@ -1365,7 +1365,7 @@ fn a_client_idle_after_a_store_is_kept_without_t() {
         send_fds(
             &s,
             &frame(b"S\x40\0\0\0\x7f\0\0\0\0\0\0\0\x01a\0", 1),
-            &[&rd],
+            &[rd.as_fd()],
         );
         let mut ans = [0u8; 7];
         s.read_exact(&mut ans).unwrap();
