@@ -28,6 +28,7 @@ fn head_round_trip(data: &[u8]) {
         (&r.method, &r.path, r.minor, r.framing)
     );
     assert_eq!((again.keep_alive, again.upgrade), (r.keep_alive, r.upgrade));
+    path_is_plain(&r.path);
     let text = String::from_utf8_lossy(&again.forward).to_ascii_lowercase();
     for line in text.split("\r\n").skip(1) {
         let name = line.split(':').next().unwrap_or_default();
@@ -40,6 +41,18 @@ fn head_round_trip(data: &[u8]) {
     if let Framing::Length(n) = r.framing {
         assert!(out.len() as u64 <= n);
     }
+}
+
+/// The decoded path of an accepted request has the segments the rules see: no `.`,
+/// `..` or empty one, no backslash, no control byte (an encoded `/`, `\\` or `.` was
+/// refused, so decoding made no new segment).
+fn path_is_plain(path: &[u8]) {
+    assert_eq!(path.first(), Some(&b'/'), "{path:?}");
+    assert!(!path.contains(&b'\\') && !path.iter().any(|&c| c < 0x20 || c == 0x7f));
+    for seg in path.split(|&c| c == b'/').skip(1) {
+        assert!(seg != b"." && seg != b"..", "{path:?}");
+    }
+    assert!(!path.windows(2).any(|w| w == b"//"), "{path:?}");
 }
 
 /// A chunked body that decodes re-encodes to bytes that decode to themselves.
