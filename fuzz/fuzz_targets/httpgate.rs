@@ -12,7 +12,9 @@ const ID: &[u8] = b"X-Remote-Uid: 1\r\n";
 /// A head the gate accepted, and rebuilt, is accepted again as the same request, with
 /// no identity field but the gate's.
 fn head_round_trip(data: &[u8]) {
-    let data = data.get(request::leading_empty_lines(data)..).unwrap_or_default();
+    let data = data
+        .get(request::leading_empty_lines(data)..)
+        .unwrap_or_default();
     let Some(end) = request::head_end(data, 0) else {
         return;
     };
@@ -21,7 +23,10 @@ fn head_round_trip(data: &[u8]) {
     };
     let again = match request::parse_request(&r.forward, b"") {
         Ok(a) => a,
-        Err(e) => panic!("rebuilt head refused: {e:?}: {:?}", String::from_utf8_lossy(&r.forward)),
+        Err(e) => panic!(
+            "rebuilt head refused: {e:?}: {:?}",
+            String::from_utf8_lossy(&r.forward)
+        ),
     };
     assert_eq!(
         (&again.method, &again.path, again.minor, again.framing),
@@ -68,7 +73,10 @@ fn chunked_round_trip(data: &[u8]) {
     }
     let mut again = Body::new(Framing::Chunked);
     let mut out2 = Vec::new();
-    assert_eq!(again.transfer(&out, Some(&mut out2), 1 << 20), Ok(out.len()));
+    assert_eq!(
+        again.transfer(&out, Some(&mut out2), 1 << 20),
+        Ok(out.len())
+    );
     assert!(again.done());
     assert_eq!(out, out2);
 }
