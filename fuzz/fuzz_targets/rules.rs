@@ -246,10 +246,10 @@ fuzz_target!(|data: &[u8]| {
         // A value as found in a cdb: decode, and a decoded rule encodes to a value
         // that decodes to the same rule.
         0 => {
-            if let Ok(Some(rule)) = rulescdb::decode(data) {
-                if let Ok(v) = rulescdb::encode(&rule) {
-                    assert_eq!(rulescdb::decode(&v), Ok(Some(rule)));
-                }
+            if let Ok(Some(rule)) = rulescdb::decode(data)
+                && let Ok(v) = rulescdb::encode(&rule)
+            {
+                assert_eq!(rulescdb::decode(&v), Ok(Some(rule)));
             }
         }
         // A whole cdb file: open it and look up the keys ipcserver-access asks for.
