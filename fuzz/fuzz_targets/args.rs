@@ -11,7 +11,8 @@ use std::os::unix::ffi::OsStringExt;
 
 use ipccore::prog::local_socket_listen::Kind;
 use ipctools::cli::{
-    ipcclient, ipcconnlimit, ipcioconnect, ipcrules_cdb, ipcrules_fs, ipcserver, ipcserver_access,
+    ipcclient, ipcconnlimit, ipchttpgate, ipcioconnect, ipcnotify_fd_from_socket,
+    ipcnotify_socket_from_fd, ipcrules_cdb, ipcrules_fs, ipcserver, ipcserver_access,
     ipcserver_socketbinder, ipcserverd, ipcsudo, ipcsudoc, ipcsudod, local_socket_listen,
     npt_cleanfifodir, npt_listen, npt_mkfifodir, npt_notify, npt_wait, nptlistend,
 };
@@ -36,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let args = argv(rest);
     let a = args.clone();
-    match sel % 21 {
+    match sel % 24 {
         0 => {
             if let Ok(o) = ipcserver::parse(a) {
                 let l = o.cfg.serve.limits;
@@ -133,9 +134,26 @@ fuzz_target!(|data: &[u8]| {
                 assert!(o.cfg.listen.backlog.is_none_or(|b| b > 0));
             }
         }
-        _ => {
+        20 => {
             if let Ok(npt_listen::Opts::Run(c)) = npt_listen::parse(a) {
                 assert!(!c.subs.is_empty() && !c.prog.is_empty() && is_tail(&args, &c.prog));
+            }
+        }
+        21 => {
+            if let Ok(o) = ipchttpgate::parse(a) {
+                // 0 means no limit: never a zero timeout that expires at once.
+                assert!(o.cfg.header_timeout.is_none_or(|t| !t.is_zero()));
+                assert!(o.cfg.idle_timeout.is_none_or(|t| !t.is_zero()));
+            }
+        }
+        22 => {
+            if let Ok(o) = ipcnotify_fd_from_socket::parse(a) {
+                assert!(!o.cfg.prog.is_empty() && is_tail(&args, &o.cfg.prog));
+            }
+        }
+        _ => {
+            if let Ok(o) = ipcnotify_socket_from_fd::parse(a) {
+                assert!(!o.cfg.prog.is_empty() && is_tail(&args, &o.cfg.prog));
             }
         }
     }

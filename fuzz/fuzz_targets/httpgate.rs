@@ -12,7 +12,9 @@ const ID: &[u8] = b"X-Remote-Uid: 1\r\n";
 /// A head the gate accepted, and rebuilt, is accepted again as the same request, with
 /// no identity field but the gate's.
 fn head_round_trip(data: &[u8]) {
-    let data = data.get(request::leading_empty_lines(data)..).unwrap_or_default();
+    let data = data
+        .get(request::leading_empty_lines(data)..)
+        .unwrap_or_default();
     let Some(end) = request::head_end(data, 0) else {
         return;
     };
@@ -21,13 +23,17 @@ fn head_round_trip(data: &[u8]) {
     };
     let again = match request::parse_request(&r.forward, b"") {
         Ok(a) => a,
-        Err(e) => panic!("rebuilt head refused: {e:?}: {:?}", String::from_utf8_lossy(&r.forward)),
+        Err(e) => panic!(
+            "rebuilt head refused: {e:?}: {:?}",
+            String::from_utf8_lossy(&r.forward)
+        ),
     };
     assert_eq!(
         (&again.method, &again.path, again.minor, again.framing),
         (&r.method, &r.path, r.minor, r.framing)
     );
     assert_eq!((again.keep_alive, again.upgrade), (r.keep_alive, r.upgrade));
+    path_is_plain(&r.path);
     let text = String::from_utf8_lossy(&again.forward).to_ascii_lowercase();
     for line in text.split("\r\n").skip(1) {
         let name = line.split(':').next().unwrap_or_default();
@@ -40,6 +46,18 @@ fn head_round_trip(data: &[u8]) {
     if let Framing::Length(n) = r.framing {
         assert!(out.len() as u64 <= n);
     }
+}
+
+/// The decoded path of an accepted request has the segments the rules see: no `.`,
+/// `..` or empty one, no backslash, no control byte (an encoded `/`, `\\` or `.` was
+/// refused, so decoding made no new segment).
+fn path_is_plain(path: &[u8]) {
+    assert_eq!(path.first(), Some(&b'/'), "{path:?}");
+    assert!(!path.contains(&b'\\') && !path.iter().any(|&c| c < 0x20 || c == 0x7f));
+    for seg in path.split(|&c| c == b'/').skip(1) {
+        assert!(seg != b"." && seg != b"..", "{path:?}");
+    }
+    assert!(!path.windows(2).any(|w| w == b"//"), "{path:?}");
 }
 
 /// A chunked body that decodes re-encodes to bytes that decode to themselves.
@@ -55,7 +73,10 @@ fn chunked_round_trip(data: &[u8]) {
     }
     let mut again = Body::new(Framing::Chunked);
     let mut out2 = Vec::new();
-    assert_eq!(again.transfer(&out, Some(&mut out2), 1 << 20), Ok(out.len()));
+    assert_eq!(
+        again.transfer(&out, Some(&mut out2), 1 << 20),
+        Ok(out.len())
+    );
     assert!(again.done());
     assert_eq!(out, out2);
 }

@@ -240,8 +240,9 @@ pub fn weigh(pattern: &[u8]) -> Weight {
     Weight { size, backref }
 }
 
-/// `{m}`, `{m,}` or `{m,n}` starting at `at` (just after the `{`): how many copies of
-/// the atom glibc makes (`n`, or `m + 1` when unbounded), and where the interval ends.
+/// `{m}`, `{m,}`, `{m,n}` or `{,n}` (glibc's `{0,n}`) starting at `at` (just after
+/// the `{`): how many copies of the atom glibc makes (`n`, or `m + 1` when unbounded),
+/// and where the interval ends.
 fn interval(p: &[u8], at: usize) -> Option<(usize, usize)> {
     let rest = p.get(at..)?;
     let close = rest.iter().position(|&b| b == b'}')?;
@@ -252,6 +253,7 @@ fn interval(p: &[u8], at: usize) -> Option<(usize, usize)> {
     let copies = match body.split_once(',') {
         None => num(body)?,
         Some((m, "")) => num(m)?.saturating_add(1),
+        Some(("", n)) => num(n)?,
         Some((m, n)) => num(m)?.max(num(n)?),
     };
     Some((copies, at + close + 1))
@@ -343,6 +345,11 @@ mod tests {
         assert_eq!(w("[]{}]{4}").size, 4);
         assert_eq!(w("[[:alpha:]]{3}").size, 3);
         assert_eq!(w("a{").size, 2);
+        // glibc reads `{,n}` as `{0,n}`: found by fuzz/ci.sh, `}{,0010}{,001010}{,0010}`
+        // weighed 4 and took over 1 GiB in regcomp.
+        assert_eq!(w("a{,1010}").size, 1010);
+        assert_eq!(w("}{,0010}{,001010}{,0010}").size, 101_000);
+        assert!(!m("^a{,3}$", b"aaaa") && m("^a{,3}$", b"aaa"));
         assert_eq!(
             w("(((((a{32767}){32767}){32767}){32767}){32767})").size,
             usize::MAX
