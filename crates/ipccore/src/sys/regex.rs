@@ -159,21 +159,65 @@ pub struct Weight {
     /// Whether the pattern has a back-reference (`\1`…`\9`), which makes matching
     /// exponential in the worst case.
     pub backref: bool,
+    /// Whether a repetition applies to something that can match the empty string
+    /// (`(|z){480}`, `a{,11}*`, `(a*)+`): glibc's regcomp takes time about cubic in
+    /// the copies of such an element, seconds for a pattern of small [`size`](Self::size)
+    /// (found by fuzzing nptlistend's service check).
+    pub nullable_repeat: bool,
 }
 
 /// One open group while weighing: the alternatives closed so far, the current one,
-/// and the last atom's size (for a repetition that follows it).
-#[derive(Default)]
+/// and the last atom's size (for a repetition that follows it); and whether each can
+/// match the empty string: some closed alternative, the current one before its last
+/// atom, the last atom.
 struct Group {
     closed: usize,
     cur: usize,
     last: usize,
+    closed_nullable: bool,
+    prefix_nullable: bool,
+    last_nullable: bool,
+}
+
+impl Default for Group {
+    fn default() -> Self {
+        Group {
+            closed: 0,
+            cur: 0,
+            last: 0,
+            closed_nullable: false,
+            // An empty alternative matches the empty string.
+            prefix_nullable: true,
+            last_nullable: true,
+        }
+    }
 }
 
 impl Group {
     fn atom(&mut self, size: usize) {
+        self.atom_of(size, false);
+    }
+
+    fn atom_of(&mut self, size: usize, nullable: bool) {
         self.cur = self.cur.saturating_add(size);
         self.last = size;
+        self.prefix_nullable &= self.last_nullable;
+        self.last_nullable = nullable;
+    }
+
+    /// `|`: the current alternative is closed.
+    fn alternative(&mut self) {
+        self.closed = self.size();
+        self.closed_nullable |= self.nullable();
+        self.cur = 0;
+        self.last = 0;
+        self.prefix_nullable = true;
+        self.last_nullable = true;
+    }
+
+    /// Whether the group, as far as it goes, can match the empty string.
+    fn nullable(&self) -> bool {
+        self.closed_nullable || (self.prefix_nullable && self.last_nullable)
     }
 
     /// Repeat the last atom so that it appears `copies` times in all.
@@ -192,6 +236,7 @@ impl Group {
 /// pattern regcomp refuses gets some weight, and the real check is regcomp's.
 pub fn weigh(pattern: &[u8]) -> Weight {
     let mut backref = false;
+    let mut nullable_repeat = false;
     let mut stack = vec![Group::default()];
     let mut i = 0;
     while let Some(&c) = pattern.get(i) {
@@ -201,22 +246,31 @@ pub fn weigh(pattern: &[u8]) -> Weight {
         match c {
             b'(' => stack.push(Group::default()),
             b')' if nested => {
-                let inner = stack.pop().map_or(0, |g| g.size().max(1));
+                let (inner, empty) = stack
+                    .pop()
+                    .map_or((0, true), |g| (g.size().max(1), g.nullable()));
                 if let Some(g) = stack.last_mut() {
-                    g.atom(inner);
+                    g.atom_of(inner, empty);
                 }
             }
-            b'|' => {
-                g.closed = g.size();
-                g.cur = 0;
-                g.last = 0;
+            b'|' => g.alternative(),
+            // Anchors match the empty string.
+            b'^' | b'$' => g.atom_of(1, true),
+            b'*' | b'?' => {
+                nullable_repeat |= g.last_nullable && g.last > 0;
+                g.last_nullable = true;
             }
-            b'*' | b'?' => {}
             // glibc turns `a+` into `aa*`.
-            b'+' => g.repeat(2),
+            b'+' => {
+                nullable_repeat |= g.last_nullable && g.last > 0;
+                g.repeat(2);
+            }
             b'{' => match interval(pattern, i) {
                 Some((copies, next)) => {
+                    nullable_repeat |= g.last_nullable && g.last > 0;
                     g.repeat(copies.max(1));
+                    // `{0,n}` and `{,n}` may match nothing.
+                    g.last_nullable |= interval_min_is_zero(pattern, i);
                     i = next;
                 }
                 None => g.atom(1),
@@ -237,7 +291,11 @@ pub fn weigh(pattern: &[u8]) -> Weight {
     while let Some(g) = stack.pop() {
         size = g.size().saturating_add(size);
     }
-    Weight { size, backref }
+    Weight {
+        size,
+        backref,
+        nullable_repeat,
+    }
 }
 
 /// `{m}`, `{m,}`, `{m,n}` or `{,n}` (glibc's `{0,n}`) starting at `at` (just after
@@ -257,6 +315,17 @@ fn interval(p: &[u8], at: usize) -> Option<(usize, usize)> {
         Some((m, n)) => num(m)?.max(num(n)?),
     };
     Some((copies, at + close + 1))
+}
+
+/// Whether the interval starting at `at` (just after the `{`) allows zero copies:
+/// its minimum (before the comma, or the whole count) is empty or 0.
+fn interval_min_is_zero(p: &[u8], at: usize) -> bool {
+    let min = p
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|&&b| b != b',' && b != b'}');
+    min.clone().all(|&b| b == b'0')
 }
 
 /// Where the bracket expression starting at `at` (just after the `[`) ends: a `]`
@@ -356,5 +425,33 @@ mod tests {
         );
         assert!(!w(r"a\.b").backref);
         assert!(w(r"(a)\1").backref);
+        // Repetitions of what can match nothing: fuzz/known/npt-regcomp-nullable-*
+        // (regcomp took 10-19 s on each while its size weighed under 1024).
+        for p in [
+            "((|z){480})+",
+            "a{,11}*{,09}{,10}",
+            "^(x|(|z){93}{2,4}[^]a-c]{0,7})+$",
+            "(a*)+",
+            "(a|)*",
+            "(^)*",
+            "a?{3}",
+            "(a{0,3}){2}",
+            "(a{00,3})+",
+        ] {
+            assert!(w(p).nullable_repeat, "{p}");
+        }
+        for p in [
+            "^[ud]*U$",
+            "(ab)+",
+            "a*b*",
+            "(a|b){3}",
+            "(a+b?)*",
+            "x{2,3}y",
+            "(x{01,3})+",
+            "[*]+",
+            "a|",
+        ] {
+            assert!(!w(p).nullable_repeat, "{p}");
+        }
     }
 }

@@ -140,6 +140,8 @@ pub fn check_service_regex(re: &str) -> Result<(), Error> {
         "back-references are not accepted by the service".to_string()
     } else if w.size > SERVICE_REGEX_WEIGHT_MAX {
         format!("its repetitions expand past {SERVICE_REGEX_WEIGHT_MAX} positions")
+    } else if w.nullable_repeat {
+        "a repetition of what can match nothing is not accepted by the service".to_string()
     } else {
         return Ok(());
     };
@@ -353,6 +355,11 @@ mod tests {
     fn service_refuses_costly_regexes() {
         assert!(check_service_regex("^[ud]*U$").is_ok());
         assert!(check_service_regex("a{0,1024}").is_ok());
+        let e = check_service_regex("((|z){480})+").unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("a repetition of what can match nothing is not accepted by the service")
+        );
         let e = check_service_regex("a{0,1025}").unwrap_err();
         assert_eq!(
             e.to_string(),
