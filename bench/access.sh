@@ -36,18 +36,8 @@ cd "$top"
 S6=$(command -v s6-ipcserver-access || true)
 [ -n "$S6" ] || { echo "access.sh: s6-ipcserver-access not installed (apt-get install s6)" >&2; exit 111; }
 need_ipcbench || exit 111
-for f in ipcserver ipcserver-access ipcrules-cdb; do
-  [ -x "$TARGET/$f" ] || { echo "access.sh: $TARGET/$f not built" >&2; exit 111; }
-done
-
-tmp=$(mktemp -d "${BENCH_TMP:-/tmp}/ipcacc.XXXXXX")
-pids=
-cleanup() {
-  for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+need_built ipcserver ipcserver-access ipcrules-cdb
+bench_tmpdir ipcacc
 
 # The rules.
 i=1000

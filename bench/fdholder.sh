@@ -29,18 +29,8 @@ cd "$top"
 S6=$(command -v s6-fdholder-daemon || true)
 [ -n "$S6" ] || { echo "fdholder.sh: s6-fdholder-daemon not installed (apt-get install s6)" >&2; exit 111; }
 need_ipcbench || exit 111
-for f in ipcfdholder-daemon ipcfdholderd; do
-  [ -x "$TARGET/$f" ] || { echo "fdholder.sh: $TARGET/$f not built" >&2; exit 111; }
-done
-
-tmp=$(mktemp -d "${BENCH_TMP:-/tmp}/ipcfdh.XXXXXX")
-pids=
-cleanup() {
-  for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+need_built ipcfdholder-daemon ipcfdholderd
+bench_tmpdir ipcfdh
 
 me=$(id -u)
 mkdir -p "$tmp/rules/uid/$me/env"

@@ -24,7 +24,10 @@ set -eu
 SIZE_MB=${SIZE_MB:-1024}
 ROUNDS=${ROUNDS:-5}
 top=$(cd "$(dirname "$0")/.." && pwd)
-[ -n "${BIN:-}" ] || { . "$top/bench/lib.sh"; BIN=$TARGET; }
+# Given BIN, bench/lib.sh builds nothing.
+TARGET=${BIN:-${TARGET:-}}
+. "$top/bench/lib.sh"
+BIN=$TARGET
 BIN=$(cd "$BIN" && pwd)
 for p in "$BIN/ipcserver" "$BIN/ipcclient" "$BIN/ipcioconnect" s6-ipcclient s6-ioconnect socat dd /usr/bin/time; do
   command -v "$p" >/dev/null || { echo "bench/ioconnect.sh: missing $p" >&2; exit 100; }
@@ -34,11 +37,7 @@ spid=
 trap '[ -z "$spid" ] || kill "$spid" 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
 "$BIN/ipcserver" -1 "$dir/s" dd if=/dev/zero bs=1M count="$SIZE_MB" status=none > "$dir/ready" &
 spid=$!
-i=0
-while [ ! -s "$dir/ready" ]; do
-  i=$((i + 1)); [ $i -lt 500 ] || { echo "server did not start" >&2; exit 111; }
-  sleep 0.01
-done
+wait_ready "$dir/ready"
 S=$dir/s
 
 # One run of relay $1: append "elapsed user system bytes" to $dir/$1.

@@ -28,11 +28,7 @@ dir=$(mktemp -d /tmp/ipcbench.XXXXXX)
 trap 'kill "$spid" 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
 "$SERVER" -1 -c 100 "$dir/s" true > "$dir/ready" &
 spid=$!
-i=0
-while [ ! -s "$dir/ready" ]; do
-  i=$((i + 1)); [ $i -lt 500 ] || { echo "server did not start" >&2; exit 111; }
-  sleep 0.01
-done
+wait_ready "$dir/ready"
 TRUE=true
 "$IPCBENCH" time -n "$RUNS" -w 20 -- true "$TRUE" -- ipcclient "$BIN/ipcclient" "$dir/s" "$TRUE" \
   -- s6-ipcclient "$(command -v s6-ipcclient)" "$dir/s" "$TRUE" >"$dir/times"

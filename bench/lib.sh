@@ -17,3 +17,33 @@ need_ipcbench() {
     [ -x "$IPCBENCH" ] || { echo "$0: $IPCBENCH not built" >&2; return 1; }
     export IPCBENCH
 }
+
+# need_built NAME...: exit 111 unless every program NAME is built in $TARGET.
+need_built() {
+    for f in "$@"; do
+        [ -x "$TARGET/$f" ] || { echo "$0: $TARGET/$f not built" >&2; exit 111; }
+    done
+}
+
+# bench_tmpdir NAME: sets tmp to a fresh directory (under BENCH_TMP, default /tmp) and
+# pids to the empty list; at exit every pid in $pids gets SIGTERM and tmp is removed.
+bench_tmpdir() {
+    tmp=$(mktemp -d "${BENCH_TMP:-/tmp}/$1.XXXXXX")
+    pids=
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+    for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+    rm -rf "$tmp"
+}
+
+# wait_ready FILE: wait (5 s at most, else exit 111) for a server started with -1 to
+# write its readiness line to FILE.
+wait_ready() {
+    n=0
+    while [ ! -s "$1" ]; do
+        n=$((n + 1)); [ $n -lt 500 ] || { echo "$0: server did not start" >&2; exit 111; }
+        sleep 0.01
+    done
+}
