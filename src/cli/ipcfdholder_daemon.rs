@@ -124,10 +124,7 @@ mod tests {
     use super::*;
 
     fn err(args: &[&str]) -> String {
-        match parse(args.iter().map(OsString::from)) {
-            Ok(_) => format!("{args:?} accepted"),
-            Err(e) => e.0,
-        }
+        crate::cli::parse_err(parse, args)
     }
 
     #[test]

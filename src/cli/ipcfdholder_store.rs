@@ -74,10 +74,7 @@ mod tests {
     use std::time::Duration;
 
     fn err(args: &[&str]) -> String {
-        match parse(args.iter().map(OsString::from)) {
-            Ok(o) => format!("{args:?} accepted: {o:?}"),
-            Err(e) => e.0,
-        }
+        crate::cli::parse_err(parse, args)
     }
 
     #[test]

@@ -253,10 +253,7 @@ mod tests {
     }
 
     fn err(args: &[&str]) -> String {
-        match try_parse(args) {
-            Ok(_) => format!("{args:?} accepted"),
-            Err(e) => e.0,
-        }
+        crate::cli::parse_err(parse, args)
     }
 
     #[test]

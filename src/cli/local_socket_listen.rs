@@ -170,10 +170,7 @@ mod tests {
     use super::*;
 
     fn err(args: &[&str]) -> String {
-        match parse(Kind::Stream, args.iter().map(OsString::from)) {
-            Ok(_) => format!("{args:?} accepted"),
-            Err(e) => e.0,
-        }
+        crate::cli::parse_err(|a| parse(Kind::Stream, a), args)
     }
 
     #[test]
