@@ -98,13 +98,7 @@ fn chain_loaders_pass_the_callers_signal_state() {
     let _srv = Server::start(c);
     let mut r = Report::default();
     for (i, caller) in CALLERS.iter().enumerate() {
-        let direct = exec_case(
-            &caller.wrap(&probe(&d.path)),
-            &[],
-            &[],
-            Stdin::Null,
-            &d.path,
-        );
+        let direct = caller.probe_directly(&d.path);
         let want = sig_lines(&direct.stdout);
         assert_eq!(want.len(), 3, "probe output: {direct:?}");
         for (name, pre, env) in loaders(&d.path) {

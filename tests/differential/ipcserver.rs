@@ -974,7 +974,7 @@ fn handler_ignored_signals_per_version() {
             .find_map(|l| l.strip_prefix("SigIgn:\t"))
             .and_then(|v| u64::from_str_radix(v, 16).ok())
     };
-    let direct = exec_case(&caller.wrap(&probe(&d.path)), &[], &[], Stdin::Null, &d.path);
+    let direct = caller.probe_directly(&d.path);
     let direct = sig_ign(&String::from_utf8_lossy(&direct.stdout)).unwrap();
     assert_eq!(direct & 0x86, 0x86, "{direct:x}");
     assert_eq!(direct & 0x1_8000_0000, 0, "the caller resets 32 and 33: {direct:x}");

@@ -363,7 +363,7 @@ fn command_ignored_signals_per_version() {
             .find_map(|l| l.strip_prefix("SigIgn:\t").map(str::to_string))
             .and_then(|v| u64::from_str_radix(&v, 16).ok())
     };
-    let direct = exec_case(&caller.wrap(&probe(&d.path)), &[], &[], Stdin::Null, &d.path);
+    let direct = caller.probe_directly(&d.path);
     let direct = sig_ign(&direct.stdout).unwrap();
     assert_eq!(direct & 0x1_8000_0086, 0x86, "{direct:x}");
     let s6_want = if peer_is(S6::V2_15) {

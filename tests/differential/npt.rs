@@ -521,13 +521,7 @@ fn wait_prog_signal_state() {
     .enumerate()
     {
         // What the caller's state looks like to a program it execs directly.
-        let direct = exec_case(
-            &caller.wrap(&probe(&d.path)),
-            &[],
-            &[],
-            Stdin::Null,
-            &d.path,
-        );
+        let direct = caller.probe_directly(&d.path);
         let sigs = |s: &str| -> Vec<String> {
             s.lines()
                 .filter(|l| l.starts_with("Sig"))

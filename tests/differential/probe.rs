@@ -70,6 +70,12 @@ impl Caller {
         block: &["USR1", "TERM"],
     };
 
+    /// The probe run in `dir` directly under this caller: what a program the caller
+    /// execs sees, the reference every chain-loader's row is compared with.
+    pub fn probe_directly(&self, dir: &Path) -> Output {
+        exec_case(&self.wrap(&probe(dir)), &[], &[], Stdin::Null, dir)
+    }
+
     /// `argv` prefixed with a perl that sets this state and execs it.
     pub fn wrap(&self, argv: &[String]) -> Vec<String> {
         if self.ignore.is_empty() && self.block.is_empty() {
