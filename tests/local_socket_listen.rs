@@ -4,7 +4,7 @@
 
 use crate::util::*;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
-use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+use rustix::net::{SocketAddrUnix, SocketFlags, SocketType};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 use std::process::Command;
@@ -80,7 +80,7 @@ fn steal_fd(pid: i32, n: i32) -> OwnedFd {
 }
 
 fn client(ty: SocketType, path: &Path) -> OwnedFd {
-    let s = rustix::net::socket_with(AddressFamily::UNIX, ty, SocketFlags::CLOEXEC, None).unwrap();
+    let s = unix_socket(ty);
     rustix::net::connect(&s, &SocketAddrUnix::new(path).unwrap()).unwrap();
     set_timeout(&s);
     s
@@ -474,13 +474,7 @@ fn abstract_and_long_paths() {
     c.arg(&name).args(HOLD);
     let s = start_held(c);
     assert_eq!(sock_info(s.pid(), 3), Some((T_STREAM, true)));
-    let cl = rustix::net::socket_with(
-        AddressFamily::UNIX,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )
-    .unwrap();
+    let cl = unix_socket(SocketType::STREAM);
     let addr = SocketAddrUnix::new_abstract_name(&name.as_bytes()[1..]).unwrap();
     rustix::net::connect(&cl, &addr).unwrap();
     drop(s);
@@ -500,13 +494,7 @@ fn abstract_and_long_paths() {
             .file_type()
             .is_socket()
     );
-    let cl = rustix::net::socket_with(
-        AddressFamily::UNIX,
-        SocketType::SEQPACKET,
-        SocketFlags::CLOEXEC,
-        None,
-    )
-    .unwrap();
+    let cl = unix_socket(SocketType::SEQPACKET);
     ipccore::sys::sock::connect(&cl, &ipccore::sys::sock::SockPath::Fs(p.clone())).unwrap();
     drop(s);
     assert_eq!(
@@ -564,13 +552,7 @@ fn no_connect_before_mode_and_owner_are_final() {
             let mut bad = Vec::new();
             let addr = SocketAddrUnix::new(p.as_path()).unwrap();
             while !stop.load(Ordering::Relaxed) {
-                let s = rustix::net::socket_with(
-                    AddressFamily::UNIX,
-                    SocketType::SEQPACKET,
-                    SocketFlags::CLOEXEC,
-                    None,
-                )
-                .unwrap();
+                let s = unix_socket(SocketType::SEQPACKET);
                 if rustix::net::connect(&s, &addr).is_err() {
                     continue;
                 }

@@ -465,18 +465,19 @@ pub fn read_once(s: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<
     }
 }
 
+/// A fresh unbound, unconnected unix socket of type `ty`, CLOEXEC (so that it reaches
+/// no program another test spawns in parallel).
+pub fn unix_socket(ty: rustix::net::SocketType) -> rustix::fd::OwnedFd {
+    use rustix::net::{AddressFamily, SocketFlags};
+    rustix::net::socket_with(AddressFamily::UNIX, ty, SocketFlags::CLOEXEC, None).unwrap()
+}
+
 /// Everything the peer sends until it closes.
 /// A client bound to its own socket path `from` (so the handler's `IPCREMOTEPATH` names
 /// this very connection: any bytes), connected to `to`, with a 30 s read timeout.
 pub fn connect_from(from: &Path, to: &Path) -> UnixStream {
-    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
-    let s = rustix::net::socket_with(
-        AddressFamily::UNIX,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )
-    .unwrap();
+    use rustix::net::{SocketAddrUnix, SocketType};
+    let s = unix_socket(SocketType::STREAM);
     rustix::net::bind(&s, &SocketAddrUnix::new(from).unwrap()).unwrap();
     rustix::net::connect(&s, &SocketAddrUnix::new(to).unwrap()).unwrap();
     let s = UnixStream::from(s);

@@ -7,7 +7,7 @@ use super::ipcserver::{
 };
 use super::probe::*;
 use crate::util::*;
-use rustix::net::{AddressFamily, SocketFlags, SocketType};
+use rustix::net::SocketType;
 
 struct Case {
     name: &'static str,
@@ -229,15 +229,9 @@ fn ipcserverd_stdin_table() {
                 In::Closed => Stdin::Closed,
                 In::DevNull => Stdin::Null,
                 In::UnboundStream | In::BoundStream => {
-                    let s = rustix::net::socket_with(
-                        AddressFamily::UNIX,
-                        SocketType::STREAM,
-                        // CLOEXEC: it reaches the server as its stdin, not through
-                        // another test's spawn running in parallel.
-                        SocketFlags::CLOEXEC,
-                        None,
-                    )
-                    .unwrap();
+                    // CLOEXEC: it reaches the server as its stdin, not through
+                    // another test's spawn running in parallel.
+                    let s = unix_socket(SocketType::STREAM);
                     if matches!((k.stdin)(), In::BoundStream) {
                         let p = d.join(format!("b-{prog}-{}", k.name));
                         let a = rustix::net::SocketAddrUnix::new(&p).unwrap();
