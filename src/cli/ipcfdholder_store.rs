@@ -74,7 +74,10 @@ mod tests {
     use std::time::Duration;
 
     fn err(args: &[&str]) -> String {
-        crate::cli::parse_err(parse, args)
+        match parse(args.iter().map(OsString::from)) {
+            Ok(o) => format!("{args:?} accepted: {o:?}"),
+            Err(e) => e.0,
+        }
     }
 
     #[test]

@@ -253,7 +253,10 @@ mod tests {
     }
 
     fn err(args: &[&str]) -> String {
-        crate::cli::parse_err(parse, args)
+        match try_parse(args) {
+            Ok(_) => format!("{args:?} accepted"),
+            Err(e) => e.0,
+        }
     }
 
     #[test]

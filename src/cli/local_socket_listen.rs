@@ -170,7 +170,10 @@ mod tests {
     use super::*;
 
     fn err(args: &[&str]) -> String {
-        crate::cli::parse_err(|a| parse(Kind::Stream, a), args)
+        match parse(Kind::Stream, args.iter().map(OsString::from)) {
+            Ok(_) => format!("{args:?} accepted"),
+            Err(e) => e.0,
+        }
     }
 
     #[test]

@@ -183,19 +183,6 @@ pub fn exit<T: Success>(diag: &Diag, r: Result<T, ipccore::Error>) -> ExitCode {
     })
 }
 
-/// For the options tests: the reason `parse` refuses `args`, or a line saying it
-/// accepted them (which no expected reason equals).
-#[cfg(test)]
-pub(crate) fn parse_err<O>(
-    parse: impl FnOnce(Vec<OsString>) -> Parsed<O>,
-    args: &[&str],
-) -> String {
-    match parse(args.iter().map(OsString::from).collect()) {
-        Ok(_) => format!("{args:?} accepted"),
-        Err(e) => e.0,
-    }
-}
-
 /// `v` for a message, escaped by `ipccore::base::text::escape` (printable ASCII only, so an
 /// argument cannot forge a log line), and `""` when it is empty.
 pub fn show(v: &OsStr) -> String {
