@@ -33,11 +33,7 @@ CONNS=${CONNS:-500}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 . bench/lib.sh
-S6=$(command -v s6-ipcserver-access || true)
-[ -n "$S6" ] || { echo "access.sh: s6-ipcserver-access not installed (apt-get install s6)" >&2; exit 111; }
-need_ipcbench || exit 111
-need_built ipcserver ipcserver-access ipcrules-cdb
-bench_tmpdir ipcacc
+bench_setup ipcacc s6-ipcserver-access ipcserver ipcserver-access ipcrules-cdb
 
 # The rules.
 i=1000

@@ -26,11 +26,7 @@ PAIRS=${PAIRS:-2000}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 . bench/lib.sh
-S6=$(command -v s6-fdholder-daemon || true)
-[ -n "$S6" ] || { echo "fdholder.sh: s6-fdholder-daemon not installed (apt-get install s6)" >&2; exit 111; }
-need_ipcbench || exit 111
-need_built ipcfdholder-daemon ipcfdholderd
-bench_tmpdir ipcfdh
+bench_setup ipcfdh s6-fdholder-daemon ipcfdholder-daemon ipcfdholderd
 
 me=$(id -u)
 mkdir -p "$tmp/rules/uid/$me/env"

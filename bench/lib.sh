@@ -25,6 +25,19 @@ need_built() {
     done
 }
 
+# bench_setup TMPNAME PEER PROG...: what a benchmark against an s6 peer needs: S6 set
+# to the peer program PEER (exit 111 without it), the client (need_ipcbench), the
+# programs PROG built in $TARGET (need_built), and a scratch directory (bench_tmpdir).
+bench_setup() {
+    S6=$(command -v "$2" || true)
+    [ -n "$S6" ] || { echo "$0: $2 not installed (apt-get install s6)" >&2; exit 111; }
+    need_ipcbench || exit 111
+    tag=$1
+    shift 2
+    need_built "$@"
+    bench_tmpdir "$tag"
+}
+
 # bench_tmpdir NAME: sets tmp to a fresh directory (under BENCH_TMP, default /tmp) and
 # pids to the empty list; at exit every pid in $pids gets SIGTERM and tmp is removed.
 bench_tmpdir() {
