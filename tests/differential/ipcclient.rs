@@ -26,18 +26,8 @@ enum Prog {
     Exit(u8),
 }
 
-/// What a row asserts.
-#[derive(Clone, Copy, Debug)]
-enum Expect {
-    /// Exit code, stdout and stderr equal to s6-ipcclient's.
-    Same,
-    /// Our documented behaviour: stderr as given (after normalisation), same code;
-    /// the named words must be in ipcclient(1) COMPATIBILITY.
-    Documented {
-        compat: &'static str,
-        ours_stderr: &'static str,
-    },
-}
+/// What a row asserts (against s6-ipcclient; `compat` in ipcclient(1)).
+use SameOr as Expect;
 
 struct Case {
     name: &'static str,

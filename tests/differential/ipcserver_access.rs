@@ -19,15 +19,8 @@ enum Rules {
     MissingCdb,
 }
 
-#[derive(Clone, Copy)]
-enum Expect {
-    Same,
-    /// Same exit code and stdout; our stderr as given; `compat` in ipcserver-access(1).
-    Documented {
-        compat: &'static str,
-        ours_stderr: &'static str,
-    },
-}
+/// What a row asserts (against s6-ipcserver-access; `compat` in ipcserver-access(1)).
+use SameOr as Expect;
 
 struct Case {
     name: &'static str,

@@ -113,6 +113,20 @@ impl Caller {
     }
 }
 
+/// What a row expects of ours, in a table where ours may differ from the peer only
+/// in its messages.
+#[derive(Clone, Copy, Debug)]
+pub enum SameOr {
+    /// Exit code, stdout and stderr equal to the peer's.
+    Same,
+    /// Our documented behaviour: stderr as given (after normalisation), the peer's
+    /// exit code and stdout; `compat` must be in the man page's COMPATIBILITY.
+    Documented {
+        compat: &'static str,
+        ours_stderr: &'static str,
+    },
+}
+
 /// What goes on a case's stdin.
 pub enum Stdin {
     Null,
