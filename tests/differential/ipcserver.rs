@@ -604,14 +604,7 @@ fn ipcserver_table() {
                 &d.path,
             ));
         }
-        if let Some(n) = maxconn_over_1000(k.opts)
-            && peer_is(S6::V2_11)
-        {
-            // s6 2.11 caps -c at 1000, 2.13 and later (and ours) at 16384
-            // (ipcserver(1) COMPATIBILITY).
-            assert_documented("ipcserver", "with s6 2.13's ceiling of 16384");
-            sides[0].stderr = sides[0].stderr.replace(&format!("/{n}\n"), "/1000\n");
-        }
+        as_s6_2_11_maxconn(k.opts, &mut sides[0]);
         let (ours, peer) = (&sides[0], &sides[1]);
         match k.expect {
             Expect::Same => {
@@ -796,9 +789,21 @@ fn localmaxconn_deny_lines() {
 }
 }
 
+/// With s6 2.11 as the peer, `ours` run with `opts` logs the maxconn 2.11 would: s6
+/// 2.11 caps -c at 1000, 2.13 and later (and ours) at 16384 (ipcserver(1)
+/// COMPATIBILITY).
+pub fn as_s6_2_11_maxconn(opts: &[&str], ours: &mut Side) {
+    if let Some(n) = maxconn_over_1000(opts)
+        && peer_is(S6::V2_11)
+    {
+        assert_documented("ipcserver", "with s6 2.13's ceiling of 16384");
+        ours.stderr = ours.stderr.replace(&format!("/{n}\n"), "/1000\n");
+    }
+}
+
 /// The maxconn that `opts` (`-c N`) asks for, capped at 16384, when it is over 2.11's
 /// ceiling of 1000.
-pub fn maxconn_over_1000(opts: &[&str]) -> Option<u32> {
+fn maxconn_over_1000(opts: &[&str]) -> Option<u32> {
     let i = opts.iter().position(|o| *o == "-c")?;
     let n: u32 = opts.get(i + 1)?.parse().ok()?;
     (n > 1000).then_some(n.min(16384))

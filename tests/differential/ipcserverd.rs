@@ -2,7 +2,7 @@
 //! and on every kind of stdin that is not a listening socket.
 
 use super::ipcserver::{
-    Handler, as_s6_2_15, documented_log, maxconn_over_1000, peercred, serve_once, verbosity_of,
+    Handler, as_s6_2_11_maxconn, as_s6_2_15, documented_log, peercred, serve_once, verbosity_of,
     without_identity_vars, without_spawn_hints,
 };
 use super::probe::*;
@@ -117,14 +117,7 @@ fn ipcserverd_table() {
                 &d.path,
             ));
         }
-        if let Some(n) = maxconn_over_1000(k.opts)
-            && peer_is(S6::V2_11)
-        {
-            // s6 2.11 caps -c at 1000, 2.13 and later (and ours) at 16384
-            // (ipcserver(1) COMPATIBILITY).
-            assert_documented("ipcserver", "with s6 2.13's ceiling of 16384");
-            sides[0].stderr = sides[0].stderr.replace(&format!("/{n}\n"), "/1000\n");
-        }
+        as_s6_2_11_maxconn(k.opts, &mut sides[0]);
         let (ours, peer) = (&sides[0], &sides[1]);
         r.check(k.name, "exit code", &ours.code, &peer.code);
         let pc = peercred(k.opts);
