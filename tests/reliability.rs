@@ -3,12 +3,12 @@
 //! long runs are in bench/reliability.sh.
 
 use crate::util::*;
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -716,32 +716,14 @@ fn rule_env_values_with_control_bytes_are_byte_exact() {
         want.push(0);
     }
     want.extend_from_slice(b"unset\0");
-    let cdb = d.join("rules.cdb");
-    run_timeout(
-        cmd(&[
-            bin("ipcrules-cdb").as_os_str(),
-            cdb.as_os_str(),
-            rules.as_os_str(),
-        ]),
-        10,
-    )
-    .assert_code(0);
     let script = r#"printf '%s\0' "$R_CTL" "$R_UTF" "$R_SH" "$R_INJ" "${INJECTED-unset}""#;
-    let mut cases = vec![
-        (
-            bin("ipcserver-access").into_os_string(),
-            "-i",
-            rules.clone(),
-        ),
-        (bin("ipcserver-access").into_os_string(), "-x", cdb.clone()),
-    ];
+    let mut cases = our_access_rows(&d, &rules);
     if have("s6-ipcserver-access") {
         cases.push(("s6-ipcserver-access".into(), "-i", rules.clone()));
     }
     for (i, (access, opt, ruleset)) in cases.into_iter().enumerate() {
         let p = d.join(format!("s{i}"));
-        let mut c = Command::new(bin("ipcserver"));
-        c.arg("-1").arg(&p).arg(&access).arg(opt).arg(&ruleset);
+        let mut c = access_server(&p, &access, opt, &ruleset);
         c.args(["sh", "-c", script]).env_remove("INJECTED");
         let _srv = Server::start(c);
         let out = read_all(&mut connect(&p));
@@ -752,6 +734,30 @@ fn rule_env_values_with_control_bytes_are_byte_exact() {
             String::from_utf8_lossy(&out)
         );
     }
+}
+
+/// Ours on the ruleset `rules`, as rows (access program, option, ruleset): the
+/// directory, and the cdb ipcrules-cdb makes of it in `d`.
+fn our_access_rows(d: &Dir, rules: &Path) -> Vec<(OsString, &'static str, PathBuf)> {
+    let cdb = d.join("rules.cdb");
+    run_timeout(
+        cmd(&[
+            bin("ipcrules-cdb").as_os_str(),
+            cdb.as_os_str(),
+            rules.as_os_str(),
+        ]),
+        10,
+    )
+    .assert_code(0);
+    let ours = bin("ipcserver-access").into_os_string();
+    vec![(ours.clone(), "-i", rules.to_path_buf()), (ours, "-x", cdb)]
+}
+
+/// `ipcserver -1 p ACCESS OPT RULESET`, the program to run still to be added.
+fn access_server(p: &Path, access: &OsStr, opt: &str, ruleset: &Path) -> Command {
+    let mut c = Command::new(bin("ipcserver"));
+    c.arg("-1").arg(p).arg(access).arg(opt).arg(ruleset);
+    c
 }
 
 /// An `exec` file whose script is empty (it starts with a NUL: execlineb gets "") is
@@ -765,24 +771,7 @@ fn empty_exec_script_survives_the_cdb() {
     std::fs::create_dir_all(rules.join("uid/0")).unwrap();
     std::fs::write(rules.join("uid/0/allow"), b"").unwrap();
     std::fs::write(rules.join("uid/0/exec"), b"\0echo from-script").unwrap();
-    let cdb = d.join("rules.cdb");
-    run_timeout(
-        cmd(&[
-            bin("ipcrules-cdb").as_os_str(),
-            cdb.as_os_str(),
-            rules.as_os_str(),
-        ]),
-        10,
-    )
-    .assert_code(0);
-    let mut cases = vec![
-        (
-            bin("ipcserver-access").into_os_string(),
-            "-i",
-            rules.clone(),
-        ),
-        (bin("ipcserver-access").into_os_string(), "-x", cdb.clone()),
-    ];
+    let mut cases = our_access_rows(&d, &rules);
     if have("s6-accessrules-cdb-from-fs") && have("s6-ipcserver-access") {
         let s6cdb = d.join("s6.cdb");
         run_timeout(
@@ -799,8 +788,7 @@ fn empty_exec_script_survives_the_cdb() {
     }
     for (i, (access, opt, ruleset)) in cases.into_iter().enumerate() {
         let p = d.join(format!("s{i}"));
-        let mut c = Command::new(bin("ipcserver"));
-        c.arg("-1").arg(&p).arg(&access).arg(opt).arg(&ruleset);
+        let mut c = access_server(&p, &access, opt, &ruleset);
         c.args(["echo", "from-prog"]);
         let _srv = Server::start(c);
         let out = read_lenient(&mut connect(&p));
