@@ -215,12 +215,7 @@ fn ipcclient_table() {
                 compat,
                 ours_stderr,
             } => {
-                r.check(
-                    k.name,
-                    "documented in ipcclient(1)",
-                    &documented("ipcclient", compat),
-                    &true,
-                );
+                r.check_documented(k.name, "ipcclient", compat);
                 r.check(k.name, "exit code", &ours.code, &peer.code);
                 r.check(k.name, "stdout (prog's view)", &ours.stdout, &peer.stdout);
                 r.check(k.name, "our stderr", &ours.stderr.as_str(), &ours_stderr);

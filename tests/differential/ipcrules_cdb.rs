@@ -273,12 +273,7 @@ fn rulescdb_table() {
                 r.check(k.name, "cdb bytes", ocdb, pcdb);
             }
             Expect::Warns { compat, stderr } => {
-                r.check(
-                    k.name,
-                    "documented",
-                    &documented("ipcrules-cdb", compat),
-                    &true,
-                );
+                r.check_documented(k.name, "ipcrules-cdb", compat);
                 r.check(k.name, "exit code", &ours.code, &peer.code);
                 r.check(k.name, "our stderr", &ours.stderr.as_str(), &stderr);
                 r.check(k.name, "peer stderr", &peer.stderr.as_str(), &"");
@@ -289,12 +284,7 @@ fn rulescdb_table() {
                 code,
                 stderr,
             } => {
-                r.check(
-                    k.name,
-                    "documented",
-                    &documented("ipcrules-cdb", compat),
-                    &true,
-                );
+                r.check_documented(k.name, "ipcrules-cdb", compat);
                 r.check(k.name, "our exit code", &ours.code, &Some(code));
                 if !stderr.is_empty() {
                     r.check(k.name, "our stderr", &ours.stderr.as_str(), &stderr);

@@ -633,12 +633,7 @@ fn ipcserver_table() {
                 r.check(k.name, "stdout", &ours.stdout, &peer.stdout);
             }
             Expect::NoStraySocket { compat } => {
-                r.check(
-                    k.name,
-                    "documented in ipcserver(1)",
-                    &documented("ipcserver", compat),
-                    &true,
-                );
+                r.check_documented(k.name, "ipcserver", compat);
                 r.check(k.name, "exit code", &ours.code, &peer.code);
                 r.check(k.name, "log", &ours.stderr, &peer.stderr);
                 r.check(k.name, "our socket file", &ours.mode, &None);
@@ -649,12 +644,7 @@ fn ipcserver_table() {
                 peer_code,
                 stderr,
             } => {
-                r.check(
-                    k.name,
-                    "documented in ipcserver(1)",
-                    &documented("ipcserver", compat),
-                    &true,
-                );
+                r.check_documented(k.name, "ipcserver", compat);
                 r.check(k.name, "our exit code", &ours.code, &code);
                 r.check(
                     k.name,

@@ -411,33 +411,20 @@ fn access_table() {
         let (ours, peer) = (&got[0], &got[1]);
         r.check(k.name, "exit code", &ours.code, &peer.code);
         r.check(k.name, "stdout (prog's view)", &ours.stdout, &peer.stdout);
+        let v2 = k.opts.windows(2).any(|w| w == ["-v", "2"]);
+        // The socket's peer is this (root) process: it speaks for a 0:0 client.
+        let root = ["IPCREMOTEEUID", "IPCREMOTEEGID"]
+            .iter()
+            .all(|n| k.env.contains(&(*n, "0")));
+        let our_stderr = documented_stderr(&ours.stderr, k.socket && v2 && root, &mut r, k.name);
         match k.expect {
-            Expect::Same => {
-                let v2 = k.opts.windows(2).any(|w| w == ["-v", "2"]);
-                // The socket's peer is this (root) process: it speaks for a 0:0 client.
-                let root = ["IPCREMOTEEUID", "IPCREMOTEEGID"]
-                    .iter()
-                    .all(|n| k.env.contains(&(*n, "0")));
-                let named = k.socket && v2 && root;
-                let ours = documented_stderr(&ours.stderr, named, &mut r, k.name);
-                r.check(k.name, "stderr", &ours, &peer.stderr)
-            }
+            Expect::Same => r.check(k.name, "stderr", &our_stderr, &peer.stderr),
             Expect::Documented {
                 compat,
                 ours_stderr,
             } => {
-                r.check(
-                    k.name,
-                    "documented",
-                    &documented("ipcserver-access", compat),
-                    &true,
-                );
-                let v2 = k.opts.windows(2).any(|w| w == ["-v", "2"]);
-                let root = ["IPCREMOTEEUID", "IPCREMOTEEGID"]
-                    .iter()
-                    .all(|n| k.env.contains(&(*n, "0")));
-                let ours = documented_stderr(&ours.stderr, k.socket && v2 && root, &mut r, k.name);
-                r.check(k.name, "our stderr", &ours.as_str(), &ours_stderr);
+                r.check_documented(k.name, "ipcserver-access", compat);
+                r.check(k.name, "our stderr", &our_stderr.as_str(), &ours_stderr);
             }
         }
     }

@@ -243,7 +243,7 @@ fn ipcserverd_stdin_table() {
         match k.compat {
             None => r.check(k.name, "stderr", &got[0].stderr, &got[1].stderr),
             Some(c) => {
-                r.check(k.name, "documented", &documented("ipcserverd", c), &true);
+                r.check_documented(k.name, "ipcserverd", c);
                 r.check(
                     k.name,
                     "our stderr",

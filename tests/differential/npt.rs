@@ -466,7 +466,7 @@ fn wait_table() {
                 r.check(k.name, "stderr", &ours.stderr, &peer.stderr);
             }
             WaitExpect::Message { compat, stderr } => {
-                r.check(k.name, "documented", &documented("npt-wait", compat), &true);
+                r.check_documented(k.name, "npt-wait", compat);
                 r.check(k.name, "exit code", &ours.code, &peer.code);
                 r.check(k.name, "stdout", &ours.stdout, &peer.stdout);
                 r.check(k.name, "our stderr", &ours.stderr.as_str(), &stderr);
@@ -475,7 +475,7 @@ fn wait_table() {
             // we do (the whole sequence, 99 on a timeout), so against it the row is
             // plain equality.
             WaitExpect::Documented { compat, .. } if peer_is(S6::V2_15) => {
-                r.check(k.name, "documented", &documented("npt-wait", compat), &true);
+                r.check_documented(k.name, "npt-wait", compat);
                 r.check(k.name, "exit code", &ours.code, &peer.code);
                 r.check(k.name, "stdout", &ours.stdout, &peer.stdout);
                 r.check(k.name, "stderr", &ours.stderr, &peer.stderr);
@@ -485,7 +485,7 @@ fn wait_table() {
                 code,
                 stdout,
             } => {
-                r.check(k.name, "documented", &documented("npt-wait", compat), &true);
+                r.check_documented(k.name, "npt-wait", compat);
                 r.check(k.name, "our exit code", &ours.code, &Some(code));
                 r.check(k.name, "our stdout", &ours.stdout.as_str(), &stdout);
                 // s6 2.11 times out on an anchored regex: only ours has no message.

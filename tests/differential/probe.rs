@@ -346,6 +346,13 @@ impl Report {
         }
     }
 
+    /// Check that `compat` is in the COMPATIBILITY section of `page`(1), which a row
+    /// where ours differs from the peer names.
+    pub fn check_documented(&mut self, case: &str, page: &str, compat: &str) {
+        let what = format!("documented in {page}(1)");
+        self.check(case, &what, &documented(page, compat), &true);
+    }
+
     pub fn finish(self, family: &str) {
         assert!(
             self.failures.is_empty(),
