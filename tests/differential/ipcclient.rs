@@ -207,17 +207,14 @@ fn ipcclient_table() {
         let (ours, peer) = (&got[0], &got[1]);
         match k.expect {
             Expect::Same => {
-                r.check(k.name, "exit code", &ours.code, &peer.code);
-                r.check(k.name, "stdout (prog's view)", &ours.stdout, &peer.stdout);
-                r.check(k.name, "stderr", &ours.stderr, &peer.stderr);
+                r.check_same(k.name, ours, peer);
             }
             Expect::Documented {
                 compat,
                 ours_stderr,
             } => {
                 r.check_documented(k.name, "ipcclient", compat);
-                r.check(k.name, "exit code", &ours.code, &peer.code);
-                r.check(k.name, "stdout (prog's view)", &ours.stdout, &peer.stdout);
+                r.check_code_and_stdout(k.name, ours, peer);
                 r.check(k.name, "our stderr", &ours.stderr.as_str(), &ours_stderr);
             }
         }

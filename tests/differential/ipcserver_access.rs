@@ -409,8 +409,7 @@ fn access_table() {
             ));
         }
         let (ours, peer) = (&got[0], &got[1]);
-        r.check(k.name, "exit code", &ours.code, &peer.code);
-        r.check(k.name, "stdout (prog's view)", &ours.stdout, &peer.stdout);
+        r.check_code_and_stdout(k.name, ours, peer);
         let v2 = k.opts.windows(2).any(|w| w == ["-v", "2"]);
         // The socket's peer is this (root) process: it speaks for a 0:0 client.
         let root = ["IPCREMOTEEUID", "IPCREMOTEEGID"]

@@ -461,14 +461,11 @@ fn wait_table() {
         let (ours, peer) = (&got[0], &got[1]);
         match k.expect {
             WaitExpect::Same => {
-                r.check(k.name, "exit code", &ours.code, &peer.code);
-                r.check(k.name, "stdout", &ours.stdout, &peer.stdout);
-                r.check(k.name, "stderr", &ours.stderr, &peer.stderr);
+                r.check_same(k.name, ours, peer);
             }
             WaitExpect::Message { compat, stderr } => {
                 r.check_documented(k.name, "npt-wait", compat);
-                r.check(k.name, "exit code", &ours.code, &peer.code);
-                r.check(k.name, "stdout", &ours.stdout, &peer.stdout);
+                r.check_code_and_stdout(k.name, ours, peer);
                 r.check(k.name, "our stderr", &ours.stderr.as_str(), &stderr);
             }
             // Each documented difference is one from 2.14 and earlier: 2.15 behaves as
@@ -476,9 +473,7 @@ fn wait_table() {
             // plain equality.
             WaitExpect::Documented { compat, .. } if peer_is(S6::V2_15) => {
                 r.check_documented(k.name, "npt-wait", compat);
-                r.check(k.name, "exit code", &ours.code, &peer.code);
-                r.check(k.name, "stdout", &ours.stdout, &peer.stdout);
-                r.check(k.name, "stderr", &ours.stderr, &peer.stderr);
+                r.check_same(k.name, ours, peer);
             }
             WaitExpect::Documented {
                 compat,

@@ -346,6 +346,18 @@ impl Report {
         }
     }
 
+    /// Check that ours exited as the peer and wrote the same stdout.
+    pub fn check_code_and_stdout(&mut self, case: &str, ours: &Got, peer: &Got) {
+        self.check(case, "exit code", &ours.code, &peer.code);
+        self.check(case, "stdout", &ours.stdout, &peer.stdout);
+    }
+
+    /// Check that ours exited as the peer and wrote the same stdout and stderr.
+    pub fn check_same(&mut self, case: &str, ours: &Got, peer: &Got) {
+        self.check_code_and_stdout(case, ours, peer);
+        self.check(case, "stderr", &ours.stderr, &peer.stderr);
+    }
+
     /// Check that `compat` is in the COMPATIBILITY section of `page`(1), which a row
     /// where ours differs from the peer names.
     pub fn check_documented(&mut self, case: &str, page: &str, compat: &str) {
