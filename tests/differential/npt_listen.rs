@@ -4,6 +4,14 @@
 use super::probe::assert_documented;
 use super::*;
 
+/// Run `script` in `cwd` with `$L` set to ours, then to the peer.
+fn both(script: &str, cwd: &Path) -> (Seen, Seen) {
+    (
+        sh("npt-listen", script, cwd),
+        sh("s6-ftrig-listen", script, cwd),
+    )
+}
+
 /// Run `script` with `$L` set to ours or the peer, in `cwd`.
 fn sh(prog: &str, script: &str, cwd: &Path) -> Seen {
     let path: OsString = if prog.starts_with("s6-") {
@@ -66,9 +74,7 @@ fn arguments_codes_and_messages_as_s6() {
         r#"-a -o -t 5000 f1 a f2 b "" s6-ftrig-notify f2 b"#,
         r#"-t 5000 -- f1 a "" s6-ftrig-notify f1 a"#,
     ] {
-        let script = format!(r#""$L" {args}; echo rc=$?"#);
-        let ours = sh("npt-listen", &script, &d.path);
-        let peer = sh("s6-ftrig-listen", &script, &d.path);
+        let (ours, peer) = both(&format!(r#""$L" {args}; echo rc=$?"#), &d.path);
         if same_refusal_2_15(&ours, &peer) {
             continue;
         }
@@ -93,9 +99,7 @@ fn long_options_as_2_15() {
         r#"--and --timeout=500 f1 a f2 b "" s6-ftrig-notify f2 b"#,
         r#"--or --and --timeout=500 f1 a f2 b "" s6-ftrig-notify f2 b"#,
     ] {
-        let script = format!(r#""$L" {args}; echo rc=$?"#);
-        let ours = sh("npt-listen", &script, &d.path);
-        let peer = sh("s6-ftrig-listen", &script, &d.path);
+        let (ours, peer) = both(&format!(r#""$L" {args}; echo rc=$?"#), &d.path);
         if peer_is(S6::V2_15) {
             assert_eq!(ours, peer, "args: {args}");
         } else {
@@ -123,8 +127,7 @@ fn execlineb_blocks_as_s6() {
             r#"execlineb -Pc "\"$L\" {}"; echo rc=$?"#,
             block.replace('"', "\\\"")
         );
-        let ours = sh("npt-listen", &script, &d.path);
-        let peer = sh("s6-ftrig-listen", &script, &d.path);
+        let (ours, peer) = both(&script, &d.path);
         assert_eq!(without_reason(ours), peer, "block: {block}");
     }
 }
