@@ -55,28 +55,38 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The backend: nginx answering every request (one worker per core).
-mkdir -p "$dir/back" "$dir/front"
-cat > "$dir/back/nginx.conf" <<EOF
+# nginx_conf DIR HTTP: DIR/nginx.conf for an nginx (one worker per core) keeping its pid,
+# logs and temporary files in DIR, with HTTP (its upstreams and servers) in the http block.
+nginx_conf() {
+  cat > "$1/nginx.conf" <<EOF
 daemon off;
 master_process on;
 user root;
 worker_processes auto;
-pid $dir/back/nginx.pid;
-error_log $dir/back/error.log warn;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
   keepalive_requests 100000000;
   keepalive_timeout 300s;
-  client_body_temp_path $dir/back;
+  client_body_temp_path $1;
+  proxy_temp_path $1;
+$2
+}
+EOF
+}
+
+# The backend: nginx answering every request.
+mkdir -p "$dir/back" "$dir/front"
+nginx_conf "$dir/back" "$(cat <<EOF
   server {
     listen unix:$dir/backend.sock;
     default_type application/json;
     location / { return 200 '[{"Id":"0123456789ab","Names":["/bench"],"State":"running"}]\n'; }
   }
-}
 EOF
+)"
 "$NGINX" -p "$dir/back" -c "$dir/back/nginx.conf" 2>"$dir/back/stderr" &
 pids="$pids $!"
 
@@ -113,20 +123,7 @@ EOF
 haproxy=$!
 pids="$pids $haproxy"
 
-cat > "$dir/front/nginx.conf" <<EOF
-daemon off;
-master_process on;
-user root;
-worker_processes auto;
-pid $dir/front/nginx.pid;
-error_log $dir/front/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 300s;
-  client_body_temp_path $dir/front;
-  proxy_temp_path $dir/front;
+nginx_conf "$dir/front" "$(cat <<EOF
   upstream api { server unix:$dir/backend.sock; keepalive 64; keepalive_requests 100000000; }
   server {
     listen unix:$dir/nginx.sock;
@@ -138,8 +135,8 @@ http {
     }
     location / { return 403; }
   }
-}
 EOF
+)"
 "$NGINX" -p "$dir/front" -c "$dir/front/nginx.conf" 2>"$dir/front/stderr" &
 nginx=$!
 pids="$pids $nginx"
