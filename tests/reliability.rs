@@ -244,14 +244,9 @@ fn remote_path_with_control_bytes_and_invalid_utf8_is_byte_exact() {
     let c = Dir::new("c");
     let p = d.join("s");
     // printf %s writes the value as is; the env dump shows no variable was injected.
-    let _srv = server(
-        &[],
+    let _srv = sh_server(
         &p,
-        &[
-            "sh",
-            "-c",
-            r#"printf '%s' "$IPCREMOTEPATH"; printf '\0'; echo "${INJECTED-unset}""#,
-        ],
+        r#"printf '%s' "$IPCREMOTEPATH"; printf '\0'; echo "${INJECTED-unset}""#,
     );
     let names: [&[u8]; 5] = [
         b"a\nINJECTED=1\nb",
@@ -285,15 +280,7 @@ fn peer_credentials_survive_passing_the_socket_and_lying() {
 
     let d = Dir::new("cred");
     let p = d.join("s");
-    let _srv = server(
-        &[],
-        &p,
-        &[
-            "sh",
-            "-c",
-            "read x; echo \"$IPCREMOTEEUID:$IPCREMOTEEGID:$x\"",
-        ],
-    );
+    let _srv = sh_server(&p, "read x; echo \"$IPCREMOTEEUID:$IPCREMOTEEGID:$x\"");
     let (ours, theirs) = UnixStream::pair().unwrap();
     ours.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -570,7 +557,7 @@ fn sigkilled_server_restarts_on_its_stale_socket() {
     let d = Dir::new("kill9");
     let p = d.join("s");
     for i in 0..20 {
-        let srv = server(&[], &p, &["sh", "-c", "echo up"]);
+        let srv = sh_server(&p, "echo up");
         assert_eq!(read_all(&mut connect(&p)), b"up\n", "start {i}");
         srv.signal(libc::SIGKILL);
         drop(srv);
@@ -618,7 +605,7 @@ fn socket_directory_on_a_full_filesystem() {
         .status();
     let p = m.join("s");
     {
-        let _srv = server(&[], &p, &["sh", "-c", "echo fine"]);
+        let _srv = sh_server(&p, "echo fine");
         assert_eq!(read_all(&mut connect(&p)), b"fine\n");
     }
     std::fs::remove_file(&p).unwrap();

@@ -397,6 +397,11 @@ pub fn server(args: &[&str], path: &Path, prog: &[&str]) -> Server {
     Server::start(c)
 }
 
+/// `ipcserver -1 PATH sh -c SCRIPT`, started and waited for.
+pub fn sh_server(path: &Path, script: &str) -> Server {
+    server(&[], path, &["sh", "-c", script])
+}
+
 /// A client connection to `path`, whose reads give up after 10 seconds.
 pub fn connect(path: &Path) -> UnixStream {
     let s = UnixStream::connect(path).unwrap();
