@@ -477,22 +477,17 @@ mod tests {
         for bad in ["", "+5", "-5", " 5", "5 ", "0x5", "5x", "4294967296", "٣"] {
             assert!(uint("-c", os(bad)).is_err(), "{bad:?} accepted");
         }
-        assert_eq!(
-            uint("-c", os("+5")).unwrap_err().0,
-            "-c: +5 is not a number (digits only, no sign)"
-        );
-        assert_eq!(
-            uint("-c", os("99999999999")).unwrap_err().0,
-            "-c: 99999999999 is too large (at most 4294967295)"
-        );
-        assert_eq!(
-            uint("-c", os("")).unwrap_err().0,
-            "-c: \"\" is not a number"
-        );
-        assert_eq!(
-            uint("-c", os("--")).unwrap_err().0,
-            "-c: -- is not a number"
-        );
+        for (bad, why) in [
+            ("+5", "-c: +5 is not a number (digits only, no sign)"),
+            (
+                "99999999999",
+                "-c: 99999999999 is too large (at most 4294967295)",
+            ),
+            ("", "-c: \"\" is not a number"),
+            ("--", "-c: -- is not a number"),
+        ] {
+            assert_eq!(uint("-c", os(bad)).unwrap_err().0, why);
+        }
     }
 
     #[test]
