@@ -292,7 +292,31 @@ pub struct Side {
     pub mode: Option<u32>,
 }
 
-fn handler_argv(h: Handler, dir: &Path) -> Vec<String> {
+/// Check that ours, run with `opts` and `handler`, exited as the peer and logged what
+/// it logs (less what ipcserver(1) documents; s6 2.15's words for a handler that cannot
+/// run). Returns whether the row's options ask for the peer's credentials (-p).
+pub fn check_code_and_log(
+    r: &mut Report,
+    case: &str,
+    opts: &[&str],
+    handler: Handler,
+    ours: &Side,
+    peer: &Side,
+) -> bool {
+    r.check(case, "exit code", &ours.code, &peer.code);
+    let pc = peercred(opts);
+    let log = documented_log(&without_spawn_hints(&ours.stderr), pc, r, case);
+    if let Handler::Probe = handler {
+        r.check(case, "log", &log, &peer.stderr);
+    } else {
+        let peer_log = as_s6_2_15(&peer.stderr, verbosity_of(opts));
+        r.check(case, "log (s6 2.15's exec failure)", &log, &peer_log);
+    }
+    pc
+}
+
+/// The handler's argv for `h`.
+pub fn handler_argv(h: Handler, dir: &Path) -> Vec<String> {
     match h {
         Handler::Probe => probe(dir),
         Handler::Missing => vec!["/nonexistent/handler".into()],
@@ -608,19 +632,7 @@ fn ipcserver_table() {
         let (ours, peer) = (&sides[0], &sides[1]);
         match k.expect {
             Expect::Same => {
-                r.check(k.name, "exit code", &ours.code, &peer.code);
-                let pc = peercred(k.opts);
-                let log = documented_log(&without_spawn_hints(&ours.stderr), pc, &mut r, k.name);
-                if let Handler::Probe = k.handler {
-                    r.check(k.name, "log", &log, &peer.stderr);
-                } else {
-                    r.check(
-                        k.name,
-                        "log (s6 2.15's exec failure)",
-                        &log,
-                        &as_s6_2_15(&peer.stderr, verbosity_of(k.opts)),
-                    );
-                }
+                let pc = check_code_and_log(&mut r, k.name, k.opts, k.handler, ours, peer);
                 r.check(k.name, "socket mode", &ours.mode, &peer.mode);
                 let view = without_identity_vars(&ours.handler, pc, &mut r, k.name);
                 let view = documented_handler_view(&view, k.path, &mut r, k.name);

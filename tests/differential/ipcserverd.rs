@@ -2,8 +2,8 @@
 //! and on every kind of stdin that is not a listening socket.
 
 use super::ipcserver::{
-    Handler, as_s6_2_11_maxconn, as_s6_2_15, documented_log, peercred, serve_once, verbosity_of,
-    without_identity_vars, without_spawn_hints,
+    Handler, as_s6_2_11_maxconn, check_code_and_log, handler_argv, serve_once,
+    without_identity_vars,
 };
 use super::probe::*;
 use crate::util::*;
@@ -101,11 +101,7 @@ fn ipcserverd_table() {
                 resolve(prog).to_string_lossy().into_owned(),
             ];
             argv.extend(k.opts.iter().map(|s| s.to_string()));
-            argv.extend(match k.handler {
-                Handler::Probe => probe(&d.path),
-                Handler::Missing => vec!["/nonexistent/handler".into()],
-                Handler::NotExecutable => vec!["/etc/passwd".into()],
-            });
+            argv.extend(handler_argv(k.handler, &d.path));
             let argv = k.caller.wrap(&argv);
             sides.push(serve_once(
                 &argv,
@@ -119,18 +115,7 @@ fn ipcserverd_table() {
         }
         as_s6_2_11_maxconn(k.opts, &mut sides[0]);
         let (ours, peer) = (&sides[0], &sides[1]);
-        r.check(k.name, "exit code", &ours.code, &peer.code);
-        let pc = peercred(k.opts);
-        let log = documented_log(&without_spawn_hints(&ours.stderr), pc, &mut r, k.name);
-        match k.handler {
-            Handler::Probe => r.check(k.name, "log", &log, &peer.stderr),
-            _ => r.check(
-                k.name,
-                "log (s6 2.15's exec failure)",
-                &log,
-                &as_s6_2_15(&peer.stderr, verbosity_of(k.opts)),
-            ),
-        }
+        let pc = check_code_and_log(&mut r, k.name, k.opts, k.handler, ours, peer);
         r.check(k.name, "stdout (-1)", &ours.stdout, &peer.stdout);
         // The handler's signal state is documented apart (ipcserver(1)); the rest of
         // its view (fds, environment, groups) must be s6's.
