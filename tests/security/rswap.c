@@ -10,28 +10,26 @@
    Prints "ready" once the watch is in place, then one "swapped NAME" line per swap. */
 #include <stdio.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "watch.h"
 
 int main(int argc, char **argv) {
   if (argc < 4) return 100;
   int link = !strcmp(argv[1], "link");
   if (link && argc < 5) return 100;
   const char *dir = argv[2], *prefix = argv[3];
-  int fd = inotify_init1(0);
-  if (fd < 0 || inotify_add_watch(fd, dir, IN_CREATE) < 0) return 111;
-  setvbuf(stdout, NULL, _IOLBF, 0);
-  printf("ready\n");
+  int fd = watch_creates(dir);
+  if (fd < 0) return 111;
+  say_ready();
   unsigned long n = 0;
   char last[256] = "";
   for (;;) {
     char buf[16384] __attribute__((aligned(8)));
     ssize_t got = read(fd, buf, sizeof buf);
     if (got <= 0) continue;
-    for (char *p = buf; p < buf + got;) {
-      struct inotify_event *e = (struct inotify_event *)p;
-      p += sizeof *e + e->len;
+    FOR_EACH_EVENT(e, buf, got) {
       if (!e->len || !(e->mask & IN_ISDIR) || strncmp(e->name, prefix, strlen(prefix))) continue;
       /* Our own mkdir under that name is an event too. */
       if (!strcmp(e->name, last)) continue;

@@ -10,28 +10,26 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <unistd.h>
+
+#include "watch.h"
 
 int main(int argc, char **argv) {
   if (argc != 4) return 100;
   int dirmode = !strcmp(argv[1], "dir");
   const char *dir = argv[2], *target = argv[3];
-  int fd = inotify_init1(0);
-  if (fd < 0 || inotify_add_watch(fd, dir, IN_CREATE) < 0) return 111;
+  int fd = watch_creates(dir);
+  if (fd < 0) return 111;
   char spare[4096], away[4096];
   snprintf(spare, sizeof spare, "%s/zz-spare-link", dir);
-  setvbuf(stdout, NULL, _IOLBF, 0);
-  printf("ready\n");
+  say_ready();
   unsigned long n = 0;
   for (;;) {
     if (symlink(target, spare) < 0 && errno != EEXIST) return 111;
     char buf[16384] __attribute__((aligned(8)));
     ssize_t got = read(fd, buf, sizeof buf);
     if (got <= 0) continue;
-    for (char *p = buf; p < buf + got;) {
-      struct inotify_event *e = (struct inotify_event *)p;
-      p += sizeof *e + e->len;
+    FOR_EACH_EVENT(e, buf, got) {
       if (!e->len) continue;
       char name[4096];
       snprintf(name, sizeof name, "%s/%s", dir, e->name);
