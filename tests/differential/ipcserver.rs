@@ -315,6 +315,20 @@ pub fn check_code_and_log(
     pc
 }
 
+/// `run(prog, its directory)` for ours and then the peer (`progs`), each in a
+/// directory of its own for `case` under `dir`: their two sides, ours first.
+pub fn ours_and_peer(
+    dir: &Path,
+    case: &str,
+    progs: [&str; 2],
+    mut run: impl FnMut(&str, &Path) -> Side,
+) -> Vec<Side> {
+    let sides = ["ours", "peer"].into_iter().zip(progs);
+    sides
+        .map(|(side, prog)| run(prog, &side_dir(dir, case, side)))
+        .collect()
+}
+
 /// The handler's argv for `h`.
 pub fn handler_argv(h: Handler, dir: &Path) -> Vec<String> {
     match h {
@@ -607,9 +621,8 @@ fn ipcserver_table() {
     let d = Dir::new("dsv");
     let mut r = Report::default();
     for k in CASES {
-        let mut sides = Vec::new();
-        for (side, prog) in [("ours", "ipcserver"), ("peer", "s6-ipcserver")] {
-            let sd = side_dir(&d.path, k.name, side);
+        let progs = ["ipcserver", "s6-ipcserver"];
+        let mut sides = ours_and_peer(&d.path, k.name, progs, |prog, sd| {
             if k.file_at_path {
                 std::fs::write(sd.join(k.path), "").unwrap();
             }
@@ -618,16 +631,9 @@ fn ipcserver_table() {
             argv.push(k.path.into());
             argv.extend(handler_argv(k.handler, &d.path));
             let argv = k.caller.wrap(&argv);
-            sides.push(serve_once(
-                &argv,
-                k.env,
-                k.unset,
-                &sd,
-                &sd.join(k.path),
-                PROGS,
-                &d.path,
-            ));
-        }
+            let sock = sd.join(k.path);
+            serve_once(&argv, k.env, k.unset, sd, &sock, PROGS, &d.path)
+        });
         as_s6_2_11_maxconn(k.opts, &mut sides[0]);
         let (ours, peer) = (&sides[0], &sides[1]);
         match k.expect {

@@ -2,7 +2,7 @@
 //! and on every kind of stdin that is not a listening socket.
 
 use super::ipcserver::{
-    Handler, as_s6_2_11_maxconn, check_code_and_log, handler_argv, serve_once,
+    Handler, as_s6_2_11_maxconn, check_code_and_log, handler_argv, ours_and_peer, serve_once,
     without_identity_vars,
 };
 use super::probe::*;
@@ -92,9 +92,8 @@ fn ipcserverd_table() {
     let d = Dir::new("dsd");
     let mut r = Report::default();
     for k in CASES {
-        let mut sides = Vec::new();
-        for (side, prog) in [("ours", "ipcserverd"), ("peer", "s6-ipcserverd")] {
-            let sd = side_dir(&d.path, k.name, side);
+        let progs = ["ipcserverd", "s6-ipcserverd"];
+        let mut sides = ours_and_peer(&d.path, k.name, progs, |prog, sd| {
             let mut argv = vec![
                 "s6-ipcserver-socketbinder".to_string(),
                 "s".into(),
@@ -103,16 +102,8 @@ fn ipcserverd_table() {
             argv.extend(k.opts.iter().map(|s| s.to_string()));
             argv.extend(handler_argv(k.handler, &d.path));
             let argv = k.caller.wrap(&argv);
-            sides.push(serve_once(
-                &argv,
-                k.env,
-                &[],
-                &sd,
-                &sd.join("s"),
-                PROGS,
-                &d.path,
-            ));
-        }
+            serve_once(&argv, k.env, &[], sd, &sd.join("s"), PROGS, &d.path)
+        });
         as_s6_2_11_maxconn(k.opts, &mut sides[0]);
         let (ours, peer) = (&sides[0], &sides[1]);
         let pc = check_code_and_log(&mut r, k.name, k.opts, k.handler, ours, peer);
