@@ -30,9 +30,7 @@ set -eu
 
 ROUNDS=${ROUNDS:-9}
 CONNS=${CONNS:-500}
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
-. bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 bench_setup ipcacc s6-ipcserver-access ipcserver ipcserver-access ipcrules-cdb
 
 # The rules.

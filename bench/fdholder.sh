@@ -23,9 +23,7 @@ set -eu
 
 ROUNDS=${ROUNDS:-7}
 PAIRS=${PAIRS:-2000}
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
-. bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 bench_setup ipcfdh s6-fdholder-daemon ipcfdholder-daemon ipcfdholderd
 
 me=$(id -u)

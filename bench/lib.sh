@@ -1,6 +1,8 @@
-# Sourced by the bench scripts, with $top set to the repository: sets TARGET to the
-# directory of the release binaries. Unless TARGET is given, they are built with
-# `make all`, the way they are installed: static-pie for the host (see Makefile).
+# Sourced by the bench scripts, with $top set to the repository (by default the parent
+# of the script's directory): sets TARGET to the directory of the release binaries.
+# Unless TARGET is given, they are built with `make all`, the way they are installed:
+# static-pie for the host (see Makefile).
+top=${top:-$(cd "$(dirname "$0")/.." && pwd)}
 if [ -z "${TARGET:-}" ]; then
     make -s -C "$top" all >&2
     TARGET=$top/target/$(rustc -vV | sed -n 's/^host: //p')/release
@@ -25,10 +27,12 @@ need_built() {
     done
 }
 
-# bench_setup TMPNAME PEER PROG...: what a benchmark against an s6 peer needs: S6 set
-# to the peer program PEER (exit 111 without it), the client (need_ipcbench), the
-# programs PROG built in $TARGET (need_built), and a scratch directory (bench_tmpdir).
+# bench_setup TMPNAME PEER PROG...: what a benchmark against an s6 peer needs: the
+# repository as the working directory, S6 set to the peer program PEER (exit 111
+# without it), the client (need_ipcbench), the programs PROG built in $TARGET
+# (need_built), and a scratch directory (bench_tmpdir).
 bench_setup() {
+    cd "$top"
     S6=$(command -v "$2" || true)
     [ -n "$S6" ] || { echo "$0: $2 not installed (apt-get install s6)" >&2; exit 111; }
     need_ipcbench || exit 111
