@@ -1453,6 +1453,9 @@ fn ipcnotify_man_page_service_runs_as_written() {
         "mkdir -p run/service/foo".to_string(),
         block.join("\n"),
         "s6-supervise run/service/foo &\npids=\"$pids $!\"".to_string(),
+        // s6-svwait needs supervise/status, which s6-supervise writes once it runs.
+        "for i in $(seq 300); do [ -e run/service/foo/supervise/status ] && break; sleep 0.1; done"
+            .to_string(),
         format!("timeout 30 {wait}"),
         "s6-svstat -o up,ready run/service/foo".to_string(),
     ]
