@@ -315,7 +315,9 @@ impl<'a> Gate<'a> {
     /// Wait for the next request head and check it. `None`: the connection ends (the
     /// client closed it, idled out, or was refused; a refusal is queued and logged).
     fn next_request(&mut self) -> Result<Option<Request>, Error> {
-        let idle = deadline(self.cfg.idle_timeout);
+        // Both deadlines are taken when first needed: nothing blocks before the first
+        // wait, and a head that is all there needs neither (no clock read per request).
+        let mut idle: Option<Option<Instant>> = None;
         let mut header: Option<Option<Instant>> = None;
         let mut scanned = 0;
         loop {
@@ -323,11 +325,11 @@ impl<'a> Gate<'a> {
             self.client.input.consume(skip);
             scanned = usize::saturating_sub(scanned, skip);
             let live = self.client.input.live();
-            if !live.is_empty() && header.is_none() {
-                header = Some(deadline(self.cfg.header_timeout));
-            }
             if let Some(end) = request::head_end(live, scanned) {
                 return self.take_head(end);
+            }
+            if !live.is_empty() && header.is_none() {
+                header = Some(deadline(self.cfg.header_timeout));
             }
             scanned = live.len();
             if live.len() > MAX_HEAD {
@@ -343,7 +345,11 @@ impl<'a> Gate<'a> {
                 return Ok(None);
             }
             let _ = self.client.flush();
-            if !self.wait_for_request(header.unwrap_or(idle), header.is_some())? {
+            let until = match header {
+                Some(h) => h,
+                None => *idle.get_or_insert_with(|| deadline(self.cfg.idle_timeout)),
+            };
+            if !self.wait_for_request(until, header.is_some())? {
                 return Ok(None);
             }
         }
@@ -352,12 +358,16 @@ impl<'a> Gate<'a> {
     /// Parse the head of `end` bytes at the start of the client's input.
     fn take_head(&mut self, end: usize) -> Result<Option<Request>, Error> {
         let head = self.client.input.live().get(..end).unwrap_or_default();
-        let parsed = request::parse_request(head, &self.fields);
-        let line = request_line(head);
-        self.client.input.consume(end);
-        match parsed {
-            Ok(r) => Ok(Some(r)),
+        match request::parse_request(head, &self.fields) {
+            Ok(r) => {
+                self.client.input.consume(end);
+                Ok(Some(r))
+            }
             Err(Refusal { status, why }) => {
+                // Built only for a refusal: escaping every head costs more than the rest
+                // of its parsing.
+                let line = request_line(head);
+                self.client.input.consume(end);
                 self.refuse(&line, status, why);
                 Ok(None)
             }
@@ -836,28 +846,39 @@ impl<'a> Gate<'a> {
     ) -> Result<Option<Events>, Error> {
         let b = b.or(self.backend.as_ref());
         let flags = |on: bool, f: PollFlags| if on { f } else { PollFlags::empty() };
-        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(3);
+        // On the stack, not a Vec: a poll per wait, two waits per request. Unused
+        // slots stay out of the slice given to poll.
+        let spare = PollFd::new(&self.client.rd, PollFlags::empty());
+        let mut slots = [spare.clone(), spare.clone(), spare];
+        let mut n = 0;
+        let mut add = |fd| {
+            if let Some(slot) = slots.get_mut(n) {
+                *slot = fd;
+                n += 1;
+            }
+        };
         let client_rd = want.client_in || want.client_hup;
         if client_rd {
-            fds.push(PollFd::new(
+            add(PollFd::new(
                 &self.client.rd,
                 flags(want.client_in, PollFlags::IN),
             ));
         }
         if want.client_out {
-            fds.push(PollFd::from_borrowed_fd(self.client.wfd(), PollFlags::OUT));
+            add(PollFd::from_borrowed_fd(self.client.wfd(), PollFlags::OUT));
         }
         let backend = b.filter(|_| want.backend_in || want.backend_out);
         if let Some(b) = backend {
             let ev =
                 flags(want.backend_in, PollFlags::IN) | flags(want.backend_out, PollFlags::OUT);
-            fds.push(PollFd::new(&b.rd, ev));
+            add(PollFd::new(&b.rd, ev));
         }
+        let fds = slots.get_mut(..n).unwrap_or_default();
         if fds.is_empty() {
             return Err(Error::Internal("nothing to wait for".into()));
         }
         loop {
-            match rustix::event::poll(&mut fds, poll_timeout(until).as_ref()) {
+            match rustix::event::poll(fds, poll_timeout(until).as_ref()) {
                 Ok(0) if until.is_some_and(|u| Instant::now() >= u) => return Ok(None),
                 Ok(_) => break,
                 Err(Errno::INTR) => {}
