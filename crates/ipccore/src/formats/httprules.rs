@@ -20,8 +20,11 @@
 //! denied. Parsing is all or nothing: one bad line refuses the whole file, naming the
 //! line. This module holds no I/O: the gate reads the file.
 
-use regex_automata::meta::Regex;
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
+use std::cell::RefCell;
 
 /// Largest rules file read, in bytes: a file this size is a mistake, not a policy.
 pub const MAX_FILE: usize = 1 << 20;
@@ -86,8 +89,31 @@ struct Rule {
     line: usize,
     allow: bool,
     methods: Vec<String>,
-    path: Regex,
+    path: PathRegex,
     who: Vec<Principal>,
+}
+
+/// A compiled PATH: a lazy DFA, whose states are built as paths need them. The meta
+/// regex it replaced also compiled a reverse automaton, captures and literal
+/// prefilters, none of which a whole-path yes/no uses: that was most of a gate's start.
+#[derive(Debug, Clone)]
+struct PathRegex {
+    dfa: DFA,
+    cache: RefCell<Cache>,
+}
+
+impl PathRegex {
+    /// Whether the whole of `path` matches. A search error (the lazy DFA giving up,
+    /// which its configuration rules out) counts as a match: for a deny rule that
+    /// refuses, for an allow rule it lets through what the rule was written for, and
+    /// which rule applies stays the first matching one.
+    fn is_match(&self, path: &[u8]) -> bool {
+        let input = Input::new(path).anchored(Anchored::Yes).earliest(true);
+        let mut cache = self.cache.borrow_mut();
+        self.dfa
+            .try_search_fwd(&mut cache, &input)
+            .map_or(true, |m| m.is_some())
+    }
 }
 
 impl Rule {
@@ -240,7 +266,7 @@ fn parse_who(f: &[u8]) -> Result<Vec<Principal>, String> {
 /// Compile PATH anchored at both ends. The pattern is first parsed alone, so that one
 /// which is not a whole regex on its own (`a)|(b`) cannot escape the anchoring group it
 /// is then put in.
-fn compile_path(f: &[u8]) -> Result<Regex, String> {
+fn compile_path(f: &[u8]) -> Result<PathRegex, String> {
     let pat = std::str::from_utf8(f).map_err(|_| format!("path regex {} is not UTF-8", show(f)))?;
     let config = syntax::Config::new()
         .unicode(false)
@@ -251,11 +277,17 @@ fn compile_path(f: &[u8]) -> Result<Regex, String> {
         format!("invalid path regex {}: {why}", show(f))
     };
     syntax::parse_with(pat, &config).map_err(|e| bad(e.to_string()))?;
-    Regex::builder()
+    let dfa = DFA::builder()
         .syntax(config)
-        .configure(Regex::config().utf8_empty(false))
+        .thompson(
+            thompson::Config::new()
+                .utf8(false)
+                .which_captures(WhichCaptures::None),
+        )
         .build(&format!("^(?:{pat})$"))
-        .map_err(|e| bad(e.to_string()))
+        .map_err(|e| bad(e.to_string()))?;
+    let cache = RefCell::new(dfa.create_cache());
+    Ok(PathRegex { dfa, cache })
 }
 
 #[cfg(test)]
@@ -345,6 +377,58 @@ mod tests {
         assert!(e.why.starts_with("invalid path regex a)|(b: "), "{}", e.why);
         // A comment flag would swallow the closing anchor: refused, never unanchored.
         assert!(parse(b"allow * (?x)/a# *\n").is_err());
+    }
+
+    /// The lazy DFA decides as the meta regex (all engines) that PATH was first
+    /// compiled with did.
+    #[test]
+    fn the_lazy_dfa_agrees_with_the_meta_regex() {
+        use regex_automata::meta::Regex;
+        let pats = [
+            "(/v[0-9.]+)?/(containers|images)/json",
+            "/a|/ab",
+            "/x/[0-9]+",
+            "/a.b",
+            "(?i)/CASE",
+            "/containers/[^/]+/(start|stop|restart)",
+            "(?-u:\\b)/w\\b.*",
+            "",
+            ".*",
+            "/(a*)*b",
+            "/[\\x80-\\xff]+",
+            "(?s-u)/.",
+        ];
+        let paths: [&[u8]; 14] = [
+            b"/v1.40/containers/json",
+            b"/containers/json",
+            b"/v1/images/json/x",
+            b"/a",
+            b"/ab",
+            b"/abc",
+            b"/x/12",
+            b"/a\xffb",
+            b"/a\nb",
+            b"/case",
+            b"/containers/x/stop",
+            b"",
+            b"/w x",
+            b"/aaaab",
+        ];
+        let config = syntax::Config::new()
+            .unicode(false)
+            .utf8(false)
+            .dot_matches_new_line(true);
+        for pat in pats {
+            let ours = compile_path(pat.as_bytes()).unwrap();
+            let meta = Regex::builder()
+                .syntax(config)
+                .configure(Regex::config().utf8_empty(false))
+                .build(&format!("^(?:{pat})$"))
+                .unwrap();
+            for path in paths {
+                assert_eq!(ours.is_match(path), meta.is_match(path), "{pat} {path:?}");
+            }
+        }
     }
 
     #[test]
