@@ -29,6 +29,9 @@ use std::cell::RefCell;
 /// Largest rules file read, in bytes: a file this size is a mistake, not a policy.
 pub const MAX_FILE: usize = 1 << 20;
 
+/// The largest automaton a PATH may compile to (regex-automata's meta regex default).
+const NFA_SIZE_LIMIT: usize = 10 << 20;
+
 /// Who is asking: the kernel's view of the client, as the super-server passed it on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Client {
@@ -279,10 +282,15 @@ fn compile_path(f: &[u8]) -> Result<PathRegex, String> {
     syntax::parse_with(pat, &config).map_err(|e| bad(e.to_string()))?;
     let dfa = DFA::builder()
         .syntax(config)
+        // A PATH too big for the default cache gets the least cache it can run in,
+        // where the meta regex ran its NFA simulation instead: the same rules load.
+        .configure(DFA::config().skip_cache_capacity_check(true))
         .thompson(
             thompson::Config::new()
                 .utf8(false)
-                .which_captures(WhichCaptures::None),
+                .which_captures(WhichCaptures::None)
+                // The meta regex's limit: a PATH it refused stays refused.
+                .nfa_size_limit(Some(NFA_SIZE_LIMIT)),
         )
         .build(&format!("^(?:{pat})$"))
         .map_err(|e| bad(e.to_string()))?;
@@ -418,13 +426,33 @@ mod tests {
             .unicode(false)
             .utf8(false)
             .dot_matches_new_line(true);
-        for pat in pats {
-            let ours = compile_path(pat.as_bytes()).unwrap();
-            let meta = Regex::builder()
+        let meta = |pat: &str| {
+            Regex::builder()
                 .syntax(config)
                 .configure(Regex::config().utf8_empty(false))
                 .build(&format!("^(?:{pat})$"))
-                .unwrap();
+                .map_err(|e| e.to_string())
+        };
+        // Refused alike, with the same reason: too big an automaton.
+        for pat in [
+            "/a{1000}{1000}",
+            "/a{100}{100}",
+            "/a{300}{300}",
+            "/a{600}{600}",
+            "(?i)[a-z]{50}{50}",
+            "/.{2000}",
+        ] {
+            let theirs = meta(pat);
+            let ours = compile_path(pat.as_bytes()).map(|_| ());
+            match (&ours, &theirs) {
+                (Ok(()), Ok(_)) => {}
+                (Err(o), Err(t)) => assert!(o.ends_with(t), "{pat}: {o} / {t}"),
+                _ => panic!("{pat}: ours {ours:?}, meta {theirs:?}"),
+            }
+        }
+        for pat in pats {
+            let ours = compile_path(pat.as_bytes()).unwrap();
+            let meta = meta(pat).unwrap();
             for path in paths {
                 assert_eq!(ours.is_match(path), meta.is_match(path), "{pat} {path:?}");
             }
@@ -503,6 +531,11 @@ mod tests {
         }
         let e = parse(b"allow GET /\xff *\n").unwrap_err();
         assert_eq!(e.why, "path regex /\\xff is not UTF-8");
+        let e = err("allow GET /a{1000}{1000} *\n");
+        assert_eq!(
+            e.why,
+            "invalid path regex /a{1000}{1000}: error building NFA"
+        );
         let e = err("allow GET /( *\n");
         assert!(e.why.starts_with("invalid path regex /(: "), "{}", e.why);
         assert!(!e.why.contains('\n'));
