@@ -23,7 +23,7 @@
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::syntax;
-use regex_automata::{Anchored, Input};
+use regex_automata::{Anchored, Input, MatchKind};
 use std::cell::RefCell;
 
 /// Largest rules file read, in bytes: a file this size is a mistake, not a policy.
@@ -99,6 +99,8 @@ struct Rule {
 /// A compiled PATH: a lazy DFA, whose states are built as paths need them. The meta
 /// regex it replaced also compiled a reverse automaton, captures and literal
 /// prefilters, none of which a whole-path yes/no uses: that was most of a gate's start.
+/// It reports every match (`MatchKind::All`), so a search over the whole path ends at
+/// its end exactly when the whole path matches.
 #[derive(Debug, Clone)]
 struct PathRegex {
     dfa: DFA,
@@ -111,11 +113,11 @@ impl PathRegex {
     /// refuses, for an allow rule it lets through what the rule was written for, and
     /// which rule applies stays the first matching one.
     fn is_match(&self, path: &[u8]) -> bool {
-        let input = Input::new(path).anchored(Anchored::Yes).earliest(true);
+        let input = Input::new(path).anchored(Anchored::Yes);
         let mut cache = self.cache.borrow_mut();
         self.dfa
             .try_search_fwd(&mut cache, &input)
-            .map_or(true, |m| m.is_some())
+            .map_or(true, |m| m.is_some_and(|m| m.offset() == path.len()))
     }
 }
 
@@ -268,13 +270,17 @@ fn parse_who(f: &[u8]) -> Result<Vec<Principal>, String> {
 
 /// Compile PATH anchored at both ends. The pattern is first parsed alone, so that one
 /// which is not a whole regex on its own (`a)|(b`) cannot escape the anchoring group it
-/// is then put in.
+/// is then put in (`^(?:PATH)$`), and a `#` comment of `(?x)` cannot swallow that
+/// group's end.
 fn compile_path(f: &[u8]) -> Result<PathRegex, String> {
     let pat = std::str::from_utf8(f).map_err(|_| format!("path regex {} is not UTF-8", show(f)))?;
     let config = syntax::Config::new()
         .unicode(false)
         .utf8(false)
         .dot_matches_new_line(true);
+    if let Some(r) = compile_alone(pat, config) {
+        return Ok(r);
+    }
     let bad = |why: String| {
         let why = why.lines().last().unwrap_or("").trim().to_string();
         format!("invalid path regex {}: {why}", show(f))
@@ -282,20 +288,51 @@ fn compile_path(f: &[u8]) -> Result<PathRegex, String> {
     syntax::parse_with(pat, &config).map_err(|e| bad(e.to_string()))?;
     let dfa = DFA::builder()
         .syntax(config)
-        // A PATH too big for the default cache gets the least cache it can run in,
-        // where the meta regex ran its NFA simulation instead: the same rules load.
-        .configure(DFA::config().skip_cache_capacity_check(true))
-        .thompson(
-            thompson::Config::new()
-                .utf8(false)
-                .which_captures(WhichCaptures::None)
-                // The meta regex's limit: a PATH it refused stays refused.
-                .nfa_size_limit(Some(NFA_SIZE_LIMIT)),
-        )
+        .configure(dfa_config())
+        .thompson(nfa_config(NFA_SIZE_LIMIT))
         .build(&format!("^(?:{pat})$"))
         .map_err(|e| bad(e.to_string()))?;
     let cache = RefCell::new(dfa.create_cache());
     Ok(PathRegex { dfa, cache })
+}
+
+/// The usual case, parsed once: PATH compiled alone, its anchoring left to the search
+/// ([`PathRegex::is_match`]). Taken only where it accepts no file the anchoring group
+/// would refuse: no `#` in PATH (no comment to swallow the group's end), two levels of
+/// nesting and a kilobyte of automaton to spare for the group and the anchors. `None`
+/// sends PATH the way that names its error.
+fn compile_alone(pat: &str, config: syntax::Config) -> Option<PathRegex> {
+    if pat.contains('#') {
+        return None;
+    }
+    let nest = config.get_nest_limit().checked_sub(2)?;
+    let hir = syntax::parse_with(pat, &config.nest_limit(nest)).ok()?;
+    let nfa = thompson::Compiler::new()
+        .configure(nfa_config(NFA_SIZE_LIMIT - 1024))
+        .build_from_hir(&hir)
+        .ok()?;
+    let dfa = DFA::builder()
+        .configure(dfa_config())
+        .build_from_nfa(nfa)
+        .ok()?;
+    let cache = RefCell::new(dfa.create_cache());
+    Some(PathRegex { dfa, cache })
+}
+
+fn nfa_config(limit: usize) -> thompson::Config {
+    thompson::Config::new()
+        .utf8(false)
+        .which_captures(WhichCaptures::None)
+        // The meta regex's limit: a PATH it refused stays refused.
+        .nfa_size_limit(Some(limit))
+}
+
+fn dfa_config() -> regex_automata::hybrid::dfa::Config {
+    DFA::config()
+        .match_kind(MatchKind::All)
+        // A PATH too big for the default cache gets the least cache it can run in,
+        // where the meta regex ran its NFA simulation instead: the same rules load.
+        .skip_cache_capacity_check(true)
 }
 
 #[cfg(test)]
@@ -387,8 +424,8 @@ mod tests {
         assert!(parse(b"allow * (?x)/a# *\n").is_err());
     }
 
-    /// The lazy DFA decides as the meta regex (all engines) that PATH was first
-    /// compiled with did.
+    /// The lazy DFA accepts the PATHs and decides as the meta regex (all engines) that
+    /// PATH was first compiled with did.
     #[test]
     fn the_lazy_dfa_agrees_with_the_meta_regex() {
         use regex_automata::meta::Regex;
@@ -405,8 +442,17 @@ mod tests {
             "/(a*)*b",
             "/[\\x80-\\xff]+",
             "(?s-u)/.",
+            "/a#b",
+            "/a$",
+            "^/a",
+            "/a\\b",
+            "(?i)/a(?-i)B",
+            "/a(?x) b ",
         ];
-        let paths: [&[u8]; 14] = [
+        let paths: [&[u8]; 17] = [
+            b"/a#b",
+            b"/aB",
+            b"/Ab",
             b"/v1.40/containers/json",
             b"/containers/json",
             b"/v1/images/json/x",
@@ -426,27 +472,43 @@ mod tests {
             .unicode(false)
             .utf8(false)
             .dot_matches_new_line(true);
+        // What `compile_path` did before: the pattern parsed alone, then the meta regex
+        // of the anchored pattern.
         let meta = |pat: &str| {
+            syntax::parse_with(pat, &config).map_err(|_| "error parsing alone".to_string())?;
             Regex::builder()
                 .syntax(config)
                 .configure(Regex::config().utf8_empty(false))
                 .build(&format!("^(?:{pat})$"))
                 .map_err(|e| e.to_string())
         };
-        // Refused alike, with the same reason: too big an automaton.
-        for pat in [
+        // Refused alike; for too big an automaton, with the same reason (a syntax error
+        // is named by the pattern parsed alone, as before).
+        let deep = |k: usize| format!("{}/a{}", "(".repeat(k), ")".repeat(k));
+        let deep: Vec<String> = (240..252).map(deep).collect();
+        // The nesting limit falls inside the range: both sides of it are checked.
+        let loads = |p: &String| compile_path(p.as_bytes()).is_ok();
+        assert!(deep.iter().any(loads) && !deep.iter().all(loads));
+        for pat in deep.iter().map(String::as_str).chain([
+            "(?x)/a#",
+            "a)|(b",
+            "/(",
+            "/a\\",
             "/a{1000}{1000}",
             "/a{100}{100}",
             "/a{300}{300}",
             "/a{600}{600}",
             "(?i)[a-z]{50}{50}",
             "/.{2000}",
-        ] {
+        ]) {
             let theirs = meta(pat);
             let ours = compile_path(pat.as_bytes()).map(|_| ());
             match (&ours, &theirs) {
                 (Ok(()), Ok(_)) => {}
-                (Err(o), Err(t)) => assert!(o.ends_with(t), "{pat}: {o} / {t}"),
+                (Err(o), Err(t)) => assert!(
+                    o.ends_with(t) || t.starts_with("error parsing"),
+                    "{pat}: {o} / {t}"
+                ),
                 _ => panic!("{pat}: ours {ours:?}, meta {theirs:?}"),
             }
         }
