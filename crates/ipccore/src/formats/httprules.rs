@@ -24,13 +24,18 @@ use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind};
-use std::cell::RefCell;
+use regex_syntax::hir::Hir;
+use std::cell::{OnceCell, RefCell};
 
 /// Largest rules file read, in bytes: a file this size is a mistake, not a policy.
 pub const MAX_FILE: usize = 1 << 20;
 
 /// The largest automaton a PATH may compile to (regex-automata's meta regex default).
 const NFA_SIZE_LIMIT: usize = 10 << 20;
+
+/// The longest PATH whose compilation may wait for its first use (see
+/// [`compile_path`]).
+const DEFER_MAX: usize = 1024;
 
 /// Who is asking: the kernel's view of the client, as the super-server passed it on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,8 +97,34 @@ struct Rule {
     line: usize,
     allow: bool,
     methods: Vec<String>,
-    path: PathRegex,
+    path: Path,
     who: Vec<Principal>,
+}
+
+/// PATH as a rule holds it: compiled at load, or, when its compilation cannot fail
+/// (see [`compile_path`]), parsed at load and compiled at its first use. A gate runs
+/// per connection and most connections reach only the first few rules.
+#[derive(Debug, Clone)]
+enum Path {
+    Ready(PathRegex),
+    Deferred {
+        hir: Hir,
+        compiled: OnceCell<Option<PathRegex>>,
+    },
+}
+
+impl Path {
+    /// Whether the whole of `path` matches; `None` if a deferred PATH failed to compile
+    /// after all (which the size bound of [`compile_path`] rules out).
+    fn is_match(&self, path: &[u8]) -> Option<bool> {
+        match self {
+            Path::Ready(r) => Some(r.is_match(path)),
+            Path::Deferred { hir, compiled } => compiled
+                .get_or_init(|| build_alone(hir))
+                .as_ref()
+                .map(|r| r.is_match(path)),
+        }
+    }
 }
 
 /// A compiled PATH: a lazy DFA, whose states are built as paths need them. The meta
@@ -125,7 +156,9 @@ impl Rule {
     fn matches(&self, method: &[u8], path: &[u8], c: &Client) -> bool {
         (self.methods.is_empty() || self.methods.iter().any(|m| m.as_bytes() == method))
             && (self.who.is_empty() || self.who.iter().any(|p| p.matches(c)))
-            && self.path.is_match(path)
+            // A PATH that cannot run never allows: a deny rule applies, an allow
+            // rule does not.
+            && self.path.is_match(path).unwrap_or(!self.allow)
     }
 }
 
@@ -272,14 +305,27 @@ fn parse_who(f: &[u8]) -> Result<Vec<Principal>, String> {
 /// which is not a whole regex on its own (`a)|(b`) cannot escape the anchoring group it
 /// is then put in (`^(?:PATH)$`), and a `#` comment of `(?x)` cannot swallow that
 /// group's end.
-fn compile_path(f: &[u8]) -> Result<PathRegex, String> {
+///
+/// The usual PATH is parsed once, alone, and anchored by the search instead
+/// ([`PathRegex::is_match`]); its compilation waits for its first use when it cannot
+/// fail: without a counted repetition (`{n}`, the only construct that copies part of
+/// the automaton) and within [`DEFER_MAX`] bytes, the automaton stays far below
+/// [`NFA_SIZE_LIMIT`] (a few hundred bytes per pattern byte at most, a byte class
+/// having at most 128 ranges).
+fn compile_path(f: &[u8]) -> Result<Path, String> {
     let pat = std::str::from_utf8(f).map_err(|_| format!("path regex {} is not UTF-8", show(f)))?;
     let config = syntax::Config::new()
         .unicode(false)
         .utf8(false)
         .dot_matches_new_line(true);
-    if let Some(r) = compile_alone(pat, config) {
-        return Ok(r);
+    if let Some(hir) = parse_alone(pat, config) {
+        if !pat.contains('{') && pat.len() <= DEFER_MAX {
+            let compiled = OnceCell::new();
+            return Ok(Path::Deferred { hir, compiled });
+        }
+        if let Some(r) = build_alone(&hir) {
+            return Ok(Path::Ready(r));
+        }
     }
     let bad = |why: String| {
         let why = why.lines().last().unwrap_or("").trim().to_string();
@@ -293,23 +339,26 @@ fn compile_path(f: &[u8]) -> Result<PathRegex, String> {
         .build(&format!("^(?:{pat})$"))
         .map_err(|e| bad(e.to_string()))?;
     let cache = RefCell::new(dfa.create_cache());
-    Ok(PathRegex { dfa, cache })
+    Ok(Path::Ready(PathRegex { dfa, cache }))
 }
 
-/// The usual case, parsed once: PATH compiled alone, its anchoring left to the search
-/// ([`PathRegex::is_match`]). Taken only where it accepts no file the anchoring group
-/// would refuse: no `#` in PATH (no comment to swallow the group's end), two levels of
-/// nesting and a kilobyte of automaton to spare for the group and the anchors. `None`
-/// sends PATH the way that names its error.
-fn compile_alone(pat: &str, config: syntax::Config) -> Option<PathRegex> {
+/// PATH parsed alone, where that accepts no file the anchoring group would refuse: no
+/// `#` in PATH (no comment to swallow the group's end), and two levels of nesting to
+/// spare for the group. `None` sends PATH the way that names its error.
+fn parse_alone(pat: &str, config: syntax::Config) -> Option<Hir> {
     if pat.contains('#') {
         return None;
     }
     let nest = config.get_nest_limit().checked_sub(2)?;
-    let hir = syntax::parse_with(pat, &config.nest_limit(nest)).ok()?;
+    syntax::parse_with(pat, &config.nest_limit(nest)).ok()
+}
+
+/// The automaton of a PATH parsed alone, with a kilobyte to spare under the limit for
+/// what the anchoring group would have added.
+fn build_alone(hir: &Hir) -> Option<PathRegex> {
     let nfa = thompson::Compiler::new()
         .configure(nfa_config(NFA_SIZE_LIMIT - 1024))
-        .build_from_hir(&hir)
+        .build_from_hir(hir)
         .ok()?;
     let dfa = DFA::builder()
         .configure(dfa_config())
@@ -448,8 +497,11 @@ mod tests {
             "/a\\b",
             "(?i)/a(?-i)B",
             "/a(?x) b ",
+            "/v[0-9]{1,3}/x",
         ];
-        let paths: [&[u8]; 17] = [
+        let paths: [&[u8]; 19] = [
+            b"/v12/x",
+            b"/v1234/x",
             b"/a#b",
             b"/aB",
             b"/Ab",
@@ -515,8 +567,11 @@ mod tests {
         for pat in pats {
             let ours = compile_path(pat.as_bytes()).unwrap();
             let meta = meta(pat).unwrap();
+            let deferred = matches!(ours, Path::Deferred { .. });
+            assert_eq!(deferred, !pat.contains(['#', '{']), "{pat}");
             for path in paths {
-                assert_eq!(ours.is_match(path), meta.is_match(path), "{pat} {path:?}");
+                let want = Some(meta.is_match(path));
+                assert_eq!(ours.is_match(path), want, "{pat} {path:?}");
             }
         }
     }
