@@ -1178,7 +1178,7 @@ fn listening_mode_reads_the_rules_again_and_fails_closed() {
         "{log}"
     );
     assert_eq!(
-        warned("ipchttpgate: warning: refuse 0:0: the rules file is broken"),
+        warned("ipchttpgate: info: refuse uid 0: the rules file is broken"),
         3,
         "{log}"
     );
@@ -1227,7 +1227,7 @@ sys.stdin.read()
     wait_output(&mut attacker, 30, "attacker");
     let log = g.log();
     assert_eq!(
-        log.matches("ipchttpgate: warning: deny 1501:1501 count 2/2\n")
+        log.matches("ipchttpgate: info: deny 1501:1501 count 2/2\n")
             .count(),
         2,
         "{log}"

@@ -333,8 +333,10 @@ impl Listen {
             Ok(taken) => Some(taken),
             Err(count) => {
                 let local = self.shared.cfg.limits.localmaxconn;
+                // s6-ipcserverd's line; at -v 1 and up only, since -v 0 means fatal
+                // errors only here.
                 let msg = format!("deny {uid}:{gid} count {count}/{local}");
-                self.shared.diag.warn(msg);
+                self.shared.diag.notice(msg);
                 None
             }
         }
@@ -355,10 +357,7 @@ impl Listen {
             return;
         };
         let Some(rules) = self.rules.current(&diag) else {
-            diag.warn(format!(
-                "refuse {}:{}: the rules file is broken",
-                cred.uid, cred.gid
-            ));
+            diag.notice(format!("refuse uid {}: the rules file is broken", cred.uid));
             return;
         };
         let peer = peer::lookup(&conn, cred.pid);
