@@ -55,6 +55,11 @@ pub(super) fn stdin_listens() -> bool {
 /// the set-up of signals and pipes (111). Nothing after the start is fatal: a
 /// connection's failure is logged and ends that connection only.
 pub(super) fn serve(cfg: &IpchttpgateConfig, diag: &Diag) -> Result<u8, Error> {
+    // First: a TERM or INT before this kills the process (or is lost, where the caller
+    // left it ignored) instead of giving exit 0.
+    let trapped = [sig::SIGTERM, sig::SIGINT];
+    let sigs = SelfPipe::new(&trapped)?;
+    crate::sys::spawn::unblock(&trapped);
     let listener = crate::sys::fd::adopt_listener(0, "stdin")?;
     let domain = rustix::net::sockopt::socket_domain(&listener).op("get socket domain")?;
     let ty = rustix::net::sockopt::socket_type(&listener).op("get socket type")?;
@@ -64,9 +69,6 @@ pub(super) fn serve(cfg: &IpchttpgateConfig, diag: &Diag) -> Result<u8, Error> {
         ));
     }
     let rules = RulesFile::load(cfg.rules.clone())?;
-    let trapped = [sig::SIGTERM, sig::SIGINT];
-    let sigs = SelfPipe::new(&trapped)?;
-    crate::sys::spawn::unblock(&trapped);
     rustix::io::ioctl_fionbio(&listener, true).op("set listening socket non-blocking")?;
     let flags = PipeFlags::CLOEXEC | PipeFlags::NONBLOCK;
     let (wake_rd, wake_wr) = rustix::pipe::pipe_with(flags).op("create pipe")?;
