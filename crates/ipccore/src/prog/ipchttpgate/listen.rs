@@ -12,8 +12,11 @@
 //! client whose uid has `-C` connections already is closed at once. The rules file is
 //! looked at (stat) at each accept and read again when it changed; a broken one closes
 //! every new connection until it is fixed, since serving by the old, perhaps looser,
-//! rules would be failing open. What this leaves out: SIGHUP and SIGQUIT (only TERM and
-//! INT, which end the process and every connection in flight), and `LISTEN_FDS`.
+//! rules would be failing open. SIGPIPE stays ignored, as the Rust runtime leaves it
+//! before `main` (the gate never execs, so never restores it): a write to a client or
+//! backend that is gone fails with EPIPE and ends that connection only. What this
+//! leaves out: SIGHUP and SIGQUIT (only TERM and INT, which end the process and every
+//! connection in flight), `LISTEN_FDS` (fd 3), and a `-1` readiness line.
 
 use super::conn::Gate;
 use super::{FileKey, Identity, IpchttpgateConfig, read_rules};
