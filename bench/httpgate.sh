@@ -1,25 +1,29 @@
 #!/bin/sh
-# HTTP access control in front of a Unix-socket API: ipchttpgate under ipcserver vs
-# HAProxy with the same path ACL (the docker socket proxy's design) vs nginx, side by
-# side in one run, all three in front of the same backend.
+# HTTP access control in front of a Unix-socket API: ipchttpgate under ipcserver, and
+# ipchttpgate serving its listening socket itself, vs HAProxy with the same path ACL
+# (the docker socket proxy's design) vs nginx, side by side in one run, all four in
+# front of the same backend.
 #
 # The backend is nginx on a Unix socket answering every request with a small JSON body
 # (one worker per core, keep-alive without a request limit). Each front allows
 # `GET (/vN)?/(containers|images)/json` and refuses the rest with 403:
 #   ours:    ipcserver -a 0666 SOCK ipchttpgate -v 0 -r RULES BACKEND
+#   listen:  "ipchttpgate (listening)": ipcserver-socketbinder -a 0666 SOCK ipchttpgate
+#            -v 0 -r RULES BACKEND, one process, a thread per connection
 #   haproxy: one process (nbthread = cores), `http-request deny` unless the ACL matches,
 #            server connections kept alive
 #   nginx:   one worker per core, a regex `location` with `limit_except GET`, upstream
 #            keepalive
 # Three loads, each by `ipcbench http` (crates/ipcbench), ROUNDS times, fronts
-# alternating ours, haproxy, nginx:
+# alternating ours, listen, haproxy, nginx:
 #   keep1:  1 connection x N requests, kept alive
 #   keep16: CONNS connections x PER requests each, kept alive
 #   one:    CONNS clients x ONE requests, one connection per request
 # For each: requests/s (median over rounds), and the front's CPU per request: user +
 # system time of the front's processes over the run (for ours, ipcserver and every
-# ipchttpgate it reaped: /proc/PID/stat utime+stime+cutime+cstime; for HAProxy and
-# nginx, the master and its workers), in microseconds. Targets (issue 24): kept-alive
+# ipchttpgate it reaped: /proc/PID/stat utime+stime+cutime+cstime; for the listening
+# gate, its one process, every thread included; for HAProxy and nginx, the master and
+# its workers), in microseconds. Targets (issue 24): kept-alive
 # requests/s >= 1.0x HAProxy at <= 1.0x its CPU per request; one request per connection
 # >= 0.5x HAProxy (a process per connection is the UCSPI price).
 #
@@ -38,7 +42,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 need_ipcbench || exit 111
 BIN=${BIN:-$TARGET}
 BIN=$(cd "$BIN" && pwd)
-for p in "$BIN/ipcserver" "$BIN/ipchttpgate" haproxy nginx; do
+for p in "$BIN/ipcserver" "$BIN/ipcserver-socketbinder" "$BIN/ipchttpgate" haproxy nginx; do
   command -v "$p" >/dev/null || { echo "bench/httpgate.sh: missing $p" >&2; exit 100; }
 done
 NGINX=$(command -v nginx)
@@ -98,6 +102,11 @@ EOF
   "$BIN/ipchttpgate" -v 0 -r "$dir/rules" "$dir/backend.sock" > "$dir/ours.ready" &
 ours=$!
 pids="$pids $ours"
+# The socketbinder execs into the gate: $! is the gate's one process.
+"$BIN/ipcserver-socketbinder" -a 0666 "$dir/listen.sock" \
+  "$BIN/ipchttpgate" -v 0 -r "$dir/rules" "$dir/backend.sock" 2>"$dir/listen.stderr" &
+listen=$!
+pids="$pids $listen"
 
 cat > "$dir/haproxy.cfg" <<EOF
 global
@@ -142,7 +151,7 @@ nginx=$!
 pids="$pids $nginx"
 
 # Wait for every socket; check that each front allows and refuses the same.
-for s in backend ours haproxy nginx; do
+for s in backend ours listen haproxy nginx; do
   i=0
   while [ ! -S "$dir/$s.sock" ]; do
     i=$((i + 1)); [ $i -lt 500 ] || { echo "bench/httpgate.sh: $s did not start" >&2; cat "$dir"/*.stderr "$dir"/*/stderr >&2; exit 111; }
@@ -150,7 +159,8 @@ for s in backend ours haproxy nginx; do
   done
 done
 sleep 0.2
-for f in ours haproxy nginx; do
+fronts="ours listen haproxy nginx"
+for f in $fronts; do
   "$IPCBENCH" http -n 2 -u /v1.40/containers/json "$dir/$f.sock" | grep -q ' errors=0 ' ||
     { echo "bench/httpgate.sh: $f does not pass an allowed request" >&2; exit 111; }
   "$IPCBENCH" http -n 2 -e 403 -u /v1.40/containers/create "$dir/$f.sock" | grep -q ' errors=0 ' ||
@@ -184,11 +194,11 @@ one() {
     'BEGIN { printf "%s %.2f %s\n", r, (a - b) / t * 1e6 / n, e }' >> "$dir/res.$front.$load"
 }
 
-echo "ipchttpgate vs HAProxy vs nginx: $ROUNDS rounds; keep1 1x$N kept alive, keep16 ${CONNS}x$PER kept alive, one ${CONNS}x$ONE one per connection"
+echo "ipchttpgate (under ipcserver: ours; listening: listen) vs HAProxy vs nginx: $ROUNDS rounds; keep1 1x$N kept alive, keep16 ${CONNS}x$PER kept alive, one ${CONNS}x$ONE one per connection"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(uname -sr); $("$HAPROXY" -v | head -n 1); $("$NGINX" -v 2>&1)"
 r=0
 while [ "$r" -lt "$ROUNDS" ]; do
-  for f in ours haproxy nginx; do
+  for f in $fronts; do
     eval "pid=\$$f"
     one "$f" "$pid" keep1 -c 1 -n "$N" -k
     one "$f" "$pid" keep16 -c "$CONNS" -n "$PER" -k
@@ -201,22 +211,33 @@ done
 median() {
   awk "{ print \$$2 }" "$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-printf '%-7s %-8s %12s %14s %7s\n' load front 'req/s' 'CPU us/req' errors
+# label FRONT: the name a front is reported under.
+label() {
+  case $1 in
+    ours) echo 'ipchttpgate' ;;
+    listen) echo 'ipchttpgate (listening)' ;;
+    *) echo "$1" ;;
+  esac
+}
+printf '%-7s %-24s %12s %14s %7s\n' load front 'req/s' 'CPU us/req' errors
 for load in keep1 keep16 one; do
-  for f in ours haproxy nginx; do
+  for f in $fronts; do
     rate=$(median "$dir/res.$f.$load" 1)
     cpu=$(median "$dir/res.$f.$load" 2)
     errs=$(awk '{ e += $3 } END { print e }' "$dir/res.$f.$load")
-    printf '%-7s %-8s %12.1f %14.2f %7s\n' "$load" "$f" "$rate" "$cpu" "$errs"
+    printf '%-7s %-24s %12.1f %14.2f %7s\n' "$load" "$(label "$f")" "$rate" "$cpu" "$errs"
     eval "rate_${f}_$load=$rate cpu_${f}_$load=$cpu"
   done
 done
 for load in keep1 keep16 one; do
-  eval "o=\$rate_ours_$load h=\$rate_haproxy_$load x=\$rate_nginx_$load"
-  eval "co=\$cpu_ours_$load ch=\$cpu_haproxy_$load cx=\$cpu_nginx_$load"
+  eval "h=\$rate_haproxy_$load x=\$rate_nginx_$load"
+  eval "ch=\$cpu_haproxy_$load cx=\$cpu_nginx_$load"
   case $load in one) target='req/s >= 0.5x HAProxy' ;; *) target='req/s >= 1.0x HAProxy at <= 1.0x its CPU' ;; esac
-  awk -v l="$load" -v o="$o" -v h="$h" -v x="$x" -v co="$co" -v ch="$ch" -v cx="$cx" -v t="$target" 'BEGIN {
-    printf "%-7s ours/haproxy req/s %.2fx, CPU %.2fx; ours/nginx req/s %.2fx, CPU %.2fx (target: %s)\n",
-      l, o / h, (ch > 0 ? co / ch : 0), o / x, (cx > 0 ? co / cx : 0), t
-  }'
+  for f in ours listen; do
+    eval "o=\$rate_${f}_$load co=\$cpu_${f}_$load"
+    awk -v l="$load" -v f="$f" -v o="$o" -v h="$h" -v x="$x" -v co="$co" -v ch="$ch" -v cx="$cx" -v t="$target" 'BEGIN {
+      printf "%-7s %s/haproxy req/s %.2fx, CPU %.2fx; %s/nginx req/s %.2fx, CPU %.2fx (target: %s)\n",
+        l, f, o / h, (ch > 0 ? co / ch : 0), f, o / x, (cx > 0 ? co / cx : 0), t
+    }'
+  done
 done

@@ -4,6 +4,7 @@
 //! setpriv; and in front of podman's API service with the read-only preset.
 
 use crate::util::*;
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,49 @@ impl Gate {
     /// The backend, and `ipcserver -a 0666 SOCK [chain...] ipchttpgate ARGS -r RULES
     /// BACKEND`; `None` when a peer is missing (outside CI).
     fn start(tag: &str, rules: &str, args: &[&str], chain: &[&str]) -> Option<Gate> {
+        Gate::start_with(
+            tag,
+            rules,
+            |sock, gate| {
+                let mut prog: Vec<&str> = chain.to_vec();
+                prog.extend(gate.iter().map(|a| a.to_str().unwrap()));
+                server(&["-a", "0666"], sock, &prog)
+            },
+            args,
+        )
+    }
+
+    /// The backend, and `BINDER -a 0666 SOCK ipchttpgate ARGS -r RULES BACKEND`: the
+    /// gate in listening mode, one process (a shell prints the readiness line once the
+    /// socket listens, and becomes the gate). `None` when a peer is missing.
+    fn listening(tag: &str, rules: &str, args: &[&str], binder: &OsStr) -> Option<Gate> {
+        let ours = Path::new(binder).is_absolute();
+        if !ours && !have(&binder.to_string_lossy()) {
+            return None;
+        }
+        Gate::start_with(
+            tag,
+            rules,
+            |sock, gate| {
+                let mut c = Command::new(binder);
+                c.args(["-a", "0666"])
+                    .arg(sock)
+                    .args(["sh", "-c", "echo ready; exec \"$0\" \"$@\""])
+                    .args(gate);
+                Server::start(c)
+            },
+            args,
+        )
+    }
+
+    /// The backend, the rules file, and the gate `start` makes of the socket's path and
+    /// the gate's command line.
+    fn start_with(
+        tag: &str,
+        rules: &str,
+        start: impl FnOnce(&Path, &[OsString]) -> Server,
+        args: &[&str],
+    ) -> Option<Gate> {
         if !have("python3") || !have("curl") || !have("setpriv") {
             return None;
         }
@@ -59,13 +103,10 @@ impl Gate {
         ]));
         std::fs::write(d.join("rules"), rules).unwrap();
         let sock = d.join("g.sock");
-        let gate_bin = bin("ipchttpgate");
-        let mut prog: Vec<&str> = chain.to_vec();
-        prog.push(gate_bin.to_str().unwrap());
-        prog.extend(args);
-        let rules_path = d.join("rules");
-        prog.extend(["-r", rules_path.to_str().unwrap(), bsock.to_str().unwrap()]);
-        let gate = server(&["-a", "0666"], &sock, &prog);
+        let mut gate: Vec<OsString> = vec![bin("ipchttpgate").into()];
+        gate.extend(args.iter().map(OsString::from));
+        gate.extend(["-r".into(), d.join("rules").into(), bsock.into()]);
+        let gate = start(&sock, &gate);
         Some(Gate {
             d,
             _backend: backend,
@@ -180,7 +221,8 @@ fn reads_pass_and_writes_are_refused_by_uid_and_gid() {
 
 #[test]
 fn identity_fields_are_the_kernels_and_forged_ones_are_removed() {
-    let Some(g) = Gate::start("hgident", RULES, &[], &[]) else {
+    // -c and -C are accepted in handler mode too, where they do nothing.
+    let Some(g) = Gate::start("hgident", RULES, &["-c", "1", "-C", "1"], &[]) else {
         return;
     };
     let forged = [
@@ -486,6 +528,11 @@ fn upgrade_turns_the_connection_into_a_raw_relay() {
     let Some(g) = Gate::start("hgupg", RULES, &[], &[]) else {
         return;
     };
+    upgrade_round_trip(&g);
+}
+
+/// An upgrade through `g`: the early bytes, then 500 kB both ways, then the half-close.
+fn upgrade_round_trip(g: &Gate) {
     let mut s = connect(&g.sock);
     // Bytes after the request in the same write are the first of the raw stream.
     s.write_all(
@@ -971,4 +1018,297 @@ fn sigterm_ends_an_upgraded_connection() {
     unsafe_kill(gates[0], 15);
     assert_eq!(read_until_closed(&mut s), b"");
     assert!(eventually(10, || g.gate.children().is_empty()));
+}
+
+// Listening mode: the gate on a listening socket (fd 0) of its own, one process for
+// every connection.
+
+/// Our socketbinder and s6's (the real peer, from PATH).
+fn binders() -> [OsString; 2] {
+    [
+        bin("ipcserver-socketbinder").into(),
+        s6("s6-ipcserver-socketbinder"),
+    ]
+}
+
+/// A GET on a new connection, `Connection: close`; the whole answer.
+fn get_close(g: &Gate, path: &str) -> String {
+    g.raw(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+}
+
+/// The number of threads of process `pid`.
+fn threads(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .count()
+}
+
+#[test]
+fn listening_mode_judges_by_the_kernels_identity() {
+    let rules = format!("{RULES}allow GET /grp/any group=4244\n");
+    for binder in binders() {
+        let Some(g) = Gate::listening("hglid", &rules, &["-v", "2"], &binder) else {
+            continue;
+        };
+        let start = "http://localhost/v1.40/containers/abc/start";
+        assert_eq!(g.status(MEMBER, &["-X", "POST", start]), "200");
+        assert_eq!(g.status(OUTSIDER, &["-X", "POST", start]), "403");
+        let reads = "http://localhost/v1.40/containers/json";
+        assert_eq!(g.status(OUTSIDER, &[reads]), "200");
+        let grp = ["--reuid", "1502", "--regid", "1502", "--groups", "4244"];
+        assert_eq!(g.status(&grp, &["http://localhost/grp/any"]), "200");
+        assert_eq!(g.status(OUTSIDER, &["http://localhost/grp/any"]), "403");
+        let forged = ["-H", "X-Remote-Uid: 0", "-H", "x-remote-groups: 0"];
+        let mut args = vec!["http://localhost/echo/who"];
+        args.extend(forged);
+        let out = g.curl(MEMBER, &args).assert_code(0).out();
+        let fields: Vec<&str> = out
+            .lines()
+            .filter(|l| l.to_ascii_lowercase().starts_with("h x-remote-"))
+            .collect();
+        assert_eq!(fields.len(), 4, "{out}");
+        assert_eq!(
+            &fields[..3],
+            [
+                "H X-Remote-Uid: 1500",
+                "H X-Remote-Gid: 4243",
+                "H X-Remote-Groups: 4243"
+            ],
+            "{out}"
+        );
+        assert!(fields[3].starts_with("H X-Remote-Pid: "), "{out}");
+        assert!(g.requests().contains("H X-Remote-Groups: 1502,4244\n"));
+        // One process served it all, and said whom it let in.
+        assert!(g.gate.children().is_empty());
+        let log = g.log();
+        assert!(log.contains("ipchttpgate: info: allow 1500:4243 count 1/40 client pid "));
+        assert!(log.contains(
+            "ipchttpgate: info: deny uid 1501 POST /v1.40/containers/abc/start: no rule\n"
+        ));
+    }
+}
+
+#[test]
+fn listening_mode_leaks_no_fd_over_200_connections() {
+    let binder = OsString::from(bin("ipcserver-socketbinder"));
+    let Some(g) = Gate::listening("hglfd", RULES, &[], &binder) else {
+        return;
+    };
+    let pid = g.gate.pid();
+    let reads = "/v1.40/containers/json";
+    // Counted once the gate has served (and so set itself up).
+    assert!(get_close(&g, reads).starts_with("HTTP/1.1 200 OK\r\n"));
+    // A connection's thread closes its fds before it ends.
+    assert!(eventually(30, || threads(pid) == 1));
+    let before = g.gate.fd_count();
+    for i in 0..100 {
+        match i % 3 {
+            0 => assert!(get_close(&g, reads).starts_with("HTTP/1.1 200 OK\r\n")),
+            1 => assert!(get_close(&g, "/nothing").starts_with("HTTP/1.1 403 Forbidden\r\n")),
+            // Gone before the answer: the gate's write fails (EPIPE, not SIGPIPE).
+            _ => {
+                let mut s = connect(&g.sock);
+                s.write_all(b"GET /chunked/big HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .unwrap();
+            }
+        }
+    }
+    let sock = g.sock.clone();
+    let clients: Vec<_> = (0..100)
+        .map(|_| {
+            let sock = sock.clone();
+            std::thread::spawn(move || {
+                let mut s = connect(&sock);
+                s.write_all(
+                    b"GET /v1.40/images/json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                )
+                .unwrap();
+                String::from_utf8_lossy(&read_until_closed(&mut s)).into_owned()
+            })
+        })
+        .collect();
+    for c in clients {
+        let got = c.join().unwrap();
+        assert!(got.starts_with("HTTP/1.1 200 OK\r\n"), "{got}");
+    }
+    assert!(
+        eventually(30, || g.gate.fd_count() == before && threads(pid) == 1),
+        "fds {} (before: {before}), threads {}",
+        g.gate.fd_count(),
+        threads(pid)
+    );
+    assert!(get_close(&g, reads).starts_with("HTTP/1.1 200 OK\r\n"));
+    assert_eq!(proc_state(pid).map(|c| c != 'Z'), Some(true));
+}
+
+#[test]
+fn listening_mode_reads_the_rules_again_and_fails_closed() {
+    let binder = OsString::from(bin("ipcserver-socketbinder"));
+    let Some(g) = Gate::listening("hglrules", "allow GET /a *\n", &[], &binder) else {
+        return;
+    };
+    let rules = g.d.join("rules");
+    let code = |path: &str| {
+        let got = get_close(&g, path);
+        got.get(9..12).unwrap_or("closed").to_string()
+    };
+    assert_eq!((code("/a"), code("/b")), ("200".into(), "403".into()));
+    // Each version has its own size: a change shows even within one timestamp tick.
+    std::fs::write(&rules, "allow GET /b *\n# now b\n").unwrap();
+    assert_eq!((code("/a"), code("/b")), ("403".into(), "200".into()));
+    std::fs::write(&rules, "allow GET /b *\npermit GET /a *\n").unwrap();
+    assert_eq!((code("/a"), code("/b")), ("closed".into(), "closed".into()));
+    std::fs::write(&rules, "allow GET /(a|b) *\n").unwrap();
+    assert_eq!((code("/a"), code("/b")), ("200".into(), "200".into()));
+    std::fs::remove_file(&rules).unwrap();
+    assert_eq!(code("/a"), "closed");
+    std::fs::write(&rules, "allow GET /a *\n").unwrap();
+    assert_eq!((code("/a"), code("/b")), ("200".into(), "403".into()));
+    let log = g.log();
+    let warned = |w: &str| log.lines().filter(|l| l.contains(w)).count();
+    assert_eq!(
+        warned(
+            "line 2: unknown action permit (allow or deny): refusing connections until the rules file is fixed"
+        ),
+        1,
+        "{log}"
+    );
+    assert_eq!(
+        warned("No such file or directory: refusing connections"),
+        1,
+        "{log}"
+    );
+    assert_eq!(
+        warned("ipchttpgate: info: refuse uid 0: the rules file is broken"),
+        3,
+        "{log}"
+    );
+}
+
+/// `-C`: a uid holding connections open cannot take the places of another uid's.
+#[test]
+fn listening_mode_per_uid_limit_keeps_other_uids_in() {
+    let binder = OsString::from(bin("ipcserver-socketbinder"));
+    let args = ["-c", "4", "-C", "2"];
+    let Some(g) = Gate::listening("hglimit", RULES, &args, &binder) else {
+        return;
+    };
+    // The attacker opens 4 connections (maxconn), sends nothing, and reports how many
+    // the gate closed; then holds the rest until its stdin closes.
+    let script = r#"
+import socket, sys, select, time
+socks = []
+for _ in range(4):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); socks.append(s)
+closed, end = set(), time.time() + 20
+while len(closed) < 2 and time.time() < end:
+    r, _, _ = select.select([s for s in socks if s not in closed], [], [], 0.1)
+    for s in r:
+        if s.recv(1) == b"": closed.add(s)
+print("closed", len(closed), flush=True)
+sys.stdin.read()
+"#;
+    let mut attacker = Command::new("setpriv")
+        .args(OUTSIDER)
+        .args(["--", PY, "-c", script])
+        .arg(&g.sock)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let out = attacker.stdout.take().unwrap();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).unwrap();
+    assert_eq!(line, "closed 2\n");
+    // Two slots are the attacker's; another uid still gets in.
+    let reads = "http://localhost/v1.40/containers/json";
+    assert_eq!(g.status(MEMBER, &[reads]), "200");
+    assert_eq!(g.status(MEMBER, &[reads]), "200");
+    drop(attacker.stdin.take());
+    wait_output(&mut attacker, 30, "attacker");
+    let log = g.log();
+    assert_eq!(
+        log.matches("ipchttpgate: info: deny 1501:1501 count 2/2\n")
+            .count(),
+        2,
+        "{log}"
+    );
+}
+
+/// `-c`: at maxconn the next client waits in the backlog, and is served once a
+/// connection ends.
+#[test]
+fn listening_mode_at_maxconn_clients_wait() {
+    let binder = OsString::from(bin("ipcserver-socketbinder"));
+    let Some(g) = Gate::listening("hglmax", RULES, &["-c", "1"], &binder) else {
+        return;
+    };
+    let first = connect(&g.sock);
+    let mut second = connect(&g.sock);
+    second
+        .write_all(b"GET /v1.40/images/json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    let e = read_once(&mut second, &mut buf).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock, "{e}");
+    drop(first);
+    let got = String::from_utf8_lossy(&read_until_closed(&mut second)).into_owned();
+    assert!(got.starts_with("HTTP/1.1 200 OK\r\n"), "{got}");
+}
+
+#[test]
+fn listening_mode_sigterm_and_sigint_exit_0() {
+    let binder = OsString::from(bin("ipcserver-socketbinder"));
+    for sig in [15, 2] {
+        let Some(g) = Gate::listening("hglterm", RULES, &[], &binder) else {
+            return;
+        };
+        // Served: the signals are trapped by now (the readiness line comes before).
+        assert!(get_close(&g, "/v1.40/images/json").starts_with("HTTP/1.1 200 OK\r\n"));
+        // A connection in flight is cut.
+        let mut s = connect(&g.sock);
+        s.write_all(b"GET /v1.40/images/json HTTP/1.1\r\n").unwrap();
+        let Gate { gate, .. } = g;
+        let out = gate.stop_with(sig);
+        assert_eq!(out.status.code(), Some(0), "{}", out.err());
+        assert_eq!(read_until_closed(&mut s), b"");
+    }
+}
+
+#[test]
+fn listening_mode_wants_a_unix_stream_socket() {
+    let d = Dir::new("hgltcp");
+    std::fs::write(d.join("rules"), "allow * /.* *\n").unwrap();
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut c = Command::new(bin("ipchttpgate"));
+    c.arg("-r")
+        .arg(d.join("rules"))
+        .arg("/nowhere")
+        .stdin(Stdio::from(std::os::fd::OwnedFd::from(tcp)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // Not run_timeout, which gives the command /dev/null as stdin.
+    let mut child = c.spawn().unwrap();
+    drop(c);
+    let out = wait_output(&mut child, 30, "ipchttpgate");
+    out.assert_code(100);
+    assert_eq!(
+        out.err().lines().next(),
+        Some("ipchttpgate: fatal: stdin is a listening socket, but not a Unix stream socket")
+    );
+}
+
+/// A connection the gate accepted itself is one fd both ways: the 101 relay still
+/// passes the half-close on.
+#[test]
+fn listening_mode_relays_an_upgrade() {
+    let binder = OsString::from(bin("ipcserver-socketbinder"));
+    let Some(g) = Gate::listening("hglupg", RULES, &[], &binder) else {
+        return;
+    };
+    upgrade_round_trip(&g);
+    upgrade_round_trip(&g);
 }

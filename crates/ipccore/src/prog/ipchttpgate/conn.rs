@@ -235,25 +235,27 @@ pub(super) struct Gate<'a> {
 }
 
 impl<'a> Gate<'a> {
-    /// The gate for the client on fds 0 and 1.
+    /// The gate for the client read on `rd` and written on `wr`, or on `rd` too when
+    /// `wr` is `None` (a connection the gate accepted itself). Both are closed when the
+    /// gate ends.
     ///
     /// # Errors
-    /// `unable to fstat fd 0` (or 1), and `set fd non-blocking`.
+    /// `set fd non-blocking`.
     pub(super) fn new(
         cfg: &'a IpchttpgateConfig,
         diag: &'a Diag,
         rules: &'a Rules,
         id: &'a Identity,
+        rd: OwnedFd,
+        wr: Option<OwnedFd>,
     ) -> Result<Gate<'a>, Error> {
-        let (rd, _) = crate::sys::fd::adopt(0)?;
-        let (wr, _) = crate::sys::fd::adopt(1)?;
         Ok(Gate {
             cfg,
             diag,
             rules,
             id,
             fields: id.fields(),
-            client: Peer::new(rd, Some(wr))?,
+            client: Peer::new(rd, wr)?,
             backend: None,
         })
     }

@@ -9,18 +9,22 @@
 //! body ([`body`]) while the backend's response is relayed back, completely, before the
 //! next request is read. So pipelined requests are answered in order, and each is judged
 //! on its own. A 101 Switching Protocols turns the connection into ipcioconnect's raw
-//! relay. Everything is single-threaded: one `poll` loop, bounded buffers
-//! (64 KiB a direction), no body ever held whole. What this module leaves out: the
-//! option parsing (`src/cli`), and HTTP/2.
+//! relay. Each connection is one `poll` loop, bounded buffers (64 KiB a direction), no
+//! body ever held whole. When fd 0 is a listening socket instead (under a socketbinder),
+//! the gate accepts connections itself and runs that same loop for each on a thread of
+//! its own ([`listen`]). What this module leaves out: the option parsing (`src/cli`),
+//! and HTTP/2.
 
 pub mod body;
 mod conn;
+mod listen;
 pub mod request;
 
 use crate::base::error::{Error, ResultExt};
 use crate::base::text::escape;
 use crate::base::ucspi;
 use crate::formats::httprules::{self, Client, Rules};
+use crate::prog::ipcserverd::Limits;
 use crate::sys::diag::Diag;
 use crate::sys::privs::parse_gidlist;
 use crate::sys::sock::SockPath;
@@ -48,6 +52,9 @@ pub struct IpchttpgateConfig {
     /// `-T`: the longest the gate waits on the client (for a next request, for body
     /// bytes, for the client to read); `None` for no limit.
     pub idle_timeout: Option<Duration>,
+    /// `-c` and `-C`: connections at once, in all and per client uid, when the gate
+    /// serves a listening socket itself (a handler serves one).
+    pub limits: Limits,
 }
 
 /// The client as the super-server saw it.
@@ -126,19 +133,52 @@ impl Identity {
 /// # Errors
 /// `unable to read FILE: …` (111); a malformed file: `FILE: line N: why` (100).
 pub fn load_rules(path: &Path) -> Result<Rules, Error> {
+    read_rules(path).map(|(rules, _)| rules)
+}
+
+/// What tells one version of the rules file from another: a file edited in place
+/// changes its size or times, a file renamed over it its inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileKey {
+    dev: u64,
+    ino: u64,
+    size: i64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileKey {
+    pub(crate) fn of(st: &rustix::fs::Stat) -> FileKey {
+        #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
+        FileKey {
+            dev: st.st_dev as u64,
+            ino: st.st_ino as u64,
+            size: st.st_size as i64,
+            mtime: (st.st_mtime as i64, st.st_mtime_nsec as i64),
+            ctime: (st.st_ctime as i64, st.st_ctime_nsec as i64),
+        }
+    }
+}
+
+/// [`load_rules`], and the key of the file it read (from the open file, so that an
+/// edit during the read shows as a change at the next look).
+pub(crate) fn read_rules(path: &Path) -> Result<(Rules, FileKey), Error> {
     use std::io::Read;
     let f = std::fs::File::open(path).op_at("open", path)?;
+    let key = FileKey::of(&rustix::fs::fstat(&f).op_at("fstat", path)?);
     let mut text = Vec::new();
     let limit = u64::try_from(httprules::MAX_FILE).unwrap_or(u64::MAX) + 1;
     f.take(limit).read_to_end(&mut text).op_at("read", path)?;
-    httprules::parse(&text).map_err(|e| Error::BadConfig {
+    let rules = httprules::parse(&text).map_err(|e| Error::BadConfig {
         path: path.to_path_buf(),
         line: e.line,
         why: e.why,
-    })
+    })?;
+    Ok((rules, key))
 }
 
-/// Serve one client connection (fds 0 and 1) until it ends.
+/// Serve one client connection (fds 0 and 1) until it ends; or, when fd 0 is a
+/// listening socket, every connection to it ([`listen`]), until SIGTERM or SIGINT.
 ///
 /// Returns 0 when the connection ended: the client closed it, asked for the close, was
 /// refused in a way that ends it, or timed out.
@@ -148,9 +188,14 @@ pub fn load_rules(path: &Path) -> Result<Rules, Error> {
 /// backend unreachable or broken (111, after a 502 to the client when nothing of the
 /// response was sent yet); fds 0 and 1 (111).
 pub fn ipchttpgate(cfg: &IpchttpgateConfig, diag: &Diag) -> Result<u8, Error> {
+    if listen::stdin_listens() {
+        return listen::serve(cfg, diag);
+    }
     let id = Identity::from_env(|k| std::env::var_os(k))?;
     let rules = load_rules(&cfg.rules)?;
-    conn::Gate::new(cfg, diag, &rules, &id)?.serve()
+    let (rd, _) = crate::sys::fd::adopt(0)?;
+    let (wr, _) = crate::sys::fd::adopt(1)?;
+    conn::Gate::new(cfg, diag, &rules, &id, rd, Some(wr))?.serve()
 }
 
 /// A request for a log line: `METHOD PATH`, both escaped.
