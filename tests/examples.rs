@@ -1673,7 +1673,12 @@ fn ipchttpgate_examples_run_as_written() {
     std::fs::write(d.join("etc/docker-operator.rules"), rules(&guide)).unwrap();
     let readonly = man_block(
         "ipchttpgate",
-        "-o :docker-readers /run/docker-ro.sock",
+        "ipcserver -a 0660 -o :docker-readers /run/docker-ro.sock",
+        &d.path,
+    );
+    let listening = man_block(
+        "ipchttpgate",
+        "install -d -m 0750 -g docker-readers",
         &d.path,
     );
     std::fs::copy(
@@ -1703,12 +1708,15 @@ fn ipchttpgate_examples_run_as_written() {
             readonly[0].replace(":docker-readers", ":4243"),
             readonly[1]
         ),
+        listening[0].replace("docker-readers", "4243"),
+        format!("{}\n{} &\npids=\"$pids $!\"", listening[1], listening[2]),
         bg(relocate(
             "ipcserver -a 0666 /run/man.sock ipchttpgate -r /etc/man.rules /run/docker.sock &",
             &d.path,
         )),
         wait_for("run/docker-gate.sock"),
         wait_for("run/docker-ro.sock"),
+        wait_for("run/docker-ro/docker.sock"),
         wait_for("run/man.sock"),
         "echo '# guide'".to_string(),
         status_as(other, "run/docker-gate.sock", list),
@@ -1718,6 +1726,10 @@ fn ipchttpgate_examples_run_as_written() {
         status_as(member, "run/docker-ro.sock", list),
         status_as(member, "run/docker-ro.sock", start),
         status_as(other, "run/docker-ro.sock", list),
+        "echo '# listening'".to_string(),
+        status_as(member, "run/docker-ro/docker.sock", list),
+        status_as(member, "run/docker-ro/docker.sock", start),
+        status_as(other, "run/docker-ro/docker.sock", list),
         "echo '# rules file'".to_string(),
         status_as(
             uid1000,
@@ -1753,7 +1765,7 @@ fn ipchttpgate_examples_run_as_written() {
         (code, seen.join(" ")),
         (
             Some(0),
-            "# guide through through 403 # read-only through 403 000 # rules file through 403 403 through".to_string()
+            "# guide through through 403 # read-only through 403 000 # listening through 403 000 # rules file through 403 403 through".to_string()
         ),
         "{out}{err}\n{log}"
     );

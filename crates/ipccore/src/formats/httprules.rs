@@ -25,7 +25,7 @@ use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind};
 use regex_syntax::hir::Hir;
-use std::cell::{OnceCell, RefCell};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// Largest rules file read, in bytes: a file this size is a mistake, not a policy.
 pub const MAX_FILE: usize = 1 << 20;
@@ -109,7 +109,7 @@ enum Path {
     Ready(PathRegex),
     Deferred {
         hir: Hir,
-        compiled: OnceCell<Option<PathRegex>>,
+        compiled: OnceLock<Option<PathRegex>>,
     },
 }
 
@@ -132,10 +132,21 @@ impl Path {
 /// prefilters, none of which a whole-path yes/no uses: that was most of a gate's start.
 /// It reports every match (`MatchKind::All`), so a search over the whole path ends at
 /// its end exactly when the whole path matches.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct PathRegex {
     dfa: DFA,
-    cache: RefCell<Cache>,
+    /// Shared by the threads of a listening gate; each search holds it for the few
+    /// hundred nanoseconds a path takes.
+    cache: Mutex<Cache>,
+}
+
+impl Clone for PathRegex {
+    /// The same automaton, with a cache of its own.
+    fn clone(&self) -> PathRegex {
+        let dfa = self.dfa.clone();
+        let cache = Mutex::new(dfa.create_cache());
+        PathRegex { dfa, cache }
+    }
 }
 
 impl PathRegex {
@@ -145,7 +156,7 @@ impl PathRegex {
     /// which rule applies stays the first matching one.
     fn is_match(&self, path: &[u8]) -> bool {
         let input = Input::new(path).anchored(Anchored::Yes);
-        let mut cache = self.cache.borrow_mut();
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         self.dfa
             .try_search_fwd(&mut cache, &input)
             .map_or(true, |m| m.is_some_and(|m| m.offset() == path.len()))
@@ -320,7 +331,7 @@ fn compile_path(f: &[u8]) -> Result<Path, String> {
         .dot_matches_new_line(true);
     if let Some(hir) = parse_alone(pat, config) {
         if !pat.contains('{') && pat.len() <= DEFER_MAX {
-            let compiled = OnceCell::new();
+            let compiled = OnceLock::new();
             return Ok(Path::Deferred { hir, compiled });
         }
         if let Some(r) = build_alone(&hir) {
@@ -338,7 +349,7 @@ fn compile_path(f: &[u8]) -> Result<Path, String> {
         .thompson(nfa_config(NFA_SIZE_LIMIT))
         .build(&format!("^(?:{pat})$"))
         .map_err(|e| bad(e.to_string()))?;
-    let cache = RefCell::new(dfa.create_cache());
+    let cache = Mutex::new(dfa.create_cache());
     Ok(Path::Ready(PathRegex { dfa, cache }))
 }
 
@@ -364,7 +375,7 @@ fn build_alone(hir: &Hir) -> Option<PathRegex> {
         .configure(dfa_config())
         .build_from_nfa(nfa)
         .ok()?;
-    let cache = RefCell::new(dfa.create_cache());
+    let cache = Mutex::new(dfa.create_cache());
     Some(PathRegex { dfa, cache })
 }
 
