@@ -788,6 +788,46 @@ fn exit_codes_and_fatal_messages() {
     assert_eq!((out.err().as_str(), got.as_str()), ("", ""));
 }
 
+/// A backend whose backlog is full: the gate's non-blocking connect gets EAGAIN, and
+/// it waits (blocking, at most its connect timeout) until the backend accepts, instead
+/// of answering 502.
+#[test]
+fn a_full_backend_backlog_is_waited_for() {
+    let d = Dir::new("hgbacklog");
+    let rules = d.join("rules");
+    std::fs::write(&rules, "allow * /.* *\n").unwrap();
+    let sock = d.join("b.sock");
+    // Backlog 1: two connections waiting fill it. The backend accepts only after 2 s.
+    let respond = "printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok'";
+    let _backend = Server::start(cmd(&[
+        bin("ipcserver-socketbinder").as_os_str(),
+        OsStr::new("-b"),
+        OsStr::new("1"),
+        sock.as_os_str(),
+        OsStr::new("sh"),
+        OsStr::new("-c"),
+        OsStr::new(&format!(
+            "echo ready; sleep 2; exec {} -P sh -c \"{respond}\"",
+            bin("ipcserverd").display()
+        )),
+    ]));
+    let _fill: Vec<UnixStream> = (0..2)
+        .map(|_| UnixStream::connect(&sock).unwrap())
+        .collect();
+    let id = [("IPCREMOTEEUID", "1000"), ("IPCREMOTEEGID", "1000")];
+    let req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let (out, got) = gate_on_pair(
+        &["-r", rules.to_str().unwrap(), sock.to_str().unwrap()],
+        &id,
+        req,
+    );
+    out.assert_code(0);
+    assert!(
+        got.starts_with("HTTP/1.1 200 OK\r\n") && got.ends_with("ok"),
+        "{got}"
+    );
+}
+
 /// service/httpgate under s6-supervise, with the read-only preset, in front of the
 /// recording backend: reads pass, a create is refused, and the supervisor stops it.
 #[test]

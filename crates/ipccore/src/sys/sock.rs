@@ -76,6 +76,12 @@ pub fn socket(ty: SocketType) -> Result<OwnedFd, Error> {
         .op("create socket")
 }
 
+/// [`socket`], non-blocking from the start.
+pub fn socket_nonblocking(ty: SocketType) -> Result<OwnedFd, Error> {
+    let flags = SocketFlags::CLOEXEC | SocketFlags::NONBLOCK;
+    rustix::net::socket_with(AddressFamily::UNIX, ty, flags, None).op("create socket")
+}
+
 /// `connect(fd, path)`—connect to a filesystem or abstract socket, whatever the path's
 /// length. A long path is opened `O_PATH` and connected to as `/proc/self/fd/N`, which
 /// the kernel resolves to the socket inode itself.

@@ -98,13 +98,19 @@ struct Peer {
 }
 
 impl Peer {
+    /// A side on fds that may be blocking: they are made non-blocking.
     fn new(rd: OwnedFd, wr: Option<OwnedFd>) -> Result<Peer, Error> {
         for fd in std::iter::once(&rd).chain(wr.as_ref()) {
             // The flag is on the open file description, which only this process uses.
             let fl = rustix::fs::fcntl_getfl(fd).op("set fd non-blocking")?;
             rustix::fs::fcntl_setfl(fd, fl | OFlags::NONBLOCK).op("set fd non-blocking")?;
         }
-        Ok(Peer {
+        Ok(Peer::nonblocking(rd, wr))
+    }
+
+    /// A side on fds that are non-blocking already.
+    fn nonblocking(rd: OwnedFd, wr: Option<OwnedFd>) -> Peer {
+        Peer {
             rd,
             wr,
             input: Buf::new(IN_CAP),
@@ -112,7 +118,7 @@ impl Peer {
             eof: false,
             blocked: false,
             broken: false,
-        })
+        }
     }
 
     fn wfd(&self) -> BorrowedFd<'_> {
@@ -235,9 +241,9 @@ pub(super) struct Gate<'a> {
 }
 
 impl<'a> Gate<'a> {
-    /// The gate for the client read on `rd` and written on `wr`, or on `rd` too when
-    /// `wr` is `None` (a connection the gate accepted itself). Both are closed when the
-    /// gate ends.
+    /// The gate for the client read on `rd` and written on `wr` (fds 0 and 1, made
+    /// non-blocking here), or on `rd` alone when `wr` is `None`: a connection the gate
+    /// accepted itself, non-blocking already. Both are closed when the gate ends.
     ///
     /// # Errors
     /// `set fd non-blocking`.
@@ -255,7 +261,10 @@ impl<'a> Gate<'a> {
             rules,
             id,
             fields: id.fields(),
-            client: Peer::new(rd, wr)?,
+            client: match wr {
+                Some(wr) => Peer::new(rd, Some(wr))?,
+                None => Peer::nonblocking(rd, None),
+            },
             backend: None,
         })
     }
@@ -523,18 +532,17 @@ impl<'a> Gate<'a> {
         r
     }
 
-    /// Connect to the backend, bounded by [`CONNECT_TIMEOUT`]: a blocking connect on a
-    /// Unix socket waits for room in the backlog for at most the send timeout.
+    /// Connect to the backend, bounded by [`CONNECT_TIMEOUT`]. The socket is made
+    /// non-blocking, and a connect to a Unix socket with room in its backlog succeeds
+    /// at once; when the backlog is full (EAGAIN), the connect is made again blocking,
+    /// where it waits for room for at most the send timeout.
     fn connect(&mut self, req: &Request) -> Result<Peer, Error> {
-        let fd = crate::sys::sock::socket(SocketType::STREAM)?;
-        let timeout = rustix::net::sockopt::Timeout::Send;
-        let _ = rustix::net::sockopt::set_socket_timeout(&fd, timeout, Some(CONNECT_TIMEOUT));
-        if let Err(e) = crate::sys::sock::connect(&fd, &self.cfg.backend) {
-            let e = if e == Errno::AGAIN {
-                Errno::TIMEDOUT
-            } else {
-                e
-            };
+        let fd = crate::sys::sock::socket_nonblocking(SocketType::STREAM)?;
+        let r = match crate::sys::sock::connect(&fd, &self.cfg.backend) {
+            Err(Errno::AGAIN) => connect_waiting(&fd, &self.cfg.backend),
+            r => r,
+        };
+        if let Err(e) = r {
             self.client.output.extend(&request::refusal(
                 Status::BadGateway,
                 "the backend is unreachable",
@@ -548,8 +556,7 @@ impl<'a> Gate<'a> {
                 e,
             ));
         }
-        let _ = rustix::net::sockopt::set_socket_timeout(&fd, timeout, None);
-        Peer::new(fd, None)
+        Ok(Peer::nonblocking(fd, None))
     }
 
     /// The loop of one exchange: step, then wait for what the step could not do.
@@ -908,6 +915,25 @@ impl<'a> Gate<'a> {
         }
         Ok(Some(got))
     }
+}
+
+/// The backend's backlog is full: connect `fd` again, blocking for at most
+/// [`CONNECT_TIMEOUT`] (the send timeout bounds a blocking connect on a Unix socket),
+/// then make it non-blocking again. A timeout is ETIMEDOUT.
+fn connect_waiting(fd: &OwnedFd, to: &crate::sys::sock::SockPath) -> Result<(), Errno> {
+    use rustix::net::sockopt::{Timeout, set_socket_timeout};
+    rustix::io::ioctl_fionbio(fd, false)?;
+    set_socket_timeout(fd, Timeout::Send, Some(CONNECT_TIMEOUT))?;
+    let r = crate::sys::sock::connect(fd, to).map_err(|e| {
+        if e == Errno::AGAIN {
+            Errno::TIMEDOUT
+        } else {
+            e
+        }
+    });
+    set_socket_timeout(fd, Timeout::Send, None)?;
+    rustix::io::ioctl_fionbio(fd, true)?;
+    r
 }
 
 /// `METHOD PATH` of a head's request line as far as it goes, escaped, for a log line

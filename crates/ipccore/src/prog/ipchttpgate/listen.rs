@@ -4,8 +4,9 @@
 //! running as one process per connection under ipcserver.
 //!
 //! One poll loop over the listener, the signal self-pipe and a wake-up pipe; each
-//! connection gets a thread that runs the handler mode's connection loop
-//! ([`Gate`](super::conn::Gate)) on the accepted fd. The identity comes from the kernel
+//! connection goes to a thread (one kept from an earlier connection, or a new one,
+//! [`Pool`]) that runs the handler mode's connection loop ([`Gate`](super::conn::Gate))
+//! on the accepted fd. The identity comes from the kernel
 //! for each connection, as ipcserver gets it for `IPCREMOTE*` (`SO_PEERCRED`,
 //! `SO_PEERGROUPS`, the pid checked through its pidfd). The limits are ipcserverd's:
 //! at `-c` connections the listener is not polled, so clients wait in the backlog; a
@@ -31,14 +32,16 @@ use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 use rustix::pipe::PipeFlags;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The stack of a connection's thread: the connection loop keeps its buffers on the
 /// heap, so this is room for the parser's field array and the regex matcher.
 const STACK: usize = 256 * 1024;
+/// How long a thread that served a connection waits for another before it ends.
+const IDLE_THREAD: Duration = Duration::from_secs(5);
 /// How long the listener rests after accept ran out of fds or memory (ipcserverd's).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
 
@@ -88,6 +91,7 @@ pub(super) fn serve(cfg: &IpchttpgateConfig, diag: &Diag) -> Result<u8, Error> {
         listener,
         sigs,
         wake: wake_rd,
+        pool: Arc::default(),
     };
     l.run()
 }
@@ -239,6 +243,7 @@ struct Listen {
     listener: OwnedFd,
     sigs: SelfPipe,
     wake: OwnedFd,
+    pool: Arc<Pool>,
 }
 
 impl Listen {
@@ -318,7 +323,10 @@ impl Listen {
     /// Accept while connections are waiting and slots are free.
     fn accept_some(&mut self) -> Accepted {
         while !self.shared.full() {
-            match rustix::net::accept_with(&self.listener, SocketFlags::CLOEXEC) {
+            match rustix::net::accept_with(
+                &self.listener,
+                SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+            ) {
                 Ok(conn) => self.handle(conn),
                 Err(Errno::AGAIN) => return Accepted::Drained,
                 // The client gave up before we got to it: not our problem.
@@ -383,27 +391,101 @@ impl Listen {
             },
             pid: peer.pid,
         };
-        start_thread(conn, id, rules, slot);
+        self.pool.dispatch(Job {
+            conn,
+            id,
+            rules,
+            slot,
+        });
     }
 }
 
-/// Serve `conn` on a thread of its own. If none can start, the connection is closed
-/// (and its slot given back) here.
-fn start_thread(conn: OwnedFd, id: Identity, rules: Arc<Rules>, slot: Slot) {
-    let diag = slot.shared.diag;
-    let spawned = std::thread::Builder::new()
-        .stack_size(STACK)
-        .spawn(move || {
-            let shared = Arc::clone(&slot.shared);
-            serve_conn(&shared, &rules, &id, conn);
-            drop(slot);
-        });
-    if let Err(e) = spawned {
-        let why = e.raw_os_error().map_or_else(
-            || e.to_string(),
-            |n| text::strerror(Errno::from_raw_os_error(n)),
-        );
-        diag.warn(format!("unable to start a thread: {why}"));
+/// A connection handed to a thread, with what it is served with.
+struct Job {
+    conn: OwnedFd,
+    id: Identity,
+    rules: Arc<Rules>,
+    slot: Slot,
+}
+
+/// Threads kept for connections to come. Starting a thread for each connection (the
+/// clone, a fresh stack faulted in, glibc giving the stack back with madvise at the
+/// thread's end) was most of what a one-request connection cost, so a thread that has
+/// served one waits [`IDLE_THREAD`] for the next before it ends. There are never more
+/// threads than connections being served plus idle ones, so never more than `-c`.
+#[derive(Default)]
+struct Pool {
+    state: Mutex<PoolState>,
+    work: Condvar,
+}
+
+#[derive(Default)]
+struct PoolState {
+    jobs: VecDeque<Job>,
+    /// Threads waiting for a job.
+    idle: usize,
+}
+
+impl Pool {
+    fn state(&self) -> MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queue `job` for an idle thread, or start one for it. If none can start, the
+    /// connection is closed (and its slot given back) here.
+    fn dispatch(self: &Arc<Pool>, job: Job) {
+        let diag = job.slot.shared.diag;
+        let mut st = self.state();
+        let covered = st.idle > st.jobs.len();
+        st.jobs.push_back(job);
+        if covered {
+            drop(st);
+            self.work.notify_one();
+            return;
+        }
+        drop(st);
+        let pool = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .stack_size(STACK)
+            .spawn(move || pool.work());
+        if let Err(e) = spawned {
+            let why = e.raw_os_error().map_or_else(
+                || e.to_string(),
+                |n| text::strerror(Errno::from_raw_os_error(n)),
+            );
+            diag.warn(format!("unable to start a thread: {why}"));
+            // The queue now holds one job more than threads will take: close the
+            // newest (this one, unless a thread took it meanwhile).
+            let _ = self.state().jobs.pop_back();
+        }
+    }
+
+    /// A thread's life: serve jobs until none comes for [`IDLE_THREAD`].
+    fn work(&self) {
+        while let Some(job) = self.next_job() {
+            let shared = Arc::clone(&job.slot.shared);
+            serve_conn(&shared, &job.rules, &job.id, job.conn);
+            drop(job.slot);
+        }
+    }
+
+    fn next_job(&self) -> Option<Job> {
+        let mut st = self.state();
+        loop {
+            if let Some(job) = st.jobs.pop_front() {
+                return Some(job);
+            }
+            st.idle += 1;
+            let (back, waited) = self
+                .work
+                .wait_timeout(st, IDLE_THREAD)
+                .unwrap_or_else(PoisonError::into_inner);
+            st = back;
+            st.idle -= 1;
+            if waited.timed_out() && st.jobs.is_empty() {
+                return None;
+            }
+        }
     }
 }
 
