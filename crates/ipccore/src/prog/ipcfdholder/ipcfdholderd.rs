@@ -272,6 +272,8 @@ struct Daemon<'a> {
     clients: Vec<Client>,
     rules: Loaded,
     regexes: RegexCache,
+    /// Where every client's bytes are read into, zeroed once.
+    chunk: Box<[u8]>,
     budget: FdBudget,
     pid: rustix::process::Pid,
     /// Our euid and egid, for the rules' `uid/self` and `gid/self` keys.
@@ -314,6 +316,7 @@ pub fn ipcfdholderd(cfg: &IpcfdholderdConfig, diag: &Diag) -> Result<u8, Error> 
         clients: Vec::new(),
         rules,
         regexes: RegexCache::default(),
+        chunk: vec![0; wire::RECV_CHUNK].into_boxed_slice(),
         budget: FdBudget { limit, base },
         pid: rustix::process::getpid(),
         ids: (
@@ -380,10 +383,11 @@ impl Daemon<'_> {
         Ok(u8::from(held) | (u8::from(conns) << 1))
     }
 
-    /// A log line s6-fdholderd does not print: only at verbosity 3 and more.
-    fn trace(&self, msg: String) {
+    /// A log line s6-fdholderd does not print: only at verbosity 3 and more, and only
+    /// then made (some come at every connection).
+    fn trace(&self, msg: impl FnOnce() -> String) {
         if self.diag.verbosity >= 3 {
-            self.diag.info(msg);
+            self.diag.info(msg());
         }
     }
 
@@ -392,7 +396,7 @@ impl Daemon<'_> {
     fn expire(&mut self) {
         let n = self.store.expire(Tain::now());
         if n > 0 {
-            self.trace(format!("expired {n} fd(s)"));
+            self.trace(|| format!("expired {n} fd(s)"));
         }
         let now = Instant::now();
         self.clients
@@ -473,7 +477,7 @@ impl Daemon<'_> {
             if s == SIGTERM && self.cont {
                 self.cont = false;
                 self.lameduck = crate::sys::time::deadline(self.cfg.lameduck);
-                self.trace("received SIGTERM, finishing pending operations".into());
+                self.trace(|| "received SIGTERM, finishing pending operations".into());
             } else if s == SIGHUP {
                 self.reload();
             }
@@ -537,7 +541,7 @@ impl Daemon<'_> {
             };
             c.evicted = true;
             c.rx.drop_fds();
-            self.trace("dropped a stalled client to free its fds".into());
+            self.trace(|| "dropped a stalled client to free its fds".into());
         }
     }
 
@@ -592,7 +596,7 @@ impl Daemon<'_> {
                 env
             }
             Ok(_) => {
-                self.trace(format!("deny uid {uid} gid {gid}"));
+                self.trace(|| format!("deny uid {uid} gid {gid}"));
                 return;
             }
             Err(e) => {
@@ -607,7 +611,7 @@ impl Daemon<'_> {
                 return;
             }
         };
-        self.trace(format!("allow uid {uid} gid {gid}"));
+        self.trace(|| format!("allow uid {uid} gid {gid}"));
         let deadline = self.deadline();
         self.clients.push(Client {
             sock,
@@ -649,10 +653,11 @@ impl Daemon<'_> {
     fn read(&mut self, i: usize, dl: Option<Instant>) -> bool {
         for _ in 0..READS_PER_ROUND {
             self.make_room(READ_FDS + ACCEPT_FDS, Some(i));
-            let Some(c) = self.clients.get_mut(i) else {
+            let Daemon { clients, chunk, .. } = self;
+            let Some(c) = clients.get_mut(i) else {
                 return false;
             };
-            match c.rx.fill(c.sock.as_fd()) {
+            match c.rx.fill_with(c.sock.as_fd(), chunk) {
                 Ok(0) => return false,
                 Ok(_) => c.deadline = dl,
                 Err(Errno::AGAIN) => return true,
