@@ -335,34 +335,59 @@ fn probe(path: &Path, probe: Probe) -> Result<bool, Error> {
 /// The rule under `dir/key` in an s6 rules directory: `allow` (then `env/` and `exec`
 /// are read), else `deny`, else none.
 fn fs_rule(dir: &Path, key: &str) -> Result<Option<Rule>, Error> {
-    // Room for the longest file name of a rule: one buffer serves them all.
-    let mut base = PathBuf::with_capacity(dir.as_os_str().len() + key.len() + 8);
-    base.push(dir);
-    base.push(key);
-    read_fs_rule(base, Probe::Readable)
+    read_fs_rule(RuleFiles::new(dir, key.as_ref()), Probe::Readable)
 }
 
-/// The rule in the directory `path`; `path` names each file of the rule in turn.
-fn read_fs_rule(mut path: PathBuf, how: Probe) -> Result<Option<Rule>, Error> {
-    path.push("allow");
-    if !probe(&path, how)? {
+/// The files of the rule `dir/key` (`dir.join(key)`): `allow`, `deny`, `env` and
+/// `exec` in it, each named in turn in one buffer, as a lookup runs at every
+/// connection (`PathBuf::set_file_name` would parse the path again for each).
+struct RuleFiles {
+    buf: Vec<u8>,
+    base: usize,
+}
+
+impl RuleFiles {
+    fn new(dir: &Path, key: &OsStr) -> RuleFiles {
+        let mut buf = Vec::with_capacity(dir.as_os_str().len() + key.len() + 8);
+        for part in [dir.as_os_str().as_bytes(), key.as_bytes(), b""] {
+            if part.starts_with(b"/") {
+                buf.clear();
+            } else if !buf.is_empty() && !buf.ends_with(b"/") {
+                buf.push(b'/');
+            }
+            buf.extend_from_slice(part);
+        }
+        let base = buf.len();
+        RuleFiles { buf, base }
+    }
+
+    /// The path of the rule's file `name`, valid until the next one is asked for.
+    fn file(&mut self, name: &str) -> &Path {
+        self.buf.truncate(self.base);
+        self.buf.extend_from_slice(name.as_bytes());
+        Path::new(OsStr::from_bytes(&self.buf))
+    }
+}
+
+/// The rule whose files are `files`, tested and read as `how` says.
+fn read_fs_rule(mut files: RuleFiles, how: Probe) -> Result<Option<Rule>, Error> {
+    if !probe(files.file("allow"), how)? {
         // A `deny` only needs to exist: one we may not read still denies, where s6 (and
         // R_OK) would fall through to the next key, `uid/default/allow` say. Fail closed.
-        path.set_file_name("deny");
-        return Ok(probe(&path, Probe::Exists)?.then_some(Rule::Deny));
+        return Ok(probe(files.file("deny"), Probe::Exists)?.then_some(Rule::Deny));
     }
-    path.set_file_name("env");
     let env = match how {
-        Probe::Readable => read_envdir(&path)?,
+        Probe::Readable => read_envdir(files.file("env"))?,
         // The compiler keeps directory order (a cdb byte-identical to s6's) and calls
         // an oversized value bad input (100), as s6's tool does its "too big" env.
-        Probe::Exists => envdir_in_order(&path, false, bad_input)?,
+        Probe::Exists => envdir_in_order(files.file("env"), false, bad_input)?,
     };
-    path.set_file_name("exec");
-    let exec = match read_limited(&path, rulescdb::MAX_EXEC + 1) {
+    let exec_path = files.file("exec");
+    let exec = match read_limited(exec_path, rulescdb::MAX_EXEC + 1) {
         Ok(b) if b.len() > rulescdb::MAX_EXEC => {
             // Bad input: 100 from the compiler (as s6's "too big"), 111 from a reader.
             let why = format!("file too big (over {} bytes)", rulescdb::MAX_EXEC);
+            let path = exec_path.to_path_buf();
             return Err(match how {
                 Probe::Exists => bad_input(path, why),
                 Probe::Readable => Error::BadFile { path, why },
@@ -375,7 +400,7 @@ fn read_fs_rule(mut path: PathBuf, how: Probe) -> Result<Option<Rule>, Error> {
         // The reader tolerates an unreadable exec file (s6_accessrules_backend_fs).
         Err(Errno::NOENT) => None,
         Err(Errno::ACCESS) if matches!(how, Probe::Readable) => None,
-        Err(e) => return Err(Error::sys_at("read", path, e)),
+        Err(e) => return Err(Error::sys_at("read", exec_path, e)),
     };
     Ok(Some(Rule::Allow { env, exec }))
 }
@@ -556,10 +581,10 @@ pub fn compile(rulesdir: &Path) -> Result<Vec<rulescdb::Record>, Error> {
     for sub in entries(rulesdir)? {
         let subdir = rulesdir.join(&sub);
         for ent in entries(&subdir)? {
-            let base = subdir.join(&ent);
-            let Some(rule) = read_fs_rule(base.clone(), Probe::Exists)? else {
+            let Some(rule) = read_fs_rule(RuleFiles::new(&subdir, &ent), Probe::Exists)? else {
                 continue;
             };
+            let base = subdir.join(&ent);
             let value = rulescdb::encode(&rule)
                 .map_err(|e| Error::Usage(format!("{}: {e}", crate::base::text::path(&base))))?;
             let mut key = sub.as_bytes().to_vec();
@@ -800,6 +825,20 @@ pub fn ipcserver_access(cfg: &IpcserverAccessConfig, diag: &Diag) -> Result<Infa
 mod tests {
     use super::*;
     use crate::formats::rulescdb::tests::Gen;
+
+    #[test]
+    fn rule_files_are_named_as_path_join_names_them() {
+        for dir in ["/r", "/r/", "r", "", "/", "a//b"] {
+            for key in ["uid/0", "uid/default", "x", "/abs"] {
+                let mut files = RuleFiles::new(Path::new(dir), key.as_ref());
+                for name in ["allow", "deny", "env", "exec"] {
+                    let want = Path::new(dir).join(key).join(name);
+                    let got = files.file(name).as_os_str().to_owned();
+                    assert_eq!(got, want.as_os_str(), "{dir:?} {key:?} {name}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn lookup_order() {

@@ -169,12 +169,10 @@ enum Loaded {
 }
 
 impl Loaded {
-    /// The verdict for a client, with the daemon's `euid` and `egid` (they never
-    /// change: asking the kernel at each connection costs two system calls).
-    fn check(&self, uid: u32, gid: u32, euid: u32, egid: u32) -> Result<Verdict, Error> {
-        let keys = access::keys(uid, gid, euid, egid);
+    /// The verdict for a client, looked up under `keys` ([`access::keys`]).
+    fn check(&self, keys: &[String]) -> Result<Verdict, Error> {
         match self {
-            Loaded::Dir(d) => access::dir_check(d, &keys),
+            Loaded::Dir(d) => access::dir_check(d, keys),
             Loaded::Cdb(path, db) => {
                 for key in keys {
                     let v = match db.get(key.as_bytes()) {
@@ -188,6 +186,7 @@ impl Loaded {
                         }
                         Some(Ok(v)) => v,
                     };
+                    let key = key.clone();
                     return match rulescdb::decode(&v) {
                         Ok(None) => continue,
                         Ok(Some(Rule::Deny)) => Ok(Verdict::Deny { key }),
@@ -276,8 +275,12 @@ struct Daemon<'a> {
     chunk: Box<[u8]>,
     budget: FdBudget,
     pid: rustix::process::Pid,
-    /// Our euid and egid, for the rules' `uid/self` and `gid/self` keys.
+    /// Our euid and egid, for the rules' `uid/self` and `gid/self` keys (they never
+    /// change: asking the kernel at each connection costs two system calls).
     ids: (u32, u32),
+    /// The rules' lookup keys of the last client's uid and gid: most connections come
+    /// from the same few users. Only the names: the rules are read at every connection.
+    keys: ((u32, u32), Vec<String>),
     /// False once SIGTERM came.
     cont: bool,
     lameduck: Option<Instant>,
@@ -323,6 +326,7 @@ pub fn ipcfdholderd(cfg: &IpcfdholderdConfig, diag: &Diag) -> Result<u8, Error> 
             rustix::process::geteuid().as_raw(),
             rustix::process::getegid().as_raw(),
         ),
+        keys: ((0, 0), Vec::new()),
         cont: true,
         lameduck: None,
         accept_pause: None,
@@ -585,8 +589,11 @@ impl Daemon<'_> {
             }
         };
         let (uid, gid) = (cred.uid, cred.gid);
-        let (euid, egid) = self.ids;
-        let env = match self.rules.check(uid, gid, euid, egid) {
+        if self.keys.1.is_empty() || self.keys.0 != (uid, gid) {
+            let (euid, egid) = self.ids;
+            self.keys = ((uid, gid), access::keys(uid, gid, euid, egid));
+        }
+        let env = match self.rules.check(&self.keys.1) {
             Ok(Verdict::Allow { env, exec, .. }) => {
                 if exec.is_some() {
                     self.diag.warn(format!(
