@@ -212,8 +212,9 @@ impl Loaded {
 /// the fds that came with an unfinished message are ours to hold meanwhile.
 /// (s6-fdholderd drops a message that is not complete in one read.)
 pub const MESSAGE_TIME: Duration = Duration::from_secs(2);
-/// Fds kept free to accept one client and check its rule (a rules directory is read
-/// one file at a time; a cdb is mapped in memory).
+/// Fds kept free to accept one client and check its rule (a rules directory needs one
+/// fd at a time: it reads `env/` through a second one only when there is one to spare;
+/// a cdb is mapped in memory).
 const ACCEPT_FDS: usize = 2;
 /// Fds one read can bring (one `SCM_RIGHTS` message).
 const READ_FDS: usize = wire::SCM_MAX_FD;
