@@ -1212,6 +1212,70 @@ fn a_missing_rules_directory_is_named_at_start() {
     );
 }
 
+/// A rules directory is read at every connection, as s6-fdholderd reads it: each
+/// change, of whatever kind, decides the very next connection. Each step is checked
+/// right after the change, with no pause, on both daemons.
+#[test]
+fn rules_directory_changes_apply_at_the_next_connection() {
+    for side in sides() {
+        rules_changes_apply_at_once(side);
+    }
+}
+
+fn rules_changes_apply_at_once(side: Side) {
+    let dir = Dir::new("fdh-rchg");
+    let r = dir.join("rules");
+    let g = Grant {
+        store: Some("^a:"),
+        list: true,
+        ..Grant::default()
+    };
+    rules(&r, "uid/0", g);
+    let sock = dir.join("s");
+    let _srv = daemon(side, &sock, &["-i", r.to_str().unwrap()]);
+    let what = format!("{side:?}");
+    let code = |name: &str, args: &[&dyn AsRef<std::ffi::OsStr>]| {
+        let mut a: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&sock];
+        a.extend_from_slice(args);
+        client(Side::Ours, name, &a, None).status.code()
+    };
+    let env = r.join("uid/0/env");
+    let regex = env.join("S6_FDHOLDER_STORE_REGEX");
+    assert_eq!(code("store", &[&"a:1"]), Some(0), "{what}");
+    assert_eq!(code("store", &[&"b:1"]), Some(1), "{what}");
+    // The regex edited in place: same size, same inode, only its bytes change.
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&regex)
+        .unwrap();
+    f.write_all(b"^b:").unwrap();
+    drop(f);
+    assert_eq!(code("store", &[&"b:1"]), Some(0), "{what}");
+    assert_eq!(code("store", &[&"a:2"]), Some(1), "{what}");
+    // A variable removed from env/, then put back.
+    std::fs::remove_file(env.join("S6_FDHOLDER_LIST")).unwrap();
+    assert_eq!(code("list", &[]), Some(1), "{what}");
+    std::fs::write(env.join("S6_FDHOLDER_LIST"), "\n").unwrap();
+    assert_eq!(code("list", &[]), Some(0), "{what}");
+    // allow replaced by deny, and back.
+    std::fs::remove_file(r.join("uid/0/allow")).unwrap();
+    std::fs::write(r.join("uid/0/deny"), "").unwrap();
+    assert_eq!(code("list", &[]), Some(1), "{what}");
+    std::fs::remove_file(r.join("uid/0/deny")).unwrap();
+    std::fs::write(r.join("uid/0/allow"), "").unwrap();
+    assert_eq!(code("list", &[]), Some(0), "{what}");
+    // The uid directory removed: no rule.
+    std::fs::remove_dir_all(r.join("uid/0")).unwrap();
+    assert_eq!(code("list", &[]), Some(1), "{what}");
+    // The whole rules directory replaced by another under the same name.
+    let new = dir.join("rules.new");
+    rules(&new, "uid/0", ALL);
+    std::fs::rename(&r, dir.join("rules.old")).unwrap();
+    std::fs::rename(&new, &r).unwrap();
+    assert_eq!(code("list", &[]), Some(0), "{what}");
+    assert_eq!(code("store", &[&"c:1"]), Some(0), "{what}");
+}
+
 /// The shipped recipe `service/fdholder/upgrade`, under a real s6-svscan: the holder
 /// is restarted (a new process) with every fd it held still held, the very same
 /// pipes, and the echo service it keeps a socket for then restarts without one

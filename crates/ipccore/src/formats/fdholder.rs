@@ -57,6 +57,8 @@ pub const MSG_MAXSIZE: usize = 1 << 28;
 pub const REQUEST_MAX: usize = 1 + MSG_MAXFDS * (TAIN_LEN + 2 + ID_MAX);
 /// Fds a receiver holds before they are claimed by a message; more is `ENOBUFS`.
 const QUEUE_MAXFDS: usize = MSG_MAXFDS + SCM_MAX_FD;
+/// Bytes one `recvmsg` of [`Receiver::fill`] takes at most.
+pub const RECV_CHUNK: usize = 8192;
 
 /// Answer codes (errno values) of `s6-fdholder-errorcodes`.
 pub mod code {
@@ -594,17 +596,20 @@ impl Receiver {
     /// `EAGAIN` when nothing is there; `EPROTO` when control data was truncated (every
     /// fd that did arrive is closed); `ENOBUFS` as [`Receiver::feed`].
     pub fn fill(&mut self, sock: BorrowedFd<'_>) -> Result<usize, Errno> {
-        let mut chunk = [0u8; 8192];
+        self.fill_with(sock, &mut [0u8; RECV_CHUNK])
+    }
+
+    /// [`Receiver::fill`] through the caller's buffer: a daemon keeps one for all its
+    /// clients instead of zeroing a new one at each read.
+    ///
+    /// # Errors
+    /// As [`Receiver::fill`].
+    pub fn fill_with(&mut self, sock: BorrowedFd<'_>, chunk: &mut [u8]) -> Result<usize, Errno> {
         let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(MSG_MAXFDS))];
         loop {
             let mut control = RecvAncillaryBuffer::new(&mut space);
             let flags = RecvFlags::CMSG_CLOEXEC | RecvFlags::DONTWAIT;
-            match rustix::net::recvmsg(
-                sock,
-                &mut [IoSliceMut::new(&mut chunk)],
-                &mut control,
-                flags,
-            ) {
+            match rustix::net::recvmsg(sock, &mut [IoSliceMut::new(chunk)], &mut control, flags) {
                 Ok(msg) => {
                     // Owned before any check, so every error path closes them.
                     let mut got = Vec::new();

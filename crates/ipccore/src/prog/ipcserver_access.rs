@@ -18,13 +18,13 @@ use crate::formats::rulescdb::{self, Rule};
 pub use crate::prog::peer::Facts;
 use crate::sys::diag::Diag;
 use crate::sys::exec::{self, EnvMod, set, unset};
-use rustix::fs::Access;
+use rustix::fd::OwnedFd;
+use rustix::fs::{Access, Mode, OFlags};
 use rustix::io::Errno;
 use std::convert::Infallible;
 use std::ffi::{OsStr, OsString};
-use std::io::Read;
+use std::mem::MaybeUninit;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Longest env file value s6-envdir reads (skalibs `envdir`: 4095 bytes).
@@ -335,32 +335,62 @@ fn probe(path: &Path, probe: Probe) -> Result<bool, Error> {
 /// The rule under `dir/key` in an s6 rules directory: `allow` (then `env/` and `exec`
 /// are read), else `deny`, else none.
 fn fs_rule(dir: &Path, key: &str) -> Result<Option<Rule>, Error> {
-    read_fs_rule(&dir.join(key), Probe::Readable)
+    read_fs_rule(RuleFiles::new(dir, key.as_ref()), Probe::Readable)
 }
 
-fn read_fs_rule(base: &Path, how: Probe) -> Result<Option<Rule>, Error> {
-    if !probe(&base.join("allow"), how)? {
+/// The files of the rule `dir/key` (`dir.join(key)`): `allow`, `deny`, `env` and
+/// `exec` in it, each named in turn in one buffer, as a lookup runs at every
+/// connection (`PathBuf::set_file_name` would parse the path again for each).
+struct RuleFiles {
+    buf: Vec<u8>,
+    base: usize,
+}
+
+impl RuleFiles {
+    fn new(dir: &Path, key: &OsStr) -> RuleFiles {
+        let mut buf = Vec::with_capacity(dir.as_os_str().len() + key.len() + 8);
+        for part in [dir.as_os_str().as_bytes(), key.as_bytes(), b""] {
+            if part.starts_with(b"/") {
+                buf.clear();
+            } else if !buf.is_empty() && !buf.ends_with(b"/") {
+                buf.push(b'/');
+            }
+            buf.extend_from_slice(part);
+        }
+        let base = buf.len();
+        RuleFiles { buf, base }
+    }
+
+    /// The path of the rule's file `name`, valid until the next one is asked for.
+    fn file(&mut self, name: &str) -> &Path {
+        self.buf.truncate(self.base);
+        self.buf.extend_from_slice(name.as_bytes());
+        Path::new(OsStr::from_bytes(&self.buf))
+    }
+}
+
+/// The rule whose files are `files`, tested and read as `how` says.
+fn read_fs_rule(mut files: RuleFiles, how: Probe) -> Result<Option<Rule>, Error> {
+    if !probe(files.file("allow"), how)? {
         // A `deny` only needs to exist: one we may not read still denies, where s6 (and
         // R_OK) would fall through to the next key, `uid/default/allow` say. Fail closed.
-        return Ok(probe(&base.join("deny"), Probe::Exists)?.then_some(Rule::Deny));
+        return Ok(probe(files.file("deny"), Probe::Exists)?.then_some(Rule::Deny));
     }
     let env = match how {
-        Probe::Readable => read_envdir(&base.join("env"))?,
+        Probe::Readable => read_envdir(files.file("env"))?,
         // The compiler keeps directory order (a cdb byte-identical to s6's) and calls
         // an oversized value bad input (100), as s6's tool does its "too big" env.
-        Probe::Exists => envdir_in_order(&base.join("env"), false, bad_input)?,
+        Probe::Exists => envdir_in_order(files.file("env"), false, bad_input)?,
     };
-    let exec_path = base.join("exec");
-    let exec = match read_limited(&exec_path, rulescdb::MAX_EXEC + 1) {
+    let exec_path = files.file("exec");
+    let exec = match read_limited(exec_path, rulescdb::MAX_EXEC + 1) {
         Ok(b) if b.len() > rulescdb::MAX_EXEC => {
             // Bad input: 100 from the compiler (as s6's "too big"), 111 from a reader.
             let why = format!("file too big (over {} bytes)", rulescdb::MAX_EXEC);
+            let path = exec_path.to_path_buf();
             return Err(match how {
-                Probe::Exists => bad_input(exec_path, why),
-                Probe::Readable => Error::BadFile {
-                    path: exec_path,
-                    why,
-                },
+                Probe::Exists => bad_input(path, why),
+                Probe::Readable => Error::BadFile { path, why },
             });
         }
         // s6-accessrules-cdb-from-fs stores the file whole, NULs included; the script
@@ -375,39 +405,39 @@ fn read_fs_rule(base: &Path, how: Probe) -> Result<Option<Rule>, Error> {
     Ok(Some(Rule::Allow { env, exec }))
 }
 
-/// Open `path` to read, non-blocking, so that a fifo left in a rules directory reads
-/// as empty instead of hanging the connection.
-fn open_rule_file(path: &Path) -> Result<std::fs::File, Errno> {
-    let io = |e: std::io::Error| Errno::from_io_error(&e).unwrap_or(Errno::IO);
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(io)
+/// How every rules file is opened: to read, close-on-exec, and non-blocking, so that a
+/// fifo left in a rules directory reads as empty instead of hanging the connection.
+const RULE_FILE: OFlags = OFlags::RDONLY
+    .union(OFlags::CLOEXEC)
+    .union(OFlags::NONBLOCK);
+
+/// Open the rules file `path` (see [`RULE_FILE`]).
+fn open_rule_file(path: &Path) -> Result<OwnedFd, Errno> {
+    rustix::fs::open(path, RULE_FILE, Mode::empty())
 }
 
-/// The start of `path` up to its first newline, or all of it, at most `max` bytes:
-/// all an env file's value needs ([`envfile_value`] reads the first line only). Once
-/// a newline is in, nothing after it can change the value, so the read that would
-/// only see end of file is saved (one read per file instead of two: rules are read
-/// at every connection).
-fn read_first_line(path: &Path, max: usize) -> Result<Vec<u8>, Errno> {
-    let io = |e: std::io::Error| Errno::from_io_error(&e).unwrap_or(Errno::IO);
-    let mut f = open_rule_file(path)?;
+/// Up to `max` bytes of the file open on `fd`, read until end of file, or with `line`
+/// until the first newline: all an env file's value needs ([`envfile_value`] reads the
+/// first line only). Once a newline is in, nothing after it can change the value, so
+/// the read that would only see end of file is saved (one read per file instead of
+/// two: rules are read at every connection). A fifo with no writer reads as empty.
+fn read_upto(fd: &OwnedFd, max: usize, line: bool) -> Result<Vec<u8>, Errno> {
     let mut buf = Vec::new();
-    let mut chunk = [0u8; MAX_ENV_FILE + 1];
+    // Not zeroed: a rules lookup runs at every connection, and reads a few bytes.
+    let mut chunk = [MaybeUninit::<u8>::uninit(); MAX_ENV_FILE + 1];
     while buf.len() < max {
         let want = (max - buf.len()).min(chunk.len());
-        let n = match f.read(chunk.get_mut(..want).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-            Err(e) => return Err(io(e)),
+        let got = match rustix::io::read(fd, chunk.get_mut(..want).unwrap_or_default()) {
+            Ok((got, _)) => got,
+            Err(Errno::INTR) => continue,
+            Err(Errno::AGAIN) => break,
+            Err(e) => return Err(e),
         };
-        let got = chunk.get(..n).unwrap_or_default();
+        if got.is_empty() {
+            break;
+        }
         buf.extend_from_slice(got);
-        if got.contains(&b'\n') {
+        if line && got.contains(&b'\n') {
             break;
         }
     }
@@ -416,15 +446,7 @@ fn read_first_line(path: &Path, max: usize) -> Result<Vec<u8>, Errno> {
 
 /// Read at most `max` bytes of `path` (see [`open_rule_file`]).
 fn read_limited(path: &Path, max: usize) -> Result<Vec<u8>, Errno> {
-    let io = |e: std::io::Error| Errno::from_io_error(&e).unwrap_or(Errno::IO);
-    let f = open_rule_file(path)?;
-    let mut buf = Vec::with_capacity(max.min(4097));
-    let mut take = f.take(max as u64);
-    match take.read_to_end(&mut buf) {
-        Ok(_) => Ok(buf),
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(buf),
-        Err(e) => Err(io(e)),
-    }
+    read_upto(&open_rule_file(path)?, max, false)
 }
 
 /// An env file whose first line does not fit in `MAX_ENV_FILE` bytes.
@@ -484,38 +506,66 @@ fn envdir_in_order(
     sorted: bool,
     too_long: fn(PathBuf, String) -> Error,
 ) -> Result<Vec<EnvMod>, Error> {
-    let rd = match std::fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).op_at("open directory", dir),
+    let dfd = match rustix::fs::open(dir, RULE_FILE | OFlags::DIRECTORY, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(Errno::NOENT) => return Ok(Vec::new()),
+        Err(e) => return Err(Error::sys_at("open directory", dir, e)),
     };
-    let mut names = Vec::new();
-    for ent in rd {
-        let name = ent.op_at("read directory", dir)?.file_name();
-        if envfile_name_ok(name.as_bytes()) {
-            names.push(name);
-        }
-    }
+    let mut names = names_in(&dfd, dir, envfile_name_ok)?;
     if sorted {
         names.sort();
     }
+    let mut at = Some(dfd);
     let mut mods = Vec::with_capacity(names.len());
     for name in names {
-        let path = dir.join(&name);
-        let content = read_first_line(&path, MAX_ENV_FILE + 1).map_err(|e| {
-            // As skalibs: a file that vanished between readdir and open is EIDRM.
-            let e = if e == Errno::NOENT { Errno::IDRM } else { e };
-            Error::sys_at("read", &path, e)
-        })?;
+        let content = open_in(&mut at, dir, &name)
+            .and_then(|fd| read_upto(&fd, MAX_ENV_FILE + 1, true))
+            .map_err(|e| {
+                // As skalibs: a file that vanished between readdir and open is EIDRM.
+                let e = if e == Errno::NOENT { Errno::IDRM } else { e };
+                Error::sys_at("read", dir.join(&name), e)
+            })?;
         match envfile_value(&content) {
             Ok(Some(v)) => mods.push((name, Some(OsString::from_vec(v)))),
             Ok(None) => mods.push((name, None)),
             Err(e @ LineTooLong) => {
-                return Err(too_long(path, e.to_string()));
+                return Err(too_long(dir.join(&name), e.to_string()));
             }
         }
     }
     Ok(mods)
+}
+
+/// The names that `keep` accepts in the directory `dir` open on `fd`, in directory
+/// order, read with `getdents64` into a buffer on the stack: no `fstat`, no
+/// allocation but the names (`opendir` does both, and rules are read at every
+/// connection).
+fn names_in(fd: &OwnedFd, dir: &Path, keep: fn(&[u8]) -> bool) -> Result<Vec<OsString>, Error> {
+    let mut buf = [MaybeUninit::<u8>::uninit(); 8192];
+    let mut entries = rustix::fs::RawDir::new(fd, &mut buf);
+    let mut names = Vec::new();
+    while let Some(ent) = entries.next() {
+        let ent = ent.map_err(|e| Error::sys_at("read directory", dir, e))?;
+        let name = ent.file_name().to_bytes();
+        if keep(name) {
+            names.push(OsStr::from_bytes(name).to_os_string());
+        }
+    }
+    Ok(names)
+}
+
+/// Open the file `name` of the directory `dir`, relative to the directory's fd `at`
+/// while there is one: one path component to resolve instead of the whole path. Out
+/// of fds, that fd is closed and the file opened by path: a lookup never needs more
+/// than one fd at a time (all that ipcfdholderd keeps in reserve for it).
+fn open_in(at: &mut Option<OwnedFd>, dir: &Path, name: &OsStr) -> Result<OwnedFd, Errno> {
+    if let Some(d) = at.as_ref() {
+        match rustix::fs::openat(d, name, RULE_FILE, Mode::empty()) {
+            Err(Errno::MFILE | Errno::NFILE) => *at = None,
+            r => return r,
+        }
+    }
+    open_rule_file(&dir.join(name))
 }
 
 /// Compile an s6 rules directory into cdb records (key, value) as
@@ -531,10 +581,10 @@ pub fn compile(rulesdir: &Path) -> Result<Vec<rulescdb::Record>, Error> {
     for sub in entries(rulesdir)? {
         let subdir = rulesdir.join(&sub);
         for ent in entries(&subdir)? {
-            let base = subdir.join(&ent);
-            let Some(rule) = read_fs_rule(&base, Probe::Exists)? else {
+            let Some(rule) = read_fs_rule(RuleFiles::new(&subdir, &ent), Probe::Exists)? else {
                 continue;
             };
+            let base = subdir.join(&ent);
             let value = rulescdb::encode(&rule)
                 .map_err(|e| Error::Usage(format!("{}: {e}", crate::base::text::path(&base))))?;
             let mut key = sub.as_bytes().to_vec();
@@ -775,6 +825,20 @@ pub fn ipcserver_access(cfg: &IpcserverAccessConfig, diag: &Diag) -> Result<Infa
 mod tests {
     use super::*;
     use crate::formats::rulescdb::tests::Gen;
+
+    #[test]
+    fn rule_files_are_named_as_path_join_names_them() {
+        for dir in ["/r", "/r/", "r", "", "/", "a//b"] {
+            for key in ["uid/0", "uid/default", "x", "/abs"] {
+                let mut files = RuleFiles::new(Path::new(dir), key.as_ref());
+                for name in ["allow", "deny", "env", "exec"] {
+                    let want = Path::new(dir).join(key).join(name);
+                    let got = files.file(name).as_os_str().to_owned();
+                    assert_eq!(got, want.as_os_str(), "{dir:?} {key:?} {name}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn lookup_order() {

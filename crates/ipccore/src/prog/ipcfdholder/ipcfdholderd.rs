@@ -169,12 +169,10 @@ enum Loaded {
 }
 
 impl Loaded {
-    /// The verdict for a client, with the daemon's `euid` and `egid` (they never
-    /// change: asking the kernel at each connection costs two system calls).
-    fn check(&self, uid: u32, gid: u32, euid: u32, egid: u32) -> Result<Verdict, Error> {
-        let keys = access::keys(uid, gid, euid, egid);
+    /// The verdict for a client, looked up under `keys` ([`access::keys`]).
+    fn check(&self, keys: &[String]) -> Result<Verdict, Error> {
         match self {
-            Loaded::Dir(d) => access::dir_check(d, &keys),
+            Loaded::Dir(d) => access::dir_check(d, keys),
             Loaded::Cdb(path, db) => {
                 for key in keys {
                     let v = match db.get(key.as_bytes()) {
@@ -188,6 +186,7 @@ impl Loaded {
                         }
                         Some(Ok(v)) => v,
                     };
+                    let key = key.clone();
                     return match rulescdb::decode(&v) {
                         Ok(None) => continue,
                         Ok(Some(Rule::Deny)) => Ok(Verdict::Deny { key }),
@@ -213,8 +212,9 @@ impl Loaded {
 /// the fds that came with an unfinished message are ours to hold meanwhile.
 /// (s6-fdholderd drops a message that is not complete in one read.)
 pub const MESSAGE_TIME: Duration = Duration::from_secs(2);
-/// Fds kept free to accept one client and check its rule (a rules directory is read
-/// one file at a time; a cdb is mapped in memory).
+/// Fds kept free to accept one client and check its rule (a rules directory needs one
+/// fd at a time: it reads `env/` through a second one only when there is one to spare;
+/// a cdb is mapped in memory).
 const ACCEPT_FDS: usize = 2;
 /// Fds one read can bring (one `SCM_RIGHTS` message).
 const READ_FDS: usize = wire::SCM_MAX_FD;
@@ -272,10 +272,16 @@ struct Daemon<'a> {
     clients: Vec<Client>,
     rules: Loaded,
     regexes: RegexCache,
+    /// Where every client's bytes are read into, zeroed once.
+    chunk: Box<[u8]>,
     budget: FdBudget,
     pid: rustix::process::Pid,
-    /// Our euid and egid, for the rules' `uid/self` and `gid/self` keys.
+    /// Our euid and egid, for the rules' `uid/self` and `gid/self` keys (they never
+    /// change: asking the kernel at each connection costs two system calls).
     ids: (u32, u32),
+    /// The rules' lookup keys of the last client's uid and gid: most connections come
+    /// from the same few users. Only the names: the rules are read at every connection.
+    keys: ((u32, u32), Vec<String>),
     /// False once SIGTERM came.
     cont: bool,
     lameduck: Option<Instant>,
@@ -314,12 +320,14 @@ pub fn ipcfdholderd(cfg: &IpcfdholderdConfig, diag: &Diag) -> Result<u8, Error> 
         clients: Vec::new(),
         rules,
         regexes: RegexCache::default(),
+        chunk: vec![0; wire::RECV_CHUNK].into_boxed_slice(),
         budget: FdBudget { limit, base },
         pid: rustix::process::getpid(),
         ids: (
             rustix::process::geteuid().as_raw(),
             rustix::process::getegid().as_raw(),
         ),
+        keys: ((0, 0), Vec::new()),
         cont: true,
         lameduck: None,
         accept_pause: None,
@@ -380,10 +388,11 @@ impl Daemon<'_> {
         Ok(u8::from(held) | (u8::from(conns) << 1))
     }
 
-    /// A log line s6-fdholderd does not print: only at verbosity 3 and more.
-    fn trace(&self, msg: String) {
+    /// A log line s6-fdholderd does not print: only at verbosity 3 and more, and only
+    /// then made (some come at every connection).
+    fn trace(&self, msg: impl FnOnce() -> String) {
         if self.diag.verbosity >= 3 {
-            self.diag.info(msg);
+            self.diag.info(msg());
         }
     }
 
@@ -392,7 +401,7 @@ impl Daemon<'_> {
     fn expire(&mut self) {
         let n = self.store.expire(Tain::now());
         if n > 0 {
-            self.trace(format!("expired {n} fd(s)"));
+            self.trace(|| format!("expired {n} fd(s)"));
         }
         let now = Instant::now();
         self.clients
@@ -473,7 +482,7 @@ impl Daemon<'_> {
             if s == SIGTERM && self.cont {
                 self.cont = false;
                 self.lameduck = crate::sys::time::deadline(self.cfg.lameduck);
-                self.trace("received SIGTERM, finishing pending operations".into());
+                self.trace(|| "received SIGTERM, finishing pending operations".into());
             } else if s == SIGHUP {
                 self.reload();
             }
@@ -537,7 +546,7 @@ impl Daemon<'_> {
             };
             c.evicted = true;
             c.rx.drop_fds();
-            self.trace("dropped a stalled client to free its fds".into());
+            self.trace(|| "dropped a stalled client to free its fds".into());
         }
     }
 
@@ -581,8 +590,11 @@ impl Daemon<'_> {
             }
         };
         let (uid, gid) = (cred.uid, cred.gid);
-        let (euid, egid) = self.ids;
-        let env = match self.rules.check(uid, gid, euid, egid) {
+        if self.keys.1.is_empty() || self.keys.0 != (uid, gid) {
+            let (euid, egid) = self.ids;
+            self.keys = ((uid, gid), access::keys(uid, gid, euid, egid));
+        }
+        let env = match self.rules.check(&self.keys.1) {
             Ok(Verdict::Allow { env, exec, .. }) => {
                 if exec.is_some() {
                     self.diag.warn(format!(
@@ -592,7 +604,7 @@ impl Daemon<'_> {
                 env
             }
             Ok(_) => {
-                self.trace(format!("deny uid {uid} gid {gid}"));
+                self.trace(|| format!("deny uid {uid} gid {gid}"));
                 return;
             }
             Err(e) => {
@@ -607,7 +619,7 @@ impl Daemon<'_> {
                 return;
             }
         };
-        self.trace(format!("allow uid {uid} gid {gid}"));
+        self.trace(|| format!("allow uid {uid} gid {gid}"));
         let deadline = self.deadline();
         self.clients.push(Client {
             sock,
@@ -649,10 +661,11 @@ impl Daemon<'_> {
     fn read(&mut self, i: usize, dl: Option<Instant>) -> bool {
         for _ in 0..READS_PER_ROUND {
             self.make_room(READ_FDS + ACCEPT_FDS, Some(i));
-            let Some(c) = self.clients.get_mut(i) else {
+            let Daemon { clients, chunk, .. } = self;
+            let Some(c) = clients.get_mut(i) else {
                 return false;
             };
-            match c.rx.fill(c.sock.as_fd()) {
+            match c.rx.fill_with(c.sock.as_fd(), chunk) {
                 Ok(0) => return false,
                 Ok(_) => c.deadline = dl,
                 Err(Errno::AGAIN) => return true,
