@@ -237,19 +237,7 @@ fn identity_fields_are_the_kernels_and_forged_ones_are_removed() {
         args.extend(["-H", h]);
     }
     let out = g.curl(MEMBER, &args).assert_code(0).out();
-    let fields: Vec<&str> = out
-        .lines()
-        .filter(|l| l.to_ascii_lowercase().starts_with("h x-remote-"))
-        .collect();
-    assert_eq!(
-        &fields[..3],
-        [
-            "H X-Remote-Uid: 1500",
-            "H X-Remote-Gid: 4243",
-            "H X-Remote-Groups: 4243"
-        ],
-        "{out}"
-    );
+    let fields = remote_fields_of_1500(&out);
     // ipcserver sets IPCREMOTEPID once the identity work is in: then one more field,
     // and never the forged one.
     assert!(fields.len() <= 4, "{out}");
@@ -704,6 +692,26 @@ fn group_rule_uses_kernel_groups_from_ipcserver() {
     );
 }
 
+/// The `X-Remote-*` lines (any case) the recording backend saw, `out` being its record;
+/// the first three must be those of uid 1500, gid 4243, no other group.
+fn remote_fields_of_1500(out: &str) -> Vec<&str> {
+    let fields: Vec<&str> = out
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("h x-remote-"))
+        .collect();
+    assert!(fields.len() >= 3, "{out}");
+    assert_eq!(
+        &fields[..3],
+        [
+            "H X-Remote-Uid: 1500",
+            "H X-Remote-Gid: 4243",
+            "H X-Remote-Groups: 4243"
+        ],
+        "{out}"
+    );
+    fields
+}
+
 /// The gate run directly on one end of a socket pair, with `env`: its exit code and
 /// stderr, and what the client end read.
 fn gate_on_pair(args: &[&str], env: &[(&str, &str)], request: &[u8]) -> (Output, String) {
@@ -1102,20 +1110,8 @@ fn listening_mode_judges_by_the_kernels_identity() {
         let mut args = vec!["http://localhost/echo/who"];
         args.extend(forged);
         let out = g.curl(MEMBER, &args).assert_code(0).out();
-        let fields: Vec<&str> = out
-            .lines()
-            .filter(|l| l.to_ascii_lowercase().starts_with("h x-remote-"))
-            .collect();
+        let fields = remote_fields_of_1500(&out);
         assert_eq!(fields.len(), 4, "{out}");
-        assert_eq!(
-            &fields[..3],
-            [
-                "H X-Remote-Uid: 1500",
-                "H X-Remote-Gid: 4243",
-                "H X-Remote-Groups: 4243"
-            ],
-            "{out}"
-        );
         assert!(fields[3].starts_with("H X-Remote-Pid: "), "{out}");
         assert!(g.requests().contains("H X-Remote-Groups: 1502,4244\n"));
         // One process served it all, and said whom it let in.

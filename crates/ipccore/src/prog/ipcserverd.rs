@@ -176,11 +176,65 @@ fn listen_fds_for_me() -> Result<Option<i32>, Error> {
 }
 
 /// How an accept round ended.
-enum Accepted {
+pub(crate) enum Accepted {
     /// No client waiting any more, or no free slot.
     Drained,
     /// accept failed for lack of resources; the listener should rest.
     Starved(Errno),
+}
+
+impl Accepted {
+    /// What a failed accept means: `None` for a client that gave up before we got to
+    /// it (try the next), `Drained` when none is waiting, `Starved` for EMFILE, ENFILE,
+    /// ENOBUFS, ENOMEM or anything unexpected: the listener stays readable, so
+    /// retrying at once would spin.
+    pub(crate) fn after_error(e: Errno) -> Option<Accepted> {
+        match e {
+            Errno::AGAIN => Some(Accepted::Drained),
+            Errno::INTR | Errno::CONNABORTED | Errno::PROTO => None,
+            e => Some(Accepted::Starved(e)),
+        }
+    }
+}
+
+/// The listener's rest after accept starved, shared by ipcserverd and ipchttpgate's
+/// listening mode: [`ACCEPT_BACKOFF`] each time, one warning per episode.
+#[derive(Default)]
+pub(crate) struct AcceptRest {
+    until: Option<Instant>,
+    starved: bool,
+}
+
+impl AcceptRest {
+    /// Whether the listener may be polled now (the rest, if any, is over).
+    pub(crate) fn over(&mut self) -> bool {
+        if self.until.is_some_and(|t| Instant::now() >= t) {
+            self.until = None;
+        }
+        self.until.is_none()
+    }
+
+    /// When the rest ends, for the poll's timeout.
+    pub(crate) fn until(&self) -> Option<Instant> {
+        self.until
+    }
+
+    /// Take an accept round's end into account.
+    pub(crate) fn after(&mut self, round: Accepted, diag: &Diag) {
+        match round {
+            Accepted::Drained => self.starved = false,
+            Accepted::Starved(e) => {
+                if !self.starved {
+                    diag.warn(format!(
+                        "unable to accept: {}: pausing accept until resources free up",
+                        text::strerror(e)
+                    ));
+                }
+                self.starved = true;
+                self.until = Some(Instant::now() + ACCEPT_BACKOFF);
+            }
+        }
+    }
 }
 
 struct Child {
@@ -291,16 +345,10 @@ impl Server<'_> {
     /// run and accept is not resting; until TERM, QUIT or ABRT.
     fn run(&mut self, listener: &OwnedFd, sigs: &mut SelfPipe) -> Result<(), Error> {
         let diag = self.diag;
-        let mut resting_until: Option<Instant> = None;
-        let mut starved = false;
+        let mut rest = AcceptRest::default();
         loop {
-            let now = Instant::now();
-            if resting_until.is_some_and(|t| now >= t) {
-                resting_until = None;
-            }
-            let accepting =
-                self.children.len() < self.cfg.limits.maxconn as usize && resting_until.is_none();
-            let timeout = crate::sys::time::poll_timeout(resting_until);
+            let accepting = rest.over() && self.children.len() < self.cfg.limits.maxconn as usize;
+            let timeout = crate::sys::time::poll_timeout(rest.until());
             let sigfd = sigs.fd();
             let mut fds = vec![PollFd::new(&sigfd, PollFlags::IN)];
             if accepting {
@@ -319,20 +367,8 @@ impl Server<'_> {
                 return Ok(());
             }
             if conn_ready {
-                match self.accept_some(listener) {
-                    Accepted::Drained => starved = false,
-                    Accepted::Starved(e) => {
-                        // Warn once per episode, not at every retry.
-                        if !starved {
-                            diag.warn(format!(
-                                "unable to accept: {}: pausing accept until resources free up",
-                                text::strerror(e)
-                            ));
-                        }
-                        starved = true;
-                        resting_until = Some(Instant::now() + ACCEPT_BACKOFF);
-                    }
-                }
+                let round = self.accept_some(listener);
+                rest.after(round, &diag);
             }
         }
     }
@@ -431,12 +467,11 @@ impl Server<'_> {
                         .unwrap_or_default();
                     self.handle(conn, &peer_path);
                 }
-                Err(Errno::AGAIN) => return Accepted::Drained,
-                // The client gave up before we got to it: not our problem.
-                Err(Errno::INTR) | Err(Errno::CONNABORTED) | Err(Errno::PROTO) => {}
-                // EMFILE, ENFILE, ENOBUFS, ENOMEM, or anything unexpected: the listener
-                // stays readable, so retrying at once would spin; rest it instead.
-                Err(e) => return Accepted::Starved(e),
+                Err(e) => {
+                    if let Some(end) = Accepted::after_error(e) {
+                        return end;
+                    }
+                }
             }
         }
         Accepted::Drained

@@ -24,6 +24,7 @@ use super::{FileKey, Identity, IpchttpgateConfig, read_rules};
 use crate::base::error::{Error, ResultExt};
 use crate::base::text;
 use crate::formats::httprules::{Client, Rules};
+use crate::prog::ipcserverd::{AcceptRest, Accepted};
 use crate::prog::peer;
 use crate::sys::diag::Diag;
 use crate::sys::sig::{self, SelfPipe};
@@ -42,8 +43,6 @@ use std::time::{Duration, Instant};
 const STACK: usize = 256 * 1024;
 /// How long a thread that served a connection waits for another before it ends.
 const IDLE_THREAD: Duration = Duration::from_secs(5);
-/// How long the listener rests after accept ran out of fds or memory (ipcserverd's).
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
 
 /// Whether fd 0 is a listening socket: then the gate serves it itself. A connected
 /// socket (under ipcserver), a pipe or a closed fd 0 is the handler mode.
@@ -228,14 +227,6 @@ impl RulesFile {
     }
 }
 
-/// How an accept round ended.
-enum Accepted {
-    /// No client waiting any more, or no free slot.
-    Drained,
-    /// accept failed for lack of resources; the listener should rest.
-    Starved(Errno),
-}
-
 /// The loop's state, owned by `serve`.
 struct Listen {
     shared: Arc<Shared>,
@@ -251,14 +242,10 @@ impl Listen {
     /// connections are served and accept is not resting; until TERM or INT.
     fn run(&mut self) -> Result<u8, Error> {
         let diag = self.shared.diag;
-        let mut resting_until: Option<Instant> = None;
-        let mut starved = false;
+        let mut rest = AcceptRest::default();
         loop {
-            if resting_until.is_some_and(|t| Instant::now() >= t) {
-                resting_until = None;
-            }
-            let accepting = resting_until.is_none() && !self.shared.full();
-            let (sig_ready, wake_ready, conn_ready) = self.wait(accepting, resting_until)?;
+            let accepting = rest.over() && !self.shared.full();
+            let (sig_ready, wake_ready, conn_ready) = self.wait(accepting, rest.until())?;
             if sig_ready && self.signalled() {
                 diag.info("exiting");
                 return Ok(0);
@@ -267,22 +254,9 @@ impl Listen {
                 let mut buf = [0u8; 64];
                 while matches!(rustix::io::read(&self.wake, &mut buf), Ok(n) if n > 0) {}
             }
-            if !conn_ready {
-                continue;
-            }
-            match self.accept_some() {
-                Accepted::Drained => starved = false,
-                Accepted::Starved(e) => {
-                    // Warn once per episode, not at every retry.
-                    if !starved {
-                        diag.warn(format!(
-                            "unable to accept: {}: pausing accept until resources free up",
-                            text::strerror(e)
-                        ));
-                    }
-                    starved = true;
-                    resting_until = Some(Instant::now() + ACCEPT_BACKOFF);
-                }
+            if conn_ready {
+                let round = self.accept_some();
+                rest.after(round, &diag);
             }
         }
     }
@@ -328,12 +302,11 @@ impl Listen {
                 SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
             ) {
                 Ok(conn) => self.handle(conn),
-                Err(Errno::AGAIN) => return Accepted::Drained,
-                // The client gave up before we got to it: not our problem.
-                Err(Errno::INTR | Errno::CONNABORTED | Errno::PROTO) => {}
-                // EMFILE, ENFILE, ENOBUFS, ENOMEM, or anything unexpected: the listener
-                // stays readable, so retrying at once would spin; rest it instead.
-                Err(e) => return Accepted::Starved(e),
+                Err(e) => {
+                    if let Some(end) = Accepted::after_error(e) {
+                        return end;
+                    }
+                }
             }
         }
         Accepted::Drained
