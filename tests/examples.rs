@@ -25,6 +25,7 @@
 //! | `exec ipcserver -a 0660 -o "0:$gid" … ipcsudod` | guide, ipcsudo | = | `guide_ipcsudo_quote_is_the_run_script` (the same words as service/ipcsudo-group/run, which `service::*` run under s6, runit and daemontools) |
 //! | git clone through `git daemon --inetd`; rsync | guide, Relays | rsync | `git_clone_examples_run_as_written`, `guide_rsync_example_runs_as_written` |
 //! | `ipcserver … ipchttpgate -r /etc/docker-operator.rules /run/docker.sock` + rules | guide, HTTP | = | `ipchttpgate_examples_run_as_written` (podman's API standing in for /run/docker.sock) |
+//! | `ipcserver-socketbinder … ipchttpgate -c 100 -C 10 -r …` (listening mode) | guide, HTTP; ipchttpgate(1) | = | `ipchttpgate_examples_run_as_written` |
 //! | fd holder: rules, daemon, store, retrieve | guide, fd holder | yes | `guide_fdholder_recipe_runs_as_written` |
 //! | seqpacket service for group 1000; two sockets for one daemon | guide, Socket activation | no | `guide_seqpacket_service_runs_as_written`, `guide_two_sockets_for_one_daemon_runs_as_written` |
 //! | `npt-wait … s6-svc -u`; `npt-wait -s` through nptlistend | guide, npt | no | `guide_npt_wait_example_runs_as_written` (real s6-supervise) |
@@ -34,7 +35,8 @@
 //! | `ipcfdholder-daemon -1 -u 999 -g 999 …` | ipcfdholder-daemon(1) | no | `fdholder_client_man_page_examples_run_as_written` |
 //! | store, list, getdump, retrieve, setdump, transferdump, delete (7 `.Dl`) | ipcfdholder-*(1) | = | `fdholder_client_man_page_examples_run_as_written` |
 //! | rules for uid 1000, `unix:/run/app/` | ipcfdholderd(1) | no | `ipcfdholderd_man_page_rules_run_as_written` |
-//! | read-only docker socket; a rules file (2 blocks) | ipchttpgate(1) | = | `ipchttpgate_examples_run_as_written` (`docker-readers` → gid 4243) |
+//! | read-only docker socket, under ipcserver and listening; a rules file (3 blocks) | ipchttpgate(1) | = | `ipchttpgate_examples_run_as_written` (`docker-readers` → gid 4243) |
+//! | listening under `s6-ipcserver-socketbinder` | ipchttpgate(1) | no | none as written (its `/run/api-real.sock` is a placeholder); the same command with s6's binder: `ipchttpgate::listening_mode_judges_by_the_kernels_identity` |
 //! | git clone; rsync; access-control proxy (3 blocks) | ipcioconnect(1) | = | `git_clone_examples_run_as_written`, `ipcioconnect_man_page_rsync_runs_as_written`, `ipcioconnect_man_page_proxy_runs_as_written` (`=`: `bridges::*`) |
 //! | service directory with notification-fd | ipcnotify-fd-from-socket(1) | no | `ipcnotify_man_page_service_runs_as_written` (real s6-supervise, `s6-svwait -U`) |
 //! | systemd unit `Type=notify` | ipcnotify-socket-from-fd(1) | = | `ipcnotify_socket_from_fd_unit_runs_as_written` (its ExecStart, a python3 socket as systemd's NOTIFY_SOCKET) |
@@ -57,10 +59,11 @@
 //! | `npt-mkfifodir -g 100`; `npt-notify … u`; `npt-wait … s6-svc -u` | npt-mkfifodir(1), npt-notify(1), npt-wait(1) | no | `npt_man_page_examples_run_as_written`, `guide_npt_wait_example_runs_as_written` |
 //! | the service line, readiness on fd 3 | nptlistend(1) | no | `nptlistend_man_page_example_runs_as_written` |
 //!
-//! Counts: 59 examples (7 README, 6 guide, 46 man pages). Run as written before: 4 (the
+//! Counts: 62 examples (7 README, 7 guide, 48 man pages). Run as written before: 4 (the
 //! guide's rsync and fd holder, ipcserver-access's check, ipcsudod's wrapper); after:
-//! 54. Not run as written: 5, none of which can run in a test: the suite, builds and
-//! benchmarks themselves (the README rows above that say why).
+//! 56. Not run as written: 6: five that cannot run in a test, the suite, builds and
+//! benchmarks themselves (the README rows above that say why), and ipchttpgate(1)'s
+//! s6 binder line, whose command a test runs with its own paths.
 //! Wrong as written, fixed: ipcrules-fs(1) (env directory), ipcioconnect(1) (git
 //! `--export-all`, rsync module), ipcnotify-fd-from-socket(1) (run not executable),
 //! the guide's ipcsudo-group quote (`-1` lost).
@@ -1671,6 +1674,15 @@ fn ipchttpgate_examples_run_as_written() {
     };
     std::fs::create_dir_all(d.join("etc")).unwrap();
     std::fs::write(d.join("etc/docker-operator.rules"), rules(&guide)).unwrap();
+    // The guide's listening gate serves the same path: moved beside it.
+    let guide_listen: Vec<String> = md_block(
+        "doc/guide.md",
+        "ipcserver-socketbinder -a 0666 /run/docker-gate.sock",
+        &d.path,
+    )
+    .iter()
+    .map(|l| l.replace("docker-gate.sock", "docker-gate-l.sock"))
+    .collect();
     let readonly = man_block(
         "ipchttpgate",
         "ipcserver -a 0660 -o :docker-readers /run/docker-ro.sock",
@@ -1705,6 +1717,10 @@ fn ipchttpgate_examples_run_as_written() {
         format!("{}\n{} &\npids=\"$pids $!\"", guide[0], guide[1]),
         format!(
             "{}\n{} &\npids=\"$pids $!\"",
+            guide_listen[0], guide_listen[1]
+        ),
+        format!(
+            "{}\n{} &\npids=\"$pids $!\"",
             readonly[0].replace(":docker-readers", ":4243"),
             readonly[1]
         ),
@@ -1715,6 +1731,7 @@ fn ipchttpgate_examples_run_as_written() {
             &d.path,
         )),
         wait_for("run/docker-gate.sock"),
+        wait_for("run/docker-gate-l.sock"),
         wait_for("run/docker-ro.sock"),
         wait_for("run/docker-ro/docker.sock"),
         wait_for("run/man.sock"),
@@ -1722,6 +1739,10 @@ fn ipchttpgate_examples_run_as_written() {
         status_as(other, "run/docker-gate.sock", list),
         status_as(member, "run/docker-gate.sock", start),
         status_as(other, "run/docker-gate.sock", start),
+        "echo '# guide, listening'".to_string(),
+        status_as(other, "run/docker-gate-l.sock", list),
+        status_as(member, "run/docker-gate-l.sock", start),
+        status_as(other, "run/docker-gate-l.sock", start),
         "echo '# read-only'".to_string(),
         status_as(member, "run/docker-ro.sock", list),
         status_as(member, "run/docker-ro.sock", start),
@@ -1765,7 +1786,7 @@ fn ipchttpgate_examples_run_as_written() {
         (code, seen.join(" ")),
         (
             Some(0),
-            "# guide through through 403 # read-only through 403 000 # listening through 403 000 # rules file through 403 403 through".to_string()
+            "# guide through through 403 # guide, listening through through 403 # read-only through 403 000 # listening through 403 000 # rules file through 403 403 through".to_string()
         ),
         "{out}{err}\n{log}"
     );

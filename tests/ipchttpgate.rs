@@ -1296,9 +1296,9 @@ fn listening_mode_at_maxconn_clients_wait() {
 }
 
 #[test]
-fn listening_mode_sigterm_and_sigint_exit_0() {
+fn listening_mode_sigterm_sigint_and_sigquit_exit_0() {
     let binder = OsString::from(bin("ipcserver-socketbinder"));
-    for sig in [15, 2] {
+    for sig in [15, 2, 3] {
         let Some(g) = Gate::listening("hglterm", RULES, &[], &binder) else {
             return;
         };

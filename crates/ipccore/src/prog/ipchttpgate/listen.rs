@@ -16,7 +16,7 @@
 //! rules would be failing open. SIGPIPE stays ignored, as the Rust runtime leaves it
 //! before `main` (the gate never execs, so never restores it): a write to a client or
 //! backend that is gone fails with EPIPE and ends that connection only. What this
-//! leaves out: SIGHUP and SIGQUIT (only TERM and INT, which end the process and every
+//! leaves out: SIGHUP (only TERM, INT and QUIT, which end the process and every
 //! connection in flight), `LISTEN_FDS` (fd 3), and a `-1` readiness line.
 
 use super::conn::Gate;
@@ -53,16 +53,18 @@ pub(super) fn stdin_listens() -> bool {
     )
 }
 
-/// Serve the listening socket on fd 0 until SIGTERM or SIGINT; then 0.
+/// Serve the listening socket on fd 0 until SIGTERM, SIGINT or SIGQUIT; then 0.
 ///
 /// # Errors
 /// fd 0 not a Unix stream socket (100); the rules file as in handler mode (100, 111);
 /// the set-up of signals and pipes (111). Nothing after the start is fatal: a
 /// connection's failure is logged and ends that connection only.
 pub(super) fn serve(cfg: &IpchttpgateConfig, diag: &Diag) -> Result<u8, Error> {
-    // First: a TERM or INT before this kills the process (or is lost, where the caller
-    // left it ignored) instead of giving exit 0.
-    let trapped = [sig::SIGTERM, sig::SIGINT];
+    // First: one of these before this kills the process (or is lost, where the caller
+    // left it ignored) instead of giving exit 0. QUIT is what supervisors send a server
+    // that must take its connections with it (service/httpgate's down-signal); here
+    // every stop does.
+    let trapped = [sig::SIGTERM, sig::SIGINT, sig::SIGQUIT];
     let sigs = SelfPipe::new(&trapped)?;
     crate::sys::spawn::unblock(&trapped);
     let listener = crate::sys::fd::adopt_listener(0, "stdin")?;
@@ -239,7 +241,7 @@ struct Listen {
 
 impl Listen {
     /// Poll the self-pipe, the wake-up pipe, and the listener while fewer than maxconn
-    /// connections are served and accept is not resting; until TERM or INT.
+    /// connections are served and accept is not resting; until TERM, INT or QUIT.
     fn run(&mut self) -> Result<u8, Error> {
         let diag = self.shared.diag;
         let mut rest = AcceptRest::default();
@@ -286,7 +288,7 @@ impl Listen {
         let diag = self.shared.diag;
         let mut quit = false;
         for s in self.sigs.pending() {
-            if s == sig::SIGTERM || s == sig::SIGINT {
+            if trapped_stop(s) {
                 diag.info(format!("received {}, quitting", sig::name(s)));
                 quit = true;
             }
@@ -371,6 +373,11 @@ impl Listen {
             slot,
         });
     }
+}
+
+/// Whether `s` is one of the signals that end a listening gate.
+fn trapped_stop(s: i32) -> bool {
+    s == sig::SIGTERM || s == sig::SIGINT || s == sig::SIGQUIT
 }
 
 /// A connection handed to a thread, with what it is served with.
