@@ -508,7 +508,7 @@ fn wait_prog_signal_state() {
         Caller::PLAIN,
         Caller::HOSTILE,
         Caller {
-            ignore: &["PIPE", "HUP", "TERM"],
+            ignore: &["PIPE", "HUP", "TERM", "USR2"],
             block: &["INT", "CHLD"],
         },
     ]

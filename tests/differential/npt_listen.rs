@@ -145,7 +145,7 @@ fn prog_signal_state() {
     let d = Dir::new("dnlsig");
     fifodirs(&d);
     let caller = super::probe::Caller {
-        ignore: &["INT"],
+        ignore: &["INT", "USR2"],
         block: &[],
     };
     let probe = super::probe::probe(&d.path);

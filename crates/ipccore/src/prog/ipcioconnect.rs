@@ -399,7 +399,7 @@ pub fn ipcioconnect(cfg: &IpcioconnectConfig, diag: &Diag) -> Result<u8, Error> 
 fn relay(cfg: &IpcioconnectConfig, diag: &Diag) -> Result<Outcome, Error> {
     let mut dirs = open_directions(cfg)?;
     let term = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGTERM, term).op("trap SIGTERM")?;
+    crate::sys::sig::trap_flag(crate::sys::sig::SIGTERM, term)?;
     run(&mut dirs, cfg.timeout, diag)
 }
 

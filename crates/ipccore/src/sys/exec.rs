@@ -4,7 +4,9 @@
 //! and dispositions our caller gave us, SIGPIPE included. The Rust runtime sets SIGPIPE
 //! to SIG_IGN before `main`, so the disposition we inherited is recorded earlier, by a
 //! function in `.init_array` (run by the C start-up code, static or dynamic, before
-//! Rust's `lang_start`), and put back just before `execve`. Nothing else is touched:
+//! Rust's `lang_start`), and put back just before `execve`. Any other signal's start-up
+//! disposition is recorded just before a program traps it (`note_dispositions`, called
+//! by `sys::sig`, the one place dispositions change). Nothing else is touched:
 //! std's `CommandExt::exec` would also force SIGPIPE to SIG_DFL, losing a caller's
 //! SIG_IGN, as s6 (written in C) never does. The same entry records which of fds 0-2
 //! were closed and the signal mask at start, for ipcserverd's checks and npt-wait's
@@ -39,41 +41,65 @@ pub fn unset(name: impl AsRef<OsStr>) -> EnvMod {
 }
 
 /// The signals (1 to 64) that were ignored when the process started, bit n-1 for signal
-/// n. Only SIG_DFL and SIG_IGN survive an exec, so "ignored or not" is all there is to
-/// know.
+/// n, as far as [`KNOWN_AT_START`] says they were looked at. Only SIG_DFL and SIG_IGN
+/// survive an exec, so "ignored or not" is all there is to know.
 static IGNORED_AT_START: AtomicU64 = AtomicU64::new(0);
-/// Whether `IGNORED_AT_START` was recorded (false: the `.init_array` entry did not run,
-/// e.g. a harness linking us another way).
+/// The signals whose start-up disposition was looked at: SIGPIPE before `main`, and
+/// each signal a program traps, just before it does ([`note_dispositions`]). A signal
+/// never looked at was never changed by us, so it still has its start-up disposition
+/// (what the transparent spawn child relies on, `spawn::child`).
+static KNOWN_AT_START: AtomicU64 = AtomicU64::new(0);
+/// Whether the `.init_array` entry ran (false: e.g. a harness linking us another way).
 static IGNORED_RECORDED: AtomicBool = AtomicBool::new(false);
 
-/// Record the start-up state the Rust runtime is about to change or hide: which standard
-/// signals were ignored (SIGPIPE, which the runtime ignores, and those a program traps
-/// for itself, npt-wait's TERM, INT, HUP, and must hand on as the caller left them),
-/// which of fds 0, 1, 2 were closed (the runtime puts /dev/null there), and the mask.
-extern "C" fn record_ignored() {
-    let mut bits = 0u64;
-    for sig in 1..=64 {
-        // A kernel `struct sigaction` (handler first), larger than the kernel's.
-        let mut old = [0u64; 8];
-        // SAFETY: a query (NULL new action) through the raw syscall, which sees glibc's
-        // own signals 32 and 33 too (glibc's sigaction refuses them, and a caller's
-        // posix_spawn may have left them ignored); the kernel writes at most its struct
-        // into `old`, ours and larger; 8 is the kernel's sigset size. Nothing of the
-        // Rust runtime is needed, and it is not set up yet.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_rt_sigaction,
-                sig,
-                ptr::null::<u64>(),
-                old.as_mut_ptr(),
-                8usize,
-            )
+/// Whether signal `sig` is ignored now, through the raw syscall, which sees glibc's own
+/// signals 32 and 33 too (glibc's sigaction refuses them). `None` if the kernel refuses
+/// the query (not a signal number).
+fn ignored_now(sig: i32) -> Option<bool> {
+    // A kernel `struct sigaction` (handler first), larger than the kernel's.
+    let mut old = [0u64; 8];
+    // SAFETY: a query (NULL new action); the kernel writes at most its struct into
+    // `old`, ours and larger; 8 is the kernel's sigset size. Nothing of the Rust
+    // runtime is needed (this also runs before it is set up).
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            sig,
+            ptr::null::<u64>(),
+            old.as_mut_ptr(),
+            8usize,
+        )
+    };
+    (rc == 0).then_some(old[0] == libc::SIG_IGN as u64)
+}
+
+/// Record the start-up disposition of each of `sigs` not recorded yet: called just
+/// before a program changes them (`sig::SelfPipe::new`, `sig::trap_flag`), so that a
+/// spawned or exec'ed program can be handed the one the caller gave us.
+pub(crate) fn note_dispositions(sigs: &[i32]) {
+    for &sig in sigs {
+        let Some(bit) = u32::try_from(sig - 1).ok().filter(|&b| b < 64) else {
+            continue;
         };
-        if rc == 0 && old[0] == libc::SIG_IGN as u64 {
-            bits |= 1 << (sig - 1);
+        if KNOWN_AT_START.load(Ordering::Relaxed) & (1 << bit) != 0 {
+            continue;
+        }
+        if let Some(ignored) = ignored_now(sig) {
+            if ignored {
+                IGNORED_AT_START.fetch_or(1 << bit, Ordering::Relaxed);
+            }
+            KNOWN_AT_START.fetch_or(1 << bit, Ordering::Relaxed);
         }
     }
-    IGNORED_AT_START.store(bits, Ordering::Relaxed);
+}
+
+/// Record the start-up state the Rust runtime is about to change or hide: whether
+/// SIGPIPE was ignored (the runtime ignores it; every other signal is looked at only
+/// when a program is about to trap it, [`note_dispositions`]: one query at start instead
+/// of 64), which of fds 0, 1, 2 were closed (the runtime puts /dev/null there), and the
+/// mask.
+extern "C" fn record_ignored() {
+    note_dispositions(&[libc::SIGPIPE]);
     IGNORED_RECORDED.store(true, Ordering::Relaxed);
     let mut closed = 1u8;
     for fd in 0..3 {
@@ -168,14 +194,28 @@ pub fn hand_on_closed_stdio() {
 static RECORD_IGNORED: extern "C" fn() = record_ignored;
 
 /// Whether signal `sig` (1 to 64) was ignored when this process started (`None`: not
-/// recorded, or not a signal number).
+/// recorded, never looked at, or not a signal number).
 pub(crate) fn ignored_at_start(sig: i32) -> Option<bool> {
     // Referencing the entry keeps its object file in the link: an unreferenced member
     // of the ipccore archive would be dropped, entry and all.
     let _ = std::hint::black_box(&RECORD_IGNORED);
     let recorded = IGNORED_RECORDED.load(Ordering::Relaxed);
+    let known = KNOWN_AT_START.load(Ordering::Relaxed);
     let bits = IGNORED_AT_START.load(Ordering::Relaxed);
-    (recorded && (1..=64).contains(&sig)).then(|| bits & (1u64 << (sig - 1)) != 0)
+    let bit = (1..=64).contains(&sig).then(|| 1u64 << (sig - 1))?;
+    (recorded && known & bit != 0).then_some(bits & bit != 0)
+}
+
+/// The signals whose start-up disposition is recorded (bit n-1 for signal n), and of
+/// those the ignored ones: `(known, ignored)`. Every signal not in `known` still has
+/// the disposition it started with.
+pub(crate) fn dispositions_at_start() -> (u64, u64) {
+    let _ = std::hint::black_box(&RECORD_IGNORED);
+    if !IGNORED_RECORDED.load(Ordering::Relaxed) {
+        return (0, 0);
+    }
+    let known = KNOWN_AT_START.load(Ordering::Relaxed);
+    (known, IGNORED_AT_START.load(Ordering::Relaxed) & known)
 }
 
 /// Whether SIGPIPE was ignored when this process started (`None`: not recorded).

@@ -21,6 +21,7 @@ pub struct SelfPipe {
 impl SelfPipe {
     /// Trap `signals`: from now on they are delivered through `fd()`.
     pub fn new(signals: &[i32]) -> Result<SelfPipe, Error> {
+        crate::sys::exec::note_dispositions(signals);
         let (read, write) = UnixStream::pair().op("create selfpipe")?;
         let delivery =
             SignalDelivery::with_pipe(read, write, SignalOnly, signals).op("trap signals")?;
@@ -36,6 +37,18 @@ impl SelfPipe {
     pub fn pending(&mut self) -> Vec<i32> {
         self.delivery.pending().collect()
     }
+}
+
+/// Trap `sig` by setting `flag` when it comes (signal-hook's flag handler), its
+/// start-up disposition recorded first, as every change of a disposition must be
+/// (`exec::note_dispositions`).
+pub fn trap_flag(
+    sig: i32,
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<(), Error> {
+    crate::sys::exec::note_dispositions(&[sig]);
+    signal_hook::flag::register(sig, flag).op("trap signal")?;
+    Ok(())
 }
 
 /// The short name of a signal, for log lines (`SIGTERM`).
@@ -84,4 +97,61 @@ pub(crate) fn mask_bits(signals: &[i32]) -> u64 {
         .iter()
         .filter(|&&s| (1..=64).contains(&s))
         .fold(0, |b, &s| b | 1u64 << (s - 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("read the source tree") {
+            let p = e.expect("a directory entry").path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// Dispositions change here only (and in the vfork child, exec's SIGPIPE, and a
+    /// spawn test): a change elsewhere would skip `exec::note_dispositions`, and a
+    /// transparent spawn or an exec would then hand on our disposition as the caller's.
+    #[test]
+    fn dispositions_change_only_through_this_module() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let top = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        rust_files(&top, &mut files);
+        let allowed = [
+            "sys/sig.rs",
+            "sys/exec.rs",
+            "sys/spawn/child.rs",
+            "sys/spawn/mod.rs",
+        ];
+        let changes = [
+            "signal_hook::flag::",
+            "signal_hook::low_level::register",
+            "SignalDelivery::",
+            "libc::signal(",
+            "libc::sigaction(",
+            "SYS_rt_sigaction",
+        ];
+        let mut found = Vec::new();
+        for f in &files {
+            let name = f.to_string_lossy();
+            if allowed.iter().any(|a| name.ends_with(a)) {
+                continue;
+            }
+            let text = std::fs::read_to_string(f).expect("read a source file");
+            for c in changes {
+                if text.contains(c) {
+                    found.push(format!("{name}: {c}"));
+                }
+            }
+        }
+        assert!(found.is_empty(), "{found:?}");
+        assert!(files.len() > 50, "the scan found {} files", files.len());
+    }
 }

@@ -16,7 +16,6 @@
 use super::path::Search;
 use crate::sys::sig;
 use std::ffi::{c_char, c_int, c_void};
-use std::ptr;
 
 /// Every signal number the kernel knows (`_NSIG - 1` on Linux).
 const NSIG: c_int = 64;
@@ -41,7 +40,10 @@ pub(super) struct ChildArgs {
     /// Chain-loading (`Spawner::spawn_inheriting`): the signals ignored at start stay
     /// ignored and the mask is `mask`; else the clean state (all SIG_DFL, empty mask).
     pub(super) transparent: bool,
-    /// The signals ignored when the process started: bit n-1 for signal n.
+    /// The signals whose start-up disposition was recorded (bit n-1 for signal n);
+    /// every other one still has it (`exec::note_dispositions`).
+    pub(super) known: u64,
+    /// Of `known`, the ones ignored when the process started.
     pub(super) ignored: u64,
     /// The mask to set before the exec (bit n-1 for signal n): the one the process
     /// started with for a transparent child, empty for a clean one.
@@ -56,34 +58,46 @@ fn errno() -> c_int {
 }
 
 /// Set `sig`'s disposition to SIG_DFL, or SIG_IGN if `ignore`, through the raw syscall
-/// (glibc's sigaction refuses its internal signals 32 and 33). A failure (SIGKILL,
-/// SIGSTOP) is ignored, as posix_spawn ignores it.
-fn set_disposition(sig: c_int, ignore: bool) {
+/// (glibc's sigaction refuses its internal signals 32 and 33), and say whether it was
+/// ignored before. A failure (SIGKILL, SIGSTOP) is ignored, as posix_spawn ignores it,
+/// and reads as "not ignored".
+fn set_disposition(sig: c_int, ignore: bool) -> bool {
     let mut act: KernelSigaction = [0; 8];
     if ignore {
         act[0] = libc::SIG_IGN as u64;
     }
+    let mut old: KernelSigaction = [0; 8];
     // SAFETY: `act` is a kernel `struct sigaction` we own (larger than the kernel's, so
     // the kernel reads only initialised memory) holding SIG_DFL or SIG_IGN, never a
-    // handler address, so no code can run from it; no old action is asked for (NULL).
-    unsafe {
+    // handler address, so no code can run from it; the kernel writes at most its struct
+    // into `old`, ours and larger.
+    let rc = unsafe {
         libc::syscall(
             libc::SYS_rt_sigaction,
             sig,
             act.as_ptr(),
-            ptr::null_mut::<u64>(),
+            old.as_mut_ptr(),
             KERNEL_SIGSET_SIZE,
         )
     };
+    rc == 0 && old[0] == libc::SIG_IGN as u64
 }
 
 /// Every signal's disposition, unconditionally: SIG_DFL (posix_spawn with every signal
 /// in POSIX_SPAWN_SETSIGDEF), except in transparent mode for a signal that was ignored
-/// when the process started, which stays ignored as across exec(2).
-fn reset_signals(transparent: bool, ignored: u64) {
+/// when the process started, which stays ignored as across exec(2). A signal whose
+/// start-up disposition was never recorded (`known`) was never changed by this
+/// process: it is ignored at start exactly if it is ignored now, which setting it to
+/// SIG_DFL tells (then it is put back to SIG_IGN). So every signal costs one system
+/// call, rarely two.
+fn reset_signals(transparent: bool, known: u64, ignored: u64) {
     for sig in 1..=NSIG {
-        let ignore = transparent && ignored & (1u64 << (sig - 1)) != 0;
-        set_disposition(sig, ignore);
+        let bit = 1u64 << (sig - 1);
+        let ignore = transparent && ignored & bit != 0;
+        let was_ignored = set_disposition(sig, ignore);
+        if transparent && known & bit == 0 && was_ignored {
+            set_disposition(sig, true);
+        }
     }
 }
 
@@ -152,7 +166,7 @@ pub(super) extern "C" fn child(arg: *mut c_void) -> c_int {
     // suspended by CLONE_VFORK, does not touch it until we exec or exit: this is the
     // only reference.
     let a = unsafe { &mut *arg.cast::<ChildArgs>() };
-    reset_signals(a.transparent, a.ignored);
+    reset_signals(a.transparent, a.known, a.ignored);
     if let Err(e) = move_stdio(&a.fds) {
         a.err = e;
         child_exit(127);

@@ -163,9 +163,7 @@ impl Spawner {
         let argv = null_terminated(self.argv.iter());
         let envp = null_terminated(self.env.iter().chain(extra));
         let candidates = null_terminated(self.candidates.iter());
-        let ignored = (1..=64)
-            .filter(|&s| crate::sys::exec::ignored_at_start(s) == Some(true))
-            .fold(0u64, |b, s| b | 1u64 << (s - 1));
+        let (known, ignored) = crate::sys::exec::dispositions_at_start();
         let old = sig::mask(libc::SIG_SETMASK, Some(!0));
         // The transparent child gets the mask the process started with, not one this
         // program changed since (a server unblocking what it traps).
@@ -179,6 +177,7 @@ impl Spawner {
             envp: envp.as_ptr(),
             fds,
             transparent,
+            known,
             ignored,
             mask,
             err: 0,
