@@ -675,6 +675,24 @@ fn svstat(svc: &Path) -> (String, bool) {
     (pid, it.next() == Some("true"))
 }
 
+/// A real s6-svscan over `scan`, made to hold copies of the shipped `services`, our
+/// programs first in PATH and `env` (their documented settings) in its environment.
+fn svscan_over(scan: &Path, services: &[&str], env: &[(&str, &Path)]) -> std::process::Child {
+    std::fs::create_dir(scan).unwrap();
+    for s in services {
+        crate::service::copy_service(s, scan);
+    }
+    Command::new("s6-svscan")
+        .arg(scan)
+        .env("PATH", path_with_our_bins())
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// The worked example: under a real s6-svscan, fdholder-echo (socket kept by the
 /// holder) and ipcserverd-echo (no holder) are each restarted 20 times with `s6-svc
 /// -t` while a client hammers them. With the holder, not one connection is refused.
@@ -685,24 +703,16 @@ fn service_restarts_refuse_no_connection_with_the_holder() {
     }
     let d = Dir::new("fdh-svc");
     let scan = d.join("scan");
-    std::fs::create_dir(&scan).unwrap();
-    for s in ["fdholder", "fdholder-echo", "ipcserver-echo"] {
-        crate::service::copy_service(s, &scan);
-    }
-    let ours = bin("ipcserver").parent().unwrap().display().to_string();
-    let path = format!("{ours}:{}", std::env::var("PATH").unwrap_or_default());
     let (holder, held, plain) = (d.join("holder"), d.join("held"), d.join("plain"));
-    let mut svscan = Command::new("s6-svscan");
-    svscan
-        .arg(&scan)
-        .env("PATH", &path)
-        .env("FDHOLDER_SOCKET", &holder)
-        .env("FDHOLDER_ECHO_SOCKET", &held)
-        .env("IPCSERVER_ECHO_SOCKET", &plain)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut svscan = svscan.spawn().unwrap();
+    let mut svscan = svscan_over(
+        &scan,
+        &["fdholder", "fdholder-echo", "ipcserver-echo"],
+        &[
+            ("FDHOLDER_SOCKET", &holder),
+            ("FDHOLDER_ECHO_SOCKET", &held),
+            ("IPCSERVER_ECHO_SOCKET", &plain),
+        ],
+    );
     let (with, without) = (scan.join("fdholder-echo"), scan.join("ipcserver-echo"));
     let ready = |svc: &Path| eventually(30, || svstat(svc).1);
     assert!(
@@ -1287,23 +1297,15 @@ fn upgrade_keeps_every_held_fd_and_refuses_no_connection() {
     }
     let d = Dir::new("fdh-upg");
     let scan = d.join("scan");
-    std::fs::create_dir(&scan).unwrap();
-    for s in ["fdholder", "fdholder-echo"] {
-        crate::service::copy_service(s, &scan);
-    }
-    let ours = bin("ipcserver").parent().unwrap().display().to_string();
-    let path = format!("{ours}:{}", std::env::var("PATH").unwrap_or_default());
     let (holder, held) = (d.join("holder"), d.join("held"));
-    let mut svscan = Command::new("s6-svscan");
-    svscan
-        .arg(&scan)
-        .env("PATH", &path)
-        .env("FDHOLDER_SOCKET", &holder)
-        .env("FDHOLDER_ECHO_SOCKET", &held)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut svscan = svscan.spawn().unwrap();
+    let mut svscan = svscan_over(
+        &scan,
+        &["fdholder", "fdholder-echo"],
+        &[
+            ("FDHOLDER_SOCKET", &holder),
+            ("FDHOLDER_ECHO_SOCKET", &held),
+        ],
+    );
     let (hsvc, esvc) = (scan.join("fdholder"), scan.join("fdholder-echo"));
     let ready = |svc: &Path| eventually(30, || svstat(svc).1);
     assert!(ready(&hsvc) && ready(&esvc), "services never became ready");
@@ -1321,7 +1323,7 @@ fn upgrade_keeps_every_held_fd_and_refuses_no_connection() {
     let h = hammer(held.clone(), stop.clone());
     let mut up = Command::new(hsvc.join("upgrade"));
     up.current_dir(&hsvc)
-        .env("PATH", &path)
+        .env("PATH", path_with_our_bins())
         .env("FDHOLDER_SOCKET", &holder);
     let o = run_timeout(up, 60);
     o.assert_code(0);
