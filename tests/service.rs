@@ -591,18 +591,24 @@ fn every_shipped_service_is_tested() {
 /// A service with a group that does not exist refuses to start, says why in its log,
 /// and asks its supervisor not to restart it, instead of failing every second.
 fn unknown_group_does_not_spin(name: &str) {
+    let line = format!("{name}: fatal: unknown group no-such-group-zz");
+    bad_setting_does_not_spin(name, ("GROUP", "no-such-group-zz"), &line);
+}
+
+/// Service `name` with one bad setting logs `line` once, is marked down by each
+/// supervisor, and is not restarted.
+fn bad_setting_does_not_spin(name: &str, (setting, value): (&str, &str), line: &str) {
     for sup in Sup::ALL {
         if !sup.available() {
             continue;
         }
-        let d = Dir::new("nogrp");
+        let d = Dir::new("badset");
         std::fs::create_dir(d.join("sv")).unwrap();
         let (svc, _sock) = configured(name, &d);
-        set(&svc, "GROUP", "no-such-group-zz");
+        set(&svc, setting, value);
         let s = Supervised::start(sup, &svc, d.join("log"));
-        let line = format!("{name}: fatal: unknown group no-such-group-zz");
         assert!(
-            eventually(30, || s.log().contains(&line)),
+            eventually(30, || s.log().contains(line)),
             "{sup:?}: no refusal in the log:\n{}",
             s.log()
         );
@@ -610,7 +616,7 @@ fn unknown_group_does_not_spin(name: &str) {
         // Supervisors restart a failed service after about a second.
         std::thread::sleep(Duration::from_secs(3));
         assert_eq!(
-            s.log().matches(&line).count(),
+            s.log().matches(line).count(),
             1,
             "{sup:?}: restarted:\n{}",
             s.log()
@@ -627,6 +633,15 @@ fn ipcsudo_group_with_an_unknown_group_does_not_spin() {
 #[test]
 fn socket_proxy_with_an_unknown_group_does_not_spin() {
     unknown_group_does_not_spin("socket-proxy");
+}
+
+#[test]
+fn httpgate_with_an_unknown_mode_does_not_spin() {
+    bad_setting_does_not_spin(
+        "httpgate",
+        ("MODE", "fast"),
+        "httpgate: fatal: MODE is fast: write handler or listen to ./env/MODE, then start the service again",
+    );
 }
 
 #[test]
@@ -727,33 +742,9 @@ fn fdholder_services_under_daemontools_supervise() {
 /// failing every second.
 #[test]
 fn fdholder_without_rules_does_not_spin() {
-    for sup in Sup::ALL {
-        if !sup.available() {
-            continue;
-        }
-        let d = Dir::new("fdhnor");
-        std::fs::create_dir(d.join("sv")).unwrap();
-        let (svc, _sock) = configured("fdholder", &d);
-        let rules = d.join("no-rules");
-        set(&svc, "FDHOLDER_RULES", rules.to_str().unwrap());
-        let s = Supervised::start(sup, &svc, d.join("log"));
-        let line = format!("fdholder: fatal: no rules at {}", rules.display());
-        assert!(
-            eventually(30, || s.log().contains(&line)),
-            "{sup:?}: no refusal in the log:\n{}",
-            s.log()
-        );
-        assert!(eventually(30, || sup.is_down(&svc)), "{sup:?}: not down");
-        // Supervisors restart a failed service after about a second.
-        std::thread::sleep(Duration::from_secs(3));
-        assert_eq!(
-            s.log().matches(&line).count(),
-            1,
-            "{sup:?}: restarted:\n{}",
-            s.log()
-        );
-        assert!(sup.is_down(&svc), "{sup:?}: up again");
-    }
+    let rules = "/nonexistent/ipctools-no-rules";
+    let line = format!("fdholder: fatal: no rules at {rules}");
+    bad_setting_does_not_spin("fdholder", ("FDHOLDER_RULES", rules), &line);
 }
 
 /// `make install` puts the service directories where the .deb does
